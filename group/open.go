@@ -6,12 +6,18 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"starling/message"
 )
 
-// ErrBadName means a channel name breaks the naming rules.
-var ErrBadName = errors.New("bad channel name")
+// Sentinel errors.
+var (
+	// ErrBadName means a channel name breaks the naming rules.
+	ErrBadName = errors.New("bad channel name")
+	// ErrNotJoined means a command names a group this node has not joined.
+	ErrNotJoined = errors.New("group not joined")
+)
 
 // MaxNameLen caps a channel name in bytes.
 const MaxNameLen = 64
@@ -22,7 +28,13 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // and lower-case, 1 to 64 of a-z, 0-9, '.', '_' and '-', starting with a
 // letter or digit. "Lobby" and "lobby" are the same channel.
 func NormalizeName(name string) (string, error) {
-	n := strings.ToLower(strings.TrimSpace(name))
+	n := strings.TrimSpace(name)
+	if isASCII(n) {
+		// Lower-case ASCII only: strings.ToLower maps a few other runes to
+		// ASCII (the Kelvin sign U+212A becomes 'k'), which would let a
+		// lookalike name through the pattern below. Non-ASCII fails it.
+		n = strings.ToLower(n)
+	}
 	switch {
 	case n == "":
 		return "", fmt.Errorf("%w: empty", ErrBadName)
@@ -42,4 +54,13 @@ func OpenChannelID(name string) (message.GroupID, string, error) {
 		return message.GroupID{}, "", err
 	}
 	return message.GroupID(sha256.Sum256([]byte("starling/open-channel/v1\x00" + n))), n, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -45,8 +45,10 @@ func (f Fingerprint) Short() string {
 // in either case.
 func ParseFingerprint(s string) (Fingerprint, error) {
 	s = strings.ToLower(strings.Join(strings.Fields(s), ""))
+	// The length check is not redundant: the decoder drops a trailing
+	// partial character, so 33 characters would decode to 20 bytes too.
 	raw, err := fpEncoding.DecodeString(strings.ToUpper(s))
-	if err != nil || len(raw) != 20 {
+	if err != nil || len(raw) != 20 || len(s) != 32 {
 		return "", fmt.Errorf("fingerprint %q: want 32 base32 characters", s)
 	}
 	return Fingerprint(s), nil

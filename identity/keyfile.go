@@ -114,18 +114,13 @@ func LoadUser(path string) (*User, error) {
 func LoadOrCreateTransport(path string) (crypto.PrivKey, error) {
 	b, err := readPrivate(path)
 	if errors.Is(err, ErrNoKey) {
-		k, _, err := crypto.GenerateEd25519Key(rand.Reader)
-		if err != nil {
-			return nil, fmt.Errorf("generate transport key: %w", err)
+		k, werr := createTransport(path)
+		if !errors.Is(werr, ErrKeyExists) {
+			return k, werr
 		}
-		raw, err := crypto.MarshalPrivateKey(k)
-		if err != nil {
-			return nil, err
-		}
-		if err := writeNew(path, raw); err != nil {
-			return nil, err
-		}
-		return k, nil
+		// Another caller created the key between our read and our write:
+		// use theirs, so every caller ends up with the same key.
+		b, err = readPrivate(path)
 	}
 	if err != nil {
 		return nil, err
@@ -133,6 +128,21 @@ func LoadOrCreateTransport(path string) (crypto.PrivKey, error) {
 	k, err := crypto.UnmarshalPrivateKey(b)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadKeyFile, path, err)
+	}
+	return k, nil
+}
+
+func createTransport(path string) (crypto.PrivKey, error) {
+	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate transport key: %w", err)
+	}
+	raw, err := crypto.MarshalPrivateKey(k)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeNew(path, raw); err != nil {
+		return nil, err
 	}
 	return k, nil
 }

@@ -32,7 +32,9 @@ func EncodeText(t Text) ([]byte, error) {
 func DecodeText(payload []byte) (Text, error) {
 	var pb messagepb.Text
 	if err := decodeCanonical(payload, &pb); err != nil {
-		return Text{}, fmt.Errorf("%w: text: %w", ErrBadPayload, err)
+		// %v, not %w: the inner ErrMalformed or ErrNonCanonical describes
+		// the payload, and every error here wraps exactly one sentinel.
+		return Text{}, fmt.Errorf("%w: text: %v", ErrBadPayload, err)
 	}
 	t := Text{Text: pb.Text, Nick: pb.Nick}
 	if err := t.check(); err != nil {
