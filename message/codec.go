@@ -164,6 +164,10 @@ func (m *Message) CheckTime(now time.Time) error {
 	return nil
 }
 
+// CheckBody applies the rules on the body's content that need no clock and
+// no key: version, author, send time present, known kind, valid payload.
+func (m *Message) CheckBody() error { return m.Body.check() }
+
 // Verify applies every stateless rule to an encoded envelope, cheapest first:
 // size and format, kind and payload, time, then the signature.
 func Verify(raw []byte, now time.Time) (*Message, error) {

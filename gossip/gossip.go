@@ -1,0 +1,295 @@
+package gossip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p-pubsub/timecache"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/group"
+	"starling/message"
+)
+
+// Errors callers can test for with errors.Is.
+var (
+	ErrNotJoined     = errors.New("group is not joined; join it first")
+	ErrNoPeers       = errors.New("no peers on the group's topic yet; keep the message queued and send it when a peer joins")
+	ErrClosed        = errors.New("gossip is closed")
+	ErrRefused       = errors.New("message refused by validation")
+	ErrTooManyGroups = errors.New("too many groups joined; leave one first")
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultQueueSize = 1024
+	DefaultMaxTopics = 512
+	DefaultSeenTTL   = 10 * time.Minute
+)
+
+// Received is an accepted message from another peer.
+type Received struct {
+	Msg *message.Message
+	// From is the peer that forwarded the message, not necessarily its author.
+	From peer.ID
+}
+
+// Config configures a Gossip. Zero fields take the documented defaults.
+type Config struct {
+	// Logger receives lifecycle lines at Info and per-message lines at Debug.
+	// Nil discards. Pubsub's own lines pass only from Warn up.
+	Logger *slog.Logger
+	// Clock is used for the future-skew and expiry rules. Nil: time.Now.
+	Clock func() time.Time
+
+	// Seen reports whether a message is already stored; such a message is
+	// Ignored, which stops re-broadcast loops. It is not asked about messages
+	// this host publishes. Optional; it must be cheap and safe for concurrent
+	// use.
+	Seen func(message.ID) bool
+	// Policy is the stateful check (membership, roles, bans, per-author
+	// rate), run last, after the signature. It is also run on this host's own
+	// publishes, with from set to the host's ID. Return Reject only for what
+	// no honest peer would forward, since every peer that forwarded the
+	// message loses score; Ignore what may just be stale state. Optional; it
+	// must be safe for concurrent use, must not block and must not write to
+	// disk.
+	Policy func(from peer.ID, m *message.Message) Result
+	// Deliver receives each accepted message from another peer, from the
+	// topic's reader goroutine, one at a time per group. It may block
+	// briefly: while it does, pubsub buffers up to QueueSize messages for the
+	// group and then drops (counted in Stats.DroppedSubscription); catch-up
+	// recovers them. Nil discards accepted messages (a pure relay).
+	Deliver func(Received)
+	// OnPeerJoin is told when a peer subscribes to a joined group's topic,
+	// including the peers already there when the group is joined. Optional;
+	// it runs on the group's event goroutine and must not block.
+	OnPeerJoin func(message.GroupID, peer.ID)
+
+	// QueueSize sizes the validation queue, each peer's outbound queue and
+	// each group's subscription buffer (pubsub's default is 32 for each).
+	// Zero: DefaultQueueSize.
+	QueueSize int
+	// MaxTopics caps the groups this host joins and the subscriptions a peer
+	// may announce in one RPC (pubsub drops a whole RPC over the limit, so a
+	// host must not join more than its peers accept). Zero: DefaultMaxTopics.
+	MaxTopics int
+	// SeenTTL is how long pubsub remembers a message ID, refreshed each time
+	// the message is seen again. Zero: DefaultSeenTTL.
+	SeenTTL time.Duration
+
+	// AppScore is the application part of a peer's score (P5), e.g. positive
+	// for the organiser's relay. Nil: 0 for everyone. It must be cheap, safe
+	// for concurrent use and must not block.
+	AppScore func(peer.ID) float64
+	// ColocationWhitelist lists networks exempt from the IP-colocation
+	// penalty (P6): the relay's addresses, since every relayed peer appears
+	// under them. Loopback is always exempt.
+	ColocationWhitelist []*net.IPNet
+
+	// Tracer, if set, also receives pubsub's raw trace events (tests,
+	// metrics). It is called synchronously from pubsub's loops and must not
+	// block.
+	Tracer pubsub.RawTracer
+}
+
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.QueueSize < 0:
+		return c, fmt.Errorf("queue size %d is negative", c.QueueSize)
+	case c.MaxTopics < 0:
+		return c, fmt.Errorf("max topics %d is negative", c.MaxTopics)
+	case c.SeenTTL < 0:
+		return c, fmt.Errorf("seen TTL %s is negative", c.SeenTTL)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.MaxTopics == 0 {
+		c.MaxTopics = DefaultMaxTopics
+	}
+	if c.SeenTTL == 0 {
+		c.SeenTTL = DefaultSeenTTL
+	}
+	if c.AppScore == nil {
+		c.AppScore = func(peer.ID) float64 { return 0 }
+	}
+	return c, nil
+}
+
+// Gossip is GossipSub on one host. Its methods are safe for concurrent use.
+type Gossip struct {
+	host   host.Host
+	cfg    Config
+	log    *slog.Logger
+	ps     *pubsub.PubSub
+	ctx    context.Context // pubsub's lifetime; cancelled by Close
+	cancel context.CancelFunc
+	val    *validator
+	stats  counters
+	scores atomic.Pointer[map[peer.ID]float64]
+
+	// opMu serialises Join, Leave and Close, which call into pubsub and wait
+	// for goroutines. It is never taken by Publish, Peers or the validator.
+	opMu sync.Mutex
+
+	// mu guards the fields below and is never held across a blocking call.
+	mu     sync.RWMutex
+	topics map[message.GroupID]*topic
+	// names maps the topic names the validator accepts to their groups. A
+	// name is added before its subscription starts and removed after it
+	// ends, so no message is ever accepted without the group binding check.
+	names  map[string]message.GroupID
+	closed bool
+}
+
+// New starts GossipSub on h. Close stops it; there is no other way. Other
+// code must not start pubsub on the same host.
+func New(h host.Host, cfg Config) (*Gossip, error) {
+	if h == nil {
+		return nil, errors.New("gossip: no libp2p host")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("gossip: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Gossip{
+		host:   h,
+		cfg:    cfg,
+		log:    cfg.Logger,
+		ctx:    ctx,
+		cancel: cancel,
+		topics: make(map[message.GroupID]*topic),
+		names:  make(map[string]message.GroupID),
+	}
+	g.val = &validator{
+		self:   h.ID(),
+		now:    cfg.Clock,
+		seen:   cfg.Seen,
+		policy: cfg.Policy,
+		group:  g.groupOf,
+		stats:  &g.stats,
+		log:    g.log,
+	}
+	ps, err := pubsub.NewGossipSub(ctx, h, g.options()...)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("gossip: start gossipsub: %w", err)
+	}
+	g.ps = ps
+	g.log.Info("gossipsub started", "peer", h.ID(), "queue", cfg.QueueSize, "seen_ttl", cfg.SeenTTL)
+	return g, nil
+}
+
+func (g *Gossip) options() []pubsub.Option {
+	cfg := g.cfg
+	opts := []pubsub.Option{
+		pubsub.WithLogger(slog.New(minLevel{g.log.Handler(), slog.LevelWarn}).With("subsystem", "pubsub")),
+		// The application signs; libp2p signing would cost a second
+		// signature check per message and tie messages to a transport key.
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(pubsubID),
+		// Off by default in v0.19.0; right for small chat messages, and it
+		// reaches topic peers before the mesh has formed.
+		pubsub.WithFloodPublish(true),
+		pubsub.WithValidateQueueSize(cfg.QueueSize),
+		pubsub.WithPeerOutboundQueueSize(cfg.QueueSize),
+		pubsub.WithSeenMessagesStrategy(timecache.Strategy_LastSeen),
+		pubsub.WithSeenMessagesTTL(cfg.SeenTTL),
+		pubsub.WithSubscriptionFilter(pubsub.WrapLimitSubscriptionFilter(
+			pubsub.NewRegexpSubscriptionFilter(group.TopicPattern), cfg.MaxTopics)),
+		// A default validator covers every topic from the start, so there is
+		// no moment in Join or Leave when a subscribed topic has none.
+		// Inline: it is CPU-bound and never blocks, so it runs on pubsub's
+		// validation workers without a goroutine per message.
+		pubsub.WithDefaultValidator(g.val.validate, pubsub.WithValidatorInline(true)),
+		pubsub.WithPeerScore(scoreParams(cfg), scoreThresholds()),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(g.storeScores), scoreSnapshotInterval),
+		pubsub.WithRawTracer(tracer{c: &g.stats}),
+	}
+	if cfg.Tracer != nil {
+		opts = append(opts, pubsub.WithRawTracer(cfg.Tracer))
+	}
+	return opts
+}
+
+// Close leaves every group, stops pubsub and removes its stream handlers
+// from the host. It returns after every goroutine this package started has
+// exited; pubsub's own goroutines stop shortly after. Closing twice is a
+// no-op. The host stays open: it belongs to the caller.
+func (g *Gossip) Close() error {
+	g.opMu.Lock()
+	defer g.opMu.Unlock()
+
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	g.closed = true
+	topics := g.topics
+	g.topics = make(map[message.GroupID]*topic)
+	g.mu.Unlock()
+
+	var errs []error
+	for _, t := range topics {
+		if err := g.stopTopic(t); err != nil {
+			errs = append(errs, fmt.Errorf("leave group %s: %w", t.group.Short(), err))
+		}
+	}
+	g.cancel()
+	for _, p := range pubsub.GossipSubDefaultProtocols {
+		g.host.RemoveStreamHandler(p)
+	}
+	g.log.Info("gossipsub stopped", "groups", len(topics))
+	return errors.Join(errs...)
+}
+
+// groupOf maps a topic name to its joined group; the validator's lookup.
+func (g *Gossip) groupOf(name string) (message.GroupID, bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	gid, ok := g.names[name]
+	return gid, ok
+}
+
+func (g *Gossip) isClosed() bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.closed
+}
+
+// minLevel passes on only records at or above level: pubsub logs one Info
+// line per dropped message, which Stats already counts.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.level}
+}
