@@ -1,0 +1,198 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"starling/message"
+)
+
+// rawSet writes key/value pairs past the store's verbs, as a damaged disk or
+// a buggy older version might have.
+func rawSet(t *testing.T, s *Store, kv ...[]byte) {
+	t.Helper()
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for i := 0; i+1 < len(kv); i += 2 {
+			if err := txn.Set(kv[i], kv[i+1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rawDelete(t *testing.T, s *Store, key []byte) {
+	t.Helper()
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rawGet(t *testing.T, s *Store, key []byte) []byte {
+	t.Helper()
+	var v []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestCorruptMessage shows that a message record that does not decode is
+// ErrCorrupt for Get, History and Check, never a panic.
+func TestCorruptMessage(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s, _ := b.open(t, "", Config{})
+			g := groupID("damaged")
+			ms := genMessages(t, 5, g, func(i int) uint64 { return uint64(100 + i) })
+			mustPut(t, s, ms, OriginGossip)
+			victim := ms[2]
+			rawSet(t, s, messageKey(victim.ID), []byte("\x00\x00\x00\x00\x00\x00\x00\x01\x02garbage, not an envelope"))
+
+			if _, err := s.Get(victim.ID); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("get: %v, want ErrCorrupt", err)
+			}
+			if _, err := s.Get(ms[1].ID); err != nil {
+				t.Errorf("get of an intact message: %v", err)
+			}
+			if _, err := s.History(Query{Group: g}); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("history: %v, want ErrCorrupt", err)
+			}
+			p, err := s.History(Query{Group: g, Limit: 2})
+			if err != nil || len(p.Messages) != 2 {
+				t.Errorf("history before the damage: %d messages, %v", len(p.Messages), err)
+			}
+			err = s.Check()
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), victim.ID.Short()) {
+				t.Errorf("check: %v, want ErrCorrupt naming %s", err, victim.ID.Short())
+			}
+		})
+	}
+}
+
+// TestCheckFindsDamage damages a healthy store in one way at a time and
+// expects Check to name it.
+func TestCheckFindsDamage(t *testing.T) {
+	g := groupID("checked")
+	ms := genMessages(t, 4, g, func(i int) uint64 { return uint64(1000 + i) })
+	stray := sign(t, testKey, g, 77, "never stored properly")
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, s *Store)
+		want   string
+	}{
+		{"short record", func(t *testing.T, s *Store) {
+			rawSet(t, s, messageKey(ms[0].ID), []byte{1, 2, 3})
+		}, "less than its header"},
+		{"record under another id", func(t *testing.T, s *Store) {
+			rawSet(t, s, messageKey(ms[0].ID), rawGet(t, s, messageKey(ms[1].ID)))
+		}, "envelope has id"},
+		{"message without index entry", func(t *testing.T, s *Store) {
+			rawDelete(t, s, indexKey(g, ms[1].Body.SentAtMS, ms[1].ID))
+		}, "has no index entry"},
+		{"index entry without message", func(t *testing.T, s *Store) {
+			rawSet(t, s, indexKey(g, stray.Body.SentAtMS, stray.ID), nil)
+		}, "has no message"},
+		{"index entry with the wrong time", func(t *testing.T, s *Store) {
+			rawSet(t, s, indexKey(g, 5, ms[2].ID), nil)
+		}, "sent at 5"},
+		{"index entry in the wrong group", func(t *testing.T, s *Store) {
+			rawSet(t, s, indexKey(groupID("other"), ms[2].Body.SentAtMS, ms[2].ID), nil)
+		}, "the message says group"},
+		{"index key of the wrong length", func(t *testing.T, s *Store) {
+			rawSet(t, s, append(indexPrefix(g), 1, 2), nil)
+		}, "index key of"},
+		{"outbox entry without message", func(t *testing.T, s *Store) {
+			rawSet(t, s, outboxKey(stray.ID), make([]byte, 8))
+		}, "outbox entry for message"},
+		{"outbox entry of the wrong size", func(t *testing.T, s *Store) {
+			rawSet(t, s, outboxKey(ms[3].ID), []byte{1})
+		}, "has 1 bytes"},
+		{"group record", func(t *testing.T, s *Store) {
+			rawSet(t, s, groupKey(g), []byte("{not json"))
+		}, "group"},
+		{"peer record", func(t *testing.T, s *Store) {
+			rawSet(t, s, peerKey("12D3KooWbad"), []byte("[]"))
+		}, "peer"},
+		{"unknown key", func(t *testing.T, s *Store) {
+			rawSet(t, s, []byte("zz/what"), []byte("?"))
+		}, "unknown key"},
+		{"no schema version", func(t *testing.T, s *Store) {
+			rawDelete(t, s, keySchema)
+		}, "no schema version"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := backends[1].open(t, "", Config{})
+			mustPut(t, s, ms, OriginGossip)
+			checkHealthy(t, s)
+			tc.damage(t, s)
+			err := s.Check()
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("check: %v\nwant ErrCorrupt mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCorruptRecordsNeverPanic feeds random and mutated records to every
+// read path.
+func TestCorruptRecordsNeverPanic(t *testing.T) {
+	s, _ := backends[1].open(t, "", Config{})
+	g := groupID("noise")
+	m := sign(t, testKey, g, 42, "the original")
+	mustPut(t, s, []*message.Message{m}, OriginGossip)
+	good := rawGet(t, s, messageKey(m.ID))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 300 {
+		rec := bytes.Clone(good)
+		switch i % 3 {
+		case 0: // flip bytes
+			for range 1 + rng.IntN(4) {
+				rec[rng.IntN(len(rec))] ^= byte(1 + rng.IntN(255))
+			}
+		case 1: // truncate
+			rec = rec[:rng.IntN(len(rec))]
+		default: // noise
+			rec = make([]byte, rng.IntN(600))
+			for j := range rec {
+				rec[j] = byte(rng.Uint32())
+			}
+		}
+		rawSet(t, s, messageKey(m.ID), rec)
+		st, err := s.Get(m.ID)
+		if err == nil {
+			// The header or the signature changed (reads do not verify
+			// signatures): the body must still be the message's own.
+			if st.Msg.ID != m.ID || !bytes.Equal(st.Msg.BodyBytes, m.BodyBytes) {
+				t.Fatalf("record %d: a damaged envelope decoded as %s", i, st.Msg.ID.Short())
+			}
+			continue
+		}
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("record %d: get: %v, want ErrCorrupt", i, err)
+		}
+		if _, err := s.History(Query{Group: g}); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("record %d: history: %v, want ErrCorrupt", i, err)
+		}
+		if err := s.Check(); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("record %d: check: %v, want ErrCorrupt", i, err)
+		}
+	}
+}

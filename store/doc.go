@@ -1,0 +1,35 @@
+// Package store keeps everything a Starling node holds in an embedded Badger
+// database and offers it as domain verbs: messages and their per-group time
+// index, the outbox of own messages not yet handed to a peer, joined groups and
+// known peers.
+//
+// One writer goroutine owns every message write. It groups queued messages
+// into Badger transactions (a synced commit costs about a millisecond here; a
+// batch of hundreds costs little more), skips messages already stored and
+// tells the caller whether a message was new. A user's own message (PutOwn) is
+// synced to disk before PutOwn returns; received messages ride unsynced
+// batches, since peers hold copies.
+//
+// Values hold the raw signed envelope exactly as received. Reads decode it
+// again with message.Decode and report a value that does not decode, or that
+// disagrees with its key, as ErrCorrupt: the disk is never trusted blindly.
+// Signatures are not verified again on read; gossip and catch-up verify before
+// they store.
+//
+// Key layout (schema version 1):
+//
+//	"v"                                   -> schema version, one byte
+//	"m/" id(32)                           -> received_at (unix ns, 8 BE) | origin (1) | raw envelope
+//	"g/" group(32) sent_at_ms(8 BE) id(32) -> empty; the per-group time index
+//	"o/" id(32)                           -> outbox sequence (8 BE); the outbox is ordered by it
+//	"j/" group(32)                        -> joined group (JSON)
+//	"p/" peer ID (libp2p peer ID string)  -> known peer (JSON)
+//
+// Every message has exactly one index entry, written in the same transaction;
+// Check verifies that and the rest of the layout with a full scan.
+//
+// This package must not import libp2p (peer IDs and addresses are plain
+// strings here), must not validate messages beyond decoding them (that is
+// message's and gossip's job) and must not block its callers on the network.
+// One process owns a store directory; a second Open fails with ErrLocked.
+package store

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"starling/message"
+)
+
+// Query asks for one page of a group's history.
+type Query struct {
+	Group message.GroupID
+	// Limit is the page size. Zero or negative: DefaultQueryLimit; capped
+	// at MaxQueryLimit.
+	Limit int
+	// Newest pages from the newest message backwards.
+	Newest bool
+	// Cursor continues after the previous page (its Next); "" starts at the
+	// oldest message, or the newest with Newest.
+	Cursor Cursor
+}
+
+// Cursor is an opaque position in a group's history, valid for the group and
+// direction of the query that returned it.
+type Cursor string
+
+// Page is one page of history, ordered by (sent_at, id), or the reverse with
+// Newest.
+type Page struct {
+	Messages []Stored
+	// Next continues after this page; "" when there is no more.
+	Next Cursor
+}
+
+// History returns a page of a group's messages in (sent_at, id) order.
+func (s *Store) History(q Query) (Page, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultQueryLimit
+	}
+	limit = min(limit, MaxQueryLimit)
+	var after []byte // the index key the cursor names; skipped
+	if q.Cursor != "" {
+		var err error
+		if after, err = parseCursor(q.Cursor, q.Group, q.Newest); err != nil {
+			return Page{}, fmt.Errorf("history of group %s: %w", q.Group.Short(), err)
+		}
+	}
+	var page Page
+	err := s.view(func(txn *badger.Txn) error {
+		var err error
+		page, err = historyPage(txn, q.Group, q.Newest, after, limit)
+		return err
+	})
+	if err != nil {
+		return Page{}, fmt.Errorf("history of group %s: %w", q.Group.Short(), err)
+	}
+	return page, nil
+}
+
+func historyPage(txn *badger.Txn, group message.GroupID, newest bool, after []byte, limit int) (Page, error) {
+	prefix := indexPrefix(group)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: newest})
+	defer it.Close()
+	start := after
+	switch {
+	case start != nil:
+	case newest:
+		start = indexEnd(group)
+	default:
+		start = prefix
+	}
+	var page Page
+	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
+		k := it.Item().Key()
+		if after != nil && bytes.Equal(k, after) {
+			continue
+		}
+		if len(page.Messages) == limit {
+			last := page.Messages[limit-1].Msg
+			page.Next = makeCursor(group, newest, last.Body.SentAtMS, last.ID)
+			break
+		}
+		g, sentAtMS, id, ok := parseIndexKey(k)
+		if !ok {
+			return Page{}, fmt.Errorf("%w: index key of %d bytes", ErrCorrupt, len(k))
+		}
+		st, err := getMessage(txn, id)
+		if err != nil {
+			return Page{}, fmt.Errorf("index entry for message %s: %w", id.Short(), err)
+		}
+		if b := st.Msg.Body; b.Group != g || b.SentAtMS != sentAtMS {
+			return Page{}, fmt.Errorf("%w: index entry for message %s disagrees with the message", ErrCorrupt, id.Short())
+		}
+		page.Messages = append(page.Messages, st)
+	}
+	return page, nil
+}
+
+// A cursor is base64url of: format (1), direction (1), the group's first 8
+// bytes, sent_at (8, big-endian) and the ID (32).
+const (
+	cursorFormat   = 1
+	cursorGroupLen = 8
+	cursorLen      = 2 + cursorGroupLen + 8 + idLen
+)
+
+func makeCursor(g message.GroupID, newest bool, sentAtMS uint64, id message.ID) Cursor {
+	b := make([]byte, 0, cursorLen)
+	b = append(b, cursorFormat, direction(newest))
+	b = append(b, g[:cursorGroupLen]...)
+	b = binary.BigEndian.AppendUint64(b, sentAtMS)
+	b = append(b, id[:]...)
+	return Cursor(base64.RawURLEncoding.EncodeToString(b))
+}
+
+// parseCursor checks that c was made for this group and direction and
+// returns the index key it names.
+func parseCursor(c Cursor, g message.GroupID, newest bool) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(string(c))
+	switch {
+	case err != nil || len(b) != cursorLen || b[0] != cursorFormat:
+		return nil, fmt.Errorf("%w: not a cursor this store made; start again with an empty cursor", ErrBadCursor)
+	case b[1] != direction(newest):
+		return nil, fmt.Errorf("%w: the cursor is for the other direction; keep Newest as it was for the first page", ErrBadCursor)
+	case !bytes.Equal(b[2:2+cursorGroupLen], g[:cursorGroupLen]):
+		return nil, fmt.Errorf("%w: the cursor is for another group", ErrBadCursor)
+	}
+	var id message.ID
+	copy(id[:], b[2+cursorGroupLen+8:])
+	return indexKey(g, binary.BigEndian.Uint64(b[2+cursorGroupLen:]), id), nil
+}
+
+func direction(newest bool) byte {
+	if newest {
+		return 1
+	}
+	return 0
+}

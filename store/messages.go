@@ -1,0 +1,125 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"starling/message"
+)
+
+// Get returns a stored message, ErrNotFound when there is none, or
+// ErrCorrupt when its record does not decode.
+func (s *Store) Get(id message.ID) (Stored, error) {
+	var st Stored
+	err := s.view(func(txn *badger.Txn) error {
+		var err error
+		st, err = getMessage(txn, id)
+		return err
+	})
+	if err != nil {
+		return Stored{}, fmt.Errorf("get message %s: %w", id.Short(), err)
+	}
+	return st, nil
+}
+
+// Has reports whether a message is stored. It reads the key only, so it is
+// cheap enough for the gossip validator to call on every message. A message
+// still in the writer's queue is not stored yet.
+func (s *Store) Has(id message.ID) (bool, error) {
+	found := false
+	err := s.view(func(txn *badger.Txn) error {
+		var err error
+		found, err = exists(txn, messageKey(id))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("look up message %s: %w", id.Short(), err)
+	}
+	return found, nil
+}
+
+// Item is one entry of a group's time index: what negentropy reconciles.
+type Item struct {
+	SentAtMS uint64
+	ID       message.ID
+}
+
+// Items returns every (sent_at, id) of a group in ascending order, read from
+// the index keys alone.
+func (s *Store) Items(group message.GroupID) ([]Item, error) {
+	var items []Item
+	err := s.view(func(txn *badger.Txn) error {
+		return eachIndexKey(txn, group, func(sentAtMS uint64, id message.ID) {
+			items = append(items, Item{SentAtMS: sentAtMS, ID: id})
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list items of group %s: %w", group.Short(), err)
+	}
+	return items, nil
+}
+
+// Count returns how many messages of a group are stored.
+func (s *Store) Count(group message.GroupID) (int, error) {
+	n := 0
+	err := s.view(func(txn *badger.Txn) error {
+		return eachIndexKey(txn, group, func(uint64, message.ID) { n++ })
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count messages of group %s: %w", group.Short(), err)
+	}
+	return n, nil
+}
+
+// getMessage reads and decodes the message stored under id.
+func getMessage(txn *badger.Txn, id message.ID) (Stored, error) {
+	item, err := txn.Get(messageKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return Stored{}, ErrNotFound
+	}
+	if err != nil {
+		return Stored{}, err
+	}
+	rec, err := item.ValueCopy(nil)
+	if err != nil {
+		return Stored{}, err
+	}
+	return decodeRecord(id, rec)
+}
+
+// exists looks a key up without reading its value.
+func exists(txn *badger.Txn, key []byte) (bool, error) {
+	_, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// eachIndexKey calls fn for each index entry of group in ascending order,
+// iterating keys only.
+func eachIndexKey(txn *badger.Txn, group message.GroupID, fn func(sentAtMS uint64, id message.ID)) error {
+	return eachKey(txn, indexPrefix(group), func(item *badger.Item) error {
+		_, sentAtMS, id, ok := parseIndexKey(item.Key())
+		if !ok {
+			return fmt.Errorf("%w: index key of %d bytes", ErrCorrupt, len(item.Key()))
+		}
+		fn(sentAtMS, id)
+		return nil
+	})
+}
+
+// eachKey calls fn for each key with prefix in ascending order, without
+// prefetching values. The item is valid only during the call.
+func eachKey(txn *badger.Txn, prefix []byte, fn func(item *badger.Item) error) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		if err := fn(it.Item()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

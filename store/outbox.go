@@ -1,0 +1,102 @@
+package store
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"starling/message"
+)
+
+// Outbox returns the user's own messages that no peer has received yet,
+// oldest first. PutOwn adds to it; RemoveOutbox takes a message out once a
+// peer has it.
+func (s *Store) Outbox() ([]*message.Message, error) {
+	var out []*message.Message
+	err := s.view(func(txn *badger.Txn) error {
+		entries, err := outboxEntries(txn)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			st, err := getMessage(txn, e.id)
+			if err != nil {
+				return fmt.Errorf("outbox entry for message %s: %w", e.id.Short(), err)
+			}
+			out = append(out, st.Msg)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveOutbox takes a message out of the outbox. Removing a message that is
+// not there is not an error.
+func (s *Store) RemoveOutbox(id message.ID) error {
+	err := s.update(false, func(txn *badger.Txn) error {
+		return txn.Delete(outboxKey(id))
+	})
+	if err != nil {
+		return fmt.Errorf("remove message %s from the outbox: %w", id.Short(), err)
+	}
+	return nil
+}
+
+type outboxEntry struct {
+	seq uint64
+	id  message.ID
+}
+
+// outboxEntries returns the outbox in sequence order.
+func outboxEntries(txn *badger.Txn) ([]outboxEntry, error) {
+	var entries []outboxEntry
+	err := eachKey(txn, prefixOutbox, func(item *badger.Item) error {
+		e, err := parseOutboxEntry(item)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	slices.SortFunc(entries, func(a, b outboxEntry) int { return cmp.Compare(a.seq, b.seq) })
+	return entries, err
+}
+
+func parseOutboxEntry(item *badger.Item) (outboxEntry, error) {
+	id, ok := idFromKey(item.Key())
+	if !ok {
+		return outboxEntry{}, fmt.Errorf("%w: outbox key of %d bytes", ErrCorrupt, len(item.Key()))
+	}
+	var seq uint64
+	err := item.Value(func(v []byte) error {
+		if len(v) != 8 {
+			return fmt.Errorf("%w: outbox entry for message %s has %d bytes", ErrCorrupt, id.Short(), len(v))
+		}
+		seq = binary.BigEndian.Uint64(v)
+		return nil
+	})
+	return outboxEntry{seq: seq, id: id}, err
+}
+
+// lastOutboxSeq returns the highest outbox sequence number in use, where the
+// writer continues.
+func (s *Store) lastOutboxSeq() (uint64, error) {
+	var last uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		entries, err := outboxEntries(txn)
+		if len(entries) > 0 {
+			last = entries[len(entries)-1].seq
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
+	}
+	return last, nil
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultMaxBatch     = 256
+	DefaultQueueSize    = 4096
+	DefaultGCInterval   = 10 * time.Minute
+	DefaultMemTableSize = 16 << 20
+	// MinMemTableSize is the smallest memtable Open uses. Badger sizes its
+	// transactions at 15 % of the memtable; at 1 MiB that still holds the
+	// largest envelope (64 KiB) with room to spare.
+	MinMemTableSize = 1 << 20
+	// MaxQueryLimit caps Query.Limit; DefaultQueryLimit replaces a zero one.
+	MaxQueryLimit     = 10000
+	DefaultQueryLimit = 100
+)
+
+// Config tunes a Store. Zero fields take the documented defaults.
+type Config struct {
+	// InMemory keeps everything in memory and ignores dir: for tests and
+	// the simulator. Nothing survives Close.
+	InMemory bool
+	// Logger receives the store's and Badger's logs (Badger's Info goes to
+	// Debug). Nil discards them.
+	Logger *slog.Logger
+	// MaxBatch is how many messages the writer puts in one transaction.
+	// Zero or negative: DefaultMaxBatch.
+	MaxBatch int
+	// QueueSize is the capacity of the writer's queue. When it is full,
+	// Put, PutOwn and Enqueue wait (until their context is done). Zero or
+	// negative: DefaultQueueSize.
+	QueueSize int
+	// GCInterval is the period of value-log garbage collection. Zero:
+	// DefaultGCInterval; negative: never. In-memory stores have none.
+	GCInterval time.Duration
+	// MemTableSize is Badger's memtable size, the main part of a store's
+	// memory. Zero: DefaultMemTableSize; values below MinMemTableSize are
+	// raised to it. The simulator runs a thousand stores, so small values
+	// are expected.
+	MemTableSize int64
+	// OnStored, when set, is called from the writer goroutine after each
+	// commit with the messages that were new, in commit order. It must not
+	// block and must not call the store's write methods (that would
+	// deadlock the writer); the slice is the callee's to keep.
+	OnStored func([]Stored)
+	// Clock stamps ReceivedAt and default JoinedAt. Nil: time.Now.
+	Clock func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.GCInterval == 0 {
+		c.GCInterval = DefaultGCInterval
+	}
+	if c.MemTableSize == 0 {
+		c.MemTableSize = DefaultMemTableSize
+	}
+	c.MemTableSize = max(c.MemTableSize, MinMemTableSize)
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return c
+}
+
+// Store is a node's database. Its methods are safe for concurrent use.
+type Store struct {
+	db    *badger.DB
+	cfg   Config
+	log   *slog.Logger
+	where string // for error messages
+
+	queue   chan *writeReq
+	closing chan struct{} // closed when Close starts
+
+	mu     sync.RWMutex // guards closed and orders ops.Add before ops.Wait
+	closed bool
+	ops    sync.WaitGroup // public calls in flight
+
+	writerDone chan struct{}
+	gcDone     chan struct{} // nil when GC is off
+
+	closeOnce sync.Once
+	closeErr  error
+
+	// outboxSeq is owned by the writer goroutine after Open.
+	outboxSeq uint64
+}
+
+// Open opens or creates the store in dir (ignored with cfg.InMemory) and
+// starts its writer and garbage collector. It fails with ErrLocked when
+// another process holds dir.
+func Open(dir string, cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	where := dir
+	if cfg.InMemory {
+		where = "(in memory)"
+	} else if dir == "" {
+		return nil, errors.New("open store: no directory given; pass one, or set Config.InMemory")
+	}
+	db, err := badger.Open(badgerOptions(dir, cfg))
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("open store %s: %w: another process (probably a running starling daemon) holds it; "+
+				"stop that process, or talk to the daemon through its local API", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("open store %s: %w", where, err)
+	}
+	s := &Store{
+		db:         db,
+		cfg:        cfg,
+		log:        cfg.Logger,
+		where:      where,
+		queue:      make(chan *writeReq, cfg.QueueSize),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	if err := s.prepareSchema(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", where, err)
+	}
+	if s.outboxSeq, err = s.lastOutboxSeq(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", where, err)
+	}
+	go s.runWriter()
+	if cfg.GCInterval > 0 && !cfg.InMemory {
+		s.gcDone = make(chan struct{})
+		go s.runGC(cfg.GCInterval)
+	}
+	s.log.Info("store opened", "dir", where)
+	return s, nil
+}
+
+// Close stops the garbage collector, lets the writer commit what is already
+// queued (callers still waiting to queue get ErrClosed), waits for calls in
+// flight and closes the database. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.closing)
+		s.mu.Unlock()
+
+		// No call can start now; the ones in flight finish (senders see
+		// closing, waiters are answered by the still-running writer).
+		s.ops.Wait()
+		close(s.queue)
+		<-s.writerDone
+		if s.gcDone != nil {
+			<-s.gcDone
+		}
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close store %s: %w", s.where, err)
+		}
+		s.log.Info("store closed", "dir", s.where)
+	})
+	return s.closeErr
+}
+
+// begin registers a public call so that Close waits for it; end ends it.
+func (s *Store) begin() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.ops.Add(1)
+	return nil
+}
+
+func (s *Store) end() { s.ops.Done() }
+
+// view runs fn in a read transaction as a registered call.
+func (s *Store) view(fn func(txn *badger.Txn) error) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	return s.db.View(fn)
+}
+
+// update runs fn in a write transaction as a registered call, synced when
+// sync is set. Only small records outside the writer's keys use it.
+func (s *Store) update(sync bool, fn func(txn *badger.Txn) error) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	if err := s.db.Update(fn); err != nil {
+		return err
+	}
+	if sync {
+		return s.db.Sync()
+	}
+	return nil
+}
+
+const schemaVersion = 1
+
+// prepareSchema writes the schema version into a new database and refuses
+// one written by a newer version.
+func (s *Store) prepareSchema() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(keySchema)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			if !isEmpty(txn) {
+				return fmt.Errorf("%w: the database has data but no schema version; "+
+					"it was not written by starling", ErrCorrupt)
+			}
+			return txn.Set(keySchema, []byte{schemaVersion})
+		}
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(v) != 1:
+			return fmt.Errorf("%w: schema version has %d bytes", ErrCorrupt, len(v))
+		case v[0] > schemaVersion:
+			return fmt.Errorf("%w: it has schema version %d, this starling knows up to %d; upgrade starling",
+				ErrSchema, v[0], schemaVersion)
+		case v[0] < schemaVersion:
+			return fmt.Errorf("%w: schema version %d is unknown", ErrCorrupt, v[0])
+		}
+		return nil
+	})
+}
+
+func isEmpty(txn *badger.Txn) bool {
+	it := txn.NewIterator(badger.IteratorOptions{})
+	defer it.Close()
+	it.Rewind()
+	return !it.Valid()
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"starling/message"
+)
+
+// writeReq is one message on its way to the writer goroutine. The writer sets
+// added and err, then closes done (nil for Enqueue: nobody waits).
+type writeReq struct {
+	st      Stored
+	durable bool // PutOwn: outbox entry and db.Sync before the answer
+	done    chan struct{}
+	added   bool
+	err     error
+	first   *writeReq // an earlier request for the same ID in the same batch
+}
+
+// PutOwn stores the user's own message and puts it in the outbox, in one
+// transaction synced to disk before it returns. A message already stored is
+// not an error: added is false and nothing changes (no outbox entry either).
+// If ctx ends while the message is queued, PutOwn returns ctx's error but the
+// message may still be written.
+func (s *Store) PutOwn(ctx context.Context, m *message.Message) (added bool, err error) {
+	added, err = s.put(ctx, m, OriginOwn, true)
+	if err != nil {
+		return false, fmt.Errorf("store own message: %w", err)
+	}
+	return added, nil
+}
+
+// Put stores a received message through the writer and returns once its
+// batch has committed (not synced). Duplicates give added=false and no error.
+// If ctx ends while the message is queued, Put returns ctx's error but the
+// message may still be written.
+func (s *Store) Put(ctx context.Context, m *message.Message, origin Origin) (added bool, err error) {
+	added, err = s.put(ctx, m, origin, false)
+	if err != nil {
+		return false, fmt.Errorf("store message: %w", err)
+	}
+	return added, nil
+}
+
+// Enqueue hands a received message to the writer and returns at once; it
+// waits only while the queue is full, until ctx is done. Write errors are
+// logged, and OnStored reports the messages that were new.
+func (s *Store) Enqueue(ctx context.Context, m *message.Message, origin Origin) error {
+	r, err := s.newReq(m, origin, false)
+	if err != nil {
+		return fmt.Errorf("queue message: %w", err)
+	}
+	r.done = nil
+	if err := s.begin(); err != nil {
+		return fmt.Errorf("queue message: %w", err)
+	}
+	defer s.end()
+	if err := s.send(ctx, r); err != nil {
+		return fmt.Errorf("queue message %s: %w", r.st.Msg.ID.Short(), err)
+	}
+	return nil
+}
+
+func (s *Store) put(ctx context.Context, m *message.Message, origin Origin, durable bool) (bool, error) {
+	r, err := s.newReq(m, origin, durable)
+	if err != nil {
+		return false, err
+	}
+	if err := s.begin(); err != nil {
+		return false, err
+	}
+	defer s.end()
+	if err := s.send(ctx, r); err != nil {
+		return false, fmt.Errorf("message %s: %w", r.st.Msg.ID.Short(), err)
+	}
+	// The writer answers every request it has taken, even while closing.
+	select {
+	case <-r.done:
+		return r.added, r.err
+	case <-ctx.Done():
+		return false, fmt.Errorf("message %s: queued but not confirmed: %w", r.st.Msg.ID.Short(), ctx.Err())
+	}
+}
+
+// newReq checks m and decodes its envelope again, so that what is indexed is
+// exactly what later reads decode. It runs on the caller's goroutine, which
+// keeps decoding off the single writer.
+func (s *Store) newReq(m *message.Message, origin Origin, durable bool) (*writeReq, error) {
+	if m == nil {
+		return nil, errors.New("message is nil")
+	}
+	if !origin.valid() {
+		return nil, fmt.Errorf("message %s: %s is not a valid origin", m.ID.Short(), origin)
+	}
+	d, err := message.Decode(bytes.Clone(m.Raw))
+	if err != nil {
+		return nil, fmt.Errorf("message %s: raw envelope does not decode: %w", m.ID.Short(), err)
+	}
+	if !m.ID.IsZero() && d.ID != m.ID {
+		return nil, fmt.Errorf("message %s: its raw envelope has id %s", m.ID.Short(), d.ID.Short())
+	}
+	return &writeReq{
+		st:      Stored{Msg: d, Origin: origin, ReceivedAt: s.cfg.Clock()},
+		durable: durable,
+		done:    make(chan struct{}),
+	}, nil
+}
+
+// send queues r. The queue is bounded; a full queue makes the caller wait
+// until there is room, ctx is done or the store closes.
+func (s *Store) send(ctx context.Context, r *writeReq) error {
+	select {
+	case s.queue <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closing:
+		return ErrClosed
+	}
+}
+
+// runWriter is the writer goroutine: it takes the first queued request, adds
+// whatever else is queued up to MaxBatch without waiting, and commits them
+// together. It runs until Close closes the queue, so requests already queued
+// are written.
+func (s *Store) runWriter() {
+	defer close(s.writerDone)
+	batch := make([]*writeReq, 0, s.cfg.MaxBatch)
+	for r := range s.queue {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case r, ok := <-s.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commitBatch(batch)
+		clear(batch) // let the messages go
+	}
+}
+
+// commitBatch writes a batch, syncs if a request needs it, answers the
+// waiters and reports the new messages to OnStored.
+func (s *Store) commitBatch(batch []*writeReq) {
+	unique := make([]*writeReq, 0, len(batch))
+	byID := make(map[message.ID]*writeReq, len(batch))
+	durable := false
+	for _, r := range batch {
+		durable = durable || r.durable
+		if f := byID[r.st.Msg.ID]; f != nil {
+			r.first = f
+			continue
+		}
+		byID[r.st.Msg.ID] = r
+		unique = append(unique, r)
+	}
+	for rest := unique; len(rest) > 0; {
+		rest = rest[s.writeTxn(rest):]
+	}
+	if durable {
+		if err := s.db.Sync(); err != nil {
+			for _, r := range unique {
+				if r.durable && r.err == nil {
+					r.err = fmt.Errorf("message %s is stored but not synced to disk: %w", r.st.Msg.ID.Short(), err)
+				}
+			}
+		}
+	}
+	var stored []Stored
+	for _, r := range batch {
+		if r.first != nil {
+			r.added, r.err = false, r.first.err
+		}
+		if r.added {
+			stored = append(stored, r.st)
+		}
+		if r.done != nil {
+			close(r.done)
+		} else if r.err != nil {
+			s.log.Warn("queued message not stored", "msg", r.st.Msg, "err", r.err)
+		}
+	}
+	if len(stored) > 0 && s.cfg.OnStored != nil {
+		s.cfg.OnStored(stored)
+	}
+}
+
+// writeTxn writes a prefix of reqs in one transaction, sets their results
+// and returns how many it consumed. When Badger finds the transaction too
+// big, the messages so far are committed on their own and the rest wait for
+// the next call; a message is never split across transactions.
+func (s *Store) writeTxn(reqs []*writeReq) int {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	var written []*writeReq
+	for i, r := range reqs {
+		r.added, r.err = false, nil // a retry after a split starts afresh
+		_, err := txn.Get(messageKey(r.st.Msg.ID))
+		if err == nil {
+			continue // already stored: added stays false
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			r.err = fmt.Errorf("look up message %s: %w", r.st.Msg.ID.Short(), err)
+			continue
+		}
+		if err := s.setMessage(txn, r); err != nil {
+			// txn may hold part of r: write the ones before it afresh.
+			txn.Discard()
+			if i > 0 {
+				s.writeTxn(reqs[:i])
+			}
+			if i > 0 && errors.Is(err, badger.ErrTxnTooBig) {
+				return i
+			}
+			r.err = fmt.Errorf("write message %s (%d bytes): %w", r.st.Msg.ID.Short(), len(r.st.Msg.Raw), err)
+			return i + 1
+		}
+		written = append(written, r)
+	}
+	err := txn.Commit()
+	for _, r := range written {
+		if err != nil {
+			r.err = fmt.Errorf("commit message %s: %w", r.st.Msg.ID.Short(), err)
+		} else {
+			r.added = true
+		}
+	}
+	return len(reqs)
+}
+
+func (s *Store) setMessage(txn *badger.Txn, r *writeReq) error {
+	m := r.st.Msg
+	if err := txn.Set(messageKey(m.ID), encodeRecord(r.st)); err != nil {
+		return err
+	}
+	if err := txn.Set(indexKey(m.Body.Group, m.Body.SentAtMS, m.ID), nil); err != nil {
+		return err
+	}
+	if !r.durable {
+		return nil
+	}
+	s.outboxSeq++
+	return txn.Set(outboxKey(m.ID), binary.BigEndian.AppendUint64(nil, s.outboxSeq))
+}
