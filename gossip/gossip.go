@@ -142,6 +142,7 @@ type Gossip struct {
 	val    *validator
 	stats  counters
 	scores atomic.Pointer[map[peer.ID]float64]
+	mesh   meshTracer
 
 	// opMu serialises Join, Leave and Close, which call into pubsub and wait
 	// for goroutines. It is never taken by Publish, Peers or the validator.
@@ -222,6 +223,7 @@ func (g *Gossip) options() []pubsub.Option {
 		pubsub.WithPeerScore(scoreParams(cfg), scoreThresholds()),
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(g.storeScores), scoreSnapshotInterval),
 		pubsub.WithRawTracer(tracer{c: &g.stats}),
+		pubsub.WithRawTracer(&g.mesh),
 	}
 	if cfg.Tracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(cfg.Tracer))

@@ -161,38 +161,6 @@ func (n *node) waitMesh(t testing.TB, gid message.GroupID, p peer.ID) {
 	})
 }
 
-// meshTracer follows a pubsub instance's mesh from its Graft and Prune
-// events.
-type meshTracer struct {
-	nopTracer
-	mu   sync.Mutex
-	mesh map[string]map[peer.ID]bool
-}
-
-func (m *meshTracer) Graft(p peer.ID, topic string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.mesh == nil {
-		m.mesh = make(map[string]map[peer.ID]bool)
-	}
-	if m.mesh[topic] == nil {
-		m.mesh[topic] = make(map[peer.ID]bool)
-	}
-	m.mesh[topic][p] = true
-}
-
-func (m *meshTracer) Prune(p peer.ID, topic string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.mesh[topic], p)
-}
-
-func (m *meshTracer) has(topic string, p peer.ID) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.mesh[topic][p]
-}
-
 func groupID(t testing.TB, name string) message.GroupID {
 	t.Helper()
 	gid, _, err := group.OpenChannelID(name)

@@ -182,3 +182,32 @@ func (nopTracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
 func (nopTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
 func (nopTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
 func (nopTracer) UndeliverableMessage(*pubsub.Message)                 {}
+
+// Map returns the counters by name (snake case), for status output and
+// metrics.
+func (s Stats) Map() map[string]uint64 {
+	return map[string]uint64{
+		"accepted":               s.Accepted,
+		"delivered":              s.Delivered,
+		"duplicates":             s.Duplicates,
+		"rejected_malformed":     s.RejectedMalformed,
+		"rejected_non_canonical": s.RejectedNonCanonical,
+		"rejected_too_large":     s.RejectedTooLarge,
+		"rejected_bad_payload":   s.RejectedBadPayload,
+		"rejected_bad_signature": s.RejectedBadSignature,
+		"rejected_wrong_group":   s.RejectedWrongGroup,
+		"rejected_policy":        s.RejectedPolicy,
+		"rejected_envelope":      s.RejectedEnvelope,
+		"ignored_version":        s.IgnoredVersion,
+		"ignored_unknown_kind":   s.IgnoredUnknownKind,
+		"ignored_future_skew":    s.IgnoredFutureSkew,
+		"ignored_expired":        s.IgnoredExpired,
+		"ignored_seen":           s.IgnoredSeen,
+		"ignored_policy":         s.IgnoredPolicy,
+		"ignored_not_joined":     s.IgnoredNotJoined,
+		"ignored_other":          s.IgnoredOther,
+		"dropped_validation":     s.DroppedValidation,
+		"dropped_peer_queue":     s.DroppedPeerQueue,
+		"dropped_subscription":   s.DroppedSubscription,
+	}
+}
