@@ -1,0 +1,227 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"starling/home"
+)
+
+// Client talks to a running daemon's API.
+type Client struct {
+	base  string
+	token string
+	dir   home.Dir
+	pid   int
+	http  *http.Client
+}
+
+// Dial finds the daemon of a home. It fails with ErrNoDaemon when none has
+// recorded an endpoint and ErrDaemonGone when the recorded process is gone;
+// both errors say what to do.
+func Dial(dir home.Dir) (*Client, error) {
+	ep, err := readEndpoint(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !processAlive(ep.PID) {
+		return nil, fmt.Errorf("%w for %s (pid %d has exited without cleaning up); start it again with `starling up`", ErrDaemonGone, dir, ep.PID)
+	}
+	token, err := readToken(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{
+		base:  "http://" + ep.Addr,
+		token: token,
+		dir:   dir,
+		pid:   ep.PID,
+		http:  &http.Client{Transport: &http.Transport{Proxy: nil}},
+	}, nil
+}
+
+// APIError is a failure the daemon reported.
+type APIError struct {
+	Status  int
+	Message string
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// requestTimeout bounds every request but the event stream.
+const requestTimeout = 30 * time.Second
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	resp, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (c *Client) send(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("the daemon for %s (pid %d) did not answer in time", c.dir, c.pid)
+		}
+		return nil, fmt.Errorf("the daemon for %s (pid %d) is not answering on %s: %v; if it is stuck, stop it and run `starling up`", c.dir, c.pid, c.base, unwrapURL(err))
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		var e Error
+		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) != nil || e.Error == "" {
+			e.Error = resp.Status
+		}
+		return nil, &APIError{Status: resp.StatusCode, Message: e.Error}
+	}
+	return resp, nil
+}
+
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// ID returns the daemon's identity.
+func (c *Client) ID(ctx context.Context) (Identity, error) {
+	var v Identity
+	return v, c.do(ctx, "GET", "/v1/id", nil, &v)
+}
+
+// Status returns the daemon's status.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var v Status
+	return v, c.do(ctx, "GET", "/v1/status", nil, &v)
+}
+
+// Peers lists connected peers.
+func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
+	var v []Peer
+	return v, c.do(ctx, "GET", "/v1/peers", nil, &v)
+}
+
+// Groups lists joined groups.
+func (c *Client) Groups(ctx context.Context) ([]Group, error) {
+	var v []Group
+	return v, c.do(ctx, "GET", "/v1/groups", nil, &v)
+}
+
+// Join joins an open channel.
+func (c *Client) Join(ctx context.Context, name string) (Group, error) {
+	var v Group
+	return v, c.do(ctx, "POST", "/v1/groups", JoinRequest{Name: name}, &v)
+}
+
+// Leave leaves a group.
+func (c *Client) Leave(ctx context.Context, ref string) (Group, error) {
+	var v Group
+	return v, c.do(ctx, "DELETE", "/v1/groups/"+url.PathEscape(ref), nil, &v)
+}
+
+// Send sends a text message.
+func (c *Client) Send(ctx context.Context, ref, text string) (SendResponse, error) {
+	var v SendResponse
+	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/messages", SendRequest{Text: text}, &v)
+}
+
+// History reads a page of a group's messages.
+func (c *Client) History(ctx context.Context, ref string, limit int, newest bool, cursor string) (Page, error) {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if newest {
+		q.Set("newest", "true")
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var v Page
+	return v, c.do(ctx, "GET", "/v1/groups/"+url.PathEscape(ref)+"/messages?"+q.Encode(), nil, &v)
+}
+
+// Events streams new messages (of one group when ref is not empty) to fn
+// until ctx ends, the stream ends or fn returns an error. It returns
+// ErrStreamEnded with the daemon's reason when the daemon ends the stream.
+func (c *Client) Events(ctx context.Context, ref string, fn func(Message) error) error {
+	path := "/v1/events"
+	if ref != "" {
+		path += "?group=" + url.QueryEscape(ref)
+	}
+	resp, err := c.send(ctx, "GET", path, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var event string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			event = ""
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			data := []byte(strings.TrimPrefix(line, "data: "))
+			switch event {
+			case "message":
+				var m Message
+				if err := json.Unmarshal(data, &m); err != nil {
+					return fmt.Errorf("bad event from the daemon: %w", err)
+				}
+				if err := fn(m); err != nil {
+					return err
+				}
+			case "end":
+				var e Error
+				_ = json.Unmarshal(data, &e)
+				return fmt.Errorf("%w: %s", ErrStreamEnded, e.Error)
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("event stream: %w", err)
+	}
+	return fmt.Errorf("%w: the daemon closed the connection", ErrStreamEnded)
+}
+
+// ErrStreamEnded means the daemon ended an event stream.
+var ErrStreamEnded = errors.New("event stream ended")

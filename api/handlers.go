@@ -1,0 +1,201 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"starling/group"
+	"starling/message"
+	"starling/store"
+)
+
+// statusOf maps a backend error to an HTTP status.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, group.ErrNotJoined), errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, group.ErrBadName), errors.Is(err, message.ErrBadPayload),
+		errors.Is(err, store.ErrBadCursor):
+		return http.StatusBadRequest
+	case errors.Is(err, message.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
+		s.log.Warn("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, status, err)
+}
+
+func (s *Server) handleID(w http.ResponseWriter, r *http.Request) {
+	b := s.cfg.Backend
+	id := Identity{
+		PeerID:      b.PeerID().String(),
+		Addrs:       []string{},
+		Fingerprint: string(b.User().Fingerprint()),
+		Name:        b.User().Name,
+		PublicKey:   hexKey(b.User().PublicKey()),
+	}
+	for _, a := range b.Addrs() {
+		id.Addrs = append(id.Addrs, a.String())
+	}
+	writeJSON(w, http.StatusOK, id)
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	b := s.cfg.Backend
+	groups, err := s.groupViews()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	outbox, err := b.OutboxLen()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Status{
+		PeerID:      b.PeerID().String(),
+		Fingerprint: string(b.User().Fingerprint()),
+		Name:        b.User().Name,
+		Started:     b.Started().UTC(),
+		Peers:       len(b.ConnectedPeers()),
+		Outbox:      outbox,
+		Groups:      groups,
+		Gossip:      b.GossipStats().Map(),
+	})
+}
+
+func (s *Server) groupViews() ([]Group, error) {
+	b := s.cfg.Backend
+	groups, err := b.Groups()
+	if err != nil {
+		return nil, err
+	}
+	out := []Group{}
+	for _, g := range groups {
+		n, err := b.Count(g.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, NewGroup(g, n, len(b.GroupPeers(g.ID))))
+	}
+	return out, nil
+}
+
+func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {
+	b := s.cfg.Backend
+	groups, err := b.Groups()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	inGroup := map[string][]string{}
+	for _, g := range groups {
+		for _, p := range b.GroupPeers(g.ID) {
+			inGroup[p.String()] = append(inGroup[p.String()], g.Name)
+		}
+	}
+	out := []Peer{}
+	for _, p := range b.ConnectedPeers() {
+		v := Peer{PeerID: p.ID.String(), Addrs: []string{}, Groups: inGroup[p.ID.String()]}
+		if v.Groups == nil {
+			v.Groups = []string{}
+		}
+		for _, a := range p.Addrs {
+			v.Addrs = append(v.Addrs, a.String())
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
+	groups, err := s.groupViews()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, groups)
+}
+
+func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
+	var req JoinRequest
+	if err := readJSON(w, r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	g, err := s.cfg.Backend.Join(r.Context(), req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, _ := s.cfg.Backend.Count(g.ID)
+	writeJSON(w, http.StatusOK, NewGroup(g, n, len(s.cfg.Backend.GroupPeers(g.ID))))
+}
+
+func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) {
+	g, err := s.cfg.Backend.Leave(r.Context(), r.PathValue("group"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, NewGroup(g, 0, 0))
+}
+
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+	q := store.Query{Cursor: store.Cursor(r.URL.Query().Get("cursor"))}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, errors.New("limit must be a positive whole number"))
+			return
+		}
+		q.Limit = n
+	}
+	if v := r.URL.Query().Get("newest"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, errors.New("newest must be true or false"))
+			return
+		}
+		q.Newest = b
+	}
+	g, page, err := s.cfg.Backend.History(r.PathValue("group"), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := Page{Messages: make([]Message, 0, len(page.Messages)), Next: string(page.Next)}
+	for _, m := range page.Messages {
+		out.Messages = append(out.Messages, NewMessage(m, g.Name))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
+	var req SendRequest
+	if err := readJSON(w, r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	ref := r.PathValue("group")
+	g, err := s.cfg.Backend.ResolveGroup(ref)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	m, peers, err := s.cfg.Backend.Send(r.Context(), ref, req.Text)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	view := NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, g.Name)
+	writeJSON(w, http.StatusOK, SendResponse{Message: view, Peers: peers, Queued: peers == 0})
+}

@@ -1,0 +1,167 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"starling/gossip"
+	"starling/identity"
+	"starling/message"
+	"starling/store"
+)
+
+// Backend is what the API serves. node.Node satisfies it. Every method must
+// be safe for concurrent use.
+type Backend interface {
+	PeerID() peer.ID
+	Addrs() []ma.Multiaddr
+	User() *identity.User
+	Started() time.Time
+	Join(ctx context.Context, name string) (store.Group, error)
+	Leave(ctx context.Context, ref string) (store.Group, error)
+	Groups() ([]store.Group, error)
+	ResolveGroup(ref string) (store.Group, error)
+	// Send returns how many peers took the message; 0 means it is queued.
+	Send(ctx context.Context, ref, text string) (*message.Message, int, error)
+	History(ref string, q store.Query) (store.Group, store.Page, error)
+	Count(group message.GroupID) (int, error)
+	// Subscribe streams newly stored messages until ctx ends; errf ends the
+	// subscription and says why it ended.
+	Subscribe(ctx context.Context) (events <-chan store.Stored, errf func() error)
+	ConnectedPeers() []peer.AddrInfo
+	GroupPeers(group message.GroupID) []peer.ID
+	OutboxLen() (int, error)
+	GossipStats() gossip.Stats
+}
+
+// Config configures a Server.
+type Config struct {
+	Backend Backend
+	// Token is the bearer token every request must carry.
+	Token string
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+}
+
+// MaxRequestBody caps request bodies; a text message is at most 16 KiB.
+const MaxRequestBody = 64 << 10
+
+// Server is the HTTP side of the API.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// NewServer builds a server; Serve runs it.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Backend == nil {
+		return nil, errors.New("api: no backend")
+	}
+	if len(cfg.Token) < 16 {
+		return nil, errors.New("api: token too short")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /v1/id", s.handleID)
+	s.mux.HandleFunc("GET /v1/status", s.handleStatus)
+	s.mux.HandleFunc("GET /v1/peers", s.handlePeers)
+	s.mux.HandleFunc("GET /v1/groups", s.handleGroups)
+	s.mux.HandleFunc("POST /v1/groups", s.handleJoin)
+	s.mux.HandleFunc("DELETE /v1/groups/{group}", s.handleLeave)
+	s.mux.HandleFunc("GET /v1/groups/{group}/messages", s.handleHistory)
+	s.mux.HandleFunc("POST /v1/groups/{group}/messages", s.handleSend)
+	s.mux.HandleFunc("GET /v1/events", s.handleEvents)
+}
+
+// ServeHTTP checks Host and the token, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !loopbackHost(r.Host) {
+		writeError(w, http.StatusForbidden, fmt.Errorf("host %q is not a loopback address", r.Host))
+		return
+	}
+	got := r.Header.Get("Authorization")
+	want := "Bearer " + s.cfg.Token
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		writeError(w, http.StatusUnauthorized, errors.New("missing or wrong API token"))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// loopbackHost accepts Host headers naming this machine's loopback, which
+// defeats DNS rebinding: a web page's requests carry its own host name.
+func loopbackHost(hostport string) bool {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		h = hostport
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Serve answers requests on ln until ctx ends, then shuts down, giving open
+// requests a moment to finish. Event streams end with ctx.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutCtx)
+	<-errc
+	return err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, Error{Error: err.Error()})
+}
+
+// readJSON decodes a bounded request body strictly.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("bad request body: %w", err)
+	}
+	if dec.More() {
+		return errors.New("bad request body: more than one JSON value")
+	}
+	return nil
+}

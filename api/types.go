@@ -1,0 +1,120 @@
+package api
+
+import (
+	"encoding/hex"
+	"time"
+
+	"starling/identity"
+	"starling/store"
+)
+
+// Identity answers GET /v1/id.
+type Identity struct {
+	PeerID      string   `json:"peer_id"`
+	Addrs       []string `json:"addrs"`
+	Fingerprint string   `json:"fingerprint"`
+	Name        string   `json:"name"`
+	PublicKey   string   `json:"public_key"`
+}
+
+// Message is one message as the API and `starling log --json` show it.
+type Message struct {
+	ID         string    `json:"id"`
+	Group      string    `json:"group"`
+	GroupID    string    `json:"group_id"`
+	Author     string    `json:"author"`
+	AuthorKey  string    `json:"author_key"`
+	Name       string    `json:"name"`
+	SentAt     time.Time `json:"sent_at"`
+	ReceivedAt time.Time `json:"received_at"`
+	Kind       string    `json:"kind"`
+	Text       string    `json:"text"`
+	Origin     string    `json:"origin"`
+	Ref        string    `json:"ref,omitempty"`
+}
+
+// NewMessage builds the view of a stored message in the named group.
+func NewMessage(s store.Stored, groupName string) Message {
+	b := &s.Msg.Body
+	m := Message{
+		ID:         s.Msg.ID.String(),
+		Group:      groupName,
+		GroupID:    b.Group.String(),
+		Author:     string(identity.FingerprintOf(b.Author)),
+		AuthorKey:  hex.EncodeToString(b.Author),
+		SentAt:     b.SentAt().UTC(),
+		ReceivedAt: s.ReceivedAt.UTC(),
+		Kind:       b.Kind.String(),
+		Origin:     s.Origin.String(),
+	}
+	if !b.Ref.IsZero() {
+		m.Ref = b.Ref.String()
+	}
+	if t, err := s.Msg.Text(); err == nil {
+		m.Text, m.Name = t.Text, t.Nick
+	}
+	return m
+}
+
+// Page answers GET /v1/groups/{group}/messages.
+type Page struct {
+	Messages []Message `json:"messages"`
+	Next     string    `json:"next,omitempty"`
+}
+
+// SendRequest is the body of POST /v1/groups/{group}/messages.
+type SendRequest struct {
+	Text string `json:"text"`
+}
+
+// SendResponse says what happened to a sent message: handed to Peers peers,
+// or Queued in the outbox until a peer in the group appears.
+type SendResponse struct {
+	Message Message `json:"message"`
+	Peers   int     `json:"peers"`
+	Queued  bool    `json:"queued"`
+}
+
+// JoinRequest is the body of POST /v1/groups.
+type JoinRequest struct {
+	Name string `json:"name"`
+}
+
+// Group is a joined group.
+type Group struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	JoinedAt time.Time `json:"joined_at"`
+	Messages int       `json:"messages"`
+	Peers    int       `json:"peers"`
+}
+
+// NewGroup builds the view of a stored group.
+func NewGroup(g store.Group, messages, peers int) Group {
+	return Group{ID: g.ID.String(), Name: g.Name, Kind: g.Kind, JoinedAt: g.JoinedAt.UTC(), Messages: messages, Peers: peers}
+}
+
+// Peer is a connected peer.
+type Peer struct {
+	PeerID string   `json:"peer_id"`
+	Addrs  []string `json:"addrs"`
+	Groups []string `json:"groups"`
+}
+
+// Status answers GET /v1/status.
+type Status struct {
+	PeerID      string            `json:"peer_id"`
+	Fingerprint string            `json:"fingerprint"`
+	Name        string            `json:"name"`
+	Started     time.Time         `json:"started"`
+	Peers       int               `json:"peers"`
+	Outbox      int               `json:"outbox"`
+	Groups      []Group           `json:"groups"`
+	Gossip      map[string]uint64 `json:"gossip"`
+}
+
+// Error is the body of every failed request.
+type Error struct {
+	Error string `json:"error"`
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"starling/api"
+	"starling/identity"
+	"starling/node"
+	"starling/store"
+)
+
+// daemon connects to the home's running daemon. ok is false (with a nil
+// error) when none runs, so that a command can fall back to the store.
+func (g *globals) daemon() (c *api.Client, ok bool, err error) {
+	c, err = api.Dial(g.home)
+	if errors.Is(err, api.ErrNoDaemon) || errors.Is(err, api.ErrDaemonGone) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return c, true, nil
+}
+
+// needDaemon connects to the running daemon or says how to start one.
+func (g *globals) needDaemon(what string) (*api.Client, error) {
+	if err := g.home.Check(); err != nil {
+		return nil, err
+	}
+	c, err := api.Dial(g.home)
+	if err != nil {
+		return nil, fmt.Errorf("%s needs a running node: %w", what, err)
+	}
+	return c, nil
+}
+
+// local opens the home's store directly, for when no daemon runs.
+func (g *globals) local(withKey bool) (*node.Local, error) {
+	if err := g.home.Check(); err != nil {
+		return nil, err
+	}
+	var user *identity.User
+	if withKey {
+		u, err := g.loadUser()
+		if err != nil {
+			return nil, err
+		}
+		user = u
+	}
+	l, err := node.OpenLocal(g.home.Store(), user, g.logger)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("the store in %s is in use by another process, but no daemon answers for it; stop that process and try again", g.home)
+	}
+	return l, err
+}

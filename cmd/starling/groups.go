@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"starling/api"
+)
+
+func newJoin(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "join NAME",
+		Short: "Join an open channel (works with or without a running node)",
+		Args:  exactArgs(1, "one channel name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ok, err := g.daemon()
+			if err != nil {
+				return err
+			}
+			if ok {
+				grp, err := c.Join(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "joined %s (%s), %d peers in it now\n", grp.Name, grp.ID, grp.Peers)
+				return nil
+			}
+			l, err := g.local(false)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			grp, err := l.Join(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "joined %s (%s); your node takes part when you run `starling up`\n", grp.Name, grp.ID)
+			return nil
+		},
+	}
+}
+
+func newLeave(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "leave GROUP",
+		Short: "Leave a group; its messages stay in your store",
+		Args:  exactArgs(1, "one group name or ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon("leave")
+			if err != nil {
+				return err
+			}
+			grp, err := c.Leave(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "left %s\n", grp.Name)
+			return nil
+		},
+	}
+}
+
+func newGroups(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "groups [--json]",
+		Short: "List joined groups",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			groups, err := g.groupList(cmd)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, groups)
+			}
+			for _, grp := range groups {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-20s %-6s %6d messages %3d peers  %s\n", grp.Name, grp.Kind, grp.Messages, grp.Peers, grp.ID)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// groupList asks the daemon, or reads the store when none runs.
+func (g *globals) groupList(cmd *cobra.Command) ([]api.Group, error) {
+	c, ok, err := g.daemon()
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return c.Groups(cmd.Context())
+	}
+	l, err := g.local(false)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	groups, err := l.Groups()
+	if err != nil {
+		return nil, err
+	}
+	out := []api.Group{}
+	for _, grp := range groups {
+		n, err := l.Count(grp)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, api.NewGroup(grp, n, 0))
+	}
+	return out, nil
+}

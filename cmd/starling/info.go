@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"starling/api"
+)
+
+func newPeers(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "peers [--json]",
+		Short: "List connected peers and the groups you share with them",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon("peers")
+			if err != nil {
+				return err
+			}
+			peers, err := c.Peers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, peers)
+			}
+			out := cmd.OutOrStdout()
+			if len(peers) == 0 {
+				fmt.Fprintln(out, "no peers connected")
+			}
+			for _, p := range peers {
+				fmt.Fprintf(out, "%s  groups: %s\n", p.PeerID, strings.Join(p.Groups, ", "))
+				for _, a := range p.Addrs {
+					fmt.Fprintf(out, "    %s\n", a)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newID(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "id [--json]",
+		Short: "Print the running node's peer ID, addresses and your fingerprint",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon("id")
+			if err != nil {
+				return err
+			}
+			id, err := c.ID(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, id)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "name        %s\nfingerprint %s\npeer        %s\n", id.Name, id.Fingerprint, id.PeerID)
+			for _, a := range id.Addrs {
+				fmt.Fprintf(out, "address     %s\n", a)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newStatus(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--json]",
+		Short: "Show the node, its peers and the groups it holds",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ok, err := g.daemon()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return g.offlineStatus(cmd, asJSON)
+			}
+			st, err := c.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, st)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "node       running for %s, %d peers, %d queued to send\n",
+				time.Since(st.Started).Round(time.Second), st.Peers, st.Outbox)
+			fmt.Fprintf(out, "you        %s (%s)\n", st.Name, st.Fingerprint)
+			printGroupTable(cmd, st.Groups)
+			printCounters(cmd, st.Gossip)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (g *globals) offlineStatus(cmd *cobra.Command, asJSON bool) error {
+	groups, err := g.groupList(cmd)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(cmd, map[string]any{"running": false, "groups": groups})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "node       not running (start it with `starling up`)\n")
+	printGroupTable(cmd, groups)
+	return nil
+}
+
+func printGroupTable(cmd *cobra.Command, groups []api.Group) {
+	out := cmd.OutOrStdout()
+	if len(groups) == 0 {
+		fmt.Fprintln(out, "groups     none joined (try `starling join lobby`)")
+		return
+	}
+	fmt.Fprintln(out, "groups")
+	for _, grp := range groups {
+		fmt.Fprintf(out, "  %-20s %6d messages %3d peers\n", grp.Name, grp.Messages, grp.Peers)
+	}
+}
+
+func printCounters(cmd *cobra.Command, counters map[string]uint64) {
+	keys := make([]string, 0, len(counters))
+	for k, v := range counters {
+		if v != 0 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	slices.Sort(keys)
+	fmt.Fprintln(cmd.OutOrStdout(), "gossip")
+	for _, k := range keys {
+		fmt.Fprintf(cmd.OutOrStdout(), "  %-28s %d\n", k, counters[k])
+	}
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"starling/api"
+	"starling/store"
+)
+
+func newLog(g *globals) *cobra.Command {
+	var (
+		limit  int
+		follow bool
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "log GROUP [--limit N] [--follow] [--json]",
+		Short: "Print a group's messages, oldest first (works without a running node)",
+		Args:  exactArgs(1, "one group name or ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 0 {
+				return usageError{errors.New("--limit must be 0 (everything) or more")}
+			}
+			ref := args[0]
+			out := cmd.OutOrStdout()
+			c, ok, err := g.daemon()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				if follow {
+					return fmt.Errorf("--follow needs a running node; start one with `starling up`")
+				}
+				msgs, err := g.localHistory(ref, limit)
+				if err != nil {
+					return err
+				}
+				for _, m := range msgs {
+					if err := printMessage(out, m, asJSON); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			if !follow {
+				msgs, err := history(cmd.Context(), c, ref, limit)
+				if err != nil {
+					return err
+				}
+				for _, m := range msgs {
+					if err := printMessage(out, m, asJSON); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			return followLog(cmd.Context(), c, ref, limit, func(m api.Message) error { return printMessage(out, m, asJSON) })
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&limit, "limit", 100, "print at most the N newest messages (0: all)")
+	f.BoolVar(&follow, "follow", false, "keep printing new messages as they arrive")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object per line")
+	return cmd
+}
+
+// history fetches the newest limit messages (all when limit is 0), oldest
+// first.
+func history(ctx context.Context, c *api.Client, ref string, limit int) ([]api.Message, error) {
+	var out []api.Message
+	cursor := ""
+	for {
+		want := 1000
+		if limit > 0 {
+			want = min(want, limit-len(out))
+		}
+		page, err := c.History(ctx, ref, want, true, cursor)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Messages...)
+		cursor = page.Next
+		if cursor == "" || (limit > 0 && len(out) >= limit) {
+			break
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+func (g *globals) localHistory(ref string, limit int) ([]api.Message, error) {
+	l, err := g.local(false)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	var out []api.Message
+	q := store.Query{Newest: true}
+	for {
+		q.Limit = 1000
+		if limit > 0 {
+			q.Limit = min(q.Limit, limit-len(out))
+		}
+		grp, page, err := l.History(ref, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page.Messages {
+			out = append(out, api.NewMessage(m, grp.Name))
+		}
+		q.Cursor = page.Next
+		if q.Cursor == "" || (limit > 0 && len(out) >= limit) {
+			break
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// followLog prints the newest messages, then new ones as they arrive. The
+// stream is opened before history is read so that nothing falls between
+// them; IDs already printed are skipped. When the daemon ends the stream
+// (this reader fell behind), it resumes the same way, a few times in a row
+// at most.
+func followLog(ctx context.Context, c *api.Client, ref string, limit int, print func(api.Message) error) error {
+	printed := map[string]bool{}
+	show := func(m api.Message) error {
+		if printed[m.ID] {
+			return nil
+		}
+		printed[m.ID] = true
+		return print(m)
+	}
+	for resumes := 0; ; resumes++ {
+		live := make(chan api.Message, 4096)
+		streamErr := make(chan error, 1)
+		sctx, cancel := context.WithCancel(ctx)
+		go func() {
+			defer close(live)
+			streamErr <- c.Events(sctx, ref, func(m api.Message) error {
+				select {
+				case live <- m:
+					return nil
+				case <-sctx.Done():
+					return sctx.Err()
+				}
+			})
+		}()
+		got, err := showAll(ctx, c, ref, limit, live, show)
+		if got > 0 {
+			resumes = 0
+		}
+		cancel()
+		for range live {
+		}
+		if serr := <-streamErr; err == nil {
+			err = serr
+		}
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, api.ErrStreamEnded) && resumes < 3:
+			continue
+		default:
+			return fmt.Errorf("following %s: %w", ref, err)
+		}
+	}
+}
+
+// showAll shows history, then live messages until the stream closes. It
+// returns how many live messages came.
+func showAll(ctx context.Context, c *api.Client, ref string, limit int, live <-chan api.Message, show func(api.Message) error) (int, error) {
+	msgs, err := history(ctx, c, ref, limit)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range msgs {
+		if err := show(m); err != nil {
+			return 0, err
+		}
+	}
+	got := 0
+	for m := range live {
+		got++
+		if err := show(m); err != nil {
+			return got, err
+		}
+	}
+	return got, nil
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"starling/api"
+	"starling/store"
+)
+
+func newSend(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "send GROUP TEXT",
+		Short: "Sign and send a message (queued when no node runs or no peer is there)",
+		Args:  exactArgs(2, "a group and the text (quote it)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := g.send(cmd, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, res)
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case !res.Queued:
+				fmt.Fprintf(out, "sent %s to %d peers in %s\n", res.Message.ID, res.Peers, res.Message.Group)
+			default:
+				fmt.Fprintf(out, "queued %s: no peer in %s yet; it goes out when one is there\n", res.Message.ID, res.Message.Group)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// send goes through the daemon, or queues into the store's outbox when none
+// runs; the daemon sends queued messages when it next has a peer.
+func (g *globals) send(cmd *cobra.Command, ref, text string) (api.SendResponse, error) {
+	c, ok, err := g.daemon()
+	if err != nil {
+		return api.SendResponse{}, err
+	}
+	if ok {
+		return c.Send(cmd.Context(), ref, text)
+	}
+	l, err := g.local(true)
+	if err != nil {
+		return api.SendResponse{}, err
+	}
+	defer l.Close()
+	m, err := l.Send(cmd.Context(), ref, text)
+	if err != nil {
+		return api.SendResponse{}, err
+	}
+	grp, err := l.ResolveGroup(ref)
+	if err != nil {
+		return api.SendResponse{}, err
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), "no node is running: the message is queued and goes out when `starling up` next has a peer in the group")
+	view := api.NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, grp.Name)
+	return api.SendResponse{Message: view, Queued: true}, nil
+}

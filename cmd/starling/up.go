@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/spf13/cobra"
+
+	"starling/api"
+	"starling/identity"
+	"starling/node"
+	"starling/store"
+)
+
+func newUp(g *globals) *cobra.Command {
+	var (
+		listen []string
+		peers  []string
+		noMDNS bool
+		apiAdr string
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run your node until Ctrl-C or SIGTERM",
+		Long: `Run your node: it listens for peers, finds them on the LAN with mDNS and at
+the --peer addresses, gossips your groups' messages and keeps them, and serves
+the local API that the other commands use.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg := node.Config{MDNS: !noMDNS, Logger: g.logger, StoreDir: g.home.Store()}
+			var err error
+			if cfg.ListenAddrs, err = parseAddrs("--listen", listen); err != nil {
+				return err
+			}
+			if cfg.Peers, err = parsePeers(peers); err != nil {
+				return err
+			}
+			if _, _, err := net.SplitHostPort(apiAdr); err != nil {
+				return usageError{fmt.Errorf("--api %q: want HOST:PORT, such as 127.0.0.1:7070", apiAdr)}
+			}
+			if cfg.User, err = g.loadUser(); err != nil {
+				return err
+			}
+			if cfg.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
+				return err
+			}
+			if c, err := api.Dial(g.home); err == nil {
+				if _, err := c.ID(cmd.Context()); err == nil {
+					return fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
+				}
+			}
+			return runDaemon(cmd, g, cfg, apiAdr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&listen, "listen", nil, "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces, random ports)")
+	f.StringArrayVar(&peers, "peer", nil, "static peer multiaddr ending in /p2p/ID (repeatable); kept connected")
+	f.BoolVar(&noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
+	f.StringVar(&apiAdr, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")
+	return cmd
+}
+
+func runDaemon(cmd *cobra.Command, g *globals, cfg node.Config, apiAddr string) error {
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	n, err := node.New(cfg)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("another starling process is using %s; stop it first, or pass another --home", g.home)
+	}
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", apiAddr)
+	if err != nil {
+		n.Close()
+		return fmt.Errorf("local API on %s: %w; pass another --api address", apiAddr, err)
+	}
+	token, err := api.NewToken()
+	if err != nil {
+		n.Close()
+		return err
+	}
+	srv, err := api.NewServer(api.Config{Backend: n, Token: token, Logger: g.logger.With("component", "api")})
+	if err != nil {
+		n.Close()
+		return err
+	}
+	if err := api.Publish(g.home, api.Endpoint{Addr: ln.Addr().String(), PID: os.Getpid(), Started: time.Now()}, token); err != nil {
+		n.Close()
+		return err
+	}
+	defer api.Unpublish(g.home)
+
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "starling up: %s (%s)\npeer %s\n", cfg.User.Name, cfg.User.Fingerprint().Pretty(), n.PeerID())
+	for _, a := range n.Addrs() {
+		fmt.Fprintf(out, "listening %s\n", a)
+	}
+	fmt.Fprintf(out, "api http://%s (home %s)\n", ln.Addr(), g.home)
+
+	apiErr := make(chan error, 1)
+	go func() {
+		apiErr <- srv.Serve(ctx, ln)
+		cancel() // a node nobody can reach is no use
+	}()
+	runErr := n.Run(ctx)
+	if err := <-apiErr; err != nil && runErr == nil {
+		runErr = fmt.Errorf("local API: %w", err)
+	}
+	return runErr
+}
+
+func parseAddrs(flag string, in []string) ([]ma.Multiaddr, error) {
+	var out []ma.Multiaddr
+	for _, s := range in {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s %q is not a multiaddr (such as /ip4/0.0.0.0/tcp/4001): %v", flag, s, err)}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func parsePeers(in []string) ([]peer.AddrInfo, error) {
+	addrs, err := parseAddrs("--peer", in)
+	if err != nil {
+		return nil, err
+	}
+	var out []peer.AddrInfo
+	for i, a := range addrs {
+		info, err := peer.AddrInfoFromP2pAddr(a)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--peer %q must end in /p2p/PEER_ID (see `starling id` on that node)", in[i])}
+		}
+		out = append(out, *info)
+	}
+	return out, nil
+}

@@ -1,0 +1,101 @@
+package node
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"starling/identity"
+)
+
+// Config configures a Node. Zero fields take the defaults documented on them.
+type Config struct {
+	// User signs this node's messages. Required.
+	User *identity.User
+	// TransportKey is the libp2p identity. Required.
+	TransportKey crypto.PrivKey
+	// StoreDir is the Badger directory; empty keeps the store in memory.
+	StoreDir string
+	// StoreMemTableSize tunes the store's memory (the simulator runs many
+	// nodes); zero takes the store's default.
+	StoreMemTableSize int64
+
+	// ListenAddrs default to TCP and QUIC on every interface, random ports.
+	ListenAddrs []ma.Multiaddr
+	// Peers are static peers, kept connected and redialled with backoff.
+	Peers []peer.AddrInfo
+	// MDNS turns on LAN discovery. Only ever inside a network you own.
+	MDNS bool
+	// MDNSService is the mDNS service name; default "_starling._udp", so
+	// Starling nodes do not answer every libp2p application on the Wi-Fi.
+	MDNSService string
+	// DialKnownPeers redials peers remembered in the store at start-up
+	// (default on; tests switch it off with DisableKnownPeers).
+	DisableKnownPeers bool
+
+	// RedialMin and RedialMax bound the backoff between dials of a static
+	// peer; defaults 1 s and 30 s.
+	RedialMin, RedialMax time.Duration
+	// OutboxInterval is how often queued messages are retried even without
+	// a new peer; default 5 s.
+	OutboxInterval time.Duration
+	// SubscriberBuffer is each event subscriber's channel capacity; a
+	// subscriber that falls this far behind is dropped (see Subscribe).
+	// Default 1024.
+	SubscriberBuffer int
+
+	// Logger defaults to discarding everything.
+	Logger *slog.Logger
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+}
+
+// DefaultListenAddrs are used when Config.ListenAddrs is empty.
+func DefaultListenAddrs() []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, s := range []string{
+		"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1",
+		"/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1",
+	} {
+		out = append(out, ma.StringCast(s))
+	}
+	return out
+}
+
+func (c *Config) fill() error {
+	if c.User == nil {
+		return errors.New("node: config has no user key")
+	}
+	if c.TransportKey == nil {
+		return errors.New("node: config has no transport key")
+	}
+	if len(c.ListenAddrs) == 0 {
+		c.ListenAddrs = DefaultListenAddrs()
+	}
+	if c.MDNSService == "" {
+		c.MDNSService = "_starling._udp"
+	}
+	if c.RedialMin <= 0 {
+		c.RedialMin = time.Second
+	}
+	if c.RedialMax < c.RedialMin {
+		c.RedialMax = max(30*time.Second, c.RedialMin)
+	}
+	if c.OutboxInterval <= 0 {
+		c.OutboxInterval = 5 * time.Second
+	}
+	if c.SubscriberBuffer <= 0 {
+		c.SubscriberBuffer = 1024
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return nil
+}

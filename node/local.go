@@ -1,0 +1,86 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"starling/identity"
+	"starling/message"
+	"starling/store"
+)
+
+// Local works on a home's store while no daemon runs: it joins groups,
+// queues messages in the outbox (the daemon sends them when it next has a
+// peer in the group) and reads history. It must not be used while a daemon
+// holds the store; Open fails with store.ErrLocked then.
+type Local struct {
+	user  *identity.User
+	store *store.Store
+	clock func() time.Time
+}
+
+// OpenLocal opens the store in dir. user may be nil for read-only use.
+func OpenLocal(dir string, user *identity.User, logger *slog.Logger) (*Local, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := store.Open(dir, store.Config{Logger: logger.With("component", "store"), GCInterval: -1})
+	if err != nil {
+		return nil, err
+	}
+	return &Local{user: user, store: s, clock: time.Now}, nil
+}
+
+// Close closes the store.
+func (l *Local) Close() error { return l.store.Close() }
+
+// Join remembers the open channel name as joined.
+func (l *Local) Join(name string) (store.Group, error) { return joinOpen(l.store, name, l.clock()) }
+
+// ResolveGroup finds a joined group by channel name or hex group ID.
+func (l *Local) ResolveGroup(ref string) (store.Group, error) { return resolveGroup(l.store, ref) }
+
+// Groups lists joined groups.
+func (l *Local) Groups() ([]store.Group, error) { return l.store.Groups() }
+
+// Count returns how many messages a group holds.
+func (l *Local) Count(g store.Group) (int, error) { return l.store.Count(g.ID) }
+
+// Send signs a message and queues it durably in the outbox.
+func (l *Local) Send(ctx context.Context, ref, text string) (*message.Message, error) {
+	if l.user == nil {
+		return nil, errors.New("no user key to sign with")
+	}
+	g, err := resolveGroup(l.store, ref)
+	if err != nil {
+		return nil, err
+	}
+	m, err := compose(l.user, g.ID, text, l.clock())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.store.PutOwn(ctx, m); err != nil {
+		return nil, fmt.Errorf("queue the message: %w", err)
+	}
+	return m, nil
+}
+
+// History reads a page of a joined group's messages.
+func (l *Local) History(ref string, q store.Query) (store.Group, store.Page, error) {
+	g, err := resolveGroup(l.store, ref)
+	if err != nil {
+		return store.Group{}, store.Page{}, err
+	}
+	q.Group = g.ID
+	p, err := l.store.History(q)
+	return g, p, err
+}
+
+// Outbox returns how many messages wait to be sent.
+func (l *Local) Outbox() (int, error) {
+	out, err := l.store.Outbox()
+	return len(out), err
+}

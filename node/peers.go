@@ -1,0 +1,170 @@
+package node
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"starling/store"
+)
+
+const (
+	dialTimeout = 10 * time.Second
+	// knownPeersAge and knownPeersMax bound the redial of remembered peers
+	// at start-up.
+	knownPeersAge = 7 * 24 * time.Hour
+	knownPeersMax = 32
+	staticTag     = "starling-static"
+)
+
+// Connect dials a peer once.
+func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	return n.host.Connect(ctx, info)
+}
+
+// keepConnected keeps a static peer connected: it dials, and after each
+// failure or disconnect waits a jittered, doubling backoff up to RedialMax.
+func (n *Node) keepConnected(ctx context.Context, info peer.AddrInfo) {
+	n.host.ConnManager().Protect(info.ID, staticTag)
+	n.host.Peerstore().AddAddrs(info.ID, info.Addrs, time.Hour)
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		n.log.Error("cannot watch connections", "err", err)
+		return
+	}
+	defer sub.Close()
+
+	backoff := n.cfg.RedialMin
+	for ctx.Err() == nil {
+		if n.host.Network().Connectedness(info.ID) != network.Connected {
+			if err := n.Connect(ctx, info); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				n.log.Debug("static peer unreachable", "peer", short(info.ID), "retry_in", backoff, "err", err)
+				if !sleep(ctx, jitter(backoff)) {
+					return
+				}
+				backoff = min(backoff*2, n.cfg.RedialMax)
+				continue
+			}
+			n.log.Info("connected to static peer", "peer", short(info.ID))
+			backoff = n.cfg.RedialMin
+		}
+		// Wait until this peer disconnects.
+		for n.host.Network().Connectedness(info.ID) == network.Connected {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sub.Out():
+			}
+		}
+		n.log.Info("static peer disconnected", "peer", short(info.ID))
+	}
+}
+
+// watchConnections remembers every peer that completes identify, so that a
+// restart can find them again.
+func (n *Node) watchConnections(ctx context.Context) {
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		n.log.Error("cannot watch identify", "err", err)
+		return
+	}
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-sub.Out():
+			ev := e.(event.EvtPeerIdentificationCompleted)
+			n.rememberPeer(ev.Peer)
+		}
+	}
+}
+
+func (n *Node) rememberPeer(p peer.ID) {
+	var addrs []string
+	for _, a := range n.host.Peerstore().Addrs(p) {
+		addrs = append(addrs, a.String())
+	}
+	if len(addrs) == 0 {
+		return
+	}
+	if err := n.store.PutPeer(store.Peer{ID: p.String(), Addrs: addrs, LastSeen: n.cfg.Clock()}); err != nil {
+		n.log.Warn("could not remember peer", "peer", short(p), "err", err)
+	}
+}
+
+// dialKnownPeers tries once, at start-up, the peers seen most recently.
+func (n *Node) dialKnownPeers(ctx context.Context) {
+	known, err := n.store.Peers()
+	if err != nil {
+		n.log.Warn("could not read known peers", "err", err)
+		return
+	}
+	slices.SortFunc(known, func(a, b store.Peer) int { return b.LastSeen.Compare(a.LastSeen) })
+	cutoff := n.cfg.Clock().Add(-knownPeersAge)
+	for i, kp := range known {
+		if i >= knownPeersMax || kp.LastSeen.Before(cutoff) || ctx.Err() != nil {
+			return
+		}
+		info, ok := parseKnownPeer(kp)
+		if !ok || info.ID == n.host.ID() {
+			continue
+		}
+		if err := n.Connect(ctx, info); err != nil {
+			n.log.Debug("known peer unreachable", "peer", short(info.ID), "err", err)
+		}
+	}
+}
+
+func parseKnownPeer(kp store.Peer) (peer.AddrInfo, bool) {
+	id, err := peer.Decode(kp.ID)
+	if err != nil {
+		return peer.AddrInfo{}, false
+	}
+	info := peer.AddrInfo{ID: id}
+	for _, s := range kp.Addrs {
+		if a, err := ma.NewMultiaddr(s); err == nil {
+			info.Addrs = append(info.Addrs, a)
+		}
+	}
+	return info, len(info.Addrs) > 0
+}
+
+// sleep waits d or until ctx ends; it reports whether the full wait passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// jitter spreads d by ±20 % so that peers restarted together do not redial
+// in lockstep.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// short abbreviates a peer ID for logs: its last eight characters, which
+// differ between peers (the start is the same multihash prefix for all).
+func short(p peer.ID) string {
+	s := p.String()
+	if len(s) <= 8 {
+		return s
+	}
+	return s[len(s)-8:]
+}

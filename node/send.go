@@ -1,0 +1,124 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"starling/gossip"
+	"starling/identity"
+	"starling/message"
+	"starling/store"
+)
+
+// publishTimeout bounds the first attempt to hand a new message to peers;
+// after it the message waits in the outbox.
+const publishTimeout = 5 * time.Second
+
+// Send signs a text message for a joined group, stores it durably and hands
+// it to the group's peers. It returns how many peers took it; zero means no
+// peer was there and the message waits in the outbox until one arrives.
+func (n *Node) Send(ctx context.Context, ref, text string) (*message.Message, int, error) {
+	g, err := resolveGroup(n.store, ref)
+	if err != nil {
+		return nil, 0, err
+	}
+	m, err := compose(n.cfg.User, g.ID, text, n.cfg.Clock())
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := n.store.PutOwn(ctx, m); err != nil {
+		return nil, 0, fmt.Errorf("store the message: %w", err)
+	}
+	peers, err := n.publish(ctx, m)
+	if err != nil {
+		n.log.Debug("message queued", "msg", m, "reason", err)
+		n.kickOutbox()
+		return m, 0, nil
+	}
+	return m, peers, nil
+}
+
+// compose builds and signs a text message.
+func compose(u *identity.User, gid message.GroupID, text string, now time.Time) (*message.Message, error) {
+	payload, err := message.EncodeText(message.Text{Text: text, Nick: u.Name})
+	if err != nil {
+		return nil, err
+	}
+	return message.Sign(u.PrivateKey(), message.Body{
+		Group:    gid,
+		SentAtMS: message.TimeMS(now),
+		Kind:     message.KindText,
+		Payload:  payload,
+	})
+}
+
+// publish hands m to the group's peers and, once at least one took it,
+// removes it from the outbox.
+func (n *Node) publish(ctx context.Context, m *message.Message) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	peers, err := n.gossip.Publish(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	if err := n.store.RemoveOutbox(m.ID); err != nil {
+		n.log.Warn("could not clear a sent message from the outbox", "msg", m, "err", err)
+	}
+	n.log.Debug("message published", "msg", m, "peers", peers)
+	return peers, nil
+}
+
+func (n *Node) kickOutbox() {
+	select {
+	case n.outboxKick <- struct{}{}:
+	default:
+	}
+}
+
+// drainOutbox publishes queued messages whenever a peer may have arrived
+// (a kick) and every OutboxInterval.
+func (n *Node) drainOutbox(ctx context.Context) {
+	t := time.NewTicker(n.cfg.OutboxInterval)
+	defer t.Stop()
+	for {
+		n.flushOutbox(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.outboxKick:
+		case <-t.C:
+		}
+	}
+}
+
+func (n *Node) flushOutbox(ctx context.Context) {
+	queued, err := n.store.Outbox()
+	if err != nil {
+		n.log.Warn("could not read the outbox", "err", err)
+		return
+	}
+	for _, m := range queued {
+		if ctx.Err() != nil {
+			return
+		}
+		if len(n.gossip.Peers(m.Body.Group)) == 0 {
+			continue
+		}
+		if _, err := n.publish(ctx, m); err != nil && !errors.Is(err, gossip.ErrNoPeers) && !errors.Is(err, gossip.ErrNotJoined) {
+			n.log.Warn("could not publish a queued message", "msg", m, "err", err)
+		}
+	}
+}
+
+// History reads a page of a joined group's messages.
+func (n *Node) History(ref string, q store.Query) (store.Group, store.Page, error) {
+	g, err := resolveGroup(n.store, ref)
+	if err != nil {
+		return store.Group{}, store.Page{}, err
+	}
+	q.Group = g.ID
+	p, err := n.store.History(q)
+	return g, p, err
+}
