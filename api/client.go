@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"starling/home"
@@ -113,6 +114,31 @@ func unwrapURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// Ping checks within a short time that the daemon answers. A refused
+// connection means the daemon is gone (ErrDaemonGone) even if its process
+// lingers.
+func (c *Client) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/v1/id", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w for %s (nothing listens on %s any more); start it again with `starling up`", ErrDaemonGone, c.dir, c.base)
+	}
+	if err != nil {
+		return fmt.Errorf("the daemon for %s (pid %d) is not answering on %s: %v", c.dir, c.pid, c.base, unwrapURL(err))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the daemon for %s answered %s; its API token may have changed, try again", c.dir, resp.Status)
+	}
+	return nil
 }
 
 // ID returns the daemon's identity.

@@ -99,13 +99,25 @@ func readEndpoint(dir home.Dir) (Endpoint, error) {
 	return ep, nil
 }
 
-// processAlive reports whether pid names a live process.
+// processAlive reports whether pid names a live process. A zombie (killed
+// but not yet reaped by its parent) counts as gone.
 func processAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: trust kill
+	}
+	// The state follows the parenthesised command name, which may itself
+	// contain spaces and parentheses.
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z'
+	}
+	return true
 }
 
 func readToken(dir home.Dir) (string, error) {

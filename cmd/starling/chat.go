@@ -22,7 +22,7 @@ arrives, and sends every line typed on standard input. End with Ctrl-D or
 Ctrl-C. Works in pipes and scripts.`,
 		Args: exactArgs(1, "one group name or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.needDaemon("chat")
+			c, err := g.needDaemon(cmd.Context(), "chat")
 			if err != nil {
 				return err
 			}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"starling/api"
+	"starling/home"
 	"starling/identity"
 	"starling/node"
 	"starling/store"
@@ -12,8 +14,8 @@ import (
 
 // daemon connects to the home's running daemon. ok is false (with a nil
 // error) when none runs, so that a command can fall back to the store.
-func (g *globals) daemon() (c *api.Client, ok bool, err error) {
-	c, err = api.Dial(g.home)
+func (g *globals) daemon(ctx context.Context) (c *api.Client, ok bool, err error) {
+	c, err = dial(ctx, g.home)
 	if errors.Is(err, api.ErrNoDaemon) || errors.Is(err, api.ErrDaemonGone) {
 		return nil, false, nil
 	}
@@ -24,13 +26,25 @@ func (g *globals) daemon() (c *api.Client, ok bool, err error) {
 }
 
 // needDaemon connects to the running daemon or says how to start one.
-func (g *globals) needDaemon(what string) (*api.Client, error) {
+func (g *globals) needDaemon(ctx context.Context, what string) (*api.Client, error) {
 	if err := g.home.Check(); err != nil {
 		return nil, err
 	}
-	c, err := api.Dial(g.home)
+	c, err := dial(ctx, g.home)
 	if err != nil {
 		return nil, fmt.Errorf("%s needs a running node: %w", what, err)
+	}
+	return c, nil
+}
+
+// dial finds the daemon and checks that it answers.
+func dial(ctx context.Context, dir home.Dir) (*api.Client, error) {
+	c, err := api.Dial(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Ping(ctx); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

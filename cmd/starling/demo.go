@@ -42,11 +42,7 @@ every node ends with every message, signed and byte for byte, and exits 0.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			logger := g.logger
-			if !cmd.Flags().Changed("log-level") {
-				logger = g.newLogger(slog.LevelWarn) // keep the transcript readable
-			}
-			return runDemo(ctx, cmd.OutOrStdout(), logger)
+			return runDemo(ctx, cmd.OutOrStdout(), g.logger)
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "give up after this long")

@@ -14,7 +14,7 @@ func newJoin(g *globals) *cobra.Command {
 		Short: "Join an open channel (works with or without a running node)",
 		Args:  exactArgs(1, "one channel name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ok, err := g.daemon()
+			c, ok, err := g.daemon(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ func newLeave(g *globals) *cobra.Command {
 		Short: "Leave a group; its messages stay in your store",
 		Args:  exactArgs(1, "one group name or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.needDaemon("leave")
+			c, err := g.needDaemon(cmd.Context(), "leave")
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ func newGroups(g *globals) *cobra.Command {
 
 // groupList asks the daemon, or reads the store when none runs.
 func (g *globals) groupList(cmd *cobra.Command) ([]api.Group, error) {
-	c, ok, err := g.daemon()
+	c, ok, err := g.daemon(cmd.Context())
 	if err != nil {
 		return nil, err
 	}

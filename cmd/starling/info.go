@@ -18,7 +18,7 @@ func newPeers(g *globals) *cobra.Command {
 		Short: "List connected peers and the groups you share with them",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.needDaemon("peers")
+			c, err := g.needDaemon(cmd.Context(), "peers")
 			if err != nil {
 				return err
 			}
@@ -53,7 +53,7 @@ func newID(g *globals) *cobra.Command {
 		Short: "Print the running node's peer ID, addresses and your fingerprint",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.needDaemon("id")
+			c, err := g.needDaemon(cmd.Context(), "id")
 			if err != nil {
 				return err
 			}
@@ -83,7 +83,7 @@ func newStatus(g *globals) *cobra.Command {
 		Short: "Show the node, its peers and the groups it holds",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ok, err := g.daemon()
+			c, ok, err := g.daemon(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ func newLog(g *globals) *cobra.Command {
 			}
 			ref := args[0]
 			out := cmd.OutOrStdout()
-			c, ok, err := g.daemon()
+			c, ok, err := g.daemon(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,7 @@ func newSend(g *globals) *cobra.Command {
 // send goes through the daemon, or queues into the store's outbox when none
 // runs; the daemon sends queued messages when it next has a peer.
 func (g *globals) send(cmd *cobra.Command, ref, text string) (api.SendResponse, error) {
-	c, ok, err := g.daemon()
+	c, ok, err := g.daemon(cmd.Context())
 	if err != nil {
 		return api.SendResponse{}, err
 	}

@@ -50,10 +50,8 @@ the local API that the other commands use.`,
 			if cfg.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
 				return err
 			}
-			if c, err := api.Dial(g.home); err == nil {
-				if _, err := c.ID(cmd.Context()); err == nil {
-					return fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
-				}
+			if _, err := dial(cmd.Context(), g.home); err == nil {
+				return fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
 			}
 			return runDaemon(cmd, g, cfg, apiAdr)
 		},
