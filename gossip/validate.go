@@ -118,6 +118,12 @@ func (v *validator) check(from peer.ID, topic string, data []byte) (*message.Mes
 		// A message still in the queue when its group was left.
 		return nil, verdict{Ignore, ignNotJoined, fmt.Errorf("topic %q is not joined", topic)}
 	}
+	return v.checkGroup(from, gid, data, true)
+}
+
+// checkGroup applies the rules for a message that should belong to gid. Seen
+// is asked only with askSeen and never about messages from this host.
+func (v *validator) checkGroup(from peer.ID, gid message.GroupID, data []byte, askSeen bool) (*message.Message, verdict) {
 	m, err := message.Decode(data)
 	if err != nil {
 		return nil, classify(err)
@@ -129,7 +135,7 @@ func (v *validator) check(from peer.ID, topic string, data []byte) (*message.Mes
 	if err := m.CheckTime(now); err != nil {
 		return nil, classify(err)
 	}
-	if from != v.self && v.seen != nil && v.seen(m.ID) {
+	if askSeen && from != v.self && v.seen != nil && v.seen(m.ID) {
 		return nil, verdict{Ignore, ignSeen, fmt.Errorf("message %s is already stored", m.ID.Short())}
 	}
 	if err := m.CheckBody(); err != nil {
@@ -176,4 +182,14 @@ func classify(err error) verdict {
 		}
 	}
 	return verdict{Ignore, ignOther, err}
+}
+
+// Check judges a message of group gid that arrived some other way than
+// gossip (catch-up) by exactly the validator's rules, in the same order:
+// format, group binding, time, body, signature, Config.Policy. It does not
+// ask Config.Seen (the caller's store deduplicates) and counts nothing in
+// Stats. The error says why for anything but Accept.
+func (g *Gossip) Check(from peer.ID, gid message.GroupID, raw []byte) (*message.Message, Result, error) {
+	m, v := g.val.checkGroup(from, gid, raw, false)
+	return m, v.result, v.err
 }
