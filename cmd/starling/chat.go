@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/api"
+	"starling/message"
 )
 
 func newChat(g *globals) *cobra.Command {
@@ -49,7 +51,8 @@ func chatLines(cmd *cobra.Command, c *api.Client, ref string, history int) error
 	followErr := make(chan error, 1)
 	go func() { followErr <- followLog(ctx, c, ref, max(history, 1), print) }()
 
-	lines := make(chan string)
+	// readErr is written once, before lines closes.
+	lines, readErr := make(chan string), make(chan error, 1)
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(cmd.InOrStdin())
@@ -58,9 +61,11 @@ func chatLines(cmd *cobra.Command, c *api.Client, ref string, history int) error
 			select {
 			case lines <- sc.Text():
 			case <-ctx.Done():
+				readErr <- nil
 				return
 			}
 		}
+		readErr <- sc.Err()
 	}()
 	for {
 		select {
@@ -70,12 +75,23 @@ func chatLines(cmd *cobra.Command, c *api.Client, ref string, history int) error
 			return err
 		case line, ok := <-lines:
 			if !ok {
+				err := <-readErr
+				if errors.Is(err, bufio.ErrTooLong) {
+					return fmt.Errorf("a line on standard input is over 1 MiB; a message holds at most %d bytes, so split it", message.MaxTextSize)
+				}
+				if err != nil {
+					return fmt.Errorf("read standard input: %w", err)
+				}
 				return nil
 			}
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
-			res, err := c.Send(ctx, ref, line)
+			err := checkText(line)
+			var res api.SendResponse
+			if err == nil {
+				res, err = c.Send(ctx, ref, line)
+			}
 			if err != nil {
 				mu.Lock()
 				fmt.Fprintln(cmd.ErrOrStderr(), "not sent:", err)

@@ -53,6 +53,11 @@ Start with:
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			return g.setup(cmd)
 		},
+		// Without Args and RunE, cobra reports an unknown command as a
+		// plain error (exit 1) whose hint falls on lines oneLine drops.
+		Args:                       unknownCommand,
+		RunE:                       func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		SuggestionsMinimumDistance: 2,
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, cmd.CommandPath())}
@@ -74,6 +79,19 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// unknownCommand rejects arguments to the bare root command: they are a
+// mistyped subcommand.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := "see `starling --help` for the commands"
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = fmt.Sprintf("did you mean `starling %s`?", s[0])
+	}
+	return usageError{fmt.Errorf("unknown command %q; %s", args[0], hint)}
 }
 
 // oneLine keeps an error to one line, as every failure is reported.
