@@ -1,0 +1,193 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/message"
+	"starling/negentropy"
+	"starling/store"
+)
+
+// ProtocolID is the libp2p protocol of a catch-up stream.
+const ProtocolID = "/starling/catchup/1.0.0"
+
+// Protocol limits: both sides must agree on them, so they are constants of
+// the protocol version, not settings.
+const (
+	// MaxFrameSize caps every frame read, length prefix excluded.
+	MaxFrameSize = 1 << 20
+	// MaxBatchSize caps the IDs in a Want and the envelopes in a Messages
+	// frame.
+	MaxBatchSize = 1024
+	// MaxPending caps the missing messages one session collects before it
+	// stops reconciling (2 MiB of IDs); the next session continues.
+	MaxPending = 1 << 16
+)
+
+// minFrame is the smallest frame limit that holds a Messages frame with one
+// envelope of the largest size.
+var minFrame = messagesFrameSize(messagesSize(0, message.MaxEnvelopeSize))
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultFrameSizeLimit     = 60000
+	DefaultMaxFrame           = MaxFrameSize
+	DefaultBatchSize          = 128
+	DefaultMaxRounds          = 64
+	DefaultMaxSessionsPerPeer = 2
+	DefaultMaxSessions        = 64
+	DefaultSessionTimeout     = 5 * time.Minute
+	DefaultIOTimeout          = 30 * time.Second
+	DefaultBanTime            = 10 * time.Minute
+)
+
+// Verdict is Config.Check's decision on one message.
+type Verdict int
+
+// Verdicts. The zero value is not a verdict, so a forgotten one is caught.
+const (
+	// Accept: store the message.
+	Accept Verdict = iota + 1
+	// Ignore: skip it without blaming the peer (a newer version or kind, a
+	// time outside the accepted window, a duplicate).
+	Ignore
+	// Reject: the peer sent a forged, malformed or wrong-group message; it
+	// is cut off and penalised.
+	Reject
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Accept:
+		return "accept"
+	case Ignore:
+		return "ignore"
+	case Reject:
+		return "reject"
+	default:
+		return fmt.Sprintf("verdict(%d)", int(v))
+	}
+}
+
+// Store is what catch-up needs of the message store; *store.Store satisfies
+// it. Its methods are called concurrently from every session.
+type Store interface {
+	// Items returns the group's (sent_at_ms, ID) pairs in ascending order.
+	Items(group message.GroupID) ([]store.Item, error)
+	// Get returns a stored message or an error wrapping store.ErrNotFound.
+	Get(id message.ID) (store.Stored, error)
+	// Put stores a validated message; duplicates are not an error.
+	Put(ctx context.Context, m *message.Message, origin store.Origin) (bool, error)
+}
+
+// Config sets up a Service. Store, Joined and Check are required; zero
+// fields of the rest take the documented defaults.
+type Config struct {
+	Store Store
+	// Joined reports whether this node is in a group. Sessions for other
+	// groups are refused in both directions. Called concurrently; must not
+	// block.
+	Joined func(message.GroupID) bool
+	// Check judges one received envelope as the group's gossip validator
+	// would (the node passes gossip.Check) and returns the decoded message
+	// with Accept. Called concurrently; must not block on the network.
+	Check func(from peer.ID, group message.GroupID, raw []byte) (*message.Message, Verdict, error)
+	// Penalize, if set, is told about a peer that was cut off for
+	// misbehaving, with a short reason. The node lowers its GossipSub score
+	// and may close the connection. Called from session goroutines; must
+	// not block.
+	Penalize func(p peer.ID, reason string)
+	// Logger receives Info for the service's lifecycle, Debug per session
+	// and Warn for misbehaving peers. Nil discards.
+	Logger *slog.Logger
+	// Clock stamps Results and times bans. Nil: time.Now. I/O deadlines
+	// follow the real clock, as the network does.
+	Clock func() time.Time
+
+	// FrameSizeLimit caps the Negentropy messages this side builds:
+	// DefaultFrameSizeLimit, at least negentropy.MinFrameSizeLimit and small
+	// enough to fit a frame of MaxFrame bytes. Smaller means more rounds.
+	FrameSizeLimit int
+	// MaxFrame caps the frames this side builds: DefaultMaxFrame, at most
+	// MaxFrameSize and large enough for one envelope of
+	// message.MaxEnvelopeSize. Reads are capped at MaxFrameSize whatever it
+	// is, since the peer may use the protocol's whole limit.
+	MaxFrame int
+	// BatchSize is how many IDs this side asks for per Want and how many
+	// envelopes it pushes per frame: DefaultBatchSize, at most MaxBatchSize.
+	BatchSize int
+	// MaxRounds caps the Negentropy round trips of a session:
+	// DefaultMaxRounds.
+	MaxRounds int
+	// MaxSessionsPerPeer and MaxSessions cap concurrent inbound sessions
+	// from one peer and in all; beyond them a peer gets "busy".
+	MaxSessionsPerPeer int
+	MaxSessions        int
+	// SessionTimeout bounds a whole session, IOTimeout every single read
+	// and write.
+	SessionTimeout time.Duration
+	IOTimeout      time.Duration
+	// BanTime is how long a misbehaving peer is refused sessions.
+	BanTime time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.FrameSizeLimit, DefaultFrameSizeLimit)
+	def(&c.MaxFrame, DefaultMaxFrame)
+	def(&c.BatchSize, DefaultBatchSize)
+	def(&c.MaxRounds, DefaultMaxRounds)
+	def(&c.MaxSessionsPerPeer, DefaultMaxSessionsPerPeer)
+	def(&c.MaxSessions, DefaultMaxSessions)
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur(&c.SessionTimeout, DefaultSessionTimeout)
+	defDur(&c.IOTimeout, DefaultIOTimeout)
+	defDur(&c.BanTime, DefaultBanTime)
+	return c
+}
+
+// validate reports the first setting that cannot work.
+func (c Config) validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("Config.Store is required")
+	case c.Joined == nil:
+		return errors.New("Config.Joined is required")
+	case c.Check == nil:
+		return errors.New("Config.Check is required (the node passes gossip's Check)")
+	case c.MaxFrame < minFrame || c.MaxFrame > MaxFrameSize:
+		return fmt.Errorf("Config.MaxFrame %d: must be between %d and %d", c.MaxFrame, minFrame, MaxFrameSize)
+	case c.FrameSizeLimit < negentropy.MinFrameSizeLimit || helloFrameSize(c.FrameSizeLimit) > c.MaxFrame:
+		return fmt.Errorf("Config.FrameSizeLimit %d: must be at least %d and leave room for framing within MaxFrame (%d)",
+			c.FrameSizeLimit, negentropy.MinFrameSizeLimit, c.MaxFrame)
+	case c.BatchSize < 1 || c.BatchSize > MaxBatchSize:
+		return fmt.Errorf("Config.BatchSize %d: must be between 1 and %d", c.BatchSize, MaxBatchSize)
+	case c.MaxRounds < 1:
+		return fmt.Errorf("Config.MaxRounds %d: must be positive", c.MaxRounds)
+	case c.MaxSessionsPerPeer < 1 || c.MaxSessions < 1:
+		return fmt.Errorf("Config.MaxSessionsPerPeer %d and MaxSessions %d: must be positive", c.MaxSessionsPerPeer, c.MaxSessions)
+	case c.SessionTimeout < 0 || c.IOTimeout < 0 || c.BanTime < 0:
+		return errors.New("Config.SessionTimeout, IOTimeout and BanTime must not be negative")
+	}
+	return nil
+}

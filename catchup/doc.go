@@ -1,0 +1,61 @@
+// Package catchup fetches the history a peer lacks: per group, two peers
+// reconcile their sets of (sent_at_ms, message ID) with Negentropy v1 over a
+// libp2p stream, then each side gets the messages only the other holds, in
+// bounded batches, and validates every one exactly as gossip does before it
+// stores it. GossipSub only gossips the last few heartbeats; catch-up covers
+// absences, late joiners and healed partitions.
+//
+// # Protocol /starling/catchup/1.0.0
+//
+// One stream carries one session for one (peer, group). Every frame is a
+// minimal unsigned varint length followed by a protobuf Frame (catchuppb)
+// with exactly one field set. The initiator (client, Service.Sync) and the
+// other side (server, the stream handler) speak in strict turns:
+//
+//	client                              server
+//	Hello{group, negentropy}     ->     checks the group is joined, builds a
+//	                             <-     Reconcile{negentropy} | Error{"not in group"}
+//	Reconcile{negentropy}        ->     ... until the client's Negentropy is done
+//	Want{ids}                    ->     (the IDs only the server holds)
+//	                             <-     Messages{envelopes}: a prefix of the IDs, in order
+//	Messages{envelopes}          ->     (the messages only the client holds)
+//	                             <-     Ack{stored}
+//	Done                         ->
+//	                             <-     Done
+//
+// Either side may end the session with Error{reason} at any point; a server
+// over its session limits answers the stream with Error{"busy"}, and a
+// banned peer gets Error{"banned"}.
+//
+// # Limits
+//
+// Every frame is at most MaxFrameSize bytes on the wire, a Want holds 1 to
+// MaxBatchSize IDs of exactly 32 bytes, a Messages frame 1 to MaxBatchSize
+// envelopes of at most message.MaxEnvelopeSize bytes. A server answers a Want
+// with the wanted messages in order and may stop early only to keep its frame
+// within its size limit, never before the first one, so every Want makes
+// progress. Negentropy messages are built within Config.FrameSizeLimit;
+// reconciliation takes at most Config.MaxRounds round trips, and a client
+// that reaches that limit (or learns of more than MaxPending missing
+// messages) stops reconciling, transfers what it found and reports an
+// incomplete Result: the next session continues where it stopped. Every
+// read and write has a deadline, and a session as a whole has
+// Config.SessionTimeout.
+//
+// # Trust
+//
+// The peer is untrusted. Every received envelope must be one the receiver
+// asked for (when fetching) and pass Config.Check for the session's group
+// (the node passes gossip's rules) before it is stored with
+// store.OriginCatchup. A server serves only messages it holds of the
+// session's group. A peer that sends undecodable or oversized frames, breaks
+// the protocol, sends a message Check rejects or one it was not asked for,
+// or claims a message in reconciliation that it then does not deliver, is
+// cut off: the session fails with an error wrapping ErrMisbehaving,
+// Config.Penalize is told, and the peer is refused sessions in both
+// directions for Config.BanTime. Limits, timeouts and network errors end a
+// session without blame.
+//
+// This package does no gossip and holds no state beyond sessions and bans:
+// the store owns the messages, the node decides when to sync with whom.
+package catchup

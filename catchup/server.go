@@ -1,0 +1,191 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	pb "starling/catchup/catchuppb"
+	"starling/message"
+	"starling/negentropy"
+	"starling/store"
+)
+
+// handle serves one inbound stream. libp2p runs it on a goroutine of its
+// own; Close waits for it through begin and end.
+func (s *Service) handle(st network.Stream) {
+	if err := s.begin(); err != nil {
+		_ = st.Reset()
+		return
+	}
+	defer s.end()
+	p := st.Conn().RemotePeer()
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.SessionTimeout)
+	defer cancel()
+	defer guard(ctx, st)()
+	deadline, _ := ctx.Deadline()
+	c := newConn(st, s.cfg.MaxFrame, s.cfg.IOTimeout, deadline)
+
+	if err := s.lim.acquire(p); err != nil {
+		reason := reasonBusy
+		if errors.Is(err, ErrBanned) {
+			reason = reasonBanned
+		}
+		s.log.Debug("catch-up session refused", "peer", p, "reason", reason)
+		c.sendError(reason)
+		_ = st.Close()
+		return
+	}
+	defer s.lim.release(p)
+
+	sv := &server{svc: s, peer: p, c: c, ctx: ctx, reconciling: true,
+		served: make(map[message.ID]struct{}), pushed: make(map[message.ID]struct{})}
+	err := sv.run()
+	s.finish(c, p, err)
+	s.log.Debug("catch-up session served", "peer", p, "group", sv.group.Short(), "rounds", sv.rounds,
+		"served", len(sv.served), "stored", sv.stored, "sent", c.sent, "received", c.received, "err", err)
+}
+
+// server is the responder's side of one session, run on the handler's
+// goroutine.
+type server struct {
+	svc  *Service
+	peer peer.ID
+	c    *conn
+	ctx  context.Context
+
+	group       message.GroupID
+	neg         *negentropy.Negentropy
+	rounds      int
+	reconciling bool                    // no Want or push yet
+	served      map[message.ID]struct{} // sent in answer to Wants; never twice
+	pushed      map[message.ID]struct{} // received in pushes; never twice
+	stored      int
+}
+
+func (sv *server) run() error {
+	f, err := sv.c.answer()
+	if err != nil {
+		return err
+	}
+	hello := f.GetHello()
+	if hello == nil {
+		return protocolErr("%s frame instead of Hello", kindName(f))
+	}
+	if len(hello.GetGroupId()) != len(sv.group) {
+		return protocolErr("group id of %d bytes", len(hello.GetGroupId()))
+	}
+	sv.group = message.GroupID(hello.GetGroupId())
+	if !sv.svc.cfg.Joined(sv.group) {
+		return ErrNotInGroup
+	}
+	if sv.neg, err = sv.svc.snapshot(sv.group); err != nil {
+		return err
+	}
+	if err := sv.reconcile(hello.GetNegentropy()); err != nil {
+		return err
+	}
+	for {
+		f, err := sv.c.answer()
+		if err != nil {
+			return err
+		}
+		switch k := f.GetKind().(type) {
+		case *pb.Frame_Reconcile:
+			if !sv.reconciling {
+				return protocolErr("Reconcile frame after the transfer began")
+			}
+			err = sv.reconcile(k.Reconcile.GetNegentropy())
+		case *pb.Frame_Want:
+			sv.reconciling = false
+			err = sv.serve(k.Want.GetIds())
+		case *pb.Frame_Messages:
+			sv.reconciling = false
+			err = sv.accept(k.Messages.GetEnvelopes())
+		case *pb.Frame_Done:
+			return sv.c.write(doneFrame())
+		default:
+			return protocolErr("unexpected %s frame", kindName(f))
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// reconcile answers one Negentropy message, up to MaxRounds of them.
+func (sv *server) reconcile(msg []byte) error {
+	sv.rounds++
+	if sv.rounds > sv.svc.cfg.MaxRounds {
+		return fmt.Errorf("%w: more than %d rounds", ErrLimit, sv.svc.cfg.MaxRounds)
+	}
+	out, err := sv.neg.Reconcile(msg)
+	if errors.Is(err, negentropy.ErrMalformed) {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	} else if err != nil {
+		return fmt.Errorf("%w: %w", errInternal, err)
+	}
+	return sv.c.write(reconcileFrame(out))
+}
+
+// serve answers a Want with the wanted messages in order, as many as fit in
+// a frame. Only messages this node holds of the session's group are served,
+// each at most once; asking for anything else cuts the session off before
+// anything of that Want is sent.
+func (sv *server) serve(ids [][]byte) error {
+	if len(ids) == 0 || len(ids) > MaxBatchSize {
+		return protocolErr("Want of %d ids, allowed 1 to %d", len(ids), MaxBatchSize)
+	}
+	var (
+		envs [][]byte
+		size int
+	)
+	for _, raw := range ids {
+		if len(raw) != len(message.ID{}) {
+			return protocolErr("id of %d bytes in Want", len(raw))
+		}
+		id := message.ID(raw)
+		if _, dup := sv.served[id]; dup {
+			return protocolErr("asked twice for message %s", id.Short())
+		}
+		st, err := sv.svc.cfg.Store.Get(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return protocolErr("asked for message %s, which this node does not hold", id.Short())
+		} else if err != nil {
+			return fmt.Errorf("%w: %w", errInternal, err)
+		}
+		if st.Msg.Body.Group != sv.group {
+			return protocolErr("asked for message %s, which is not of group %s", id.Short(), sv.group.Short())
+		}
+		next := messagesSize(size, len(st.Msg.Raw))
+		if len(envs) > 0 && messagesFrameSize(next) > sv.svc.cfg.MaxFrame {
+			break // the rest is asked again
+		}
+		envs, size = append(envs, st.Msg.Raw), next
+		sv.served[id] = struct{}{}
+	}
+	return sv.c.write(messagesFrame(envs))
+}
+
+// accept validates and stores messages the initiator pushes and answers
+// with an Ack.
+func (sv *server) accept(envs [][]byte) error {
+	if len(envs) == 0 || len(envs) > MaxBatchSize {
+		return protocolErr("Messages frame of %d envelopes, allowed 1 to %d", len(envs), MaxBatchSize)
+	}
+	got, err := sv.svc.admit(sv.ctx, sv.peer, sv.group, envs, func(_ int, id message.ID) error {
+		if _, dup := sv.pushed[id]; dup {
+			return protocolErr("pushed message %s twice", id.Short())
+		}
+		sv.pushed[id] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sv.stored += got.stored
+	return sv.c.write(ackFrame(got.stored))
+}

@@ -1,0 +1,182 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/message"
+	"starling/negentropy"
+)
+
+// errInternal marks failures of this node (its store, a bug), which end a
+// session without blaming the peer.
+var errInternal = errors.New("internal error")
+
+// Service runs catch-up sessions on one host: it serves the protocol's
+// streams and starts sessions with Sync. Its methods are safe for concurrent
+// use.
+type Service struct {
+	h   host.Host
+	cfg Config
+	log *slog.Logger
+	lim *limiter
+
+	ctx    context.Context // cancelled by Close; every session derives from it
+	cancel context.CancelFunc
+
+	mu     sync.Mutex // guards closed and orders wg.Add before wg.Wait
+	closed bool
+	wg     sync.WaitGroup // sessions in flight, both directions
+}
+
+// New validates cfg, fills its defaults and registers the stream handler
+// for ProtocolID on h.
+func New(h host.Host, cfg Config) (*Service, error) {
+	if h == nil {
+		return nil, errors.New("new catch-up service: host is nil")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("new catch-up service: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{h: h, cfg: cfg, log: cfg.Logger, lim: newLimiter(cfg), ctx: ctx, cancel: cancel}
+	h.SetStreamHandler(ProtocolID, s.handle)
+	s.log.Info("catch-up service started", "protocol", ProtocolID)
+	return s, nil
+}
+
+// Close removes the stream handler, cancels every session in flight (their
+// streams are reset and Sync returns an error) and returns once all of them
+// have ended. Later Syncs fail with ErrClosed. It is safe to call more than
+// once.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.h.RemoveStreamHandler(ProtocolID)
+	s.cancel()
+	s.wg.Wait()
+	s.log.Info("catch-up service closed")
+	return nil
+}
+
+// begin registers a session, or fails once Close has started.
+func (s *Service) begin() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.wg.Add(1)
+	return nil
+}
+
+func (s *Service) end() { s.wg.Done() }
+
+// Banned reports whether p is refused sessions for misbehaving.
+func (s *Service) Banned(p peer.ID) bool { return s.lim.banned(p) }
+
+// snapshot builds a Negentropy session over the group's stored items. The
+// snapshot does not follow later writes; a session is short.
+func (s *Service) snapshot(group message.GroupID) (*negentropy.Negentropy, error) {
+	items, err := s.cfg.Store.Items(group)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	v := negentropy.NewVector()
+	for _, it := range items {
+		// Only the reserved timestamp 2^64-1 fails; such a message lies
+		// beyond any clock's skew window and is simply not offered.
+		_ = v.Insert(it.SentAtMS, it.ID)
+	}
+	if err := v.Seal(); err != nil {
+		return nil, fmt.Errorf("%w: index of group %s: %w", errInternal, group.Short(), err)
+	}
+	neg, err := negentropy.New(v, negentropy.Config{FrameSizeLimit: s.cfg.FrameSizeLimit, MaxMessageSize: MaxFrameSize})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errInternal, err)
+	}
+	return neg, nil
+}
+
+// finish ends a session's stream after err (nil: success). A misbehaving
+// peer is penalised and banned; the peer is told why whenever the stream
+// still works, then the stream is closed gracefully so the reason arrives.
+// Network errors and cancellation just reset the stream.
+func (s *Service) finish(c *conn, p peer.ID, err error) {
+	var reason string
+	switch {
+	case err == nil:
+		_ = c.s.Close()
+		return
+	case errors.Is(err, ErrRemote):
+		_ = c.s.Close()
+		return
+	case errors.Is(err, ErrMisbehaving):
+		s.penalize(p, err)
+		reason = err.Error()
+	case errors.Is(err, ErrNotInGroup):
+		reason = reasonNotInGroup
+	case errors.Is(err, ErrLimit):
+		reason = reasonRounds
+	case errors.Is(err, errInternal):
+		reason = reasonInternal
+	default:
+		_ = c.s.Reset()
+		return
+	}
+	c.sendError(reason)
+	_ = c.s.Close()
+}
+
+// penalize bans p and tells Config.Penalize.
+func (s *Service) penalize(p peer.ID, err error) {
+	s.lim.ban(p)
+	s.log.Warn("catch-up peer cut off", "peer", p, "err", err)
+	if s.cfg.Penalize != nil {
+		s.cfg.Penalize(p, err.Error())
+	}
+}
+
+// sendError tells the peer why the session ends, best effort.
+func (c *conn) sendError(reason string) {
+	reason = strings.ToValidUTF8(reason, "?")
+	if len(reason) > maxReasonLen {
+		reason = strings.ToValidUTF8(reason[:maxReasonLen], "")
+	}
+	_ = c.write(errorFrame(reason))
+}
+
+// guard resets st when ctx ends, so that blocked reads and writes return.
+// The returned stop must be called when the session ends; it waits for a
+// reset already under way, so no goroutine outlives the session.
+func guard(ctx context.Context, st network.Stream) (stop func()) {
+	return afterFunc(ctx, func() { _ = st.Reset() })
+}
+
+// afterFunc is context.AfterFunc whose stop also waits for f to return.
+func afterFunc(ctx context.Context, f func()) (stop func()) {
+	done := make(chan struct{})
+	stopFn := context.AfterFunc(ctx, func() {
+		defer close(done)
+		f()
+	})
+	return func() {
+		if !stopFn() {
+			<-done
+		}
+	}
+}
