@@ -37,6 +37,9 @@ type Result struct {
 	BytesSent, BytesReceived int64
 	Started                  time.Time
 	Took                     time.Duration
+	// Err is the error Sync returned with this Result, nil on success; it
+	// lets callers keep a list of sessions and their outcomes together.
+	Err error
 }
 
 // LogValue summarises a Result for logs.
@@ -69,6 +72,7 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 		if err != nil {
 			err = fmt.Errorf("catch-up of group %s with %s: %w", group.Short(), p.ShortString(), err)
 		}
+		res.Err = err
 	}()
 	if err := s.begin(); err != nil {
 		return res, err
