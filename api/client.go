@@ -92,8 +92,11 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("the daemon for %s (pid %d) did not answer in time", c.dir, c.pid)
+		switch {
+		case errors.Is(ctx.Err(), context.Canceled):
+			return nil, ctx.Err() // the caller gave up; nothing to explain
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("the daemon for %s (pid %d) did not answer in time: %w", c.dir, c.pid, ctx.Err())
 		}
 		return nil, fmt.Errorf("the daemon for %s (pid %d) is not answering on %s: %v; if it is stuck, stop it and run `starling up`", c.dir, c.pid, c.base, unwrapURL(err))
 	}

@@ -128,7 +128,7 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 	var req JoinRequest
 	if err := readJSON(w, r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		failBody(w, err)
 		return
 	}
 	g, err := s.cfg.Backend.Join(r.Context(), req.Name)
@@ -182,7 +182,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	var req SendRequest
 	if err := readJSON(w, r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		failBody(w, err)
 		return
 	}
 	ref := r.PathValue("group")

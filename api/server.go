@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -103,7 +104,49 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, errors.New("missing or wrong API token"))
 		return
 	}
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		serveUnrouted(w, r, h)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// serveUnrouted answers a request that no route matches. The mux's own 404
+// and 405 answers are plain text; they are turned into JSON like every other
+// error. Anything else the mux does (a redirect to a clean path) stands.
+func serveUnrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &statusProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	switch probe.status {
+	case http.StatusNotFound:
+		writeError(w, http.StatusNotFound, fmt.Errorf("no endpoint %s", r.URL.Path))
+	case http.StatusMethodNotAllowed:
+		allow := probe.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, fmt.Errorf("%s does not take %s; use %s", r.URL.Path, r.Method, allow))
+	default:
+		h.ServeHTTP(w, r)
+	}
+}
+
+// statusProbe records the status and headers a handler answers with and
+// discards its body.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header { return p.header }
+
+func (p *statusProbe) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+func (p *statusProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // loopbackHost accepts Host headers naming this machine's loopback, which
@@ -111,7 +154,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func loopbackHost(hostport string) bool {
 	h, _, err := net.SplitHostPort(hostport)
 	if err != nil {
-		h = hostport
+		// No port: "localhost", "127.0.0.1" or "[::1]".
+		h = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
 	}
 	if h == "localhost" {
 		return true
@@ -153,15 +197,31 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, Error{Error: err.Error()})
 }
 
+// errBodyTooLarge: a request body over MaxRequestBody.
+var errBodyTooLarge = fmt.Errorf("request body is over %d bytes", MaxRequestBody)
+
 // readJSON decodes a bounded request body strictly.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errBodyTooLarge
+		}
 		return fmt.Errorf("bad request body: %w", err)
 	}
 	if dec.More() {
 		return errors.New("bad request body: more than one JSON value")
 	}
 	return nil
+}
+
+// failBody answers a request whose body readJSON refused.
+func failBody(w http.ResponseWriter, err error) {
+	status := http.StatusBadRequest
+	if errors.Is(err, errBodyTooLarge) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	writeError(w, status, err)
 }

@@ -15,8 +15,10 @@ const keepAlive = 15 * time.Second
 
 // handleEvents streams new messages as server-sent events: each event is
 // `event: message` with a Message as data. With ?group=REF only that group's.
-// If the client falls behind, the stream ends with `event: lagged`; the
-// client reads history from where it was and reconnects.
+// When the backend ends the subscription (the client fell behind, or the
+// node is shutting down), the stream ends with `event: end` whose data is an
+// Error saying why; the client reads history from where it was and
+// reconnects.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Backend
 	var only *message.GroupID

@@ -63,18 +63,21 @@ func joinOpen(s *store.Store, name string, now time.Time) (store.Group, error) {
 }
 
 func resolveGroup(s *store.Store, ref string) (store.Group, error) {
-	id, err := message.ParseGroupID(ref)
-	if err != nil {
-		var norm string
-		id, norm, err = group.OpenChannelID(ref)
-		if err != nil {
-			return store.Group{}, err
+	// 64 hex digits are a group ID and also a valid channel name, so a ref
+	// that parses as an ID but names no joined group is tried as a name.
+	if id, err := message.ParseGroupID(ref); err == nil {
+		g, err := s.Group(id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return g, err
 		}
-		ref = norm
+	}
+	id, norm, err := group.OpenChannelID(ref)
+	if err != nil {
+		return store.Group{}, err
 	}
 	g, err := s.Group(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Group{}, fmt.Errorf("%w: %s; join it first with `starling join %s`", group.ErrNotJoined, ref, ref)
+		return store.Group{}, fmt.Errorf("%w: %s; join it first with `starling join %s`", group.ErrNotJoined, norm, norm)
 	}
 	return g, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/store"
@@ -32,19 +33,33 @@ func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
 
 // keepConnected keeps a static peer connected: it dials, and after each
 // failure or disconnect waits a jittered, doubling backoff up to RedialMax.
+//
+// It learns of disconnects from a network notifiee, not the event bus: the
+// bus blocks every emitter while one subscriber's buffer is full, and this
+// loop does not read while it dials or backs off. And it clears libp2p's own
+// dial backoff for the peer before each dial (5 s after a failure, growing
+// to 5 min), so that RedialMin and RedialMax are what bound the wait.
 func (n *Node) keepConnected(ctx context.Context, info peer.AddrInfo) {
 	n.host.ConnManager().Protect(info.ID, staticTag)
 	n.host.Peerstore().AddAddrs(info.ID, info.Addrs, time.Hour)
-	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
-	if err != nil {
-		n.log.Error("cannot watch connections", "err", err)
-		return
-	}
-	defer sub.Close()
+	gone := make(chan struct{}, 1) // full means: check again
+	notifiee := &network.NotifyBundle{DisconnectedF: func(_ network.Network, c network.Conn) {
+		if c.RemotePeer() == info.ID {
+			select {
+			case gone <- struct{}{}:
+			default:
+			}
+		}
+	}}
+	n.host.Network().Notify(notifiee)
+	defer n.host.Network().StopNotify(notifiee)
 
 	backoff := n.cfg.RedialMin
 	for ctx.Err() == nil {
 		if n.host.Network().Connectedness(info.ID) != network.Connected {
+			if sw, ok := n.host.Network().(*swarm.Swarm); ok {
+				sw.Backoff().Clear(info.ID)
+			}
 			if err := n.Connect(ctx, info); err != nil {
 				if ctx.Err() != nil {
 					return
@@ -64,7 +79,7 @@ func (n *Node) keepConnected(ctx context.Context, info peer.AddrInfo) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-sub.Out():
+			case <-gone:
 			}
 		}
 		n.log.Info("static peer disconnected", "peer", short(info.ID))

@@ -77,39 +77,68 @@ func (n *Node) kickOutbox() {
 	}
 }
 
+// Pubsub reports a peer joining a topic (OnPeerJoin, which kicks the
+// outbox) a moment before it lists the peer and can send to it. So after a
+// kick, while messages stay queued, the outbox is tried again kickRetries
+// times, kickRetryDelay apart and doubling (about 3 s in all), before
+// OutboxInterval takes over.
+const (
+	kickRetries    = 5
+	kickRetryDelay = 100 * time.Millisecond
+)
+
 // drainOutbox publishes queued messages whenever a peer may have arrived
-// (a kick) and every OutboxInterval.
+// (a kick, and the retries after it) and every OutboxInterval.
 func (n *Node) drainOutbox(ctx context.Context) {
 	t := time.NewTicker(n.cfg.OutboxInterval)
 	defer t.Stop()
+	delay, retries := time.Duration(0), 0
 	for {
-		n.flushOutbox(ctx)
+		if n.flushOutbox(ctx) == 0 {
+			retries = 0
+		}
+		var retry <-chan time.Time
+		if retries > 0 {
+			retry = time.After(delay)
+			delay *= 2
+			retries--
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-n.outboxKick:
+			delay, retries = kickRetryDelay, kickRetries
+		case <-retry:
 		case <-t.C:
 		}
 	}
 }
 
-func (n *Node) flushOutbox(ctx context.Context) {
+// flushOutbox publishes the queued messages whose group has peers and
+// returns how many stay queued.
+func (n *Node) flushOutbox(ctx context.Context) int {
 	queued, err := n.store.Outbox()
 	if err != nil {
 		n.log.Warn("could not read the outbox", "err", err)
-		return
+		return 0
 	}
+	left := 0
 	for _, m := range queued {
 		if ctx.Err() != nil {
-			return
+			return 0
 		}
 		if len(n.gossip.Peers(m.Body.Group)) == 0 {
+			left++
 			continue
 		}
-		if _, err := n.publish(ctx, m); err != nil && !errors.Is(err, gossip.ErrNoPeers) && !errors.Is(err, gossip.ErrNotJoined) {
-			n.log.Warn("could not publish a queued message", "msg", m, "err", err)
+		if _, err := n.publish(ctx, m); err != nil {
+			left++
+			if !errors.Is(err, gossip.ErrNoPeers) && !errors.Is(err, gossip.ErrNotJoined) {
+				n.log.Warn("could not publish a queued message", "msg", m, "err", err)
+			}
 		}
 	}
+	return left
 }
 
 // History reads a page of a joined group's messages.

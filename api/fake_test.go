@@ -1,0 +1,238 @@
+package api_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"starling/api"
+	"starling/gossip"
+	"starling/group"
+	"starling/identity"
+	"starling/message"
+	"starling/store"
+)
+
+// fakeBackend is an api.Backend without a network: groups and messages live
+// in a real in-memory store, so history paging and cursors behave as in a
+// node; peers, gossip and the event stream are whatever the test says.
+type fakeBackend struct {
+	user    *identity.User
+	peerID  peer.ID
+	addrs   []ma.Multiaddr
+	started time.Time
+	store   *store.Store
+
+	// subscribed receives every subscription as it starts, so a test can
+	// feed it events and end it.
+	subscribed chan *fakeSub
+
+	mu         sync.Mutex
+	sendPeers  int   // what Send reports
+	groupsErr  error // what Groups fails with, if set
+	connected  []peer.AddrInfo
+	groupPeers map[message.GroupID][]peer.ID
+}
+
+var _ api.Backend = (*fakeBackend)(nil)
+
+// fixedKey derives a key from a name, so golden output stays the same.
+func fixedKey(name string) ed25519.PrivateKey {
+	seed := make([]byte, ed25519.SeedSize)
+	copy(seed, name)
+	return ed25519.NewKeyFromSeed(seed)
+}
+
+func fixedPeerID(t testing.TB, name string) peer.ID {
+	t.Helper()
+	k, err := crypto.UnmarshalEd25519PrivateKey(fixedKey(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := peer.IDFromPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func newFakeBackend(t testing.TB) *fakeBackend {
+	t.Helper()
+	s, err := store.Open("", store.Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return &fakeBackend{
+		user:       identity.UserFromKey("alice", fixedKey("alice")),
+		peerID:     fixedPeerID(t, "alice-transport"),
+		addrs:      []ma.Multiaddr{ma.StringCast("/ip4/127.0.0.1/tcp/4001")},
+		started:    time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		store:      s,
+		subscribed: make(chan *fakeSub, 16),
+		sendPeers:  1,
+		groupPeers: map[message.GroupID][]peer.ID{},
+	}
+}
+
+func (b *fakeBackend) PeerID() peer.ID       { return b.peerID }
+func (b *fakeBackend) Addrs() []ma.Multiaddr { return b.addrs }
+func (b *fakeBackend) User() *identity.User  { return b.user }
+func (b *fakeBackend) Started() time.Time    { return b.started }
+func (b *fakeBackend) GossipStats() gossip.Stats {
+	return gossip.Stats{Accepted: 7, RejectedMalformed: 1}
+}
+
+func (b *fakeBackend) Join(ctx context.Context, name string) (store.Group, error) {
+	id, norm, err := group.OpenChannelID(name)
+	if err != nil {
+		return store.Group{}, err
+	}
+	if g, err := b.store.Group(id); err == nil {
+		return g, nil
+	}
+	g := store.Group{ID: id, Name: norm, Kind: "open", JoinedAt: b.started.Add(time.Minute)}
+	return g, b.store.PutGroup(g)
+}
+
+func (b *fakeBackend) Leave(ctx context.Context, ref string) (store.Group, error) {
+	g, err := b.ResolveGroup(ref)
+	if err != nil {
+		return store.Group{}, err
+	}
+	return g, b.store.RemoveGroup(g.ID)
+}
+
+func (b *fakeBackend) Groups() ([]store.Group, error) {
+	b.mu.Lock()
+	err := b.groupsErr
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return b.store.Groups()
+}
+
+func (b *fakeBackend) ResolveGroup(ref string) (store.Group, error) {
+	if id, err := message.ParseGroupID(ref); err == nil {
+		if g, err := b.store.Group(id); err == nil {
+			return g, nil
+		}
+	}
+	id, norm, err := group.OpenChannelID(ref)
+	if err != nil {
+		return store.Group{}, err
+	}
+	g, err := b.store.Group(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Group{}, fmt.Errorf("%w: %s", group.ErrNotJoined, norm)
+	}
+	return g, err
+}
+
+func (b *fakeBackend) Send(ctx context.Context, ref, text string) (*message.Message, int, error) {
+	g, err := b.ResolveGroup(ref)
+	if err != nil {
+		return nil, 0, err
+	}
+	m, err := signText(b.user, g.ID, text, time.Now())
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := b.store.PutOwn(ctx, m); err != nil {
+		return nil, 0, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return m, b.sendPeers, nil
+}
+
+func signText(u *identity.User, gid message.GroupID, text string, at time.Time) (*message.Message, error) {
+	payload, err := message.EncodeText(message.Text{Text: text, Nick: u.Name})
+	if err != nil {
+		return nil, err
+	}
+	return message.Sign(u.PrivateKey(), message.Body{Group: gid, SentAtMS: message.TimeMS(at), Kind: message.KindText, Payload: payload})
+}
+
+func (b *fakeBackend) History(ref string, q store.Query) (store.Group, store.Page, error) {
+	g, err := b.ResolveGroup(ref)
+	if err != nil {
+		return store.Group{}, store.Page{}, err
+	}
+	q.Group = g.ID
+	p, err := b.store.History(q)
+	return g, p, err
+}
+
+func (b *fakeBackend) Count(gid message.GroupID) (int, error) { return b.store.Count(gid) }
+
+func (b *fakeBackend) OutboxLen() (int, error) {
+	out, err := b.store.Outbox()
+	return len(out), err
+}
+
+func (b *fakeBackend) ConnectedPeers() []peer.AddrInfo {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.connected
+}
+
+func (b *fakeBackend) GroupPeers(gid message.GroupID) []peer.ID {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.groupPeers[gid]
+}
+
+// fakeSub is one subscription; the test sends on c and calls end.
+type fakeSub struct {
+	c    chan store.Stored
+	mu   sync.Mutex
+	err  error
+	done bool
+}
+
+func (s *fakeSub) end(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done {
+		s.done, s.err = true, err
+		close(s.c)
+	}
+}
+
+// send delivers an event unless the subscription has ended.
+func (s *fakeSub) send(st store.Stored) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return false
+	}
+	s.c <- st // buffered; tests send few
+	return true
+}
+
+func (b *fakeBackend) Subscribe(ctx context.Context) (<-chan store.Stored, func() error) {
+	s := &fakeSub{c: make(chan store.Stored, 64)}
+	stop := context.AfterFunc(ctx, func() { s.end(nil) })
+	b.subscribed <- s
+	return s.c, func() error {
+		stop()
+		s.end(nil)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.err
+	}
+}

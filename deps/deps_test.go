@@ -1,0 +1,168 @@
+// Package deps holds the test that keeps Starling's layering honest: it
+// lists every package's dependencies with `go list` and fails when one
+// reaches a package its layer must not (see DESIGN.md, "Shape"). Test files
+// are not counted: tests may wire anything together.
+package deps
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// rule forbids the packages matching from to depend, directly or through
+// others, on packages matching forbid, except those matching allow.
+type rule struct {
+	why    string
+	from   []string
+	except []string // packages of from that the rule spares
+	forbid []string
+	allow  []string
+}
+
+var rules = []rule{{
+	why:    "the store keeps peer IDs and addresses as strings and never imports libp2p",
+	from:   []string{"starling/store/..."},
+	forbid: []string{"github.com/libp2p/..."},
+}, {
+	why: "the lower layers know nothing of the layers that use them",
+	from: []string{"starling/message/...", "starling/identity/...", "starling/group/...",
+		"starling/negentropy/...", "starling/store/..."},
+	forbid: []string{"starling/node/...", "starling/api/...", "starling/gossip/...", "starling/cmd/..."},
+}, {
+	why:    "only cmd and sim wire a node together; api declares the Backend it needs and node satisfies it",
+	from:   []string{"starling/..."},
+	except: []string{"starling/cmd/...", "starling/sim/...", "starling/node/..."},
+	forbid: []string{"starling/node/..."},
+}, {
+	why:    "api must not import node, even indirectly",
+	from:   []string{"starling/api/..."},
+	forbid: []string{"starling/node/..."},
+}, {
+	why:    "negentropy is pure set reconciliation: no Starling types, no network",
+	from:   []string{"starling/negentropy/..."},
+	forbid: []string{"starling/...", "github.com/libp2p/..."},
+	allow:  []string{"starling/negentropy/..."},
+}}
+
+// match reports whether path matches a `go list` style pattern: an import
+// path, or one ending in "/..." for it and everything below it.
+func match(pattern, path string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return path == prefix || strings.HasPrefix(path, prefix+"/")
+	}
+	return path == pattern
+}
+
+func matchAny(patterns []string, path string) bool {
+	return slices.ContainsFunc(patterns, func(p string) bool { return match(p, path) })
+}
+
+// pkg is what `go list -json` says about a package.
+type pkg struct {
+	ImportPath string
+	Deps       []string
+	Error      *struct{ Err string }
+}
+
+// violations returns one line per forbidden dependency.
+func violations(pkgs []pkg) []string {
+	var out []string
+	for _, p := range pkgs {
+		for _, r := range rules {
+			if !matchAny(r.from, p.ImportPath) || matchAny(r.except, p.ImportPath) {
+				continue
+			}
+			for _, d := range p.Deps {
+				if matchAny(r.forbid, d) && !matchAny(r.allow, d) {
+					out = append(out, fmt.Sprintf("%s depends on %s: %s", p.ImportPath, d, r.why))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// listPackages runs `go list` over the module, without test files.
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is not on PATH (go test puts it there): %v", err)
+	}
+	cmd := exec.Command(goTool, "list", "-e", "-json=ImportPath,Deps,Error", "starling/...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.Bytes())
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("go list output: %v", err)
+		}
+		if p.Error != nil {
+			t.Errorf("go list %s: %s", p.ImportPath, p.Error.Err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func TestLayering(t *testing.T) {
+	pkgs := listPackages(t)
+	// The rules must have something to hold: an empty or partial list
+	// would pass vacuously.
+	for _, want := range []string{"starling/store", "starling/message", "starling/node", "starling/api", "starling/gossip"} {
+		if !slices.ContainsFunc(pkgs, func(p pkg) bool { return p.ImportPath == want }) {
+			t.Fatalf("go list did not report %s", want)
+		}
+	}
+	for _, v := range violations(pkgs) {
+		t.Error(v)
+	}
+}
+
+// The rules catch each kind of violation and spare what is allowed.
+func TestRulesCatchViolations(t *testing.T) {
+	pkgs := []pkg{
+		{ImportPath: "starling/store", Deps: []string{"starling/message", "github.com/libp2p/go-libp2p/core/peer"}},
+		{ImportPath: "starling/message", Deps: []string{"starling/gossip"}},
+		{ImportPath: "starling/api", Deps: []string{"starling/store", "starling/node"}},
+		{ImportPath: "starling/catchup", Deps: []string{"starling/node"}},
+		{ImportPath: "starling/negentropy", Deps: []string{"starling/negentropy/internal/wire", "starling/message"}},
+		{ImportPath: "starling/negentropy/internal/wire", Deps: []string{"github.com/libp2p/go-buffer-pool"}},
+		{ImportPath: "starling/cmd/starling", Deps: []string{"starling/node", "starling/api"}},
+		{ImportPath: "starling/sim", Deps: []string{"starling/node"}},
+		{ImportPath: "starling/node", Deps: []string{"starling/gossip", "starling/store", "github.com/libp2p/go-libp2p"}},
+	}
+	got := violations(pkgs)
+	want := []string{
+		"starling/store depends on github.com/libp2p/go-libp2p/core/peer",
+		"starling/message depends on starling/gossip",
+		"starling/api depends on starling/node",
+		"starling/api depends on starling/node",
+		"starling/catchup depends on starling/node",
+		"starling/negentropy depends on starling/message",
+		"starling/negentropy/internal/wire depends on github.com/libp2p/go-buffer-pool",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("violations:\n%s\nwant %d of them", strings.Join(got, "\n"), len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]+":") {
+			t.Errorf("violation %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
