@@ -202,6 +202,13 @@ func (c *Client) History(ctx context.Context, ref string, limit int, newest bool
 	return v, c.do(ctx, "GET", "/v1/groups/"+url.PathEscape(ref)+"/messages?"+q.Encode(), nil, &v)
 }
 
+// Sync catches up now with the peers of a group (all groups when ref is
+// empty) and reports each session.
+func (c *Client) Sync(ctx context.Context, ref string) ([]Sync, error) {
+	var v []Sync
+	return v, c.do(ctx, "POST", "/v1/sync", SyncRequest{Group: ref}, &v)
+}
+
 // Events streams new messages (of one group when ref is not empty) to fn
 // until ctx ends, the stream ends or fn returns an error. It returns
 // ErrStreamEnded with the daemon's reason when the daemon ends the stream.

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"starling/api"
 	"starling/gossip"
+	"starling/catchup"
 	"starling/group"
 	"starling/identity"
 	"starling/message"
@@ -40,6 +42,7 @@ type fakeBackend struct {
 	groupsErr  error // what Groups fails with, if set
 	connected  []peer.AddrInfo
 	groupPeers map[message.GroupID][]peer.ID
+	syncs      []catchup.Result // what Sync reports, in order; LastSync takes the newest good one per group
 }
 
 var _ api.Backend = (*fakeBackend)(nil)
@@ -175,6 +178,28 @@ func (b *fakeBackend) History(ref string, q store.Query) (store.Group, store.Pag
 	q.Group = g.ID
 	p, err := b.store.History(q)
 	return g, p, err
+}
+
+func (b *fakeBackend) Sync(ctx context.Context, ref string) ([]catchup.Result, error) {
+	if ref != "" {
+		if _, err := b.ResolveGroup(ref); err != nil {
+			return nil, err
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.syncs), nil
+}
+
+func (b *fakeBackend) LastSync(gid message.GroupID) (catchup.Result, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, r := range slices.Backward(b.syncs) {
+		if r.Group == gid && r.Err == nil {
+			return r, true
+		}
+	}
+	return catchup.Result{}, false
 }
 
 func (b *fakeBackend) Count(gid message.GroupID) (int, error) { return b.store.Count(gid) }

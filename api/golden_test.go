@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"starling/api"
+	"starling/catchup"
 	"starling/group"
 	"starling/identity"
 	"starling/message"
@@ -69,6 +71,17 @@ func TestGoldenJSON(t *testing.T) {
 		{"page.json", api.Page{Messages: []api.Message{plainView, replyView}, Next: "bmV4dA"}},
 		{"send.json", api.SendResponse{Message: ownView, Peers: 0, Queued: true}},
 		{"group.json", api.NewGroup(store.Group{ID: plain.Body.Group, Name: "lobby", Kind: "open", JoinedAt: goldenSent}, 2, 3)},
+		{"sync.json", []api.Sync{
+			api.NewSync(catchup.Result{
+				Peer: fixedPeerID(t, "bob"), Group: plain.Body.Group, Fetched: 12, Pushed: 3, Ignored: 1,
+				Rounds: 2, Batches: 2, Complete: true, BytesSent: 4103, BytesReceived: 21424,
+				Started: goldenSent, Took: 14500 * time.Microsecond,
+			}, "lobby"),
+			api.NewSync(catchup.Result{
+				Peer: fixedPeerID(t, "mallory"), Group: plain.Body.Group, Started: goldenSent,
+				Err: errors.New("catch-up of group 5d13f912 with mallory: peer misbehaved: unrequested message"),
+			}, "lobby"),
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

@@ -84,7 +84,12 @@ func (s *Server) groupViews() ([]Group, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, NewGroup(g, n, len(b.GroupPeers(g.ID))))
+		v := NewGroup(g, n, len(b.GroupPeers(g.ID)))
+		if r, ok := b.LastSync(g.ID); ok {
+			last := NewSync(r, g.Name)
+			v.LastSync = &last
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -198,4 +203,27 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	view := NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, g.Name)
 	writeJSON(w, http.StatusOK, SendResponse{Message: view, Peers: peers, Queued: peers == 0})
+}
+
+func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
+	var req SyncRequest
+	if err := readJSON(w, r, &req); err != nil {
+		failBody(w, err)
+		return
+	}
+	b := s.cfg.Backend
+	results, err := b.Sync(r.Context(), req.Group)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]Sync, 0, len(results))
+	for _, res := range results {
+		name := res.Group.String()
+		if g, err := b.ResolveGroup(name); err == nil {
+			name = g.Name
+		}
+		out = append(out, NewSync(res, name))
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"starling/catchup"
 	"starling/gossip"
 	"starling/identity"
 	"starling/message"
@@ -43,6 +44,11 @@ type Backend interface {
 	GroupPeers(group message.GroupID) []peer.ID
 	OutboxLen() (int, error)
 	GossipStats() gossip.Stats
+	// Sync catches up now with the peers of the group named by ref (all
+	// groups when empty); each Result carries its session's error.
+	Sync(ctx context.Context, ref string) ([]catchup.Result, error)
+	// LastSync is a group's last completed catch-up session.
+	LastSync(group message.GroupID) (catchup.Result, bool)
 }
 
 // Config configures a Server.
@@ -90,6 +96,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/groups/{group}/messages", s.handleHistory)
 	s.mux.HandleFunc("POST /v1/groups/{group}/messages", s.handleSend)
 	s.mux.HandleFunc("GET /v1/events", s.handleEvents)
+	s.mux.HandleFunc("POST /v1/sync", s.handleSync)
 }
 
 // ServeHTTP checks Host and the token, then routes.

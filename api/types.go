@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"time"
 
+	"starling/catchup"
 	"starling/identity"
 	"starling/store"
 )
@@ -30,7 +31,9 @@ type Message struct {
 	Kind       string    `json:"kind"`
 	Text       string    `json:"text"`
 	Origin     string    `json:"origin"`
-	Ref        string    `json:"ref,omitempty"`
+	// Late marks a message that arrived by catch-up rather than live.
+	Late bool   `json:"late"`
+	Ref  string `json:"ref,omitempty"`
 }
 
 // NewMessage builds the view of a stored message in the named group.
@@ -46,6 +49,7 @@ func NewMessage(s store.Stored, groupName string) Message {
 		ReceivedAt: s.ReceivedAt.UTC(),
 		Kind:       b.Kind.String(),
 		Origin:     s.Origin.String(),
+		Late:       s.Origin == store.OriginCatchup,
 	}
 	if !b.Ref.IsZero() {
 		m.Ref = b.Ref.String()
@@ -88,6 +92,52 @@ type Group struct {
 	JoinedAt time.Time `json:"joined_at"`
 	Messages int       `json:"messages"`
 	Peers    int       `json:"peers"`
+	// LastSync is the group's last completed catch-up session.
+	LastSync *Sync `json:"last_sync,omitempty"`
+}
+
+// Sync is one catch-up session: with whom, when, and what moved.
+type Sync struct {
+	Group         string    `json:"group"`
+	GroupID       string    `json:"group_id"`
+	Peer          string    `json:"peer"`
+	At            time.Time `json:"at"`
+	Fetched       int       `json:"fetched"`
+	Pushed        int       `json:"pushed"`
+	Ignored       int       `json:"ignored"`
+	Rounds        int       `json:"rounds"`
+	Complete      bool      `json:"complete"`
+	BytesSent     int64     `json:"bytes_sent"`
+	BytesReceived int64     `json:"bytes_received"`
+	TookMS        float64   `json:"took_ms"`
+	Error         string    `json:"error,omitempty"`
+}
+
+// NewSync builds the view of a catch-up session in the named group.
+func NewSync(r catchup.Result, groupName string) Sync {
+	v := Sync{
+		Group:         groupName,
+		GroupID:       r.Group.String(),
+		Peer:          r.Peer.String(),
+		At:            r.Started.UTC(),
+		Fetched:       r.Fetched,
+		Pushed:        r.Pushed,
+		Ignored:       r.Ignored,
+		Rounds:        r.Rounds,
+		Complete:      r.Complete,
+		BytesSent:     r.BytesSent,
+		BytesReceived: r.BytesReceived,
+		TookMS:        float64(r.Took.Microseconds()) / 1000,
+	}
+	if r.Err != nil {
+		v.Error = r.Err.Error()
+	}
+	return v
+}
+
+// SyncRequest is the body of POST /v1/sync; an empty group means all.
+type SyncRequest struct {
+	Group string `json:"group"`
 }
 
 // NewGroup builds the view of a stored group.

@@ -2,9 +2,11 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -43,6 +45,18 @@ type Config struct {
 	// OutboxInterval is how often queued messages are retried even without
 	// a new peer; default 5 s.
 	OutboxInterval time.Duration
+	// SyncInterval is how often the node catches up with a random peer of
+	// each group (jittered ±20 %), on top of catching up whenever a peer
+	// joins a group. Default 1 min.
+	SyncInterval time.Duration
+	// ConnectionGater, if set, vets every connection (tests use it to
+	// partition a network; relays to enforce an ACL).
+	ConnectionGater connmgr.ConnectionGater
+	// DropGossip is for tests and simulations: the share (0 to 1) of
+	// gossip messages from other peers to drop as if lost on the wire
+	// (neither stored nor forwarded). Catch-up recovers them.
+	DropGossip float64
+
 	// SubscriberBuffer is each event subscriber's channel capacity; a
 	// subscriber that falls this far behind is dropped (see Subscribe).
 	// Default 1024.
@@ -87,6 +101,12 @@ func (c *Config) fill() error {
 	}
 	if c.OutboxInterval <= 0 {
 		c.OutboxInterval = 5 * time.Second
+	}
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = time.Minute
+	}
+	if c.DropGossip < 0 || c.DropGossip > 1 {
+		return fmt.Errorf("node: DropGossip %v is not a share between 0 and 1", c.DropGossip)
 	}
 	if c.SubscriberBuffer <= 0 {
 		c.SubscriberBuffer = 1024

@@ -14,12 +14,18 @@ import (
 // Join joins the open channel with the given name and returns it. Joining
 // a joined group again is not an error.
 func (n *Node) Join(ctx context.Context, name string) (store.Group, error) {
-	g, err := joinOpen(n.store, name, n.cfg.Clock())
+	id, norm, err := group.OpenChannelID(name)
 	if err != nil {
 		return store.Group{}, err
 	}
-	if err := n.gossip.Join(g.ID); err != nil {
-		return store.Group{}, fmt.Errorf("join %s: %w", g.Name, err)
+	// The topic first: a group the store remembers is rejoined at every
+	// start, so it must be one gossip can join.
+	if err := n.gossip.Join(id); err != nil {
+		return store.Group{}, fmt.Errorf("join %s: %w", norm, err)
+	}
+	g, err := joinOpen(n.store, name, n.cfg.Clock())
+	if err != nil {
+		return store.Group{}, errors.Join(err, n.gossip.Leave(id))
 	}
 	n.log.Info("joined group", "group", g.Name, "id", g.ID.Short())
 	n.kickOutbox()

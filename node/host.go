@@ -21,7 +21,7 @@ func newHost(cfg Config) (host.Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
-	h, err := libp2p.New(
+	opts := []libp2p.Option{
 		libp2p.Identity(cfg.TransportKey),
 		libp2p.ListenAddrs(cfg.ListenAddrs...),
 		libp2p.Transport(tcp.NewTCPTransport),
@@ -29,7 +29,11 @@ func newHost(cfg Config) (host.Host, error) {
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(UserAgent),
 		libp2p.DisableMetrics(),
-	)
+	}
+	if cfg.ConnectionGater != nil {
+		opts = append(opts, libp2p.ConnectionGater(cfg.ConnectionGater))
+	}
+	h, err := libp2p.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p on %v: %w", cfg.ListenAddrs, err)
 	}

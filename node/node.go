@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"starling/catchup"
 	"starling/gossip"
 	"starling/identity"
 	"starling/message"
@@ -28,8 +31,14 @@ type Node struct {
 	host    host.Host
 	store   *store.Store
 	gossip  *gossip.Gossip
+	catchup *catchup.Service
 	hub     *hub
 	started time.Time
+
+	sync        *syncer
+	penalties   *penalties
+	disconnects sync.WaitGroup // peers catch-up cut off, being disconnected
+	dropped     atomic.Uint64  // gossip messages lost to Config.DropGossip
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -53,10 +62,21 @@ func New(cfg Config) (*Node, error) {
 		cfg:        cfg,
 		outboxKick: make(chan struct{}, 1),
 		started:    cfg.Clock(),
+		hub:        newHub(cfg.SubscriberBuffer),
+		sync:       newSyncer(),
+		penalties:  newPenalties(cfg.Clock),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.hub = newHub(cfg.SubscriberBuffer)
+	if err := n.build(); err != nil {
+		n.cancel()
+		return nil, errors.Join(err, n.release())
+	}
+	return n, nil
+}
 
+// build acquires the node's parts in order; release frees whichever exist.
+func (n *Node) build() error {
+	cfg := n.cfg
 	var err error
 	n.store, err = store.Open(cfg.StoreDir, store.Config{
 		InMemory:     cfg.StoreDir == "",
@@ -66,39 +86,64 @@ func New(cfg Config) (*Node, error) {
 		Clock:        cfg.Clock,
 	})
 	if err != nil {
-		n.cancel()
-		return nil, err
+		return err
 	}
-	n.host, err = newHost(cfg)
-	if err != nil {
-		n.cancel()
-		return nil, errors.Join(err, n.store.Close())
+	if n.host, err = newHost(cfg); err != nil {
+		return err
 	}
 	n.log = cfg.Logger.With("self", short(n.host.ID()))
 	n.gossip, err = gossip.New(n.host, gossip.Config{
 		Logger:     n.log.With("component", "gossip"),
 		Clock:      cfg.Clock,
 		Seen:       n.seen,
+		Policy:     n.policy,
 		Deliver:    n.deliver,
-		OnPeerJoin: func(message.GroupID, peer.ID) { n.kickOutbox() },
+		OnPeerJoin: n.peerJoined,
+		AppScore:   n.penalties.score,
 	})
 	if err != nil {
-		n.cancel()
-		return nil, errors.Join(err, n.host.Close(), n.store.Close())
+		return err
+	}
+	n.catchup, err = catchup.New(n.host, catchup.Config{
+		Store:    n.store,
+		Joined:   n.joined,
+		Check:    n.checkCatchup,
+		Penalize: n.penalize,
+		Logger:   n.log.With("component", "catchup"),
+		Clock:    cfg.Clock,
+	})
+	if err != nil {
+		return err
 	}
 	groups, err := n.store.Groups()
-	if err == nil {
-		for _, g := range groups {
-			if err = n.gossip.Join(g.ID); err != nil {
-				break
-			}
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := n.gossip.Join(g.ID); err != nil {
+			return fmt.Errorf("rejoin group %s: %w", g.Name, err)
 		}
 	}
-	if err != nil {
-		n.cancel()
-		return nil, errors.Join(fmt.Errorf("rejoin stored groups: %w", err), n.gossip.Close(), n.host.Close(), n.store.Close())
+	return nil
+}
+
+// release closes, in reverse order of build, every part that exists.
+func (n *Node) release() error {
+	var errs []error
+	if n.catchup != nil {
+		errs = append(errs, n.catchup.Close())
 	}
-	return n, nil
+	n.disconnects.Wait()
+	if n.gossip != nil {
+		errs = append(errs, n.gossip.Close())
+	}
+	if n.host != nil {
+		errs = append(errs, n.host.Close())
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Run runs the node's background work (peer dialling, discovery, outbox)
@@ -131,6 +176,7 @@ func (n *Node) startBackground() {
 		n.goFunc(n.runMDNS)
 	}
 	n.goFunc(n.drainOutbox)
+	n.goFunc(n.runSyncs)
 }
 
 // goFunc runs f in a goroutine that Close waits for.
@@ -151,7 +197,7 @@ func (n *Node) Close() error {
 		n.cancel()
 		n.wg.Wait()
 		n.hub.close()
-		n.closeErr = errors.Join(n.gossip.Close(), n.host.Close(), n.store.Close())
+		n.closeErr = n.release()
 		n.log.Info("node stopped")
 	})
 	return n.closeErr
@@ -178,8 +224,14 @@ func (n *Node) Addrs() []ma.Multiaddr {
 	return addrs
 }
 
-// seen is the gossip validator's duplicate check.
+// seen is the gossip validator's duplicate check. Only gossip asks it, so
+// it is also where Config.DropGossip loses messages: a message "seen" is
+// neither stored nor forwarded, as if it never arrived.
 func (n *Node) seen(id message.ID) bool {
+	if n.cfg.DropGossip > 0 && rand.Float64() < n.cfg.DropGossip {
+		n.dropped.Add(1)
+		return true
+	}
 	ok, err := n.store.Has(id)
 	return err == nil && ok
 }
@@ -191,3 +243,13 @@ func (n *Node) deliver(r gossip.Received) {
 		n.log.Warn("could not queue a received message for the store", "msg", r.Msg, "err", err)
 	}
 }
+
+// policy is the stateful check that gossip and catch-up share. Group rules
+// arrive with the group kinds; until then everything that passed the
+// stateless rules is accepted.
+func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
+	return gossip.Accept
+}
+
+// DroppedGossip counts the gossip messages Config.DropGossip dropped.
+func (n *Node) DroppedGossip() uint64 { return n.dropped.Load() }

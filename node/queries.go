@@ -70,3 +70,7 @@ func (n *Node) Subscribe(ctx context.Context) (events <-chan store.Stored, errf 
 		return n.hub.errOf(s)
 	}
 }
+
+// PeerScores returns GossipSub's scores of the peers it knows, refreshed
+// every second. Peers that misbehaved in catch-up score below zero.
+func (n *Node) PeerScores() map[peer.ID]float64 { return n.gossip.Scores() }

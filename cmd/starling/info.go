@@ -131,7 +131,12 @@ func printGroupTable(cmd *cobra.Command, groups []api.Group) {
 	}
 	fmt.Fprintln(out, "groups")
 	for _, grp := range groups {
-		fmt.Fprintf(out, "  %-20s %6d messages %3d peers\n", grp.Name, grp.Messages, grp.Peers)
+		last := "no catch-up yet"
+		if s := grp.LastSync; s != nil {
+			last = fmt.Sprintf("caught up %s ago with %s (fetched %d, sent %d)",
+				time.Since(s.At).Round(time.Second), shortPeer(s.Peer), s.Fetched, s.Pushed)
+		}
+		fmt.Fprintf(out, "  %-20s %6d messages %3d peers  %s\n", grp.Name, grp.Messages, grp.Peers, last)
 	}
 }
 

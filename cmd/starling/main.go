@@ -66,7 +66,7 @@ Start with:
 	root.AddCommand(
 		newInit(g), newUp(g), newJoin(g), newLeave(g), newGroups(g),
 		newSend(g), newLog(g), newChat(g),
-		newPeers(g), newID(g), newStatus(g), newDemo(g),
+		newSync(g), newPeers(g), newID(g), newStatus(g), newDemo(g),
 	)
 	return root
 }

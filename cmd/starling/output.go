@@ -38,7 +38,11 @@ func printMessage(w io.Writer, m api.Message, asJSON bool) error {
 		author = author[:8]
 	}
 	text := strings.ReplaceAll(forTerminal(m.Text, false), "\n", "\n    ")
-	_, err := fmt.Fprintf(w, "%s  %s (%s): %s\n", m.SentAt.Local().Format(time.DateTime), forTerminal(m.Name, true), author, text)
+	late := ""
+	if m.Late {
+		late = "  [arrived late]"
+	}
+	_, err := fmt.Fprintf(w, "%s  %s (%s): %s%s\n", m.SentAt.Local().Format(time.DateTime), forTerminal(m.Name, true), author, text, late)
 	return err
 }
 

@@ -1,0 +1,241 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/catchup"
+	"starling/gossip"
+	"starling/message"
+)
+
+// Catch-up scheduling. Sessions start when a peer joins a group's topic,
+// every SyncInterval with a random peer of each group, and on demand.
+const (
+	// minSyncGap keeps the periodic round from repeating a session that
+	// just ran. A peer (re)joining a group always starts one: that is when
+	// the two may have diverged.
+	minSyncGap = 10 * time.Second
+	// maxConcurrentSyncs bounds the sessions this node starts at once.
+	maxConcurrentSyncs = 4
+	// syncQueue bounds pending automatic sessions; when it is full a
+	// request is dropped, and the periodic round makes up for it.
+	syncQueue = 256
+	// joinSyncDelay lets the outbox and the GossipSub mesh go first when a
+	// peer joins a group.
+	joinSyncDelay = 2 * time.Second
+	// maxOnDemandPeers bounds the peers `starling sync` asks per group.
+	maxOnDemandPeers = 8
+)
+
+type syncKey struct {
+	group message.GroupID
+	peer  peer.ID
+}
+
+// syncRequest asks for a session; force skips the minSyncGap rule.
+type syncRequest struct {
+	syncKey
+	force bool
+}
+
+// syncer owns the catch-up bookkeeping. Its mutex guards the maps.
+type syncer struct {
+	queue chan syncRequest
+
+	mu      sync.Mutex
+	last    map[message.GroupID]catchup.Result // last completed session per group
+	tried   map[syncKey]time.Time              // last start per group and peer
+	running map[syncKey]bool
+}
+
+func newSyncer() *syncer {
+	return &syncer{
+		queue:   make(chan syncRequest, syncQueue),
+		last:    map[message.GroupID]catchup.Result{},
+		tried:   map[syncKey]time.Time{},
+		running: map[syncKey]bool{},
+	}
+}
+
+// request asks for an automatic session without blocking.
+func (s *syncer) request(r syncRequest) {
+	select {
+	case s.queue <- r:
+	default:
+	}
+}
+
+// claim marks a session as started unless one runs or ran too recently;
+// force skips the recency rule.
+func (s *syncer) claim(k syncKey, now time.Time, force bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[k] || (!force && now.Sub(s.tried[k]) < minSyncGap) {
+		return false
+	}
+	s.running[k] = true
+	s.tried[k] = now
+	return true
+}
+
+func (s *syncer) done(k syncKey, res catchup.Result, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.running, k)
+	if err == nil {
+		s.last[k.group] = res
+	}
+}
+
+// LastSync returns the group's last completed catch-up session.
+func (n *Node) LastSync(g message.GroupID) (catchup.Result, bool) {
+	n.sync.mu.Lock()
+	defer n.sync.mu.Unlock()
+	r, ok := n.sync.last[g]
+	return r, ok
+}
+
+// checkCatchup judges a message that arrived by catch-up exactly as the
+// gossip validator would.
+func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*message.Message, catchup.Verdict, error) {
+	m, r, err := n.gossip.Check(from, g, raw)
+	switch r {
+	case gossip.Accept:
+		return m, catchup.Accept, nil
+	case gossip.Reject:
+		return nil, catchup.Reject, err
+	default:
+		return nil, catchup.Ignore, err
+	}
+}
+
+// peerJoined is gossip's OnPeerJoin: queued messages may now go out, and
+// the two nodes reconcile the group. Both see the join; the one with the
+// smaller peer ID starts the session, which moves messages both ways. It
+// starts after joinSyncDelay, so that queued messages go out by gossip
+// first: a message that arrives by catch-up is stored but not relayed, and
+// once stored its gossip copy is ignored, so it would reach only the peer
+// that caught up.
+func (n *Node) peerJoined(g message.GroupID, p peer.ID) {
+	n.kickOutbox()
+	if n.host.ID() < p {
+		time.AfterFunc(joinSyncDelay, func() { n.sync.request(syncRequest{syncKey{g, p}, true}) })
+	}
+}
+
+// runSyncs starts queued sessions, at most maxConcurrentSyncs at a time,
+// and every SyncInterval (jittered) one with a random peer of each group.
+func (n *Node) runSyncs(ctx context.Context) {
+	sem := make(chan struct{}, maxConcurrentSyncs)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := time.NewTimer(jitter(n.cfg.SyncInterval))
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+			n.periodicSyncs()
+			timer.Reset(jitter(n.cfg.SyncInterval))
+		case r := <-n.sync.queue:
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				n.syncOne(ctx, r.syncKey, r.force)
+			})
+		}
+	}
+}
+
+func (n *Node) periodicSyncs() {
+	for _, g := range n.gossip.Joined() {
+		peers := n.syncPeers(g)
+		if len(peers) > 0 {
+			n.sync.request(syncRequest{syncKey{g, peers[rand.IntN(len(peers))]}, false})
+		}
+	}
+}
+
+// syncPeers lists a group's topic peers that catch-up has not banned.
+func (n *Node) syncPeers(g message.GroupID) []peer.ID {
+	var out []peer.ID
+	for _, p := range n.gossip.Peers(g) {
+		if !n.catchup.Banned(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// syncOne runs one session unless the same one runs or ran just now.
+func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Result, error) {
+	if !n.sync.claim(k, n.cfg.Clock(), force) {
+		return catchup.Result{Peer: k.peer, Group: k.group}, errSyncSkipped
+	}
+	res, err := n.catchup.Sync(ctx, k.peer, k.group)
+	n.sync.done(k, res, err)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		n.log.Debug("catch-up failed", "group", k.group.Short(), "peer", short(k.peer), "err", err)
+	case err == nil && (res.Fetched > 0 || res.Pushed > 0):
+		n.log.Info("caught up", "result", res)
+	default:
+		n.log.Debug("caught up", "result", res)
+	}
+	return res, err
+}
+
+var errSyncSkipped = errors.New("a catch-up session with this peer runs or ran moments ago")
+
+// Sync catches up now: for the group named by ref (every joined group when
+// ref is empty) with each of its peers, up to eight per group, in turn. Each
+// session's outcome is in its Result's Err.
+func (n *Node) Sync(ctx context.Context, ref string) ([]catchup.Result, error) {
+	var groups []message.GroupID
+	if ref == "" {
+		groups = n.gossip.Joined()
+	} else {
+		g, err := resolveGroup(n.store, ref)
+		if err != nil {
+			return nil, err
+		}
+		groups = []message.GroupID{g.ID}
+	}
+	results := []catchup.Result{}
+	for _, g := range groups {
+		peers := n.syncPeers(g)
+		rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+		for _, p := range peers[:min(len(peers), maxOnDemandPeers)] {
+			res, err := n.syncOne(ctx, syncKey{g, p}, true)
+			res.Err = err
+			results = append(results, res)
+		}
+	}
+	return results, ctx.Err()
+}
+
+// joined tells catch-up whether this node is in a group.
+func (n *Node) joined(g message.GroupID) bool {
+	return slices.Contains(n.gossip.Joined(), g)
+}
+
+// penalize is catch-up's report of a peer it cut off: the peer's gossip
+// score drops and its connection is closed.
+func (n *Node) penalize(p peer.ID, reason string) {
+	n.log.Warn("peer misbehaved in catch-up; disconnecting it", "peer", short(p), "reason", reason)
+	n.penalties.add(p)
+	// Not on the session's goroutine, which must not block; release waits.
+	n.disconnects.Go(func() { n.host.Network().ClosePeer(p) })
+}

@@ -1,0 +1,63 @@
+package node
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Penalties for peers that catch-up cut off. They feed GossipSub's
+// application score (P5, weight 1), so one offence puts a peer below the
+// graylist threshold (-2500) and a few hours of good behaviour restore it.
+const (
+	offencePenalty  = 3000
+	penaltyHalfLife = 30 * time.Minute
+)
+
+// penalties is the decaying misbehaviour score per peer. Safe for
+// concurrent use: gossip reads it from its scoring loop.
+type penalties struct {
+	clock func() time.Time
+	mu    sync.Mutex
+	m     map[peer.ID]penalty
+}
+
+type penalty struct {
+	value float64
+	at    time.Time
+}
+
+func newPenalties(clock func() time.Time) *penalties {
+	return &penalties{clock: clock, m: map[peer.ID]penalty{}}
+}
+
+// add records an offence.
+func (p *penalties) add(id peer.ID) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock()
+	p.m[id] = penalty{value: p.decayedLocked(id, now) + offencePenalty, at: now}
+}
+
+// score is the peer's application score: minus its decayed penalty.
+func (p *penalties) score(id peer.ID) float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v := p.decayedLocked(id, p.clock())
+	if v < 1 {
+		delete(p.m, id)
+		return 0
+	}
+	return -v
+}
+
+func (p *penalties) decayedLocked(id peer.ID, now time.Time) float64 {
+	e, ok := p.m[id]
+	if !ok {
+		return 0
+	}
+	halves := now.Sub(e.at).Seconds() / penaltyHalfLife.Seconds()
+	return e.value * math.Pow(0.5, halves)
+}
