@@ -15,8 +15,8 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/api"
-	"starling/gossip"
 	"starling/catchup"
+	"starling/gossip"
 	"starling/group"
 	"starling/identity"
 	"starling/message"

@@ -56,9 +56,9 @@ type gate struct {
 	p    *partition
 }
 
-func (g gate) InterceptPeerDial(p peer.ID) bool              { return !g.p.blocked(g.self, p) }
+func (g gate) InterceptPeerDial(p peer.ID) bool                 { return !g.p.blocked(g.self, p) }
 func (g gate) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return !g.p.blocked(g.self, p) }
-func (g gate) InterceptAccept(network.ConnMultiaddrs) bool    { return true }
+func (g gate) InterceptAccept(network.ConnMultiaddrs) bool      { return true }
 func (g gate) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
 	return !g.p.blocked(g.self, p)
 }
