@@ -14,8 +14,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"starling/home"
+	"starling/message"
 )
 
 // Client talks to a running daemon's API.
@@ -182,6 +184,11 @@ func (c *Client) Leave(ctx context.Context, ref string) (Group, error) {
 
 // Send sends a text message.
 func (c *Client) Send(ctx context.Context, ref, text string) (SendResponse, error) {
+	// JSON would replace invalid bytes on the way; refuse rather than sign
+	// a text nobody wrote.
+	if !utf8.ValidString(text) {
+		return SendResponse{}, fmt.Errorf("%w: text is not valid UTF-8", message.ErrBadPayload)
+	}
 	var v SendResponse
 	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/messages", SendRequest{Text: text}, &v)
 }
@@ -210,9 +217,12 @@ func (c *Client) Sync(ctx context.Context, ref string) ([]Sync, error) {
 }
 
 // Events streams new messages (of one group when ref is not empty) to fn
-// until ctx ends, the stream ends or fn returns an error. It returns
-// ErrStreamEnded with the daemon's reason when the daemon ends the stream.
-func (c *Client) Events(ctx context.Context, ref string, fn func(Message) error) error {
+// until ctx ends, the stream ends or fn returns an error. opened, if not
+// nil, is called once the daemon has subscribed: every message stored after
+// that reaches fn, so a reader that fetches history after opened misses
+// nothing. It returns an error wrapping ErrStreamEnded with the daemon's
+// reason when the daemon ends the stream.
+func (c *Client) Events(ctx context.Context, ref string, opened func(), fn func(Message) error) error {
 	path := "/v1/events"
 	if ref != "" {
 		path += "?group=" + url.QueryEscape(ref)
@@ -222,6 +232,11 @@ func (c *Client) Events(ctx context.Context, ref string, fn func(Message) error)
 		return err
 	}
 	defer resp.Body.Close()
+	// The server subscribes before it answers, so the answer means the
+	// subscription is live.
+	if opened != nil {
+		opened()
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	var event string

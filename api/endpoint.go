@@ -57,10 +57,12 @@ func Publish(dir home.Dir, ep Endpoint, token string) error {
 	return nil
 }
 
-// Unpublish removes the endpoint if it is still this process's.
+// Unpublish removes the endpoint and token if they are still this
+// process's.
 func Unpublish(dir home.Dir) {
 	if ep, err := readEndpoint(dir); err == nil && ep.PID == os.Getpid() {
 		os.Remove(dir.APIEndpoint())
+		os.Remove(dir.APIToken())
 	}
 }
 

@@ -82,6 +82,9 @@ func TestPublishAndUnpublish(t *testing.T) {
 	if _, err := os.Stat(dir.APIEndpoint()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Unpublish left this process's endpoint: %v", err)
 	}
+	if _, err := os.Stat(dir.APIToken()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Unpublish left this process's token: %v", err)
+	}
 	api.Unpublish(dir) // nothing there: no error, no panic
 }
 

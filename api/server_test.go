@@ -354,6 +354,9 @@ func TestClientMethods(t *testing.T) {
 	if err != nil || r.Message.Text != "hello \u200d" {
 		t.Errorf("Send = %+v, %v", r, err)
 	}
+	if _, err := c.Send(ctx, "lobby", "bad \xff byte"); !errors.Is(err, message.ErrBadPayload) {
+		t.Errorf("Send(invalid UTF-8) = %v, want ErrBadPayload before anything is sent", err)
+	}
 	p, err := c.History(ctx, "lobby", 10, true, "")
 	if err != nil || len(p.Messages) != 1 || p.Messages[0].ID != r.Message.ID {
 		t.Errorf("History = %+v, %v", p, err)

@@ -25,7 +25,7 @@ func startStream(t testing.TB, s *testServer, ref string) *stream {
 	ctx, cancel := context.WithCancel(context.Background())
 	st := &stream{got: make(chan api.Message, 64), done: make(chan error, 1), cancel: cancel}
 	go func() {
-		st.done <- s.client.Events(ctx, ref, func(m api.Message) error {
+		st.done <- s.client.Events(ctx, ref, nil, func(m api.Message) error {
 			st.got <- m
 			return nil
 		})
@@ -160,7 +160,7 @@ func TestEventsEnds(t *testing.T) {
 	s := startServer(t, b)
 
 	t.Run("unjoined group", func(t *testing.T) {
-		err := s.client.Events(context.Background(), "talks", func(api.Message) error { return nil })
+		err := s.client.Events(context.Background(), "talks", nil, func(api.Message) error { return nil })
 		var apiErr *api.APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
 			t.Errorf("Events(talks) = %v, want a 404 APIError", err)
@@ -186,7 +186,7 @@ func TestEventsEnds(t *testing.T) {
 		stop := errors.New("enough")
 		done := make(chan error, 1)
 		go func() {
-			done <- s.client.Events(context.Background(), "", func(api.Message) error { return stop })
+			done <- s.client.Events(context.Background(), "", nil, func(api.Message) error { return stop })
 		}()
 		b.subscription(t).send(stored(t, b, "lobby", "one"))
 		select {

@@ -122,9 +122,9 @@ func (g *globals) localHistory(ref string, limit int) ([]api.Message, error) {
 	return out, nil
 }
 
-// followLog prints the newest messages, then new ones as they arrive. The
-// stream is opened before history is read so that nothing falls between
-// them; IDs already printed are skipped. When the daemon ends the stream
+// followLog prints the newest messages, then new ones as they arrive. History
+// is read only once the daemon has opened the stream, so that nothing falls
+// between them; IDs already printed are skipped. When the daemon ends the stream
 // (this reader fell behind), it resumes the same way, a few times in a row
 // at most.
 func followLog(ctx context.Context, c *api.Client, ref string, limit int, print func(api.Message) error) error {
@@ -139,10 +139,12 @@ func followLog(ctx context.Context, c *api.Client, ref string, limit int, print 
 	for resumes := 0; ; resumes++ {
 		live := make(chan api.Message, 4096)
 		streamErr := make(chan error, 1)
+		opened, ended := make(chan struct{}), make(chan struct{})
 		sctx, cancel := context.WithCancel(ctx)
 		go func() {
 			defer close(live)
-			streamErr <- c.Events(sctx, ref, func(m api.Message) error {
+			defer close(ended)
+			streamErr <- c.Events(sctx, ref, func() { close(opened) }, func(m api.Message) error {
 				select {
 				case live <- m:
 					return nil
@@ -151,6 +153,10 @@ func followLog(ctx context.Context, c *api.Client, ref string, limit int, print 
 				}
 			})
 		}()
+		select {
+		case <-opened:
+		case <-ended: // it failed to open; showAll shows history, then the error
+		}
 		got, err := showAll(ctx, c, ref, limit, live, show)
 		if got > 0 {
 			resumes = 0
