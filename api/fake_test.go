@@ -79,7 +79,7 @@ func newFakeBackend(t testing.TB) *fakeBackend {
 		}
 	})
 	return &fakeBackend{
-		user:       identity.UserFromKey("alice", fixedKey("alice")),
+		user:       mustUser(t, "alice", fixedKey("alice")),
 		peerID:     fixedPeerID(t, "alice-transport"),
 		addrs:      []ma.Multiaddr{ma.StringCast("/ip4/127.0.0.1/tcp/4001")},
 		started:    time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
@@ -260,4 +260,13 @@ func (b *fakeBackend) Subscribe(ctx context.Context) (<-chan store.Stored, func(
 		defer s.mu.Unlock()
 		return s.err
 	}
+}
+
+func mustUser(t testing.TB, name string, key ed25519.PrivateKey) *identity.User {
+	t.Helper()
+	u, err := identity.UserFromKey(name, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

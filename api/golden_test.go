@@ -28,7 +28,7 @@ var goldenSent = time.Date(2026, 3, 1, 9, 15, 30, 123e6, time.UTC)
 // deterministic, so its ID, and with it the golden files, never change.
 func goldenMessage(t testing.TB, text string, edit func(*message.Body)) *message.Message {
 	t.Helper()
-	user := identity.UserFromKey("ali\u200dce", fixedKey("golden author"))
+	user := mustUser(t, "ali\u200dce", fixedKey("golden author"))
 	gid, _, err := group.OpenChannelID("lobby")
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ const goldenFingerprint = "4xjt5npl4sjmi7frmv5mmx2gh6xfif3x"
 
 func TestFingerprintGolden(t *testing.T) {
 	key := ed25519.NewKeyFromSeed(fixedSeed())
-	u := identity.UserFromKey("ada", key)
+	u := mustUser(t, "ada", key)
 	if got := u.Fingerprint(); got != goldenFingerprint {
 		t.Errorf("Fingerprint = %s, want %s", got, goldenFingerprint)
 	}
@@ -108,6 +108,33 @@ func TestShortOfShortFingerprint(t *testing.T) {
 	for _, f := range []identity.Fingerprint{"", "abc", "abcdefg"} {
 		if f.Short() != string(f) {
 			t.Errorf("Short(%q) = %q", f, f.Short())
+		}
+	}
+}
+
+func mustUser(t testing.TB, name string, key ed25519.PrivateKey) *identity.User {
+	t.Helper()
+	u, err := identity.UserFromKey(name, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestUserFromKeyRefusesBadInput(t *testing.T) {
+	key := ed25519.NewKeyFromSeed(fixedSeed())
+	for name, c := range map[string]struct {
+		name string
+		key  ed25519.PrivateKey
+	}{
+		"short key":       {"ada", key[:10]},
+		"nil key":         {"ada", nil},
+		"empty name":      {"", key},
+		"control in name": {"a\x1b[2Jb", key},
+		"newline in name": {"a\nb", key},
+	} {
+		if u, err := identity.UserFromKey(c.name, c.key); err == nil {
+			t.Errorf("%s: UserFromKey = %v, want an error", name, u)
 		}
 	}
 }

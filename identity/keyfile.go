@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -45,9 +46,16 @@ func NewUser(name string) (*User, error) {
 	return &User{Name: name, key: priv}, nil
 }
 
-// UserFromKey wraps an existing private key (tests, simulations).
-func UserFromKey(name string, key ed25519.PrivateKey) *User {
-	return &User{Name: name, key: key}
+// UserFromKey wraps an existing private key (tests, simulations). It
+// checks the name and the key's length.
+func UserFromKey(name string, key ed25519.PrivateKey) (*User, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("%w: private key has %d bytes, want %d", ErrBadKeyFile, len(key), ed25519.PrivateKeySize)
+	}
+	return &User{Name: name, key: key}, nil
 }
 
 func checkName(name string) error {
@@ -58,6 +66,8 @@ func checkName(name string) error {
 		return fmt.Errorf("name is %d bytes, limit %d", len(name), MaxNameLen)
 	case !utf8.ValidString(name):
 		return errors.New("name is not UTF-8")
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return errors.New("name has control characters (such as a newline or an escape)")
 	}
 	return nil
 }

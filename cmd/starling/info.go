@@ -115,10 +115,19 @@ func (g *globals) offlineStatus(cmd *cobra.Command, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		return printJSON(cmd, map[string]any{"running": false, "groups": groups})
+	l, err := g.local(false)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "node       not running (start it with `starling up`)\n")
+	outbox, err := l.Outbox()
+	l.Close()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(cmd, map[string]any{"running": false, "outbox": outbox, "groups": groups})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "node       not running (start it with `starling up`), %d queued to send\n", outbox)
 	printGroupTable(cmd, groups)
 	return nil
 }
