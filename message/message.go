@@ -86,19 +86,31 @@ type Kind uint32
 // The kinds this version knows. Unknown kinds decode (they may come from a
 // newer peer) but fail Validate with ErrUnknownKind.
 const (
-	KindText Kind = 1
+	KindText       Kind = 1
+	KindDescriptor Kind = 2
+	KindDelete     Kind = 3
+	KindBan        Kind = 4
+	KindRekey      Kind = 5
+	KindProfile    Kind = 6
 )
 
-func (k Kind) String() string {
-	switch k {
-	case KindText:
-		return "text"
-	default:
-		return fmt.Sprintf("kind(%d)", uint32(k))
-	}
+var kindNames = map[Kind]string{
+	KindText:       "text",
+	KindDescriptor: "descriptor",
+	KindDelete:     "delete",
+	KindBan:        "ban",
+	KindRekey:      "rekey",
+	KindProfile:    "profile",
 }
 
-func (k Kind) known() bool { return k == KindText }
+func (k Kind) String() string {
+	if n, ok := kindNames[k]; ok {
+		return n
+	}
+	return fmt.Sprintf("kind(%d)", uint32(k))
+}
+
+func (k Kind) known() bool { _, ok := kindNames[k]; return ok }
 
 // Body is the signed content of a message.
 type Body struct {
