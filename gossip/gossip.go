@@ -63,6 +63,12 @@ type Config struct {
 	// must be safe for concurrent use, must not block and must not write to
 	// disk.
 	Policy func(from peer.ID, m *message.Message) Result
+	// LivePolicy, if set, runs after Policy for messages that arrive by
+	// gossip from other peers, never for Check (catch-up) or this host's
+	// publishes: rules about live traffic such as per-author rate limits and
+	// slow mode, which must not refuse history. Same rules as Policy: safe
+	// for concurrent use, must not block.
+	LivePolicy func(from peer.ID, m *message.Message) Result
 	// Deliver receives each accepted message from another peer, from the
 	// topic's reader goroutine, one at a time per group. It may block
 	// briefly: while it does, pubsub buffers up to QueueSize messages for the
@@ -183,6 +189,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		now:    cfg.Clock,
 		seen:   cfg.Seen,
 		policy: cfg.Policy,
+		live:   cfg.LivePolicy,
 		group:  g.groupOf,
 		stats:  &g.stats,
 		log:    g.log,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -292,4 +293,51 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 		s := receiver.g.Stats()
 		return s.Delivered+s.DroppedSubscription == sent
 	})
+}
+
+// LivePolicy judges only what arrives by gossip: Check (catch-up) and this
+// host's own publishes skip it.
+func TestLivePolicy(t *testing.T) {
+	a := groupID(t, "alpha")
+	key := newKey(t)
+	live := func(_ peer.ID, m *message.Message) Result { return Ignore }
+	sender := newNode(t, Config{LivePolicy: live})
+	receiver := newNode(t, Config{LivePolicy: live})
+	connect(t, sender.h, receiver.h)
+	sender.join(t, a)
+	receiver.join(t, a)
+	sender.waitPeer(t, a, receiver.h.ID())
+
+	m := textMsg(t, key, a, "over the rate")
+	sender.publish(t, m) // its own publish passes
+	waitUntil(t, "the live message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
+	if got := receiver.in.count(m.ID); got != 0 {
+		t.Errorf("live-ignored message delivered %d times", got)
+	}
+	if _, r, err := receiver.g.Check(sender.h.ID(), a, m.Raw); r != Accept {
+		t.Errorf("Check = %s, %v; want accept: catch-up must not see live rules", r, err)
+	}
+}
+
+// A group can live on a topic whose name does not derive from its ID, and
+// the validator binds messages to the group by that name.
+func TestJoinTopic(t *testing.T) {
+	a, b := groupID(t, "alpha"), groupID(t, "beta")
+	hidden := "/starling/1/g/" + strings.Repeat("ab", 32)
+	key := newKey(t)
+	sender := newNode(t, Config{})
+	receiver := newNode(t, Config{})
+	connect(t, sender.h, receiver.h)
+	for _, n := range []*node{sender, receiver} {
+		if err := n.g.JoinTopic(a, hidden); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sender.waitPeer(t, a, receiver.h.ID())
+	m := textMsg(t, key, a, "on a hidden topic")
+	sender.publish(t, m)
+	waitUntil(t, "the message on the hidden topic", func() bool { return receiver.in.count(m.ID) == 1 })
+	if err := receiver.g.JoinTopic(b, "/not/a/starling/topic"); err == nil {
+		t.Error("JoinTopic accepted a topic name outside the pattern")
+	}
 }

@@ -6,7 +6,6 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"starling/group"
 	"starling/message"
 )
 
@@ -76,5 +75,11 @@ func (m *meshTracer) peers(topic string) []peer.ID {
 // MeshPeers lists the peers in this host's GossipSub mesh for a group: the
 // ones it forwards the group's messages to.
 func (g *Gossip) MeshPeers(gid message.GroupID) []peer.ID {
-	return g.mesh.peers(group.Topic(gid))
+	g.mu.RLock()
+	t := g.topics[gid]
+	g.mu.RUnlock()
+	if t == nil {
+		return nil
+	}
+	return g.mesh.peers(t.name)
 }

@@ -30,7 +30,15 @@ type topic struct {
 // Join subscribes to the group's topic, sets its score parameters and starts
 // its reader (and, with Config.OnPeerJoin, its peer-event) goroutine.
 // Joining a joined group is a no-op.
-func (g *Gossip) Join(gid message.GroupID) error {
+func (g *Gossip) Join(gid message.GroupID) error { return g.JoinTopic(gid, group.Topic(gid)) }
+
+// JoinTopic is Join for a group whose topic name does not derive from its
+// ID (a private group's topic comes from its secret). The name must match
+// group.TopicPattern, which peers' subscription filters enforce.
+func (g *Gossip) JoinTopic(gid message.GroupID, name string) error {
+	if !group.TopicPattern.MatchString(name) {
+		return fmt.Errorf("join group %s: topic %q is not a Starling topic name", gid.Short(), name)
+	}
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
 
@@ -46,7 +54,6 @@ func (g *Gossip) Join(gid message.GroupID) error {
 		return fmt.Errorf("join group %s: %w (limit %d)", gid.Short(), ErrTooManyGroups, g.cfg.MaxTopics)
 	}
 
-	name := group.Topic(gid)
 	g.mu.Lock()
 	g.names[name] = gid
 	g.mu.Unlock()

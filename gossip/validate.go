@@ -84,6 +84,7 @@ type validator struct {
 	now    func() time.Time
 	seen   func(message.ID) bool
 	policy func(peer.ID, *message.Message) Result
+	live   func(peer.ID, *message.Message) Result
 	group  func(topic string) (message.GroupID, bool)
 	stats  *counters
 	log    *slog.Logger
@@ -98,6 +99,15 @@ func (v *validator) validate(_ context.Context, from peer.ID, pm *pubsub.Message
 		}
 	}
 	m, vd := v.check(from, pm.GetTopic(), pm.GetData())
+	if vd.result == Accept && from != v.self && v.live != nil {
+		switch r := v.live(from, m); r {
+		case Accept:
+		case Reject:
+			vd = verdict{Reject, rejPolicy, errors.New("rejected by live policy")}
+		default:
+			vd = verdict{Ignore, ignPolicy, fmt.Errorf("live policy said %s", r)}
+		}
+	}
 	if from != v.self {
 		v.stats.inc(vd.why)
 		if vd.result != Accept {
