@@ -314,3 +314,35 @@ func TestTransportKeyRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyPathNotAFile: a directory, a device or an oversized file at a key
+// path is a bad key file, with a hint that fits (no "chmod 600" for a
+// directory).
+func TestKeyPathNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open")
+	if err := os.Mkdir(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.key")
+	writeKeyFile(t, big, strings.Repeat(" ", 64<<10+1), 0o600)
+	for _, tc := range []struct{ path, hint string }{
+		{dir, "is a directory"},
+		{open, "is a directory"},
+		{"/dev/null", "not a regular file"},
+		{big, "larger than"},
+	} {
+		loads := map[string]func() error{
+			"LoadUser":               func() error { _, err := identity.LoadUser(tc.path); return err },
+			"LoadUserWithPassphrase": func() error { _, err := identity.LoadUserWithPassphrase(tc.path, []byte("x")); return err },
+			"IsSealed":               func() error { _, err := identity.IsSealed(tc.path); return err },
+			"LoadOrCreateTransport":  func() error { _, err := identity.LoadOrCreateTransport(tc.path); return err },
+		}
+		for name, load := range loads {
+			err := load()
+			if !errors.Is(err, identity.ErrBadKeyFile) || !strings.Contains(err.Error(), tc.hint) {
+				t.Errorf("%s(%s) = %v, want %v saying %q", name, tc.path, err, identity.ErrBadKeyFile, tc.hint)
+			}
+		}
+	}
+}

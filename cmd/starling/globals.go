@@ -17,6 +17,9 @@ type globals struct {
 	homeFlag  string
 	logLevel  string
 	logFormat string
+	// passphraseFile is --passphrase-file, on the commands that may need
+	// the user key (see passphrase.go).
+	passphraseFile string
 
 	home   home.Dir
 	logger *slog.Logger

@@ -11,11 +11,21 @@ import (
 )
 
 func newInit(g *globals) *cobra.Command {
-	var name string
+	var (
+		name string
+		seal bool
+	)
 	cmd := &cobra.Command{
-		Use:   "init --name NAME",
+		Use:   "init --name NAME [--passphrase]",
 		Short: "Make your user key in the home directory and print its fingerprint",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `Make your user key in the home directory and print its fingerprint.
+
+With --passphrase (or --passphrase-file) the key is sealed with a passphrase
+(argon2id and XChaCha20-Poly1305), and every command that needs the key asks
+for it. The passphrase comes from the first line of --passphrase-file FILE,
+else from $` + passphraseEnv + `, else it is asked for twice on the terminal.
+There is no way to recover a forgotten passphrase.`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if name == "" {
 				return usageError{errors.New("init needs --name NAME, the name others see")}
@@ -23,31 +33,49 @@ func newInit(g *globals) *cobra.Command {
 			if err := os.MkdirAll(string(g.home), 0o700); err != nil {
 				return fmt.Errorf("create %s: %w", g.home, err)
 			}
-			if u, err := identity.LoadUser(g.home.UserKey()); err == nil {
+			path := g.home.UserKey()
+			switch u, err := identity.LoadUser(path); {
+			case err == nil:
 				return fmt.Errorf("%s is already initialised for %s (fingerprint %s); use another --home for another identity", g.home, u.Name, u.Fingerprint().Pretty())
+			case errors.Is(err, identity.ErrSealed):
+				return fmt.Errorf("%s is already initialised (its key is sealed with a passphrase); use another --home for another identity", g.home)
+			case !errors.Is(err, identity.ErrNoKey):
+				return err // a key file is there, but unreadable: say why
 			}
 			u, err := identity.NewUser(name)
 			if err != nil {
 				return usageError{fmt.Errorf("--name: %w", err)}
 			}
-			if err := u.Save(g.home.UserKey()); err != nil {
+			seal = seal || g.passphraseFile != ""
+			if err := saveUser(g, u, path, seal); err != nil {
 				return err
 			}
 			if _, err := identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s\nfingerprint %s\nhome %s\n", u.Name, u.Fingerprint().Pretty(), g.home)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%s\nfingerprint %s\nhome %s\n", u.Name, u.Fingerprint().Pretty(), g.home)
+			if seal {
+				fmt.Fprintln(out, "the key is sealed with your passphrase")
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "your display name")
+	cmd.Flags().BoolVar(&seal, "passphrase", false, "seal the key with a passphrase")
+	g.addPassphraseFlag(cmd)
 	return cmd
 }
 
-// loadUser reads the home's user key, saying what to do when there is none.
-func (g *globals) loadUser() (*identity.User, error) {
-	if err := g.home.Check(); err != nil {
-		return nil, err
+// saveUser writes the new key, sealed with a passphrase when seal is set.
+func saveUser(g *globals, u *identity.User, path string, seal bool) error {
+	if !seal {
+		return u.Save(path)
 	}
-	return identity.LoadUser(g.home.UserKey())
+	secret, err := g.newPassphrase()
+	if err != nil {
+		return err
+	}
+	defer clear(secret)
+	return u.SaveSealed(path, secret)
 }

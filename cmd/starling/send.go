@@ -40,6 +40,7 @@ func newSend(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	g.addPassphraseFlag(cmd) // queuing with no daemon running signs with the user key
 	return cmd
 }
 

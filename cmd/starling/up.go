@@ -44,14 +44,16 @@ the local API that the other commands use.`,
 			if _, _, err := net.SplitHostPort(apiAdr); err != nil {
 				return usageError{fmt.Errorf("--api %q: want HOST:PORT, such as 127.0.0.1:7070", apiAdr)}
 			}
+			// Before the key: a sealed one would ask for its passphrase only
+			// to be told that a daemon runs.
+			if _, err := dial(cmd.Context(), g.home); err == nil {
+				return fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
+			}
 			if cfg.User, err = g.loadUser(); err != nil {
 				return err
 			}
 			if cfg.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
 				return err
-			}
-			if _, err := dial(cmd.Context(), g.home); err == nil {
-				return fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
 			}
 			return runDaemon(cmd, g, cfg, apiAdr)
 		},
@@ -61,6 +63,7 @@ the local API that the other commands use.`,
 	f.StringArrayVar(&peers, "peer", nil, "static peer multiaddr ending in /p2p/ID (repeatable); kept connected")
 	f.BoolVar(&noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
 	f.StringVar(&apiAdr, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")
+	g.addPassphraseFlag(cmd)
 	return cmd
 }
 
