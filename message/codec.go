@@ -142,6 +142,11 @@ func decodeCanonical(b []byte, m proto.Message) error {
 	return nil
 }
 
+// DecodeCanonical is the strict decoder of this package for other protobuf
+// payloads (package group's): it accepts b only if the deterministic
+// re-encoding of m reproduces it. Errors wrap ErrMalformed or ErrNonCanonical.
+func DecodeCanonical(b []byte, m proto.Message) error { return decodeCanonical(b, m) }
+
 // VerifySignature checks the author's signature over the body bytes.
 func (m *Message) VerifySignature() error {
 	if !ed25519.Verify(m.Body.Author, signedBytes(m.BodyBytes), m.Signature) {

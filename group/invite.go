@@ -1,0 +1,382 @@
+package group
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"starling/identity"
+	"starling/message"
+)
+
+// Invite links. A link is
+//
+//	starling://join?g=GROUP&o=OWNER&d=DESCRIPTOR[&s=SECRET&e=EPOCH[&k=KEY][&dk=KEY]][&r=RELAY]...
+//
+// g: group ID (64 lower-case hex digits); o: the owner's fingerprint; d: the
+// current descriptor envelope (base64url without padding; in a private group
+// sealed like every payload); private groups only: s: the secret, e: the
+// sending epoch (decimal, from 1), k: that epoch's sending key (absent when
+// e is 1, whose key derives from s), dk: the key that sealed d when neither
+// s nor k opens it (two admins rekeyed or updated the descriptor at the same
+// time); r: a relay multiaddr, repeatable (node parses it). Every parameter
+// but r appears at most once, unknown parameters are refused (a link from a
+// newer version fails clearly rather than losing what it says), and the
+// whole link is at most MaxInviteLen bytes.
+const (
+	inviteScheme = "starling"
+	inviteHost   = "join"
+	// MaxInviteLen caps an invite link in bytes.
+	MaxInviteLen = 8 << 10
+	// MaxInviteRelays caps the relay addresses in a link.
+	MaxInviteRelays = 16
+	// MaxRelayLen caps one relay address in bytes.
+	MaxRelayLen = 512
+)
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// Invite is what a link carries. ParseInvite returns only verified invites.
+type Invite struct {
+	Group message.GroupID
+	Owner identity.Fingerprint
+	// Descriptor is the group's current descriptor envelope. The joining
+	// node stores it like any message.
+	Descriptor *message.Message
+	// Secret, Epoch and Key are a private group's: Key is Epoch's sending
+	// key, nil when Epoch is 1.
+	Secret []byte
+	Epoch  uint64
+	Key    []byte
+	// DescriptorKey is the key that sealed Descriptor when neither Secret
+	// nor Key opens it; nil otherwise.
+	DescriptorKey []byte
+	Relays        []string
+}
+
+// Link returns the starling://join link, parameters in a fixed order.
+func (inv Invite) Link() string {
+	var b strings.Builder
+	b.WriteString(inviteScheme + "://" + inviteHost + "?g=" + inv.Group.String() + "&o=" + string(inv.Owner))
+	if inv.Descriptor != nil {
+		b.WriteString("&d=" + b64.EncodeToString(inv.Descriptor.Raw))
+	}
+	if inv.Secret != nil {
+		b.WriteString("&s=" + b64.EncodeToString(inv.Secret) + "&e=" + strconv.FormatUint(inv.Epoch, 10))
+	}
+	if inv.Key != nil {
+		b.WriteString("&k=" + b64.EncodeToString(inv.Key))
+	}
+	if inv.DescriptorKey != nil {
+		b.WriteString("&dk=" + b64.EncodeToString(inv.DescriptorKey))
+	}
+	for _, r := range inv.Relays {
+		b.WriteString("&r=" + url.QueryEscape(r))
+	}
+	return b.String()
+}
+
+// ParseInvite parses and verifies a link strictly: the descriptor decodes,
+// its signature verifies, it describes group g, its owner has fingerprint o
+// and commits to g with its salt, and it is signed by that owner or one of
+// its admins. Errors wrap ErrBadInvite and say which part is wrong.
+func ParseInvite(link string) (Invite, error) {
+	inv, err := parseInvite(link)
+	if err != nil {
+		return Invite{}, fmt.Errorf("%w: %v", ErrBadInvite, err)
+	}
+	if _, err := inv.Verify(); err != nil {
+		return Invite{}, err
+	}
+	return inv, nil
+}
+
+func parseInvite(link string) (Invite, error) {
+	if len(link) > MaxInviteLen {
+		return Invite{}, fmt.Errorf("link is %d bytes, limit %d", len(link), MaxInviteLen)
+	}
+	rest, ok := strings.CutPrefix(link, inviteScheme+"://"+inviteHost+"?")
+	if !ok {
+		return Invite{}, fmt.Errorf("a link starts with %s://%s?", inviteScheme, inviteHost)
+	}
+	q, err := url.ParseQuery(rest)
+	if err != nil {
+		return Invite{}, fmt.Errorf("query: %v", err)
+	}
+	for name, vs := range q {
+		switch name {
+		case "g", "o", "d", "s", "e", "k", "dk":
+			if len(vs) != 1 {
+				return Invite{}, fmt.Errorf("parameter %s appears %d times", name, len(vs))
+			}
+		case "r":
+		default:
+			return Invite{}, fmt.Errorf("unknown parameter %q (is the link from a newer Starling?)", name)
+		}
+	}
+	var inv Invite
+	if inv.Group, err = message.ParseGroupID(q.Get("g")); err != nil || q.Get("g") != inv.Group.String() {
+		return Invite{}, fmt.Errorf("g: want the group ID as 64 lower-case hex digits")
+	}
+	if inv.Owner, err = identity.ParseFingerprint(q.Get("o")); err != nil || string(inv.Owner) != q.Get("o") {
+		return Invite{}, fmt.Errorf("o: want the owner's fingerprint as 32 lower-case base32 characters")
+	}
+	raw, err := b64Param(q, "d", 0)
+	if err != nil {
+		return Invite{}, err
+	}
+	if raw == nil {
+		return Invite{}, fmt.Errorf("d: the link carries no descriptor")
+	}
+	if inv.Descriptor, err = message.Decode(raw); err != nil {
+		return Invite{}, fmt.Errorf("d: %v", err)
+	}
+	if inv.Secret, err = b64Param(q, "s", KeySize); err != nil {
+		return Invite{}, err
+	}
+	if inv.Key, err = b64Param(q, "k", KeySize); err != nil {
+		return Invite{}, err
+	}
+	if inv.DescriptorKey, err = b64Param(q, "dk", KeySize); err != nil {
+		return Invite{}, err
+	}
+	if e := q.Get("e"); q.Has("e") {
+		if inv.Epoch, err = strconv.ParseUint(e, 10, 64); err != nil || inv.Epoch == 0 || strconv.FormatUint(inv.Epoch, 10) != e {
+			return Invite{}, fmt.Errorf("e: want an epoch from 1 in decimal")
+		}
+	}
+	switch {
+	case (inv.Secret == nil) != (inv.Epoch == 0):
+		return Invite{}, fmt.Errorf("s and e come together")
+	case inv.Secret == nil && (inv.Key != nil || inv.DescriptorKey != nil):
+		return Invite{}, fmt.Errorf("k and dk need s")
+	case inv.Epoch == 1 && inv.Key != nil:
+		return Invite{}, fmt.Errorf("k: epoch 1's key derives from s")
+	case inv.Epoch > 1 && inv.Key == nil:
+		return Invite{}, fmt.Errorf("k: epoch %d needs its key", inv.Epoch)
+	}
+	inv.Relays = q["r"]
+	if len(inv.Relays) > MaxInviteRelays {
+		return Invite{}, fmt.Errorf("r: %d relays, limit %d", len(inv.Relays), MaxInviteRelays)
+	}
+	for _, r := range inv.Relays {
+		if err := checkRelay(r); err != nil {
+			return Invite{}, err
+		}
+	}
+	return inv, nil
+}
+
+func b64Param(q url.Values, name string, size int) ([]byte, error) {
+	if !q.Has(name) {
+		return nil, nil
+	}
+	b, err := b64.DecodeString(q.Get(name))
+	if err != nil || len(b) == 0 {
+		return nil, fmt.Errorf("%s: want base64url without padding", name)
+	}
+	if size > 0 && len(b) != size {
+		return nil, fmt.Errorf("%s: %d bytes, want %d", name, len(b), size)
+	}
+	return b, nil
+}
+
+// checkRelay accepts what looks like a multiaddr; node parses it for real.
+func checkRelay(r string) error {
+	if len(r) == 0 || len(r) > MaxRelayLen || r[0] != '/' {
+		return fmt.Errorf("r: want a multiaddr such as /ip4/192.0.2.1/tcp/4001/p2p/..., at most %d bytes", MaxRelayLen)
+	}
+	for i := 0; i < len(r); i++ {
+		if r[i] <= ' ' || r[i] > '~' {
+			return fmt.Errorf("r: %q has a space or a character that is not printable ASCII", r)
+		}
+	}
+	return nil
+}
+
+// Verify checks the invite's descriptor against its group ID and owner
+// fingerprint (see ParseInvite) and returns the opened descriptor. Errors
+// wrap ErrBadInvite.
+func (inv Invite) Verify() (Descriptor, error) {
+	d, err := inv.verify()
+	if err != nil {
+		return Descriptor{}, fmt.Errorf("%w: %v", ErrBadInvite, err)
+	}
+	return d, nil
+}
+
+func (inv Invite) verify() (Descriptor, error) {
+	m := inv.Descriptor
+	if m == nil {
+		return Descriptor{}, fmt.Errorf("no descriptor")
+	}
+	if err := m.CheckBody(); err != nil {
+		return Descriptor{}, fmt.Errorf("descriptor: %v", err)
+	}
+	if err := m.VerifySignature(); err != nil {
+		return Descriptor{}, fmt.Errorf("descriptor: %v", err)
+	}
+	switch {
+	case m.Body.Kind != message.KindDescriptor:
+		return Descriptor{}, fmt.Errorf("d is a %s message, not a descriptor", m.Body.Kind)
+	case m.Body.Group != inv.Group:
+		return Descriptor{}, fmt.Errorf("the descriptor is for group %s, the link names %s", m.Body.Group.Short(), inv.Group.Short())
+	}
+	payload := m.Body.Payload
+	if inv.Secret != nil {
+		if m.Body.Epoch == 0 {
+			return Descriptor{}, fmt.Errorf("the link carries a secret but the descriptor is not sealed (only private groups have one)")
+		}
+		key, err := inv.descriptorKey()
+		if err != nil {
+			return Descriptor{}, err
+		}
+		if payload, err = Open(key, &m.Body, payload); err != nil {
+			return Descriptor{}, fmt.Errorf("descriptor: %v", err)
+		}
+	} else if m.Body.Epoch != 0 {
+		return Descriptor{}, fmt.Errorf("the descriptor is sealed but the link carries no secret")
+	}
+	c, err := DecodePayload(message.KindDescriptor, payload)
+	if err != nil {
+		return Descriptor{}, fmt.Errorf("descriptor: %v", err)
+	}
+	d := c.(Descriptor)
+	switch {
+	case identity.FingerprintOf(d.Owner) != inv.Owner:
+		return Descriptor{}, fmt.Errorf("the descriptor's owner %s is not the owner %s the link commits to",
+			identity.FingerprintOf(d.Owner).Short(), inv.Owner.Short())
+	case IDFor(d.Owner, d.Salt) != inv.Group:
+		return Descriptor{}, fmt.Errorf("the descriptor's owner and salt do not give the group ID")
+	case !bytes.Equal(m.Body.Author, d.Owner) && !containsKey(d.Admins, m.Body.Author):
+		return Descriptor{}, fmt.Errorf("the descriptor is signed by neither its owner nor an admin")
+	case d.Kind == KindPrivate && inv.Secret == nil:
+		return Descriptor{}, fmt.Errorf("a private group's link carries no secret")
+	case d.Kind != KindPrivate && inv.Secret != nil:
+		return Descriptor{}, fmt.Errorf("a %s group's link carries a secret; only private groups have one", d.Kind)
+	}
+	return d, nil
+}
+
+// descriptorKey finds the key among s, k and dk that sealed the descriptor.
+func (inv Invite) descriptorKey() ([]byte, error) {
+	b := &inv.Descriptor.Body
+	kid, ok := SealedKeyID(b.Payload)
+	if !ok {
+		return nil, fmt.Errorf("the descriptor's payload is too short to be sealed")
+	}
+	var cands [][]byte
+	if b.Epoch == 1 {
+		k1, err := FirstEpochKey(inv.Secret, inv.Group)
+		if err != nil {
+			return nil, err
+		}
+		cands = append(cands, k1)
+	}
+	if b.Epoch == inv.Epoch && inv.Key != nil {
+		cands = append(cands, inv.Key)
+	}
+	if inv.DescriptorKey != nil {
+		cands = append(cands, inv.DescriptorKey)
+	}
+	for _, k := range cands {
+		id := KeyIDOf(k)
+		if subtle.ConstantTimeCompare(id[:], kid[:]) == 1 {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("no key in the link opens the descriptor (sealed under epoch %d)", b.Epoch)
+}
+
+// FromInvite joins the group of a verified invite as me: the invite's
+// descriptor is applied and its keys are kept. The node stores
+// inv.Descriptor, publishes me's profile (NewProfile, Compose) so admins
+// include it in later rekeys, and dials inv.Relays.
+func FromInvite(inv Invite, me *identity.User, cfg Config) (*State, error) {
+	d, err := inv.Verify()
+	if err != nil {
+		return nil, err
+	}
+	priv, err := userX25519(me)
+	if err != nil {
+		return nil, fmt.Errorf("join: %w", err)
+	}
+	s := newState(inv.Group, d.Kind, cfg)
+	s.me = priv
+	if d.Kind == KindPrivate {
+		s.secret = slices.Clone(inv.Secret)
+		k1, err := FirstEpochKey(s.secret, s.id)
+		if err != nil {
+			return nil, fmt.Errorf("join: %w", err)
+		}
+		s.addKeyLocked(1, k1)
+		if inv.Key != nil {
+			s.addKeyLocked(inv.Epoch, inv.Key)
+		}
+		if inv.DescriptorKey != nil {
+			s.addKeyLocked(inv.Descriptor.Body.Epoch, inv.DescriptorKey)
+		}
+	}
+	s.Apply(inv.Descriptor, d)
+	return s, nil
+}
+
+// Invite returns an invite to this group with the given relay addresses.
+// Name-derived channels have none: people join them by name.
+func (s *State) Invite(relays []string) (Invite, error) {
+	if s.channel != "" {
+		return Invite{}, fmt.Errorf("invite: %q is an open channel; people join it by name", s.channel)
+	}
+	if len(relays) > MaxInviteRelays {
+		return Invite{}, fmt.Errorf("invite: %d relays, limit %d", len(relays), MaxInviteRelays)
+	}
+	for _, r := range relays {
+		if err := checkRelay(r); err != nil {
+			return Invite{}, fmt.Errorf("invite: %w", err)
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.cur == nil {
+		return Invite{}, fmt.Errorf("invite: the group's descriptor is not known yet")
+	}
+	inv := Invite{
+		Group: s.id, Owner: identity.FingerprintOf(s.cur.d.Owner), Descriptor: s.cur.m,
+		Relays: slices.Clone(relays),
+	}
+	if s.kind == KindPrivate {
+		epoch, key, ok := s.sendKeyLocked()
+		if !ok {
+			return Invite{}, fmt.Errorf("invite: %w", ErrUnknownKey)
+		}
+		inv.Secret, inv.Epoch = slices.Clone(s.secret), epoch
+		if epoch > 1 {
+			inv.Key = slices.Clone(key)
+		}
+		if _, err := inv.descriptorKey(); err != nil {
+			b := &s.cur.m.Body
+			kid, _ := SealedKeyID(b.Payload)
+			dk, ok := s.keyLocked(b.Epoch, kid)
+			if !ok {
+				return Invite{}, fmt.Errorf("invite: %w: the descriptor's key is not known", ErrUnknownKey)
+			}
+			inv.DescriptorKey = slices.Clone(dk)
+		}
+	}
+	if n := len(inv.Link()); n > MaxInviteLen {
+		return Invite{}, fmt.Errorf("invite: the link would be %d bytes, limit %d; use fewer relays", n, MaxInviteLen)
+	}
+	return inv, nil
+}
+
+// LogValue keeps the secret and keys out of logs.
+func (inv Invite) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("group", inv.Group.Short()), slog.String("owner", inv.Owner.Short()),
+		slog.Bool("private", inv.Secret != nil), slog.Int("relays", len(inv.Relays)))
+}

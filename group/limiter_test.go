@@ -1,0 +1,112 @@
+package group_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"starling/group"
+	"starling/identity"
+	"starling/message"
+)
+
+func TestLimiterRate(t *testing.T) {
+	l, err := group.NewLimiter(group.LimiterConfig{Burst: 3, Rate: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := create(t, "alice", group.KindOpen, time.Time{})
+	other, _ := create(t, "olga", group.KindOpen, time.Time{})
+	ann, bob := user(t, "ann"), user(t, "bob")
+	msg := func(s *group.State, u *identity.User, sec int) *message.Message {
+		return forge(t, u, s.ID(), text("x"), message.ID{}, 0, nil, at(sec))
+	}
+	allow := func(s *group.State, m *message.Message, now time.Time, want group.Verdict) {
+		t.Helper()
+		v, err := l.Allow(s, m, now)
+		if v != want || (v == group.Ignore && !errors.Is(err, group.ErrRateLimited)) {
+			t.Fatalf("Allow = %s, %v; want %s", v, err, want)
+		}
+	}
+	now := at(0)
+	for range 3 {
+		allow(g.s, msg(g.s, ann, 0), now, group.Accept)
+	}
+	allow(g.s, msg(g.s, ann, 0), now, group.Ignore)
+	// Other authors and other groups have their own buckets.
+	allow(g.s, msg(g.s, bob, 0), now, group.Accept)
+	allow(other.s, msg(other.s, ann, 0), now, group.Accept)
+	// One token a second comes back, up to the burst.
+	allow(g.s, msg(g.s, ann, 0), now.Add(time.Second), group.Accept)
+	allow(g.s, msg(g.s, ann, 0), now.Add(time.Second), group.Ignore)
+	later := now.Add(time.Hour)
+	for range 3 {
+		allow(g.s, msg(g.s, ann, 0), later, group.Accept)
+	}
+	allow(g.s, msg(g.s, ann, 0), later, group.Ignore)
+}
+
+func TestLimiterSlowMode(t *testing.T) {
+	l, err := group.NewLimiter(group.LimiterConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, history := create(t, "alice", group.KindOpen, time.Time{})
+	bob := join(t, alice, "bob", at(1), history...)
+	slow, err := alice.s.UpdateDescriptor(alice.u, func(d *group.Descriptor) { d.SlowModeSeconds = 10 }, at(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.accept(t, at(2), slow)
+	if bob.s.SlowMode() != 10*time.Second {
+		t.Fatalf("SlowMode = %s", bob.s.SlowMode())
+	}
+	carol := user(t, "carol")
+	for _, c := range []struct {
+		sec  int
+		want group.Verdict
+	}{{100, group.Accept}, {105, group.Ignore}, {109, group.Ignore}, {110, group.Accept}, {101, group.Ignore}, {125, group.Accept}} {
+		m := forge(t, carol, bob.s.ID(), text("x"), message.ID{}, 0, nil, at(c.sec))
+		if v, err := l.Allow(bob.s, m, at(c.sec)); v != c.want {
+			t.Errorf("text sent at %d: %s (%v), want %s", c.sec, v, err, c.want)
+		}
+	}
+	// The owner and admins are exempt; other kinds are not slowed.
+	for sec := 200; sec < 203; sec++ {
+		if v, err := l.Allow(bob.s, alice.compose(t, text("x"), at(sec)), at(sec)); v != group.Accept {
+			t.Errorf("owner at %d: %s %v", sec, v, err)
+		}
+		pr := forge(t, carol, bob.s.ID(), group.Profile{Nick: "c", X25519: x25519Of(t, carol)}, message.ID{}, 0, nil, at(sec))
+		if v, err := l.Allow(bob.s, pr, at(sec)); v != group.Accept {
+			t.Errorf("profile at %d: %s %v", sec, v, err)
+		}
+	}
+}
+
+func TestLimiterBoundsAuthors(t *testing.T) {
+	l, err := group.NewLimiter(group.LimiterConfig{Burst: 2, Rate: 1, MaxAuthors: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := create(t, "alice", group.KindOpen, time.Time{})
+	send := func(name string, now time.Time) group.Verdict {
+		v, _ := l.Allow(g.s, forge(t, user(t, name), g.s.ID(), text("x"), message.ID{}, 0, nil, now), now)
+		return v
+	}
+	if send("a", at(0)) != group.Accept || send("b", at(0)) != group.Accept {
+		t.Fatal("the first two authors were refused")
+	}
+	if v := send("c", at(0)); v != group.Ignore {
+		t.Fatalf("a third author while both are busy: %s", v)
+	}
+	// Once the others are idle (bucket refilled, past the skew window), a
+	// new author gets their place.
+	if v := send("c", at(400)); v != group.Accept {
+		t.Fatalf("a new author after the others went idle: %s", v)
+	}
+	for _, bad := range []group.LimiterConfig{{Burst: -1}, {Rate: -1}, {MaxAuthors: -1}} {
+		if _, err := group.NewLimiter(bad); err == nil {
+			t.Errorf("NewLimiter(%+v) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package group
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"starling/identity"
+	"starling/message"
+)
+
+// The secrets blob is JSON, versioned: what a node needs to rebuild a State
+// before it replays the group's stored messages. The secret and epoch keys
+// are in it, so the node keeps it like a key file (and deletes it when the
+// group expires).
+const (
+	secretsVersion = 1
+	// maxSecretKeys bounds the epoch keys in one blob.
+	maxSecretKeys = 1 << 16
+)
+
+type secretsFile struct {
+	Version int         `json:"version"`
+	Group   string      `json:"group"`
+	Kind    string      `json:"kind"`
+	Channel string      `json:"channel,omitempty"`
+	Secret  []byte      `json:"secret,omitempty"`
+	Keys    []secretKey `json:"keys,omitempty"`
+}
+
+type secretKey struct {
+	Epoch uint64 `json:"epoch"`
+	Key   []byte `json:"key"`
+}
+
+// MarshalSecrets returns the blob RestoreSecrets reads: the group ID, kind,
+// channel name, secret and every epoch key this node holds (keys learnt from
+// invites are in no message). Callers must not log it.
+func (s *State) MarshalSecrets() ([]byte, error) {
+	f := secretsFile{Version: secretsVersion, Group: s.id.String(), Kind: s.kind.String(), Channel: s.channel, Secret: s.secret}
+	s.mu.RLock()
+	for epoch, ek := range s.epochs {
+		for _, k := range ek.keys {
+			f.Keys = append(f.Keys, secretKey{Epoch: epoch, Key: k})
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(f.Keys, func(a, b secretKey) int {
+		if a.Epoch != b.Epoch {
+			return cmp.Compare(a.Epoch, b.Epoch)
+		}
+		return bytes.Compare(a.Key, b.Key)
+	})
+	return json.Marshal(f)
+}
+
+// RestoreSecrets rebuilds a State from MarshalSecrets' blob for the local
+// user me. The descriptor, profiles, bans, tombstones and rekeys come back
+// when the node replays the group's stored messages (Replay). Errors wrap
+// ErrBadSecrets.
+func RestoreSecrets(blob []byte, me *identity.User, cfg Config) (*State, error) {
+	s, err := restore(blob, me, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSecrets, err)
+	}
+	return s, nil
+}
+
+func restore(blob []byte, me *identity.User, cfg Config) (*State, error) {
+	var f secretsFile
+	dec := json.NewDecoder(bytes.NewReader(blob))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("trailing data")
+	}
+	if f.Version != secretsVersion {
+		return nil, fmt.Errorf("version %d is not supported", f.Version)
+	}
+	id, err := message.ParseGroupID(f.Group)
+	if err != nil {
+		return nil, err
+	}
+	kind, err := ParseKind(f.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if f.Channel != "" {
+		if kind != KindOpen || f.Secret != nil || f.Keys != nil {
+			return nil, fmt.Errorf("channel %q with a kind or keys", f.Channel)
+		}
+		s, err := NewChannel(f.Channel, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if s.id != id {
+			return nil, fmt.Errorf("channel %q does not have ID %s", f.Channel, id.Short())
+		}
+		return s, nil
+	}
+	s := newState(id, kind, cfg)
+	if s.me, err = userX25519(me); err != nil {
+		return nil, err
+	}
+	if kind != KindPrivate {
+		if f.Secret != nil || f.Keys != nil {
+			return nil, fmt.Errorf("a %s group has no secret or keys", kind)
+		}
+		return s, nil
+	}
+	if len(f.Secret) != KeySize {
+		return nil, fmt.Errorf("secret has %d bytes, want %d", len(f.Secret), KeySize)
+	}
+	if len(f.Keys) > maxSecretKeys {
+		return nil, fmt.Errorf("%d keys, limit %d", len(f.Keys), maxSecretKeys)
+	}
+	s.secret = f.Secret
+	k1, err := FirstEpochKey(s.secret, id)
+	if err != nil {
+		return nil, err
+	}
+	s.addKeyLocked(1, k1)
+	for _, k := range f.Keys {
+		if k.Epoch == 0 || len(k.Key) != KeySize {
+			return nil, fmt.Errorf("key of epoch %d has %d bytes", k.Epoch, len(k.Key))
+		}
+		s.addKeyLocked(k.Epoch, k.Key)
+	}
+	return s, nil
+}
