@@ -19,26 +19,29 @@ type admitted struct {
 	stored, ignored int
 }
 
-// admit judges a batch of envelopes that p sent for group and stores the
-// accepted ones with OriginCatchup. expect vets each envelope's ID (its body
-// hash) against what the receiver asked for or has seen, before any costly
-// check. The whole batch is judged before anything is stored, so a batch
-// with one bad envelope stores nothing.
-func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, envs [][]byte, expect func(i int, id message.ID) error) (admitted, error) {
+// envelopeIDs checks the size of each envelope a peer sent and returns its
+// ID (its body hash), so the receiver can vet the batch against what it
+// asked for or has seen before any costly check.
+func envelopeIDs(envs [][]byte) ([]message.ID, error) {
 	ids := make([]message.ID, len(envs))
 	for i, raw := range envs {
 		if len(raw) > message.MaxEnvelopeSize {
-			return admitted{}, fmt.Errorf("%w: envelope of %d bytes, limit %d", ErrInvalid, len(raw), message.MaxEnvelopeSize)
+			return nil, fmt.Errorf("%w: envelope of %d bytes, limit %d", ErrInvalid, len(raw), message.MaxEnvelopeSize)
 		}
 		id, err := message.IDOf(raw)
 		if err != nil {
-			return admitted{}, fmt.Errorf("%w: %w", ErrInvalid, err)
-		}
-		if err := expect(i, id); err != nil {
-			return admitted{}, err
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		ids[i] = id
 	}
+	return ids, nil
+}
+
+// admit judges a batch of envelopes that p sent for group, whose IDs
+// envelopeIDs found and the caller vetted, and stores the accepted ones
+// with OriginCatchup. The whole batch is judged before anything is stored,
+// so a batch with one bad envelope stores nothing.
+func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, envs [][]byte, ids []message.ID) (admitted, error) {
 	var (
 		out      admitted
 		accepted []*message.Message

@@ -20,11 +20,13 @@ import (
 )
 
 // fakeServer is a hand-written server on ProtocolID. It reconciles honestly
-// over claims, then answers every Want with answer's envelopes; with raw set
-// it answers the Hello with raw's bytes instead.
+// over claims, then answers every Want with answer's envelopes and gone's
+// IDs (gone may be nil); with raw set it answers the Hello with raw's bytes
+// instead.
 type fakeServer struct {
 	claims []*message.Message
 	answer func(want [][]byte) [][]byte
+	gone   func(want [][]byte) [][]byte
 	raw    []byte
 }
 
@@ -62,9 +64,18 @@ func (f fakeServer) serve(t testing.TB, h host.Host) {
 					err = c.write(reconcileFrame(reply))
 				}
 			case fr.GetWant() != nil:
-				err = c.write(messagesFrame(f.answer(fr.GetWant().GetIds())))
+				want := fr.GetWant().GetIds()
+				var gone [][]byte
+				if f.gone != nil {
+					gone = f.gone(want)
+				}
+				err = c.write(answerFrame(f.answer(want), gone))
 			case fr.GetMessages() != nil:
 				err = c.write(ackFrame(0))
+			case fr.GetDone() != nil:
+				_ = c.write(doneFrame())
+				_, _ = c.read() // until the client hangs up
+				return
 			default:
 				return
 			}
@@ -95,6 +106,14 @@ func TestByzantineServer(t *testing.T) {
 		{"unrequested message", fakeServer{claims: []*message.Message{claimed}, answer: answer(other.Raw)}, ErrUnrequested},
 		{"more than asked", fakeServer{claims: []*message.Message{claimed}, answer: answer(claimed.Raw, other.Raw)}, ErrUnrequested},
 		{"claimed then withheld", fakeServer{claims: []*message.Message{claimed, other}, answer: answer()}, ErrWithheld},
+		{"gone, not asked for", fakeServer{claims: []*message.Message{claimed}, answer: answer(),
+			gone: answer(other.ID[:])}, ErrProtocol},
+		{"gone out of order", fakeServer{claims: []*message.Message{claimed, other}, answer: answer(),
+			gone: func(want [][]byte) [][]byte { return want[1:] }}, ErrProtocol},
+		{"delivered and gone", fakeServer{claims: []*message.Message{claimed}, answer: answer(claimed.Raw),
+			gone: answer(claimed.ID[:])}, ErrUnrequested},
+		{"gone id of 2 bytes", fakeServer{claims: []*message.Message{claimed}, answer: answer(),
+			gone: answer([]byte{1, 2})}, ErrProtocol},
 		{"oversized frame", fakeServer{raw: oversized}, ErrProtocol},
 		{"garbage", fakeServer{raw: garbage}, ErrProtocol},
 		{"malformed negentropy", fakeServer{raw: frameBytes(t, reconcileFrame([]byte{0x61, 0xff}))}, ErrProtocol},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -22,6 +23,9 @@ type Result struct {
 	// (gossip may have stored some of them meanwhile); Ignored those Check
 	// ignored.
 	Fetched, Ignored int
+	// Gone counts wanted messages the peer declared gone: offered in
+	// reconciliation, deleted or expired there since.
+	Gone int
 	// Pushed counts the pushed messages the peer said it accepted and
 	// stored.
 	Pushed int
@@ -50,6 +54,7 @@ func (r Result) LogValue() slog.Value {
 		slog.Int("fetched", r.Fetched),
 		slog.Int("pushed", r.Pushed),
 		slog.Int("ignored", r.Ignored),
+		slog.Int("gone", r.Gone),
 		slog.Int("rounds", r.Rounds),
 		slog.Int("batches", r.Batches),
 		slog.Bool("complete", r.Complete),
@@ -90,7 +95,7 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
 	defer cancel()
 	defer afterFunc(s.ctx, cancel)()
-	neg, err := s.snapshot(group)
+	neg, _, err := s.snapshot(group)
 	if err != nil {
 		return res, err
 	}
@@ -202,9 +207,13 @@ func (cl *client) reconcile(neg *negentropy.Negentropy) (have, need [][negentrop
 	}
 }
 
-// fetch asks for the needed messages in batches. The peer must answer each
-// Want with a non-empty prefix of it, in order; the rest is asked again.
+// fetch asks for the needed messages in batches, except those this node
+// has deleted. The peer must answer each Want with a non-empty prefix of
+// it, each ID delivered or declared gone; the rest is asked again.
 func (cl *client) fetch(need [][negentropy.IDSize]byte) error {
+	need = slices.DeleteFunc(need, func(id [negentropy.IDSize]byte) bool {
+		return cl.svc.cfg.Store.Deleted(message.ID(id))
+	})
 	for len(need) > 0 {
 		want := need[:min(len(need), cl.svc.cfg.BatchSize)]
 		ids := make([][]byte, len(want))
@@ -218,31 +227,66 @@ func (cl *client) fetch(need [][negentropy.IDSize]byte) error {
 		if err != nil {
 			return err
 		}
-		if f.GetMessages() == nil {
+		msgs := f.GetMessages()
+		if msgs == nil {
 			return protocolErr("%s frame in answer to Want", kindName(f))
 		}
-		envs := f.GetMessages().GetEnvelopes()
+		envs, gone := msgs.GetEnvelopes(), msgs.GetGone()
 		switch {
-		case len(envs) == 0:
+		case len(envs)+len(gone) == 0:
 			return fmt.Errorf("%w: asked for %d messages it claimed, got none (first %x)", ErrWithheld, len(want), want[0][:4])
-		case len(envs) > len(want):
-			return fmt.Errorf("%w: asked for %d messages, got %d", ErrUnrequested, len(want), len(envs))
+		case len(envs)+len(gone) > len(want):
+			return fmt.Errorf("%w: asked for %d messages, got %d and %d gone", ErrUnrequested, len(want), len(envs), len(gone))
 		}
-		got, err := cl.svc.admit(cl.ctx, cl.peer, cl.group, envs, func(i int, id message.ID) error {
-			if id != message.ID(want[i]) {
-				return fmt.Errorf("%w: message %s where %x was asked for", ErrUnrequested, id.Short(), want[i][:4])
-			}
-			return nil
-		})
+		got, err := envelopeIDs(envs)
 		if err != nil {
 			return err
 		}
-		cl.res.Fetched += got.stored
-		cl.res.Ignored += got.ignored
+		answered, err := matchAnswer(want, got, gone)
+		if err != nil {
+			return err
+		}
+		adm, err := cl.svc.admit(cl.ctx, cl.peer, cl.group, envs, got)
+		if err != nil {
+			return err
+		}
+		cl.res.Fetched += adm.stored
+		cl.res.Ignored += adm.ignored
+		cl.res.Gone += len(gone)
 		cl.res.Batches++
-		need = need[len(envs):]
+		need = need[answered:]
 	}
 	return nil
+}
+
+// matchAnswer checks that an answer covers a prefix of want, each ID in it
+// either delivered (got, in order) or declared gone (in order), and returns
+// the prefix's length. A peer may declare anything gone: that withholds,
+// which gossip or another peer makes up for, but cannot forge anything.
+func matchAnswer(want [][negentropy.IDSize]byte, got []message.ID, gone [][]byte) (int, error) {
+	for _, id := range gone {
+		if len(id) != len(message.ID{}) {
+			return 0, protocolErr("gone id of %d bytes", len(id))
+		}
+	}
+	i, e, g := 0, 0, 0
+	for ; i < len(want) && (e < len(got) || g < len(gone)); i++ {
+		w := message.ID(want[i])
+		switch {
+		case e < len(got) && got[e] == w:
+			e++
+		case g < len(gone) && message.ID(gone[g]) == w:
+			g++
+		case e < len(got):
+			return 0, fmt.Errorf("%w: message %s where %s was asked for", ErrUnrequested, got[e].Short(), w.Short())
+		default:
+			return 0, protocolErr("message %x declared gone where %s was asked for", gone[g][:4], w.Short())
+		}
+	}
+	if e < len(got) || g < len(gone) {
+		return 0, fmt.Errorf("%w: answer out of the order asked for", ErrUnrequested)
+	}
+	return i, nil
 }
 
 // push sends the messages the peer lacks in batches bounded by count and

@@ -15,7 +15,9 @@ import (
 )
 
 // ProtocolID is the libp2p protocol of a catch-up stream.
-const ProtocolID = "/starling/catchup/1.0.0"
+// Version 1.1.0 added Messages.gone; 1.0.0 peers reject that field, so the
+// two do not speak to each other.
+const ProtocolID = "/starling/catchup/1.1.0"
 
 // Protocol limits: both sides must agree on them, so they are constants of
 // the protocol version, not settings.
@@ -80,10 +82,15 @@ func (v Verdict) String() string {
 type Store interface {
 	// Items returns the group's (sent_at_ms, ID) pairs in ascending order.
 	Items(group message.GroupID) ([]store.Item, error)
-	// Get returns a stored message or an error wrapping store.ErrNotFound.
+	// Get returns a stored message or an error wrapping store.ErrNotFound
+	// (also when the message was deleted or has expired).
 	Get(id message.ID) (store.Stored, error)
-	// Put stores a validated message; duplicates are not an error.
+	// Put stores a validated message; duplicates and deleted messages are
+	// refused without an error.
 	Put(ctx context.Context, m *message.Message, origin store.Origin) (bool, error)
+	// Deleted reports whether this node deleted the message (holds its
+	// tombstone): catch-up does not fetch it again.
+	Deleted(id message.ID) bool
 }
 
 // Config sets up a Service. Store, Joined and Check are required; zero

@@ -5,7 +5,7 @@
 // stores it. GossipSub only gossips the last few heartbeats; catch-up covers
 // absences, late joiners and healed partitions.
 //
-// # Protocol /starling/catchup/1.0.0
+// # Protocol /starling/catchup/1.1.0
 //
 // One stream carries one session for one (peer, group). Every frame is a
 // minimal unsigned varint length followed by a protobuf Frame (catchuppb)
@@ -16,8 +16,11 @@
 //	Hello{group, negentropy}     ->     checks the group is joined, builds a
 //	                             <-     Reconcile{negentropy} | Error{"not in group"}
 //	Reconcile{negentropy}        ->     ... until the client's Negentropy is done
-//	Want{ids}                    ->     (the IDs only the server holds)
-//	                             <-     Messages{envelopes}: a prefix of the IDs, in order
+//	Want{ids}                    ->     (the IDs only the server holds,
+//	                                    less those the client deleted)
+//	                             <-     Messages{envelopes, gone}: a prefix
+//	                                    of the IDs, in order, each delivered
+//	                                    or declared gone
 //	Messages{envelopes}          ->     (the messages only the client holds)
 //	                             <-     Ack{stored}
 //	Done                         ->
@@ -31,10 +34,10 @@
 //
 // Every frame is at most MaxFrameSize bytes on the wire, a Want holds 1 to
 // MaxBatchSize IDs of exactly 32 bytes, a Messages frame 1 to MaxBatchSize
-// envelopes of at most message.MaxEnvelopeSize bytes. A server answers a Want
-// with the wanted messages in order and may stop early only to keep its frame
-// within its size limit, never before the first one, so every Want makes
-// progress. Negentropy messages are built within Config.FrameSizeLimit;
+// envelopes of at most message.MaxEnvelopeSize bytes (and, answering a Want,
+// gone IDs of 32 bytes). A server answers a Want with the wanted messages in
+// order and may stop early only to keep its frame within its size limit,
+// never before the first one, so every Want makes progress. Negentropy messages are built within Config.FrameSizeLimit;
 // reconciliation takes at most Config.MaxRounds round trips, and a client
 // that reaches that limit (or learns of more than MaxPending missing
 // messages) stops reconciling, transfers what it found and reports an
@@ -50,11 +53,23 @@
 // store.OriginCatchup. A server serves only messages it holds of the
 // session's group. A peer that sends undecodable or oversized frames, breaks
 // the protocol, sends a message Check rejects or one it was not asked for,
-// or claims a message in reconciliation that it then does not deliver, is
-// cut off: the session fails with an error wrapping ErrMisbehaving,
-// Config.Penalize is told, and the peer is refused sessions in both
-// directions for Config.BanTime. Limits, timeouts and network errors end a
-// session without blame.
+// or claims a message in reconciliation that it then neither delivers nor
+// declares gone, is cut off: the session fails with an error wrapping
+// ErrMisbehaving, Config.Penalize is told, and the peer is refused sessions
+// in both directions for Config.BanTime. Limits, timeouts and network errors
+// end a session without blame.
+//
+// # Deleted messages
+//
+// A deleted message (the store keeps a tombstone) leaves the store's index,
+// so neither side offers it in reconciliation or pushes it, and a client
+// does not ask for what it deleted. A server that offered a message and
+// deleted it (or saw its group expire) before the Want declares it gone
+// instead of delivering it, and is not blamed; it declares gone only IDs of
+// its session's snapshot, so nobody learns of deletions by asking. A
+// malicious server can declare everything gone and so withhold without
+// blame; withholding is not forgery, and gossip or another peer makes up
+// for it.
 //
 // This package does no gossip and holds no state beyond sessions and bans:
 // the store owns the messages, the node decides when to sync with whom.

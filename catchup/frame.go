@@ -197,7 +197,7 @@ func kindName(f *pb.Frame) string {
 // numbers), its length varint and its bytes.
 
 // messagesSize is the size of a Messages body of cur bytes after appending
-// an envelope of n bytes.
+// an envelope (or a gone ID) of n bytes.
 func messagesSize(cur, n int) int { return cur + 1 + protowire.SizeBytes(n) }
 
 // messagesFrameSize is the size of a Frame holding a Messages body of n
@@ -225,8 +225,11 @@ func wantFrame(ids [][]byte) *pb.Frame {
 	return &pb.Frame{Kind: &pb.Frame_Want{Want: &pb.Want{Ids: ids}}}
 }
 
-func messagesFrame(envs [][]byte) *pb.Frame {
-	return &pb.Frame{Kind: &pb.Frame_Messages{Messages: &pb.Messages{Envelopes: envs}}}
+func messagesFrame(envs [][]byte) *pb.Frame { return answerFrame(envs, nil) }
+
+// answerFrame answers a Want with envelopes and the IDs that are gone.
+func answerFrame(envs, gone [][]byte) *pb.Frame {
+	return &pb.Frame{Kind: &pb.Frame_Messages{Messages: &pb.Messages{Envelopes: envs, Gone: gone}}}
 }
 
 func ackFrame(stored int) *pb.Frame {

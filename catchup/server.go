@@ -46,7 +46,7 @@ func (s *Service) handle(st network.Stream) {
 	err := sv.run()
 	s.finish(c, p, err)
 	s.log.Debug("catch-up session served", "peer", p, "group", sv.group.Short(), "rounds", sv.rounds,
-		"served", len(sv.served), "stored", sv.stored, "sent", c.sent, "received", c.received, "err", err)
+		"served", len(sv.served)-sv.gone, "gone", sv.gone, "stored", sv.stored, "sent", c.sent, "received", c.received, "err", err)
 }
 
 // server is the responder's side of one session, run on the handler's
@@ -59,11 +59,14 @@ type server struct {
 
 	group       message.GroupID
 	neg         *negentropy.Negentropy
+	items       *negentropy.Vector      // the session's snapshot
+	offered     map[message.ID]struct{} // its IDs, built when first needed
 	rounds      int
 	reconciling bool                    // no Want or push yet
 	served      map[message.ID]struct{} // sent in answer to Wants; never twice
 	pushed      map[message.ID]struct{} // received in pushes; never twice
 	stored      int
+	gone        int // wanted messages declared gone
 }
 
 func (sv *server) run() error {
@@ -82,7 +85,7 @@ func (sv *server) run() error {
 	if !sv.svc.cfg.Joined(sv.group) {
 		return ErrNotInGroup
 	}
-	if sv.neg, err = sv.svc.snapshot(sv.group); err != nil {
+	if sv.neg, sv.items, err = sv.svc.snapshot(sv.group); err != nil {
 		return err
 	}
 	if err := sv.reconcile(hello.GetNegentropy()); err != nil {
@@ -134,14 +137,16 @@ func (sv *server) reconcile(msg []byte) error {
 // serve answers a Want with the wanted messages in order, as many as fit in
 // a frame. Only messages this node holds of the session's group are served,
 // each at most once; asking for anything else cuts the session off before
-// anything of that Want is sent.
+// anything of that Want is sent. A wanted message that was in this
+// session's snapshot but has gone since (deleted, expired) is declared gone,
+// so the client does not blame this node for withholding it.
 func (sv *server) serve(ids [][]byte) error {
 	if len(ids) == 0 || len(ids) > MaxBatchSize {
 		return protocolErr("Want of %d ids, allowed 1 to %d", len(ids), MaxBatchSize)
 	}
 	var (
-		envs [][]byte
-		size int
+		envs, gone [][]byte
+		size       int
 	)
 	for _, raw := range ids {
 		if len(raw) != len(message.ID{}) {
@@ -151,23 +156,48 @@ func (sv *server) serve(ids [][]byte) error {
 		if _, dup := sv.served[id]; dup {
 			return protocolErr("asked twice for message %s", id.Short())
 		}
+		answer, isGone := raw, false
 		st, err := sv.svc.cfg.Store.Get(id)
-		if errors.Is(err, store.ErrNotFound) {
-			return protocolErr("asked for message %s, which this node does not hold", id.Short())
-		} else if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if !sv.wasOffered(id) {
+				return protocolErr("asked for message %s, which this node does not hold", id.Short())
+			}
+			isGone = true
+		case err != nil:
 			return fmt.Errorf("%w: %w", errInternal, err)
-		}
-		if st.Msg.Body.Group != sv.group {
+		case st.Msg.Body.Group != sv.group:
 			return protocolErr("asked for message %s, which is not of group %s", id.Short(), sv.group.Short())
+		default:
+			answer = st.Msg.Raw
 		}
-		next := messagesSize(size, len(st.Msg.Raw))
-		if len(envs) > 0 && messagesFrameSize(next) > sv.svc.cfg.MaxFrame {
+		next := messagesSize(size, len(answer))
+		if len(envs)+len(gone) > 0 && messagesFrameSize(next) > sv.svc.cfg.MaxFrame {
 			break // the rest is asked again
 		}
-		envs, size = append(envs, st.Msg.Raw), next
+		if isGone {
+			gone = append(gone, answer)
+			sv.gone++
+		} else {
+			envs = append(envs, answer)
+		}
+		size = next
 		sv.served[id] = struct{}{}
 	}
-	return sv.c.write(messagesFrame(envs))
+	return sv.c.write(answerFrame(envs, gone))
+}
+
+// wasOffered reports whether id was in the session's snapshot. The set is
+// built only when a wanted message turns out to be gone, which is rare.
+func (sv *server) wasOffered(id message.ID) bool {
+	if sv.offered == nil {
+		sv.offered = make(map[message.ID]struct{}, sv.items.Size())
+		for i := range sv.items.Size() {
+			sv.offered[sv.items.Get(i).ID] = struct{}{}
+		}
+	}
+	_, ok := sv.offered[id]
+	return ok
 }
 
 // accept validates and stores messages the initiator pushes and answers
@@ -176,13 +206,17 @@ func (sv *server) accept(envs [][]byte) error {
 	if len(envs) == 0 || len(envs) > MaxBatchSize {
 		return protocolErr("Messages frame of %d envelopes, allowed 1 to %d", len(envs), MaxBatchSize)
 	}
-	got, err := sv.svc.admit(sv.ctx, sv.peer, sv.group, envs, func(_ int, id message.ID) error {
+	ids, err := envelopeIDs(envs)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
 		if _, dup := sv.pushed[id]; dup {
 			return protocolErr("pushed message %s twice", id.Short())
 		}
 		sv.pushed[id] = struct{}{}
-		return nil
-	})
+	}
+	got, err := sv.svc.admit(sv.ctx, sv.peer, sv.group, envs, ids)
 	if err != nil {
 		return err
 	}

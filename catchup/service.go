@@ -89,12 +89,13 @@ func (s *Service) end() { s.wg.Done() }
 // Banned reports whether p is refused sessions for misbehaving.
 func (s *Service) Banned(p peer.ID) bool { return s.lim.banned(p) }
 
-// snapshot builds a Negentropy session over the group's stored items. The
-// snapshot does not follow later writes; a session is short.
-func (s *Service) snapshot(group message.GroupID) (*negentropy.Negentropy, error) {
+// snapshot builds a Negentropy session over the group's stored items and
+// returns the items too. The snapshot does not follow later writes; a
+// session is short.
+func (s *Service) snapshot(group message.GroupID) (*negentropy.Negentropy, *negentropy.Vector, error) {
 	items, err := s.cfg.Store.Items(group)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errInternal, err)
+		return nil, nil, fmt.Errorf("%w: %w", errInternal, err)
 	}
 	v := negentropy.NewVector()
 	for _, it := range items {
@@ -103,13 +104,13 @@ func (s *Service) snapshot(group message.GroupID) (*negentropy.Negentropy, error
 		_ = v.Insert(it.SentAtMS, it.ID)
 	}
 	if err := v.Seal(); err != nil {
-		return nil, fmt.Errorf("%w: index of group %s: %w", errInternal, group.Short(), err)
+		return nil, nil, fmt.Errorf("%w: index of group %s: %w", errInternal, group.Short(), err)
 	}
 	neg, err := negentropy.New(v, negentropy.Config{FrameSizeLimit: s.cfg.FrameSizeLimit, MaxMessageSize: MaxFrameSize})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errInternal, err)
+		return nil, nil, fmt.Errorf("%w: %w", errInternal, err)
 	}
-	return neg, nil
+	return neg, v, nil
 }
 
 // finish ends a session's stream after err (nil: success). A misbehaving

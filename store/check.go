@@ -7,23 +7,30 @@ import (
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"starling/message"
 )
 
 // Check scans the whole store in one snapshot: every message decodes under
-// its own ID and has exactly its index entry, every index entry has its
-// message and agrees with it (group, sent_at), every outbox entry has its
-// message, group and peer records decode, and no key is unknown. It returns
-// nil or an error wrapping ErrCorrupt that lists what it found.
+// its own ID and has exactly its index entry (and its kind index entry when
+// its kind is not text), every index entry has its message and agrees with
+// it, every outbox entry has its message, no message is both stored and
+// deleted, the records of groups, group states, expiries, blocks and peers
+// decode, and no key is unknown. Keys that belong together carry the same
+// TTL; a partner that vanished because its TTL passed during the scan is
+// not damage. Check returns nil or an error wrapping ErrCorrupt that lists
+// what it found.
 func (s *Store) Check() error {
 	var c checker
 	err := s.view(func(txn *badger.Txn) error {
 		if err := c.scan(txn); err != nil {
 			return err
 		}
-		if c.indexed != c.messagesIndexed {
+		if c.indexed != c.messagesIndexed || c.kinded != c.messagesKinded {
 			// Some index entry points at a message but not with the
-			// message's own group and time; find which, decoding again.
-			return c.findStrayIndexEntries(txn)
+			// message's own group and time (or kind); find which,
+			// decoding again.
+			return c.findStrayEntries(txn)
 		}
 		return nil
 	})
@@ -41,6 +48,8 @@ type checker struct {
 	total           int
 	messagesIndexed int // messages that decode and whose index entry exists
 	indexed         int // index entries whose message exists
+	messagesKinded  int // the same for the kind index
+	kinded          int
 	sawSchema       bool
 }
 
@@ -81,25 +90,46 @@ func (c *checker) scan(txn *badger.Txn) error {
 		case bytes.HasPrefix(k, prefixMessage):
 			err = c.checkMessage(txn, item)
 		case bytes.HasPrefix(k, prefixIndex):
-			err = c.checkIndexEntry(txn, k)
+			err = c.checkIndexEntry(txn, item)
+		case bytes.HasPrefix(k, prefixKind):
+			err = c.checkKindEntry(txn, item)
 		case bytes.HasPrefix(k, prefixOutbox):
 			err = c.checkOutboxEntry(txn, item)
-		case bytes.HasPrefix(k, prefixGroup):
-			if _, derr := decodeGroup(item); derr != nil {
-				c.report("%v", derr)
-			}
-		case bytes.HasPrefix(k, prefixPeer):
-			if _, derr := decodePeer(item); derr != nil {
-				c.report("%v", derr)
-			}
+		case bytes.HasPrefix(k, prefixTomb):
+			err = c.checkTombstone(txn, item)
 		default:
-			c.report("unknown key %q", k)
+			c.checkRecord(item)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkRecord checks the keys that stand alone: records that must decode.
+func (c *checker) checkRecord(item *badger.Item) {
+	k := item.Key()
+	var err error
+	switch {
+	case bytes.HasPrefix(k, prefixGroup):
+		_, err = decodeGroup(item)
+	case bytes.HasPrefix(k, prefixState):
+		if _, ok := groupFromKey(k); !ok {
+			err = fmt.Errorf("group state key of %d bytes", len(k))
+		}
+	case bytes.HasPrefix(k, prefixExpiry):
+		_, _, err = decodeExpiry(item)
+	case bytes.HasPrefix(k, prefixBlock):
+		_, err = decodeBlock(item)
+	case bytes.HasPrefix(k, prefixPeer):
+		_, err = decodePeer(item)
+	default:
+		err = fmt.Errorf("unknown key %q", k)
+	}
+	if err != nil {
+		c.report("%s", strings.TrimPrefix(err.Error(), ErrCorrupt.Error()+": "))
+	}
 }
 
 func (c *checker) checkMessage(txn *badger.Txn, item *badger.Item) error {
@@ -118,22 +148,51 @@ func (c *checker) checkMessage(txn *badger.Txn, item *badger.Item) error {
 		return nil
 	}
 	b := st.Msg.Body
-	found, err := c.require(txn, indexKey(b.Group, b.SentAtMS, id), "message %s has no index entry", id.Short())
+	found, err := c.require(txn, item, indexKey(b.Group, b.SentAtMS, id), "message %s has no index entry", id.Short())
+	if err != nil {
+		return err
+	}
 	if found {
 		c.messagesIndexed++
 	}
-	return err
+	if k := kindKeyOf(st.Msg); k != nil {
+		found, err := c.require(txn, item, k, "message %s of kind %s has no kind index entry", id.Short(), b.Kind)
+		if found {
+			c.messagesKinded++
+		}
+		return err
+	}
+	return nil
 }
 
-func (c *checker) checkIndexEntry(txn *badger.Txn, k []byte) error {
+func (c *checker) checkIndexEntry(txn *badger.Txn, item *badger.Item) error {
+	k := item.Key()
 	_, _, id, ok := parseIndexKey(k)
 	if !ok {
 		c.report("index key of %d bytes", len(k))
 		return nil
 	}
-	found, err := c.require(txn, messageKey(id), "index entry for message %s has no message", id.Short())
+	found, err := c.require(txn, item, messageKey(id), "index entry for message %s has no message", id.Short())
 	if found {
 		c.indexed++
+	}
+	return err
+}
+
+func (c *checker) checkKindEntry(txn *badger.Txn, item *badger.Item) error {
+	k := item.Key()
+	_, kind, _, id, ok := parseKindKey(k)
+	switch {
+	case !ok:
+		c.report("kind index key of %d bytes", len(k))
+		return nil
+	case !indexed(kind):
+		c.report("kind index entry for message %s of kind %s, which is not indexed", id.Short(), kind)
+		return nil
+	}
+	found, err := c.require(txn, item, messageKey(id), "kind index entry for message %s has no message", id.Short())
+	if found {
+		c.kinded++
 	}
 	return err
 }
@@ -144,37 +203,61 @@ func (c *checker) checkOutboxEntry(txn *badger.Txn, item *badger.Item) error {
 		c.report("%v", err)
 		return nil
 	}
-	_, err = c.require(txn, messageKey(e.id), "outbox entry for message %s has no message", e.id.Short())
+	_, err = c.require(txn, item, messageKey(e.id), "outbox entry for message %s has no message", e.id.Short())
 	return err
 }
 
-// require reports the problem when key is missing. The error is Badger's,
+func (c *checker) checkTombstone(txn *badger.Txn, item *badger.Item) error {
+	id, ok := idFromKey(item.Key())
+	if !ok {
+		c.report("tombstone key of %d bytes", len(item.Key()))
+		return nil
+	}
+	if n := item.ValueSize(); n != 0 && n != int64(groupLen) {
+		c.report("tombstone of message %s has %d bytes", id.Short(), n)
+	}
+	stored, err := exists(txn, messageKey(id))
+	if stored {
+		c.report("message %s is both stored and deleted", id.Short())
+	}
+	return err
+}
+
+// require reports the problem when key is missing, unless owner's TTL has
+// just passed (key, written with the same TTL, may have vanished first),
+// and reports a key whose TTL differs from owner's. The error is Badger's,
 // not a finding.
-func (c *checker) require(txn *badger.Txn, key []byte, problem string, args ...any) (bool, error) {
-	found, err := exists(txn, key)
+func (c *checker) require(txn *badger.Txn, owner *badger.Item, key []byte, problem string, args ...any) (bool, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		if !expiring(owner) {
+			c.report(problem, args...)
+		}
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
-	if !found {
-		c.report(problem, args...)
+	if item.ExpiresAt() != owner.ExpiresAt() {
+		// Every key that requires another ends with its message's ID.
+		id := message.ID(owner.Key()[len(owner.Key())-idLen:])
+		c.report("keys of message %s expire at different times (%d, %d)", id.Short(), owner.ExpiresAt(), item.ExpiresAt())
 	}
-	return found, nil
+	return true, nil
 }
 
-// findStrayIndexEntries decodes the message of every index entry and reports
-// the entries that disagree with it. Entries whose message is missing or does
-// not decode were reported by scan.
-func (c *checker) findStrayIndexEntries(txn *badger.Txn) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefixIndex})
-	defer it.Close()
-	for it.Seek(prefixIndex); it.ValidForPrefix(prefixIndex); it.Next() {
-		g, sentAtMS, id, ok := parseIndexKey(it.Item().Key())
+// findStrayEntries decodes the message of every index and kind index entry
+// and reports the entries that disagree with it. Entries whose message is
+// missing or does not decode were reported by scan.
+func (c *checker) findStrayEntries(txn *badger.Txn) error {
+	err := eachKey(txn, prefixIndex, func(item *badger.Item) error {
+		g, sentAtMS, id, ok := parseIndexKey(item.Key())
 		if !ok {
-			continue
+			return nil
 		}
 		st, err := getMessage(txn, id)
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
-			continue
+			return nil
 		}
 		if err != nil {
 			return err
@@ -183,6 +266,27 @@ func (c *checker) findStrayIndexEntries(txn *badger.Txn) error {
 			c.report("index entry for message %s says group %s, sent at %d; the message says group %s, sent at %d",
 				id.Short(), g.Short(), sentAtMS, b.Group.Short(), b.SentAtMS)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return eachKey(txn, prefixKind, func(item *badger.Item) error {
+		g, kind, sentAtMS, id, ok := parseKindKey(item.Key())
+		if !ok {
+			return nil
+		}
+		st, err := getMessage(txn, id)
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if b := st.Msg.Body; b.Group != g || b.Kind != kind || b.SentAtMS != sentAtMS {
+			c.report("kind index entry for message %s says group %s, kind %s, sent at %d; the message says group %s, kind %s, sent at %d",
+				id.Short(), g.Short(), kind, sentAtMS, b.Group.Short(), b.Kind, b.SentAtMS)
+		}
+		return nil
+	})
 }

@@ -151,3 +151,105 @@ func testConcurrentWriters(t *testing.T, b backend) {
 	}
 	checkHealthy(t, s)
 }
+
+// TestConcurrentDeletes races writers against a deleter and Check. Whatever
+// the interleaving: a deleted message is never visible, its copies are
+// refused, OnDeleted reports exactly the deleted messages that OnStored had
+// reported, and the store stays consistent throughout.
+func TestConcurrentDeletes(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { testConcurrentDeletes(t, b) })
+	}
+}
+
+func testConcurrentDeletes(t *testing.T, b backend) {
+	g := groupID("contested")
+	all := genMessages(t, 300, g, func(i int) uint64 { return uint64(1 + i%50) })
+	stored, deleted := newOnStoredLog(), &idLog{}
+	s, _ := b.open(t, "", Config{MaxBatch: 5, QueueSize: 8, OnStored: stored.add, OnDeleted: deleted.add})
+	ctx := context.Background()
+	victims := map[message.ID]bool{}
+	for i, m := range all {
+		if i%3 == 0 {
+			victims[m.ID] = true
+		}
+	}
+
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 11))
+			for _, i := range rng.Perm(len(all)) {
+				var err error
+				switch w {
+				case 0:
+					_, err = s.Put(ctx, all[i], OriginGossip)
+				case 1:
+					err = s.Enqueue(ctx, all[i], OriginCatchup)
+				default:
+					_, err = s.PutOwn(ctx, all[i])
+				}
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		rng := rand.New(rand.NewPCG(99, 11))
+		for _, i := range rng.Perm(len(all)) {
+			if victims[all[i].ID] {
+				if err := s.Delete(ctx, all[i].ID); err != nil {
+					t.Errorf("delete: %v", err)
+					return
+				}
+			}
+		}
+	})
+	wg.Go(func() {
+		for range 20 {
+			if err := s.Check(); err != nil {
+				t.Errorf("check during deletes: %v", err)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	mustPut(t, s, all, OriginGossip) // a barrier behind every Enqueue
+
+	storedSeen, _ := stored.snapshot()
+	deletedSeen := map[message.ID]int{}
+	for _, call := range deleted.snapshot() {
+		for _, id := range call {
+			deletedSeen[id]++
+		}
+	}
+	var kept []*message.Message
+	for _, m := range all {
+		switch {
+		case !victims[m.ID]:
+			kept = append(kept, m)
+			if deletedSeen[m.ID] != 0 {
+				t.Errorf("OnDeleted reported %s, which was never deleted", m.ID.Short())
+			}
+		case !s.Deleted(m.ID):
+			t.Errorf("deleted %s has no tombstone", m.ID.Short())
+		case deletedSeen[m.ID] != storedSeen[m.ID]:
+			t.Errorf("%s: stored %d times and deleted %d times, want equal", m.ID.Short(), storedSeen[m.ID], deletedSeen[m.ID])
+		}
+	}
+	if items, err := s.Items(g); err != nil || !slices.Equal(items, sortedItems(kept)) {
+		t.Errorf("items: %d, %v; want the %d not deleted", len(items), err, len(kept))
+	}
+	out, err := s.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range out {
+		if victims[m.ID] {
+			t.Errorf("outbox holds deleted %s", m.ID.Short())
+		}
+	}
+	checkHealthy(t, s)
+}

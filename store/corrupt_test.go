@@ -2,10 +2,13 @@ package store
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -92,6 +95,8 @@ func TestCheckFindsDamage(t *testing.T) {
 	g := groupID("checked")
 	ms := genMessages(t, 4, g, func(i int) uint64 { return uint64(1000 + i) })
 	stray := sign(t, testKey, g, 77, "never stored properly")
+	ctl := signKind(t, g, 1005, message.KindDescriptor, "a descriptor")
+	author := keyFrom("blocked").Public().(ed25519.PublicKey)
 	tests := []struct {
 		name   string
 		damage func(t *testing.T, s *Store)
@@ -130,6 +135,48 @@ func TestCheckFindsDamage(t *testing.T) {
 		{"peer record", func(t *testing.T, s *Store) {
 			rawSet(t, s, peerKey("12D3KooWbad"), []byte("[]"))
 		}, "peer"},
+		{"message without kind index entry", func(t *testing.T, s *Store) {
+			rawDelete(t, s, kindKeyOf(ctl))
+		}, "has no kind index entry"},
+		{"kind index entry without message", func(t *testing.T, s *Store) {
+			rawSet(t, s, kindKey(g, message.KindRekey, 5, stray.ID), nil)
+		}, "kind index entry for message " + stray.ID.Short() + " has no message"},
+		{"kind index entry of the wrong kind", func(t *testing.T, s *Store) {
+			rawSet(t, s, kindKey(g, message.KindBan, ctl.Body.SentAtMS, ctl.ID), nil)
+		}, "kind ban"},
+		{"kind index entry for a text", func(t *testing.T, s *Store) {
+			rawSet(t, s, kindKey(g, message.KindText, ms[0].Body.SentAtMS, ms[0].ID), nil)
+		}, "not indexed"},
+		{"kind index key of the wrong length", func(t *testing.T, s *Store) {
+			rawSet(t, s, append(kindPrefix(g), 1), nil)
+		}, "kind index key of"},
+		{"message both stored and deleted", func(t *testing.T, s *Store) {
+			rawSet(t, s, tombstoneKey(ms[0].ID), nil)
+		}, "both stored and deleted"},
+		{"tombstone of the wrong size", func(t *testing.T, s *Store) {
+			rawSet(t, s, tombstoneKey(stray.ID), []byte{1, 2})
+		}, "has 2 bytes"},
+		{"expiry record", func(t *testing.T, s *Store) {
+			rawSet(t, s, expiryKey(g), []byte{1})
+		}, "expiry record"},
+		{"block record", func(t *testing.T, s *Store) {
+			rawSet(t, s, blockKey(author), []byte(`{"mode":"ban"}`))
+		}, "block record"},
+		{"block key", func(t *testing.T, s *Store) {
+			rawSet(t, s, blockKey(author[:3]), []byte(`{"mode":"mute"}`))
+		}, "block key"},
+		{"group state key", func(t *testing.T, s *Store) {
+			rawSet(t, s, append(stateKey(g), 0), nil)
+		}, "group state key"},
+		{"keys of a message with different TTLs", func(t *testing.T, s *Store) {
+			err := s.db.Update(func(txn *badger.Txn) error {
+				k := indexKey(g, ms[1].Body.SentAtMS, ms[1].ID)
+				return txn.SetEntry(badger.NewEntry(k, nil).WithTTL(time.Hour))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}, "expire at different times"},
 		{"unknown key", func(t *testing.T, s *Store) {
 			rawSet(t, s, []byte("zz/what"), []byte("?"))
 		}, "unknown key"},
@@ -140,7 +187,7 @@ func TestCheckFindsDamage(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := backends[1].open(t, "", Config{})
-			mustPut(t, s, ms, OriginGossip)
+			mustPut(t, s, append(slices.Clone(ms), ctl), OriginGossip)
 			checkHealthy(t, s)
 			tc.damage(t, s)
 			err := s.Check()

@@ -1,12 +1,23 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Every error the store returns for these conditions wraps
 // one of them, so callers test with errors.Is.
 var (
-	// ErrNotFound: no such message, group or peer.
+	// ErrNotFound: no such message, group, group state or peer.
 	ErrNotFound = errors.New("not found in the store")
+	// ErrDeleted: the message was deleted here (Delete left a tombstone).
+	// It wraps ErrNotFound, so callers that only care whether a message can
+	// be read test for that, and callers that must tell "gone" from "never
+	// had" test for ErrDeleted.
+	ErrDeleted = fmt.Errorf("%w: the message was deleted", ErrNotFound)
+	// ErrExpired: the group's expiry (ExpireGroup) has passed; the store
+	// keeps nothing of it any more.
+	ErrExpired = errors.New("group has expired")
 	// ErrLocked: another process holds the store directory.
 	ErrLocked = errors.New("store directory is locked")
 	// ErrClosed: the store has been closed.

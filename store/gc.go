@@ -14,17 +14,32 @@ const gcDiscardRatio = 0.5
 // maxGCRounds bounds one collection, so Close never waits long for it.
 const maxGCRounds = 16
 
-// runGC collects value-log garbage every interval until Close.
-func (s *Store) runGC(interval time.Duration) {
-	defer close(s.gcDone)
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// runMaintenance is the maintenance goroutine: it sweeps expired groups
+// once at start (they may have expired while the store was closed) and
+// every SweepInterval, and collects value-log garbage every GCInterval,
+// until Close.
+func (s *Store) runMaintenance() {
+	defer close(s.maintDone)
+	var gcTick, sweepTick <-chan time.Time
+	if s.cfg.GCInterval > 0 {
+		t := time.NewTicker(s.cfg.GCInterval)
+		defer t.Stop()
+		gcTick = t.C
+	}
+	if s.cfg.SweepInterval > 0 {
+		t := time.NewTicker(s.cfg.SweepInterval)
+		defer t.Stop()
+		sweepTick = t.C
+		s.sweep()
+	}
 	for {
 		select {
 		case <-s.closing:
 			return
-		case <-t.C:
+		case <-gcTick:
 			s.collectGarbage()
+		case <-sweepTick:
+			s.sweep()
 		}
 	}
 }

@@ -13,11 +13,16 @@ import (
 	"starling/message"
 )
 
-// Group is a group this node has joined.
+// MaxGroupStateSize caps a group's state (PutGroupState). It fits a single
+// transaction at the smallest memtable (MinMemTableSize).
+const MaxGroupStateSize = 128 << 10
+
+// Group is a group this node has joined. The node keeps whatever else it
+// needs of a group in the group's state (PutGroupState).
 type Group struct {
 	ID   message.GroupID
 	Name string
-	// Kind is the group kind; "open" for now.
+	// Kind is the group kind, as the node names it ("open", ...).
 	Kind     string
 	JoinedAt time.Time
 }
@@ -30,18 +35,17 @@ type groupRecord struct {
 }
 
 // PutGroup records a joined group, replacing any earlier record, synced to
-// disk before it returns. A zero JoinedAt is set to the store's clock.
+// disk before it returns. A zero JoinedAt is set to the store's clock. The
+// record expires with the group (ExpireGroup); once the group has expired,
+// PutGroup fails with ErrExpired.
 func (s *Store) PutGroup(g Group) error {
 	if g.JoinedAt.IsZero() {
 		g.JoinedAt = s.cfg.Clock()
 	}
 	v, err := json.Marshal(groupRecord{Name: g.Name, Kind: g.Kind, JoinedAt: timeNS(g.JoinedAt)})
-	if err != nil {
-		return fmt.Errorf("save group %s: %w", g.ID.Short(), err)
+	if err == nil {
+		err = s.setGroupRecord(g.ID, groupKey(g.ID), v)
 	}
-	err = s.update(true, func(txn *badger.Txn) error {
-		return txn.Set(groupKey(g.ID), v)
-	})
 	if err != nil {
 		return fmt.Errorf("save group %s: %w", g.ID.Short(), err)
 	}
@@ -87,16 +91,74 @@ func (s *Store) Groups() ([]Group, error) {
 	return gs, nil
 }
 
-// RemoveGroup forgets a joined group. Its messages stay. Removing a group
-// that is not there is not an error.
+// RemoveGroup forgets a joined group and its state (the secrets go with the
+// membership). Its messages, tombstones and expiry stay; DeleteGroup removes
+// those too. Removing a group that is not there is not an error.
 func (s *Store) RemoveGroup(id message.GroupID) error {
+	s.expMu.RLock() // as setGroupRecord
+	defer s.expMu.RUnlock()
 	err := s.update(true, func(txn *badger.Txn) error {
-		return txn.Delete(groupKey(id))
+		if err := txn.Delete(groupKey(id)); err != nil {
+			return err
+		}
+		return txn.Delete(stateKey(id))
 	})
 	if err != nil {
 		return fmt.Errorf("remove group %s: %w", id.Short(), err)
 	}
 	return nil
+}
+
+// PutGroupState replaces a group's state: opaque bytes the node keeps for
+// the group (its secret, epoch keys, descriptor), at most
+// MaxGroupStateSize, synced to disk before it returns. The store does not
+// encrypt them: they are as safe as the store directory, which Open keeps
+// private to the user (mode 0700). The state expires with the group; once
+// the group has expired, PutGroupState fails with ErrExpired.
+func (s *Store) PutGroupState(group message.GroupID, state []byte) error {
+	if len(state) > MaxGroupStateSize {
+		return fmt.Errorf("save state of group %s: %d bytes, more than the %d a group's state may have",
+			group.Short(), len(state), MaxGroupStateSize)
+	}
+	if err := s.setGroupRecord(group, stateKey(group), state); err != nil {
+		return fmt.Errorf("save state of group %s: %w", group.Short(), err)
+	}
+	return nil
+}
+
+// GroupState returns a group's state (a copy), or ErrNotFound.
+func (s *Store) GroupState(group message.GroupID) ([]byte, error) {
+	var state []byte
+	err := s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(stateKey(group))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		state, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get state of group %s: %w", group.Short(), err)
+	}
+	return state, nil
+}
+
+// setGroupRecord writes a record of group g (its group record or state)
+// with the group's TTL, synced. It holds expMu for reading, so that
+// ExpireGroup's rewrite of the records cannot miss it.
+func (s *Store) setGroupRecord(g message.GroupID, key, v []byte) error {
+	s.expMu.RLock()
+	defer s.expMu.RUnlock()
+	ttl, refused := s.expiresAtLocked(g)
+	if refused {
+		return fmt.Errorf("%w: its content is deleted; join it again only if it is extended", ErrExpired)
+	}
+	return s.update(true, func(txn *badger.Txn) error {
+		return txn.SetEntry(&badger.Entry{Key: key, Value: v, ExpiresAt: ttl})
+	})
 }
 
 func decodeGroup(item *badger.Item) (Group, error) {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -87,12 +88,12 @@ type backend struct {
 
 var backends = []backend{{name: "disk", onDisk: true}, {name: "memory"}}
 
-// open opens a store in dir (a fresh one when dir is "") and closes it at
-// cleanup.
+// open opens a store in dir (a fresh one when dir is "", which Open creates)
+// and closes it at cleanup.
 func (b backend) open(t testing.TB, dir string, cfg Config) (*Store, string) {
 	t.Helper()
 	if b.onDisk && dir == "" {
-		dir = t.TempDir()
+		dir = freshDir(t)
 	}
 	cfg.InMemory = !b.onDisk
 	s, err := Open(dir, cfg)
@@ -105,6 +106,13 @@ func (b backend) open(t testing.TB, dir string, cfg Config) (*Store, string) {
 		}
 	})
 	return s, dir
+}
+
+// freshDir names a directory that does not exist yet, inside the test's
+// temporary directory (which the testing package makes 0755).
+func freshDir(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "store")
 }
 
 func mustPut(t testing.TB, s *Store, ms []*message.Message, origin Origin) {
@@ -149,4 +157,62 @@ func (l *onStoredLog) snapshot() (map[message.ID]int, []message.ID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return maps.Clone(l.seen), slices.Clone(l.order)
+}
+
+// signKind makes a signed message of any kind with an opaque payload.
+func signKind(tb testing.TB, g message.GroupID, sentAtMS uint64, kind message.Kind, payload string) *message.Message {
+	tb.Helper()
+	m, err := message.Sign(testKey, message.Body{Group: g, SentAtMS: sentAtMS, Kind: kind, Payload: []byte(payload)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// manualClock is a Config.Clock that stands still until set.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// idLog records what OnDeleted reports.
+type idLog struct {
+	mu    sync.Mutex
+	calls [][]message.ID
+}
+
+func (l *idLog) add(ids []message.ID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, ids)
+}
+
+func (l *idLog) snapshot() [][]message.ID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls)
+}
+
+// waitFor polls cond until it holds or a deadline passes.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -76,7 +77,8 @@ func historyPage(txn *badger.Txn, group message.GroupID, newest bool, after []by
 	}
 	var page Page
 	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
-		k := it.Item().Key()
+		item := it.Item()
+		k := item.Key()
 		if after != nil && bytes.Equal(k, after) {
 			continue
 		}
@@ -90,6 +92,9 @@ func historyPage(txn *badger.Txn, group message.GroupID, newest bool, after []by
 			return Page{}, fmt.Errorf("%w: index key of %d bytes", ErrCorrupt, len(k))
 		}
 		st, err := getMessage(txn, id)
+		if errors.Is(err, ErrNotFound) && expiring(item) {
+			continue // its group expired a moment ago
+		}
 		if err != nil {
 			return Page{}, fmt.Errorf("index entry for message %s: %w", id.Short(), err)
 		}

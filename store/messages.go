@@ -9,13 +9,21 @@ import (
 	"starling/message"
 )
 
-// Get returns a stored message, ErrNotFound when there is none, or
-// ErrCorrupt when its record does not decode.
+// Get returns a stored message, ErrDeleted when it was deleted, ErrNotFound
+// when there is none (ErrDeleted wraps it too), or ErrCorrupt when its
+// record does not decode.
 func (s *Store) Get(id message.ID) (Stored, error) {
 	var st Stored
 	err := s.view(func(txn *badger.Txn) error {
 		var err error
 		st, err = getMessage(txn, id)
+		if errors.Is(err, ErrNotFound) {
+			if dead, lerr := exists(txn, tombstoneKey(id)); lerr != nil {
+				err = lerr
+			} else if dead {
+				err = ErrDeleted
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -24,14 +32,19 @@ func (s *Store) Get(id message.ID) (Stored, error) {
 	return st, nil
 }
 
-// Has reports whether a message is stored. It reads the key only, so it is
+// Has reports whether the store knows a message: holds it, or holds its
+// tombstone (Deleted tells which). Either way a copy arriving now would not
+// be stored, so gossip treats it as seen. It reads keys only, so it is
 // cheap enough for the gossip validator to call on every message. A message
 // still in the writer's queue is not stored yet.
 func (s *Store) Has(id message.ID) (bool, error) {
 	found := false
 	err := s.view(func(txn *badger.Txn) error {
 		var err error
-		found, err = exists(txn, messageKey(id))
+		if found, err = exists(txn, messageKey(id)); found || err != nil {
+			return err
+		}
+		found, err = exists(txn, tombstoneKey(id))
 		return err
 	})
 	if err != nil {
@@ -89,6 +102,14 @@ func getMessage(txn *badger.Txn, id message.ID) (Stored, error) {
 	return decodeRecord(id, rec)
 }
 
+// ignoreNotFound turns Badger's ErrKeyNotFound into nil.
+func ignoreNotFound(err error) error {
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	return err
+}
+
 // exists looks a key up without reading its value.
 func exists(txn *badger.Txn, key []byte) (bool, error) {
 	_, err := txn.Get(key)
@@ -111,8 +132,12 @@ func eachIndexKey(txn *badger.Txn, group message.GroupID, fn func(sentAtMS uint6
 	})
 }
 
+// errStop ends an eachKey early without an error.
+var errStop = errors.New("stop iterating")
+
 // eachKey calls fn for each key with prefix in ascending order, without
-// prefetching values. The item is valid only during the call.
+// prefetching values, until fn returns an error (errStop to just stop). The
+// item is valid only during the call.
 func eachKey(txn *badger.Txn, prefix []byte, fn func(item *badger.Item) error) error {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()

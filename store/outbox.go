@@ -2,7 +2,9 @@ package store
 
 import (
 	"cmp"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -23,6 +25,9 @@ func (s *Store) Outbox() ([]*message.Message, error) {
 		}
 		for _, e := range entries {
 			st, err := getMessage(txn, e.id)
+			if errors.Is(err, ErrNotFound) && expired(e.ttl) {
+				continue // its group expired a moment ago
+			}
 			if err != nil {
 				return fmt.Errorf("outbox entry for message %s: %w", e.id.Short(), err)
 			}
@@ -37,10 +42,11 @@ func (s *Store) Outbox() ([]*message.Message, error) {
 }
 
 // RemoveOutbox takes a message out of the outbox. Removing a message that is
-// not there is not an error.
+// not there is not an error. It runs on the writer, which also rewrites
+// outbox entries (ExpireGroup), so that neither undoes the other.
 func (s *Store) RemoveOutbox(id message.ID) error {
-	err := s.update(false, func(txn *badger.Txn) error {
-		return txn.Delete(outboxKey(id))
+	err := s.do(context.Background(), func() error {
+		return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(outboxKey(id)) })
 	})
 	if err != nil {
 		return fmt.Errorf("remove message %s from the outbox: %w", id.Short(), err)
@@ -51,6 +57,7 @@ func (s *Store) RemoveOutbox(id message.ID) error {
 type outboxEntry struct {
 	seq uint64
 	id  message.ID
+	ttl uint64 // its message has the same; once passed, either may be hidden
 }
 
 // outboxEntries returns the outbox in sequence order.
@@ -81,7 +88,7 @@ func parseOutboxEntry(item *badger.Item) (outboxEntry, error) {
 		seq = binary.BigEndian.Uint64(v)
 		return nil
 	})
-	return outboxEntry{seq: seq, id: id}, err
+	return outboxEntry{seq: seq, id: id, ttl: item.ExpiresAt()}, err
 }
 
 // lastOutboxSeq returns the highest outbox sequence number in use, where the

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -9,14 +8,17 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"starling/message"
 )
 
 // Defaults for the zero fields of Config.
 const (
-	DefaultMaxBatch     = 256
-	DefaultQueueSize    = 4096
-	DefaultGCInterval   = 10 * time.Minute
-	DefaultMemTableSize = 16 << 20
+	DefaultMaxBatch      = 256
+	DefaultQueueSize     = 4096
+	DefaultGCInterval    = 10 * time.Minute
+	DefaultSweepInterval = time.Minute
+	DefaultMemTableSize  = 16 << 20
 	// MinMemTableSize is the smallest memtable Open uses. Badger sizes its
 	// transactions at 15 % of the memtable; at 1 MiB that still holds the
 	// largest envelope (64 KiB) with room to spare.
@@ -49,11 +51,22 @@ type Config struct {
 	// raised to it. The simulator runs a thousand stores, so small values
 	// are expected.
 	MemTableSize int64
+	// SweepInterval is how often groups past their expiry (ExpireGroup)
+	// are purged from the store. Badger's TTL hides their entries at the
+	// expiry whatever this is; the sweep deletes them, their tombstones
+	// and the group's records, including those TTL does not cover. Zero:
+	// DefaultSweepInterval; negative: never.
+	SweepInterval time.Duration
 	// OnStored, when set, is called from the writer goroutine after each
 	// commit with the messages that were new, in commit order. It must not
 	// block and must not call the store's write methods (that would
 	// deadlock the writer); the slice is the callee's to keep.
 	OnStored func([]Stored)
+	// OnDeleted, when set, is called from the writer goroutine after Delete
+	// has committed, with the IDs of the messages whose content it removed
+	// (not those it only left a tombstone for, and never for DeleteGroup or
+	// expiry). The same rules as for OnStored apply.
+	OnDeleted func([]message.ID)
 	// Clock stamps ReceivedAt and default JoinedAt. Nil: time.Now.
 	Clock func() time.Time
 }
@@ -70,6 +83,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.GCInterval == 0 {
 		c.GCInterval = DefaultGCInterval
+	}
+	if c.InMemory {
+		c.GCInterval = -1 // no value log
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = DefaultSweepInterval
 	}
 	if c.MemTableSize == 0 {
 		c.MemTableSize = DefaultMemTableSize
@@ -96,25 +115,33 @@ type Store struct {
 	ops    sync.WaitGroup // public calls in flight
 
 	writerDone chan struct{}
-	gcDone     chan struct{} // nil when GC is off
+	maintDone  chan struct{} // nil when neither GC nor the sweep runs
 
 	closeOnce sync.Once
 	closeErr  error
 
 	// outboxSeq is owned by the writer goroutine after Open.
 	outboxSeq uint64
+
+	// expiry holds every group's expiry record. Only the writer changes it
+	// (holding expMu for writing while it also rewrites the group's
+	// records); the writer and the group-record verbs read it.
+	expMu  sync.RWMutex
+	expiry map[message.GroupID]expiryRecord
 }
 
 // Open opens or creates the store in dir (ignored with cfg.InMemory) and
-// starts its writer and garbage collector. It fails with ErrLocked when
-// another process holds dir.
+// starts its writer, garbage collector and expiry sweep. It fails with
+// ErrLocked when another process holds dir. A new dir is created with mode
+// 0700, since the store holds group secrets; Open warns through the Logger
+// when an existing dir is open to other users.
 func Open(dir string, cfg Config) (*Store, error) {
 	cfg = cfg.withDefaults()
 	where := dir
 	if cfg.InMemory {
 		where = "(in memory)"
-	} else if dir == "" {
-		return nil, errors.New("open store: no directory given; pass one, or set Config.InMemory")
+	} else if err := prepareDir(dir, cfg.Logger); err != nil {
+		return nil, err
 	}
 	db, err := badger.Open(badgerOptions(dir, cfg))
 	if err != nil {
@@ -141,16 +168,20 @@ func Open(dir string, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", where, err)
 	}
+	if s.expiry, err = s.loadExpiries(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", where, err)
+	}
 	go s.runWriter()
-	if cfg.GCInterval > 0 && !cfg.InMemory {
-		s.gcDone = make(chan struct{})
-		go s.runGC(cfg.GCInterval)
+	if cfg.GCInterval > 0 || cfg.SweepInterval > 0 {
+		s.maintDone = make(chan struct{})
+		go s.runMaintenance()
 	}
 	s.log.Info("store opened", "dir", where)
 	return s, nil
 }
 
-// Close stops the garbage collector, lets the writer commit what is already
+// Close stops the garbage collector and the sweep, lets the writer commit what is already
 // queued (callers still waiting to queue get ErrClosed), waits for calls in
 // flight and closes the database. It is safe to call more than once.
 func (s *Store) Close() error {
@@ -165,8 +196,8 @@ func (s *Store) Close() error {
 		s.ops.Wait()
 		close(s.queue)
 		<-s.writerDone
-		if s.gcDone != nil {
-			<-s.gcDone
+		if s.maintDone != nil {
+			<-s.maintDone
 		}
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close store %s: %w", s.where, err)
@@ -212,45 +243,4 @@ func (s *Store) update(sync bool, fn func(txn *badger.Txn) error) error {
 		return s.db.Sync()
 	}
 	return nil
-}
-
-const schemaVersion = 1
-
-// prepareSchema writes the schema version into a new database and refuses
-// one written by a newer version.
-func (s *Store) prepareSchema() error {
-	return s.db.Update(func(txn *badger.Txn) error {
-		item, err := txn.Get(keySchema)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			if !isEmpty(txn) {
-				return fmt.Errorf("%w: the database has data but no schema version; "+
-					"it was not written by starling", ErrCorrupt)
-			}
-			return txn.Set(keySchema, []byte{schemaVersion})
-		}
-		if err != nil {
-			return err
-		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(v) != 1:
-			return fmt.Errorf("%w: schema version has %d bytes", ErrCorrupt, len(v))
-		case v[0] > schemaVersion:
-			return fmt.Errorf("%w: it has schema version %d, this starling knows up to %d; upgrade starling",
-				ErrSchema, v[0], schemaVersion)
-		case v[0] < schemaVersion:
-			return fmt.Errorf("%w: schema version %d is unknown", ErrCorrupt, v[0])
-		}
-		return nil
-	})
-}
-
-func isEmpty(txn *badger.Txn) bool {
-	it := txn.NewIterator(badger.IteratorOptions{})
-	defer it.Close()
-	it.Rewind()
-	return !it.Valid()
 }

@@ -27,6 +27,16 @@ func TestSuite(t *testing.T) {
 		{"ItemsCount", testItemsCount},
 		{"Groups", testGroups},
 		{"Peers", testPeers},
+		{"Delete", testDelete},
+		{"DeleteBeforeArrival", testDeleteBeforeArrival},
+		{"Kinds", testKinds},
+		{"GroupState", testGroupState},
+		{"Blocks", testBlocks},
+		{"DeleteGroup", testDeleteGroup},
+		{"ExpireByTTL", testExpireByTTL},
+		{"ExpireMoves", testExpireMoves},
+		{"ExpirePast", testExpirePast},
+		{"Sweep", testSweep},
 		{"Closed", testClosed},
 		{"Reopen", testReopen},
 	}
@@ -435,7 +445,7 @@ func testReopen(t *testing.T, b backend) {
 	if !b.onDisk {
 		t.Skip("an in-memory store keeps nothing across Close")
 	}
-	dir := t.TempDir()
+	dir := freshDir(t)
 	s, err := Open(dir, Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,9 @@ import (
 	"starling/message"
 )
 
-// writeReq is one message on its way to the writer goroutine. The writer sets
-// added and err, then closes done (nil for Enqueue: nobody waits).
+// writeReq is one message, or one task, on its way to the writer goroutine.
+// The writer sets added and err, then closes done (nil for Enqueue: nobody
+// waits).
 type writeReq struct {
 	st      Stored
 	durable bool // PutOwn: outbox entry and db.Sync before the answer
@@ -21,11 +22,19 @@ type writeReq struct {
 	added   bool
 	err     error
 	first   *writeReq // an earlier request for the same ID in the same batch
+
+	// task, when set, makes the request a task rather than a message: the
+	// writer runs it alone, after everything queued before it, and sets
+	// err. Tasks are the writes that must not interleave with message
+	// writes (deletions, expiry, outbox removal).
+	task func() error
 }
 
 // PutOwn stores the user's own message and puts it in the outbox, in one
 // transaction synced to disk before it returns. A message already stored is
 // not an error: added is false and nothing changes (no outbox entry either).
+// The same holds for a message that was deleted (it has a tombstone) and
+// for one of a group past its expiry: the store refuses them quietly.
 // If ctx ends while the message is queued, PutOwn returns ctx's error but the
 // message may still be written.
 func (s *Store) PutOwn(ctx context.Context, m *message.Message) (added bool, err error) {
@@ -37,7 +46,8 @@ func (s *Store) PutOwn(ctx context.Context, m *message.Message) (added bool, err
 }
 
 // Put stores a received message through the writer and returns once its
-// batch has committed (not synced). Duplicates give added=false and no error.
+// batch has committed (not synced). Duplicates, deleted messages and
+// messages of expired groups give added=false and no error.
 // If ctx ends while the message is queued, Put returns ctx's error but the
 // message may still be written.
 func (s *Store) Put(ctx context.Context, m *message.Message, origin Origin) (added bool, err error) {
@@ -125,10 +135,30 @@ func (s *Store) send(ctx context.Context, r *writeReq) error {
 	}
 }
 
+// do runs task on the writer goroutine, after every write queued before it,
+// and returns its error. If ctx ends first, do returns ctx's error but the
+// task may still run.
+func (s *Store) do(ctx context.Context, task func() error) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	r := &writeReq{task: task, done: make(chan struct{})}
+	if err := s.send(ctx, r); err != nil {
+		return err
+	}
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return fmt.Errorf("queued but not confirmed: %w", ctx.Err())
+	}
+}
+
 // runWriter is the writer goroutine: it takes the first queued request, adds
-// whatever else is queued up to MaxBatch without waiting, and commits them
-// together. It runs until Close closes the queue, so requests already queued
-// are written.
+// whatever else is queued up to MaxBatch without waiting, and commits the
+// messages together; a task ends a run of messages and runs on its own. It
+// runs until Close closes the queue, so requests already queued are written.
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
 	batch := make([]*writeReq, 0, s.cfg.MaxBatch)
@@ -146,8 +176,27 @@ func (s *Store) runWriter() {
 				break drain
 			}
 		}
-		s.commitBatch(batch)
+		s.process(batch)
 		clear(batch) // let the messages go
+	}
+}
+
+// process commits each run of messages in batch and runs each task, in
+// queue order.
+func (s *Store) process(batch []*writeReq) {
+	for len(batch) > 0 {
+		if r := batch[0]; r.task != nil {
+			r.err = r.task()
+			close(r.done)
+			batch = batch[1:]
+			continue
+		}
+		n := 1
+		for n < len(batch) && batch[n].task == nil {
+			n++
+		}
+		s.commitBatch(batch[:n])
+		batch = batch[n:]
 	}
 }
 
@@ -207,15 +256,19 @@ func (s *Store) writeTxn(reqs []*writeReq) int {
 	var written []*writeReq
 	for i, r := range reqs {
 		r.added, r.err = false, nil // a retry after a split starts afresh
-		_, err := txn.Get(messageKey(r.st.Msg.ID))
-		if err == nil {
-			continue // already stored: added stays false
+		expiresAt, refused := s.expiresAt(r.st.Msg.Body.Group)
+		if refused {
+			continue // its group has expired: added stays false
 		}
-		if !errors.Is(err, badger.ErrKeyNotFound) {
+		skip, err := s.known(txn, r.st.Msg, expiresAt)
+		if err != nil {
 			r.err = fmt.Errorf("look up message %s: %w", r.st.Msg.ID.Short(), err)
 			continue
 		}
-		if err := s.setMessage(txn, r); err != nil {
+		if skip {
+			continue // already stored or deleted: added stays false
+		}
+		if err := s.setMessage(txn, r, expiresAt); err != nil {
 			// txn may hold part of r: write the ones before it afresh.
 			txn.Discard()
 			if i > 0 {
@@ -240,17 +293,42 @@ func (s *Store) writeTxn(reqs []*writeReq) int {
 	return len(reqs)
 }
 
-func (s *Store) setMessage(txn *badger.Txn, r *writeReq) error {
+// known reports whether m is stored or deleted. A tombstone that does not
+// know its group yet learns it from m (its ID is the hash of a body that
+// names the group), so that DeleteGroup and expiry find it.
+func (s *Store) known(txn *badger.Txn, m *message.Message, expiresAt uint64) (bool, error) {
+	if found, err := exists(txn, messageKey(m.ID)); found || err != nil {
+		return found, err
+	}
+	item, err := txn.Get(tombstoneKey(m.ID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if item.ValueSize() == 0 {
+		// Best effort: if the transaction is full, a later copy tries again.
+		g := m.Body.Group
+		_ = txn.SetEntry(&badger.Entry{Key: tombstoneKey(m.ID), Value: g[:], ExpiresAt: expiresAt})
+	}
+	return true, nil
+}
+
+// setMessage writes every key of a new message, all with the same expiry so
+// that they vanish together.
+func (s *Store) setMessage(txn *badger.Txn, r *writeReq, expiresAt uint64) error {
 	m := r.st.Msg
-	if err := txn.Set(messageKey(m.ID), encodeRecord(r.st)); err != nil {
-		return err
+	u := unit{
+		{key: messageKey(m.ID), value: encodeRecord(r.st), expiresAt: expiresAt},
+		{key: indexKey(m.Body.Group, m.Body.SentAtMS, m.ID), expiresAt: expiresAt},
 	}
-	if err := txn.Set(indexKey(m.Body.Group, m.Body.SentAtMS, m.ID), nil); err != nil {
-		return err
+	if k := kindKeyOf(m); k != nil {
+		u = append(u, write{key: k, expiresAt: expiresAt})
 	}
-	if !r.durable {
-		return nil
+	if r.durable {
+		s.outboxSeq++
+		u = append(u, write{key: outboxKey(m.ID), value: binary.BigEndian.AppendUint64(nil, s.outboxSeq), expiresAt: expiresAt})
 	}
-	s.outboxSeq++
-	return txn.Set(outboxKey(m.ID), binary.BigEndian.AppendUint64(nil, s.outboxSeq))
+	return u.apply(txn)
 }

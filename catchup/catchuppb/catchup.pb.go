@@ -1,4 +1,4 @@
-// The frames of Starling's history catch-up protocol, /starling/catchup/1.0.0.
+// The frames of Starling's history catch-up protocol, /starling/catchup/1.1.0.
 // On the stream every Frame is preceded by its length as a minimal unsigned
 // varint. See package catchup for the flow and the limits.
 
@@ -332,11 +332,17 @@ func (x *Want) GetIds() [][]byte {
 	return nil
 }
 
-// Messages carries signed envelopes: the answer to a Want (a prefix of the
-// wanted IDs, in order) or the initiator pushing what the other side lacks.
+// Messages carries signed envelopes: the answer to a Want or the initiator
+// pushing what the other side lacks. An answer covers a prefix of the wanted
+// IDs: each ID of it is either delivered in envelopes or listed in gone,
+// both in the Want's order.
 type Messages struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Envelopes     [][]byte               `protobuf:"bytes,1,rep,name=envelopes,proto3" json:"envelopes,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Envelopes [][]byte               `protobuf:"bytes,1,rep,name=envelopes,proto3" json:"envelopes,omitempty"`
+	// gone lists wanted IDs (32 bytes each) that the server offered in this
+	// session's reconciliation but no longer holds: deleted or expired since.
+	// Only in answers to a Want.
+	Gone          [][]byte `protobuf:"bytes,2,rep,name=gone,proto3" json:"gone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -374,6 +380,13 @@ func (*Messages) Descriptor() ([]byte, []int) {
 func (x *Messages) GetEnvelopes() [][]byte {
 	if x != nil {
 		return x.Envelopes
+	}
+	return nil
+}
+
+func (x *Messages) GetGone() [][]byte {
+	if x != nil {
+		return x.Gone
 	}
 	return nil
 }
@@ -530,9 +543,10 @@ const file_catchup_proto_rawDesc = "" +
 	"negentropy\x18\x01 \x01(\fR\n" +
 	"negentropy\"\x18\n" +
 	"\x04Want\x12\x10\n" +
-	"\x03ids\x18\x01 \x03(\fR\x03ids\"(\n" +
+	"\x03ids\x18\x01 \x03(\fR\x03ids\"<\n" +
 	"\bMessages\x12\x1c\n" +
-	"\tenvelopes\x18\x01 \x03(\fR\tenvelopes\"\x1d\n" +
+	"\tenvelopes\x18\x01 \x03(\fR\tenvelopes\x12\x12\n" +
+	"\x04gone\x18\x02 \x03(\fR\x04gone\"\x1d\n" +
 	"\x03Ack\x12\x16\n" +
 	"\x06stored\x18\x01 \x01(\rR\x06stored\"\x06\n" +
 	"\x04Done\"\x1f\n" +
