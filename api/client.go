@@ -276,3 +276,59 @@ func (c *Client) Events(ctx context.Context, ref string, opened func(), fn func(
 
 // ErrStreamEnded means the daemon ended an event stream.
 var ErrStreamEnded = errors.New("event stream ended")
+
+// CreateGroup creates a group owned by this user; kind is "open",
+// "private" or "announce"; endsAt nil: never ends.
+func (c *Client) CreateGroup(ctx context.Context, name, kind string, endsAt *time.Time) (GroupDetail, error) {
+	var v GroupDetail
+	return v, c.do(ctx, "POST", "/v1/create", CreateRequest{Name: name, Kind: kind, EndsAt: endsAt}, &v)
+}
+
+// Group describes a joined group.
+func (c *Client) Group(ctx context.Context, ref string) (GroupDetail, error) {
+	var v GroupDetail
+	return v, c.do(ctx, "GET", "/v1/groups/"+url.PathEscape(ref), nil, &v)
+}
+
+// Invite returns an invite link to a joined group.
+func (c *Client) Invite(ctx context.Context, ref string, relays []string) (string, error) {
+	var v InviteResponse
+	err := c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/invite", InviteRequest{Relays: relays}, &v)
+	return v.Link, err
+}
+
+// RemoveMember removes a member (by fingerprint) from a private group.
+func (c *Client) RemoveMember(ctx context.Context, ref, member string) (GroupDetail, error) {
+	var v GroupDetail
+	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/remove", ModerationRequest{Member: member}, &v)
+}
+
+// Delete sends a tombstone for a message.
+func (c *Client) Delete(ctx context.Context, ref, id, reason string) (SendResponse, error) {
+	var v SendResponse
+	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/delete", ModerationRequest{ID: id, Reason: reason}, &v)
+}
+
+// Ban bans an author (by fingerprint) from a group.
+func (c *Client) Ban(ctx context.Context, ref, member, reason string) (SendResponse, error) {
+	var v SendResponse
+	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/ban", ModerationRequest{Member: member, Reason: reason}, &v)
+}
+
+// Update changes a group's descriptor.
+func (c *Client) Update(ctx context.Context, ref string, req UpdateRequest) (GroupDetail, error) {
+	var v GroupDetail
+	return v, c.do(ctx, "PATCH", "/v1/groups/"+url.PathEscape(ref), req, &v)
+}
+
+// Whois looks an author up by fingerprint.
+func (c *Client) Whois(ctx context.Context, fingerprint string) (Person, error) {
+	var v Person
+	return v, c.do(ctx, "GET", "/v1/whois/"+url.PathEscape(fingerprint), nil, &v)
+}
+
+// Block blocks ("block") or mutes ("mute") an author, or lifts it ("").
+func (c *Client) Block(ctx context.Context, fingerprint, mode string) error {
+	var v BlockRequest
+	return c.do(ctx, "POST", "/v1/blocks", BlockRequest{Fingerprint: fingerprint, Mode: mode}, &v)
+}

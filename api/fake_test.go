@@ -270,3 +270,53 @@ func mustUser(t testing.TB, name string, key ed25519.PrivateKey) *identity.User 
 	}
 	return u
 }
+
+// The group-management part of the fake: messages open as in an open group;
+// the rest is exercised against a real node in node_test.go.
+
+var errFake = errors.New("not supported by the fake backend")
+
+func (b *fakeBackend) Open(m *message.Message) (group.Content, error) {
+	return group.DecodePayload(m.Body.Kind, m.Body.Payload)
+}
+
+func (b *fakeBackend) CreateGroup(context.Context, group.Kind, string, time.Time) (store.Group, error) {
+	return store.Group{}, errFake
+}
+
+func (b *fakeBackend) GroupState(ref string) (store.Group, *group.State, error) {
+	g, err := b.ResolveGroup(ref)
+	if err != nil {
+		return store.Group{}, nil, err
+	}
+	st, err := group.NewChannel(g.Name, group.Config{})
+	return g, st, err
+}
+
+func (b *fakeBackend) Invite(string, []string) (string, error) { return "", errFake }
+
+func (b *fakeBackend) RemoveMember(context.Context, string, identity.Fingerprint) error {
+	return errFake
+}
+
+func (b *fakeBackend) DeleteMessage(context.Context, string, message.ID, string) (*message.Message, int, error) {
+	return nil, 0, errFake
+}
+
+func (b *fakeBackend) Ban(context.Context, string, identity.Fingerprint, string) (*message.Message, int, error) {
+	return nil, 0, errFake
+}
+
+func (b *fakeBackend) UpdateGroup(context.Context, string, group.Update) (*message.Message, error) {
+	return nil, errFake
+}
+
+func (b *fakeBackend) SetBlock(identity.Fingerprint, string) (ed25519.PublicKey, error) {
+	return nil, errFake
+}
+
+func (b *fakeBackend) BlockMode(ed25519.PublicKey) string { return "" }
+
+func (b *fakeBackend) Whois(identity.Fingerprint) (ed25519.PublicKey, map[message.GroupID]string, error) {
+	return nil, nil, errFake
+}

@@ -58,9 +58,16 @@ func TestGoldenJSON(t *testing.T) {
 		b.ExpiresMS = message.TimeMS(goldenSent.Add(time.Hour))
 	})
 	received := goldenSent.Add(time.Second)
-	plainView := api.NewMessage(store.Stored{Msg: plain, Origin: store.OriginGossip, ReceivedAt: received}, "lobby")
-	replyView := api.NewMessage(store.Stored{Msg: reply, Origin: store.OriginCatchup, ReceivedAt: received}, "lobby")
-	ownView := api.NewMessage(store.Stored{Msg: plain, Origin: store.OriginOwn, ReceivedAt: plain.Body.SentAt()}, "lobby")
+	content := func(m *message.Message) group.Content {
+		c, err := group.DecodePayload(m.Body.Kind, m.Body.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	plainView := api.NewMessage(store.Stored{Msg: plain, Origin: store.OriginGossip, ReceivedAt: received}, "lobby", content(plain))
+	replyView := api.NewMessage(store.Stored{Msg: reply, Origin: store.OriginCatchup, ReceivedAt: received}, "lobby", content(reply))
+	ownView := api.NewMessage(store.Stored{Msg: plain, Origin: store.OriginOwn, ReceivedAt: plain.Body.SentAt()}, "lobby", content(plain))
 
 	cases := []struct {
 		file string

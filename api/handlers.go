@@ -16,8 +16,11 @@ func statusOf(err error) int {
 	case errors.Is(err, group.ErrNotJoined), errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, group.ErrBadName), errors.Is(err, message.ErrBadPayload),
-		errors.Is(err, store.ErrBadCursor):
+		errors.Is(err, store.ErrBadCursor), errors.Is(err, group.ErrBadPayload),
+		errors.Is(err, group.ErrBadInvite), errors.Is(err, errBadRequest):
 		return http.StatusBadRequest
+	case errors.Is(err, group.ErrNotAllowed):
+		return http.StatusForbidden
 	case errors.Is(err, message.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
 	default:
@@ -179,7 +182,9 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	out := Page{Messages: make([]Message, 0, len(page.Messages)), Next: string(page.Next)}
 	for _, m := range page.Messages {
-		out.Messages = append(out.Messages, NewMessage(m, g.Name))
+		if v, ok := s.view(m, g.Name); ok {
+			out.Messages = append(out.Messages, v)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -201,7 +206,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	view := NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, g.Name)
+	view, _ := s.view(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, g.Name)
 	writeJSON(w, http.StatusOK, SendResponse{Message: view, Peers: peers, Queued: peers == 0})
 }
 
@@ -226,4 +231,19 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		out = append(out, NewSync(res, name))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// view is how a stored message shows in history and the event stream:
+// texts only (control messages change the group, they are not chat), and
+// none by an author this user muted or blocked.
+func (s *Server) view(st store.Stored, groupName string) (Message, bool) {
+	b := s.cfg.Backend
+	if st.Msg.Body.Kind != message.KindText || b.BlockMode(st.Msg.Body.Author) != "" {
+		return Message{}, false
+	}
+	c, err := b.Open(st.Msg)
+	if err != nil {
+		c = nil
+	}
+	return NewMessage(st, groupName, c), true
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 
 	"starling/catchup"
 	"starling/gossip"
+	"starling/group"
 	"starling/identity"
 	"starling/message"
 	"starling/store"
@@ -49,6 +51,27 @@ type Backend interface {
 	Sync(ctx context.Context, ref string) ([]catchup.Result, error)
 	// LastSync is a group's last completed catch-up session.
 	LastSync(group message.GroupID) (catchup.Result, bool)
+
+	// Open decodes a stored message for display (unsealing it in a private
+	// group); an error means this node cannot read it.
+	Open(m *message.Message) (group.Content, error)
+	// CreateGroup creates a group owned by this user and joins it.
+	CreateGroup(ctx context.Context, kind group.Kind, name string, endsAt time.Time) (store.Group, error)
+	// GroupState returns a joined group and its State.
+	GroupState(ref string) (store.Group, *group.State, error)
+	// Invite returns an invite link to a joined group.
+	Invite(ref string, relays []string) (string, error)
+	RemoveMember(ctx context.Context, ref string, member identity.Fingerprint) error
+	DeleteMessage(ctx context.Context, ref string, target message.ID, reason string) (*message.Message, int, error)
+	Ban(ctx context.Context, ref string, author identity.Fingerprint, reason string) (*message.Message, int, error)
+	UpdateGroup(ctx context.Context, ref string, u group.Update) (*message.Message, error)
+	// SetBlock blocks or mutes an author, or lifts that with mode "".
+	SetBlock(author identity.Fingerprint, mode string) (ed25519.PublicKey, error)
+	// BlockMode is "block", "mute" or "" for an author.
+	BlockMode(author ed25519.PublicKey) string
+	// Whois returns an author's key and their nickname in each joined
+	// group they were seen in.
+	Whois(author identity.Fingerprint) (ed25519.PublicKey, map[message.GroupID]string, error)
 }
 
 // Config configures a Server.
@@ -97,6 +120,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/groups/{group}/messages", s.handleSend)
 	s.mux.HandleFunc("GET /v1/events", s.handleEvents)
 	s.mux.HandleFunc("POST /v1/sync", s.handleSync)
+	s.mux.HandleFunc("POST /v1/create", s.handleCreate)
+	s.mux.HandleFunc("GET /v1/groups/{group}", s.handleGroup)
+	s.mux.HandleFunc("PATCH /v1/groups/{group}", s.handleUpdate)
+	s.mux.HandleFunc("POST /v1/groups/{group}/invite", s.handleInvite)
+	s.mux.HandleFunc("POST /v1/groups/{group}/remove", s.handleRemove)
+	s.mux.HandleFunc("POST /v1/groups/{group}/delete", s.handleDelete)
+	s.mux.HandleFunc("POST /v1/groups/{group}/ban", s.handleBan)
+	s.mux.HandleFunc("GET /v1/whois/{fingerprint}", s.handleWhois)
+	s.mux.HandleFunc("POST /v1/blocks", s.handleBlock)
 }
 
 // ServeHTTP checks Host and the token, then routes.

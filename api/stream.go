@@ -79,8 +79,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			if only != nil && st.Msg.Body.Group != *only {
 				continue
 			}
-			fmt.Fprintf(w, "event: message\ndata: %s\n\n", mustJSON(NewMessage(st, nameOf(st.Msg.Body.Group))))
-			flusher.Flush()
+			if v, ok := s.view(st, nameOf(st.Msg.Body.Group)); ok {
+				fmt.Fprintf(w, "event: message\ndata: %s\n\n", mustJSON(v))
+				flusher.Flush()
+			}
 		}
 	}
 }

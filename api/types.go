@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"starling/catchup"
+	"starling/group"
 	"starling/identity"
 	"starling/store"
 )
@@ -34,10 +35,17 @@ type Message struct {
 	// Late marks a message that arrived by catch-up rather than live.
 	Late bool   `json:"late"`
 	Ref  string `json:"ref,omitempty"`
+	// Target is the fingerprint a ban names.
+	Target string `json:"target,omitempty"`
+	// Unreadable marks a private group's message this node holds no key
+	// for (it stores and serves the ciphertext).
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
-// NewMessage builds the view of a stored message in the named group.
-func NewMessage(s store.Stored, groupName string) Message {
+// NewMessage builds the view of a stored message in the named group; c is
+// its content as the node opened it (nil when this node cannot read it: a
+// private group's message under a key it does not hold).
+func NewMessage(s store.Stored, groupName string, c group.Content) Message {
 	b := &s.Msg.Body
 	m := Message{
 		ID:         s.Msg.ID.String(),
@@ -50,12 +58,22 @@ func NewMessage(s store.Stored, groupName string) Message {
 		Kind:       b.Kind.String(),
 		Origin:     s.Origin.String(),
 		Late:       s.Origin == store.OriginCatchup,
+		Unreadable: c == nil,
 	}
 	if !b.Ref.IsZero() {
 		m.Ref = b.Ref.String()
 	}
-	if t, err := s.Msg.Text(); err == nil {
-		m.Text, m.Name = t.Text, t.Nick
+	switch c := c.(type) {
+	case group.Text:
+		m.Text, m.Name = c.Text, c.Nick
+	case group.Delete:
+		m.Text = c.Reason
+	case group.Ban:
+		m.Text, m.Target = c.Reason, string(identity.FingerprintOf(c.Author))
+	case group.Profile:
+		m.Name = c.Nick
+	case group.Descriptor:
+		m.Text = c.Name
 	}
 	return m
 }
@@ -79,7 +97,8 @@ type SendResponse struct {
 	Queued  bool    `json:"queued"`
 }
 
-// JoinRequest is the body of POST /v1/groups.
+// JoinRequest is the body of POST /v1/groups: an open channel's name or an
+// invite link.
 type JoinRequest struct {
 	Name string `json:"name"`
 }

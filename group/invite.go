@@ -32,6 +32,8 @@ import (
 const (
 	inviteScheme = "starling"
 	inviteHost   = "join"
+	// InvitePrefix starts every invite link.
+	InvitePrefix = inviteScheme + "://" + inviteHost + "?"
 	// MaxInviteLen caps an invite link in bytes.
 	MaxInviteLen = 8 << 10
 	// MaxInviteRelays caps the relay addresses in a link.

@@ -136,7 +136,9 @@ func EncodePayload(c Content) ([]byte, error) {
 	case Text:
 		b, err := message.EncodeText(message.Text{Text: c.Text, Nick: c.Nick})
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
+			// Both sentinels: callers that only know texts test for
+			// message.ErrBadPayload.
+			return nil, fmt.Errorf("%w: %w", ErrBadPayload, err)
 		}
 		return b, nil
 	case Descriptor:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
@@ -227,9 +226,7 @@ func (n *Node) Sync(ctx context.Context, ref string) ([]catchup.Result, error) {
 }
 
 // joined tells catch-up whether this node is in a group.
-func (n *Node) joined(g message.GroupID) bool {
-	return slices.Contains(n.gossip.Joined(), g)
-}
+func (n *Node) joined(g message.GroupID) bool { return n.groups.get(g) != nil }
 
 // penalize is catch-up's report of a peer it cut off: the peer's gossip
 // score drops and its connection is closed.

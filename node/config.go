@@ -57,6 +57,11 @@ type Config struct {
 	// (neither stored nor forwarded). Catch-up recovers them.
 	DropGossip float64
 
+	// GroupGrace is how long after a group's end time its messages are
+	// still accepted; after it the node deletes the group's content and
+	// keys. Zero: group.DefaultGrace (1 h); negative: none.
+	GroupGrace time.Duration
+
 	// SubscriberBuffer is each event subscriber's channel capacity; a
 	// subscriber that falls this far behind is dropped (see Subscribe).
 	// Default 1024.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"starling/group"
@@ -11,23 +12,96 @@ import (
 	"starling/store"
 )
 
-// Join joins the open channel with the given name and returns it. Joining
-// a joined group again is not an error.
-func (n *Node) Join(ctx context.Context, name string) (store.Group, error) {
-	id, norm, err := group.OpenChannelID(name)
+// Join joins a group: an open channel by name, or any group by the
+// `starling://join?...` link of an invite. Joining a joined group again is
+// not an error.
+func (n *Node) Join(ctx context.Context, ref string) (store.Group, error) {
+	if strings.HasPrefix(strings.TrimSpace(ref), "starling:") {
+		return n.joinLink(ctx, strings.TrimSpace(ref))
+	}
+	st, err := group.NewChannel(ref, n.groupCfg)
 	if err != nil {
 		return store.Group{}, err
 	}
-	// The topic first: a group the store remembers is rejoined at every
-	// start, so it must be one gossip can join.
-	if err := n.gossip.Join(id); err != nil {
-		return store.Group{}, fmt.Errorf("join %s: %w", norm, err)
+	if g, err := n.store.Group(st.ID()); err == nil {
+		return g, n.gossip.JoinTopic(g.ID, st.Topic())
 	}
-	g, err := joinOpen(n.store, name, n.cfg.Clock())
+	return n.adopt(ctx, st, nil, nil)
+}
+
+// joinLink verifies an invite (its descriptor must be signed for the owner
+// the link commits to) and joins its group: it stores the descriptor,
+// publishes this user's profile, so that admins include them in later
+// rekeys, and dials the invite's relays.
+func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
+	inv, err := group.ParseInvite(link)
 	if err != nil {
-		return store.Group{}, errors.Join(err, n.gossip.Leave(id))
+		return store.Group{}, err
 	}
-	n.log.Info("joined group", "group", g.Name, "id", g.ID.Short())
+	if g, err := n.store.Group(inv.Group); err == nil {
+		return g, nil
+	}
+	st, err := group.FromInvite(inv, n.cfg.User, n.groupCfg)
+	if err != nil {
+		return store.Group{}, err
+	}
+	profile, err := group.NewProfile(n.cfg.User)
+	if err != nil {
+		return store.Group{}, err
+	}
+	pm, err := st.Compose(n.cfg.User, profile, n.cfg.Clock())
+	if err != nil {
+		return store.Group{}, err
+	}
+	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, []*message.Message{pm})
+	if err != nil {
+		return store.Group{}, err
+	}
+	n.dialRelays(inv.Relays)
+	return g, nil
+}
+
+// CreateGroup creates a group owned by this user and joins it. endsAt zero
+// means it never ends.
+func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, endsAt time.Time) (store.Group, error) {
+	st, msgs, err := group.Create(n.cfg.User, kind, name, endsAt, n.cfg.Clock(), n.groupCfg)
+	if err != nil {
+		return store.Group{}, err
+	}
+	return n.adopt(ctx, st, nil, msgs)
+}
+
+// adopt makes st a joined group: topic first (a group the store remembers
+// is rejoined at every start, so it must be one gossip can join), then the
+// store's record and secrets, then the given messages: received ones
+// (from an invite) and own ones, which are stored durably and published.
+func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*message.Message) (store.Group, error) {
+	if err := n.gossip.JoinTopic(st.ID(), st.Topic()); err != nil {
+		return store.Group{}, fmt.Errorf("join %s: %w", st.Name(), err)
+	}
+	n.groups.put(st)
+	g := store.Group{ID: st.ID(), Name: st.Name(), Kind: storeKind(st), JoinedAt: n.cfg.Clock()}
+	undo := func(err error) (store.Group, error) {
+		n.groups.remove(st.ID())
+		return store.Group{}, errors.Join(err, n.gossip.Leave(st.ID()), n.store.RemoveGroup(st.ID()))
+	}
+	if err := saveState(n.store, st); err != nil {
+		return undo(fmt.Errorf("remember the keys of %s: %w", st.Name(), err))
+	}
+	if err := n.store.PutGroup(g); err != nil {
+		return undo(fmt.Errorf("remember group %s: %w", st.Name(), err))
+	}
+	for _, m := range received {
+		if _, err := n.store.Put(ctx, m, store.OriginCatchup); err != nil {
+			return undo(fmt.Errorf("store the descriptor of %s: %w", st.Name(), err))
+		}
+	}
+	for _, m := range own {
+		if _, _, err := n.sendOwn(ctx, m); err != nil {
+			return undo(err)
+		}
+	}
+	n.log.Info("joined group", "group", st)
 	n.kickOutbox()
 	return g, nil
 }
@@ -41,6 +115,7 @@ func (n *Node) Leave(ctx context.Context, ref string) (store.Group, error) {
 	if err := n.gossip.Leave(g.ID); err != nil {
 		return store.Group{}, fmt.Errorf("leave %s: %w", g.Name, err)
 	}
+	n.groups.remove(g.ID)
 	if err := n.store.RemoveGroup(g.ID); err != nil {
 		return store.Group{}, err
 	}
@@ -50,40 +125,18 @@ func (n *Node) Leave(ctx context.Context, ref string) (store.Group, error) {
 // Groups lists joined groups.
 func (n *Node) Groups() ([]store.Group, error) { return n.store.Groups() }
 
-// ResolveGroup finds a joined group by channel name or hex group ID.
+// ResolveGroup finds a joined group by hex ID, channel name or group name.
 func (n *Node) ResolveGroup(ref string) (store.Group, error) { return resolveGroup(n.store, ref) }
 
-func joinOpen(s *store.Store, name string, now time.Time) (store.Group, error) {
-	id, norm, err := group.OpenChannelID(name)
+// state returns the State of a joined group named by ref.
+func (n *Node) state(ref string) (store.Group, *group.State, error) {
+	g, err := resolveGroup(n.store, ref)
 	if err != nil {
-		return store.Group{}, err
+		return store.Group{}, nil, err
 	}
-	if g, err := s.Group(id); err == nil {
-		return g, nil
+	st := n.groups.get(g.ID)
+	if st == nil {
+		return store.Group{}, nil, fmt.Errorf("%w: %s", group.ErrNotJoined, g.Name)
 	}
-	g := store.Group{ID: id, Name: norm, Kind: "open", JoinedAt: now}
-	if err := s.PutGroup(g); err != nil {
-		return store.Group{}, fmt.Errorf("remember group %s: %w", norm, err)
-	}
-	return g, nil
-}
-
-func resolveGroup(s *store.Store, ref string) (store.Group, error) {
-	// 64 hex digits are a group ID and also a valid channel name, so a ref
-	// that parses as an ID but names no joined group is tried as a name.
-	if id, err := message.ParseGroupID(ref); err == nil {
-		g, err := s.Group(id)
-		if !errors.Is(err, store.ErrNotFound) {
-			return g, err
-		}
-	}
-	id, norm, err := group.OpenChannelID(ref)
-	if err != nil {
-		return store.Group{}, err
-	}
-	g, err := s.Group(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Group{}, fmt.Errorf("%w: %s; join it first with `starling join %s`", group.ErrNotJoined, norm, norm)
-	}
-	return g, err
+	return g, st, nil
 }

@@ -56,7 +56,7 @@ func TestJoinLeaveResolveErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.ID != lobby || g.Name != "lobby" || g.Kind != "open" {
+	if g.ID != lobby || g.Name != "lobby" || g.Kind != "channel" {
 		t.Errorf("Join(\" Lobby \") = %+v, want the open channel lobby", g)
 	}
 	again, err := alice.Join(ctx, "lobby")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"starling/group"
 	"starling/identity"
 	"starling/message"
 	"starling/store"
@@ -17,9 +18,11 @@ import (
 // peer in the group) and reads history. It must not be used while a daemon
 // holds the store; Open fails with store.ErrLocked then.
 type Local struct {
-	user  *identity.User
-	store *store.Store
-	clock func() time.Time
+	user   *identity.User
+	store  *store.Store
+	clock  func() time.Time
+	cfg    group.Config
+	groups *groupSet // loaded on first use
 }
 
 // OpenLocal opens the store in dir. user may be nil for read-only use.
@@ -31,14 +34,55 @@ func OpenLocal(dir string, user *identity.User, logger *slog.Logger) (*Local, er
 	if err != nil {
 		return nil, err
 	}
-	return &Local{user: user, store: s, clock: time.Now}, nil
+	return &Local{user: user, store: s, clock: time.Now, cfg: groupConfig(s, 0), groups: newGroupSet()}, nil
+}
+
+// state returns the State of a joined group, loading it from the store.
+func (l *Local) state(g store.Group) (*group.State, error) {
+	if st := l.groups.get(g.ID); st != nil {
+		return st, nil
+	}
+	st, err := loadState(l.store, g, l.user, l.cfg)
+	if err != nil {
+		return nil, err
+	}
+	l.groups.put(st)
+	return st, nil
+}
+
+// Open decodes a stored message of a joined group for display, unsealing
+// it in a private group.
+func (l *Local) Open(m *message.Message) (group.Content, error) {
+	g, err := l.store.Group(m.Body.Group)
+	if err != nil {
+		return nil, err
+	}
+	st, err := l.state(g)
+	if err != nil {
+		return nil, err
+	}
+	return st.Open(m)
 }
 
 // Close closes the store.
 func (l *Local) Close() error { return l.store.Close() }
 
-// Join remembers the open channel name as joined.
-func (l *Local) Join(name string) (store.Group, error) { return joinOpen(l.store, name, l.clock()) }
+// Join remembers the open channel name as joined. Groups with invite links
+// need the node: joining them publishes a profile.
+func (l *Local) Join(name string) (store.Group, error) {
+	st, err := group.NewChannel(name, l.cfg)
+	if err != nil {
+		return store.Group{}, err
+	}
+	if g, err := l.store.Group(st.ID()); err == nil {
+		return g, nil
+	}
+	g := store.Group{ID: st.ID(), Name: st.Name(), Kind: kindChannel, JoinedAt: l.clock()}
+	if err := l.store.PutGroup(g); err != nil {
+		return store.Group{}, fmt.Errorf("remember group %s: %w", g.Name, err)
+	}
+	return g, nil
+}
 
 // ResolveGroup finds a joined group by channel name or hex group ID.
 func (l *Local) ResolveGroup(ref string) (store.Group, error) { return resolveGroup(l.store, ref) }
@@ -58,7 +102,11 @@ func (l *Local) Send(ctx context.Context, ref, text string) (*message.Message, e
 	if err != nil {
 		return nil, err
 	}
-	m, err := compose(l.user, g.ID, text, l.clock())
+	st, err := l.state(g)
+	if err != nil {
+		return nil, err
+	}
+	m, err := st.Compose(l.user, group.Text{Text: text, Nick: l.user.Name}, l.clock())
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"starling/catchup"
 	"starling/gossip"
+	"starling/group"
 	"starling/identity"
 	"starling/message"
 	"starling/store"
@@ -37,6 +38,11 @@ type Node struct {
 
 	sync        *syncer
 	penalties   *penalties
+	groups      *groupSet
+	groupCfg    group.Config
+	limiter     *group.Limiter
+	effects     *effectQueue
+	blocks      *blockList
 	disconnects sync.WaitGroup // peers catch-up cut off, being disconnected
 	dropped     atomic.Uint64  // gossip messages lost to Config.DropGossip
 
@@ -65,6 +71,9 @@ func New(cfg Config) (*Node, error) {
 		hub:        newHub(cfg.SubscriberBuffer),
 		sync:       newSyncer(),
 		penalties:  newPenalties(cfg.Clock),
+		groups:     newGroupSet(),
+		effects:    newEffectQueue(),
+		blocks:     newBlockList(),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if err := n.build(); err != nil {
@@ -82,10 +91,17 @@ func (n *Node) build() error {
 		InMemory:     cfg.StoreDir == "",
 		MemTableSize: cfg.StoreMemTableSize,
 		Logger:       cfg.Logger.With("component", "store"),
-		OnStored:     n.hub.publish,
+		OnStored:     n.onStored,
 		Clock:        cfg.Clock,
 	})
 	if err != nil {
+		return err
+	}
+	n.groupCfg = groupConfig(n.store, cfg.GroupGrace)
+	if n.limiter, err = group.NewLimiter(group.LimiterConfig{}); err != nil {
+		return err
+	}
+	if err := n.blocks.load(n.store); err != nil {
 		return err
 	}
 	if n.host, err = newHost(cfg); err != nil {
@@ -97,6 +113,7 @@ func (n *Node) build() error {
 		Clock:      cfg.Clock,
 		Seen:       n.seen,
 		Policy:     n.policy,
+		LivePolicy: n.livePolicy,
 		Deliver:    n.deliver,
 		OnPeerJoin: n.peerJoined,
 		AppScore:   n.penalties.score,
@@ -120,9 +137,15 @@ func (n *Node) build() error {
 		return err
 	}
 	for _, g := range groups {
-		if err := n.gossip.Join(g.ID); err != nil {
+		st, err := loadState(n.store, g, cfg.User, n.groupCfg)
+		if err != nil {
+			return err
+		}
+		if err := n.gossip.JoinTopic(g.ID, st.Topic()); err != nil {
 			return fmt.Errorf("rejoin group %s: %w", g.Name, err)
 		}
+		n.groups.put(st)
+		n.reconcileTombstones(st)
 	}
 	return nil
 }
@@ -177,6 +200,12 @@ func (n *Node) startBackground() {
 	}
 	n.goFunc(n.drainOutbox)
 	n.goFunc(n.runSyncs)
+	n.goFunc(n.runEffects)
+	n.goFunc(func(context.Context) {
+		for _, st := range n.groups.all() {
+			n.publishProfile(st.ID())
+		}
+	})
 }
 
 // goFunc runs f in a goroutine that Close waits for.
@@ -244,11 +273,51 @@ func (n *Node) deliver(r gossip.Received) {
 	}
 }
 
-// policy is the stateful check that gossip and catch-up share. Group rules
-// arrive with the group kinds; until then everything that passed the
-// stateless rules is accepted.
+// policy is the stateful check that gossip and catch-up share: the local
+// block list, then the group's rules (membership, roles, keys, bans,
+// tombstones, expiry).
 func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
-	return gossip.Accept
+	st := n.groups.get(m.Body.Group)
+	if st == nil || n.blocks.blocked(m.Body.Author) {
+		return gossip.Ignore
+	}
+	_, v, err := st.Check(m, n.cfg.Clock())
+	if v != group.Accept {
+		n.log.Debug("group rules refused a message", "msg", m, "verdict", v, "err", err)
+	}
+	return result(v)
+}
+
+// livePolicy adds the rules for live traffic only: per-author rate limits
+// and the group's slow mode.
+func (n *Node) livePolicy(from peer.ID, m *message.Message) gossip.Result {
+	st := n.groups.get(m.Body.Group)
+	if st == nil {
+		return gossip.Ignore
+	}
+	v, _ := n.limiter.Allow(st, m, n.cfg.Clock())
+	return result(v)
+}
+
+func result(v group.Verdict) gossip.Result {
+	switch v {
+	case group.Accept:
+		return gossip.Accept
+	case group.Reject:
+		return gossip.Reject
+	default:
+		return gossip.Ignore
+	}
+}
+
+// Open decodes a stored message of a joined group for display, unsealing it
+// in a private group.
+func (n *Node) Open(m *message.Message) (group.Content, error) {
+	st := n.groups.get(m.Body.Group)
+	if st == nil {
+		return nil, fmt.Errorf("%w: %s", group.ErrNotJoined, m.Body.Group.Short())
+	}
+	return st.Open(m)
 }
 
 // DroppedGossip counts the gossip messages Config.DropGossip dropped.

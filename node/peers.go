@@ -183,3 +183,22 @@ func short(p peer.ID) string {
 	}
 	return s[len(s)-8:]
 }
+
+// dialRelays connects, in the background, to the relays an invite names, and
+// keeps them connected like static peers. Bad addresses are logged and
+// skipped: the invite itself was verified, its relay list is only advice.
+func (n *Node) dialRelays(addrs []string) {
+	for _, s := range addrs {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			n.log.Warn("skipping an invite's relay address", "addr", s, "err", err)
+			continue
+		}
+		info, err := peer.AddrInfoFromP2pAddr(a)
+		if err != nil {
+			n.log.Warn("skipping an invite's relay address without /p2p/", "addr", s)
+			continue
+		}
+		n.goFunc(func(ctx context.Context) { n.keepConnected(ctx, *info) })
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"starling/gossip"
-	"starling/identity"
+	"starling/group"
 	"starling/message"
 	"starling/store"
 )
@@ -16,17 +16,36 @@ import (
 // after it the message waits in the outbox.
 const publishTimeout = 5 * time.Second
 
-// Send signs a text message for a joined group, stores it durably and hands
-// it to the group's peers. It returns how many peers took it; zero means no
-// peer was there and the message waits in the outbox until one arrives.
+// Send signs a text message for a joined group (sealed in a private
+// group), stores it durably and hands it to the group's peers. It returns
+// how many peers took it; zero means no peer was there and the message waits
+// in the outbox until one arrives.
 func (n *Node) Send(ctx context.Context, ref, text string) (*message.Message, int, error) {
-	g, err := resolveGroup(n.store, ref)
+	return n.SendContent(ctx, ref, group.Text{Text: text, Nick: n.cfg.User.Name})
+}
+
+// SendContent composes any content this user may send to a joined group (a
+// text or reply, a deletion, a ban, a profile) and sends it like Send.
+func (n *Node) SendContent(ctx context.Context, ref string, c group.Content) (*message.Message, int, error) {
+	_, st, err := n.state(ref)
 	if err != nil {
 		return nil, 0, err
 	}
-	m, err := compose(n.cfg.User, g.ID, text, n.cfg.Clock())
+	m, err := st.Compose(n.cfg.User, c, n.cfg.Clock())
 	if err != nil {
 		return nil, 0, err
+	}
+	return n.sendOwn(ctx, m)
+}
+
+// sendOwn stores one of this user's messages durably (with an outbox
+// entry) and publishes it, or leaves it queued when no peer is there. A
+// control message takes effect on this node's State before it goes out:
+// the next message may depend on it (a descriptor sealed under the key a
+// rekey just delivered).
+func (n *Node) sendOwn(ctx context.Context, m *message.Message) (*message.Message, int, error) {
+	if m.Body.Kind != message.KindText {
+		n.applyControl(m)
 	}
 	if _, err := n.store.PutOwn(ctx, m); err != nil {
 		return nil, 0, fmt.Errorf("store the message: %w", err)
@@ -38,20 +57,6 @@ func (n *Node) Send(ctx context.Context, ref, text string) (*message.Message, in
 		return m, 0, nil
 	}
 	return m, peers, nil
-}
-
-// compose builds and signs a text message.
-func compose(u *identity.User, gid message.GroupID, text string, now time.Time) (*message.Message, error) {
-	payload, err := message.EncodeText(message.Text{Text: text, Nick: u.Name})
-	if err != nil {
-		return nil, err
-	}
-	return message.Sign(u.PrivateKey(), message.Body{
-		Group:    gid,
-		SentAtMS: message.TimeMS(now),
-		Kind:     message.KindText,
-		Payload:  payload,
-	})
 }
 
 // publish hands m to the group's peers and, once at least one took it,

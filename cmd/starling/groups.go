@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -10,9 +11,9 @@ import (
 
 func newJoin(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "join NAME",
-		Short: "Join an open channel (works with or without a running node)",
-		Args:  exactArgs(1, "one channel name"),
+		Use:   "join NAME | join LINK",
+		Short: "Join an open channel by name (node running or not), or a group by its invite link",
+		Args:  exactArgs(1, "one channel name or invite link"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ok, err := g.daemon(cmd.Context())
 			if err != nil {
@@ -25,6 +26,9 @@ func newJoin(g *globals) *cobra.Command {
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "joined %s (%s), %d peers in it now\n", grp.Name, grp.ID, grp.Peers)
 				return nil
+			}
+			if strings.HasPrefix(strings.TrimSpace(args[0]), "starling:") {
+				return fmt.Errorf("joining by invite link needs the node running (it publishes your profile and checks the link); start it with `starling up`")
 			}
 			l, err := g.local(false)
 			if err != nil {

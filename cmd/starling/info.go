@@ -47,12 +47,28 @@ func newPeers(g *globals) *cobra.Command {
 }
 
 func newID(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, safety bool
 	cmd := &cobra.Command{
-		Use:   "id [--json]",
-		Short: "Print the running node's peer ID, addresses and your fingerprint",
-		Args:  exactArgs(0, "no arguments"),
+		Use:   "id [--json] | id --safety [FINGERPRINT]",
+		Short: "Print the running node's peer ID, addresses and your fingerprint; or a safety number",
+		Long: `Prints the running node's peer ID, full addresses, your fingerprint and name.
+With --safety it prints your safety code instead (no node needed), or, given
+someone's fingerprint, the safety number the two of you share: compare the
+digits in person to know that nobody sits between you.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 || (len(args) == 1 && !safety) {
+				return usageError{fmt.Errorf("id takes a fingerprint only with --safety (see `%s --help`)", cmd.CommandPath())}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if safety {
+				with := ""
+				if len(args) == 1 {
+					with = args[0]
+				}
+				return g.safetyNumber(cmd, with)
+			}
 			c, err := g.needDaemon(cmd.Context(), "id")
 			if err != nil {
 				return err
@@ -73,6 +89,7 @@ func newID(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&safety, "safety", false, "print your safety code, or the safety number you share with FINGERPRINT")
 	return cmd
 }
 

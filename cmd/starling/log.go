@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/api"
+	"starling/message"
 	"starling/store"
 )
 
@@ -111,7 +112,14 @@ func (g *globals) localHistory(ref string, limit int) ([]api.Message, error) {
 			return nil, err
 		}
 		for _, m := range page.Messages {
-			out = append(out, api.NewMessage(m, grp.Name))
+			if m.Msg.Body.Kind != message.KindText {
+				continue // control messages change the group; they are not chat
+			}
+			c, err := l.Open(m.Msg)
+			if err != nil {
+				c = nil
+			}
+			out = append(out, api.NewMessage(m, grp.Name, c))
 		}
 		q.Cursor = page.Next
 		if q.Cursor == "" || (limit > 0 && len(out) >= limit) {

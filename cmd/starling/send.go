@@ -68,7 +68,8 @@ func (g *globals) send(cmd *cobra.Command, ref, text string) (api.SendResponse, 
 		return api.SendResponse{}, err
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "no node is running: the message is queued and goes out when `starling up` next has a peer in the group")
-	view := api.NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, grp.Name)
+	content, _ := l.Open(m)
+	view := api.NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, grp.Name, content)
 	return api.SendResponse{Message: view, Queued: true}, nil
 }
 

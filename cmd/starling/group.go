@@ -1,0 +1,311 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"starling/api"
+)
+
+func newGroup(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "group",
+		Short: "Create and run groups: private, announcement-only, moderated",
+	}
+	cmd.AddCommand(newGroupCreate(g), newGroupInfo(g), newGroupUpdate(g),
+		newGroupRemove(g), newGroupDelete(g), newGroupBan(g))
+	return cmd
+}
+
+func newGroupCreate(g *globals) *cobra.Command {
+	var (
+		private, announce, asJSON bool
+		ends                      string
+	)
+	cmd := &cobra.Command{
+		Use:   "create NAME [--private | --announce] [--ends RFC3339]",
+		Short: "Create a group you own and print its reference",
+		Long: `Creates a group owned by your key and joins it. Without a flag it is open
+(anyone may read and post; you and your admins moderate). --private seals
+everything under keys only members hold; --announce lets everyone read but only
+you, your admins and the posters you name post. --ends sets when the event is
+over: an hour later nodes stop accepting its messages and delete it.
+Share it with ` + "`starling invite GROUP`" + `.`,
+		Args: exactArgs(1, "the group's name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind := "open"
+			switch {
+			case private && announce:
+				return usageError{errors.New("a group is --private or --announce, not both")}
+			case private:
+				kind = "private"
+			case announce:
+				kind = "announce"
+			}
+			var endsAt *time.Time
+			if ends != "" {
+				t, err := time.Parse(time.RFC3339, ends)
+				if err != nil {
+					return usageError{fmt.Errorf("--ends %q: use RFC 3339, such as 2026-12-01T18:00:00+01:00", ends)}
+				}
+				endsAt = &t
+			}
+			c, err := g.needDaemon(cmd.Context(), "group create")
+			if err != nil {
+				return err
+			}
+			d, err := c.CreateGroup(cmd.Context(), args[0], kind, endsAt)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, d)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s\ncreated %s group %q; invite people with `starling invite %s`\n", d.ID, d.Kind, d.Name, d.ID)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&private, "private", false, "members only, end-to-end encrypted")
+	f.BoolVar(&announce, "announce", false, "everyone reads, only named posters post")
+	f.StringVar(&ends, "ends", "", "when the event ends (RFC 3339)")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newGroupInfo(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info GROUP [--json]",
+		Short: "Show a group's kind, owner, roles, end time and members",
+		Args:  exactArgs(1, "one group"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon(cmd.Context(), "group info")
+			if err != nil {
+				return err
+			}
+			d, err := c.Group(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd, d)
+			}
+			printGroupDetail(cmd, d)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func printGroupDetail(cmd *cobra.Command, d api.GroupDetail) {
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "%s (%s)\nid       %s\n", forTerminal(d.Name, true), d.Kind, d.ID)
+	if d.Owner != "" {
+		fmt.Fprintf(out, "owner    %s\nversion  %d\n", d.Owner, d.Version)
+	}
+	if len(d.Admins) > 0 {
+		fmt.Fprintf(out, "admins   %s\n", strings.Join(d.Admins, ", "))
+	}
+	if len(d.Posters) > 0 {
+		fmt.Fprintf(out, "posters  %s\n", strings.Join(d.Posters, ", "))
+	}
+	if len(d.Removed) > 0 {
+		fmt.Fprintf(out, "removed  %s\n", strings.Join(d.Removed, ", "))
+	}
+	if d.EndsAt != nil {
+		fmt.Fprintf(out, "ends     %s\n", d.EndsAt.Local().Format(time.DateTime))
+	}
+	if d.SlowModeSeconds > 0 {
+		fmt.Fprintf(out, "slow     one message per %s per person\n", time.Duration(d.SlowModeSeconds)*time.Second)
+	}
+	if d.Epoch > 0 {
+		fmt.Fprintf(out, "epoch    %d\n", d.Epoch)
+	}
+	fmt.Fprintf(out, "%d messages, %d peers, %d members with a profile\n", d.Messages, d.Peers, len(d.Members))
+	for _, m := range d.Members {
+		role := ""
+		if m.Admin {
+			role = " (admin)"
+		}
+		fmt.Fprintf(out, "  %s  %s%s\n", m.Fingerprint, forTerminal(m.Nick, true), role)
+	}
+}
+
+func newGroupUpdate(g *globals) *cobra.Command {
+	var (
+		req                     api.UpdateRequest
+		slow, ends              string
+		addAdmin, removeAdmin   []string
+		addPoster, removePoster []string
+	)
+	cmd := &cobra.Command{
+		Use:   "update GROUP [--name N] [--add-admin FP]... [--remove-admin FP]... [--add-poster FP]... [--remove-poster FP]... [--slow-mode DURATION] [--ends RFC3339|never]",
+		Short: "Change a group's name, admins, posters, slow mode or end time (owner and admins)",
+		Args:  exactArgs(1, "one group"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.AddAdmins, req.RemoveAdmins = addAdmin, removeAdmin
+			req.AddPosters, req.RemovePosters = addPoster, removePoster
+			if slow != "" {
+				d, err := time.ParseDuration(slow)
+				if err != nil || d < 0 {
+					return usageError{fmt.Errorf("--slow-mode %q: use a duration such as 30s or 2m, 0 for off", slow)}
+				}
+				secs := int(d / time.Second)
+				req.SlowModeSeconds = &secs
+			}
+			if ends != "" {
+				v := ends
+				if ends == "never" {
+					v = ""
+				} else if _, err := time.Parse(time.RFC3339, ends); err != nil {
+					return usageError{fmt.Errorf("--ends %q: use RFC 3339 or never", ends)}
+				}
+				req.EndsAt = &v
+			}
+			c, err := g.needDaemon(cmd.Context(), "group update")
+			if err != nil {
+				return err
+			}
+			d, err := c.Update(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			printGroupDetail(cmd, d)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Name, "name", "", "new name")
+	f.StringArrayVar(&addAdmin, "add-admin", nil, "make a member (fingerprint) an admin")
+	f.StringArrayVar(&removeAdmin, "remove-admin", nil, "take admin rights from a member")
+	f.StringArrayVar(&addPoster, "add-poster", nil, "let a member post in an announcement channel")
+	f.StringArrayVar(&removePoster, "remove-poster", nil, "stop a member posting in an announcement channel")
+	f.StringVar(&slow, "slow-mode", "", "at most one message per DURATION per person (0: off)")
+	f.StringVar(&ends, "ends", "", "new end time (RFC 3339), or never")
+	return cmd
+}
+
+func newGroupRemove(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove GROUP FINGERPRINT",
+		Short: "Remove a member from a private group: everyone else gets a new key",
+		Args:  exactArgs(2, "a group and the member's fingerprint"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon(cmd.Context(), "group remove")
+			if err != nil {
+				return err
+			}
+			d, err := c.RemoveMember(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %s from %s; the group is at key epoch %d and they can read nothing sent from now on\n", args[1], d.Name, d.Epoch)
+			return nil
+		},
+	}
+}
+
+func newGroupDelete(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "delete GROUP MESSAGE_ID [--reason TEXT]",
+		Short: "Delete a message (your own; admins any): every node hides it and stops serving it",
+		Args:  exactArgs(2, "a group and a message ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon(cmd.Context(), "group delete")
+			if err != nil {
+				return err
+			}
+			if _, err := c.Delete(cmd.Context(), args[0], args[1], reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[1])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (shown to members)")
+	return cmd
+}
+
+func newGroupBan(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "ban GROUP FINGERPRINT [--reason TEXT]",
+		Short: "Ban an author from a group (owner and admins): their later messages are dropped everywhere",
+		Args:  exactArgs(2, "a group and the author's fingerprint"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon(cmd.Context(), "group ban")
+			if err != nil {
+				return err
+			}
+			if _, err := c.Ban(cmd.Context(), args[0], args[1], reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "banned %s\n", args[1])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (shown to members)")
+	return cmd
+}
+
+func newInvite(g *globals) *cobra.Command {
+	var (
+		relays []string
+		showQR bool
+		pngOut string
+	)
+	cmd := &cobra.Command{
+		Use:   "invite GROUP [--relay MULTIADDR]... [--qr] [--png FILE]",
+		Short: "Print a starling://join link to a group (and its QR code)",
+		Long: `Prints a link that lets someone join the group: its ID, the fingerprint of
+the owner key the group commits to, its signed descriptor, for a private group
+its secret and current key (so treat such a link like a key), and the relays to
+reach it through. The link is on the first line; --qr draws it as a QR code in
+the terminal, --png writes the QR code to FILE.`,
+		Args: exactArgs(1, "one group"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon(cmd.Context(), "invite")
+			if err != nil {
+				return err
+			}
+			link, err := c.Invite(cmd.Context(), args[0], relays)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), link)
+			if !showQR && pngOut == "" {
+				return nil
+			}
+			code, err := qrCode(link)
+			if err != nil {
+				return fmt.Errorf("the link does not fit a QR code: %w", err)
+			}
+			if showQR {
+				fmt.Fprint(cmd.OutOrStdout(), qrTerminal(code))
+			}
+			if pngOut != "" {
+				b, err := qrPNG(code, 8)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(pngOut, b, 0o600); err != nil {
+					return fmt.Errorf("write %s: %w", pngOut, err)
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&relays, "relay", nil, "relay multiaddr ending in /p2p/ID (repeatable)")
+	f.BoolVar(&showQR, "qr", false, "draw the link as a QR code")
+	f.StringVar(&pngOut, "png", "", "write the QR code to this PNG file")
+	return cmd
+}

@@ -1,0 +1,172 @@
+package node
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"starling/group"
+	"starling/identity"
+	"starling/message"
+	"starling/store"
+)
+
+// Kinds of joined groups as the store records them.
+const (
+	// kindChannel is a name-derived open channel: no descriptor, no owner.
+	kindChannel = "channel"
+)
+
+// groupSet holds the State of every joined group. Its lock guards the map
+// only; each State guards itself.
+type groupSet struct {
+	mu     sync.RWMutex
+	states map[message.GroupID]*group.State
+}
+
+func newGroupSet() *groupSet { return &groupSet{states: map[message.GroupID]*group.State{}} }
+
+func (gs *groupSet) get(id message.GroupID) *group.State {
+	gs.mu.RLock()
+	defer gs.mu.RUnlock()
+	return gs.states[id]
+}
+
+func (gs *groupSet) put(st *group.State) {
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	gs.states[st.ID()] = st
+}
+
+func (gs *groupSet) remove(id message.GroupID) {
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	delete(gs.states, id)
+}
+
+func (gs *groupSet) all() []*group.State {
+	gs.mu.RLock()
+	defer gs.mu.RUnlock()
+	out := make([]*group.State, 0, len(gs.states))
+	for _, st := range gs.states {
+		out = append(out, st)
+	}
+	return out
+}
+
+// groupConfig is what every State of this node is built with.
+func groupConfig(s *store.Store, grace time.Duration) group.Config {
+	return group.Config{
+		Grace: grace,
+		AuthorOf: func(id message.ID) (ed25519.PublicKey, bool) {
+			st, err := s.Get(id)
+			if err != nil {
+				return nil, false
+			}
+			return st.Msg.Body.Author, true
+		},
+	}
+}
+
+// loadState rebuilds a joined group's State from the store: its secrets
+// (for created groups) and the replay of its control messages.
+func loadState(s *store.Store, g store.Group, me *identity.User, cfg group.Config) (*group.State, error) {
+	var st *group.State
+	var err error
+	if g.Kind == kindChannel {
+		st, err = group.NewChannel(g.Name, cfg)
+	} else {
+		var blob []byte
+		if blob, err = s.GroupState(g.ID); err == nil {
+			st, err = group.RestoreSecrets(blob, me, cfg)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load group %s: %w", g.Name, err)
+	}
+	if st.ID() != g.ID {
+		return nil, fmt.Errorf("load group %s: its stored state is of another group", g.Name)
+	}
+	control, err := s.Kinds(g.ID, message.KindDescriptor, message.KindDelete, message.KindBan, message.KindRekey, message.KindProfile)
+	if err != nil {
+		return nil, fmt.Errorf("load group %s: %w", g.Name, err)
+	}
+	ms := make([]*message.Message, len(control))
+	for i, c := range control {
+		ms[i] = c.Msg
+	}
+	st.Replay(ms)
+	return st, nil
+}
+
+// saveState records a State's secrets (a created group's secret and every
+// epoch key it holds). Channels have none.
+func saveState(s *store.Store, st *group.State) error {
+	if st.IsChannel() {
+		return nil
+	}
+	blob, err := st.MarshalSecrets()
+	if err != nil {
+		return err
+	}
+	return s.PutGroupState(st.ID(), blob)
+}
+
+// storeKind is how the store records a State's kind.
+func storeKind(st *group.State) string {
+	if st.IsChannel() {
+		return kindChannel
+	}
+	return st.Kind().String()
+}
+
+// resolveGroup finds a joined group by hex ID, by channel name, or by the
+// name of a created group (which must then be unambiguous).
+func resolveGroup(s *store.Store, ref string) (store.Group, error) {
+	// 64 hex digits are a group ID and also a valid channel name, so a ref
+	// that parses as an ID but names no joined group is tried as a name.
+	if id, err := message.ParseGroupID(ref); err == nil {
+		g, err := s.Group(id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return g, err
+		}
+	}
+	if id, _, err := group.OpenChannelID(ref); err == nil {
+		g, err := s.Group(id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return g, err
+		}
+	}
+	groups, err := s.Groups()
+	if err != nil {
+		return store.Group{}, err
+	}
+	var found []store.Group
+	for _, g := range groups {
+		if g.Kind != kindChannel && strings.EqualFold(g.Name, strings.TrimSpace(ref)) {
+			found = append(found, g)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		_, norm, err := group.OpenChannelID(ref)
+		if err == nil {
+			return store.Group{}, fmt.Errorf("%w: %s; join it first with `starling join %s`", group.ErrNotJoined, norm, norm)
+		}
+		// Not a channel name either: say both.
+		return store.Group{}, fmt.Errorf("%w: no joined group is called %q (join one with the invite link you were given); as a channel name: %w", group.ErrNotJoined, ref, err)
+	default:
+		ids := make([]string, len(found))
+		for i, g := range found {
+			ids[i] = g.ID.String()
+		}
+		slices.Sort(ids)
+		return store.Group{}, fmt.Errorf("%q names %d joined groups; use one of their IDs: %s", ref, len(found), strings.Join(ids, ", "))
+	}
+}
