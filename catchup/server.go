@@ -44,6 +44,8 @@ func (s *Service) handle(st network.Stream) {
 	sv := &server{svc: s, peer: p, c: c, ctx: ctx, reconciling: true,
 		served: make(map[message.ID]struct{}), pushed: make(map[message.ID]struct{})}
 	err := sv.run()
+	s.served.Add(1)
+	s.messagesServed.Add(uint64(len(sv.served) - sv.gone))
 	s.finish(c, p, err)
 	s.log.Debug("catch-up session served", "peer", p, "group", sv.group.Short(), "rounds", sv.rounds,
 		"served", len(sv.served)-sv.gone, "gone", sv.gone, "stored", sv.stored, "sent", c.sent, "received", c.received, "err", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -35,6 +36,23 @@ type Service struct {
 	mu     sync.Mutex // guards closed and orders wg.Add before wg.Wait
 	closed bool
 	wg     sync.WaitGroup // sessions in flight, both directions
+
+	served         atomic.Uint64 // sessions answered as the responder
+	messagesServed atomic.Uint64 // messages sent in answer to Wants
+}
+
+// Stats counts what this service has served to other peers.
+type Stats struct {
+	// Sessions is how many sessions it answered as the responder,
+	// refused ones excluded.
+	Sessions uint64
+	// Messages is how many messages it sent in answer to Wants.
+	Messages uint64
+}
+
+// Stats returns the counters.
+func (s *Service) Stats() Stats {
+	return Stats{Sessions: s.served.Load(), Messages: s.messagesServed.Load()}
 }
 
 // New validates cfg, fills its defaults and registers the stream handler

@@ -100,6 +100,11 @@ type Config struct {
 	// penalty (P6): the relay's addresses, since every relayed peer appears
 	// under them. Loopback is always exempt.
 	ColocationWhitelist []*net.IPNet
+	// PeerExchange makes this host send peer records (PX) to the peers it
+	// prunes from a full mesh, so they find other topic peers through it:
+	// for organiser relays. Peers accept PX only from a peer whose score
+	// reaches AcceptPXThreshold, which takes a high AppScore.
+	PeerExchange bool
 
 	// Tracer, if set, also receives pubsub's raw trace events (tests,
 	// metrics). It is called synchronously from pubsub's loops and must not
@@ -234,6 +239,9 @@ func (g *Gossip) options() []pubsub.Option {
 	}
 	if cfg.Tracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(cfg.Tracer))
+	}
+	if cfg.PeerExchange {
+		opts = append(opts, pubsub.WithPeerExchange(true))
 	}
 	return opts
 }

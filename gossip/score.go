@@ -19,10 +19,15 @@ import (
 // in quick succession get it graylisted (its RPCs dropped unread); the count
 // decays to nothing over an hour.
 const (
+	// AcceptPXThreshold is the score a peer needs before this host takes
+	// peer records (PX) from it: only an organiser relay, given an AppScore
+	// above it, gets there.
+	AcceptPXThreshold = 100
+
 	gossipThreshold    = -500
 	publishThreshold   = -1000
 	graylistThreshold  = -2500
-	acceptPXThreshold  = 100 // only a relay with a high AppScore
+	acceptPXThreshold  = AcceptPXThreshold
 	opportunisticGraft = 3
 
 	// invalidWeight is P4: -100 times the square of the decaying count.

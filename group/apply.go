@@ -29,9 +29,10 @@ type Effects struct {
 // replays one from the store); c is its content from Check or Open. Apply is
 // idempotent and order-independent, and it does not re-check roles: what
 // was accepted stays applied. A message of another group, or content that
-// does not match its kind, changes nothing.
+// does not match its kind, changes nothing; so does anything applied to a
+// carrier, which cannot tell admins from members.
 func (s *State) Apply(m *message.Message, c Content) Effects {
-	if m.Body.Group != s.id || c == nil || c.MessageKind() != m.Body.Kind {
+	if m.Body.Group != s.id || s.carrier != nil || c == nil || c.MessageKind() != m.Body.Kind {
 		return Effects{}
 	}
 	s.mu.Lock()

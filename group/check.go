@@ -11,12 +11,16 @@ import (
 // Check applies the group's rules to m, which must already have passed the
 // stateless rules (message.Verify: format, time, signature). It returns the
 // decoded content (opened, in a private group) when the verdict is Accept,
-// and an error that says why otherwise. Check does not change the State:
+// and an error that says why otherwise; a carrier (IsCarrier) accepts
+// without content. Check does not change the State:
 // the node calls Apply once it has stored an accepted message. Rate limits
 // and slow mode are the Limiter's, for live gossip only.
 func (s *State) Check(m *message.Message, now time.Time) (Content, Verdict, error) {
 	if m.Body.Group != s.id {
 		return nil, Reject, fmt.Errorf("%w: %s, not %s", ErrWrongGroup, m.Body.Group.Short(), s.id.Short())
+	}
+	if s.carrier != nil {
+		return s.checkCarrier(m, now)
 	}
 	s.mu.RLock()
 	c, v, err := s.checkLocked(m, now)

@@ -187,10 +187,14 @@ func (s *State) RemoveMember(admin *identity.User, member ed25519.PublicKey, now
 }
 
 // Open decodes (and, in a private group, opens) a stored message's content
-// for display or replay, without the rules of Check.
+// for display or replay, without the rules of Check. A carrier opens
+// nothing: its errors wrap ErrUnreadable.
 func (s *State) Open(m *message.Message) (Content, error) {
 	if m.Body.Group != s.id {
 		return nil, ErrWrongGroup
+	}
+	if s.carrier != nil {
+		return nil, fmt.Errorf("%w (group %s)", ErrUnreadable, s.id.Short())
 	}
 	s.mu.RLock()
 	c, _, err := s.contentLocked(m)

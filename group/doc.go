@@ -17,5 +17,6 @@
 // (Accept, Ignore or Reject, as GossipSub's validator needs them), Apply
 // records a stored one and says what the node must do, and Compose,
 // UpdateDescriptor and RemoveMember write new ones. Limiter adds rate limits
-// and slow mode for live gossip.
+// and slow mode for live gossip. A carrier (Carry, from a CarrierInvite
+// link) stores and forwards a private group's ciphertext without any key.
 package group

@@ -103,6 +103,13 @@ func seedFiles(t *testing.T) []seedFile {
 	}
 	addLink("private-epoch-2", inv.Link())
 	addLink("private-epoch-2-no-key", strings.Split(inv.Link(), "&k=")[0])
+	carrier, err := bob.s.CarrierInvite([]string{"/ip4/127.0.0.1/tcp/4001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addLink("carrier", carrier.Link())
+	addLink("carrier-with-secret", carrier.Link()+"&s="+strings.Split(strings.Split(inv.Link(), "&s=")[1], "&")[0])
+	addLink("carrier-bad-end", strings.Replace(carrier.Link(), "&end=", "&end=0", 1))
 	addLink("empty", "")
 
 	for i, c := range validContents(t) {

@@ -17,7 +17,7 @@ import (
 
 // Invite links. A link is
 //
-//	starling://join?g=GROUP&o=OWNER&d=DESCRIPTOR[&s=SECRET&e=EPOCH[&k=KEY][&dk=KEY]][&r=RELAY]...
+//	starling://join?g=GROUP&o=OWNER&d=DESCRIPTOR[&s=SECRET&e=EPOCH[&k=KEY][&dk=KEY]][&r=RELAY]...[&tk=TICKET]
 //
 // g: group ID (64 lower-case hex digits); o: the owner's fingerprint; d: the
 // current descriptor envelope (base64url without padding; in a private group
@@ -25,10 +25,12 @@ import (
 // sending epoch (decimal, from 1), k: that epoch's sending key (absent when
 // e is 1, whose key derives from s), dk: the key that sealed d when neither
 // s nor k opens it (two admins rekeyed or updated the descriptor at the same
-// time); r: a relay multiaddr, repeatable (node parses it). Every parameter
+// time); r: a relay multiaddr, repeatable (node parses it); tk: a relay
+// ticket (Ticket) signed by an owner or admin. Every parameter
 // but r appears at most once, unknown parameters are refused (a link from a
 // newer version fails clearly rather than losing what it says), and the
-// whole link is at most MaxInviteLen bytes.
+// whole link is at most MaxInviteLen bytes. A carrier link (carrier.go)
+// has t and end instead of d, s, e, k and dk.
 const (
 	inviteScheme = "starling"
 	inviteHost   = "join"
@@ -59,7 +61,15 @@ type Invite struct {
 	// DescriptorKey is the key that sealed Descriptor when neither Secret
 	// nor Key opens it; nil otherwise.
 	DescriptorKey []byte
-	Relays        []string
+	// Topic and EndsAtMS are a carrier link's (Carrier): the private
+	// group's topic name and end time (zero: never). Such a link has no
+	// Descriptor, Secret or keys.
+	Topic    string
+	EndsAtMS uint64
+	Relays   []string
+	// Ticket, when set, admits the holder to the invite's relays under an
+	// invite-only ACL (see Ticket); only links with relays carry one.
+	Ticket []byte
 }
 
 // Link returns the starling://join link, parameters in a fixed order.
@@ -78,8 +88,14 @@ func (inv Invite) Link() string {
 	if inv.DescriptorKey != nil {
 		b.WriteString("&dk=" + b64.EncodeToString(inv.DescriptorKey))
 	}
+	if inv.Carrier() {
+		inv.carrierLink(&b)
+	}
 	for _, r := range inv.Relays {
 		b.WriteString("&r=" + url.QueryEscape(r))
+	}
+	if inv.Ticket != nil {
+		b.WriteString("&tk=" + b64.EncodeToString(inv.Ticket))
 	}
 	return b.String()
 }
@@ -113,7 +129,7 @@ func parseInvite(link string) (Invite, error) {
 	}
 	for name, vs := range q {
 		switch name {
-		case "g", "o", "d", "s", "e", "k", "dk":
+		case "g", "o", "d", "s", "e", "k", "dk", "t", "end", "tk":
 			if len(vs) != 1 {
 				return Invite{}, fmt.Errorf("parameter %s appears %d times", name, len(vs))
 			}
@@ -128,6 +144,21 @@ func parseInvite(link string) (Invite, error) {
 	}
 	if inv.Owner, err = identity.ParseFingerprint(q.Get("o")); err != nil || string(inv.Owner) != q.Get("o") {
 		return Invite{}, fmt.Errorf("o: want the owner's fingerprint as 32 lower-case base32 characters")
+	}
+	if err := parseRelays(q, &inv); err != nil {
+		return Invite{}, err
+	}
+	if err := parseTicket(q, &inv); err != nil {
+		return Invite{}, err
+	}
+	if q.Has("t") {
+		if err := parseCarrier(q, &inv); err != nil {
+			return Invite{}, err
+		}
+		return inv, nil
+	}
+	if q.Has("end") {
+		return Invite{}, fmt.Errorf("end: only a carrier link (with t) has it; a member's link has the end time in its descriptor")
 	}
 	raw, err := b64Param(q, "d", 0)
 	if err != nil {
@@ -163,16 +194,54 @@ func parseInvite(link string) (Invite, error) {
 	case inv.Epoch > 1 && inv.Key == nil:
 		return Invite{}, fmt.Errorf("k: epoch %d needs its key", inv.Epoch)
 	}
+	return inv, nil
+}
+
+func parseRelays(q url.Values, inv *Invite) error {
 	inv.Relays = q["r"]
 	if len(inv.Relays) > MaxInviteRelays {
-		return Invite{}, fmt.Errorf("r: %d relays, limit %d", len(inv.Relays), MaxInviteRelays)
+		return fmt.Errorf("r: %d relays, limit %d", len(inv.Relays), MaxInviteRelays)
 	}
 	for _, r := range inv.Relays {
 		if err := checkRelay(r); err != nil {
-			return Invite{}, err
+			return err
 		}
 	}
-	return inv, nil
+	return nil
+}
+
+// parseTicket reads tk: a relay ticket for this link's group, which only a
+// link with relays has. Its signer is checked by the relay, not here.
+func parseTicket(q url.Values, inv *Invite) error {
+	raw, err := b64Param(q, "tk", TicketSize)
+	if err != nil || raw == nil {
+		return err
+	}
+	if len(inv.Relays) == 0 {
+		return fmt.Errorf("tk: a relay ticket in a link that names no relay")
+	}
+	t, err := ParseTicket(raw)
+	if err != nil {
+		return fmt.Errorf("tk: %w", err)
+	}
+	if t.Group != inv.Group {
+		return fmt.Errorf("tk: the ticket is for group %s, not this link's", t.Group.Short())
+	}
+	inv.Ticket = raw
+	return nil
+}
+
+// checkRelays checks the relay addresses for a new link.
+func checkRelays(relays []string) error {
+	if len(relays) > MaxInviteRelays {
+		return fmt.Errorf("%d relays, limit %d", len(relays), MaxInviteRelays)
+	}
+	for _, r := range relays {
+		if err := checkRelay(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func b64Param(q url.Values, name string, size int) ([]byte, error) {
@@ -203,8 +272,9 @@ func checkRelay(r string) error {
 }
 
 // Verify checks the invite's descriptor against its group ID and owner
-// fingerprint (see ParseInvite) and returns the opened descriptor. Errors
-// wrap ErrBadInvite.
+// fingerprint (see ParseInvite) and returns the opened descriptor. A
+// carrier link has no descriptor: Verify checks its topic and returns a
+// zero Descriptor. Errors wrap ErrBadInvite.
 func (inv Invite) Verify() (Descriptor, error) {
 	d, err := inv.verify()
 	if err != nil {
@@ -214,6 +284,17 @@ func (inv Invite) Verify() (Descriptor, error) {
 }
 
 func (inv Invite) verify() (Descriptor, error) {
+	if inv.Carrier() {
+		switch {
+		case inv.Descriptor != nil || inv.Secret != nil || inv.Key != nil || inv.DescriptorKey != nil:
+			return Descriptor{}, fmt.Errorf("a carrier link carries no descriptor, secret or key")
+		case !TopicPattern.MatchString(inv.Topic) || inv.Topic == Topic(inv.Group):
+			return Descriptor{}, fmt.Errorf("the carrier link's topic is not a private group's")
+		case inv.Owner == "":
+			return Descriptor{}, fmt.Errorf("the carrier link names no owner")
+		}
+		return Descriptor{}, nil
+	}
 	m := inv.Descriptor
 	if m == nil {
 		return Descriptor{}, fmt.Errorf("no descriptor")
@@ -301,6 +382,9 @@ func (inv Invite) descriptorKey() ([]byte, error) {
 // inv.Descriptor, publishes me's profile (NewProfile, Compose) so admins
 // include it in later rekeys, and dials inv.Relays.
 func FromInvite(inv Invite, me *identity.User, cfg Config) (*State, error) {
+	if inv.Carrier() {
+		return nil, fmt.Errorf("%w: a carrier link joins as a carrier, which reads nothing (Carry)", ErrBadInvite)
+	}
 	d, err := inv.Verify()
 	if err != nil {
 		return nil, err
@@ -335,13 +419,11 @@ func (s *State) Invite(relays []string) (Invite, error) {
 	if s.channel != "" {
 		return Invite{}, fmt.Errorf("invite: %q is an open channel; people join it by name", s.channel)
 	}
-	if len(relays) > MaxInviteRelays {
-		return Invite{}, fmt.Errorf("invite: %d relays, limit %d", len(relays), MaxInviteRelays)
+	if s.carrier != nil {
+		return Invite{}, fmt.Errorf("invite: %w: this node can pass on only its carrier link (CarrierInvite)", ErrUnreadable)
 	}
-	for _, r := range relays {
-		if err := checkRelay(r); err != nil {
-			return Invite{}, fmt.Errorf("invite: %w", err)
-		}
+	if err := checkRelays(relays); err != nil {
+		return Invite{}, fmt.Errorf("invite: %w", err)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -380,5 +462,5 @@ func (s *State) Invite(relays []string) (Invite, error) {
 // LogValue keeps the secret and keys out of logs.
 func (inv Invite) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("group", inv.Group.Short()), slog.String("owner", inv.Owner.Short()),
-		slog.Bool("private", inv.Secret != nil), slog.Int("relays", len(inv.Relays)))
+		slog.Bool("private", inv.Secret != nil), slog.Bool("carrier", inv.Carrier()), slog.Int("relays", len(inv.Relays)))
 }

@@ -28,6 +28,10 @@ type secretsFile struct {
 	Channel string      `json:"channel,omitempty"`
 	Secret  []byte      `json:"secret,omitempty"`
 	Keys    []secretKey `json:"keys,omitempty"`
+	// A carrier's: its topic, owner and end time (carrier.go).
+	Topic    string `json:"topic,omitempty"`
+	Owner    string `json:"owner,omitempty"`
+	EndsAtMS uint64 `json:"ends_at_ms,omitempty"`
 }
 
 type secretKey struct {
@@ -37,9 +41,13 @@ type secretKey struct {
 
 // MarshalSecrets returns the blob RestoreSecrets reads: the group ID, kind,
 // channel name, secret and every epoch key this node holds (keys learnt from
-// invites are in no message). Callers must not log it.
+// invites are in no message); for a carrier, its link's topic, owner and end
+// time. Callers must not log it.
 func (s *State) MarshalSecrets() ([]byte, error) {
 	f := secretsFile{Version: secretsVersion, Group: s.id.String(), Kind: s.kind.String(), Channel: s.channel, Secret: s.secret}
+	if c := s.carrier; c != nil {
+		f.Topic, f.Owner, f.EndsAtMS = c.topic, string(c.owner), c.endsAtMS
+	}
 	s.mu.RLock()
 	for epoch, ek := range s.epochs {
 		for _, k := range ek.keys {
@@ -102,6 +110,12 @@ func restore(blob []byte, me *identity.User, cfg Config) (*State, error) {
 		}
 		return s, nil
 	}
+	if f.Topic != "" {
+		return restoreCarrier(f, id, kind, cfg)
+	}
+	if f.Owner != "" || f.EndsAtMS != 0 {
+		return nil, fmt.Errorf("an owner or end time without a carrier's topic")
+	}
 	s := newState(id, kind, cfg)
 	if s.me, err = userX25519(me); err != nil {
 		return nil, err
@@ -131,4 +145,21 @@ func restore(blob []byte, me *identity.User, cfg Config) (*State, error) {
 		s.addKeyLocked(k.Epoch, k.Key)
 	}
 	return s, nil
+}
+
+// restoreCarrier rebuilds a carrier's State, checking its link's fields as
+// ParseInvite would.
+func restoreCarrier(f secretsFile, id message.GroupID, kind Kind, cfg Config) (*State, error) {
+	if kind != KindPrivate || f.Channel != "" || f.Secret != nil || f.Keys != nil {
+		return nil, fmt.Errorf("a carrier of a %s group with a channel name, secret or keys", kind)
+	}
+	owner, err := identity.ParseFingerprint(f.Owner)
+	if err != nil || string(owner) != f.Owner {
+		return nil, fmt.Errorf("carrier: owner fingerprint %q", f.Owner)
+	}
+	inv := Invite{Group: id, Owner: owner, Topic: f.Topic, EndsAtMS: f.EndsAtMS}
+	if _, err := inv.verify(); err != nil {
+		return nil, err
+	}
+	return newCarrier(id, carrierInfo{topic: f.Topic, owner: owner, endsAtMS: f.EndsAtMS}, cfg), nil
 }

@@ -60,6 +60,7 @@ type State struct {
 	channel string           // name of a name-derived open channel
 	me      *ecdh.PrivateKey // opens Rekey entries; nil for channels
 	secret  []byte           // private groups
+	carrier *carrierInfo     // set when this node carries the group unread
 
 	mu         sync.RWMutex
 	descs      map[message.ID]*descEntry
@@ -208,7 +209,12 @@ func (s *State) Kind() Kind { return s.kind }
 func (s *State) IsChannel() bool { return s.channel != "" }
 
 // Topic returns the group's GossipSub topic (TopicFor).
-func (s *State) Topic() string { return TopicFor(s.id, s.secret) }
+func (s *State) Topic() string {
+	if s.carrier != nil {
+		return s.carrier.topic
+	}
+	return TopicFor(s.id, s.secret)
+}
 
 // Name returns the channel's name or the current descriptor's name ("" while
 // no descriptor is known).
@@ -236,7 +242,8 @@ func (s *State) Descriptor() (Descriptor, *message.Message, bool) {
 	return s.cur.d.clone(), s.cur.m, true
 }
 
-// EndsAt returns the group's end time, zero if it never ends.
+// EndsAt returns the group's end time, zero if it never ends. A carrier
+// knows the one in its link.
 func (s *State) EndsAt() time.Time {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -244,10 +251,17 @@ func (s *State) EndsAt() time.Time {
 }
 
 func (s *State) endsAtLocked() time.Time {
-	if s.cur == nil || s.cur.d.EndsAtMS == 0 {
+	var ms uint64
+	switch {
+	case s.carrier != nil:
+		ms = s.carrier.endsAtMS
+	case s.cur != nil:
+		ms = s.cur.d.EndsAtMS
+	}
+	if ms == 0 {
 		return time.Time{}
 	}
-	return time.UnixMilli(int64(s.cur.d.EndsAtMS))
+	return time.UnixMilli(int64(ms))
 }
 
 // Expired reports whether now is past the end time plus the grace period:

@@ -4,14 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"slices"
 	"testing"
 	"time"
-
-	"github.com/libp2p/go-libp2p"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 
 	"starling/group"
 	"starling/message"
@@ -33,42 +27,9 @@ func TestBadInputFromNetwork(t *testing.T) {
 	sent := map[string][]*message.Message{"lobby": {carol.send(t, "lobby", "before the attack")}}
 	requireConverged(t, []*testNode{alice, carol}, sent)
 
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	ps, err := pubsub.NewGossipSub(ctx, h,
-		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
-		pubsub.WithNoAuthor(),
-		pubsub.WithMessageIdFn(func(m *pb.Message) string {
-			sum := sha256.Sum256(m.GetData())
-			return string(sum[:])
-		}),
-		// Straight to every topic peer, without waiting for a mesh.
-		pubsub.WithFloodPublish(true))
-	if err != nil {
-		t.Fatal(err)
-	}
 	lobby := groupID(t, "lobby")
-	topic, err := ps.Join(group.Topic(lobby))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { topic.Close() })
-	sub, err := topic.Subscribe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sub.Cancel)
-	if err := h.Connect(ctx, alice.info()); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the attacker and alice to see each other on the topic", func() bool {
-		return slices.Contains(topic.ListPeers(), alice.ID()) && slices.Contains(alice.GroupPeers(lobby), h.ID())
-	})
+	evil := newRawPeer(t, group.Topic(lobby))
+	evil.connect(t, alice, lobby)
 
 	_, key, err := ed25519.GenerateKey(nil)
 	if err != nil {
@@ -85,7 +46,7 @@ func TestBadInputFromNetwork(t *testing.T) {
 	forged := bytes.Clone(genuine.Raw)
 	forged[len(forged)-1] ^= 1 // the signature is the envelope's last field
 	for _, data := range [][]byte{forged, []byte("this is not an envelope")} {
-		if err := topic.Publish(ctx, data); err != nil {
+		if err := evil.topic.Publish(context.Background(), data); err != nil {
 			t.Fatal(err)
 		}
 	}

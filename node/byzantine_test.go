@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"google.golang.org/protobuf/proto"
@@ -32,29 +29,7 @@ import (
 // reconciliation and hands it over when asked.
 func byzantinePeer(t *testing.T, gid message.GroupID, ts uint64, id message.ID, envelope []byte) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	ps, err := pubsub.NewGossipSub(ctx, h,
-		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign), pubsub.WithNoAuthor(),
-		pubsub.WithMessageIdFn(func(m *pb.Message) string { s := sha256.Sum256(m.GetData()); return string(s[:]) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	topic, err := ps.Join(group.Topic(gid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := topic.Subscribe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sub.Cancel(); topic.Close() })
-
+	h := newRawPeer(t, group.Topic(gid)).h
 	h.SetStreamHandler(catchup.ProtocolID, func(s network.Stream) {
 		defer s.Close()
 		s.SetDeadline(time.Now().Add(10 * time.Second))

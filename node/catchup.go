@@ -31,6 +31,9 @@ const (
 	joinSyncDelay = 2 * time.Second
 	// maxOnDemandPeers bounds the peers `starling sync` asks per group.
 	maxOnDemandPeers = 8
+	// maxRepeats bounds how often a session runs again at once because the
+	// group learnt an epoch key while it ran.
+	maxRepeats = 2
 )
 
 type syncKey struct {
@@ -52,6 +55,9 @@ type syncer struct {
 	last    map[message.GroupID]catchup.Result // last completed session per group
 	tried   map[syncKey]time.Time              // last start per group and peer
 	running map[syncKey]bool
+	// keys counts the epoch keys each group learnt; a session during which
+	// it rose and that ignored messages runs again (syncOne).
+	keys map[message.GroupID]uint64
 }
 
 func newSyncer() *syncer {
@@ -60,6 +66,7 @@ func newSyncer() *syncer {
 		last:    map[message.GroupID]catchup.Result{},
 		tried:   map[syncKey]time.Time{},
 		running: map[syncKey]bool{},
+		keys:    map[message.GroupID]uint64{},
 	}
 }
 
@@ -91,6 +98,19 @@ func (s *syncer) done(k syncKey, res catchup.Result, err error) {
 	if err == nil {
 		s.last[k.group] = res
 	}
+}
+
+// keyLearnt counts a new epoch key of group g.
+func (s *syncer) keyLearnt(g message.GroupID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[g]++
+}
+
+func (s *syncer) keyCount(g message.GroupID) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keys[g]
 }
 
 // LastSync returns the group's last completed catch-up session.
@@ -183,7 +203,20 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 	if !n.sync.claim(k, n.cfg.Clock(), force) {
 		return catchup.Result{Peer: k.peer, Group: k.group}, errSyncSkipped
 	}
-	res, err := n.catchup.Sync(ctx, k.peer, k.group)
+	// Catch-up judges a batch before it stores any of it, so messages sealed
+	// under a key whose Rekey came in the same batch are ignored; once the
+	// Rekey is applied, the session runs again to fetch them.
+	var (
+		res catchup.Result
+		err error
+	)
+	for range maxRepeats + 1 {
+		keys := n.sync.keyCount(k.group)
+		res, err = n.catchup.Sync(ctx, k.peer, k.group)
+		if err != nil || res.Ignored == 0 || n.sync.keyCount(k.group) == keys {
+			break
+		}
+	}
 	n.sync.done(k, res, err)
 	switch {
 	case err != nil && ctx.Err() == nil:
@@ -223,6 +256,15 @@ func (n *Node) Sync(ctx context.Context, ref string) ([]catchup.Result, error) {
 		}
 	}
 	return results, ctx.Err()
+}
+
+// resync starts a session with each of g's peers now that g learnt an
+// epoch key: messages ignored for want of it, by gossip or by a session
+// with another peer, may open now.
+func (n *Node) resync(g message.GroupID) {
+	for _, p := range n.syncPeers(g) {
+		n.sync.request(syncRequest{syncKey{g, p}, true})
+	}
 }
 
 // joined tells catch-up whether this node is in a group.

@@ -30,6 +30,16 @@ type Config struct {
 	ListenAddrs []ma.Multiaddr
 	// Peers are static peers, kept connected and redialled with backoff.
 	Peers []peer.AddrInfo
+	// Relays are organiser relays (full multiaddrs with /p2p/): kept
+	// connected like static peers, trusted for peer exchange, and this node
+	// holds a reservation on them (AutoRelay, private reachability forced,
+	// since AutoNAT cannot decide on an offline LAN) so that peers that
+	// cannot reach it directly reach it through them. Relays named by
+	// invites join this list and are remembered across restarts.
+	Relays []peer.AddrInfo
+	// RelayService, if set, makes this node an organiser relay: a circuit
+	// relay v2 service for other nodes (see RelayService).
+	RelayService *RelayService
 	// MDNS turns on LAN discovery. Only ever inside a network you own.
 	MDNS bool
 	// MDNSService is the mDNS service name; default "_starling._udp", so

@@ -41,6 +41,9 @@ func (n *Node) applyControl(m *message.Message) {
 		return
 	}
 	eff := st.Apply(m, c)
+	if eff.NewKey {
+		n.sync.keyLearnt(st.ID())
+	}
 	if len(eff.Deleted) > 0 || eff.BannedAuthor != nil || eff.DescriptorChanged || eff.NewKey {
 		n.effects.push(effectJob{st: st, eff: eff})
 	}
@@ -125,6 +128,7 @@ func (n *Node) doEffects(ctx context.Context, st *group.State, eff group.Effects
 		if err := saveState(n.store, st); err != nil {
 			log.Error("could not save a new group key; messages under it will be unreadable after a restart", "err", err)
 		}
+		n.resync(st.ID())
 	}
 }
 

@@ -13,8 +13,10 @@ import (
 )
 
 // Join joins a group: an open channel by name, or any group by the
-// `starling://join?...` link of an invite. Joining a joined group again is
-// not an error.
+// `starling://join?...` link of an invite. A carrier link (from
+// CarrierInvite) joins a private group as a carrier: the node stores,
+// forwards and serves its ciphertext and reads none of it (Open fails with
+// group.ErrUnreadable). Joining a joined group again is not an error.
 func (n *Node) Join(ctx context.Context, ref string) (store.Group, error) {
 	if strings.HasPrefix(strings.TrimSpace(ref), "starling:") {
 		return n.joinLink(ctx, strings.TrimSpace(ref))
@@ -39,7 +41,13 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 		return store.Group{}, err
 	}
 	if g, err := n.store.Group(inv.Group); err == nil {
+		if st := n.groups.get(g.ID); st != nil && st.IsCarrier() && !inv.Carrier() {
+			return store.Group{}, fmt.Errorf("this node carries group %s without reading it; leave it (starling leave %s) and join again with this link", g.Name, g.ID)
+		}
 		return g, nil
+	}
+	if inv.Carrier() {
+		return n.carry(ctx, inv)
 	}
 	st, err := group.FromInvite(inv, n.cfg.User, n.groupCfg)
 	if err != nil {
@@ -49,16 +57,48 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	if err != nil {
 		return store.Group{}, err
 	}
+	var own []*message.Message
 	pm, err := st.Compose(n.cfg.User, profile, n.cfg.Clock())
+	switch {
+	case err == nil:
+		own = append(own, pm)
+	case !errors.Is(err, group.ErrNotAllowed):
+		return store.Group{}, err
+	}
+	// A reader of an announcement channel may not post, not even a
+	// profile; nobody rekeys such a channel, so it needs none.
+	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, own)
 	if err != nil {
 		return store.Group{}, err
 	}
-	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, []*message.Message{pm})
+	return n.useRelays(g, inv), nil
+}
+
+// carry joins a private group as a carrier: no profile, it is no member.
+func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error) {
+	st, err := group.Carry(inv, n.groupCfg)
 	if err != nil {
 		return store.Group{}, err
+	}
+	g, err := n.adopt(ctx, st, nil, nil)
+	if err != nil {
+		return store.Group{}, err
+	}
+	return n.useRelays(g, inv), nil
+}
+
+// useRelays records the invite's ticket and relays with the group, so that
+// the ticket goes to those relays and no others, then starts using them.
+func (n *Node) useRelays(g store.Group, inv group.Invite) store.Group {
+	if len(inv.Relays) == 0 {
+		return g
+	}
+	g.Ticket, g.Relays = inv.Ticket, relayIDs(inv.Relays)
+	if err := n.store.PutGroup(g); err != nil {
+		n.log.Warn("could not keep the invite's relays", "group", g.Name, "err", err)
 	}
 	n.dialRelays(inv.Relays)
-	return g, nil
+	return g
 }
 
 // CreateGroup creates a group owned by this user and joins it. endsAt zero
@@ -73,14 +113,17 @@ func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, en
 
 // adopt makes st a joined group: topic first (a group the store remembers
 // is rejoined at every start, so it must be one gossip can join), then the
-// store's record and secrets, then the given messages: received ones
+// store's record, secrets and expiry, then the given messages: received ones
 // (from an invite) and own ones, which are stored durably and published.
 func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*message.Message) (store.Group, error) {
+	if now := n.cfg.Clock(); st.Expired(now) {
+		return store.Group{}, fmt.Errorf("join %s: %w: it ended at %s", st.Name(), group.ErrGroupExpired, st.EndsAt().UTC().Format(time.RFC3339))
+	}
 	if err := n.gossip.JoinTopic(st.ID(), st.Topic()); err != nil {
 		return store.Group{}, fmt.Errorf("join %s: %w", st.Name(), err)
 	}
 	n.groups.put(st)
-	g := store.Group{ID: st.ID(), Name: st.Name(), Kind: storeKind(st), JoinedAt: n.cfg.Clock()}
+	g := store.Group{ID: st.ID(), Name: groupName(st), Kind: storeKind(st), JoinedAt: n.cfg.Clock()}
 	undo := func(err error) (store.Group, error) {
 		n.groups.remove(st.ID())
 		return store.Group{}, errors.Join(err, n.gossip.Leave(st.ID()), n.store.RemoveGroup(st.ID()))
@@ -90,6 +133,13 @@ func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*mess
 	}
 	if err := n.store.PutGroup(g); err != nil {
 		return undo(fmt.Errorf("remember group %s: %w", st.Name(), err))
+	}
+	// The State has applied its first descriptor already, so no effect of
+	// storing it will set the expiry: a later descriptor's effects move it.
+	if end := st.EndsAt(); !end.IsZero() {
+		if err := n.store.ExpireGroup(st.ID(), end.Add(n.grace())); err != nil {
+			return undo(fmt.Errorf("set the end of %s: %w", st.Name(), err))
+		}
 	}
 	for _, m := range received {
 		if _, err := n.store.Put(ctx, m, store.OriginCatchup); err != nil {

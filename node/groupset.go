@@ -19,6 +19,8 @@ import (
 const (
 	// kindChannel is a name-derived open channel: no descriptor, no owner.
 	kindChannel = "channel"
+	// kindCarrier is a private group this node carries without reading.
+	kindCarrier = "carrier"
 )
 
 // groupSet holds the State of every joined group. Its lock guards the map
@@ -104,7 +106,8 @@ func loadState(s *store.Store, g store.Group, me *identity.User, cfg group.Confi
 }
 
 // saveState records a State's secrets (a created group's secret and every
-// epoch key it holds). Channels have none.
+// epoch key it holds; a carrier's topic, owner and end time). Channels have
+// none.
 func saveState(s *store.Store, st *group.State) error {
 	if st.IsChannel() {
 		return nil
@@ -118,10 +121,22 @@ func saveState(s *store.Store, st *group.State) error {
 
 // storeKind is how the store records a State's kind.
 func storeKind(st *group.State) string {
-	if st.IsChannel() {
+	switch {
+	case st.IsChannel():
 		return kindChannel
+	case st.IsCarrier():
+		return kindCarrier
 	}
 	return st.Kind().String()
+}
+
+// groupName is the name the store records for a group: a carrier cannot
+// read the group's name, so it names it by its ID.
+func groupName(st *group.State) string {
+	if st.IsCarrier() {
+		return "carried-" + st.ID().Short()
+	}
+	return st.Name()
 }
 
 // resolveGroup finds a joined group by hex ID, by channel name, or by the

@@ -9,15 +9,23 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // UserAgent is what identify tells peers about this software.
 const UserAgent = "starling/0.1"
 
 // newHost builds the libp2p host: TCP and QUIC only, the transport key as
-// identity, and a connection manager sized for an event hall.
-func newHost(cfg Config) (host.Host, error) {
-	cm, err := connmgr.NewConnManager(100, 400, connmgr.WithGracePeriod(time.Minute))
+// identity, and a connection manager sized for an event hall. An organiser
+// relay also runs the relay service; an attendee advertises the circuit
+// addresses circuits returns and upgrades relayed connections to direct
+// ones by hole punching where a NAT allows.
+func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
+	low, high := 100, 400
+	if cfg.RelayService != nil {
+		low, high = 2048, 4096
+	}
+	cm, err := connmgr.NewConnManager(low, high, connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
@@ -28,7 +36,24 @@ func newHost(cfg Config) (host.Host, error) {
 		libp2p.Transport(quic.NewTransport),
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(UserAgent),
-		libp2p.DisableMetrics(),
+	}
+	if cfg.RelayService != nil {
+		ro, err := relayServiceOptions(*cfg.RelayService)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, ro...)
+	} else {
+		opts = append(opts, libp2p.DisableMetrics())
+		// Attendees announce their circuit addresses through the relays
+		// they hold reservations on (see relaySet.circuitAddrs), and
+		// upgrade relayed connections to direct ones where a NAT allows.
+		opts = append(opts, libp2p.EnableHolePunching())
+		if circuits != nil {
+			opts = append(opts, libp2p.AddrsFactory(func(addrs []ma.Multiaddr) []ma.Multiaddr {
+				return append(addrs, circuits()...)
+			}))
+		}
 	}
 	if cfg.ConnectionGater != nil {
 		opts = append(opts, libp2p.ConnectionGater(cfg.ConnectionGater))

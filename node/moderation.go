@@ -21,6 +21,31 @@ func (n *Node) Invite(ref string, relays []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A ticket for the relays' invite-only ACL, when this user may sign
+	// one; a member's invite goes without, and open relays need none.
+	if len(relays) > 0 && st.IsAdmin(n.cfg.User.PublicKey()) {
+		t, err := st.Ticket(n.cfg.User, n.cfg.Clock())
+		if err != nil {
+			return "", err
+		}
+		inv.Ticket = t.Bytes()
+	}
+	return inv.Link(), nil
+}
+
+// CarrierInvite returns a private group's carrier link naming the given
+// relays: a node that joins with it (Join) stores, forwards and serves the
+// group's messages but holds no secret or key to read them. Members and
+// carriers can make one.
+func (n *Node) CarrierInvite(ref string, relays []string) (string, error) {
+	_, st, err := n.state(ref)
+	if err != nil {
+		return "", err
+	}
+	inv, err := st.CarrierInvite(relays)
+	if err != nil {
+		return "", err
+	}
 	return inv.Link(), nil
 }
 

@@ -43,6 +43,7 @@ type Node struct {
 	limiter     *group.Limiter
 	effects     *effectQueue
 	blocks      *blockList
+	relays      *relaySet
 	disconnects sync.WaitGroup // peers catch-up cut off, being disconnected
 	dropped     atomic.Uint64  // gossip messages lost to Config.DropGossip
 
@@ -74,6 +75,7 @@ func New(cfg Config) (*Node, error) {
 		groups:     newGroupSet(),
 		effects:    newEffectQueue(),
 		blocks:     newBlockList(),
+		relays:     newRelaySet(),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if err := n.build(); err != nil {
@@ -104,10 +106,17 @@ func (n *Node) build() error {
 	if err := n.blocks.load(n.store); err != nil {
 		return err
 	}
-	if n.host, err = newHost(cfg); err != nil {
+	if err := n.loadRelays(); err != nil {
+		return err
+	}
+	circuits := func() []ma.Multiaddr { return n.relays.circuitAddrs(n.cfg.Clock()) }
+	if n.host, err = newHost(cfg, circuits); err != nil {
 		return err
 	}
 	n.log = cfg.Logger.With("self", short(n.host.ID()))
+	if cfg.RelayService != nil {
+		n.host.SetStreamHandler(TicketProtocol, n.serveTickets)
+	}
 	n.gossip, err = gossip.New(n.host, gossip.Config{
 		Logger:     n.log.With("component", "gossip"),
 		Clock:      cfg.Clock,
@@ -116,7 +125,10 @@ func (n *Node) build() error {
 		LivePolicy: n.livePolicy,
 		Deliver:    n.deliver,
 		OnPeerJoin: n.peerJoined,
-		AppScore:   n.penalties.score,
+		AppScore:   n.appScore,
+		// Every peer reached through a relay appears under its IP.
+		ColocationWhitelist: n.relays.ips(),
+		PeerExchange:        cfg.RelayService != nil,
 	})
 	if err != nil {
 		return err
@@ -189,6 +201,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 func (n *Node) startBackground() {
 	n.goFunc(n.watchConnections)
+	n.startRelays()
 	for _, p := range n.cfg.Peers {
 		n.goFunc(func(ctx context.Context) { n.keepConnected(ctx, p) })
 	}
@@ -215,6 +228,17 @@ func (n *Node) goFunc(f func(ctx context.Context)) {
 		defer n.wg.Done()
 		f(n.ctx)
 	}()
+}
+
+// appScore is gossip's application score of a peer: the penalties it has
+// earned, and a bonus for the organiser relays, whose peer exchange this
+// node takes.
+func (n *Node) appScore(p peer.ID) float64 {
+	s := n.penalties.score(p)
+	if s == 0 && n.relays.has(p) {
+		return relayAppScore
+	}
+	return s
 }
 
 // Close shuts the node down: background work, gossip, the host, then the

@@ -33,6 +33,8 @@ func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
 
 // keepConnected keeps a static peer connected: it dials, and after each
 // failure or disconnect waits a jittered, doubling backoff up to RedialMax.
+// Each time it finds an organiser relay connected, it hands it this node's
+// tickets (presentTickets) before AutoRelay asks for a reservation.
 //
 // It learns of disconnects from a network notifiee, not the event bus: the
 // bus blocks every emitter while one subscriber's buffer is full, and this
@@ -74,6 +76,9 @@ func (n *Node) keepConnected(ctx context.Context, info peer.AddrInfo) {
 			n.log.Info("connected to static peer", "peer", short(info.ID))
 			backoff = n.cfg.RedialMin
 		}
+		if n.relays.has(info.ID) && n.cfg.RelayService == nil {
+			n.presentTickets(ctx, info.ID)
+		}
 		// Wait until this peer disconnects.
 		for n.host.Network().Connectedness(info.ID) == network.Connected {
 			select {
@@ -114,7 +119,7 @@ func (n *Node) rememberPeer(p peer.ID) {
 	if len(addrs) == 0 {
 		return
 	}
-	if err := n.store.PutPeer(store.Peer{ID: p.String(), Addrs: addrs, LastSeen: n.cfg.Clock()}); err != nil {
+	if err := n.store.PutPeer(store.Peer{ID: p.String(), Addrs: addrs, LastSeen: n.cfg.Clock(), Relay: n.relays.has(p)}); err != nil {
 		n.log.Warn("could not remember peer", "peer", short(p), "err", err)
 	}
 }
@@ -184,8 +189,8 @@ func short(p peer.ID) string {
 	return s[len(s)-8:]
 }
 
-// dialRelays connects, in the background, to the relays an invite names, and
-// keeps them connected like static peers. Bad addresses are logged and
+// dialRelays starts using the relays an invite names (addRelay): kept
+// connected, remembered, reserved on. Bad addresses are logged and
 // skipped: the invite itself was verified, its relay list is only advice.
 func (n *Node) dialRelays(addrs []string) {
 	for _, s := range addrs {
@@ -199,6 +204,17 @@ func (n *Node) dialRelays(addrs []string) {
 			n.log.Warn("skipping an invite's relay address without /p2p/", "addr", s)
 			continue
 		}
-		n.goFunc(func(ctx context.Context) { n.keepConnected(ctx, *info) })
+		n.addRelay(*info)
 	}
+}
+
+// relayIDs lists the peer IDs of relay addresses, skipping bad ones.
+func relayIDs(addrs []string) []string {
+	var out []string
+	for _, s := range addrs {
+		if info, err := peer.AddrInfoFromString(s); err == nil {
+			out = append(out, info.ID.String())
+		}
+	}
+	return out
 }

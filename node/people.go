@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -92,10 +93,11 @@ func (n *Node) sightingsInMessages(g store.Group, fp identity.Fingerprint, p *pe
 
 // publishProfile sends this user's profile to a created group unless its
 // latest profile there already says the same. Channels carry no profiles:
-// nobody rekeys them, and a text carries its author's nick.
+// nobody rekeys them, and a text carries its author's nick. Nor does a
+// carrier send one: it is no member.
 func (n *Node) publishProfile(g message.GroupID) {
 	st := n.groups.get(g)
-	if st == nil || st.IsChannel() {
+	if st == nil || st.IsChannel() || st.IsCarrier() {
 		return
 	}
 	want, err := group.NewProfile(n.cfg.User)
@@ -106,6 +108,9 @@ func (n *Node) publishProfile(g message.GroupID) {
 		return
 	}
 	m, err := st.Compose(n.cfg.User, want, n.cfg.Clock())
+	if errors.Is(err, group.ErrNotAllowed) {
+		return // a reader of an announcement channel
+	}
 	if err != nil {
 		n.log.Warn("could not compose this user's profile", "group", st, "err", err)
 		return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"starling/catchup"
 	"starling/gossip"
 	"starling/message"
 	"starling/store"
@@ -54,6 +55,26 @@ func (n *Node) OutboxLen() (int, error) {
 // GossipStats returns gossip's counters.
 func (n *Node) GossipStats() gossip.Stats { return n.gossip.Stats() }
 
+// CatchupStats returns what catch-up has served to other peers.
+func (n *Node) CatchupStats() catchup.Stats { return n.catchup.Stats() }
+
+// StoredMessages counts the messages of every joined group.
+func (n *Node) StoredMessages() (int, error) {
+	groups, err := n.store.Groups()
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, g := range groups {
+		c, err := n.store.Count(g.ID)
+		if err != nil {
+			return 0, err
+		}
+		total += c
+	}
+	return total, nil
+}
+
 // Subscribe streams every message newly committed to the store, in commit
 // order: received ones and this user's own. The channel closes when ctx
 // ends, the node shuts down, or the reader falls more than
@@ -74,3 +95,6 @@ func (n *Node) Subscribe(ctx context.Context) (events <-chan store.Stored, errf 
 // PeerScores returns GossipSub's scores of the peers it knows, refreshed
 // every second. Peers that misbehaved in catch-up score below zero.
 func (n *Node) PeerScores() map[peer.ID]float64 { return n.gossip.Scores() }
+
+// PeerCount returns how many peers are connected.
+func (n *Node) PeerCount() int { return len(n.host.Network().Peers()) }

@@ -25,13 +25,19 @@ type Group struct {
 	// Kind is the group kind, as the node names it ("open", ...).
 	Kind     string
 	JoinedAt time.Time
+	// Ticket is the relay ticket of the invite the group was joined with,
+	// presented to that invite's relays (Relays, peer IDs) and no others.
+	Ticket []byte
+	Relays []string
 }
 
 // groupRecord is a Group on disk; the ID is in the key.
 type groupRecord struct {
-	Name     string `json:"name"`
-	Kind     string `json:"kind"`
-	JoinedAt int64  `json:"joined_at_ns,omitempty"`
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`
+	JoinedAt int64    `json:"joined_at_ns,omitempty"`
+	Ticket   []byte   `json:"ticket,omitempty"`
+	Relays   []string `json:"relays,omitempty"`
 }
 
 // PutGroup records a joined group, replacing any earlier record, synced to
@@ -42,7 +48,7 @@ func (s *Store) PutGroup(g Group) error {
 	if g.JoinedAt.IsZero() {
 		g.JoinedAt = s.cfg.Clock()
 	}
-	v, err := json.Marshal(groupRecord{Name: g.Name, Kind: g.Kind, JoinedAt: timeNS(g.JoinedAt)})
+	v, err := json.Marshal(groupRecord{Name: g.Name, Kind: g.Kind, JoinedAt: timeNS(g.JoinedAt), Ticket: g.Ticket, Relays: g.Relays})
 	if err == nil {
 		err = s.setGroupRecord(g.ID, groupKey(g.ID), v)
 	}
@@ -173,5 +179,6 @@ func decodeGroup(item *badger.Item) (Group, error) {
 		return Group{}, fmt.Errorf("%w: group %s: %w", ErrCorrupt, g.ID.Short(), err)
 	}
 	g.Name, g.Kind, g.JoinedAt = rec.Name, rec.Kind, timeFromNS(rec.JoinedAt)
+	g.Ticket, g.Relays = rec.Ticket, rec.Relays
 	return g, nil
 }

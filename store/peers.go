@@ -15,12 +15,16 @@ type Peer struct {
 	ID       string
 	Addrs    []string
 	LastSeen time.Time
+	// Relay marks an organiser relay (from the config or an invite): the
+	// node reserves a slot on it after a restart too.
+	Relay bool
 }
 
 // peerRecord is a Peer on disk; the ID is in the key.
 type peerRecord struct {
 	Addrs    []string `json:"addrs"`
 	LastSeen int64    `json:"last_seen_ns,omitempty"`
+	Relay    bool     `json:"relay,omitempty"`
 }
 
 // PutPeer records a peer, replacing any earlier record. It is not synced: a
@@ -29,7 +33,7 @@ func (s *Store) PutPeer(p Peer) error {
 	if p.ID == "" {
 		return errors.New("save peer: the peer ID is empty")
 	}
-	v, err := json.Marshal(peerRecord{Addrs: p.Addrs, LastSeen: timeNS(p.LastSeen)})
+	v, err := json.Marshal(peerRecord{Addrs: p.Addrs, LastSeen: timeNS(p.LastSeen), Relay: p.Relay})
 	if err != nil {
 		return fmt.Errorf("save peer %s: %w", p.ID, err)
 	}
@@ -79,6 +83,6 @@ func decodePeer(item *badger.Item) (Peer, error) {
 	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
 		return Peer{}, fmt.Errorf("%w: peer %q: %w", ErrCorrupt, p.ID, err)
 	}
-	p.Addrs, p.LastSeen = rec.Addrs, timeFromNS(rec.LastSeen)
+	p.Addrs, p.LastSeen, p.Relay = rec.Addrs, timeFromNS(rec.LastSeen), rec.Relay
 	return p, nil
 }

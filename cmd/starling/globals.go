@@ -39,7 +39,7 @@ func (g *globals) setup(cmd *cobra.Command) error {
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", g.logLevel)}
 	}
-	if cmd.Name() != "up" && !cmd.Flags().Changed("log-level") {
+	if cmd.Name() != "up" && cmd.Name() != "relay" && !cmd.Flags().Changed("log-level") {
 		// Client commands print results; their lifecycle logs are noise.
 		level = max(level, slog.LevelWarn)
 	}

@@ -64,7 +64,7 @@ Start with:
 	})
 	g.register(root)
 	root.AddCommand(
-		newInit(g), newUp(g), newJoin(g), newLeave(g), newGroups(g),
+		newInit(g), newUp(g), newRelay(g), newJoin(g), newLeave(g), newGroups(g),
 		newSend(g), newLog(g), newChat(g),
 		newSync(g), newPeers(g), newID(g), newStatus(g), newDemo(g),
 		newGroup(g), newInvite(g), newWhois(g),

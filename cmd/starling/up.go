@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -18,56 +19,84 @@ import (
 	"starling/store"
 )
 
+// daemonFlags are the flags that `up` and `relay` share.
+type daemonFlags struct {
+	listen []string
+	peers  []string
+	relays []string
+	noMDNS bool
+	api    string
+}
+
+func (d *daemonFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&d.listen, "listen", nil, "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces, random ports)")
+	f.StringArrayVar(&d.peers, "peer", nil, "static peer multiaddr ending in /p2p/ID (repeatable); kept connected")
+	f.BoolVar(&d.noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
+	f.StringVar(&d.api, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")
+}
+
+// config builds the node config from the flags and loads the keys.
+func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (node.Config, error) {
+	cfg := node.Config{MDNS: !d.noMDNS, Logger: g.logger, StoreDir: g.home.Store()}
+	var err error
+	if cfg.ListenAddrs, err = parseAddrs("--listen", d.listen); err != nil {
+		return cfg, err
+	}
+	if cfg.Peers, err = parsePeers("--peer", d.peers); err != nil {
+		return cfg, err
+	}
+	if cfg.Relays, err = parsePeers("--relay", d.relays); err != nil {
+		return cfg, err
+	}
+	if _, _, err := net.SplitHostPort(d.api); err != nil {
+		return cfg, usageError{fmt.Errorf("--api %q: want HOST:PORT, such as 127.0.0.1:7070", d.api)}
+	}
+	// Before the key: a sealed one would ask for its passphrase only to be
+	// told that a daemon runs.
+	if _, err := dial(cmd.Context(), g.home); err == nil {
+		return cfg, fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
+	}
+	if cfg.User, err = g.loadUser(); err != nil {
+		return cfg, err
+	}
+	if cfg.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
 func newUp(g *globals) *cobra.Command {
-	var (
-		listen []string
-		peers  []string
-		noMDNS bool
-		apiAdr string
-	)
+	var d daemonFlags
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run your node until Ctrl-C or SIGTERM",
 		Long: `Run your node: it listens for peers, finds them on the LAN with mDNS and at
 the --peer addresses, gossips your groups' messages and keeps them, and serves
-the local API that the other commands use.`,
+the local API that the other commands use. With --relay it holds a
+reservation on an organiser relay, so that peers that cannot reach it directly
+(client-isolated Wi-Fi, NAT) reach it through the relay; invites add their
+relays too, and the node remembers them across restarts.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := node.Config{MDNS: !noMDNS, Logger: g.logger, StoreDir: g.home.Store()}
-			var err error
-			if cfg.ListenAddrs, err = parseAddrs("--listen", listen); err != nil {
+			cfg, err := d.config(cmd, g)
+			if err != nil {
 				return err
 			}
-			if cfg.Peers, err = parsePeers(peers); err != nil {
-				return err
-			}
-			if _, _, err := net.SplitHostPort(apiAdr); err != nil {
-				return usageError{fmt.Errorf("--api %q: want HOST:PORT, such as 127.0.0.1:7070", apiAdr)}
-			}
-			// Before the key: a sealed one would ask for its passphrase only
-			// to be told that a daemon runs.
-			if _, err := dial(cmd.Context(), g.home); err == nil {
-				return fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
-			}
-			if cfg.User, err = g.loadUser(); err != nil {
-				return err
-			}
-			if cfg.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
-				return err
-			}
-			return runDaemon(cmd, g, cfg, apiAdr)
+			return runDaemon(cmd, g, cfg, d.api, nil)
 		},
 	}
-	f := cmd.Flags()
-	f.StringArrayVar(&listen, "listen", nil, "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces, random ports)")
-	f.StringArrayVar(&peers, "peer", nil, "static peer multiaddr ending in /p2p/ID (repeatable); kept connected")
-	f.BoolVar(&noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
-	f.StringVar(&apiAdr, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")
+	d.add(cmd)
+	cmd.Flags().StringArrayVar(&d.relays, "relay", nil, "organiser relay multiaddr ending in /p2p/ID (repeatable); reserve a slot on it")
 	g.addPassphraseFlag(cmd)
 	return cmd
 }
 
-func runDaemon(cmd *cobra.Command, g *globals, cfg node.Config, apiAddr string) error {
+// runDaemon runs a node and its local API until the command's context ends.
+// start, if set, runs once both are up, before the node runs; what it
+// starts must end with ctx.
+func runDaemon(cmd *cobra.Command, g *globals, cfg node.Config, apiAddr string,
+	start func(ctx context.Context, n *node.Node, out io.Writer) error) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	n, err := node.New(cfg)
@@ -104,6 +133,12 @@ func runDaemon(cmd *cobra.Command, g *globals, cfg node.Config, apiAddr string) 
 		fmt.Fprintf(out, "listening %s\n", a)
 	}
 	fmt.Fprintf(out, "api http://%s (home %s)\n", ln.Addr(), g.home)
+	if start != nil {
+		if err := start(ctx, n, out); err != nil {
+			n.Close()
+			return err
+		}
+	}
 
 	apiErr := make(chan error, 1)
 	go func() {
@@ -129,8 +164,8 @@ func parseAddrs(flag string, in []string) ([]ma.Multiaddr, error) {
 	return out, nil
 }
 
-func parsePeers(in []string) ([]peer.AddrInfo, error) {
-	addrs, err := parseAddrs("--peer", in)
+func parsePeers(flag string, in []string) ([]peer.AddrInfo, error) {
+	addrs, err := parseAddrs(flag, in)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +173,7 @@ func parsePeers(in []string) ([]peer.AddrInfo, error) {
 	for i, a := range addrs {
 		info, err := peer.AddrInfoFromP2pAddr(a)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--peer %q must end in /p2p/PEER_ID (see `starling id` on that node)", in[i])}
+			return nil, usageError{fmt.Errorf("%s %q must end in /p2p/PEER_ID (see `starling id` on that node)", flag, in[i])}
 		}
 		out = append(out, *info)
 	}

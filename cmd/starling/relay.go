@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"starling/node"
+	"starling/relay"
+)
+
+func newRelay(g *globals) *cobra.Command {
+	var (
+		d       daemonFlags
+		groups  []string
+		acl     string
+		metrics string
+	)
+	cmd := &cobra.Command{
+		Use:   "relay",
+		Short: "Run an organiser relay until Ctrl-C or SIGTERM",
+		Long: `Run an organiser relay: a node with a stable identity that attendees reach
+when they cannot reach each other (client-isolated Wi-Fi, NAT). It runs a
+circuit relay v2 service set up for gossip (no time or data limit on relayed
+connections), joins the event's groups (--group: a channel name or an invite
+link; a relay given a carrier link keeps a private group's ciphertext without
+being able to read it) and keeps their history for late joiners, and hands
+peer records to the attendees it prunes from full meshes.
+
+With --acl invite, only peers that present a ticket from a current invite to
+one of the relay's groups get a reservation or a circuit. --metrics serves
+Prometheus metrics at http://ADDR/metrics.
+
+Put the relay's address in invites with starling invite GROUP --relay ADDR,
+or give it to attendees' starling up --relay ADDR.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := relay.ParseMode(acl)
+			if err != nil {
+				return usageError{fmt.Errorf("--acl: %w", err)}
+			}
+			if metrics != "" {
+				if _, _, err := net.SplitHostPort(metrics); err != nil {
+					return usageError{fmt.Errorf("--metrics %q: want HOST:PORT, such as 127.0.0.1:9464", metrics)}
+				}
+			}
+			cfg, err := d.config(cmd, g)
+			if err != nil {
+				return err
+			}
+			a := relay.NewACL(mode, nil)
+			m := relay.NewMetrics(a)
+			cfg.RelayService = &node.RelayService{ACL: a, Tracer: m, Registerer: m.Registry()}
+
+			served := make(chan error, 1) // the metrics server's end, once started
+			serving := false
+			start := func(ctx context.Context, n *node.Node, out io.Writer) error {
+				for _, ref := range groups {
+					gr, err := n.Join(ctx, ref)
+					if err != nil {
+						return fmt.Errorf("--group %q: %w", ref, err)
+					}
+					fmt.Fprintf(out, "carrying %s (%s)\n", gr.Name, gr.ID.Short())
+				}
+				fmt.Fprintf(out, "relay acl %s\n", mode)
+				if metrics == "" {
+					return nil
+				}
+				m.Watch(n)
+				ready := make(chan net.Addr, 1)
+				serving = true
+				go func() {
+					served <- m.Serve(ctx, metrics, g.logger, func(a net.Addr) { ready <- a })
+				}()
+				select {
+				case a := <-ready:
+					fmt.Fprintf(out, "metrics http://%s/metrics\n", a)
+					return nil
+				case err := <-served:
+					serving = false
+					return err
+				}
+			}
+			err = runDaemon(cmd, g, cfg, d.api, start)
+			if serving {
+				// runDaemon's context has ended, so the server is stopping.
+				if merr := <-served; err == nil {
+					err = merr
+				}
+			}
+			return err
+		},
+	}
+	d.add(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&groups, "group", nil, "group to carry: a channel name or an invite link (repeatable)")
+	f.StringVar(&acl, "acl", "open", "who may reserve a slot: open, or invite (a ticket from a current invite)")
+	f.StringVar(&metrics, "metrics", "", "serve Prometheus metrics on HOST:PORT")
+	g.addPassphraseFlag(cmd)
+	return cmd
+}

@@ -1,0 +1,316 @@
+package node
+
+import (
+	"context"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
+
+	"starling/gossip"
+	"starling/store"
+)
+
+const (
+	// relayBackoff is how long AutoRelay waits before trying a relay again
+	// after a failed reservation (libp2p's default is an hour): a relay that
+	// restarts is back in use within about this long.
+	relayBackoff = 30 * time.Second
+	// relayAppScore is the gossip app score of an organiser relay: enough to
+	// take its peer exchange.
+	relayAppScore = 2 * gossip.AcceptPXThreshold
+)
+
+// relaySet is the organiser relays this node uses: from the config, from
+// invites, and remembered from earlier runs. A relay is ready once it has
+// taken this node's tickets (or said it needs none); a reservation is
+// never asked for before that.
+type relaySet struct {
+	mu     sync.Mutex
+	relays map[peer.ID]*relayEntry
+}
+
+type relayEntry struct {
+	info  peer.AddrInfo
+	ready bool
+	kept  bool // keepConnected and holdReservation loops run for it
+	// reservedUntil is when this node's reservation on the relay ends;
+	// zero when it holds none.
+	reservedUntil time.Time
+	// kick wakes holdReservation: the relay became ready or disconnected.
+	kick chan struct{}
+}
+
+func newRelaySet() *relaySet {
+	return &relaySet{relays: map[peer.ID]*relayEntry{}}
+}
+
+// add records a relay; it reports whether the relay is new.
+func (rs *relaySet) add(info peer.AddrInfo) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if e, ok := rs.relays[info.ID]; ok {
+		e.info.Addrs = append(e.info.Addrs, info.Addrs...)
+		slices.SortFunc(e.info.Addrs, func(a, b ma.Multiaddr) int { return a.Compare(b) })
+		e.info.Addrs = slices.CompactFunc(e.info.Addrs, ma.Multiaddr.Equal)
+		return false
+	}
+	rs.relays[info.ID] = &relayEntry{info: info, kick: make(chan struct{}, 1)}
+	return true
+}
+
+// keep claims the job of keeping a relay connected: true for the first
+// caller only.
+func (rs *relaySet) keep(p peer.ID) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	e, ok := rs.relays[p]
+	if !ok || e.kept {
+		return false
+	}
+	e.kept = true
+	return true
+}
+
+// all lists every relay.
+func (rs *relaySet) all() []peer.AddrInfo {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	out := make([]peer.AddrInfo, 0, len(rs.relays))
+	for _, e := range rs.relays {
+		out = append(out, e.info)
+	}
+	return out
+}
+
+func (rs *relaySet) has(p peer.ID) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	_, ok := rs.relays[p]
+	return ok
+}
+
+// setReady marks a relay ready (or not, after it refused this node).
+func (rs *relaySet) setReady(p peer.ID, ready bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if e, ok := rs.relays[p]; ok {
+		e.ready = ready
+		wake(e.kick)
+	}
+}
+
+// wakeUp wakes a relay's holdReservation loop.
+func (rs *relaySet) wakeUp(p peer.ID) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if e, ok := rs.relays[p]; ok {
+		wake(e.kick)
+	}
+}
+
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// entry returns a copy of a relay's entry.
+func (rs *relaySet) entry(p peer.ID) (relayEntry, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	e, ok := rs.relays[p]
+	if !ok {
+		return relayEntry{}, false
+	}
+	return *e, true
+}
+
+func (rs *relaySet) setReserved(p peer.ID, until time.Time) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if e, ok := rs.relays[p]; ok {
+		e.reservedUntil = until
+	}
+}
+
+// circuitAddrs are this node's addresses through the relays it holds
+// reservations on: each relay address with /p2p/RELAY/p2p-circuit.
+// libp2p's AutoRelay advertises only relays' public addresses, which a
+// venue LAN does not have; these include private ones.
+func (rs *relaySet) circuitAddrs(now time.Time) []ma.Multiaddr {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var out []ma.Multiaddr
+	for id, e := range rs.relays {
+		if !now.Before(e.reservedUntil) {
+			continue
+		}
+		circuit := ma.StringCast("/p2p/" + id.String() + "/p2p-circuit")
+		for _, a := range e.info.Addrs {
+			if _, err := a.ValueForProtocol(ma.P_CIRCUIT); err == nil {
+				continue
+			}
+			out = append(out, a.Encapsulate(circuit))
+		}
+	}
+	return out
+}
+
+// ips lists the IP networks of the relays' addresses, exempt from gossip's
+// IP-colocation penalty: every peer that reaches this node through a relay
+// appears under the relay's IP.
+func (rs *relaySet) ips() []*net.IPNet {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	var out []*net.IPNet
+	for _, e := range rs.relays {
+		for _, a := range e.info.Addrs {
+			ip, err := manet.ToIP(a)
+			if err != nil {
+				continue
+			}
+			bits := 8 * len(ip)
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+		}
+	}
+	return out
+}
+
+// addRelay starts using a relay: it is remembered, kept connected, handed
+// this node's tickets on every connection, and reserved on.
+func (n *Node) addRelay(info peer.AddrInfo) {
+	if info.ID == n.host.ID() || !n.relays.add(info) {
+		return
+	}
+	addrs := make([]string, len(info.Addrs))
+	for i, a := range info.Addrs {
+		addrs[i] = a.String()
+	}
+	if err := n.store.PutPeer(store.Peer{ID: info.ID.String(), Addrs: addrs, LastSeen: n.cfg.Clock(), Relay: true}); err != nil {
+		n.log.Warn("could not remember relay", "relay", short(info.ID), "err", err)
+	}
+	n.keepRelay(info)
+}
+
+// keepRelay keeps a relay connected and a reservation on it, once.
+func (n *Node) keepRelay(info peer.AddrInfo) {
+	if n.relays.keep(info.ID) {
+		n.goFunc(func(ctx context.Context) { n.keepConnected(ctx, info) })
+		n.goFunc(func(ctx context.Context) { n.holdReservation(ctx, info) })
+	}
+}
+
+// holdReservation keeps a reservation on a relay: it reserves once the
+// relay is connected and ready, refreshes at half the reservation's life,
+// and after a refusal or failure tries again after relayBackoff, or as soon
+// as the relay reconnects (a restarted relay has forgotten every slot).
+func (n *Node) holdReservation(ctx context.Context, info peer.AddrInfo) {
+	e, ok := n.relays.entry(info.ID)
+	if !ok {
+		return
+	}
+	notifiee := &network.NotifyBundle{DisconnectedF: func(_ network.Network, c network.Conn) {
+		if c.RemotePeer() == info.ID {
+			n.relays.setReserved(info.ID, time.Time{})
+			n.relays.wakeUp(info.ID)
+		}
+	}}
+	n.host.Network().Notify(notifiee)
+	defer n.host.Network().StopNotify(notifiee)
+	for {
+		var wait time.Duration
+		cur, _ := n.relays.entry(info.ID)
+		switch {
+		case !cur.ready || n.host.Network().Connectedness(info.ID) != network.Connected:
+			wait = relayBackoff // or until kicked
+		default:
+			rctx, cancel := context.WithTimeout(ctx, dialTimeout)
+			rsvp, err := client.Reserve(rctx, n.host, info)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				n.relays.setReserved(info.ID, time.Time{})
+				n.log.Info("relay reservation failed", "relay", short(info.ID), "retry_in", relayBackoff, "err", err)
+				wait = jitter(relayBackoff)
+				break
+			}
+			if !cur.reservedUntil.After(n.cfg.Clock()) {
+				n.log.Info("reserved a slot on relay", "relay", short(info.ID), "until", rsvp.Expiration)
+			}
+			n.relays.setReserved(info.ID, rsvp.Expiration)
+			wait = max(time.Until(rsvp.Expiration)/2, time.Second)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-e.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// loadRelays seeds the relay set from the config and the store.
+func (n *Node) loadRelays() error {
+	for _, info := range n.cfg.Relays {
+		n.relays.add(info)
+	}
+	known, err := n.store.Peers()
+	if err != nil {
+		return err
+	}
+	for _, kp := range known {
+		if !kp.Relay {
+			continue
+		}
+		if info, ok := parseKnownPeer(kp); ok {
+			n.relays.add(info)
+		}
+	}
+	return nil
+}
+
+// startRelays keeps every relay of the set connected.
+func (n *Node) startRelays() {
+	for _, info := range n.relays.all() {
+		n.keepRelay(info)
+	}
+}
+
+// Relays lists the organiser relays this node uses and whether each holds
+// a reservation for it.
+func (n *Node) Relays() []RelayStatus {
+	n.relays.mu.Lock()
+	defer n.relays.mu.Unlock()
+	var out []RelayStatus
+	for id, e := range n.relays.relays {
+		out = append(out, RelayStatus{ID: id, Ready: e.ready, Reserved: n.cfg.Clock().Before(e.reservedUntil)})
+	}
+	slices.SortFunc(out, func(a, b RelayStatus) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return out
+}
+
+// RelayStatus is what Relays reports of one relay.
+type RelayStatus struct {
+	ID peer.ID
+	// Ready: the relay took this node's tickets or needs none.
+	Ready bool
+	// Reserved: this node holds a reservation on the relay.
+	Reserved bool
+}
