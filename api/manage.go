@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"starling/group"
@@ -261,7 +264,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	u, err := updateOf(req, st)
+	u, err := updateOf(req, st, b.Whois)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -274,8 +277,10 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 // updateOf turns a request into a group.Update, naming members by the keys
-// of their profiles in the group.
-func updateOf(req UpdateRequest, st *group.State) (group.Update, error) {
+// of their profiles in the group or, failing that, by whois: a reader of an
+// announcement channel publishes no profile there until they may post, so
+// the key that makes them a poster comes from another group.
+func updateOf(req UpdateRequest, st *group.State, whois func(identity.Fingerprint) (ed25519.PublicKey, map[message.GroupID]string, error)) (group.Update, error) {
 	u := group.Update{Name: req.Name}
 	members := map[identity.Fingerprint]ed25519.PublicKey{}
 	for _, k := range st.Members() {
@@ -290,7 +295,9 @@ func updateOf(req UpdateRequest, st *group.State) (group.Update, error) {
 			}
 			k, ok := members[fp]
 			if !ok {
-				return nil, fmt.Errorf("%w: %s: nobody with fingerprint %s has a profile in %s", errBadRequest, what, fp, st.Name())
+				if k, _, err = whois(fp); err != nil {
+					return nil, fmt.Errorf("%w: %s: nobody with fingerprint %s has a profile in %s or a message in another group you joined", errBadRequest, what, fp, st.Name())
+				}
 			}
 			out = append(out, k)
 		}
@@ -350,6 +357,10 @@ func (s *Server) handleWhois(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Groups = append(p.Groups, PersonGroup{Group: name, GroupID: gid.String(), Nick: nick})
 	}
+	// By name, then ID: the same answer every time, not map order.
+	slices.SortFunc(p.Groups, func(a, b PersonGroup) int {
+		return cmp.Or(strings.Compare(a.Group, b.Group), strings.Compare(a.GroupID, b.GroupID))
+	})
 	writeJSON(w, http.StatusOK, p)
 }
 

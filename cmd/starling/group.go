@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 	"github.com/spf13/cobra"
 
 	"starling/api"
@@ -272,6 +274,9 @@ reach it through. The link is on the first line; --qr draws it as a QR code in
 the terminal, --png writes the QR code to FILE.`,
 		Args: exactArgs(1, "one group"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRelays(relays); err != nil {
+				return err
+			}
 			c, err := g.needDaemon(cmd.Context(), "invite")
 			if err != nil {
 				return err
@@ -280,26 +285,28 @@ the terminal, --png writes the QR code to FILE.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), link)
-			if !showQR && pngOut == "" {
-				return nil
-			}
-			code, err := qrCode(link)
-			if err != nil {
-				return fmt.Errorf("the link does not fit a QR code: %w", err)
-			}
-			if showQR {
-				fmt.Fprint(cmd.OutOrStdout(), qrTerminal(code))
-			}
-			if pngOut != "" {
-				b, err := qrPNG(code, 8)
+			// Everything that can fail happens before the link is printed:
+			// a failed command prints nothing on stdout.
+			var drawing string
+			if showQR || pngOut != "" {
+				code, err := qrCode(link)
 				if err != nil {
-					return err
+					return fmt.Errorf("the link does not fit a QR code (%v); pass fewer --relay addresses", err)
 				}
-				if err := os.WriteFile(pngOut, b, 0o600); err != nil {
-					return fmt.Errorf("write %s: %w", pngOut, err)
+				if showQR {
+					drawing = qrTerminal(code)
+				}
+				if pngOut != "" {
+					b, err := qrPNG(code, 8)
+					if err != nil {
+						return err
+					}
+					if err := os.WriteFile(pngOut, b, 0o600); err != nil {
+						return fmt.Errorf("write the QR code: %w", err)
+					}
 				}
 			}
+			fmt.Fprint(cmd.OutOrStdout(), link+"\n"+drawing)
 			return nil
 		},
 	}
@@ -308,4 +315,19 @@ the terminal, --png writes the QR code to FILE.`,
 	f.BoolVar(&showQR, "qr", false, "draw the link as a QR code")
 	f.StringVar(&pngOut, "png", "", "write the QR code to this PNG file")
 	return cmd
+}
+
+// checkRelays refuses --relay addresses a joining node could not dial: each
+// must be a multiaddr ending in /p2p/PEER_ID.
+func checkRelays(relays []string) error {
+	for _, r := range relays {
+		a, err := ma.NewMultiaddr(r)
+		if err == nil {
+			_, err = peer.AddrInfoFromP2pAddr(a)
+		}
+		if err != nil {
+			return usageError{fmt.Errorf("--relay %q must be a multiaddr ending in /p2p/PEER_ID (see `starling id` on the relay)", r)}
+		}
+	}
+	return nil
 }

@@ -90,6 +90,7 @@ digits in person to know that nobody sits between you.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&safety, "safety", false, "print your safety code, or the safety number you share with FINGERPRINT")
+	g.addPassphraseFlag(cmd) // --safety reads the user key
 	return cmd
 }
 

@@ -30,8 +30,11 @@ func newWhois(g *globals) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "fingerprint %s\n", p.Fingerprint)
-			if p.Mode != "" {
-				fmt.Fprintf(out, "you %sed them\n", p.Mode)
+			switch p.Mode {
+			case "block":
+				fmt.Fprintln(out, "you blocked them (`starling unblock` lifts it)")
+			case "mute":
+				fmt.Fprintln(out, "you muted them (`starling unblock` lifts it)")
 			}
 			for _, grp := range p.Groups {
 				fmt.Fprintf(out, "  %-20s as %s\n", forTerminal(grp.Group, true), forTerminal(grp.Nick, true))
