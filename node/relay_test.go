@@ -188,8 +188,9 @@ func strangerRefused(tn *testNode, relay peer.ID) bool {
 // 2,000 connection attempts from one address do not take the relay down
 // for anybody else: an attendee on another address still reserves a slot
 // and exchanges messages through it while the flood runs.
+//
+// Not parallel: the flood would slow the other tests' nodes.
 func TestRelaySurvivesConnectionFlood(t *testing.T) {
-	t.Parallel()
 	r := startNode(t, "relay", asRelay(nil))
 	r.join(t, "hall")
 	addr, err := manet.ToNetAddr(r.info().Addrs[0])
