@@ -153,6 +153,11 @@ func TestLateJoiner(t *testing.T) {
 	connect(t, early[0], early[1])
 	waitTopicPeers(t, "lobby", early...)
 	sent := sendN(t, early[0], "lobby", 500)
+	// Gossip may drop some of a burst on a loaded machine (rate limits,
+	// full queues); catch-up is what recovers them, so run it once.
+	if _, err := early[1].Sync(context.Background(), "lobby"); err != nil {
+		t.Logf("sync: %v", err)
+	}
 	requireConverged(t, early, map[string][]*message.Message{"lobby": sent})
 
 	late := startNode(t, "late", withSyncInterval(time.Hour))
