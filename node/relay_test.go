@@ -224,6 +224,7 @@ func TestRelaySurvivesConnectionFlood(t *testing.T) {
 	alice.join(t, "hall")
 	bob.join(t, "hall")
 	waitReserved(t, alice, r.ID())
+	waitReserved(t, bob, r.ID())
 	waitTopicPeers(t, "hall", alice, r)
 	waitTopicPeers(t, "hall", bob, r)
 	wg.Wait()
