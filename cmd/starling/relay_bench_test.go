@@ -81,9 +81,11 @@ func relayUnderLoad(b *testing.B, clients int) (rss, hwm int64) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	nodes := make([]*node.Node, clients)
 	for i := range nodes {
 		user, err := identity.NewUser(fmt.Sprintf("attendee%d", i))
@@ -112,7 +114,7 @@ func relayUnderLoad(b *testing.B, clients int) (rss, hwm int64) {
 			b.Fatal(err)
 		}
 	}
-	if err := poll(2*time.Minute, func() error {
+	if err := poll(90*time.Second, func() error {
 		for i, n := range nodes {
 			if st := n.Relays(); len(st) != 1 || !st[0].Reserved {
 				return fmt.Errorf("attendee %d holds no reservation", i)
@@ -127,7 +129,7 @@ func relayUnderLoad(b *testing.B, clients int) (rss, hwm int64) {
 			b.Fatalf("attendee %d: %v", i, err)
 		}
 	}
-	if err := poll(2*time.Minute, func() error {
+	if err := poll(90*time.Second, func() error {
 		o, err := newBenchCmd(dir, "log", "hall", "--json", "--limit", strconv.Itoa(2*clients)).Output()
 		if err != nil {
 			return err
