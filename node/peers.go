@@ -34,7 +34,7 @@ func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
 // keepConnected keeps a static peer connected: it dials, and after each
 // failure or disconnect waits a jittered, doubling backoff up to RedialMax.
 // Each time it finds an organiser relay connected, it hands it this node's
-// tickets (presentTickets) before AutoRelay asks for a reservation.
+// tickets (presentTickets) before holdReservation asks for a slot.
 //
 // It learns of disconnects from a network notifiee, not the event bus: the
 // bus blocks every emitter while one subscriber's buffer is full, and this

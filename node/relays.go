@@ -19,9 +19,9 @@ import (
 )
 
 const (
-	// relayBackoff is how long AutoRelay waits before trying a relay again
-	// after a failed reservation (libp2p's default is an hour): a relay that
-	// restarts is back in use within about this long.
+	// relayBackoff is how long holdReservation waits before trying a relay
+	// again after a failed reservation (libp2p AutoRelay's default is an
+	// hour); a relay that reconnects is tried at once.
 	relayBackoff = 30 * time.Second
 	// relayAppScore is the gossip app score of an organiser relay: enough to
 	// take its peer exchange.

@@ -125,7 +125,7 @@ func (n *Node) checkTicket(t group.Ticket, now time.Time) error {
 }
 
 // presentTickets hands a relay the tickets of the groups whose invites
-// named it, and marks it ready for AutoRelay unless it refused them. A relay
+// named it, and marks it ready for a reservation unless it refused them. A relay
 // that does not speak TicketProtocol (a plain libp2p relay) is ready at
 // once.
 func (n *Node) presentTickets(ctx context.Context, relay peer.ID) {
