@@ -272,11 +272,19 @@ type daemon struct {
 // is killed (by its PID) at cleanup if it still runs.
 func (h *testHome) up(flags ...string) (*daemon, idJSON) {
 	h.t.Helper()
-	args := append([]string{"up"}, flags...)
+	d, id, _ := h.startDaemon("up", flags...)
+	return d, id
+}
+
+// startDaemon is up for any daemon subcommand (up, relay); it also returns
+// the path of the file the daemon's stdout goes to.
+func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, string) {
+	h.t.Helper()
+	args := append([]string{sub}, flags...)
 	if h.ns == "" && !slices.Contains(args, "--no-mdns") {
 		args = append(args, "--no-mdns")
 	}
-	stdout, err := os.CreateTemp(h.logs, "up-*.stdout")
+	stdout, err := os.CreateTemp(h.logs, sub+"-*.stdout")
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -290,7 +298,7 @@ func (h *testHome) up(flags ...string) (*daemon, idJSON) {
 	stdout.Close()
 	stderr.Close()
 	if err != nil {
-		h.t.Fatalf("start starling up: %v", err)
+		h.t.Fatalf("start starling %s: %v", sub, err)
 	}
 	go func() {
 		d.cmd.Wait()
@@ -306,7 +314,7 @@ func (h *testHome) up(flags ...string) (*daemon, idJSON) {
 	var id idJSON
 	eventually(h.t, meetTimeout, "the daemon's API answers", func() error {
 		if d.exited() {
-			h.t.Fatalf("starling up exited early: %s\n%s", d.cmd.ProcessState, d.log())
+			h.t.Fatalf("starling %s exited early: %s\n%s", sub, d.cmd.ProcessState, d.log())
 		}
 		r := h.run("id", "--json")
 		if r.code != 0 {
@@ -314,7 +322,7 @@ func (h *testHome) up(flags ...string) (*daemon, idJSON) {
 		}
 		return json.Unmarshal([]byte(r.stdout), &id)
 	})
-	return d, id
+	return d, id, stdout.Name()
 }
 
 func (d *daemon) exited() bool {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,57 +12,12 @@ import (
 	"time"
 )
 
-// startRelay runs `starling relay` on h with flags, like up does for `up`,
-// and returns the daemon and its stdout file.
-func (h *testHome) relay(flags ...string) (*daemon, string) {
-	h.t.Helper()
-	args := append([]string{"relay", "--no-mdns"}, flags...)
-	stdout, err := os.CreateTemp(h.logs, "relay-*.stdout")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	stderr, err := os.Create(strings.TrimSuffix(stdout.Name(), ".stdout") + ".stderr")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	d := &daemon{h: h, cmd: h.command(context.Background(), args...), stderr: stderr.Name(), done: make(chan struct{})}
-	d.cmd.Stdout, d.cmd.Stderr = stdout, stderr
-	err = d.cmd.Start()
-	stdout.Close()
-	stderr.Close()
-	if err != nil {
-		h.t.Fatalf("start starling relay: %v", err)
-	}
-	go func() {
-		d.cmd.Wait()
-		close(d.done)
-	}()
-	h.t.Cleanup(func() {
-		d.kill()
-		if h.t.Failed() {
-			h.t.Logf("stderr of starling %q (pid %d):\n%s", args, d.cmd.Process.Pid, d.log())
-		}
-	})
-	eventually(h.t, meetTimeout, "the relay's API answers", func() error {
-		if d.exited() {
-			h.t.Fatalf("starling relay exited early: %s\n%s", d.cmd.ProcessState, d.log())
-		}
-		if r := h.run("id", "--json"); r.code != 0 {
-			return errors.New(r.stderr)
-		}
-		return nil
-	})
-	return d, stdout.Name()
-}
-
 // An organiser relay carries a channel's history and two attendees that
 // hold reservations on it; its metrics count them.
 func TestRelayCommand(t *testing.T) {
 	t.Parallel()
 	r := initHome(t, "relay")
-	d, stdoutFile := r.relay("--listen", "/ip4/127.0.0.1/tcp/0", "--group", "hall", "--metrics", "127.0.0.1:0")
-	var rid idJSON
-	r.decode(&rid, "id", "--json")
+	d, rid, stdoutFile := r.startDaemon("relay", "--listen", "/ip4/127.0.0.1/tcp/0", "--group", "hall", "--metrics", "127.0.0.1:0")
 	relayAddr := rid.addr(t, "/ip4/127.0.0.1/tcp/")
 
 	var metricsURL string
