@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -28,6 +29,10 @@ type Config struct {
 
 	// ListenAddrs default to TCP and QUIC on every interface, random ports.
 	ListenAddrs []ma.Multiaddr
+	// Transports, if set, replace the default TCP and QUIC transports: the
+	// simulator passes QUIC over an in-memory network (x/simlibp2p's
+	// QUICSimnet) here. They are applied after the node's own options.
+	Transports []libp2p.Option
 	// Peers are static peers, kept connected and redialled with backoff.
 	Peers []peer.AddrInfo
 	// Relays are organiser relays (full multiaddrs with /p2p/): kept

@@ -32,10 +32,13 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 	opts := []libp2p.Option{
 		libp2p.Identity(cfg.TransportKey),
 		libp2p.ListenAddrs(cfg.ListenAddrs...),
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(UserAgent),
+	}
+	if len(cfg.Transports) > 0 {
+		opts = append(opts, cfg.Transports...)
+	} else {
+		opts = append(opts, libp2p.Transport(tcp.NewTCPTransport), libp2p.Transport(quic.NewTransport))
 	}
 	if cfg.RelayService != nil {
 		ro, err := relayServiceOptions(*cfg.RelayService)
