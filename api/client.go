@@ -223,6 +223,17 @@ func (c *Client) Sync(ctx context.Context, ref string) ([]Sync, error) {
 // nothing. It returns an error wrapping ErrStreamEnded with the daemon's
 // reason when the daemon ends the stream.
 func (c *Client) Events(ctx context.Context, ref string, opened func(), fn func(Message) error) error {
+	return c.Watch(ctx, ref, opened, func(e Event) error {
+		if e.Message == nil {
+			return nil
+		}
+		return fn(*e.Message)
+	})
+}
+
+// Watch is Events with the delivery updates of this user's messages too:
+// fn gets each new message and each change to where an own message went.
+func (c *Client) Watch(ctx context.Context, ref string, opened func(), fn func(Event) error) error {
 	path := "/v1/events"
 	if ref != "" {
 		path += "?group=" + url.QueryEscape(ref)
@@ -249,19 +260,26 @@ func (c *Client) Events(ctx context.Context, ref string, opened func(), fn func(
 			event = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
 			data := []byte(strings.TrimPrefix(line, "data: "))
+			var e Event
 			switch event {
 			case "message":
-				var m Message
-				if err := json.Unmarshal(data, &m); err != nil {
-					return fmt.Errorf("bad event from the daemon: %w", err)
-				}
-				if err := fn(m); err != nil {
-					return err
-				}
+				e.Message = new(Message)
+				err = json.Unmarshal(data, e.Message)
+			case "delivery":
+				e.Delivery = new(Delivery)
+				err = json.Unmarshal(data, e.Delivery)
 			case "end":
-				var e Error
-				_ = json.Unmarshal(data, &e)
-				return fmt.Errorf("%w: %s", ErrStreamEnded, e.Error)
+				var why Error
+				_ = json.Unmarshal(data, &why)
+				return fmt.Errorf("%w: %s", ErrStreamEnded, why.Error)
+			default:
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("bad %s event from the daemon: %w", event, err)
+			}
+			if err := fn(e); err != nil {
+				return err
 			}
 		}
 	}

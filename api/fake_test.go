@@ -16,10 +16,12 @@ import (
 
 	"starling/api"
 	"starling/catchup"
+	"starling/delivery"
 	"starling/gossip"
 	"starling/group"
 	"starling/identity"
 	"starling/message"
+	"starling/relay"
 	"starling/store"
 )
 
@@ -43,6 +45,12 @@ type fakeBackend struct {
 	connected  []peer.AddrInfo
 	groupPeers map[message.GroupID][]peer.ID
 	syncs      []catchup.Result // what Sync reports, in order; LastSync takes the newest good one per group
+	delivered  map[message.ID]delivery.Status
+	relays     []relay.Link
+
+	// deliveries feeds every delivery subscription (tests open one at a
+	// time).
+	deliveries chan delivery.Status
 }
 
 var _ api.Backend = (*fakeBackend)(nil)
@@ -87,7 +95,26 @@ func newFakeBackend(t testing.TB) *fakeBackend {
 		subscribed: make(chan *fakeSub, 16),
 		sendPeers:  1,
 		groupPeers: map[message.GroupID][]peer.ID{},
+		delivered:  map[message.ID]delivery.Status{},
+		deliveries: make(chan delivery.Status, 64),
 	}
+}
+
+func (b *fakeBackend) Delivery(id message.ID) (delivery.Status, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, ok := b.delivered[id]
+	return d, ok
+}
+
+func (b *fakeBackend) SubscribeDeliveries(ctx context.Context) (<-chan delivery.Status, func() error) {
+	return b.deliveries, func() error { return nil }
+}
+
+func (b *fakeBackend) Relays() []relay.Link {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.relays
 }
 
 func (b *fakeBackend) PeerID() peer.ID       { return b.peerID }
@@ -159,6 +186,9 @@ func (b *fakeBackend) Send(ctx context.Context, ref, text string) (*message.Mess
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.sendPeers > 0 {
+		b.delivered[m.ID] = delivery.Status{ID: m.ID, Group: g.ID, State: delivery.Sent, Peers: b.sendPeers}
+	}
 	return m, b.sendPeers, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"starling/group"
 	"starling/message"
+	"starling/relay"
 	"starling/store"
 )
 
@@ -71,6 +72,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Peers:       len(b.ConnectedPeers()),
 		Outbox:      outbox,
 		Groups:      groups,
+		Relays:      relayViews(b.Relays()),
 		Gossip:      b.GossipStats().Map(),
 	})
 }
@@ -245,5 +247,18 @@ func (s *Server) view(st store.Stored, groupName string) (Message, bool) {
 	if err != nil {
 		c = nil
 	}
-	return NewMessage(st, groupName, c), true
+	m := NewMessage(st, groupName, c)
+	if d, ok := b.Delivery(st.Msg.ID); ok {
+		v := NewDelivery(d, groupName)
+		m.Delivery = &v
+	}
+	return m, true
+}
+
+func relayViews(links []relay.Link) []Relay {
+	out := make([]Relay, 0, len(links))
+	for _, l := range links {
+		out = append(out, NewRelay(l))
+	}
+	return out
 }

@@ -17,10 +17,12 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/catchup"
+	"starling/delivery"
 	"starling/gossip"
 	"starling/group"
 	"starling/identity"
 	"starling/message"
+	"starling/relay"
 	"starling/store"
 )
 
@@ -67,6 +69,12 @@ type Backend interface {
 	UpdateGroup(ctx context.Context, ref string, u group.Update) (*message.Message, error)
 	// SetBlock blocks or mutes an author, or lifts that with mode "".
 	SetBlock(author identity.Fingerprint, mode string) (ed25519.PublicKey, error)
+	// Delivery reports where one of this user's recent messages went.
+	Delivery(id message.ID) (delivery.Status, bool)
+	// SubscribeDeliveries streams delivery changes like Subscribe.
+	SubscribeDeliveries(ctx context.Context) (updates <-chan delivery.Status, errf func() error)
+	// Relays lists the organiser relays this node uses.
+	Relays() []relay.Link
 	// BlockMode is "block", "mute" or "" for an author.
 	BlockMode(author ed25519.PublicKey) string
 	// Whois returns an author's key and their nickname in each joined

@@ -14,7 +14,9 @@ import (
 const keepAlive = 15 * time.Second
 
 // handleEvents streams new messages as server-sent events: each event is
-// `event: message` with a Message as data. With ?group=REF only that group's.
+// `event: message` with a Message as data, or `event: delivery` with a
+// Delivery when one of this user's messages got further. With ?group=REF
+// only that group's.
 // When the backend ends the subscription (the client fell behind, or the
 // node is shutting down), the stream ends with `event: end` whose data is an
 // Error saying why; the client reads history from where it was and
@@ -37,6 +39,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	events, errf := b.Subscribe(r.Context())
 	defer errf()
+	deliveries, derrf := b.SubscribeDeliveries(r.Context())
+	defer derrf()
 
 	names := map[message.GroupID]string{}
 	nameOf := func(id message.GroupID) string {
@@ -57,6 +61,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, ": starling event stream\n\n")
 	flusher.Flush()
 
+	end := func(errf func() error) {
+		reason := "closed"
+		if err := errf(); err != nil {
+			reason = err.Error()
+		}
+		fmt.Fprintf(w, "event: end\ndata: %s\n\n", mustJSON(Error{Error: reason}))
+		flusher.Flush()
+	}
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
 	for {
@@ -66,14 +78,19 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-tick.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
+		case d, ok := <-deliveries:
+			if !ok {
+				end(derrf)
+				return
+			}
+			if only != nil && d.Group != *only {
+				continue
+			}
+			fmt.Fprintf(w, "event: delivery\ndata: %s\n\n", mustJSON(NewDelivery(d, nameOf(d.Group))))
+			flusher.Flush()
 		case st, ok := <-events:
 			if !ok {
-				reason := "closed"
-				if err := errf(); err != nil {
-					reason = err.Error()
-				}
-				fmt.Fprintf(w, "event: end\ndata: %s\n\n", mustJSON(Error{Error: reason}))
-				flusher.Flush()
+				end(errf)
 				return
 			}
 			if only != nil && st.Msg.Body.Group != *only {

@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"starling/catchup"
+	"starling/delivery"
 	"starling/group"
 	"starling/identity"
+	"starling/relay"
 	"starling/store"
 )
 
@@ -40,6 +42,56 @@ type Message struct {
 	// Unreadable marks a private group's message this node holds no key
 	// for (it stores and serves the ciphertext).
 	Unreadable bool `json:"unreadable,omitempty"`
+	// Delivery is set on this user's own recent messages.
+	Delivery *Delivery `json:"delivery,omitempty"`
+}
+
+// Delivery is where one of this user's own messages went, as far as this
+// node knows (see package delivery).
+type Delivery struct {
+	ID      string `json:"id"`
+	Group   string `json:"group"`
+	GroupID string `json:"group_id"`
+	// State is "queued" (only on this device), "sent" (handed to Peers
+	// peers) or "relayed" (an organiser relay holds it).
+	State string `json:"state"`
+	// Peers counts the distinct peers it was handed to, relays included;
+	// Relays the organiser relays known to hold it.
+	Peers  int       `json:"peers"`
+	Relays int       `json:"relays"`
+	At     time.Time `json:"at"`
+}
+
+// NewDelivery builds the view of a message's delivery in the named group.
+func NewDelivery(d delivery.Status, groupName string) Delivery {
+	return Delivery{
+		ID: d.ID.String(), Group: groupName, GroupID: d.Group.String(),
+		State: d.State.String(), Peers: d.Peers, Relays: d.Relays, At: d.At.UTC(),
+	}
+}
+
+// Event is one item of the event stream: exactly one field is set.
+type Event struct {
+	Message  *Message
+	Delivery *Delivery
+}
+
+// Relay is one organiser relay this node uses.
+type Relay struct {
+	PeerID    string   `json:"peer_id"`
+	Addrs     []string `json:"addrs"`
+	Connected bool     `json:"connected"`
+	// Reserved: this node holds a circuit reservation on the relay.
+	Reserved bool `json:"reserved"`
+}
+
+// NewRelay builds the view of a relay link.
+func NewRelay(l relay.Link) Relay {
+	v := Relay{PeerID: l.ID.String(), Addrs: []string{}, Connected: l.Connected, Reserved: l.Reserved}
+	for _, a := range l.Addrs {
+		v.Addrs = append(v.Addrs, a.String())
+	}
+	return v
 }
 
 // NewMessage builds the view of a stored message in the named group; c is
@@ -180,6 +232,7 @@ type Status struct {
 	Peers       int               `json:"peers"`
 	Outbox      int               `json:"outbox"`
 	Groups      []Group           `json:"groups"`
+	Relays      []Relay           `json:"relays"`
 	Gossip      map[string]uint64 `json:"gossip"`
 }
 

@@ -33,7 +33,7 @@ var rules = []rule{{
 }, {
 	why: "the lower layers know nothing of the layers that use them",
 	from: []string{"starling/message/...", "starling/identity/...", "starling/group/...",
-		"starling/negentropy/...", "starling/store/..."},
+		"starling/negentropy/...", "starling/store/...", "starling/delivery/..."},
 	forbid: []string{"starling/node/...", "starling/api/...", "starling/gossip/...", "starling/cmd/..."},
 }, {
 	why:    "only cmd and sim wire a node together; api declares the Backend it needs and node satisfies it",

@@ -218,6 +218,9 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 		}
 	}
 	n.sync.done(k, res, err)
+	if err == nil && res.Complete {
+		n.deliveries.Synced(k.group, k.peer, n.relays.has(k.peer), res.Started)
+	}
 	switch {
 	case err != nil && ctx.Err() == nil:
 		n.log.Debug("catch-up failed", "group", k.group.Short(), "peer", short(k.peer), "err", err)

@@ -25,7 +25,7 @@ func (n *Node) onStored(batch []store.Stored) {
 			n.applyControl(s.Msg)
 		}
 	}
-	n.hub.publish(batch)
+	n.hub.publish(batch...)
 }
 
 // applyControl applies a stored (or about to be sent) control message to

@@ -3,8 +3,6 @@ package node
 import (
 	"errors"
 	"sync"
-
-	"starling/store"
 )
 
 // ErrLagged ends a subscription whose reader fell behind by more than its
@@ -12,31 +10,34 @@ import (
 // again; nothing is lost from the store.
 var ErrLagged = errors.New("subscriber fell behind")
 
-// subscription is one reader of the hub.
-type subscription struct {
-	c    chan store.Stored
-	hub  *hub
+// subscription is one reader of a hub.
+type subscription[T any] struct {
+	c    chan T
+	hub  *hub[T]
 	err  error // set before c is closed
 	once sync.Once
 }
 
-func (s *subscription) close() { s.hub.remove(s, nil) }
+func (s *subscription[T]) close() { s.hub.remove(s, nil) }
 
-// hub fans committed messages out to subscribers. publish runs on the
-// store's writer goroutine, so it never blocks: a subscriber whose buffer is
-// full is closed with ErrLagged rather than stall every write.
-type hub struct {
+// hub fans events out to subscribers: committed messages (publish runs on
+// the store's writer goroutine) and delivery updates. publish never
+// blocks: a subscriber whose buffer is full is closed with ErrLagged rather
+// than stall every write.
+type hub[T any] struct {
 	buf    int
 	mu     sync.Mutex
-	subs   map[*subscription]struct{}
+	subs   map[*subscription[T]]struct{}
 	closed bool
 }
 
-func newHub(buf int) *hub { return &hub{buf: buf, subs: map[*subscription]struct{}{}} }
+func newHub[T any](buf int) *hub[T] {
+	return &hub[T]{buf: buf, subs: map[*subscription[T]]struct{}{}}
+}
 
-func (h *hub) subscribe() *subscription {
-	c := make(chan store.Stored, h.buf)
-	s := &subscription{c: c, hub: h}
+func (h *hub[T]) subscribe() *subscription[T] {
+	c := make(chan T, h.buf)
+	s := &subscription[T]{c: c, hub: h}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -47,7 +48,7 @@ func (h *hub) subscribe() *subscription {
 	return s
 }
 
-func (h *hub) publish(batch []store.Stored) {
+func (h *hub[T]) publish(batch ...T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
@@ -64,7 +65,7 @@ func (h *hub) publish(batch []store.Stored) {
 	}
 }
 
-func (h *hub) remove(s *subscription, err error) {
+func (h *hub[T]) remove(s *subscription[T], err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.subs[s]; ok {
@@ -73,13 +74,13 @@ func (h *hub) remove(s *subscription, err error) {
 	}
 }
 
-func (h *hub) errOf(s *subscription) error {
+func (h *hub[T]) errOf(s *subscription[T]) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return s.err
 }
 
-func (h *hub) close() {
+func (h *hub[T]) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
@@ -90,7 +91,7 @@ func (h *hub) close() {
 }
 
 // endLocked closes s's channel once; the hub's mutex is held.
-func (s *subscription) endLocked(err error) {
+func (s *subscription[T]) endLocked(err error) {
 	s.once.Do(func() {
 		s.err = err
 		close(s.c)

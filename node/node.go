@@ -15,6 +15,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/catchup"
+	"starling/delivery"
 	"starling/gossip"
 	"starling/group"
 	"starling/identity"
@@ -33,7 +34,7 @@ type Node struct {
 	store   *store.Store
 	gossip  *gossip.Gossip
 	catchup *catchup.Service
-	hub     *hub
+	hub     *hub[store.Stored]
 	started time.Time
 
 	sync        *syncer
@@ -44,6 +45,8 @@ type Node struct {
 	effects     *effectQueue
 	blocks      *blockList
 	relays      *relaySet
+	deliveries  *delivery.Tracker
+	deliveryHub *hub[delivery.Status]
 	disconnects sync.WaitGroup // peers catch-up cut off, being disconnected
 	dropped     atomic.Uint64  // gossip messages lost to Config.DropGossip
 
@@ -69,7 +72,7 @@ func New(cfg Config) (*Node, error) {
 		cfg:        cfg,
 		outboxKick: make(chan struct{}, 1),
 		started:    cfg.Clock(),
-		hub:        newHub(cfg.SubscriberBuffer),
+		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
 		sync:       newSyncer(),
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
@@ -77,6 +80,8 @@ func New(cfg Config) (*Node, error) {
 		blocks:     newBlockList(),
 		relays:     newRelaySet(),
 	}
+	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
+	n.deliveries = delivery.NewTracker(0, cfg.Clock, func(s delivery.Status) { n.deliveryHub.publish(s) })
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if err := n.build(); err != nil {
 		n.cancel()
@@ -107,6 +112,9 @@ func (n *Node) build() error {
 		return err
 	}
 	if err := n.loadRelays(); err != nil {
+		return err
+	}
+	if err := n.trackOutbox(); err != nil {
 		return err
 	}
 	circuits := func() []ma.Multiaddr { return n.relays.circuitAddrs(n.cfg.Clock()) }
@@ -250,6 +258,7 @@ func (n *Node) Close() error {
 		n.cancel()
 		n.wg.Wait()
 		n.hub.close()
+		n.deliveryHub.close()
 		n.closeErr = n.release()
 		n.log.Info("node stopped")
 	})

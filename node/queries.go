@@ -83,12 +83,16 @@ func (n *Node) StoredMessages() (int, error) {
 // ErrLagged). After ErrLagged nothing is lost from the store: read History
 // from where you were and subscribe again.
 func (n *Node) Subscribe(ctx context.Context) (events <-chan store.Stored, errf func() error) {
-	s := n.hub.subscribe()
+	return subscribe(ctx, n.hub)
+}
+
+func subscribe[T any](ctx context.Context, h *hub[T]) (<-chan T, func() error) {
+	s := h.subscribe()
 	stop := context.AfterFunc(ctx, s.close)
 	return s.c, func() error {
 		stop()
 		s.close()
-		return n.hub.errOf(s)
+		return h.errOf(s)
 	}
 }
 

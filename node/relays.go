@@ -15,6 +15,7 @@ import (
 	manet "github.com/multiformats/go-multiaddr/net"
 
 	"starling/gossip"
+	"starling/relay"
 	"starling/store"
 )
 
@@ -293,24 +294,21 @@ func (n *Node) startRelays() {
 	}
 }
 
-// Relays lists the organiser relays this node uses and whether each holds
-// a reservation for it.
-func (n *Node) Relays() []RelayStatus {
+// Relays lists the organiser relays this node uses, whether it is
+// connected to each and whether it holds a reservation there.
+func (n *Node) Relays() []relay.Link {
 	n.relays.mu.Lock()
 	defer n.relays.mu.Unlock()
-	var out []RelayStatus
+	var out []relay.Link
 	for id, e := range n.relays.relays {
-		out = append(out, RelayStatus{ID: id, Ready: e.ready, Reserved: n.cfg.Clock().Before(e.reservedUntil)})
+		out = append(out, relay.Link{
+			ID:        id,
+			Addrs:     slices.Clone(e.info.Addrs),
+			Connected: n.host.Network().Connectedness(id) == network.Connected,
+			Ready:     e.ready,
+			Reserved:  n.cfg.Clock().Before(e.reservedUntil),
+		})
 	}
-	slices.SortFunc(out, func(a, b RelayStatus) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	slices.SortFunc(out, func(a, b relay.Link) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out
-}
-
-// RelayStatus is what Relays reports of one relay.
-type RelayStatus struct {
-	ID peer.ID
-	// Ready: the relay took this node's tickets or needs none.
-	Ready bool
-	// Reserved: this node holds a reservation on the relay.
-	Reserved bool
 }

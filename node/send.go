@@ -50,6 +50,7 @@ func (n *Node) sendOwn(ctx context.Context, m *message.Message) (*message.Messag
 	if _, err := n.store.PutOwn(ctx, m); err != nil {
 		return nil, 0, fmt.Errorf("store the message: %w", err)
 	}
+	n.deliveries.Queued(m)
 	peers, err := n.publish(ctx, m)
 	if err != nil {
 		n.log.Debug("message queued", "msg", m, "reason", err)
@@ -60,7 +61,7 @@ func (n *Node) sendOwn(ctx context.Context, m *message.Message) (*message.Messag
 }
 
 // publish hands m to the group's peers and, once at least one took it,
-// removes it from the outbox.
+// removes it from the outbox and records where it went.
 func (n *Node) publish(ctx context.Context, m *message.Message) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
@@ -68,6 +69,7 @@ func (n *Node) publish(ctx context.Context, m *message.Message) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	n.deliveries.Handed(m, n.gossip.Peers(m.Body.Group), n.relays.has)
 	if err := n.store.RemoveOutbox(m.ID); err != nil {
 		n.log.Warn("could not clear a sent message from the outbox", "msg", m, "err", err)
 	}
