@@ -1,0 +1,59 @@
+package node_test
+
+import (
+	"fmt"
+	"testing"
+
+	"starling/message"
+)
+
+// pxAttendees is more attendees than a GossipSub mesh keeps (Dhi 12), so
+// the relay prunes some of them from its mesh.
+const pxAttendees = 15
+
+// TestRelayPeerExchange: attendees that know only the relay, in a group
+// with more of them than the relay's mesh keeps, are pruned with peer
+// exchange records and connect to each other; their own scoring trusts the
+// relay's records (AppScore above AcceptPXThreshold). The gossip mesh then
+// no longer hangs on the relay alone.
+func TestRelayPeerExchange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 16 nodes")
+	}
+	t.Parallel()
+	r := startNode(t, "relay", asRelay(nil))
+	r.join(t, "hall")
+	attendees := make([]*testNode, pxAttendees)
+	for i := range attendees {
+		attendees[i] = startNode(t, "attendee", withRelay(r))
+		attendees[i].join(t, "hall")
+	}
+	for _, a := range attendees {
+		waitUntil(t, a.name+" is connected to the relay", func() bool { return a.connectedTo(r.ID()) })
+	}
+
+	// Nobody dialled another attendee: any attendee-to-attendee connection
+	// came from the relay's peer exchange.
+	peered := func() (n int) {
+		for i, a := range attendees {
+			for _, b := range attendees[i+1:] {
+				if a.connectedTo(b.ID()) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	waitUntil(t, "attendees connect to each other through the relay's peer exchange", func() bool {
+		return peered() >= pxAttendees/2
+	}, func() string {
+		return fmt.Sprint("attendee pairs connected: ", peered())
+	})
+
+	// Every attendee's message reaches everyone, the relay included.
+	var msgs []*message.Message
+	for i, a := range attendees {
+		msgs = append(msgs, a.send(t, "hall", fmt.Sprint("hello from ", i)))
+	}
+	requireConverged(t, append(attendees, r), map[string][]*message.Message{"hall": msgs})
+}
