@@ -310,8 +310,18 @@ func (c *Client) Group(ctx context.Context, ref string) (GroupDetail, error) {
 
 // Invite returns an invite link to a joined group.
 func (c *Client) Invite(ctx context.Context, ref string, relays []string) (string, error) {
+	return c.invite(ctx, ref, InviteRequest{Relays: relays})
+}
+
+// CarrierInvite returns a private group's carrier link, for an organiser
+// relay that should carry the group's messages without reading them.
+func (c *Client) CarrierInvite(ctx context.Context, ref string, relays []string) (string, error) {
+	return c.invite(ctx, ref, InviteRequest{Relays: relays, Carrier: true})
+}
+
+func (c *Client) invite(ctx context.Context, ref string, req InviteRequest) (string, error) {
 	var v InviteResponse
-	err := c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/invite", InviteRequest{Relays: relays}, &v)
+	err := c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/invite", req, &v)
 	return v.Link, err
 }
 

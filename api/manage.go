@@ -53,6 +53,10 @@ type GroupDetail struct {
 // InviteRequest is the body of POST /v1/groups/{group}/invite.
 type InviteRequest struct {
 	Relays []string `json:"relays"`
+	// Carrier asks for a private group's carrier link: it lets a node (an
+	// organiser relay) store, forward and serve the group's messages
+	// without being able to read them.
+	Carrier bool `json:"carrier,omitempty"`
 }
 
 // InviteResponse carries an invite link.
@@ -178,7 +182,11 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 		failBody(w, err)
 		return
 	}
-	link, err := s.cfg.Backend.Invite(r.PathValue("group"), req.Relays)
+	invite := s.cfg.Backend.Invite
+	if req.Carrier {
+		invite = s.cfg.Backend.CarrierInvite
+	}
+	link, err := invite(r.PathValue("group"), req.Relays)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -63,6 +63,9 @@ type Backend interface {
 	GroupState(ref string) (store.Group, *group.State, error)
 	// Invite returns an invite link to a joined group.
 	Invite(ref string, relays []string) (string, error)
+	// CarrierInvite returns a private group's carrier link: whoever joins
+	// with it carries the group's messages but cannot read them.
+	CarrierInvite(ref string, relays []string) (string, error)
 	RemoveMember(ctx context.Context, ref string, member identity.Fingerprint) error
 	DeleteMessage(ctx context.Context, ref string, target message.ID, reason string) (*message.Message, int, error)
 	Ban(ctx context.Context, ref string, author identity.Fingerprint, reason string) (*message.Message, int, error)

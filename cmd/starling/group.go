@@ -260,18 +260,23 @@ func newGroupBan(g *globals) *cobra.Command {
 
 func newInvite(g *globals) *cobra.Command {
 	var (
-		relays []string
-		showQR bool
-		pngOut string
+		relays  []string
+		showQR  bool
+		pngOut  string
+		carrier bool
 	)
 	cmd := &cobra.Command{
-		Use:   "invite GROUP [--relay MULTIADDR]... [--qr] [--png FILE]",
+		Use:   "invite GROUP [--relay MULTIADDR]... [--carrier] [--qr] [--png FILE]",
 		Short: "Print a starling://join link to a group (and its QR code)",
 		Long: `Prints a link that lets someone join the group: its ID, the fingerprint of
 the owner key the group commits to, its signed descriptor, for a private group
 its secret and current key (so treat such a link like a key), and the relays to
 reach it through. The link is on the first line; --qr draws it as a QR code in
-the terminal, --png writes the QR code to FILE.`,
+the terminal, --png writes the QR code to FILE.
+
+--carrier makes a private group's carrier link instead, for an organiser relay:
+` + "`starling relay --group LINK`" + ` then stores, forwards and serves the group's
+messages (ciphertext) for late joiners without holding any key to read them.`,
 		Args: exactArgs(1, "one group"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkRelays(relays); err != nil {
@@ -281,7 +286,11 @@ the terminal, --png writes the QR code to FILE.`,
 			if err != nil {
 				return err
 			}
-			link, err := c.Invite(cmd.Context(), args[0], relays)
+			invite := c.Invite
+			if carrier {
+				invite = c.CarrierInvite
+			}
+			link, err := invite(cmd.Context(), args[0], relays)
 			if err != nil {
 				return err
 			}
@@ -312,6 +321,7 @@ the terminal, --png writes the QR code to FILE.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&relays, "relay", nil, "relay multiaddr ending in /p2p/ID (repeatable)")
+	f.BoolVar(&carrier, "carrier", false, "a private group's carrier link, for a relay that carries it unread")
 	f.BoolVar(&showQR, "qr", false, "draw the link as a QR code")
 	f.StringVar(&pngOut, "png", "", "write the QR code to this PNG file")
 	return cmd

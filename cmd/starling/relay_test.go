@@ -91,3 +91,45 @@ func grepStarling(body string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestRelayCarriesPrivateGroup: an organiser makes a carrier link with
+// `invite --carrier` and hands it to a running relay (`join LINK` on the
+// relay's home); the relay then stores the private group's messages and
+// serves them to a late joiner, without being able to read them.
+func TestRelayCarriesPrivateGroup(t *testing.T) {
+	t.Parallel()
+	r := initHome(t, "relay")
+	_, rid, _ := r.startDaemon("relay", "--listen", "/ip4/127.0.0.1/tcp/0")
+	relayAddr := rid.addr(t, "/ip4/127.0.0.1/tcp/")
+
+	alice := initHome(t, "alice")
+	ad, aid := alice.up("--listen", "/ip4/127.0.0.1/tcp/0", "--relay", relayAddr)
+	id := alice.createGroup("backstage", "private", "--private")
+	carrier := alice.ok("invite", id, "--carrier").stdout
+	carrier, _, _ = strings.Cut(carrier, "\n")
+	if member, _ := alice.invite(id); member == carrier {
+		t.Fatal("the carrier link is the member link")
+	}
+	r.ok("join", carrier)
+	secret := "the stage door code is 0815"
+	msgID := alice.sendNow("backstage", secret)
+
+	eventually(t, meetTimeout, "the relay stores the private message unread", func() error {
+		m := withID(r.groupLog(id), msgID)
+		if m == nil {
+			return fmt.Errorf("not there yet")
+		}
+		if !m.Unreadable || strings.Contains(m.Text, "0815") {
+			return fmt.Errorf("the relay shows it as %+v; want it unreadable", *m)
+		}
+		return nil
+	})
+
+	// A member who joins later, through the relay alone, catches up from it.
+	link, _ := alice.invite(id, "--relay", relayAddr)
+	ad.stop()
+	bob := initHome(t, "bob")
+	bob.up("--listen", "/ip4/127.0.0.1/tcp/0")
+	bob.joinLink(link, "backstage", id)
+	waitText(t, bob, "backstage", aid.Fingerprint, secret)
+}
