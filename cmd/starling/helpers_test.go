@@ -415,7 +415,13 @@ func poll(timeout time.Duration, check func() error) error {
 // and, unless group is empty, in group.
 func (h *testHome) waitPeers(group string, want ...string) {
 	h.t.Helper()
-	eventually(h.t, meetTimeout, fmt.Sprintf("%s lists its peers in %q", h.dir, group), func() error {
+	h.waitPeersWithin(meetTimeout, group, want...)
+}
+
+// waitPeersWithin is waitPeers with its own bound.
+func (h *testHome) waitPeersWithin(timeout time.Duration, group string, want ...string) {
+	h.t.Helper()
+	eventually(h.t, timeout, fmt.Sprintf("%s lists its peers in %q", h.dir, group), func() error {
 		var peers []peerJSON
 		h.decode(&peers, "peers", "--json")
 		for _, id := range want {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestMDNSInNamespaces runs three daemons, each in a network namespace of
@@ -35,7 +36,7 @@ func TestMDNSInNamespaces(t *testing.T) {
 				others = append(others, o.id.PeerID)
 			}
 		}
-		m.h.waitPeers("", others...)
+		m.h.waitPeersWithin(discoverTimeout, "", others...)
 		m.h.ok("join", "lobby")
 	}
 	for i, m := range ms {
@@ -54,6 +55,12 @@ func TestMDNSInNamespaces(t *testing.T) {
 		m.d.stop()
 	}
 }
+
+// discoverTimeout bounds discovery by mDNS. A query lost while the
+// machine is busy (every package's tests at once) is repeated only after
+// zeroconf's backoff (4 s, then 1.5 to 2.5 times longer each time, up to
+// 60 s), so a single miss can cost half a minute.
+const discoverTimeout = 2 * time.Minute
 
 // lanSeq tells apart the namespaces of runs in one test process (-count).
 var lanSeq atomic.Int32
