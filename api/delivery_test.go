@@ -10,7 +10,10 @@ import (
 
 	"starling/api"
 	"starling/delivery"
+	"starling/group"
+	"starling/message"
 	"starling/relay"
+	"starling/store"
 )
 
 // Watch hears delivery updates of the watched group only, after the
@@ -99,5 +102,37 @@ func TestStatusRelaysAndHistoryDelivery(t *testing.T) {
 	if len(page.Messages) != 1 || page.Messages[0].Delivery == nil || page.Messages[0].Delivery.State != "sent" ||
 		page.Messages[0].Delivery.Peers != 2 {
 		t.Errorf("history = %+v, want the message sent to 2 peers", page.Messages)
+	}
+}
+
+// History and the stream show deletions (kind "delete", Ref the deleted
+// message, Text the reason) beside texts, and no other control message.
+func TestDeletionsShown(t *testing.T) {
+	b := newFakeBackend(t)
+	if _, err := b.Join(context.Background(), "lobby"); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, b)
+	st := startStream(t, s, "lobby")
+	sub := b.subscription(t)
+
+	text := stored(t, b, "lobby", "oops")
+	payload, err := group.EncodePayload(group.Delete{Target: text.Msg.ID, Reason: "typo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	del, err := message.Sign(b.user.PrivateKey(), message.Body{Group: text.Msg.Body.Group,
+		SentAtMS: message.TimeMS(time.Now()), Kind: message.KindDelete, Ref: text.Msg.ID, Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.send(text)
+	sub.send(store.Stored{Msg: del, Origin: store.OriginGossip, ReceivedAt: time.Now()})
+	if got := st.next(t); got.ID != text.Msg.ID.String() {
+		t.Fatalf("first event %+v, want the text", got)
+	}
+	got := st.next(t)
+	if got.Kind != "delete" || got.Ref != text.Msg.ID.String() || got.Text != "typo" {
+		t.Errorf("deletion shown as %+v, want kind delete, ref %s, text typo", got, text.Msg.ID)
 	}
 }

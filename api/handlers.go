@@ -236,11 +236,16 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 }
 
 // view is how a stored message shows in history and the event stream:
-// texts only (control messages change the group, they are not chat), and
-// none by an author this user muted or blocked.
+// texts (replies included) and deletions, whose Ref names the deleted
+// message so that interfaces can show it gone where it was; other control
+// messages change the group and are not chat. Nothing by an author this
+// user muted or blocked.
 func (s *Server) view(st store.Stored, groupName string) (Message, bool) {
 	b := s.cfg.Backend
-	if st.Msg.Body.Kind != message.KindText || b.BlockMode(st.Msg.Body.Author) != "" {
+	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete {
+		return Message{}, false
+	}
+	if b.BlockMode(st.Msg.Body.Author) != "" {
 		return Message{}, false
 	}
 	c, err := b.Open(st.Msg)
