@@ -45,6 +45,10 @@ var rules = []rule{{
 	from:   []string{"starling/api/..."},
 	forbid: []string{"starling/node/..."},
 }, {
+	why:    "webui reaches the node only through the API's http.Handler: no node, store or libp2p",
+	from:   []string{"starling/webui/..."},
+	forbid: []string{"starling/node/...", "starling/store/...", "starling/api/...", "github.com/libp2p/..."},
+}, {
 	why:    "negentropy is pure set reconciliation: no Starling types, no network",
 	from:   []string{"starling/negentropy/..."},
 	forbid: []string{"starling/...", "github.com/libp2p/..."},
@@ -146,6 +150,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{ImportPath: "starling/cmd/starling", Deps: []string{"starling/node", "starling/api"}},
 		{ImportPath: "starling/sim", Deps: []string{"starling/node"}},
 		{ImportPath: "starling/node", Deps: []string{"starling/gossip", "starling/store", "github.com/libp2p/go-libp2p"}},
+		{ImportPath: "starling/webui", Deps: []string{"starling/home", "github.com/libp2p/go-libp2p/core/peer"}},
 	}
 	got := violations(pkgs)
 	want := []string{
@@ -156,6 +161,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		"starling/catchup depends on starling/node",
 		"starling/negentropy depends on starling/message",
 		"starling/negentropy/internal/wire depends on github.com/libp2p/go-buffer-pool",
+		"starling/webui depends on github.com/libp2p/go-libp2p/core/peer",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("violations:\n%s\nwant %d of them", strings.Join(got, "\n"), len(want))

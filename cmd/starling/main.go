@@ -67,7 +67,7 @@ Start with:
 		newInit(g), newUp(g), newRelay(g), newJoin(g), newLeave(g), newGroups(g),
 		newSend(g), newLog(g), newChat(g),
 		newSync(g), newPeers(g), newID(g), newStatus(g), newDemo(g),
-		newGroup(g), newInvite(g), newWhois(g),
+		newGroup(g), newInvite(g), newWhois(g), newOpen(g),
 		newBlock(g, "block", "block", "Block an author: this node drops their messages (only you are affected)"),
 		newBlock(g, "mute", "mute", "Mute an author: their messages are kept but not shown to you"),
 		newBlock(g, "unblock", "", "Lift a block or mute"),

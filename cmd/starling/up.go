@@ -67,7 +67,10 @@ func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (node.Config, error
 }
 
 func newUp(g *globals) *cobra.Command {
-	var d daemonFlags
+	var (
+		d   daemonFlags
+		web webFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run your node until Ctrl-C or SIGTERM",
@@ -76,17 +79,25 @@ the --peer addresses, gossips your groups' messages and keeps them, and serves
 the local API that the other commands use. With --relay it holds a
 reservation on an organiser relay, so that peers that cannot reach it directly
 (client-isolated Wi-Fi, NAT) reach it through the relay; invites add their
-relays too, and the node remembers them across restarts.`,
+relays too, and the node remembers them across restarts. With --web it serves
+the web UI on 127.0.0.1 (starling open opens it); --web-lan serves it on the
+LAN too, for a phone, behind a pairing link.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := web.check(); err != nil {
+				return err
+			}
 			cfg, err := d.config(cmd, g)
 			if err != nil {
 				return err
 			}
-			return runDaemon(cmd, g, cfg, d.api, nil)
+			start, wait := web.starter(g)
+			err = runDaemon(cmd, g, cfg, d.api, start)
+			return errors.Join(err, wait())
 		},
 	}
 	d.add(cmd)
+	web.add(cmd)
 	cmd.Flags().StringArrayVar(&d.relays, "relay", nil, "organiser relay multiaddr ending in /p2p/ID (repeatable); reserve a slot on it")
 	g.addPassphraseFlag(cmd)
 	return cmd
