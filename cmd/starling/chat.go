@@ -5,34 +5,71 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"starling/api"
 	"starling/message"
+	"starling/tui"
 )
 
 func newChat(g *globals) *cobra.Command {
-	var history int
+	var (
+		history int
+		plain   bool
+	)
 	cmd := &cobra.Command{
-		Use:   "chat GROUP",
-		Short: "Line-oriented chat: prints arrivals and sends each line you type",
-		Long: `Line-oriented chat: prints the group's recent messages and each new one as it
-arrives, and sends every line typed on standard input. End with Ctrl-D or
-Ctrl-C. Works in pipes and scripts.`,
-		Args: exactArgs(1, "one group name or ID"),
+		Use:   "chat [GROUP] [--plain]",
+		Short: "Chat full-screen in the terminal (line by line in pipes or with --plain)",
+		Long: `Opens the full-screen chat: your groups with unread counts, the conversation
+(late arrivals land where they were written), where each of your messages went,
+and an input line with history. Type /help in it for the commands (/join,
+/invite, /group create, /block, /quit) and keys. Without GROUP it opens your
+first group.
+
+With --plain, or when standard input or output is not a terminal, it is a
+line-oriented chat for pipes and scripts instead: it prints the group's recent
+messages and each new one as it arrives, and sends every line read from
+standard input until Ctrl-D or Ctrl-C. GROUP is required then.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("chat takes at most one group (see `%s --help`)", cmd.CommandPath())}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			lines := plain || !isTerminal(cmd.InOrStdin()) || !isTerminal(cmd.OutOrStdout())
+			if lines && len(args) != 1 {
+				return usageError{fmt.Errorf("chat in a pipe or with --plain takes one group name or ID (see `%s --help`)", cmd.CommandPath())}
+			}
+			ref := ""
+			if len(args) == 1 {
+				ref = args[0]
+			}
 			c, err := g.needDaemon(cmd.Context(), "chat")
 			if err != nil {
 				return err
 			}
-			return chatLines(cmd, c, args[0], history)
+			if lines {
+				return chatLines(cmd, c, ref, history)
+			}
+			// The screen belongs to the chat: no logger writes to it.
+			return tui.Run(cmd.Context(), tui.Config{Client: c, Group: ref, Input: cmd.InOrStdin(), Output: cmd.OutOrStdout()})
 		},
 	}
-	cmd.Flags().IntVar(&history, "history", 20, "how many recent messages to show first")
+	cmd.Flags().IntVar(&history, "history", 20, "line mode: how many recent messages to show first")
+	cmd.Flags().BoolVar(&plain, "plain", false, "line-oriented chat even on a terminal")
 	return cmd
+}
+
+// isTerminal reports whether f is a file on a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 func chatLines(cmd *cobra.Command, c *api.Client, ref string, history int) error {
