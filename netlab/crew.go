@@ -103,8 +103,13 @@ func mustReach(ctx context.Context, from, to *Host) error {
 }
 
 func mustNotReach(ctx context.Context, from, to *Host) error {
-	if err := from.Dial(ctx, netip.AddrPortFrom(to.addr, port), probeTimeout); err == nil {
-		return fmt.Errorf("%s reaches %s (%s:%d), but the filter should drop that traffic", from.name, to.name, to.addr, port)
+	return mustNotReachAddr(ctx, from, netip.AddrPortFrom(to.addr, port), to.name)
+}
+
+// mustNotReachAddr checks that from does not reach addr, which is what.
+func mustNotReachAddr(ctx context.Context, from *Host, addr netip.AddrPort, what string) error {
+	if err := from.Dial(ctx, addr, probeTimeout); err == nil {
+		return fmt.Errorf("%s reaches %s (%s), but the filter should drop that traffic", from.name, what, addr)
 	}
 	return nil
 }

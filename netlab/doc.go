@@ -19,7 +19,13 @@
 //     either a default route through the segment's NAT or, lacking one, a
 //     route for 224.0.0.0/4 so that mDNS works.
 //   - a NAT is a router namespace between an inside and an outside segment
-//     that masquerades the inside's traffic.
+//     that masquerades the inside's traffic and, like a router's firewall,
+//     drops whatever arrives on the outside unasked; so two NATs let a hole
+//     be punched through them, as at real venues.
+//
+// The public segment of the NAT scenarios uses a public range (see
+// publicSubnet): libp2p punches holes only from public addresses. It is
+// lab-only like every other address here.
 //
 // Hosts run starling through `ip netns exec`, one process per command, with
 // daemons in the background; the lab talks to them only through the command

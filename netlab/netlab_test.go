@@ -265,7 +265,7 @@ func TestNAT(t *testing.T) {
 	needLab(t)
 	l := newLab(t, Config{Starling: os.Args[0], Logger: testLogger(t)})
 	ctx := t.Context()
-	public, err := l.AddSegment(ctx, "public", "198.51.100.0/24")
+	public, err := l.AddSegment(ctx, "public", publicSubnet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func TestMissingFrom(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	want := []string{"lan", "isolated", "nat", "partition", "lossy", "relay-restart"}
+	want := []string{"lan", "isolated", "nat", "partition", "lossy", "holepunch", "holepunch-quic", "relay-restart"}
 	for _, name := range want {
 		s, ok := Lookup(name)
 		if !ok || s.Name != name || s.run == nil || s.Timeout <= 0 || s.Summary == "" {

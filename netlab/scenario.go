@@ -43,6 +43,10 @@ func Scenarios() []Scenario {
 			Summary: "client-to-client traffic dropped, a relay reachable: every message reaches every client through the relay"},
 		{Name: "nat", Timeout: 45 * time.Second, NeedsRelay: true, run: runNAT,
 			Summary: "clients behind two NATs reach a relay on the public side and, through it, each other"},
+		{Name: "holepunch", Timeout: 60 * time.Second, NeedsRelay: true, run: holePunch(overTCP),
+			Summary: "two clients behind NATs meet through a relay, punch a hole over TCP, and talk with the relay gone"},
+		{Name: "holepunch-quic", Timeout: 60 * time.Second, NeedsRelay: true, run: holePunch(overQUIC),
+			Summary: "the same with QUIC: the clients reach the relay, learn their NATs' addresses and punch over UDP"},
 		{Name: "relay-restart", Timeout: 60 * time.Second, NeedsRelay: true, run: runRelayRestart,
 			Summary: "the relay is killed and restarted with the same key: clients reconnect; what was sent meanwhile and after arrives"},
 	}

@@ -102,28 +102,39 @@ func runIsolated(ctx context.Context, l *Lab) error {
 	})
 }
 
-// runNAT: a relay on a public segment, two sites each behind a NAT of its
-// own with two clients; every message reaches every client and the relay.
-func runNAT(ctx context.Context, l *Lab) error {
-	public, err := l.AddSegment(ctx, "public", "198.51.100.0/24")
-	if err != nil {
-		return err
+// natSites builds the public segment and two sites, a (192.168.1.0/24) and
+// b (192.168.2.0/24), each behind a NAT of its own with n hosts (a1, a2...
+// and b1, b2...). It returns the NATs and the hosts in site order.
+func natSites(ctx context.Context, l *Lab, n int) (public *Segment, nats []*NAT, hosts [][]*Host, err error) {
+	if public, err = l.AddSegment(ctx, "public", publicSubnet); err != nil {
+		return nil, nil, nil, err
 	}
-	var clients []*Host
 	for _, site := range []struct{ name, subnet string }{{"a", "192.168.1.0/24"}, {"b", "192.168.2.0/24"}} {
 		seg, err := l.AddSegment(ctx, "site-"+site.name, site.subnet)
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
-		if _, err := l.AddNAT(ctx, "nat-"+site.name, seg, public); err != nil {
-			return err
-		}
-		hosts, err := addHosts(ctx, seg, site.name, 2)
+		nat, err := l.AddNAT(ctx, "nat-"+site.name, seg, public)
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
-		clients = append(clients, hosts...)
+		h, err := addHosts(ctx, seg, site.name, n)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		nats, hosts = append(nats, nat), append(hosts, h)
 	}
+	return public, nats, hosts, nil
+}
+
+// runNAT: a relay on a public segment, two sites each behind a NAT of its
+// own with two clients; every message reaches every client and the relay.
+func runNAT(ctx context.Context, l *Lab) error {
+	public, _, sites, err := natSites(ctx, l, 2)
+	if err != nil {
+		return err
+	}
+	clients := slices.Concat(sites...)
 	relayHost, err := public.AddHost(ctx, "relay")
 	if err != nil {
 		return err

@@ -7,6 +7,15 @@ import (
 	"path/filepath"
 )
 
+// publicSubnet is the lab's stand-in for the Internet: the segment that
+// NATs face and a relay sits on. libp2p punches holes only from addresses
+// it deems public (manet.IsPublicAddr), which rules out the private
+// ranges and the documentation ones (TEST-NET-2, 198.51.100.0/24, among
+// them); so this is a public range. It is lab-only: it exists on bridges
+// and veths inside namespaces the lab made, which have no route to the
+// machine's own interfaces, so no packet to or from it leaves the lab.
+const publicSubnet = "1.2.3.0/24"
+
 // Segment is one Ethernet: a Linux bridge (br0) in a namespace of its own,
 // and the IPv4 subnet its hosts share. Hosts get addresses from .10 upward;
 // .1 is kept for a NAT's inside address.
@@ -180,9 +189,20 @@ func (l *Lab) AddNAT(ctx context.Context, name string, inside, outside *Segment)
 	return n, nil
 }
 
-// natRules masquerade what leaves through out0 and forward from the outside
+// natRules masquerade what leaves through out0 and let in from the outside
 // only what answers a connection made from the inside.
+//
+// Whatever else arrives on out0 is dropped in prerouting, as a router's
+// firewall drops it on its WAN side, before conntrack records it: a
+// recorded flow from a peer's NAT to this one's outside address would take
+// the very port mapping an inside host is about to make towards that peer
+// (masquerade then picks another source port), which is exactly what two
+// peers punching holes at the same moment run into.
 const natRules = `table ip netlab {
+	chain prerouting {
+		type filter hook prerouting priority 0; policy accept;
+		iifname "out0" ct state new,invalid drop
+	}
 	chain postrouting {
 		type nat hook postrouting priority 100; policy accept;
 		oifname "out0" masquerade

@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
@@ -19,7 +20,7 @@ const UserAgent = "starling/0.1"
 // identity, and a connection manager sized for an event hall. An organiser
 // relay also runs the relay service; an attendee advertises the circuit
 // addresses circuits returns and upgrades relayed connections to direct
-// ones by hole punching where a NAT allows.
+// ones by hole punching where a NAT allows (see punchingHost).
 func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 	low, high := 100, 400
 	if cfg.RelayService != nil {
@@ -29,6 +30,7 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
+	punchLog := cfg.Logger.With("component", "holepunch")
 	opts := []libp2p.Option{
 		libp2p.Identity(cfg.TransportKey),
 		libp2p.ListenAddrs(cfg.ListenAddrs...),
@@ -51,7 +53,7 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 		// Attendees announce their circuit addresses through the relays
 		// they hold reservations on (see relaySet.circuitAddrs), and
 		// upgrade relayed connections to direct ones where a NAT allows.
-		opts = append(opts, libp2p.EnableHolePunching())
+		opts = append(opts, libp2p.EnableHolePunching(holepunch.WithTracer(holePunchLog{punchLog})))
 		if circuits != nil {
 			opts = append(opts, libp2p.AddrsFactory(func(addrs []ma.Multiaddr) []ma.Multiaddr {
 				return append(addrs, circuits()...)
@@ -61,9 +63,13 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 	if cfg.ConnectionGater != nil {
 		opts = append(opts, libp2p.ConnectionGater(cfg.ConnectionGater))
 	}
+	started := time.Now()
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p on %v: %w", cfg.ListenAddrs, err)
 	}
-	return h, nil
+	if cfg.RelayService != nil {
+		return h, nil
+	}
+	return &punchingHost{Host: h, log: punchLog, startupEnd: started.Add(holePunchStartup)}, nil
 }

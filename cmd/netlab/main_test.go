@@ -31,7 +31,7 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"lan", "-v", "--keep-logs", "/x"}, names: []string{"lan"}, keepLogs: "/x", verbose: true},
 		{args: []string{"--keep-logs", "/x", "relay-restart"}, names: []string{"relay-restart"}, keepLogs: "/x"},
 		{args: []string{"list"}, list: true},
-		{args: []string{"all"}, names: []string{"lan", "partition", "lossy", "isolated", "nat", "relay-restart"}},
+		{args: []string{"all"}, names: []string{"lan", "partition", "lossy", "isolated", "nat", "holepunch", "holepunch-quic", "relay-restart"}},
 		{args: nil, wantErr: "exactly one scenario"},
 		{args: []string{"lan", "nat"}, wantErr: "exactly one scenario"},
 		{args: []string{"wan"}, wantErr: `no scenario "wan"`},
