@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,6 +35,12 @@ const (
 	// maxRepeats bounds how often a session runs again at once because the
 	// group learnt an epoch key while it ran.
 	maxRepeats = 2
+	// followUpDelay is how long after a session that failed or stopped
+	// short, or after live gossip ignored a peer's messages for exceeding
+	// the rate limit, the node catches up with that peer again. So a burst
+	// beyond the live limit, or a session cut by a flaky link, completes
+	// within seconds rather than at the next periodic round.
+	followUpDelay = 5 * time.Second
 )
 
 type syncKey struct {
@@ -55,6 +62,7 @@ type syncer struct {
 	last    map[message.GroupID]catchup.Result // last completed session per group
 	tried   map[syncKey]time.Time              // last start per group and peer
 	running map[syncKey]bool
+	pending map[syncKey]bool // a follow-up is scheduled
 	// keys counts the epoch keys each group learnt; a session during which
 	// it rose and that ignored messages runs again (syncOne).
 	keys map[message.GroupID]uint64
@@ -66,6 +74,7 @@ func newSyncer() *syncer {
 		last:    map[message.GroupID]catchup.Result{},
 		tried:   map[syncKey]time.Time{},
 		running: map[syncKey]bool{},
+		pending: map[syncKey]bool{},
 		keys:    map[message.GroupID]uint64{},
 	}
 }
@@ -98,6 +107,23 @@ func (s *syncer) done(k syncKey, res catchup.Result, err error) {
 	if err == nil {
 		s.last[k.group] = res
 	}
+}
+
+// schedule marks a follow-up for k as pending; false if one already is.
+func (s *syncer) schedule(k syncKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending[k] {
+		return false
+	}
+	s.pending[k] = true
+	return true
+}
+
+func (s *syncer) unschedule(k syncKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending, k)
 }
 
 // keyLearnt counts a new epoch key of group g.
@@ -221,6 +247,9 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 	if err == nil && res.Complete {
 		n.deliveries.Synced(k.group, k.peer, n.relays.has(k.peer), res.Started)
 	}
+	if ctx.Err() == nil && worthRetrying(res, err) {
+		n.followUp(k)
+	}
 	switch {
 	case err != nil && ctx.Err() == nil:
 		n.log.Debug("catch-up failed", "group", k.group.Short(), "peer", short(k.peer), "err", err)
@@ -233,6 +262,36 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 }
 
 var errSyncSkipped = errors.New("a catch-up session with this peer runs or ran moments ago")
+
+// worthRetrying: the session stopped before finding every difference, or
+// failed for a reason that may pass (a timeout, a busy peer), not because
+// the peer misbehaved, left the group or is banned.
+func worthRetrying(res catchup.Result, err error) bool {
+	if err == nil {
+		return !res.Complete
+	}
+	for _, final := range []error{errSyncSkipped, catchup.ErrMisbehaving, catchup.ErrNotInGroup, catchup.ErrBanned} {
+		if errors.Is(err, final) {
+			return false
+		}
+	}
+	return true
+}
+
+// followUp catches up with k's peer again after followUpDelay, if it is
+// still a peer of the group then; one follow-up per peer and group is
+// pending at a time.
+func (n *Node) followUp(k syncKey) {
+	if !n.sync.schedule(k) {
+		return
+	}
+	time.AfterFunc(followUpDelay, func() {
+		n.sync.unschedule(k)
+		if n.ctx.Err() == nil && slices.Contains(n.syncPeers(k.group), k.peer) {
+			n.sync.request(syncRequest{k, true})
+		}
+	})
+}
 
 // Sync catches up now: for the group named by ref (every joined group when
 // ref is empty) with each of its peers, up to eight per group, in turn. Each

@@ -322,13 +322,18 @@ func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
 }
 
 // livePolicy adds the rules for live traffic only: per-author rate limits
-// and the group's slow mode.
+// and the group's slow mode. What they ignore is not lost: a catch-up
+// session with the peer that sent it follows shortly (followUp), and
+// catch-up does not go through these limits.
 func (n *Node) livePolicy(from peer.ID, m *message.Message) gossip.Result {
 	st := n.groups.get(m.Body.Group)
 	if st == nil {
 		return gossip.Ignore
 	}
 	v, _ := n.limiter.Allow(st, m, n.cfg.Clock())
+	if v == group.Ignore {
+		n.followUp(syncKey{m.Body.Group, from})
+	}
 	return result(v)
 }
 
