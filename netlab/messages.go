@@ -23,6 +23,10 @@ type Message struct {
 	Name   string `json:"name"`
 	Text   string `json:"text"`
 	Origin string `json:"origin"`
+	// SentAt is the author's clock (whole milliseconds), ReceivedAt when
+	// this host stored it.
+	SentAt     time.Time `json:"sent_at"`
+	ReceivedAt time.Time `json:"received_at"`
 }
 
 // Peer is one entry of `starling peers --json`.

@@ -64,7 +64,18 @@ func runLAN(ctx context.Context, l *Lab) error {
 		if err != nil {
 			return err
 		}
-		return Converge(ctx, group, ids, hosts...)
+		if err := Converge(ctx, group, ids, hosts...); err != nil {
+			return err
+		}
+		// The simulator's twin of this scenario (sim/scenarios/netlab-lan.yaml)
+		// reports the same figures.
+		spread, err := MeasureSpread(ctx, group, ids, hosts...)
+		if err != nil {
+			return err
+		}
+		l.log.Info("spread", "group", group, "messages", len(ids), "delivered", spread.Delivered, "expected", spread.Expected,
+			"first_p50", spread.First.P50, "first_p99", spread.First.P99, "all_p50", spread.All.P50, "all_p99", spread.All.P99)
+		return nil
 	})
 }
 
