@@ -1,0 +1,227 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	libp2pyamux "github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/quicreuse"
+	"github.com/libp2p/go-yamux/v5"
+	"github.com/marcopolo/simnet"
+	quicgo "github.com/quic-go/quic-go"
+	"go.uber.org/fx"
+)
+
+// world is the simulated network of one run: simnet's links and router,
+// and the state the timeline changes (who is online, which partition
+// stands). Packets are filtered as they leave and as they arrive, so a
+// node that goes offline or behind a partition stops hearing packets
+// already on the wire too. That is the whole fault model: connections then
+// time out, redial and recover exactly as they would on a real network.
+type world struct {
+	p      *plan
+	nw     *simnet.Simnet
+	byAddr map[netip.AddrPort]int
+	online []atomic.Bool
+	// part is the active partition's index plus one; 0 for none.
+	part  atomic.Int32
+	conns []atomic.Pointer[conn]
+	// jitter is drawn on simnet's router goroutine only.
+	jitter *rand.Rand
+}
+
+func newWorld(p *plan) *world {
+	w := &world{
+		p:      p,
+		byAddr: make(map[netip.AddrPort]int, len(p.nodes)),
+		online: make([]atomic.Bool, len(p.nodes)),
+		conns:  make([]atomic.Pointer[conn], len(p.nodes)),
+		jitter: rngFor(p.seed, "jitter"),
+	}
+	for _, n := range p.nodes {
+		w.byAddr[n.Addr] = n.Index
+		w.online[n.Index].Store(p.online(n.Index, 0))
+	}
+	base, jitter := p.sc.Link.Latency.D(), p.sc.Link.Jitter.D()
+	w.nw = &simnet.Simnet{
+		LatencyFunc: func(*simnet.Packet) time.Duration {
+			if jitter <= 0 {
+				return base
+			}
+			return base + time.Duration(w.jitter.Int64N(int64(jitter)+1))
+		},
+		// simnet logs every packet it cannot route at Error; ours are
+		// dropped on purpose by the filters below.
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	w.nw.Start()
+	return w
+}
+
+// close stops simnet's goroutines.
+func (w *world) close() { w.nw.Close() }
+
+// pass reports whether a packet from a to b gets through now.
+func (w *world) pass(a, b int) bool {
+	if !w.online[a].Load() || !w.online[b].Load() {
+		return false
+	}
+	if k := w.part.Load(); k > 0 {
+		if pt := w.p.parts[k-1]; pt.First[a] != pt.First[b] {
+			return false
+		}
+	}
+	return w.p.reach.linked(a, b)
+}
+
+func (w *world) index(addr net.Addr) (int, bool) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, false
+	}
+	ap := ua.AddrPort()
+	i, ok := w.byAddr[netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())]
+	return i, ok
+}
+
+// traffic returns the UDP bytes node i received and sent.
+func (w *world) traffic(i int) (in, out int64) {
+	if c := w.conns[i].Load(); c != nil {
+		return c.in.Load(), c.out.Load()
+	}
+	return 0, 0
+}
+
+func (w *world) linkSettings(i int) simnet.NodeBiDiLinkSettings {
+	bw := int(w.p.sc.Link.Bandwidth)
+	if w.p.isRelay(i) {
+		bw = int(w.p.sc.Link.RelayBandwidth)
+	}
+	return simnet.NodeBiDiLinkSettings{
+		Downlink: simnet.LinkSettings{BitsPerSecond: bw},
+		Uplink:   simnet.LinkSettings{BitsPerSecond: bw},
+	}
+}
+
+// muxer is yamux, which relayed connections run on, without its
+// keepalive. Its keepalive goroutine contends for a mutex that a closing
+// session holds while its write waits out a deadline; a goroutine waiting
+// on a mutex is not durably blocked, so under synctest the clock would
+// never reach that deadline and the whole run would stall
+// (golang/go#77687). Dead circuits are still found: they die with the
+// QUIC connection to their relay, whose idle timeout is unchanged.
+var muxer = func() libp2p.Option {
+	cfg := *(*yamux.Config)(libp2pyamux.DefaultTransport)
+	cfg.EnableKeepAlive = false
+	return libp2p.Muxer(libp2pyamux.ID, (*libp2pyamux.Transport)(&cfg))
+}()
+
+// transports are the libp2p options that put node i on this world: QUIC
+// only, on its simulated endpoint, with yamux for relayed connections.
+func (w *world) transports(i int) []libp2p.Option {
+	return []libp2p.Option{
+		libp2p.Transport(quic.NewTransport),
+		w.quic(i),
+		muxer,
+		// Identify's address discovery stalls synctest (see
+		// x/simlibp2p); the simulated addresses are known anyway.
+		libp2p.DisableIdentifyAddressDiscovery(),
+		libp2p.DisableMetrics(),
+	}
+}
+
+var errNotOwnAddr = errors.New("a simulated node sends only from its listen address")
+
+// quic is the libp2p option that puts node i's QUIC transport on the
+// simulated network, like x/simlibp2p's QUICSimnet, with this world's
+// filters and counters around its endpoint.
+func (w *world) quic(i int) libp2p.Option {
+	src := &sourceIP{}
+	own := w.p.nodes[i].Addr
+	opts := []quicreuse.Option{
+		quicreuse.OverrideSourceIPSelector(func() (quicreuse.SourceIPSelector, error) { return src, nil }),
+		quicreuse.OverrideListenUDP(func(_ string, addr *net.UDPAddr) (net.PacketConn, error) {
+			ap := addr.AddrPort()
+			if netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) != own {
+				return nil, fmt.Errorf("listen on %s: %w (%s)", addr, errNotOwnAddr, own)
+			}
+			src.ip.Store(&addr.IP)
+			c := &conn{SimConn: w.nw.NewEndpoint(addr, w.linkSettings(i)), w: w, self: i,
+				loss: w.p.sc.Link.Loss, rng: rngFor(w.p.seed, fmt.Sprintf("loss/%d", i))}
+			w.conns[i].Store(c)
+			return c, nil
+		}),
+	}
+	return libp2p.QUICReuse(func(l fx.Lifecycle, srk quicgo.StatelessResetKey, tk quicgo.TokenGeneratorKey, opts ...quicreuse.Option) (*quicreuse.ConnManager, error) {
+		cm, err := quicreuse.NewConnManager(srk, tk, opts...)
+		if err != nil {
+			return nil, err
+		}
+		// libp2p does not close a connection manager it was handed.
+		l.Append(fx.StopHook(cm.Close))
+		return cm, nil
+	}, opts...)
+}
+
+// sourceIP tells quicreuse which address a node dials from: its own.
+type sourceIP struct{ ip atomic.Pointer[net.IP] }
+
+func (s *sourceIP) PreferredSourceIPForDestination(*net.UDPAddr) (net.IP, error) {
+	return *s.ip.Load(), nil
+}
+
+// conn is a node's endpoint: simnet's, with the world's filters, random
+// loss and byte counters.
+type conn struct {
+	*simnet.SimConn
+	w       *world
+	self    int
+	in, out atomic.Int64
+
+	loss float64
+	mu   sync.Mutex
+	rng  *rand.Rand
+}
+
+func (c *conn) lost() bool {
+	if c.loss <= 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rng.Float64() < c.loss
+}
+
+// WriteTo sends a packet unless the world drops it, which the sender, as
+// on a real network, cannot tell.
+func (c *conn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	to, ok := c.w.index(addr)
+	if !ok || !c.w.pass(c.self, to) || c.lost() {
+		return len(b), nil
+	}
+	c.out.Add(int64(len(b)))
+	return c.SimConn.WriteTo(b, addr)
+}
+
+// ReadFrom returns the next packet that may still arrive.
+func (c *conn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.SimConn.ReadFrom(b)
+		if err != nil {
+			return n, addr, err
+		}
+		if from, ok := c.w.index(addr); ok && c.w.pass(from, c.self) {
+			c.in.Add(int64(n))
+			return n, addr, nil
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// Roles of simulated nodes, as the report names them.
+const (
+	RoleAttendee = "attendee"
+	RoleRelay    = "relay"
+)
+
+// plan is everything a scenario and a seed decide before anything runs:
+// nodes, addresses, who dials whom, memberships, every message and every
+// event with its time. Both runs of a comparison (Starling and bare pubsub)
+// follow the same plan, and two runs with the same seed build the same one.
+type plan struct {
+	sc    *Scenario
+	seed  int64
+	nodes []simNode // relays, then attendees, then attackers
+	// honest is how many nodes are relays or attendees (the first ones).
+	honest int
+	relays []int
+	reach  *reachability
+	groups []planGroup
+	msgs   []planMsg // in time order; index = planMsg.Index
+	// offline lists each node's offline windows (churn, outages), sorted
+	// and disjoint.
+	offline [][]window
+	parts   []planPartition
+	attacks []planAttack
+	events  []event
+}
+
+type simNode struct {
+	Index int
+	Name  string
+	Role  string // RoleAttendee, RoleRelay, AttackSpammer or AttackSybil
+	Addr  netip.AddrPort
+	// Peers are the nodes this one dials at start and keeps connected.
+	Peers []int
+}
+
+type planGroup struct {
+	Name, Kind string
+	// Members are attendee node indexes in ascending order; Owner (a
+	// member) creates a private group.
+	Members []int
+	Owner   int
+	in      []bool // in[i]: node i is a member
+}
+
+type planMsg struct {
+	Index, Group, Sender int
+	At                   time.Duration
+	Size                 int
+}
+
+type window struct{ From, To time.Duration }
+
+type planPartition struct {
+	At, Heal time.Duration
+	// First marks the nodes on the first side.
+	First []bool
+}
+
+type planAttack struct {
+	Attacker
+	Group int
+	Nodes []int
+}
+
+// event is a timeline mark for the report.
+type event struct {
+	At           time.Duration
+	Kind, Detail string
+}
+
+// rngFor returns a random source for one concern of the plan, so that
+// changing, say, the load leaves the topology as it was.
+func rngFor(seed int64, label string) *rand.Rand {
+	return rand.New(rand.NewChaCha8(sha256.Sum256(fmt.Appendf(nil, "starling-sim/%d/%s", seed, label))))
+}
+
+// newPlan builds the plan of a validated scenario.
+func newPlan(sc *Scenario, seed int64) *plan {
+	p := &plan{sc: sc, seed: seed}
+	p.addNodes()
+	p.reach = newReachability(p)
+	p.addGroups()
+	p.addPeers()
+	p.schedule()
+	return p
+}
+
+func (p *plan) addNodes() {
+	add := func(name, role string, addr netip.AddrPort) {
+		p.nodes = append(p.nodes, simNode{Index: len(p.nodes), Name: name, Role: role, Addr: addr})
+	}
+	for i := range p.sc.Nodes.Relays {
+		p.relays = append(p.relays, len(p.nodes))
+		add(fmt.Sprintf("relay-%d", i), RoleRelay, honestAddr(len(p.nodes)))
+	}
+	for i := range p.sc.Nodes.Attendees {
+		add(fmt.Sprintf("attendee-%d", i), RoleAttendee, honestAddr(len(p.nodes)))
+	}
+	p.honest = len(p.nodes)
+	perKind := map[string]int{}
+	for j, a := range p.sc.Attackers {
+		pa := planAttack{Attacker: a, Group: p.groupIndex(a.Group)}
+		for k := range a.Count {
+			pa.Nodes = append(pa.Nodes, len(p.nodes))
+			add(fmt.Sprintf("%s-%d", a.Kind, perKind[a.Kind]), a.Kind, attackerAddr(j, k%a.IPs, k))
+			perKind[a.Kind]++
+		}
+		p.attacks = append(p.attacks, pa)
+	}
+}
+
+// honestAddr is node i's QUIC address: 10.1.0.1 onwards, port 8000.
+func honestAddr(i int) netip.AddrPort {
+	n := i + 1
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(1 + n>>16), byte(n >> 8), byte(n)}), 8000)
+}
+
+// attackerAddr puts attacker set j's k-th node on its ip-th address
+// (10.100+j.x.y), each on its own port so that many share one address.
+func attackerAddr(j, ip, k int) netip.AddrPort {
+	n := ip + 1
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(100 + j), byte(n >> 8), byte(n)}), uint16(9000+k))
+}
+
+func (p *plan) attendees() []int {
+	out := make([]int, 0, p.sc.Nodes.Attendees)
+	for i := len(p.relays); i < p.honest; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func (p *plan) isRelay(i int) bool { return i < len(p.relays) }
+
+func (p *plan) groupIndex(name string) int {
+	for i, g := range p.sc.Groups {
+		if g.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// addGroups draws each group's members from the attendees.
+func (p *plan) addGroups() {
+	rng := rngFor(p.seed, "groups")
+	attendees := p.attendees()
+	for _, g := range p.sc.Groups {
+		members := sample(rng, attendees, memberCount(g, len(attendees)))
+		owner := members[0]
+		slices.Sort(members)
+		in := make([]bool, len(p.nodes))
+		for _, m := range members {
+			in[m] = true
+		}
+		p.groups = append(p.groups, planGroup{Name: g.Name, Kind: g.Kind, Members: members, Owner: owner, in: in})
+	}
+}
+
+// addPeers chooses whom each node dials: relays dial each other; in a LAN
+// or a room an attendee dials Topology.Peers reachable attendees (mDNS's
+// stand-in); in a random graph it dials the neighbours it drew; behind
+// isolated Wi-Fi it dials nobody but the relays (node.Config.Relays).
+// Attackers dial their targets when their attack starts.
+func (p *plan) addPeers() {
+	for _, r := range p.relays {
+		for _, o := range p.relays {
+			if o > r {
+				p.nodes[r].Peers = append(p.nodes[r].Peers, o)
+			}
+		}
+	}
+	rng := rngFor(p.seed, "peers")
+	switch p.sc.Topology.Kind {
+	case TopologyLAN, TopologyRooms:
+		for _, a := range p.attendees() {
+			var cands []int
+			for _, b := range p.attendees() {
+				if b != a && p.reach.linked(a, b) {
+					cands = append(cands, b)
+				}
+			}
+			p.nodes[a].Peers = sample(rng, cands, min(p.sc.Topology.Peers, len(cands)))
+		}
+	case TopologyRandom:
+		for _, a := range p.attendees() {
+			p.nodes[a].Peers = p.reach.picked[a]
+		}
+	}
+	for _, pa := range p.attacks {
+		for _, i := range pa.Nodes {
+			p.nodes[i].Peers = p.reach.picked[i]
+		}
+	}
+}
+
+// sample returns n distinct elements of from, in random order.
+func sample(rng *rand.Rand, from []int, n int) []int {
+	c := slices.Clone(from)
+	rng.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
+	return c[:min(n, len(c))]
+}
+
+// expMean draws an exponential time with the given mean.
+func expMean(rng *rand.Rand, mean time.Duration) time.Duration {
+	return time.Duration(rng.ExpFloat64() * float64(mean))
+}
+
+// online reports whether node i is online at t by its offline windows.
+func (p *plan) online(i int, t time.Duration) bool {
+	for _, w := range p.offline[i] {
+		if t >= w.From && t < w.To {
+			return false
+		}
+	}
+	return true
+}
+
+// onlineAfter reports whether node i is online at some time in [t, end).
+func (p *plan) onlineAfter(i int, t, end time.Duration) bool {
+	for _, w := range p.offline[i] {
+		if w.To <= t {
+			continue
+		}
+		if w.From > t {
+			return true
+		}
+		t = w.To
+	}
+	return t < end
+}

@@ -1,0 +1,164 @@
+package sim
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"slices"
+	"time"
+
+	"starling/sim/report"
+)
+
+// Options tune a run beyond its scenario.
+type Options struct {
+	// Seed, if not zero, replaces the scenario's seed.
+	Seed int64
+	// CompareBare also runs bare go-libp2p-pubsub on the same plan
+	// (Report.Runs[1]) and fills Report.Ratios.
+	CompareBare bool
+	// Progress, if set, receives a progress line as each run goes on.
+	Progress io.Writer
+	// Logger receives the nodes' logs, tagged with their names. Nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// Run runs a scenario from Parse, ReadFile or Builtin and returns its report:
+// one run of Starling and, with Options.CompareBare, one of bare pubsub and
+// their ratios (see compare).
+//
+// Run keeps time with the time package and starts every goroutine it needs
+// itself, so inside a testing/synctest bubble it runs on virtual time: a
+// simulated minute takes only the CPU time it needs, CPU load does not
+// distort latencies, and one scenario and seed give the same plan and the
+// same deliveries, with latencies equal to within the order goroutines run
+// in inside one instant (see TestDeterminism).
+// Outside a bubble it runs in real time on the same in-memory network.
+// It waits for the goroutines it starts itself and closes every node and
+// host; libp2p's and pubsub's own goroutines end shortly after (in a
+// bubble, synctest.Test waits for them too).
+func Run(ctx context.Context, sc *Scenario, opts Options) (*report.Report, error) {
+	if err := sc.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrScenario, err)
+	}
+	seed := sc.Seed
+	if opts.Seed != 0 {
+		seed = opts.Seed
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := newPlan(sc, seed)
+	began := wallNow()
+	rep := &report.Report{Scenario: sc.Name, Seed: seed, Nodes: len(p.nodes), SimDuration: sc.Duration.D()}
+	stacks := []func(*world) fleet{func(w *world) fleet { return newStarling(p, w, opts.Logger) }}
+	if opts.CompareBare {
+		stacks = append(stacks, func(w *world) fleet { return newBare(p, w) })
+	}
+	var outs []*outcome
+	for _, mk := range stacks {
+		r, out, err := runStack(ctx, p, mk, opts)
+		if err != nil {
+			return nil, err
+		}
+		rep.Runs = append(rep.Runs, r)
+		outs = append(outs, out)
+	}
+	if len(rep.Runs) > 1 {
+		rep.Ratios = compare(outs[0], outs[1], rep.Runs[0], rep.Runs[1])
+	}
+	rep.Wall = wallNow() - began
+	return rep, nil
+}
+
+// runStack runs one stack through the plan on a fresh network.
+func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options) (_ report.Run, _ *outcome, err error) {
+	w := newWorld(p)
+	defer w.close()
+	heap0 := heapInUse()
+	var origin time.Time
+	f := mk(w)
+	defer func() {
+		if cerr := f.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("stop the %s nodes: %w", f.name(), cerr)
+		}
+	}()
+	if err := f.start(ctx); err != nil {
+		return report.Run{}, nil, fmt.Errorf("%s run: %w", f.name(), err)
+	}
+	keys, err := allKeys(p)
+	if err != nil {
+		return report.Run{}, nil, err
+	}
+	atk, err := startAttackers(p, w, keys, f.spam())
+	defer func() { err = errors.Join(err, atk.close()) }()
+	if err != nil {
+		return report.Run{}, nil, fmt.Errorf("%s run: %w", f.name(), err)
+	}
+	atk.judge = func(s attackSet) []event { return f.judge(s, time.Since(origin)) }
+	mem := max(heapInUse()-heap0, 0) / int64(p.honest)
+
+	cpu0, wall0 := cpuTime(), wallNow()
+	origin = time.Now()
+	tl := newTimeline(p, w, f, atk)
+	if err := tl.run(ctx, origin, opts.Progress); err != nil {
+		return report.Run{}, nil, err
+	}
+	cpu := cpuTime() - cpu0
+	clock := clockNote(time.Since(origin), wallNow()-wall0, cpu)
+
+	out := outcome{p: p, sentAt: tl.sentAt, sent: tl.sent, got: f.deliveries(origin)}
+	for i := range p.honest {
+		out.counters = append(out.counters, f.counters(i))
+	}
+	r := out.run(f.name())
+	r.CPU, r.MemoryPerNode = cpu, mem
+	end := p.sc.Duration.D()
+	extra := append(atk.report(), f.health(end)...)
+	extra = append(extra, event{At: end, Kind: EventClock, Detail: clock})
+	extra = append(extra, event{At: end, Kind: EventResources, Detail: fmt.Sprintf(
+		"heap per node after start-up %s; process peak RSS so far %s", mib(mem), mib(peakRSS()))})
+	r.Events = append(r.Events, toReport(extra)...)
+	slices.SortStableFunc(r.Events, func(a, b report.Event) int { return cmp.Compare(a.At, b.At) })
+	r.Derive()
+	return r, &out, nil
+}
+
+// clockNote tells a reader how to take the run's latencies: on virtual
+// time (simulated time ran far ahead of or behind the wall clock) they are
+// the network's alone; on real time they include waiting for a CPU, which
+// matters once the process is CPU-bound.
+func clockNote(sim, wall, cpu time.Duration) string {
+	if wall <= 0 || sim > wall*21/20 || sim < wall*19/20 {
+		return fmt.Sprintf("virtual time (synctest): %s simulated in %s of wall time; latencies are the network's alone", sim.Round(time.Millisecond), wall.Round(time.Millisecond))
+	}
+	busy := float64(cpu) / float64(wall) / float64(runtime.GOMAXPROCS(0))
+	note := fmt.Sprintf("real time: the process used %.0f%% of %d CPUs", 100*busy, runtime.GOMAXPROCS(0))
+	if busy > 0.8 {
+		note += "; it was CPU-bound, so latencies include waiting for a CPU (run on virtual time for the network's own)"
+	}
+	return note
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func toReport(es []event) []report.Event {
+	out := make([]report.Event, len(es))
+	for i, e := range es {
+		out[i] = report.Event{At: e.At, Kind: e.Kind, Detail: e.Detail}
+	}
+	return out
+}

@@ -1,0 +1,182 @@
+package sim
+
+import (
+	"context"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"starling/sim/report"
+)
+
+// runIn runs a scenario file inside a synctest bubble, on virtual time.
+func runIn(t *testing.T, path string, opts Options) *report.Report {
+	t.Helper()
+	sc, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runVirtual(t, sc, opts)
+}
+
+// runVirtual runs sc inside a synctest bubble.
+func runVirtual(t *testing.T, sc *Scenario, opts Options) *report.Report {
+	t.Helper()
+	var r *report.Report
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		if r, err = Run(t.Context(), sc, opts); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return r
+}
+
+// findEvent returns the detail of the first event of kind whose detail
+// matches re, and re's submatches as numbers.
+func findEvent(t *testing.T, run report.Run, kind, re string) []int {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	for _, e := range run.Events {
+		if m := rx.FindStringSubmatch(e.Detail); e.Kind == kind && m != nil {
+			var out []int
+			for _, s := range m[1:] {
+				n, err := strconv.Atoi(s)
+				if err != nil {
+					t.Fatalf("event %q: %v", e.Detail, err)
+				}
+				out = append(out, n)
+			}
+			return out
+		}
+	}
+	t.Fatalf("no %s event matching %q in %v", kind, re, run.Events)
+	return nil
+}
+
+// TestRunCompareBare runs the small LAN with Starling and bare pubsub:
+// on a lossless LAN both deliver everything, no faster than the link.
+func TestRunCompareBare(t *testing.T) {
+	r := runIn(t, "scenarios/lan-small.yaml", Options{CompareBare: true})
+	if len(r.Runs) != 2 || r.Runs[0].Name != "starling" || r.Runs[1].Name != "bare" || r.Ratios == nil {
+		t.Fatalf("runs %d, ratios %v; want starling and bare with ratios", len(r.Runs), r.Ratios)
+	}
+	if r.Nodes != 12 || r.SimDuration != time.Minute || r.Wall <= 0 {
+		t.Errorf("report header: %d nodes, %s simulated, %s wall", r.Nodes, r.SimDuration, r.Wall)
+	}
+	for _, run := range r.Runs {
+		if run.Sent == 0 || run.Expected != run.Sent*11 || run.Delivered != run.Expected {
+			t.Errorf("%s: sent %d, expected %d, delivered %d; want every message at all 11 others",
+				run.Name, run.Sent, run.Expected, run.Delivered)
+		}
+		if run.FirstLatency.P50 < 5*time.Millisecond || run.AllLatency.Count != run.Sent {
+			t.Errorf("%s: first p50 %s (the link takes 5ms), %d all-member samples of %d",
+				run.Name, run.FirstLatency.P50, run.AllLatency.Count, run.Sent)
+		}
+		if len(run.Nodes) != 12 || run.BytesPerNode.Mean <= 0 || run.MemoryPerNode <= 0 {
+			t.Errorf("%s: %d node stats, %v bytes per node, %d memory per node", run.Name, len(run.Nodes), run.BytesPerNode.Mean, run.MemoryPerNode)
+		}
+		if runtime.GOOS == "linux" && run.CPU <= 0 {
+			t.Errorf("%s: no CPU time measured", run.Name)
+		}
+	}
+	if r.Runs[0].Catchup.Sessions == 0 || r.Runs[1].Catchup.Sessions != 0 {
+		t.Errorf("catch-up sessions: starling %d, bare %d", r.Runs[0].Catchup.Sessions, r.Runs[1].Catchup.Sessions)
+	}
+}
+
+// TestDeterminism runs the faults scenario (loss, churn, a partition)
+// twice with one seed. Virtual time makes the runs agree on everything
+// the plan decides and on every delivery; latencies may differ by the
+// order in which goroutines run within one instant (packet order on a
+// link) and by GossipSub's own unseeded random choices, so they are
+// compared within a few milliseconds.
+func TestDeterminism(t *testing.T) {
+	a := runIn(t, "testdata/faults.yaml", Options{}).Runs[0]
+	b := runIn(t, "testdata/faults.yaml", Options{}).Runs[0]
+
+	if a.Delivered != a.Expected || a.Expected == 0 {
+		t.Errorf("delivered %d of %d; every message must reach every member after the heal", a.Delivered, a.Expected)
+	}
+	if len(a.Convergence) != 1 || !a.Convergence[0].Converged {
+		t.Errorf("convergence %+v, want one converged heal", a.Convergence)
+	}
+	if a.Sent != b.Sent || a.Expected != b.Expected || a.Delivered != b.Delivered {
+		t.Errorf("sent, expected, delivered: %d %d %d, then %d %d %d", a.Sent, a.Expected, a.Delivered, b.Sent, b.Expected, b.Delivered)
+	}
+	for i := range a.Nodes {
+		x, y := a.Nodes[i], b.Nodes[i]
+		if x.Name != y.Name || x.Delivered != y.Delivered || x.Expected != y.Expected {
+			t.Errorf("node %d: %+v, then %+v", i, x, y)
+		}
+	}
+	near := func(what string, x, y time.Duration) {
+		if d := (x - y).Abs(); d > 5*time.Millisecond+max(x, y)/50 {
+			t.Errorf("%s: %s, then %s", what, x, y)
+		}
+	}
+	near("first-member p50", a.FirstLatency.P50, b.FirstLatency.P50)
+	near("every-member p50", a.AllLatency.P50, b.AllLatency.P50)
+	near("every-member p95", a.AllLatency.P95, b.AllLatency.P95)
+	near("convergence", a.Convergence[0].Took, b.Convergence[0].Took)
+	planned := func(r report.Run) string {
+		var s []string
+		for _, e := range r.Events {
+			switch e.Kind {
+			case EventLoad, EventChurn, EventPartition, EventHeal:
+				s = append(s, e.At.String()+" "+e.Detail)
+			}
+		}
+		return strings.Join(s, "\n")
+	}
+	if planned(a) != planned(b) {
+		t.Errorf("timelines differ:\n%s\nthen\n%s", planned(a), planned(b))
+	}
+}
+
+// TestIsolated runs client-isolated Wi-Fi with a relay outage: attendees
+// reach each other through relay circuits and everything arrives.
+func TestIsolated(t *testing.T) {
+	run := runIn(t, "testdata/isolated.yaml", Options{}).Runs[0]
+	if run.Delivered != run.Expected {
+		t.Errorf("delivered %d of %d", run.Delivered, run.Expected)
+	}
+	if c := run.Convergence; len(c) != 1 || !c[0].Converged {
+		t.Errorf("convergence after the relay's return: %+v", c)
+	}
+	if n := findEvent(t, run, EventHealth, `(\d+) of their (\d+) connections run through relay circuits`); n[0] == 0 {
+		t.Errorf("no attendee connection runs through a relay circuit (%d connections)", n[1])
+	}
+}
+
+// TestAttack runs a forging spammer and black-hole sybils against a small
+// LAN: honest delivery holds and every honest node that scores the
+// spammer scores it below zero.
+func TestAttack(t *testing.T) {
+	run := runIn(t, "testdata/attack.yaml", Options{}).Runs[0]
+	if run.DeliveryRatio < report.TargetDeliveryRatio {
+		t.Errorf("delivery ratio %.3f under attack", run.DeliveryRatio)
+	}
+	n := findEvent(t, run, EventAttack, `spammer \(invalid\): (\d+) honest scores of them, .*, (\d+) below zero`)
+	if n[0] == 0 || n[1] != n[0] {
+		t.Errorf("%d honest nodes score the spammer, %d of them below zero", n[0], n[1])
+	}
+	if p := findEvent(t, run, EventAttack, `spammer \(invalid\) published (\d+) messages`); p[0] < 1000 {
+		t.Errorf("the spammer published only %d messages", p[0])
+	}
+	findEvent(t, run, EventAttack, `sybil \(blackhole\): \d+ honest scores`)
+}
+
+// TestRunRefusesBadScenario checks that Run validates before it starts
+// anything.
+func TestRunRefusesBadScenario(t *testing.T) {
+	sc := mustParse(t, minimal)
+	sc.Topology.Kind = "ring"
+	if _, err := Run(context.Background(), sc, Options{}); err == nil || !strings.Contains(err.Error(), "topology.kind") {
+		t.Errorf("Run of a bad scenario: %v", err)
+	}
+}

@@ -1,0 +1,292 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"starling/group"
+	"starling/message"
+	"starling/node"
+	"starling/store"
+)
+
+// starlingFleet runs a real node.Node for every relay and attendee: real
+// gossip, an in-memory store, catch-up, groups and relays, on the world's
+// simulated QUIC.
+type starlingFleet struct {
+	p      *plan
+	w      *world
+	log    *slog.Logger
+	keys   []nodeKeys
+	nodes  []*node.Node // honest nodes, by index
+	meters []*meter
+	// refs[i][g] is how node i names group g in Send ("" if not in it).
+	refs [][]string
+
+	mu  sync.Mutex
+	ids map[int]message.ID // planned index -> ID, once sent
+
+	cancel context.CancelFunc
+	runs   sync.WaitGroup
+	errMu  sync.Mutex
+	errs   []error
+}
+
+func newStarling(p *plan, w *world, log *slog.Logger) *starlingFleet {
+	return &starlingFleet{p: p, w: w, log: log, ids: map[int]message.ID{}}
+}
+
+func (f *starlingFleet) name() string { return "starling" }
+
+func (f *starlingFleet) start(ctx context.Context) error {
+	var err error
+	if f.keys, err = allKeys(f.p); err != nil {
+		return err
+	}
+	f.nodes = make([]*node.Node, f.p.honest)
+	f.meters = make([]*meter, f.p.honest)
+	f.refs = make([][]string, f.p.honest)
+	for i := range f.p.honest {
+		f.meters[i] = &meter{}
+		f.refs[i] = make([]string, len(f.p.groups))
+		if f.nodes[i], err = node.New(f.config(i)); err != nil {
+			return fmt.Errorf("start %s: %w", f.p.nodes[i].Name, err)
+		}
+	}
+	if err := f.joinGroups(ctx); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	for _, n := range f.nodes {
+		f.runs.Go(func() {
+			if err := n.Run(runCtx); err != nil && !errors.Is(err, node.ErrClosed) {
+				f.errMu.Lock()
+				f.errs = append(f.errs, err)
+				f.errMu.Unlock()
+			}
+		})
+	}
+	return nil
+}
+
+// config is node i's node.Config: the simulated transport, a small
+// in-memory store, no mDNS and no remembered peers.
+func (f *starlingFleet) config(i int) node.Config {
+	p, sn := f.p, f.p.nodes[i]
+	cfg := node.Config{
+		User:              f.keys[i].user,
+		TransportKey:      f.keys[i].transport,
+		StoreMemTableSize: store.MinMemTableSize,
+		ListenAddrs:       []ma.Multiaddr{p.listenAddr(i)},
+		Transports:        append(f.w.transports(i), libp2p.BandwidthReporter(f.meters[i])),
+		DisableKnownPeers: true,
+		SyncInterval:      p.sc.Node.SyncInterval.D(),
+		Logger:            f.log.With("node", sn.Name),
+	}
+	for _, j := range sn.Peers {
+		cfg.Peers = append(cfg.Peers, addrInfo(p, f.keys, j))
+	}
+	if sn.Role == RoleRelay {
+		cfg.RelayService = &node.RelayService{}
+	} else {
+		for _, r := range p.relays {
+			cfg.Relays = append(cfg.Relays, addrInfo(p, f.keys, r))
+		}
+	}
+	return cfg
+}
+
+// joinGroups puts members in their groups and relays in all of them: an
+// open channel by name; a private group by the invite link of its owner,
+// who creates it, and for relays by its carrier link.
+func (f *starlingFleet) joinGroups(ctx context.Context) error {
+	for gi, g := range f.p.groups {
+		ref, link, carrier := g.Name, g.Name, g.Name
+		if g.Kind == GroupPrivate {
+			owner := f.nodes[g.Owner]
+			sg, err := owner.CreateGroup(ctx, group.KindPrivate, g.Name, time.Time{})
+			if err != nil {
+				return fmt.Errorf("create group %s: %w", g.Name, err)
+			}
+			ref = sg.ID.String()
+			f.refs[g.Owner][gi] = ref
+			if link, err = owner.Invite(ref, nil); err != nil {
+				return fmt.Errorf("invite to %s: %w", g.Name, err)
+			}
+			if carrier, err = owner.CarrierInvite(ref, nil); err != nil {
+				return fmt.Errorf("carrier invite to %s: %w", g.Name, err)
+			}
+		}
+		join := func(i int, how string) error {
+			if f.refs[i][gi] != "" {
+				return nil
+			}
+			if _, err := f.nodes[i].Join(ctx, how); err != nil {
+				return fmt.Errorf("%s joins %s: %w", f.p.nodes[i].Name, g.Name, err)
+			}
+			f.refs[i][gi] = ref
+			return nil
+		}
+		for _, m := range g.Members {
+			if err := join(m, link); err != nil {
+				return err
+			}
+		}
+		for _, r := range f.p.relays {
+			if err := join(r, carrier); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (f *starlingFleet) send(ctx context.Context, m planMsg) error {
+	msg, _, err := f.nodes[m.Sender].Send(ctx, f.refs[m.Sender][m.Group], text(m))
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.ids[m.Index] = msg.ID
+	f.mu.Unlock()
+	return nil
+}
+
+// text is a planned message's text: unique (two texts of one author in the
+// same millisecond must not share an ID) and m.Size bytes long.
+func text(m planMsg) string {
+	head := fmt.Sprintf("sim message %d ", m.Index)
+	if len(head) >= m.Size {
+		return head[:m.Size]
+	}
+	return head + strings.Repeat("x", m.Size-len(head))
+}
+
+func (f *starlingFleet) delivered() int {
+	total := 0
+	for _, n := range f.nodes {
+		total += int(n.GossipStats().Delivered)
+	}
+	return total
+}
+
+// deliveries reads every member's store: a message's ReceivedAt is when
+// gossip or catch-up handed it to the store, its origin says which.
+func (f *starlingFleet) deliveries(start time.Time) [][]delivery {
+	out := make([][]delivery, len(f.p.msgs))
+	for _, m := range f.p.msgs {
+		f.mu.Lock()
+		id, ok := f.ids[m.Index]
+		f.mu.Unlock()
+		if !ok {
+			continue
+		}
+		for _, v := range f.p.groups[m.Group].Members {
+			if v == m.Sender {
+				continue
+			}
+			st, err := f.nodes[v].Store().Get(id)
+			if err != nil {
+				continue
+			}
+			out[m.Index] = append(out[m.Index], delivery{node: v, at: st.ReceivedAt.Sub(start), catchup: st.Origin == store.OriginCatchup})
+		}
+	}
+	return out
+}
+
+func (f *starlingFleet) counters(i int) nodeCounters {
+	n := f.nodes[i]
+	gs, cs := n.GossipStats(), n.CatchupStats()
+	in, out := f.w.traffic(i)
+	return nodeCounters{
+		bytesIn: in, bytesOut: out,
+		duplicates:      int64(gs.Duplicates + gs.IgnoredSeen),
+		catchupBytes:    f.meters[i].catchupBytes(),
+		queueDrops:      gs.DroppedValidation + gs.DroppedPeerQueue + gs.DroppedSubscription,
+		catchupSessions: cs.Sessions,
+		catchupMessages: cs.Messages,
+	}
+}
+
+func (f *starlingFleet) spam() spamFormat { return starlingSpam{} }
+
+func (f *starlingFleet) health(at time.Duration) []event {
+	hosts := make([]host.Host, len(f.nodes))
+	for i, n := range f.nodes {
+		hosts[i] = n.Host()
+	}
+	g := f.p.groups[0]
+	gid := groupID(f, g)
+	out := connectivity(f.p, hosts, func(i int) (int, bool) {
+		return len(f.nodes[i].MeshPeers(gid)), g.in[i]
+	}, at)
+	return append(out, f.drops(at)...)
+}
+
+// drops breaks GossipSub's queue drops down by queue, with the node that
+// dropped most.
+func (f *starlingFleet) drops(at time.Duration) []event {
+	var val, peerQ, sub uint64
+	worst, most := 0, uint64(0)
+	for i, n := range f.nodes {
+		s := n.GossipStats()
+		val, peerQ, sub = val+s.DroppedValidation, peerQ+s.DroppedPeerQueue, sub+s.DroppedSubscription
+		if d := s.DroppedValidation + s.DroppedPeerQueue + s.DroppedSubscription; d > most {
+			worst, most = i, d
+		}
+	}
+	if most == 0 {
+		return nil
+	}
+	return []event{{At: at, Kind: EventHealth, Detail: fmt.Sprintf(
+		"GossipSub dropped %d messages on full validation queues, %d RPCs on full peer queues and %d on full subscription buffers; most at %s (%d)",
+		val, peerQ, sub, f.p.nodes[worst].Name, most)}}
+}
+
+// groupID is the ID of group g as the nodes know it.
+func groupID(f *starlingFleet, g planGroup) message.GroupID {
+	gid, err := f.nodes[g.Owner].ResolveGroup(f.refs[g.Owner][f.p.groupIndex(g.Name)])
+	if err != nil {
+		return message.GroupID{}
+	}
+	return gid.ID
+}
+
+func (f *starlingFleet) close() error {
+	if f.cancel != nil {
+		f.cancel()
+		f.runs.Wait()
+	} else {
+		for _, n := range f.nodes {
+			if n != nil {
+				f.errs = append(f.errs, n.Close())
+			}
+		}
+	}
+	f.errMu.Lock()
+	defer f.errMu.Unlock()
+	return errors.Join(f.errs...)
+}
+
+var _ fleet = (*starlingFleet)(nil)
+
+// peerIDs lists the peer IDs of nodes.
+func peerIDs(keys []nodeKeys, nodes []int) []peer.ID {
+	out := make([]peer.ID, len(nodes))
+	for i, n := range nodes {
+		out[i] = keys[n].id
+	}
+	return out
+}

@@ -1,0 +1,118 @@
+package sim
+
+import (
+	"cmp"
+	"context"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"starling/sim/report"
+)
+
+// timeline plays a plan against a running stack: it sends each message,
+// takes nodes offline and back, splits and heals the network and starts
+// and stops the attacks, each at its time since the run's origin.
+type timeline struct {
+	p       *plan
+	f       fleet
+	actions []action
+	// sentAt[i] is when message i's send started and sent[i] whether it
+	// succeeded; each is written by its message's send goroutine only and
+	// read after they have all ended.
+	sentAt []time.Duration
+	sent   []bool
+}
+
+// action is a change of state, run on the timeline's goroutine, or (do
+// nil) the send of planned message msg, on a goroutine of its own.
+type action struct {
+	at  time.Duration
+	do  func()
+	msg int
+}
+
+func newTimeline(p *plan, w *world, f fleet, atk *attackers) *timeline {
+	tl := &timeline{p: p, f: f, sentAt: make([]time.Duration, len(p.msgs)), sent: make([]bool, len(p.msgs))}
+	add := func(at time.Duration, do func()) { tl.actions = append(tl.actions, action{at: at, do: do}) }
+	end := p.sc.Duration.D()
+	for i, ws := range p.offline {
+		for _, win := range ws {
+			add(win.From, func() { w.online[i].Store(false) })
+			if win.To < end {
+				add(win.To, func() { w.online[i].Store(true) })
+			}
+		}
+	}
+	for k, pt := range p.parts {
+		add(pt.At, func() { w.part.Store(int32(k + 1)) })
+		add(pt.Heal, func() { w.part.Store(0) })
+	}
+	for k, pa := range p.attacks {
+		add(pa.Start.D(), func() { atk.begin(k) })
+		add(pa.Stop.D(), func() { atk.end(k) })
+	}
+	for _, m := range p.msgs {
+		tl.actions = append(tl.actions, action{at: m.At, msg: m.Index})
+	}
+	slices.SortStableFunc(tl.actions, func(a, b action) int { return cmp.Compare(a.at, b.at) })
+	return tl
+}
+
+// run plays the timeline from origin until the scenario's duration has
+// passed, then waits for the sends still in flight (cancelling them).
+// With progress set it writes a progress line every simulated second.
+func (tl *timeline) run(ctx context.Context, origin time.Time, progress io.Writer) error {
+	sendCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	if progress != nil {
+		prog := report.NewProgress(progress, tl.p.sc.Duration.D())
+		wg.Go(func() { tl.progress(sendCtx, origin, prog) })
+	}
+	for _, a := range tl.actions {
+		if !sleepUntil(ctx, origin.Add(a.at)) {
+			return ctx.Err()
+		}
+		if a.do != nil {
+			a.do()
+			continue
+		}
+		m := tl.p.msgs[a.msg]
+		wg.Go(func() {
+			tl.sentAt[m.Index] = time.Since(origin)
+			tl.sent[m.Index] = tl.f.send(sendCtx, m) == nil
+		})
+	}
+	if !sleepUntil(ctx, origin.Add(tl.p.sc.Duration.D())) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (tl *timeline) progress(ctx context.Context, origin time.Time, prog *report.Progress) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			prog.Update(time.Since(origin), tl.f.delivered())
+			prog.Done()
+			return
+		case <-t.C:
+			prog.Update(time.Since(origin), tl.f.delivered())
+		}
+	}
+}
+
+// sleepUntil waits until t or until ctx ends; it reports whether t came.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	if d := time.Until(t); d > 0 {
+		return sleepCtx(ctx, d)
+	}
+	return ctx.Err() == nil
+}

@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"flag"
+	"log/slog"
+	"os"
+	"testing"
+
+	"starling/sim/report"
+)
+
+// The simulator as a tool, on virtual time (`starling sim` runs on real
+// time):
+//
+//	go test ./sim -run TestScenario -sim.scenario FILE_OR_NAME [-sim.out DIR] [-sim.seed N] [-sim.bare] [-sim.scale F] [-sim.log warn] -timeout 0
+var (
+	scenarioFlag = flag.String("sim.scenario", "", "run this scenario file or built-in scenario on virtual time (TestScenario)")
+	outFlag      = flag.String("sim.out", "", "write report.json and report.html here (TestScenario)")
+	seedFlag     = flag.Int64("sim.seed", 0, "seed instead of the scenario's (TestScenario)")
+	bareFlag     = flag.Bool("sim.bare", false, "also run bare go-libp2p-pubsub (TestScenario)")
+	scaleFlag    = flag.Float64("sim.scale", 1, "multiply attendees and attackers (TestScenario)")
+	logFlag      = flag.String("sim.log", "", "write the nodes' logs at this level (debug, info, warn, error) to stderr (TestScenario)")
+)
+
+// TestScenario runs -sim.scenario inside a synctest bubble and writes its
+// report; without the flag it is skipped.
+func TestScenario(t *testing.T) {
+	if *scenarioFlag == "" {
+		t.Skip("run a scenario with -sim.scenario FILE_OR_NAME")
+	}
+	read := Builtin
+	if _, err := os.Stat(*scenarioFlag); err == nil {
+		read = ReadFile
+	}
+	sc, err := read(*scenarioFlag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *scaleFlag != 1 {
+		if sc, err = sc.Scaled(*scaleFlag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := Options{Seed: *seedFlag, CompareBare: *bareFlag, Progress: os.Stderr}
+	if *logFlag != "" {
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(*logFlag)); err != nil {
+			t.Fatalf("-sim.log: %v", err)
+		}
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	}
+	r := runVirtual(t, sc, opts)
+	if *outFlag != "" {
+		j, h, err := WriteReports(*outFlag, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("report: %s and %s", j, h)
+	}
+	if err := report.WriteSummary(os.Stdout, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range r.Runs {
+		for _, e := range run.Events {
+			t.Logf("%s %8s %-10s %s", run.Name, e.At, e.Kind, e.Detail)
+		}
+	}
+}
+
+var thousandFlag = flag.Bool("sim.thousand", false, "run TestThousand: 1,000 attendees in one process")
+
+// TestThousand runs 1,000 attendees and two relays on one LAN in this
+// process and logs what that costs: wall time, heap per node and peak RSS.
+//
+//	go test ./sim -run TestThousand -sim.thousand -v -timeout 0
+func TestThousand(t *testing.T) {
+	if !*thousandFlag {
+		t.Skip("takes minutes; run with -sim.thousand")
+	}
+	r := runIn(t, "testdata/thousand.yaml", Options{Progress: os.Stderr})
+	run := r.Runs[0]
+	t.Logf("%d nodes, %s simulated in %s wall; heap per node after start-up %s, peak RSS %s, CPU %s",
+		r.Nodes, r.SimDuration, r.Wall, mib(run.MemoryPerNode), mib(peakRSS()), run.CPU)
+	if run.DeliveryRatio < report.TargetDeliveryRatio {
+		t.Errorf("delivery ratio %.4f", run.DeliveryRatio)
+	}
+	if err := report.WriteSummary(os.Stdout, r); err != nil {
+		t.Fatal(err)
+	}
+}
