@@ -42,7 +42,7 @@ func (p *plan) schedule() {
 	p.schedulePartitions()
 	for _, pa := range p.attacks {
 		p.mark(pa.Start.D(), EventAttack, "%d %s (%s) join %s, each dialling %d honest nodes", pa.Count, pa.Kind, pa.Mode, pa.Attacker.Group, pa.Targets)
-		p.mark(pa.Stop.D(), EventAttack, "%s attack ends", pa.Kind)
+		p.mark(pa.Stop.D(), EventAttack, "%s (%s) attack ends", pa.Kind, pa.Mode)
 	}
 	slices.SortStableFunc(p.events, func(a, b event) int { return cmp.Compare(a.At, b.At) })
 }

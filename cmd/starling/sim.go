@@ -41,9 +41,9 @@ and attackers: --scale 5 turns the 200-person hall into 1,000.
 
 The command runs in real time: a five-minute scenario takes five minutes,
 twice with --compare-bare, and on a busy machine CPU contention adds to the
-latencies. For virtual time, deterministic per seed and unaffected by CPU
-load, run the same scenario under go test:
-  go test ./sim -run TestScenario -sim.scenario FILE -sim.out DIR [-sim.bare]`,
+latencies. For virtual time, repeatable per seed and unaffected by CPU load,
+run the same scenario under go test from the source tree:
+  go test ./sim -run TestScenario -timeout 0 -sim.scenario FILE -sim.out DIR [-sim.bare]`,
 		Args: exactArgs(1, "a scenario file or a built-in scenario's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(args[0])
