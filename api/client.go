@@ -37,7 +37,7 @@ func Dial(dir home.Dir) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !processAlive(ep.PID) {
+	if !home.ProcessAlive(ep.PID) {
 		return nil, fmt.Errorf("%w for %s (pid %d has exited without cleaning up); start it again with `starling up`", ErrDaemonGone, dir, ep.PID)
 	}
 	token, err := readToken(dir)

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"starling/home"
@@ -48,10 +46,10 @@ func Publish(dir home.Dir, ep Endpoint, token string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(dir.APIToken(), []byte(token+"\n")); err != nil {
+	if err := home.WritePrivate(dir.APIToken(), []byte(token+"\n")); err != nil {
 		return fmt.Errorf("write API token: %w", err)
 	}
-	if err := writeFileAtomic(dir.APIEndpoint(), append(b, '\n')); err != nil {
+	if err := home.WritePrivate(dir.APIEndpoint(), append(b, '\n')); err != nil {
 		return fmt.Errorf("write API endpoint: %w", err)
 	}
 	return nil
@@ -64,26 +62,6 @@ func Unpublish(dir home.Dir) {
 		os.Remove(dir.APIEndpoint())
 		os.Remove(dir.APIToken())
 	}
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func readEndpoint(dir home.Dir) (Endpoint, error) {
@@ -99,27 +77,6 @@ func readEndpoint(dir home.Dir) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("%w for %s (unreadable %s); start one with `starling up`", ErrNoDaemon, dir, dir.APIEndpoint())
 	}
 	return ep, nil
-}
-
-// processAlive reports whether pid names a live process. A zombie (killed
-// but not yet reaped by its parent) counts as gone.
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true // no /proc: trust kill
-	}
-	// The state follows the parenthesised command name, which may itself
-	// contain spaces and parentheses.
-	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
-		return stat[i+2] != 'Z'
-	}
-	return true
 }
 
 func readToken(dir home.Dir) (string, error) {

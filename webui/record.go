@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 
 	"starling/home"
@@ -49,7 +47,7 @@ func Publish(dir home.Dir, rec Record) error {
 	if err != nil {
 		return err
 	}
-	if err := writePrivate(dir.WebUI(), append(b, '\n')); err != nil {
+	if err := home.WritePrivate(dir.WebUI(), append(b, '\n')); err != nil {
 		return fmt.Errorf("record the web UI's address: %w", err)
 	}
 	return nil
@@ -67,7 +65,7 @@ func Unpublish(dir home.Dir) {
 // Forget removes a record that a daemon that died left behind; a daemon
 // calls it at start, so that a record in the home is always its own.
 func Forget(dir home.Dir) {
-	if rec, err := readRecord(dir); err == nil && !alive(rec.PID) {
+	if rec, err := readRecord(dir); err == nil && !home.ProcessAlive(rec.PID) {
 		os.Remove(dir.WebUI())
 		os.Remove(dir.WebOpen())
 	}
@@ -77,7 +75,7 @@ func Forget(dir home.Dir) {
 // ErrNotServing with what to do.
 func ReadRecord(dir home.Dir) (Record, error) {
 	rec, err := readRecord(dir)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && !alive(rec.PID)) {
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !home.ProcessAlive(rec.PID)) {
 		return Record{}, fmt.Errorf("%w for %s; restart it with `starling up --web 127.0.0.1:0`", ErrNotServing, dir)
 	}
 	if err != nil {
@@ -119,34 +117,6 @@ func readRecord(dir home.Dir) (Record, error) {
 	return rec, nil
 }
 
-// alive reports whether pid names a live process (EPERM: it lives, under
-// another user).
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// writePrivate writes a 0600 file whole: a temporary file in the same
-// directory, renamed into place.
-func writePrivate(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // WriteOpenPage writes the page `starling open` gives the browser: a 0600
 // file that forwards to link at once. A browser started with the link itself
 // would show the token in its command line to every user of the machine.
@@ -154,7 +124,7 @@ func WriteOpenPage(dir home.Dir, link string) (string, error) {
 	l := html.EscapeString(link)
 	page := `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=` + l +
 		`"><title>Starling</title><p><a href="` + l + `">Open Starling</a></p>` + "\n"
-	if err := writePrivate(dir.WebOpen(), []byte(page)); err != nil {
+	if err := home.WritePrivate(dir.WebOpen(), []byte(page)); err != nil {
 		return "", fmt.Errorf("write the page that opens the web UI: %w", err)
 	}
 	return dir.WebOpen(), nil
