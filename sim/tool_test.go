@@ -12,7 +12,7 @@ import (
 // The simulator as a tool, on virtual time (`starling sim` runs on real
 // time):
 //
-//	go test ./sim -run TestScenario -sim.scenario FILE_OR_NAME [-sim.out DIR] [-sim.seed N] [-sim.bare] [-sim.scale F] [-sim.log warn] -timeout 0
+//	go test ./sim -run TestScenario -sim.scenario FILE_OR_NAME [-sim.out DIR] [-sim.seed N] [-sim.bare] [-sim.scale F] [-sim.log warn] [-sim.cpuprofile PREFIX] -timeout 0
 var (
 	scenarioFlag = flag.String("sim.scenario", "", "run this scenario file or built-in scenario on virtual time (TestScenario)")
 	outFlag      = flag.String("sim.out", "", "write report.json and report.html here (TestScenario)")
@@ -20,6 +20,7 @@ var (
 	bareFlag     = flag.Bool("sim.bare", false, "also run bare go-libp2p-pubsub (TestScenario)")
 	scaleFlag    = flag.Float64("sim.scale", 1, "multiply attendees and attackers (TestScenario)")
 	logFlag      = flag.String("sim.log", "", "write the nodes' logs at this level (debug, info, warn, error) to stderr (TestScenario)")
+	profileFlag  = flag.String("sim.cpuprofile", "", "CPU-profile each run's timeline to PREFIX-starling.pprof and PREFIX-bare.pprof (TestScenario)")
 )
 
 // TestScenario runs -sim.scenario inside a synctest bubble and writes its
@@ -42,6 +43,9 @@ func TestScenario(t *testing.T) {
 		}
 	}
 	opts := Options{Seed: *seedFlag, CompareBare: *bareFlag, Progress: os.Stderr}
+	if *profileFlag != "" {
+		opts.CPUProfile = outsideBubble(t, ProfileCPU(*profileFlag))
+	}
 	if *logFlag != "" {
 		var level slog.Level
 		if err := level.UnmarshalText([]byte(*logFlag)); err != nil {
@@ -86,5 +90,32 @@ func TestThousand(t *testing.T) {
 	}
 	if err := report.WriteSummary(os.Stdout, r); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// outsideBubble runs a CPU profiler's start and stop on a goroutine outside
+// the synctest bubble, which a running profiler would otherwise keep from
+// ever going idle.
+func outsideBubble(t *testing.T, start func(string) (func() error, error)) func(string) (func() error, error) {
+	// Both channels are made here, outside the bubble: a bubbled
+	// goroutine may use them, an outside one may not use the bubble's.
+	calls, done := make(chan func() error), make(chan error)
+	go func() {
+		for fn := range calls {
+			done <- fn()
+		}
+	}()
+	t.Cleanup(func() { close(calls) })
+	run := func(fn func() error) error {
+		calls <- fn
+		return <-done
+	}
+	return func(stack string) (func() error, error) {
+		var stop func() error
+		err := run(func() (err error) { stop, err = start(stack); return err })
+		if err != nil {
+			return nil, err
+		}
+		return func() error { return run(stop) }, nil
 	}
 }
