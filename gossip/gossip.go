@@ -105,6 +105,12 @@ type Config struct {
 	// for organiser relays. Peers accept PX only from a peer whose score
 	// reaches AcceptPXThreshold, which takes a high AppScore.
 	PeerExchange bool
+	// HubDegree, if positive, makes this host a hub with this mesh degree
+	// in every topic (HubParams): for organiser relays, which on
+	// client-isolated Wi-Fi are the only path between attendees, so each
+	// attendee should get a message from them at once rather than by
+	// gossip or catch-up. Zero keeps GossipSub's defaults (D = 6).
+	HubDegree int
 
 	// Tracer, if set, also receives pubsub's raw trace events (tests,
 	// metrics). It is called synchronously from pubsub's loops and must not
@@ -120,6 +126,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("max topics %d is negative", c.MaxTopics)
 	case c.SeenTTL < 0:
 		return c, fmt.Errorf("seen TTL %s is negative", c.SeenTTL)
+	case c.HubDegree < 0:
+		return c, fmt.Errorf("hub degree %d is negative", c.HubDegree)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -199,7 +207,12 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		stats:  &g.stats,
 		log:    g.log,
 	}
-	ps, err := pubsub.NewGossipSub(ctx, h, g.options()...)
+	opts, err := g.options()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	ps, err := pubsub.NewGossipSub(ctx, h, opts...)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("gossip: start gossipsub: %w", err)
@@ -209,10 +222,36 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 	return g, nil
 }
 
-func (g *Gossip) options() []pubsub.Option {
-	cfg := g.cfg
-	opts := []pubsub.Option{
+func (g *Gossip) options() ([]pubsub.Option, error) {
+	opts, err := Settings(g.cfg, g.val.validate)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
 		pubsub.WithLogger(slog.New(minLevel{g.log.Handler(), slog.LevelWarn}).With("subsystem", "pubsub")),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(g.storeScores), scoreSnapshotInterval),
+		pubsub.WithRawTracer(tracer{c: &g.stats}),
+		pubsub.WithRawTracer(&g.mesh),
+	)
+	if g.cfg.Tracer != nil {
+		opts = append(opts, pubsub.WithRawTracer(g.cfg.Tracer))
+	}
+	return opts, nil
+}
+
+// Settings are the pubsub options that set how Starling's GossipSub
+// behaves on the wire and what it costs: no libp2p signing, content-hash
+// message IDs, flood publishing, queue sizes, the seen-message cache, the
+// topic filter, peer scoring, peer exchange and hub degree, with validate as the
+// default validator. Each topic also takes TopicScoreParams. New uses them; the
+// simulator's bare baseline runs plain pubsub with exactly these, so that
+// the comparison measures what Starling adds on top of GossipSub.
+func Settings(cfg Config, validate pubsub.ValidatorEx) ([]pubsub.Option, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("gossip: %w", err)
+	}
+	opts := []pubsub.Option{
 		// The application signs; libp2p signing would cost a second
 		// signature check per message and tie messages to a transport key.
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
@@ -231,19 +270,29 @@ func (g *Gossip) options() []pubsub.Option {
 		// no moment in Join or Leave when a subscribed topic has none.
 		// Inline: it is CPU-bound and never blocks, so it runs on pubsub's
 		// validation workers without a goroutine per message.
-		pubsub.WithDefaultValidator(g.val.validate, pubsub.WithValidatorInline(true)),
+		pubsub.WithDefaultValidator(validate, pubsub.WithValidatorInline(true)),
 		pubsub.WithPeerScore(scoreParams(cfg), scoreThresholds()),
-		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(g.storeScores), scoreSnapshotInterval),
-		pubsub.WithRawTracer(tracer{c: &g.stats}),
-		pubsub.WithRawTracer(&g.mesh),
-	}
-	if cfg.Tracer != nil {
-		opts = append(opts, pubsub.WithRawTracer(cfg.Tracer))
 	}
 	if cfg.PeerExchange {
 		opts = append(opts, pubsub.WithPeerExchange(true))
 	}
-	return opts
+	if cfg.HubDegree > 0 {
+		opts = append(opts, pubsub.WithGossipSubParams(HubParams(cfg.HubDegree)))
+	}
+	return opts, nil
+}
+
+// HubParams are GossipSub's parameters for a hub of mesh degree d (at
+// least 6): it grafts topic peers until d are in its mesh (Dlo = D = d)
+// and prunes only above 2d, keeping the two thirds that score best. Other
+// parameters are GossipSub's defaults.
+func HubParams(d int) pubsub.GossipSubParams {
+	d = max(d, 6)
+	p := pubsub.DefaultGossipSubParams()
+	p.D, p.Dlo, p.Dhi = d, d, 2*d
+	p.Dscore = 2 * d / 3
+	p.Dout = 2
+	return p
 }
 
 // Close leaves every group, stops pubsub and removes its stream handlers

@@ -96,10 +96,11 @@ func scoreThresholds() *pubsub.PeerScoreThresholds {
 	}
 }
 
-// topicScoreParams are the same for every group. Positive terms are small
-// (at most about 26 per topic, capped at 50 overall) so that good behaviour
-// cannot bank enough credit to outweigh invalid messages.
-func topicScoreParams() *pubsub.TopicScoreParams {
+// TopicScoreParams are a group topic's score parameters, the same for
+// every group. Positive terms are small (at most about 26 per topic, capped
+// at 50 overall) so that good behaviour cannot bank enough credit to
+// outweigh invalid messages.
+func TopicScoreParams() *pubsub.TopicScoreParams {
 	return &pubsub.TopicScoreParams{
 		TopicWeight: 1,
 

@@ -77,7 +77,7 @@ func (g *Gossip) startTopic(gid message.GroupID, name string) (*topic, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := handle.SetScoreParams(topicScoreParams()); err != nil {
+	if err := handle.SetScoreParams(TopicScoreParams()); err != nil {
 		return nil, errors.Join(fmt.Errorf("set score parameters: %w", err), handle.Close())
 	}
 	sub, err := handle.Subscribe(pubsub.WithBufferSize(g.cfg.QueueSize))

@@ -58,7 +58,11 @@ func startAttackers(p *plan, w *world, keys []nodeKeys, format spamFormat) (*att
 				}
 				return pubsub.ValidationIgnore
 			}
-			ps, err := pubsub.NewGossipSub(a.ctx, h, barePubsubOptions(&bareTracer{}, ignoreOthers)...)
+			opts, err := barePubsubOptions(false, &bareTracer{}, ignoreOthers)
+			if err != nil {
+				return a, err
+			}
+			ps, err := pubsub.NewGossipSub(a.ctx, h, opts...)
 			if err != nil {
 				return a, fmt.Errorf("start %s: %w", p.nodes[i].Name, err)
 			}

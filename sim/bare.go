@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,21 +10,22 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 
+	"starling/gossip"
 	"starling/group"
 )
 
 // bareFleet is the baseline: plain go-libp2p hosts with go-libp2p-pubsub
-// set up as Starling sets it up (no libp2p signing or author, message ID =
-// SHA-256 of the data, flood publish, the same queue sizes, an inline
-// validator that checks one Ed25519 signature over a message of the same
-// size) and nothing else: no store, no catch-up, no groups, no relay
-// circuits, no peer scoring. Static peers are kept connected like
-// Starling's. Where Starling attendees reach each other through relay
+// set up exactly as Starling sets it up (gossip.Settings: no libp2p signing
+// or author, content-hash message IDs, flood publish, the same queue sizes,
+// seen cache, topic filter, peer-score parameters and peer exchange), with
+// an inline validator that checks one Ed25519 signature over a message of
+// the same size, and nothing else: no store, no catch-up, no groups, no
+// application score (it is 0), no relay circuits. Static peers are kept
+// connected like Starling's. Where Starling attendees reach each other through relay
 // circuits, bare attendees have only the relays' meshes.
 type bareFleet struct {
 	p      *plan
@@ -92,7 +92,11 @@ func (f *bareFleet) startHost(i int) error {
 	}
 	f.hosts[i] = h
 	f.tracer[i] = &bareTracer{}
-	ps, err := pubsub.NewGossipSub(f.ctx, h, barePubsubOptions(f.tracer[i], bareValidator)...)
+	opts, err := barePubsubOptions(f.p.isRelay(i), f.tracer[i], bareValidator)
+	if err != nil {
+		return err
+	}
+	ps, err := pubsub.NewGossipSub(f.ctx, h, opts...)
 	if err != nil {
 		return err
 	}
@@ -103,6 +107,9 @@ func (f *bareFleet) startHost(i int) error {
 		}
 		t, err := ps.Join(group.Topic(bareGroupID(g)))
 		if err != nil {
+			return err
+		}
+		if err := t.SetScoreParams(gossip.TopicScoreParams()); err != nil {
 			return err
 		}
 		sub, err := t.Subscribe(pubsub.WithBufferSize(1024))
@@ -207,22 +214,14 @@ func rawHost(p *plan, w *world, keys []nodeKeys, i int) (host.Host, error) {
 	return libp2p.New(append(opts, w.transports(i)...)...)
 }
 
-// barePubsubOptions are Starling's pubsub settings that bear on speed and
-// cost (see gossip.options) and nothing more.
-func barePubsubOptions(t pubsub.RawTracer, validate pubsub.ValidatorEx) []pubsub.Option {
-	return []pubsub.Option{
-		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
-		pubsub.WithNoAuthor(),
-		pubsub.WithMessageIdFn(func(m *pb.Message) string {
-			sum := sha256.Sum256(m.GetData())
-			return string(sum[:])
-		}),
-		pubsub.WithFloodPublish(true),
-		pubsub.WithValidateQueueSize(1024),
-		pubsub.WithPeerOutboundQueueSize(1024),
-		pubsub.WithDefaultValidator(validate, pubsub.WithValidatorInline(true)),
-		pubsub.WithRawTracer(t),
+// barePubsubOptions are Starling's pubsub settings (gossip.Settings, with
+// peer exchange on relays as node turns it on) plus a tracer.
+func barePubsubOptions(relay bool, t pubsub.RawTracer, validate pubsub.ValidatorEx) ([]pubsub.Option, error) {
+	opts, err := gossip.Settings(gossip.Config{PeerExchange: relay}, validate)
+	if err != nil {
+		return nil, err
 	}
+	return append(opts, pubsub.WithRawTracer(t)), nil
 }
 
 func bareValidator(_ context.Context, _ peer.ID, m *pubsub.Message) pubsub.ValidationResult {
