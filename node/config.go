@@ -26,6 +26,9 @@ type Config struct {
 	// StoreMemTableSize tunes the store's memory (the simulator runs many
 	// nodes); zero takes the store's default.
 	StoreMemTableSize int64
+	// StoreNoCompaction turns the store's compactors off (store.Config):
+	// for the simulator's short-lived in-memory stores only.
+	StoreNoCompaction bool
 
 	// ListenAddrs default to TCP and QUIC on every interface, random ports.
 	ListenAddrs []ma.Multiaddr

@@ -97,6 +97,7 @@ func (n *Node) build() error {
 	n.store, err = store.Open(cfg.StoreDir, store.Config{
 		InMemory:     cfg.StoreDir == "",
 		MemTableSize: cfg.StoreMemTableSize,
+		NoCompaction: cfg.StoreNoCompaction,
 		Logger:       cfg.Logger.With("component", "store"),
 		OnStored:     n.onStored,
 		Clock:        cfg.Clock,

@@ -81,13 +81,14 @@ func (f *starlingFleet) start(ctx context.Context) error {
 }
 
 // config is node i's node.Config: the simulated transport, a small
-// in-memory store, no mDNS and no remembered peers.
+// in-memory store without compactors, no mDNS and no remembered peers.
 func (f *starlingFleet) config(i int) node.Config {
 	p, sn := f.p, f.p.nodes[i]
 	cfg := node.Config{
 		User:              f.keys[i].user,
 		TransportKey:      f.keys[i].transport,
 		StoreMemTableSize: store.MinMemTableSize,
+		StoreNoCompaction: true,
 		ListenAddrs:       []ma.Multiaddr{p.listenAddr(i)},
 		Transports:        append(f.w.transports(i), libp2p.BandwidthReporter(f.meters[i])),
 		DisableKnownPeers: true,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
@@ -32,11 +33,15 @@ func badgerOptions(dir string, cfg Config) badger.Options {
 		o = badger.DefaultOptions("").WithInMemory(true).
 			WithValueThreshold(min(1<<20, cfg.MemTableSize*15/100))
 	}
+	if cfg.NoCompaction {
+		o = o.WithNumCompactors(0).WithNumLevelZeroTablesStall(math.MaxInt32)
+	} else {
+		o = o.WithNumCompactors(numCompactors)
+	}
 	return o.
 		WithLogger(badgerLogger{cfg.Logger.With("lib", "badger")}).
 		WithMemTableSize(cfg.MemTableSize).
 		WithNumMemtables(numMemtables).
-		WithNumCompactors(numCompactors).
 		WithNumGoroutines(2).
 		WithNumVersionsToKeep(1).
 		WithValueLogFileSize(valueLogFileSize).

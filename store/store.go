@@ -51,6 +51,11 @@ type Config struct {
 	// raised to it. The simulator runs a thousand stores, so small values
 	// are expected.
 	MemTableSize int64
+	// NoCompaction runs no compactors. It suits short-lived in-memory
+	// stores, like the simulator's thousand: Badger's compactors wake every
+	// 50 ms each, which costs more there than merging their few tables
+	// would save. Level-0 tables then pile up instead of stalling writes.
+	NoCompaction bool
 	// SweepInterval is how often groups past their expiry (ExpireGroup)
 	// are purged from the store. Badger's TTL hides their entries at the
 	// expiry whatever this is; the sweep deletes them, their tombstones
