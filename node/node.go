@@ -138,6 +138,7 @@ func (n *Node) build() error {
 		// Every peer reached through a relay appears under its IP.
 		ColocationWhitelist: n.relays.ips(),
 		PeerExchange:        cfg.RelayService != nil,
+		HubDegree:           n.hubDegree(),
 	})
 	if err != nil {
 		return err

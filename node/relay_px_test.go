@@ -3,16 +3,20 @@ package node_test
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/message"
 )
 
-// pxAttendees is more attendees than a GossipSub mesh keeps (Dhi 12), so
-// the relay prunes some of them from its mesh.
+// pxAttendees is more attendees than a GossipSub mesh of degree 6 keeps
+// (Dhi 12), so a relay of that degree prunes some of them from its mesh.
 const pxAttendees = 15
 
-// TestRelayPeerExchange: attendees that know only the relay, in a group
-// with more of them than the relay's mesh keeps, are pruned with peer
+// TestRelayPeerExchange: attendees that know only the relay (given
+// GossipSub's default mesh degree), in a group with more of them than the
+// relay's mesh keeps, are pruned with peer
 // exchange records and connect to each other; their own scoring trusts the
 // relay's records (AppScore above AcceptPXThreshold). The gossip mesh then
 // no longer hangs on the relay alone.
@@ -21,7 +25,7 @@ func TestRelayPeerExchange(t *testing.T) {
 		t.Skip("starts 16 nodes")
 	}
 	t.Parallel()
-	r := startNode(t, "relay", asRelay(nil))
+	r := startNode(t, "relay", asRelay(nil), withMeshDegree(6))
 	r.join(t, "hall")
 	attendees := make([]*testNode, pxAttendees)
 	for i := range attendees {
@@ -56,4 +60,42 @@ func TestRelayPeerExchange(t *testing.T) {
 		msgs = append(msgs, a.send(t, "hall", fmt.Sprint("hello from ", i)))
 	}
 	requireConverged(t, append(attendees, r), map[string][]*message.Message{"hall": msgs})
+}
+
+// TestRelayMeshHoldsEveryAttendee: a relay with its default mesh degree
+// keeps every attendee in its mesh, more than GossipSub's Dhi of 12, so on
+// client-isolated Wi-Fi each gets a message from it at once.
+func TestRelayMeshHoldsEveryAttendee(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 16 nodes")
+	}
+	t.Parallel()
+	r := startNode(t, "relay", asRelay(nil))
+	r.join(t, "hall")
+	attendees := make([]*testNode, pxAttendees)
+	for i := range attendees {
+		attendees[i] = startNode(t, "attendee", withRelay(r))
+		attendees[i].join(t, "hall")
+	}
+	hall := r.joined["hall"]
+	inMesh := func() int {
+		mesh := map[peer.ID]bool{}
+		for _, p := range r.MeshPeers(hall) {
+			mesh[p] = true
+		}
+		n := 0
+		for _, a := range attendees {
+			if mesh[a.ID()] {
+				n++
+			}
+		}
+		return n
+	}
+	waitUntil(t, "the relay's mesh holds every attendee", func() bool { return inMesh() == pxAttendees },
+		func() string { return fmt.Sprint("attendees in the relay's mesh: ", inMesh()) })
+	// It still holds them a few heartbeats later: nothing was pruned.
+	time.Sleep(3 * time.Second)
+	if n := inMesh(); n != pxAttendees {
+		t.Fatalf("the relay pruned its mesh to %d of %d attendees", n, pxAttendees)
+	}
 }

@@ -71,6 +71,11 @@ func asRelay(acl *relay.ACL) option {
 	}
 }
 
+// withMeshDegree sets a relay's mesh degree; put it after asRelay.
+func withMeshDegree(d int) option {
+	return func(c *node.Config) { c.RelayService.MeshDegree = d }
+}
+
 // waitReserved waits until tn holds a reservation on relay.
 func waitReserved(t testing.TB, tn *testNode, relay peer.ID) {
 	t.Helper()

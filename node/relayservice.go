@@ -46,12 +46,31 @@ type RelayService struct {
 	// MaxConns caps all connections; default 8192.
 	MaxConns int
 
+	// MeshDegree is how many topic peers the relay keeps in each group's
+	// GossipSub mesh (gossip.HubParams); default DefaultMeshDegree. On
+	// client-isolated Wi-Fi the relay is the only path between attendees,
+	// so the attendees in its mesh get each message at once, the others
+	// only by gossip or catch-up, seconds to a minute later.
+	MeshDegree int
+
 	// Tracer receives the relay's events (reservations, circuits), e.g.
 	// relayv2.NewMetricsTracer for Prometheus. Optional.
 	Tracer relayv2.MetricsTracer
 	// Registerer, if set, receives libp2p's own metrics (swarm, resource
 	// manager, identify). Optional.
 	Registerer prometheus.Registerer
+}
+
+// DefaultMeshDegree is RelayService.MeshDegree's default: a relay grafts
+// up to 128 attendees into each group's mesh and prunes only above 256.
+const DefaultMeshDegree = 128
+
+// hubDegree is the gossip mesh degree of a relay, or 0 for an attendee.
+func (n *Node) hubDegree() int {
+	if n.cfg.RelayService == nil {
+		return 0
+	}
+	return n.cfg.RelayService.withDefaults().MeshDegree
 }
 
 func (r RelayService) withDefaults() RelayService {
@@ -66,6 +85,7 @@ func (r RelayService) withDefaults() RelayService {
 	def(&r.ConnsPerIP, 512)
 	def(&r.ConnBurstPerIP, 256)
 	def(&r.MaxConns, 8192)
+	def(&r.MeshDegree, DefaultMeshDegree)
 	if r.ConnRatePerIP <= 0 {
 		r.ConnRatePerIP = 20
 	}
