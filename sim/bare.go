@@ -16,6 +16,7 @@ import (
 
 	"starling/gossip"
 	"starling/group"
+	"starling/node"
 )
 
 // bareFleet is the baseline: plain go-libp2p hosts with go-libp2p-pubsub
@@ -215,9 +216,14 @@ func rawHost(p *plan, w *world, keys []nodeKeys, i int) (host.Host, error) {
 }
 
 // barePubsubOptions are Starling's pubsub settings (gossip.Settings, with
-// peer exchange on relays as node turns it on) plus a tracer.
+// peer exchange and the hub's mesh degree on relays, as node sets them)
+// plus a tracer.
 func barePubsubOptions(relay bool, t pubsub.RawTracer, validate pubsub.ValidatorEx) ([]pubsub.Option, error) {
-	opts, err := gossip.Settings(gossip.Config{PeerExchange: relay}, validate)
+	cfg := gossip.Config{}
+	if relay {
+		cfg.PeerExchange, cfg.HubDegree = true, node.DefaultMeshDegree
+	}
+	opts, err := gossip.Settings(cfg, validate)
 	if err != nil {
 		return nil, err
 	}
