@@ -27,6 +27,10 @@ func lanOf(ctx context.Context, l *Lab, n, loss int) (*Segment, []*Host, error) 
 	return seg, hosts, prepare(ctx, hosts...)
 }
 
+// lanMessagesEach is how many messages each host sends in runLAN; its
+// simulator twin sends as many.
+const lanMessagesEach = 6
+
 // runLAN: five hosts on one bridge, mDNS on and no --peer. Each must find
 // all the others, and every message must reach every host.
 func runLAN(ctx context.Context, l *Lab) error {
@@ -60,7 +64,7 @@ func runLAN(ctx context.Context, l *Lab) error {
 		return err
 	}
 	return phase(l, "exchange messages", func() error {
-		ids, err := sendEach(ctx, hosts, 2, "lan")
+		ids, err := sendEach(ctx, hosts, lanMessagesEach, "lan")
 		if err != nil {
 			return err
 		}

@@ -2,8 +2,11 @@ package sim
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,7 +64,15 @@ func findEvent(t *testing.T, run report.Run, kind, re string) []int {
 // TestRunCompareBare runs the small LAN with Starling and bare pubsub:
 // on a lossless LAN both deliver everything, no faster than the link.
 func TestRunCompareBare(t *testing.T) {
-	r := runIn(t, "scenarios/lan-small.yaml", Options{CompareBare: true})
+	var profiled []string
+	profile := func(stack string) (func() error, error) {
+		profiled = append(profiled, stack)
+		return func() error { profiled = append(profiled, "stop "+stack); return nil }, nil
+	}
+	r := runIn(t, "scenarios/lan-small.yaml", Options{CompareBare: true, CPUProfile: profile})
+	if want := []string{"starling", "stop starling", "bare", "stop bare"}; !slices.Equal(profiled, want) {
+		t.Errorf("CPUProfile calls %q, want %q", profiled, want)
+	}
 	if len(r.Runs) != 2 || r.Runs[0].Name != "starling" || r.Runs[1].Name != "bare" || r.Ratios == nil {
 		t.Fatalf("runs %d, ratios %v; want starling and bare with ratios", len(r.Runs), r.Ratios)
 	}
@@ -86,6 +97,19 @@ func TestRunCompareBare(t *testing.T) {
 	}
 	if r.Runs[0].Catchup.Sessions == 0 || r.Runs[1].Catchup.Sessions != 0 {
 		t.Errorf("catch-up sessions: starling %d, bare %d", r.Runs[0].Catchup.Sessions, r.Runs[1].Catchup.Sessions)
+	}
+}
+
+// TestDiskStore runs netlab's twin, whose nodes keep their stores on disk,
+// and checks that every message arrives and the stores are removed.
+func TestDiskStore(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	r := runIn(t, "scenarios/netlab-lan.yaml", Options{})
+	if run := r.Runs[0]; run.Sent != 30 || run.Delivered != run.Expected || run.Expected != 30*4 {
+		t.Errorf("sent %d, delivered %d of %d; want 30 sent, all delivered to 4 others", run.Sent, run.Delivered, run.Expected)
+	}
+	if left, _ := filepath.Glob(filepath.Join(os.Getenv("TMPDIR"), "starling-sim-*")); len(left) > 0 {
+		t.Errorf("stores left on disk: %v", left)
 	}
 }
 

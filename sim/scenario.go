@@ -203,7 +203,22 @@ type Attacker struct {
 type NodeTuning struct {
 	// SyncInterval is node.Config.SyncInterval; default the node's (1m).
 	SyncInterval Duration `yaml:"sync_interval"`
+	// Store is StoreMemory (the default) or StoreDisk.
+	Store string `yaml:"store"`
 }
+
+// Node stores.
+const (
+	// StoreMemory: each node's Badger store is in memory, without
+	// compactors. What a thousand nodes in one process need.
+	StoreMemory = "memory"
+	// StoreDisk: each node's store is a Badger directory on disk (in a
+	// temporary directory removed after the run), its own messages synced
+	// before they are sent, as in the daemon. Only real-time runs (the
+	// CLI) feel the difference, since virtual time does not pass during
+	// disk writes; it is for comparing with scripts/netlab.
+	StoreDisk = "disk"
+)
 
 // Limits on a scenario, so that a typo cannot ask for a run that never ends.
 const (

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +38,7 @@ type starlingFleet struct {
 	mu  sync.Mutex
 	ids map[int]message.ID // planned index -> ID, once sent
 
+	dir    string // the nodes' stores with node.store: disk
 	cancel context.CancelFunc
 	runs   sync.WaitGroup
 	errMu  sync.Mutex
@@ -52,6 +55,11 @@ func (f *starlingFleet) start(ctx context.Context) error {
 	var err error
 	if f.keys, err = allKeys(f.p); err != nil {
 		return err
+	}
+	if f.p.sc.Node.Store == StoreDisk {
+		if f.dir, err = os.MkdirTemp("", "starling-sim-"); err != nil {
+			return fmt.Errorf("directory for the nodes' stores: %w", err)
+		}
 	}
 	f.nodes = make([]*node.Node, f.p.honest)
 	f.meters = make([]*meter, f.p.honest)
@@ -81,7 +89,8 @@ func (f *starlingFleet) start(ctx context.Context) error {
 }
 
 // config is node i's node.Config: the simulated transport, a small
-// in-memory store without compactors, no mDNS and no remembered peers.
+// in-memory store without compactors (or a store on disk, with node.store:
+// disk), no mDNS and no remembered peers.
 func (f *starlingFleet) config(i int) node.Config {
 	p, sn := f.p, f.p.nodes[i]
 	cfg := node.Config{
@@ -94,6 +103,9 @@ func (f *starlingFleet) config(i int) node.Config {
 		DisableKnownPeers: true,
 		SyncInterval:      p.sc.Node.SyncInterval.D(),
 		Logger:            f.log.With("node", sn.Name),
+	}
+	if f.dir != "" {
+		cfg.StoreDir, cfg.StoreNoCompaction = filepath.Join(f.dir, sn.Name), false
 	}
 	for _, j := range sn.Peers {
 		cfg.Peers = append(cfg.Peers, addrInfo(p, f.keys, j))
@@ -275,6 +287,9 @@ func (f *starlingFleet) close() error {
 				f.errs = append(f.errs, n.Close())
 			}
 		}
+	}
+	if f.dir != "" {
+		f.errs = append(f.errs, os.RemoveAll(f.dir))
 	}
 	f.errMu.Lock()
 	defer f.errMu.Unlock()

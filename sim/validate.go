@@ -46,6 +46,11 @@ func (sc *Scenario) validate() error {
 	if si := sc.Node.SyncInterval.D(); si != 0 && si < time.Second {
 		p.add("node.sync_interval", "%s is under a second; omit it for the node's default", si)
 	}
+	switch sc.Node.Store {
+	case "", StoreMemory, StoreDisk:
+	default:
+		p.add("node.store", "%q is not %q or %q", sc.Node.Store, StoreMemory, StoreDisk)
+	}
 	return p.err()
 }
 
