@@ -180,7 +180,8 @@ func startProfile(path string) (stop func() error, err error) {
 // matters once the process is CPU-bound.
 func clockNote(sim, wall, cpu time.Duration) string {
 	if wall <= 0 || sim > wall*21/20 || sim < wall*19/20 {
-		return fmt.Sprintf("virtual time (synctest): %s simulated in %s of wall time; latencies are the network's alone", sim.Round(time.Millisecond), wall.Round(time.Millisecond))
+		return fmt.Sprintf("virtual time (synctest, GOMAXPROCS %d): %s simulated in %s of wall time; latencies are the network's alone",
+			runtime.GOMAXPROCS(0), sim.Round(time.Millisecond), wall.Round(time.Millisecond))
 	}
 	busy := float64(cpu) / float64(wall) / float64(runtime.GOMAXPROCS(0))
 	note := fmt.Sprintf("real time: the process used %.0f%% of %d CPUs", 100*busy, runtime.GOMAXPROCS(0))

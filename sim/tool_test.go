@@ -13,6 +13,11 @@ import (
 // time):
 //
 //	go test ./sim -run TestScenario -sim.scenario FILE_OR_NAME [-sim.out DIR] [-sim.seed N] [-sim.bare] [-sim.scale F] [-sim.log warn] [-sim.cpuprofile PREFIX] -timeout 0
+//
+// For CPU figures to compare (-sim.bare), add -cpu 1: with more than one P,
+// Go's scheduler spends CPU spinning for work, which differs from run to
+// run by 20 % and more; on one P the process CPU time repeats within a few
+// per cent.
 var (
 	scenarioFlag = flag.String("sim.scenario", "", "run this scenario file or built-in scenario on virtual time (TestScenario)")
 	outFlag      = flag.String("sim.out", "", "write report.json and report.html here (TestScenario)")
