@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"time"
@@ -110,8 +111,9 @@ func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options)
 	atk.judge = func(s attackSet) []event { return f.judge(s, time.Since(origin)) }
 	mem := max(heapInUse()-heap0, 0) / int64(p.honest)
 
-	// The previous run's garbage is collected now, not on this run's CPU.
-	runtime.GC()
+	// The previous run's garbage is collected, and its memory returned to
+	// the OS, now rather than on this run's CPU.
+	debug.FreeOSMemory()
 	stopProfile := func() error { return nil }
 	if opts.CPUProfile != nil {
 		if stopProfile, err = opts.CPUProfile(f.name()); err != nil {
