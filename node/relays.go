@@ -36,6 +36,11 @@ const (
 type relaySet struct {
 	mu     sync.Mutex
 	relays map[peer.ID]*relayEntry
+	// circuits caches circuitAddrs, which libp2p asks for many times a
+	// second, until circuitsUntil (the first of their reservations to
+	// end) or until add or setReserved changes what it is made of.
+	circuits      []ma.Multiaddr
+	circuitsUntil time.Time
 }
 
 type relayEntry struct {
@@ -57,6 +62,7 @@ func newRelaySet() *relaySet {
 func (rs *relaySet) add(info peer.AddrInfo) bool {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	rs.circuitsUntil = time.Time{}
 	if e, ok := rs.relays[info.ID]; ok {
 		e.info.Addrs = append(e.info.Addrs, info.Addrs...)
 		slices.SortFunc(e.info.Addrs, func(a, b ma.Multiaddr) int { return a.Compare(b) })
@@ -140,6 +146,7 @@ func (rs *relaySet) setReserved(p peer.ID, until time.Time) {
 	defer rs.mu.Unlock()
 	if e, ok := rs.relays[p]; ok {
 		e.reservedUntil = until
+		rs.circuitsUntil = time.Time{}
 	}
 }
 
@@ -150,10 +157,17 @@ func (rs *relaySet) setReserved(p peer.ID, until time.Time) {
 func (rs *relaySet) circuitAddrs(now time.Time) []ma.Multiaddr {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if now.Before(rs.circuitsUntil) {
+		return slices.Clip(rs.circuits)
+	}
 	var out []ma.Multiaddr
+	until := now.Add(time.Hour)
 	for id, e := range rs.relays {
 		if !now.Before(e.reservedUntil) {
 			continue
+		}
+		if e.reservedUntil.Before(until) {
+			until = e.reservedUntil
 		}
 		circuit := ma.StringCast("/p2p/" + id.String() + "/p2p-circuit")
 		for _, a := range e.info.Addrs {
@@ -163,7 +177,8 @@ func (rs *relaySet) circuitAddrs(now time.Time) []ma.Multiaddr {
 			out = append(out, a.Encapsulate(circuit))
 		}
 	}
-	return out
+	rs.circuits, rs.circuitsUntil = out, until
+	return slices.Clip(out)
 }
 
 // ips lists the IP networks of the relays' addresses, exempt from gossip's
