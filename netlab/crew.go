@@ -67,6 +67,13 @@ func startMesh(ctx context.Context, hosts []*Host) ([]*Daemon, error) {
 // sendEach has every host send n messages labelled with label, and returns
 // their IDs.
 func sendEach(ctx context.Context, hosts []*Host, n int, label string) ([]string, error) {
+	return sendPaced(ctx, hosts, n, label, 0)
+}
+
+// sendPaced is sendEach with a pause after every message, so that one
+// message spreads while nothing else runs: the CLI of the next send,
+// starting up on the same two CPUs, would otherwise delay it.
+func sendPaced(ctx context.Context, hosts []*Host, n int, label string, gap time.Duration) ([]string, error) {
 	var ids []string
 	for _, h := range hosts {
 		for i := range n {
@@ -75,6 +82,9 @@ func sendEach(ctx context.Context, hosts []*Host, n int, label string) ([]string
 				return nil, err
 			}
 			ids = append(ids, id)
+			if err := sleep(ctx, gap); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return ids, nil
@@ -136,4 +146,19 @@ func phase(l *Lab, name string, step func() error) error {
 	}
 	l.log.Info("phase done", "step", name, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// sleep waits for d, or less if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -16,7 +16,7 @@ type Spread struct {
 	// Expected the pairs there should be: every host but the author's.
 	Delivered, Expected int
 	// First is each message's latency to the first host that got it, All
-	// to the last (every member), both from its sent_at.
+	// to the last (every member), both from when its author stored it.
 	First, All report.Latency
 }
 
@@ -27,13 +27,14 @@ func (s Spread) String() string {
 
 // MeasureSpread reads every host's log of group and measures, for the
 // messages in ids, when each host stored them (received_at) against when
-// they were sent (sent_at, whole milliseconds: each figure may be up to
-// 1 ms high). The hosts share this machine's clock, so the difference is
-// the real delay, the CLI's and the daemon's processing included.
+// their author's daemon stored its own copy, after signing and before its
+// synced write and the publish. sent_at would do, but it holds whole
+// milliseconds, which would add half a millisecond on average. The hosts
+// share this machine's clock, so the difference is the real delay.
 func MeasureSpread(ctx context.Context, group string, ids []string, hosts ...*Host) (Spread, error) {
 	type arrivals struct {
-		sent  time.Time
-		delay []time.Duration
+		sent time.Time   // the author's own copy stored
+		got  []time.Time // at the other hosts
 	}
 	byID := map[string]*arrivals{}
 	for _, id := range ids {
@@ -46,27 +47,32 @@ func MeasureSpread(ctx context.Context, group string, ids []string, hosts ...*Ho
 		}
 		for _, m := range msgs {
 			a := byID[m.ID]
-			if a == nil || m.Origin == "own" {
-				continue
+			switch {
+			case a == nil:
+			case m.Origin == "own":
+				a.sent = m.ReceivedAt
+			default:
+				a.got = append(a.got, m.ReceivedAt)
 			}
-			a.sent = m.SentAt
-			a.delay = append(a.delay, m.ReceivedAt.Sub(m.SentAt))
 		}
 	}
 	var s Spread
 	var first, all []time.Duration
-	for _, a := range byID {
+	for id, a := range byID {
 		s.Expected += len(hosts) - 1
-		s.Delivered += len(a.delay)
-		if len(a.delay) == 0 {
+		s.Delivered += len(a.got)
+		if len(a.got) == 0 {
 			continue
 		}
-		lo, hi := a.delay[0], a.delay[0]
-		for _, d := range a.delay[1:] {
-			lo, hi = min(lo, d), max(hi, d)
+		if a.sent.IsZero() {
+			return Spread{}, fmt.Errorf("message %s: no host holds it as its own", id)
+		}
+		lo, hi := a.got[0].Sub(a.sent), a.got[0].Sub(a.sent)
+		for _, at := range a.got[1:] {
+			lo, hi = min(lo, at.Sub(a.sent)), max(hi, at.Sub(a.sent))
 		}
 		first = append(first, lo)
-		if len(a.delay) == len(hosts)-1 {
+		if len(a.got) == len(hosts)-1 {
 			all = append(all, hi)
 		}
 	}

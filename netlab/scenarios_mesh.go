@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // The scenarios that need only `starling up`.
@@ -27,9 +28,12 @@ func lanOf(ctx context.Context, l *Lab, n, loss int) (*Segment, []*Host, error) 
 	return seg, hosts, prepare(ctx, hosts...)
 }
 
-// lanMessagesEach is how many messages each host sends in runLAN; its
-// simulator twin sends as many.
-const lanMessagesEach = 6
+// runLAN's messages: how many each host sends, and the pause after each.
+// Its simulator twin sends as many, as far apart.
+const (
+	lanMessagesEach = 6
+	lanSendGap      = 100 * time.Millisecond
+)
 
 // runLAN: five hosts on one bridge, mDNS on and no --peer. Each must find
 // all the others, and every message must reach every host.
@@ -64,7 +68,7 @@ func runLAN(ctx context.Context, l *Lab) error {
 		return err
 	}
 	return phase(l, "exchange messages", func() error {
-		ids, err := sendEach(ctx, hosts, lanMessagesEach, "lan")
+		ids, err := sendPaced(ctx, hosts, lanMessagesEach, "lan", lanSendGap)
 		if err != nil {
 			return err
 		}
