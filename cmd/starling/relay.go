@@ -18,6 +18,7 @@ func newRelay(g *globals) *cobra.Command {
 		groups  []string
 		acl     string
 		metrics string
+		degree  int
 	)
 	cmd := &cobra.Command{
 		Use:   "relay",
@@ -27,8 +28,13 @@ when they cannot reach each other (client-isolated Wi-Fi, NAT). It runs a
 circuit relay v2 service set up for gossip (no time or data limit on relayed
 connections), joins the event's groups (--group: a channel name or an invite
 link; a relay given a carrier link keeps a private group's ciphertext without
-being able to read it) and keeps their history for late joiners, and hands
-peer records to the attendees it prunes from full meshes.
+being able to read it) and keeps their history for late joiners.
+
+In each group the relay forwards every message at once to up to
+--mesh-degree attendees (default 128), and to the rest by gossip; above twice
+that it prunes its mesh and hands the attendees it prunes peer records of
+others. On client-isolated Wi-Fi it is the only path between attendees: give
+it a degree of at least its attendees per group, or run more relays.
 
 With --acl invite, only peers that present a ticket from a current invite to
 one of the relay's groups get a reservation or a circuit. --metrics serves
@@ -42,6 +48,9 @@ or give it to attendees' starling up --relay ADDR.`,
 			if err != nil {
 				return usageError{fmt.Errorf("--acl: %w", err)}
 			}
+			if degree < 6 {
+				return usageError{fmt.Errorf("--mesh-degree %d: want at least 6 (GossipSub's own degree)", degree)}
+			}
 			if metrics != "" {
 				if _, _, err := net.SplitHostPort(metrics); err != nil {
 					return usageError{fmt.Errorf("--metrics %q: want HOST:PORT, such as 127.0.0.1:9464", metrics)}
@@ -53,7 +62,7 @@ or give it to attendees' starling up --relay ADDR.`,
 			}
 			a := relay.NewACL(mode, nil)
 			m := relay.NewMetrics(a)
-			cfg.RelayService = &node.RelayService{ACL: a, Tracer: m, Registerer: m.Registry()}
+			cfg.RelayService = &node.RelayService{ACL: a, Tracer: m, Registerer: m.Registry(), MeshDegree: degree}
 
 			served := make(chan error, 1) // the metrics server's end, once started
 			serving := false
@@ -99,6 +108,7 @@ or give it to attendees' starling up --relay ADDR.`,
 	f.StringArrayVar(&groups, "group", nil, "group to carry: a channel name or an invite link (repeatable)")
 	f.StringVar(&acl, "acl", "open", "who may reserve a slot: open, or invite (a ticket from a current invite)")
 	f.StringVar(&metrics, "metrics", "", "serve Prometheus metrics on HOST:PORT")
+	f.IntVar(&degree, "mesh-degree", node.DefaultMeshDegree, "attendees per group that get each message from the relay at once")
 	g.addPassphraseFlag(cmd)
 	return cmd
 }

@@ -79,6 +79,7 @@ func TestRelayBadFlags(t *testing.T) {
 	h := initHome(t, "relay")
 	checkOneLineError(t, h.run("relay", "--no-mdns", "--acl", "closed"), 2, "want open or invite")
 	checkOneLineError(t, h.run("relay", "--no-mdns", "--metrics", "nonsense"), 2, "HOST:PORT")
+	checkOneLineError(t, h.run("relay", "--no-mdns", "--mesh-degree", "2"), 2, "at least 6")
 	checkOneLineError(t, h.run("up", "--no-mdns", "--relay", "/ip4/127.0.0.1/tcp/1"), 2, "/p2p/")
 }
 
