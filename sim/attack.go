@@ -58,7 +58,7 @@ func startAttackers(p *plan, w *world, keys []nodeKeys, format spamFormat) (*att
 				}
 				return pubsub.ValidationIgnore
 			}
-			opts, err := barePubsubOptions(false, &bareTracer{}, ignoreOthers)
+			opts, err := barePubsubOptions(0, &bareTracer{}, ignoreOthers)
 			if err != nil {
 				return a, err
 			}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +94,11 @@ func (f *bareFleet) startHost(i int) error {
 	}
 	f.hosts[i] = h
 	f.tracer[i] = &bareTracer{}
-	opts, err := barePubsubOptions(f.p.isRelay(i), f.tracer[i], bareValidator)
+	degree := 0 // not a relay
+	if f.p.isRelay(i) {
+		degree = cmp.Or(f.p.sc.Node.RelayMeshDegree, node.DefaultMeshDegree)
+	}
+	opts, err := barePubsubOptions(degree, f.tracer[i], bareValidator)
 	if err != nil {
 		return err
 	}
@@ -215,14 +220,11 @@ func rawHost(p *plan, w *world, keys []nodeKeys, i int) (host.Host, error) {
 	return libp2p.New(append(opts, w.transports(i)...)...)
 }
 
-// barePubsubOptions are Starling's pubsub settings (gossip.Settings, with
-// peer exchange and the hub's mesh degree on relays, as node sets them)
-// plus a tracer.
-func barePubsubOptions(relay bool, t pubsub.RawTracer, validate pubsub.ValidatorEx) ([]pubsub.Option, error) {
-	cfg := gossip.Config{}
-	if relay {
-		cfg.PeerExchange, cfg.HubDegree = true, node.DefaultMeshDegree
-	}
+// barePubsubOptions are Starling's pubsub settings (gossip.Settings) plus
+// a tracer; relayDegree, for a relay, is its hub degree, and turns peer
+// exchange on, as node does for relays.
+func barePubsubOptions(relayDegree int, t pubsub.RawTracer, validate pubsub.ValidatorEx) ([]pubsub.Option, error) {
+	cfg := gossip.Config{PeerExchange: relayDegree > 0, HubDegree: relayDegree}
 	opts, err := gossip.Settings(cfg, validate)
 	if err != nil {
 		return nil, err

@@ -111,7 +111,7 @@ func (f *starlingFleet) config(i int) node.Config {
 		cfg.Peers = append(cfg.Peers, addrInfo(p, f.keys, j))
 	}
 	if sn.Role == RoleRelay {
-		cfg.RelayService = &node.RelayService{}
+		cfg.RelayService = &node.RelayService{MeshDegree: p.sc.Node.RelayMeshDegree}
 	} else {
 		for _, r := range p.relays {
 			cfg.Relays = append(cfg.Relays, addrInfo(p, f.keys, r))

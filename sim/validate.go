@@ -46,6 +46,9 @@ func (sc *Scenario) validate() error {
 	if si := sc.Node.SyncInterval.D(); si != 0 && si < time.Second {
 		p.add("node.sync_interval", "%s is under a second; omit it for the node's default", si)
 	}
+	if d := sc.Node.RelayMeshDegree; d != 0 && d < 6 {
+		p.add("node.relay_mesh_degree", "%d is under 6, GossipSub's own degree; omit it for the default (128)", d)
+	}
 	switch sc.Node.Store {
 	case "", StoreMemory, StoreDisk:
 	default:
