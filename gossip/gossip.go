@@ -162,6 +162,8 @@ type Gossip struct {
 	stats  counters
 	scores atomic.Pointer[map[peer.ID]float64]
 	mesh   meshTracer
+	guard  *sendGuard
+	bg     sync.WaitGroup // guardSends
 
 	// opMu serialises Join, Leave and Close, which call into pubsub and wait
 	// for goroutines. It is never taken by Publish, Peers or the validator.
@@ -196,6 +198,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		cancel: cancel,
 		topics: make(map[message.GroupID]*topic),
 		names:  make(map[string]message.GroupID),
+		guard:  newSendGuard(),
 	}
 	g.val = &validator{
 		self:   h.ID(),
@@ -218,6 +221,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		return nil, fmt.Errorf("gossip: start gossipsub: %w", err)
 	}
 	g.ps = ps
+	g.bg.Go(func() { g.guardSends(ctx) })
 	g.log.Info("gossipsub started", "peer", h.ID(), "queue", cfg.QueueSize, "seen_ttl", cfg.SeenTTL)
 	return g, nil
 }
@@ -232,6 +236,7 @@ func (g *Gossip) options() ([]pubsub.Option, error) {
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(g.storeScores), scoreSnapshotInterval),
 		pubsub.WithRawTracer(tracer{c: &g.stats}),
 		pubsub.WithRawTracer(&g.mesh),
+		pubsub.WithRawTracer(g.guard),
 	)
 	if g.cfg.Tracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(g.cfg.Tracer))
@@ -320,6 +325,7 @@ func (g *Gossip) Close() error {
 		}
 	}
 	g.cancel()
+	g.bg.Wait()
 	for _, p := range pubsub.GossipSubDefaultProtocols {
 		g.host.RemoveStreamHandler(p)
 	}

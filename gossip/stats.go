@@ -37,8 +37,12 @@ type Stats struct {
 	IgnoredOther       uint64 // an error this version does not classify
 
 	DroppedValidation   uint64 // validation queue full or throttled
-	DroppedPeerQueue    uint64 // RPCs dropped because a peer's outbound queue was full
+	DroppedPeerQueue    uint64 // RPCs dropped: a peer's outbound queue was full, or pubsub had none for it
 	DroppedSubscription uint64 // accepted but the group's buffer was full (Deliver too slow)
+
+	// SendRepairs counts connections reset because pubsub held no stream
+	// to a peer in our topics (see sendGuard).
+	SendRepairs uint64
 }
 
 // Rejected sums the Rejected* counters.
@@ -80,6 +84,7 @@ func (g *Gossip) Stats() Stats {
 		DroppedValidation:    c.get(dropValidation),
 		DroppedPeerQueue:     c.get(dropPeerQueue),
 		DroppedSubscription:  c.get(dropSubscription),
+		SendRepairs:          c.get(statSendRepairs),
 	}
 }
 
@@ -109,6 +114,7 @@ const (
 	dropValidation
 	dropPeerQueue
 	dropSubscription
+	statSendRepairs
 	numStats
 )
 
@@ -117,6 +123,7 @@ var statNames = [numStats]string{
 	"malformed", "non-canonical", "too large", "bad payload", "bad signature", "wrong group", "policy", "pubsub envelope",
 	"version", "unknown kind", "future skew", "expired", "seen", "policy", "not joined", "other",
 	"validation queue", "peer queue", "subscription buffer",
+	"send repairs",
 }
 
 func (s stat) String() string {
@@ -209,5 +216,6 @@ func (s Stats) Map() map[string]uint64 {
 		"dropped_validation":     s.DroppedValidation,
 		"dropped_peer_queue":     s.DroppedPeerQueue,
 		"dropped_subscription":   s.DroppedSubscription,
+		"send_repairs":           s.SendRepairs,
 	}
 }

@@ -1,0 +1,129 @@
+package gossip
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+)
+
+// repairEvery is how often the guard may reset the connection to one peer.
+const repairEvery = time.Minute
+
+// sendGuard repairs a state that pubsub v0.19 can get into and not leave
+// while the connection lasts: a peer announces its topics over its stream
+// to us, so GossipSub counts it in the topic and the mesh, but pubsub holds
+// no stream to it (no send queue) and drops every message meant for it
+// ("No send queue for peer"). The simulator showed it on relays with a few
+// hundred peers, for about one peer in fifteen, from start-up on. On
+// client-isolated Wi-Fi such an attendee would get nothing from its relay
+// but by catch-up.
+//
+// The guard sees pubsub's dropped RPCs. A drop for a peer that has no
+// outbound stream is this state (a full queue, the other cause of drops,
+// belongs to a peer with a stream), so the guard closes the connection to
+// that peer. The peer's redial (attendees keep their relays and static
+// peers connected) then starts pubsub afresh on both sides.
+type sendGuard struct {
+	nopTracer
+	mu      sync.Mutex
+	streams map[peer.ID]bool      // peers pubsub has an outbound stream to
+	stuck   map[peer.ID]bool      // dropped for, without a stream
+	last    map[peer.ID]time.Time // when the guard last reset each peer
+	wake    chan struct{}
+}
+
+func newSendGuard() *sendGuard {
+	return &sendGuard{
+		streams: map[peer.ID]bool{},
+		stuck:   map[peer.ID]bool{},
+		last:    map[peer.ID]time.Time{},
+		wake:    make(chan struct{}, 1),
+	}
+}
+
+func (s *sendGuard) OnNewOutboundStream(p peer.ID, _ protocol.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.streams[p] = true
+	delete(s.stuck, p)
+}
+
+func (s *sendGuard) OnClosedOutboundStream(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.streams, p)
+}
+
+// DropRPC is called from pubsub's loop, so it only notes the peer.
+func (s *sendGuard) DropRPC(_ *pubsub.RPC, p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams[p] || s.stuck[p] {
+		return
+	}
+	s.stuck[p] = true
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// due takes the stuck peers that the guard has not reset within
+// repairEvery, and drops what it remembers of peers long gone.
+func (s *sendGuard) due(now time.Time) []peer.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []peer.ID
+	for p := range s.stuck {
+		if now.Sub(s.last[p]) < repairEvery {
+			continue
+		}
+		delete(s.stuck, p)
+		s.last[p] = now
+		out = append(out, p)
+	}
+	for p, at := range s.last {
+		if now.Sub(at) > 10*repairEvery {
+			delete(s.last, p)
+		}
+	}
+	return out
+}
+
+func (s *sendGuard) hasStream(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streams[p]
+}
+
+// guardSends resets the connections to stuck peers until ctx ends. It
+// wakes on a new stuck peer, and now and then for one still stuck after
+// its last reset.
+func (g *Gossip) guardSends(ctx context.Context) {
+	tick := time.NewTicker(repairEvery / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-g.guard.wake:
+		case <-tick.C:
+		}
+		for _, p := range g.guard.due(g.cfg.Clock()) {
+			if g.guard.hasStream(p) || g.host.Network().Connectedness(p) != network.Connected {
+				continue
+			}
+			g.log.Info("pubsub holds no stream to a peer in our topics; resetting the connection so that it starts again", "peer", p)
+			g.stats.inc(statSendRepairs)
+			if err := g.host.Network().ClosePeer(p); err != nil {
+				g.log.Debug("could not close the connection", "peer", p, "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package gossip
+
+import (
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// TestSendGuardChoosesStuckPeers: a drop counts only for a peer without an
+// outbound stream, and each peer is reset at most once per repairEvery.
+func TestSendGuardChoosesStuckPeers(t *testing.T) {
+	s := newSendGuard()
+	a, b := peer.ID("a"), peer.ID("b")
+	s.OnNewOutboundStream(a, "")
+	s.DropRPC(nil, a) // a full queue: a has a stream
+	s.DropRPC(nil, b)
+	now := time.Unix(1_700_000_000, 0)
+	if got := s.due(now); len(got) != 1 || got[0] != b {
+		t.Fatalf("due = %v, want [b]", got)
+	}
+	s.DropRPC(nil, b)
+	if got := s.due(now.Add(repairEvery / 2)); len(got) != 0 {
+		t.Fatalf("due again within repairEvery: %v", got)
+	}
+	if got := s.due(now.Add(repairEvery)); len(got) != 1 || got[0] != b {
+		t.Fatalf("due after repairEvery = %v, want [b]", got)
+	}
+	s.DropRPC(nil, b)
+	s.OnNewOutboundStream(b, "") // pubsub found its stream after all
+	if got := s.due(now.Add(3 * repairEvery)); len(got) != 0 {
+		t.Fatalf("due after b got a stream: %v", got)
+	}
+}
+
+// TestSendGuardResetsConnection: a connected peer that pubsub drops RPCs
+// for without a stream to it (here a host that runs no pubsub at all) has
+// its connection closed.
+func TestSendGuardResetsConnection(t *testing.T) {
+	n := newNode(t, Config{})
+	other := newHost(t)
+	connect(t, n.h, other)
+	if n.h.Network().Connectedness(other.ID()) != network.Connected {
+		t.Fatal("not connected")
+	}
+	n.g.guard.DropRPC(nil, other.ID())
+	waitUntil(t, "the guard closes the connection", func() bool {
+		return n.h.Network().Connectedness(other.ID()) != network.Connected
+	})
+	if got := n.g.Stats().SendRepairs; got != 1 {
+		t.Errorf("SendRepairs = %d, want 1", got)
+	}
+}
