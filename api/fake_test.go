@@ -323,7 +323,7 @@ func (b *fakeBackend) GroupState(ref string) (store.Group, *group.State, error) 
 	return g, st, err
 }
 
-func (b *fakeBackend) Invite(string, []string) (string, error) { return "", errFake }
+func (b *fakeBackend) Invite(string, []string) (string, error)        { return "", errFake }
 func (b *fakeBackend) CarrierInvite(string, []string) (string, error) { return "", errFake }
 
 func (b *fakeBackend) RemoveMember(context.Context, string, identity.Fingerprint) error {
