@@ -251,11 +251,12 @@ func (f *starlingFleet) health(at time.Duration) []event {
 // drops breaks GossipSub's queue drops down by queue, with the node that
 // dropped most.
 func (f *starlingFleet) drops(at time.Duration) []event {
-	var val, peerQ, sub uint64
+	var val, peerQ, sub, repairs uint64
 	worst, most := 0, uint64(0)
 	for i, n := range f.nodes {
 		s := n.GossipStats()
 		val, peerQ, sub = val+s.DroppedValidation, peerQ+s.DroppedPeerQueue, sub+s.DroppedSubscription
+		repairs += s.SendRepairs
 		if d := s.DroppedValidation + s.DroppedPeerQueue + s.DroppedSubscription; d > most {
 			worst, most = i, d
 		}
@@ -264,8 +265,8 @@ func (f *starlingFleet) drops(at time.Duration) []event {
 		return nil
 	}
 	return []event{{At: at, Kind: EventHealth, Detail: fmt.Sprintf(
-		"GossipSub dropped %d messages on full validation queues, %d RPCs on full peer queues and %d on full subscription buffers; most at %s (%d)",
-		val, peerQ, sub, f.p.nodes[worst].Name, most)}}
+		"GossipSub dropped %d messages on full validation queues, %d RPCs on full or missing peer queues and %d on full subscription buffers; most at %s (%d); %d connections were reset because pubsub held no stream to the peer",
+		val, peerQ, sub, f.p.nodes[worst].Name, most, repairs)}}
 }
 
 // groupID is the ID of group g as the nodes know it.
