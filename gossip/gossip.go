@@ -198,7 +198,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		cancel: cancel,
 		topics: make(map[message.GroupID]*topic),
 		names:  make(map[string]message.GroupID),
-		guard:  newSendGuard(),
+		guard:  newSendGuard(cfg.Clock),
 	}
 	g.val = &validator{
 		self:   h.ID(),

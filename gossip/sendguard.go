@@ -12,8 +12,16 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 )
 
-// repairEvery is how often the guard may reset the connection to one peer.
-const repairEvery = time.Minute
+const (
+	// stuckAfter is how long a peer must have gone without an outbound
+	// stream, since the first RPC dropped for it, before the guard acts: at
+	// start-up a peer's subscriptions can arrive a moment before pubsub has
+	// set up its own stream to it.
+	stuckAfter = 2 * time.Second
+	// repairEvery is how often the guard may reset the connection to one
+	// peer.
+	repairEvery = time.Minute
+)
 
 // sendGuard repairs a state that pubsub v0.19 can get into and not leave
 // while the connection lasts: a peer announces its topics over its stream
@@ -25,25 +33,25 @@ const repairEvery = time.Minute
 // but by catch-up.
 //
 // The guard sees pubsub's dropped RPCs. A drop for a peer that has no
-// outbound stream is this state (a full queue, the other cause of drops,
-// belongs to a peer with a stream), so the guard closes the connection to
-// that peer. The peer's redial (attendees keep their relays and static
+// outbound stream (a full queue, the other cause of drops, belongs to a
+// peer with a stream), and still none stuckAfter later, is this state, so
+// the guard closes the connection to that peer. The peer's redial (attendees keep their relays and static
 // peers connected) then starts pubsub afresh on both sides.
 type sendGuard struct {
 	nopTracer
+	now     func() time.Time
 	mu      sync.Mutex
 	streams map[peer.ID]bool      // peers pubsub has an outbound stream to
-	stuck   map[peer.ID]bool      // dropped for, without a stream
+	stuck   map[peer.ID]time.Time // first drop for a peer without a stream
 	last    map[peer.ID]time.Time // when the guard last reset each peer
-	wake    chan struct{}
 }
 
-func newSendGuard() *sendGuard {
+func newSendGuard(now func() time.Time) *sendGuard {
 	return &sendGuard{
+		now:     now,
 		streams: map[peer.ID]bool{},
-		stuck:   map[peer.ID]bool{},
+		stuck:   map[peer.ID]time.Time{},
 		last:    map[peer.ID]time.Time{},
-		wake:    make(chan struct{}, 1),
 	}
 }
 
@@ -64,24 +72,20 @@ func (s *sendGuard) OnClosedOutboundStream(p peer.ID) {
 func (s *sendGuard) DropRPC(_ *pubsub.RPC, p peer.ID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.streams[p] || s.stuck[p] {
+	if _, ok := s.stuck[p]; ok || s.streams[p] {
 		return
 	}
-	s.stuck[p] = true
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.stuck[p] = s.now()
 }
 
-// due takes the stuck peers that the guard has not reset within
-// repairEvery, and drops what it remembers of peers long gone.
+// due takes the peers stuck for stuckAfter that the guard has not reset
+// within repairEvery, and drops what it remembers of peers long gone.
 func (s *sendGuard) due(now time.Time) []peer.ID {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []peer.ID
-	for p := range s.stuck {
-		if now.Sub(s.last[p]) < repairEvery {
+	for p, since := range s.stuck {
+		if now.Sub(since) < stuckAfter || now.Sub(s.last[p]) < repairEvery {
 			continue
 		}
 		delete(s.stuck, p)
@@ -102,17 +106,14 @@ func (s *sendGuard) hasStream(p peer.ID) bool {
 	return s.streams[p]
 }
 
-// guardSends resets the connections to stuck peers until ctx ends. It
-// wakes on a new stuck peer, and now and then for one still stuck after
-// its last reset.
+// guardSends resets the connections to stuck peers until ctx ends.
 func (g *Gossip) guardSends(ctx context.Context) {
-	tick := time.NewTicker(repairEvery / 4)
+	tick := time.NewTicker(stuckAfter / 2)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-g.guard.wake:
 		case <-tick.C:
 		}
 		for _, p := range g.guard.due(g.cfg.Clock()) {

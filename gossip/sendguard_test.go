@@ -11,12 +11,18 @@ import (
 // TestSendGuardChoosesStuckPeers: a drop counts only for a peer without an
 // outbound stream, and each peer is reset at most once per repairEvery.
 func TestSendGuardChoosesStuckPeers(t *testing.T) {
-	s := newSendGuard()
-	a, b := peer.ID("a"), peer.ID("b")
+	now := time.Unix(1_700_000_000, 0)
+	s := newSendGuard(func() time.Time { return now })
+	a, b, c := peer.ID("a"), peer.ID("b"), peer.ID("c")
 	s.OnNewOutboundStream(a, "")
 	s.DropRPC(nil, a) // a full queue: a has a stream
 	s.DropRPC(nil, b)
-	now := time.Unix(1_700_000_000, 0)
+	s.DropRPC(nil, c)
+	if got := s.due(now.Add(stuckAfter / 2)); len(got) != 0 {
+		t.Fatalf("due before stuckAfter: %v", got)
+	}
+	s.OnNewOutboundStream(c, "") // c's stream was only late
+	now = now.Add(stuckAfter)
 	if got := s.due(now); len(got) != 1 || got[0] != b {
 		t.Fatalf("due = %v, want [b]", got)
 	}
@@ -36,8 +42,9 @@ func TestSendGuardChoosesStuckPeers(t *testing.T) {
 
 // TestSendGuardResetsConnection: a connected peer that pubsub drops RPCs
 // for without a stream to it (here a host that runs no pubsub at all) has
-// its connection closed.
+// its connection closed, stuckAfter later.
 func TestSendGuardResetsConnection(t *testing.T) {
+	t.Parallel()
 	n := newNode(t, Config{})
 	other := newHost(t)
 	connect(t, n.h, other)
