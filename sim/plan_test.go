@@ -134,6 +134,24 @@ func TestPlanLoad(t *testing.T) {
 	}
 }
 
+// TestPlanPaced checks that a paced load sends one message at a time,
+// evenly spaced, each sender's in a row and senders in node order.
+func TestPlanPaced(t *testing.T) {
+	sc := mustParse(t, "duration: 1m\nnodes: {attendees: 4}\ngroups: [{name: a}]\nload: [{each: 3, paced: true, start: 10s, stop: 22s}]\n")
+	p := newPlan(sc, 1)
+	if len(p.msgs) != 12 {
+		t.Fatalf("%d messages, want 4 senders × 3", len(p.msgs))
+	}
+	for i, m := range p.msgs {
+		if want := 10*time.Second + time.Duration(i)*time.Second; m.At != want {
+			t.Errorf("message %d at %s, want %s", i, m.At, want)
+		}
+		if want := p.attendees()[i/3]; m.Sender != want {
+			t.Errorf("message %d from %s, want %s", i, p.nodes[m.Sender].Name, p.nodes[want].Name)
+		}
+	}
+}
+
 func TestPlanOffline(t *testing.T) {
 	p := newPlan(mustParse(t, faultsYAML), 1)
 	churning := 0

@@ -118,6 +118,11 @@ type Load struct {
 	// Each makes every sender send exactly this many messages, at
 	// uniformly random times between Start and Stop, instead.
 	Each int `yaml:"each"`
+	// Paced, with Each, sends the messages one at a time, evenly spaced
+	// between Start and Stop, each sender's in a row, senders in node
+	// order: as scripts/netlab sends them, so that no two messages spread
+	// at once.
+	Paced bool `yaml:"paced"`
 	// Size is each text's length in bytes; default 100.
 	Size int `yaml:"size"`
 	// Senders is the share of members who send; default 1.

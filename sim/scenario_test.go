@@ -93,6 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{"load unknown group", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{group: nope, rate: 1}]\n", `load[0].group: "nope" is not a group`},
 		{"load no rate", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{size: 10}]\n", "load[0].rate"},
 		{"rate and each", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{rate: 1, each: 2}]\n", "give rate or each"},
+		{"paced rate", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{rate: 1, paced: true}]\n", "load[0].paced"},
 		{"over the author rate", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{rate: 30}]\n", "per-author limit"},
 		{"load window", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{rate: 1, start: 1m, stop: 30s}]\n", "load[0]: need 0 <= start < stop"},
 		{"big text", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{rate: 1, size: 100000}]\n", "load[0].size"},

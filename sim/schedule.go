@@ -60,13 +60,22 @@ func (p *plan) scheduleLoad() {
 		senders := sample(rng, g.Members, max(1, int(math.Round(ld.Senders*float64(len(g.Members))))))
 		before := len(p.msgs)
 		start, span := ld.Start.D(), ld.Stop.D()-ld.Start.D()
-		if ld.Each > 0 {
+		switch {
+		case ld.Paced:
+			slices.Sort(senders)
+			gap := span / time.Duration(len(senders)*ld.Each)
+			for k, s := range senders {
+				for j := range ld.Each {
+					p.msgs = append(p.msgs, planMsg{Group: gi, Sender: s, At: start + time.Duration(k*ld.Each+j)*gap, Size: ld.Size})
+				}
+			}
+		case ld.Each > 0:
 			for _, s := range senders {
 				for range ld.Each {
 					p.msgs = append(p.msgs, planMsg{Group: gi, Sender: s, At: start + time.Duration(rng.Int64N(int64(span))), Size: ld.Size})
 				}
 			}
-		} else {
+		default:
 			mean := time.Duration(float64(time.Second) / ld.Rate)
 			for t := start + expMean(rng, mean); t < ld.Stop.D(); t += expMean(rng, mean) {
 				p.msgs = append(p.msgs, planMsg{Group: gi, Sender: senders[rng.IntN(len(senders))], At: t, Size: ld.Size})

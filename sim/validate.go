@@ -173,6 +173,8 @@ func (sc *Scenario) validateLoad(p *problems) {
 			p.add(f+".each", "%d: use 1 to %d messages per sender", ld.Each, MaxMessages)
 		case ld.Each == 0 && !(ld.Rate > 0 && ld.Rate <= 1000):
 			p.add(f+".rate", "%v: use more than 0 and at most 1000 messages a second (or give each)", ld.Rate)
+		case ld.Paced && ld.Each == 0:
+			p.add(f+".paced", "paces the messages given by each; give each")
 		}
 		if ld.Size < 1 || ld.Size > message.MaxTextSize {
 			p.add(f+".size", "%d: use 1 to %d bytes", ld.Size, message.MaxTextSize)
