@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -52,6 +53,24 @@ func Dial(dir home.Dir) (*Client, error) {
 		http:  &http.Client{Transport: &http.Transport{Proxy: nil}},
 	}, nil
 }
+
+// DialFunc makes a connection, as net.Dialer.DialContext does.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// DialVia is Dial with every connection to the daemon made by dial: for a
+// daemon whose loopback is not this process's, such as netlab's daemons in
+// their own network namespaces. Close the client when done with it.
+func DialVia(dir home.Dir, dial DialFunc) (*Client, error) {
+	c, err := Dial(dir)
+	if err != nil {
+		return nil, err
+	}
+	c.http = &http.Client{Transport: &http.Transport{Proxy: nil, DialContext: dial}}
+	return c, nil
+}
+
+// Close closes the client's idle connections to the daemon.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
 
 // APIError is a failure the daemon reported.
 type APIError struct {

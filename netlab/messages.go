@@ -42,18 +42,18 @@ func (h *Host) Join(ctx context.Context, group string) error {
 	return err
 }
 
-// Send sends text to group and returns the message's ID. With no peer in
-// the group the message is queued; it still counts as sent.
+// Send sends text to group through the daemon's API and returns the
+// message's ID. With no peer in the group the message is queued; it still
+// counts as sent.
 func (h *Host) Send(ctx context.Context, group, text string) (string, error) {
-	out, err := h.Starling(ctx, "send", group, text, "--json")
+	c, err := h.api()
 	if err != nil {
 		return "", err
 	}
-	var res struct {
-		Message Message `json:"message"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil || res.Message.ID == "" {
-		return "", fmt.Errorf("%s: starling send --json printed no message ID: %q", h.name, out)
+	defer c.Close()
+	res, err := c.Send(ctx, group, text)
+	if err != nil {
+		return "", fmt.Errorf("%s: send to %s: %w", h.name, group, err)
 	}
 	return res.Message.ID, nil
 }
