@@ -66,12 +66,17 @@ func Lookup(name string) (Scenario, bool) {
 // closes the lab, whatever happened; a failure to clean up fails the run
 // too. A relay scenario returns ErrRelayUnavailable at once when the binary
 // lacks `starling relay`.
-func (s Scenario) Run(ctx context.Context, cfg Config) (err error) {
+func (s Scenario) Run(ctx context.Context, cfg Config) error {
 	if s.NeedsRelay {
 		if err := RelayAvailable(ctx, cfg.Starling); err != nil {
 			return err
 		}
 	}
+	return s.inLab(ctx, cfg, s.run)
+}
+
+// inLab is Run with run in place of the scenario's own steps.
+func (s Scenario) inLab(ctx context.Context, cfg Config, run func(context.Context, *Lab) error) (err error) {
 	l, err := New(cfg)
 	if err != nil {
 		return err
@@ -84,7 +89,20 @@ func (s Scenario) Run(ctx context.Context, cfg Config) (err error) {
 	runCtx, cancel := context.WithTimeoutCause(ctx, s.Timeout, fmt.Errorf("scenario %s ran out of its %s", s.Name, s.Timeout))
 	defer cancel()
 	l.log.Info("scenario", "name", s.Name, "summary", s.Summary)
-	return s.run(runCtx, l)
+	return run(runCtx, l)
+}
+
+// LANSpread runs the lan scenario like Run and returns how its messages
+// spread: the figures that its simulator twin, sim/scenarios/netlab-lan.yaml,
+// reports too.
+func LANSpread(ctx context.Context, cfg Config) (Spread, error) {
+	s, _ := Lookup("lan")
+	var spread Spread
+	err := s.inLab(ctx, cfg, func(ctx context.Context, l *Lab) (err error) {
+		spread, err = lanSpread(ctx, l)
+		return err
+	})
+	return spread, err
 }
 
 // RelayAvailable checks that `starling relay --help` succeeds.

@@ -29,18 +29,27 @@ func lanOf(ctx context.Context, l *Lab, n, loss int) (*Segment, []*Host, error) 
 }
 
 // runLAN's messages: how many each host sends, and the pause after each.
-// Its simulator twin sends as many, as far apart.
+// Its simulator twin sends as many, as far apart (load paced: true), so
+// that each message spreads alone and its latency is the network's and the
+// nodes' own.
 const (
-	lanMessagesEach = 6
+	lanMessagesEach = 20
 	lanSendGap      = 100 * time.Millisecond
 )
 
 // runLAN: five hosts on one bridge, mDNS on and no --peer. Each must find
 // all the others, and every message must reach every host.
 func runLAN(ctx context.Context, l *Lab) error {
+	_, err := lanSpread(ctx, l)
+	return err
+}
+
+// lanSpread is runLAN, returning how the messages spread: the figures its
+// simulator twin (sim/scenarios/netlab-lan.yaml) reports too.
+func lanSpread(ctx context.Context, l *Lab) (Spread, error) {
 	_, hosts, err := lanOf(ctx, l, 5, 0)
 	if err != nil {
-		return err
+		return Spread{}, err
 	}
 	var daemons []*Daemon
 	if err := phase(l, "start with mDNS and no --peer", func() error {
@@ -53,7 +62,7 @@ func runLAN(ctx context.Context, l *Lab) error {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return Spread{}, err
 	}
 	if err := phase(l, "find every other host by mDNS", func() error {
 		ids := peerIDs(daemons)
@@ -65,9 +74,10 @@ func runLAN(ctx context.Context, l *Lab) error {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return Spread{}, err
 	}
-	return phase(l, "exchange messages", func() error {
+	var spread Spread
+	err = phase(l, "exchange messages", func() error {
 		ids, err := sendPaced(ctx, hosts, lanMessagesEach, "lan", lanSendGap)
 		if err != nil {
 			return err
@@ -75,16 +85,14 @@ func runLAN(ctx context.Context, l *Lab) error {
 		if err := Converge(ctx, group, ids, hosts...); err != nil {
 			return err
 		}
-		// The simulator's twin of this scenario (sim/scenarios/netlab-lan.yaml)
-		// reports the same figures.
-		spread, err := MeasureSpread(ctx, group, ids, hosts...)
-		if err != nil {
+		if spread, err = MeasureSpread(ctx, group, ids, hosts...); err != nil {
 			return err
 		}
 		l.log.Info("spread", "group", group, "messages", len(ids), "delivered", spread.Delivered, "expected", spread.Expected,
 			"first_p50", spread.First.P50, "first_p99", spread.First.P99, "all_p50", spread.All.P50, "all_p99", spread.All.P99)
 		return nil
 	})
+	return spread, err
 }
 
 // runPartition: four hosts in a mesh of static peers converge; the bridge

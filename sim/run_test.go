@@ -105,8 +105,8 @@ func TestRunCompareBare(t *testing.T) {
 func TestDiskStore(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	r := runIn(t, "scenarios/netlab-lan.yaml", Options{})
-	if run := r.Runs[0]; run.Sent != 30 || run.Delivered != run.Expected || run.Expected != 30*4 {
-		t.Errorf("sent %d, delivered %d of %d; want 30 sent, all delivered to 4 others", run.Sent, run.Delivered, run.Expected)
+	if run := r.Runs[0]; run.Sent != 100 || run.Delivered != run.Expected || run.Expected != 100*4 {
+		t.Errorf("sent %d, delivered %d of %d; want 100 sent, all delivered to 4 others", run.Sent, run.Delivered, run.Expected)
 	}
 	if left, _ := filepath.Glob(filepath.Join(os.Getenv("TMPDIR"), "starling-sim-*")); len(left) > 0 {
 		t.Errorf("stores left on disk: %v", left)

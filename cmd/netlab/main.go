@@ -4,9 +4,11 @@
 // scripts/netlab installs the tools and builds the binary first.
 //
 //	netlab SCENARIO|all|list [--keep-logs DIR] [-v] [--starling PATH]
+//	netlab crosscheck [--rounds N] [-v] [--starling PATH]
 //
 // It exits 0 when every scenario run passed, 1 when one failed (with the
-// reason), 2 when it was called wrongly.
+// reason), 2 when it was called wrongly. crosscheck runs the lan scenario
+// and its simulator twin and exits 0 when they agree (see crosscheck).
 package main
 
 import (
@@ -36,12 +38,19 @@ type options struct {
 	keepLogs  string
 	verbose   bool
 	starling  string
+	// crosscheck runs the lan scenario against its simulator twin, rounds
+	// times.
+	crosscheck bool
+	rounds     int
 }
 
 const usage = `usage: netlab SCENARIO|all|list [--keep-logs DIR] [-v] [--starling PATH]
+       netlab crosscheck [--rounds N] [-v] [--starling PATH]
 
 Runs a network scenario with real starling daemons in network namespaces
-(needs root). Scenarios:
+(needs root). crosscheck runs lan and its simulator twin in turn, N times
+(default 3), and says whether their delivery and latencies agree (within
+20 %). Scenarios:
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -89,6 +98,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if opts.crosscheck {
+		cfg := netlab.Config{Starling: opts.starling, Logger: logger}
+		agree, err := crosscheck(ctx, cfg, opts.rounds, stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "netlab: crosscheck: %v\n", err)
+			return 1
+		}
+		if !agree {
+			return 1
+		}
+		return 0
+	}
+
 	failed := 0
 	for _, s := range opts.scenarios {
 		cfg := netlab.Config{Starling: opts.starling, Logger: logger}
@@ -129,6 +151,7 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&opts.keepLogs, "keep-logs", "", "keep the daemons' logs in `DIR`/SCENARIO")
 	fs.BoolVar(&opts.verbose, "v", false, "log every step of the lab on stderr")
 	fs.StringVar(&opts.starling, "starling", "", "the starling binary to run (default: build ./cmd/starling)")
+	fs.IntVar(&opts.rounds, "rounds", 3, "crosscheck: run each side `N` times")
 	var names []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -148,6 +171,11 @@ func parseArgs(args []string) (options, error) {
 		opts.list = true
 	case "all":
 		opts.scenarios = netlab.Scenarios()
+	case "crosscheck":
+		opts.crosscheck = true
+		if opts.rounds < 1 || opts.rounds > 50 {
+			return opts, fmt.Errorf("--rounds %d: use 1 to 50", opts.rounds)
+		}
 	default:
 		s, ok := netlab.Lookup(name)
 		if !ok {
@@ -166,6 +194,7 @@ Flags:
   --keep-logs DIR   keep each daemon's log in DIR/SCENARIO (default: removed)
   -v                log every step (namespaces, rules, daemons, phases) on stderr
   --starling PATH   run this starling binary (default: build ./cmd/starling)
+  --rounds N        crosscheck: run each side N times (default 3)
 `)
 }
 

@@ -36,6 +36,7 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"lan", "nat"}, wantErr: "exactly one scenario"},
 		{args: []string{"wan"}, wantErr: `no scenario "wan"`},
 		{args: []string{"lan", "--bogus"}, wantErr: "bogus"},
+		{args: []string{"crosscheck", "--rounds", "0"}, wantErr: "--rounds 0"},
 	} {
 		opts, err := parseArgs(tc.args)
 		if tc.wantErr != "" {
@@ -55,6 +56,9 @@ func TestParseArgs(t *testing.T) {
 		if !slices.Equal(names, tc.names) || opts.keepLogs != tc.keepLogs || opts.verbose != tc.verbose || opts.list != tc.list {
 			t.Errorf("parseArgs(%q) = scenarios %q, keep-logs %q, -v %v, list %v", tc.args, names, opts.keepLogs, opts.verbose, opts.list)
 		}
+	}
+	if opts, err := parseArgs([]string{"crosscheck", "--rounds", "5"}); err != nil || !opts.crosscheck || opts.rounds != 5 || len(opts.scenarios) != 0 {
+		t.Errorf("parseArgs(crosscheck --rounds 5) = crosscheck %v, rounds %d, scenarios %d, %v", opts.crosscheck, opts.rounds, len(opts.scenarios), err)
 	}
 	if _, err := parseArgs([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("parseArgs(-h) = %v, want flag.ErrHelp", err)
