@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -181,7 +180,7 @@ func (n *Node) runSyncs(ctx context.Context) {
 	sem := make(chan struct{}, maxConcurrentSyncs)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	timer := time.NewTimer(jitter(n.cfg.SyncInterval))
+	timer := time.NewTimer(n.rand.jitter(n.cfg.SyncInterval))
 	defer timer.Stop()
 	for {
 		select {
@@ -189,7 +188,7 @@ func (n *Node) runSyncs(ctx context.Context) {
 			return
 		case <-timer.C:
 			n.periodicSyncs()
-			timer.Reset(jitter(n.cfg.SyncInterval))
+			timer.Reset(n.rand.jitter(n.cfg.SyncInterval))
 		case r := <-n.sync.queue:
 			select {
 			case sem <- struct{}{}:
@@ -208,12 +207,13 @@ func (n *Node) periodicSyncs() {
 	for _, g := range n.gossip.Joined() {
 		peers := n.syncPeers(g)
 		if len(peers) > 0 {
-			n.sync.request(syncRequest{syncKey{g, peers[rand.IntN(len(peers))]}, false})
+			n.sync.request(syncRequest{syncKey{g, peers[n.rand.intN(len(peers))]}, false})
 		}
 	}
 }
 
-// syncPeers lists a group's topic peers that catch-up has not banned.
+// syncPeers lists a group's topic peers that catch-up has not banned, in
+// peer ID order, so that a seeded node (Config.Seed) picks the same ones.
 func (n *Node) syncPeers(g message.GroupID) []peer.ID {
 	var out []peer.ID
 	for _, p := range n.gossip.Peers(g) {
@@ -221,6 +221,7 @@ func (n *Node) syncPeers(g message.GroupID) []peer.ID {
 			out = append(out, p)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -310,7 +311,7 @@ func (n *Node) Sync(ctx context.Context, ref string) ([]catchup.Result, error) {
 	results := []catchup.Result{}
 	for _, g := range groups {
 		peers := n.syncPeers(g)
-		rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+		n.rand.shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
 		for _, p := range peers[:min(len(peers), maxOnDemandPeers)] {
 			res, err := n.syncOne(ctx, syncKey{g, p}, true)
 			res.Err = err

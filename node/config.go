@@ -85,6 +85,11 @@ type Config struct {
 	// Default 1024.
 	SubscriberBuffer int
 
+	// Seed, if not zero, seeds the node's own random choices (which peer a
+	// periodic catch-up asks, the jitter of redials and sync rounds), so
+	// that a simulator's runs repeat. Zero: seeded at random.
+	Seed uint64
+
 	// Logger defaults to discarding everything.
 	Logger *slog.Logger
 	// Clock defaults to time.Now.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +37,7 @@ type Node struct {
 	started time.Time
 
 	sync        *syncer
+	rand        *random
 	penalties   *penalties
 	groups      *groupSet
 	groupCfg    group.Config
@@ -74,6 +74,7 @@ func New(cfg Config) (*Node, error) {
 		started:    cfg.Clock(),
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
 		sync:       newSyncer(),
+		rand:       newRandom(cfg.Seed),
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
 		effects:    newEffectQueue(),
@@ -292,7 +293,7 @@ func (n *Node) Addrs() []ma.Multiaddr {
 // it is also where Config.DropGossip loses messages: a message "seen" is
 // neither stored nor forwarded, as if it never arrived.
 func (n *Node) seen(id message.ID) bool {
-	if n.cfg.DropGossip > 0 && rand.Float64() < n.cfg.DropGossip {
+	if n.cfg.DropGossip > 0 && n.rand.float64() < n.cfg.DropGossip {
 		n.dropped.Add(1)
 		return true
 	}

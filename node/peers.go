@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -67,7 +66,7 @@ func (n *Node) keepConnected(ctx context.Context, info peer.AddrInfo) {
 					return
 				}
 				n.log.Debug("static peer unreachable", "peer", short(info.ID), "retry_in", backoff, "err", err)
-				if !sleep(ctx, jitter(backoff)) {
+				if !sleep(ctx, n.rand.jitter(backoff)) {
 					return
 				}
 				backoff = min(backoff*2, n.cfg.RedialMax)
@@ -171,12 +170,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// jitter spreads d by ±20 % so that peers restarted together do not redial
-// in lockstep.
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
 // short abbreviates a peer ID for logs: its last eight characters, which

@@ -261,7 +261,7 @@ func (n *Node) holdReservation(ctx context.Context, info peer.AddrInfo) {
 				}
 				n.relays.setReserved(info.ID, time.Time{})
 				n.log.Info("relay reservation failed", "relay", short(info.ID), "retry_in", relayBackoff, "err", err)
-				wait = jitter(relayBackoff)
+				wait = n.rand.jitter(relayBackoff)
 				break
 			}
 			if !cur.reservedUntil.After(n.cfg.Clock()) {

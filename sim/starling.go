@@ -90,7 +90,8 @@ func (f *starlingFleet) start(ctx context.Context) error {
 
 // config is node i's node.Config: the simulated transport, a small
 // in-memory store without compactors (or a store on disk, with node.store:
-// disk), no mDNS and no remembered peers.
+// disk), no mDNS, no remembered peers, and the node's own random choices
+// seeded from the run's seed.
 func (f *starlingFleet) config(i int) node.Config {
 	p, sn := f.p, f.p.nodes[i]
 	cfg := node.Config{
@@ -102,6 +103,7 @@ func (f *starlingFleet) config(i int) node.Config {
 		Transports:        append(f.w.transports(i), libp2p.BandwidthReporter(f.meters[i])),
 		DisableKnownPeers: true,
 		SyncInterval:      p.sc.Node.SyncInterval.D(),
+		Seed:              rngFor(p.seed, "node/"+sn.Name).Uint64(),
 		Logger:            f.log.With("node", sn.Name),
 	}
 	if f.dir != "" {

@@ -1,0 +1,50 @@
+package node
+
+import (
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// random is the node's source for its own random choices: which peer a
+// periodic catch-up asks, and the jitter of redials and sync rounds. It is
+// safe for concurrent use. Seeded (Config.Seed), it makes those choices
+// repeatable, as the simulator wants; libp2p and pubsub draw from their own
+// sources.
+type random struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+// newRandom seeds a source with seed, or from the runtime's own random
+// source when seed is 0.
+func newRandom(seed uint64) *random {
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	return &random{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+func (r *random) intN(n int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.r.IntN(n)
+}
+
+func (r *random) float64() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.r.Float64()
+}
+
+func (r *random) shuffle(n int, swap func(i, j int)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.r.Shuffle(n, swap)
+}
+
+// jitter spreads d by ±20 % so that peers restarted together do not redial
+// or sync in lockstep.
+func (r *random) jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.8 + 0.4*r.float64()))
+}
