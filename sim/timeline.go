@@ -71,7 +71,7 @@ func (tl *timeline) run(ctx context.Context, origin time.Time, progress io.Write
 		wg.Wait()
 	}()
 	if progress != nil {
-		prog := report.NewProgress(progress, tl.p.sc.Duration.D())
+		prog := report.NewProgressClock(progress, tl.p.sc.Duration.D(), wallClock)
 		wg.Go(func() { tl.progress(sendCtx, origin, prog) })
 	}
 	for _, a := range tl.actions {
@@ -116,3 +116,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 	return ctx.Err() == nil
 }
+
+// wallClock is the machine's clock, which a synctest bubble's virtual time
+// leaves alone (see wallNow), as a time.Time for report.Progress.
+func wallClock() time.Time { return time.Time{}.Add(wallNow()) }

@@ -17,7 +17,7 @@ const progressInterval = 500 * time.Millisecond
 
 // Progress shows a long run's progress as one line,
 //
-//	sim 12.3 s / 60 s (20%)  ·  deliveries 12,345  ·  wall 4.1 s
+//	sim 12.3 s / 60 s (20%)  ·  deliveries 12,345  ·  wall 4.1 s  ·  16.0 s left
 //
 // rewritten in place (carriage return) when w is a terminal, and as plain
 // lines otherwise, at most once every 500 ms of wall time however often
@@ -41,7 +41,14 @@ type Progress struct {
 // NewProgress returns a Progress that writes to w (usually os.Stderr) for a
 // run of total simulated time; total 0 means unknown.
 func NewProgress(w io.Writer, total time.Duration) *Progress {
-	p := &Progress{w: w, total: total, tty: isTerminal(w), now: time.Now}
+	return NewProgressClock(w, total, time.Now)
+}
+
+// NewProgressClock is NewProgress with the wall clock given: inside a
+// testing/synctest bubble time.Now is the simulated clock, so a simulator
+// running there passes one that reads the machine's.
+func NewProgressClock(w io.Writer, total time.Duration, wall func() time.Time) *Progress {
+	p := &Progress{w: w, total: total, tty: isTerminal(w), now: wall}
 	p.start = p.now()
 	return p
 }
@@ -103,7 +110,12 @@ func (p *Progress) lineLocked() string {
 		sim += fmt.Sprintf(" / %s (%d%%)", seconds(p.total, -1), share)
 	}
 	wall := p.now().Sub(p.start)
-	return fmt.Sprintf("%s  ·  deliveries %s  ·  wall %s", sim, count(p.delivered), seconds(wall, 1))
+	line := fmt.Sprintf("%s  ·  deliveries %s  ·  wall %s", sim, count(p.delivered), seconds(wall, 1))
+	if p.total > 0 && p.simNow > 0 && p.simNow < p.total && !p.done {
+		left := time.Duration(float64(wall) * float64(p.total-p.simNow) / float64(p.simNow))
+		line += "  ·  " + seconds(left, 1) + " left"
+	}
+	return line
 }
 
 // seconds formats d in seconds to a tenth: with decimals 1 always one

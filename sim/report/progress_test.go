@@ -35,7 +35,7 @@ func TestProgressPlainThrottles(t *testing.T) {
 	p.Update(0, 1) // after Done: ignored
 
 	want := "sim 0.0 s / 60 s (0%)  ·  deliveries 0  ·  wall 0.0 s\n" +
-		"sim 12.3 s / 60 s (20%)  ·  deliveries 12,345  ·  wall 0.5 s\n" +
+		"sim 12.3 s / 60 s (20%)  ·  deliveries 12,345  ·  wall 0.5 s  ·  1.9 s left\n" +
 		"sim 13.0 s / 60 s (21%)  ·  deliveries 13,000  ·  wall 1.0 s\n"
 	if got := b.String(); got != want {
 		t.Errorf("output:\n%s\nwant:\n%s", got, want)
