@@ -27,10 +27,15 @@ const (
 // while the connection lasts: a peer announces its topics over its stream
 // to us, so GossipSub counts it in the topic and the mesh, but pubsub holds
 // no stream to it (no send queue) and drops every message meant for it
-// ("No send queue for peer"). The simulator showed it on relays with a few
-// hundred peers, for about one peer in fifteen, from start-up on. On
-// client-isolated Wi-Fi such an attendee would get nothing from its relay
-// but by catch-up.
+// ("No send queue for peer"). On client-isolated Wi-Fi such an attendee
+// would get nothing from its relay but by catch-up.
+//
+// Pubsub opens its stream to a peer only once identify has listed the
+// peer's protocols, and nothing retries a failed identify. The simulator
+// found this state on relays with a few hundred peers, for about one peer
+// in fifteen, from start-up on: identify had run out of streams (see
+// node's raiseIdentifyLimits, which removes that cause). The guard stays
+// for the other ways identify can fail, such as a lossy link.
 //
 // The guard sees pubsub's dropped RPCs. A drop for a peer that has no
 // outbound stream (a full queue, the other cause of drops, belongs to a

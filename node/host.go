@@ -6,6 +6,7 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -31,6 +32,7 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
 	punchLog := cfg.Logger.With("component", "holepunch")
+	var rm network.ResourceManager // an attendee's, closed here if libp2p does not start
 	opts := []libp2p.Option{
 		libp2p.Identity(cfg.TransportKey),
 		libp2p.ListenAddrs(cfg.ListenAddrs...),
@@ -49,7 +51,10 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 		}
 		opts = append(opts, ro...)
 	} else {
-		opts = append(opts, libp2p.DisableMetrics())
+		if rm, err = attendeeResourceManager(high); err != nil {
+			return nil, err
+		}
+		opts = append(opts, libp2p.ResourceManager(rm), libp2p.DisableMetrics())
 		// Attendees announce their circuit addresses through the relays
 		// they hold reservations on (see relaySet.circuitAddrs), and
 		// upgrade relayed connections to direct ones where a NAT allows.
@@ -66,6 +71,9 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 	started := time.Now()
 	h, err := libp2p.New(opts...)
 	if err != nil {
+		if rm != nil {
+			rm.Close()
+		}
 		return nil, fmt.Errorf("start libp2p on %v: %w", cfg.ListenAddrs, err)
 	}
 	if cfg.RelayService != nil {

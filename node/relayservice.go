@@ -131,12 +131,14 @@ func relayServiceOptions(r RelayService) ([]libp2p.Option, error) {
 	return opts, nil
 }
 
-// relayResourceManager raises libp2p's resource limits to a relay's scale
-// and replaces its per-IP connection limits (8 concurrent, 0.2 a second,
-// loopback exempt) with the relay's.
+// relayResourceManager raises libp2p's resource limits to a relay's scale,
+// identify's included (raiseIdentifyLimits), and replaces its per-IP
+// connection limits (8 concurrent, 0.2 a second, loopback exempt) with the
+// relay's.
 func relayResourceManager(r RelayService) (network.ResourceManager, error) {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
+	raiseIdentifyLimits(&limits, r.MaxConns)
 	streams := 16 * r.MaxConns
 	limits.SystemBaseLimit.Conns = r.MaxConns
 	limits.SystemBaseLimit.ConnsInbound = r.MaxConns
