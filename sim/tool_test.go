@@ -69,11 +69,7 @@ func TestScenario(t *testing.T) {
 	if err := report.WriteSummary(os.Stdout, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, run := range r.Runs {
-		for _, e := range run.Events {
-			t.Logf("%s %8s %-10s %s", run.Name, e.At, e.Kind, e.Detail)
-		}
-	}
+	logEvents(t, r)
 }
 
 var thousandFlag = flag.Bool("sim.thousand", false, "run TestThousand: 1,000 attendees in one process")
@@ -95,6 +91,17 @@ func TestThousand(t *testing.T) {
 	}
 	if err := report.WriteSummary(os.Stdout, r); err != nil {
 		t.Fatal(err)
+	}
+	logEvents(t, r)
+}
+
+// logEvents logs every run's timeline: the health events among them say
+// what the summary table does not (connections, meshes, queue drops).
+func logEvents(t *testing.T, r *report.Report) {
+	for _, run := range r.Runs {
+		for _, e := range run.Events {
+			t.Logf("%s %8s %-10s %s", run.Name, e.At, e.Kind, e.Detail)
+		}
 	}
 }
 
