@@ -6,9 +6,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/event"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/store"
@@ -30,64 +28,21 @@ func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
 	return n.host.Connect(ctx, info)
 }
 
-// keepConnected keeps a static peer connected: it dials, and after each
-// failure or disconnect waits a jittered, doubling backoff up to RedialMax.
-// Each time it finds an organiser relay connected, it hands it this node's
-// tickets (presentTickets) before holdReservation asks for a slot.
-//
-// It learns of disconnects from a network notifiee, not the event bus: the
-// bus blocks every emitter while one subscriber's buffer is full, and this
-// loop does not read while it dials or backs off. And it clears libp2p's own
-// dial backoff for the peer before each dial (5 s after a failure, growing
-// to 5 min), so that RedialMin and RedialMax are what bound the wait.
+// keepConnected keeps a static peer connected (see Redial), protected from
+// the connection manager. Each time it finds an organiser relay connected,
+// it hands it this node's tickets (presentTickets) before holdReservation
+// asks for a slot.
 func (n *Node) keepConnected(ctx context.Context, info peer.AddrInfo) {
 	n.host.ConnManager().Protect(info.ID, staticTag)
-	n.host.Peerstore().AddAddrs(info.ID, info.Addrs, time.Hour)
-	gone := make(chan struct{}, 1) // full means: check again
-	notifiee := &network.NotifyBundle{DisconnectedF: func(_ network.Network, c network.Conn) {
-		if c.RemotePeer() == info.ID {
-			select {
-			case gone <- struct{}{}:
-			default:
+	Redial{
+		Min: n.cfg.RedialMin, Max: n.cfg.RedialMax, Seed: n.rand.seed,
+		Dial: n.Connect, Log: n.log,
+		Connected: func(ctx context.Context) {
+			if n.relays.has(info.ID) && n.cfg.RelayService == nil {
+				n.presentTickets(ctx, info.ID)
 			}
-		}
-	}}
-	n.host.Network().Notify(notifiee)
-	defer n.host.Network().StopNotify(notifiee)
-
-	backoff := n.cfg.RedialMin
-	for ctx.Err() == nil {
-		if n.host.Network().Connectedness(info.ID) != network.Connected {
-			if sw, ok := n.host.Network().(*swarm.Swarm); ok {
-				sw.Backoff().Clear(info.ID)
-			}
-			if err := n.Connect(ctx, info); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				n.log.Debug("static peer unreachable", "peer", short(info.ID), "retry_in", backoff, "err", err)
-				if !sleep(ctx, n.rand.jitter(backoff)) {
-					return
-				}
-				backoff = min(backoff*2, n.cfg.RedialMax)
-				continue
-			}
-			n.log.Info("connected to static peer", "peer", short(info.ID))
-			backoff = n.cfg.RedialMin
-		}
-		if n.relays.has(info.ID) && n.cfg.RelayService == nil {
-			n.presentTickets(ctx, info.ID)
-		}
-		// Wait until this peer disconnects.
-		for n.host.Network().Connectedness(info.ID) == network.Connected {
-			select {
-			case <-ctx.Done():
-				return
-			case <-gone:
-			}
-		}
-		n.log.Info("static peer disconnected", "peer", short(info.ID))
-	}
+		},
+	}.Keep(ctx, n.host, info)
 }
 
 // watchConnections remembers every peer that completes identify, so that a

@@ -7,13 +7,15 @@ import (
 )
 
 // random is the node's source for its own random choices: which peer a
-// periodic catch-up asks, and the jitter of redials and sync rounds. It is
+// periodic catch-up asks, and the jitter of relay retries and sync rounds
+// (each Redial loop draws from a source of its own, seeded from seed). It is
 // safe for concurrent use. Seeded (Config.Seed), it makes those choices
 // repeatable, as the simulator wants; libp2p and pubsub draw from their own
 // sources.
 type random struct {
-	mu sync.Mutex
-	r  *rand.Rand
+	seed uint64 // also seeds each Redial loop's own source
+	mu   sync.Mutex
+	r    *rand.Rand
 }
 
 // newRandom seeds a source with seed, or from the runtime's own random
@@ -22,7 +24,7 @@ func newRandom(seed uint64) *random {
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	return &random{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return &random{seed: seed, r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
 func (r *random) intN(n int) int {

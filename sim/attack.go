@@ -11,6 +11,8 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/node"
 )
 
 // attackers runs the scenario's hostile nodes: raw libp2p hosts with
@@ -83,8 +85,7 @@ func (a *attackers) begin(k int) {
 		h, ps := a.hosts[i-a.p.honest], a.ps[i-a.p.honest]
 		for _, j := range a.p.nodes[i].Peers {
 			info := addrInfo(a.p, a.keys, j)
-			rng := rngFor(a.p.seed, fmt.Sprintf("redial/%d/%d", i, j))
-			wg.Go(func() { keepConnected(ctx, h, info, rng) })
+			wg.Go(func() { node.Redial{Seed: a.p.nodeSeed(i)}.Keep(ctx, h, info) })
 		}
 		t, err := ps.Join(a.format.topic(a.p.groups[set.Group]))
 		if err != nil {

@@ -27,8 +27,10 @@ import (
 // an inline validator that checks one Ed25519 signature over a message of
 // the same size, and nothing else: no store, no catch-up, no groups, no
 // application score (it is 0), no relay circuits. Static peers are kept
-// connected like Starling's. Where Starling attendees reach each other through relay
-// circuits, bare attendees have only the relays' meshes.
+// connected by node's own loop (node.Redial), seeded as the Starling node
+// in the same place is, so both stacks redial on the same schedule. Where
+// Starling attendees reach each other through relay circuits, bare
+// attendees have only the relays' meshes.
 type bareFleet struct {
 	p      *plan
 	w      *world
@@ -80,8 +82,7 @@ func (f *bareFleet) start(ctx context.Context) error {
 		}
 		for _, j := range peers {
 			info := addrInfo(f.p, f.keys, j)
-			rng := rngFor(f.p.seed, fmt.Sprintf("redial/%d/%d", i, j))
-			f.wg.Go(func() { keepConnected(f.ctx, f.hosts[i], info, rng) })
+			f.wg.Go(func() { node.Redial{Seed: f.p.nodeSeed(i)}.Keep(f.ctx, f.hosts[i], info) })
 		}
 	}
 	return nil

@@ -87,6 +87,12 @@ func rngFor(seed int64, label string) *rand.Rand {
 	return rand.New(rand.NewChaCha8(sha256.Sum256(fmt.Appendf(nil, "starling-sim/%d/%s", seed, label))))
 }
 
+// nodeSeed seeds node i's own random choices (node.Config.Seed, and the
+// redial loops of a bare host in its place).
+func (p *plan) nodeSeed(i int) uint64 {
+	return rngFor(p.seed, "node/"+p.nodes[i].Name).Uint64()
+}
+
 // newPlan builds the plan of a validated scenario.
 func newPlan(sc *Scenario, seed int64) *plan {
 	p := &plan{sc: sc, seed: seed}

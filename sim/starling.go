@@ -103,7 +103,7 @@ func (f *starlingFleet) config(i int) node.Config {
 		Transports:        append(f.w.transports(i), libp2p.BandwidthReporter(f.meters[i])),
 		DisableKnownPeers: true,
 		SyncInterval:      p.sc.Node.SyncInterval.D(),
-		Seed:              rngFor(p.seed, "node/"+sn.Name).Uint64(),
+		Seed:              p.nodeSeed(i),
 		Logger:            f.log.With("node", sn.Name),
 	}
 	if f.dir != "" {

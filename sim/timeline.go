@@ -120,3 +120,15 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 // wallClock is the machine's clock, which a synctest bubble's virtual time
 // leaves alone (see wallNow), as a time.Time for report.Progress.
 func wallClock() time.Time { return time.Time{}.Add(wallNow()) }
+
+// sleepCtx waits d or until ctx ends; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
