@@ -16,8 +16,10 @@ import (
 //
 // For CPU figures to compare (-sim.bare), add -cpu 1: with more than one P,
 // Go's scheduler spends CPU spinning for work, which differs from run to
-// run by 20 % and more; on one P the process CPU time repeats within a few
-// per cent.
+// run by 20 % and more. Even on one P, the CPU time of the same run varied
+// by up to 15 % from run to run on this shared 2-vCPU VM (the conference
+// hall's bare run took 24 s to 39 s over one day), so compare the median
+// of a few runs.
 var (
 	scenarioFlag = flag.String("sim.scenario", "", "run this scenario file or built-in scenario on virtual time (TestScenario)")
 	outFlag      = flag.String("sim.out", "", "write report.json and report.html here (TestScenario)")

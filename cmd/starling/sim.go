@@ -45,7 +45,8 @@ latencies. For virtual time, repeatable per seed and unaffected by CPU load,
 run the same scenario under go test from the source tree:
   go test ./sim -run TestScenario -timeout 0 -sim.scenario FILE -sim.out DIR [-sim.bare]
 Add -cpu 1 there when comparing CPU figures: on several CPUs they vary by
-20 % from run to run, on one they repeat within a few per cent.`,
+20 % from run to run. Even on one, a shared machine's CPU time can vary by
+15 % between runs, so compare the median of a few.`,
 		Args: exactArgs(1, "a scenario file or a built-in scenario's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(args[0])
