@@ -8,11 +8,26 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 )
 
 // mdnsRestartDelay lets a burst of address changes settle before mDNS is
 // restarted.
 const mdnsRestartDelay = time.Second
+
+// Dialling what mDNS finds. Two nodes that start together find each other
+// at the same moment. If both dialled at once, their TCP dials, both from
+// their listen ports, could meet as one connection in which each side is
+// the client (a TCP simultaneous open): the TLS handshake fails on both
+// sides, libp2p backs off from the peer, and mDNS does not report it again.
+// So the node with the smaller peer ID dials at once and the other yields
+// for about mdnsYield, dialling only if no connection came; a failed dial
+// is tried again after mdnsRetry, doubling, mdnsAttempts times in all.
+const (
+	mdnsYield    = 2 * time.Second
+	mdnsRetry    = 2 * time.Second
+	mdnsAttempts = 4
+)
 
 // foundPeers is the mDNS notifee. The mDNS service calls HandlePeerFound from
 // goroutines of its own, so found peers are handed over without blocking
@@ -39,19 +54,26 @@ func (n *Node) runMDNS(ctx context.Context) {
 	found := make(foundPeers, 64)
 
 	n.goFunc(func(ctx context.Context) {
+		pending := map[peer.ID]bool{} // peers being dialled; owned here
+		done := make(chan peer.ID)
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case id := <-done:
+				delete(pending, id)
 			case info := <-found:
-				if info.ID == n.host.ID() || n.host.Network().Connectedness(info.ID) == network.Connected {
+				if info.ID == n.host.ID() || pending[info.ID] || n.host.Network().Connectedness(info.ID) == network.Connected {
 					continue
 				}
-				if err := n.Connect(ctx, info); err != nil {
-					n.log.Debug("mDNS peer unreachable", "peer", short(info.ID), "err", err)
-				} else {
-					n.log.Info("connected to mDNS peer", "peer", short(info.ID))
-				}
+				pending[info.ID] = true
+				n.goFunc(func(ctx context.Context) {
+					n.dialFound(ctx, info)
+					select {
+					case done <- info.ID:
+					case <-ctx.Done():
+					}
+				})
 			}
 		}
 	})
@@ -79,5 +101,34 @@ func (n *Node) runMDNS(ctx context.Context) {
 			svc.Close()
 			start()
 		}
+	}
+}
+
+// dialFound connects to a peer that mDNS found (see mdnsYield).
+func (n *Node) dialFound(ctx context.Context, info peer.AddrInfo) {
+	var wait time.Duration
+	if info.ID < n.host.ID() {
+		wait = mdnsYield
+	}
+	for attempt := range mdnsAttempts {
+		if wait > 0 && !sleep(ctx, n.rand.jitter(wait)) {
+			return
+		}
+		if n.host.Network().Connectedness(info.ID) == network.Connected {
+			return
+		}
+		if sw, ok := n.host.Network().(*swarm.Swarm); ok {
+			sw.Backoff().Clear(info.ID)
+		}
+		err := n.Connect(ctx, info)
+		if err == nil {
+			n.log.Info("connected to mDNS peer", "peer", short(info.ID))
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		wait = mdnsRetry << attempt
+		n.log.Debug("mDNS peer unreachable", "peer", short(info.ID), "retry_in", wait, "err", err)
 	}
 }
