@@ -8,7 +8,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 )
 
 // mdnsRestartDelay lets a burst of address changes settle before mDNS is
@@ -117,9 +116,7 @@ func (n *Node) dialFound(ctx context.Context, info peer.AddrInfo) {
 		if n.host.Network().Connectedness(info.ID) == network.Connected {
 			return
 		}
-		if sw, ok := n.host.Network().(*swarm.Swarm); ok {
-			sw.Backoff().Clear(info.ID)
-		}
+		clearDialBackoff(n.host, info.ID)
 		err := n.Connect(ctx, info)
 		if err == nil {
 			n.log.Info("connected to mDNS peer", "peer", short(info.ID))

@@ -45,8 +45,11 @@ func (r *random) shuffle(n int, swap func(i, j int)) {
 	r.r.Shuffle(n, swap)
 }
 
-// jitter spreads d by ±20 % so that peers restarted together do not redial
-// or sync in lockstep.
-func (r *random) jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*r.float64()))
+// jitter is spread with this source's next draw.
+func (r *random) jitter(d time.Duration) time.Duration { return spread(d, r.float64()) }
+
+// spread moves d by ±20 %, u (in [0, 1)) choosing where, so that peers
+// restarted together do not redial or sync in lockstep.
+func spread(d time.Duration, u float64) time.Duration {
+	return time.Duration(float64(d) * (0.8 + 0.4*u))
 }

@@ -59,15 +59,13 @@ func (r Redial) Keep(ctx context.Context, h host.Host, info peer.AddrInfo) {
 	backoff := r.Min
 	for ctx.Err() == nil {
 		if h.Network().Connectedness(info.ID) != network.Connected {
-			if sw, ok := h.Network().(*swarm.Swarm); ok {
-				sw.Backoff().Clear(info.ID)
-			}
+			clearDialBackoff(h, info.ID)
 			if err := r.Dial(ctx, info); err != nil {
 				if ctx.Err() != nil {
 					return
 				}
 				r.Log.Debug("static peer unreachable", "peer", short(info.ID), "retry_in", backoff, "err", err)
-				if !sleep(ctx, time.Duration(float64(backoff)*(0.8+0.4*rng.Float64()))) {
+				if !sleep(ctx, spread(backoff, rng.Float64())) {
 					return
 				}
 				backoff = min(backoff*2, r.Max)
@@ -111,6 +109,15 @@ func (r Redial) withDefaults(h host.Host) Redial {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
 	return r
+}
+
+// clearDialBackoff forgets libp2p's own backoff for p (5 s after a failed
+// dial, growing to 5 min), so that the caller's schedule decides when to
+// dial it next.
+func clearDialBackoff(h host.Host, p peer.ID) {
+	if sw, ok := h.Network().(*swarm.Swarm); ok {
+		sw.Backoff().Clear(p)
+	}
 }
 
 // redialRand is the jitter source of the loop for peer p.
