@@ -424,10 +424,10 @@ type view struct {
 	whiteouts map[key32]int
 
 	// Private groups.
-	removals []*anode          // valid Removes
+	removals []*anode           // valid Removes
 	adds     map[key32][]*anode // valid Adds per member
-	origins  map[keyRef]*anode // where each fresh key (and epoch 1's) came from
-	current  *anode            // the clean key's Op, nil when none is clean
+	origins  map[keyRef]*anode  // where each fresh key (and epoch 1's) came from
+	current  *anode             // the clean key's Op, nil when none is clean
 }
 
 func (a *authority) merge(roles *roleIndex) *view {

@@ -2,7 +2,7 @@ package group
 
 import (
 	"bytes"
-		"encoding/base64"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/url"

@@ -2,10 +2,10 @@ package group_test
 
 import (
 	"bytes"
-	"flag"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"flag"
 	"fmt"
 	mrand "math/rand/v2"
 	"slices"

@@ -122,9 +122,9 @@ type epochKeys struct {
 func newState(id message.GroupID, kind Kind, cfg Config) *State {
 	return &State{
 		cfg: cfg, id: id, kind: kind,
-		tombs:       map[message.ID]tombstone{},
-		byTarget:    map[message.ID][]message.ID{},
-		targets:     map[message.ID]key32{},
+		tombs:    map[message.ID]tombstone{},
+		byTarget: map[message.ID][]message.ID{},
+		targets:  map[message.ID]key32{},
 		profiles: map[key32][]profileEntry{},
 		epochs:   map[uint64]*epochKeys{},
 	}
