@@ -264,7 +264,7 @@ func (s *State) cutFor(member ed25519.PublicKey) []message.ID {
 	if s.cfg.MessagesBy == nil {
 		return nil
 	}
-	ids := s.cfg.MessagesBy(member, MaxCut)
+	ids := s.cfg.MessagesBy(s.id, member, MaxCut)
 	ids = slices.Clone(ids[:min(len(ids), MaxCut)])
 	slices.SortFunc(ids, func(a, b message.ID) int { return bytes.Compare(a[:], b[:]) })
 	return slices.CompactFunc(ids, func(a, b message.ID) bool { return a == b })

@@ -54,7 +54,7 @@ func (p *peer) cfg() group.Config {
 			}
 			return m.Body.Author, true
 		},
-		MessagesBy: func(author ed25519.PublicKey, max int) []message.ID {
+		MessagesBy: func(_ message.GroupID, author ed25519.PublicKey, max int) []message.ID {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			var out []message.ID

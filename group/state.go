@@ -37,10 +37,10 @@ type Config struct {
 	// admins may delete.
 	AuthorOf func(id message.ID) (ed25519.PublicKey, bool)
 	// MessagesBy returns the IDs of up to max messages by author that the
-	// node stores in this group, the newest first: what a ban or removal
-	// this node signs keeps valid (its cut). Same rules as AuthorOf. Nil:
-	// a revocation keeps nothing.
-	MessagesBy func(author ed25519.PublicKey, max int) []message.ID
+	// node stores in group, the newest first: what a ban or removal this
+	// node signs keeps valid (its cut). Same rules as AuthorOf. Nil: a
+	// revocation keeps nothing.
+	MessagesBy func(group message.GroupID, author ed25519.PublicKey, max int) []message.ID
 }
 
 func (c Config) grace() time.Duration {
