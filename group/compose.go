@@ -41,8 +41,14 @@ func (s *State) Compose(u *identity.User, c Content, now time.Time) (*message.Me
 		if s.carrier != nil {
 			return nil, fmt.Errorf("compose: %w", ErrUnreadable)
 		}
-		var ok bool
-		s.readView(func(v *view) { epoch, key, ok = s.sendKeyIn(v) })
+		var ok, learning bool
+		s.readView(func(v *view) {
+			epoch, key, ok = s.sendKeyIn(v)
+			learning = s.linkEpoch > s.knownEpochLocked()
+		})
+		if learning {
+			return nil, fmt.Errorf("compose: %w: this node is still learning the group's current state from its members", ErrStale)
+		}
 		if !ok {
 			return nil, fmt.Errorf("compose: %w", s.noKeyReason(u.PublicKey()))
 		}
@@ -55,6 +61,15 @@ func (s *State) Compose(u *identity.User, c Content, now time.Time) (*message.Me
 		return nil, fmt.Errorf("compose: %w", err)
 	}
 	return m, nil
+}
+
+// knownEpochLocked is the highest epoch an Op this node holds started.
+func (s *State) knownEpochLocked() uint64 {
+	var e uint64
+	for _, n := range s.auth.order {
+		e = max(e, n.maxEpoch)
+	}
+	return e
 }
 
 // ErrNoCurrentKey means this node holds no clean key of the private group

@@ -362,6 +362,7 @@ func FromInvite(inv Invite, me *identity.User, cfg Config) (*State, error) {
 		if inv.Key != nil {
 			s.addKeyLocked(inv.Epoch, inv.Key)
 		}
+		s.linkEpoch = inv.Epoch
 	}
 	s.Apply(inv.Descriptor, d)
 	return s, nil

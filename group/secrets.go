@@ -28,6 +28,9 @@ type secretsFile struct {
 	Channel string      `json:"channel,omitempty"`
 	Secret  []byte      `json:"secret,omitempty"`
 	Keys    []secretKey `json:"keys,omitempty"`
+	// LinkEpoch is the epoch of the invite this node joined with (see
+	// State.linkEpoch).
+	LinkEpoch uint64 `json:"link_epoch,omitempty"`
 	// A carrier's: its topic, owner and the group's control key
 	// (carrier.go).
 	Topic   string `json:"topic,omitempty"`
@@ -48,7 +51,7 @@ type secretKey struct {
 // invites are in no message); for a carrier, its link's topic, owner and
 // control key. Callers must not log it.
 func (s *State) MarshalSecrets() ([]byte, error) {
-	f := secretsFile{Version: secretsVersion, Group: s.id.String(), Kind: s.kind.String(), Channel: s.channel, Secret: s.secret}
+	f := secretsFile{Version: secretsVersion, Group: s.id.String(), Kind: s.kind.String(), Channel: s.channel, Secret: s.secret, LinkEpoch: s.linkEpoch}
 	if c := s.carrier; c != nil {
 		f.Topic, f.Owner, f.Control = c.topic, string(c.owner), s.ctlKey
 	}
@@ -136,6 +139,7 @@ func restore(blob []byte, me *identity.User, cfg Config) (*State, error) {
 	if err := s.setSecret(f.Secret); err != nil {
 		return nil, err
 	}
+	s.linkEpoch = f.LinkEpoch
 	for _, k := range f.Keys {
 		if k.Epoch == 0 || len(k.Key) != KeySize {
 			return nil, fmt.Errorf("key of epoch %d has %d bytes", k.Epoch, len(k.Key))

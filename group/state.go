@@ -72,6 +72,11 @@ type State struct {
 	secret  []byte            // private groups
 	ctlKey  []byte            // private groups and carriers: seals the genesis and Ops
 	carrier *carrierInfo      // set when this node carries the group unread
+	// linkEpoch is the epoch of the invite this node joined with: until
+	// it knows the Op that started it, it has not learnt the group's state
+	// and must not seal (the key it would pick may be one a removed member
+	// holds).
+	linkEpoch uint64
 
 	// targets remembers the authors of tombstoned messages, learnt when a
 	// target passes Check or Apply, even if the node then drops it: whether
@@ -546,6 +551,36 @@ func (v *view) originRef(n *anode) (keyRef, bool) {
 		}
 	}
 	return keyRef{}, false
+}
+
+// Person finds someone the group's state names (a profile, an Op's author
+// or target) by fingerprint, whatever their standing.
+func (s *State) Person(fp identity.Fingerprint) (ed25519.PublicKey, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var found []key32
+	add := func(k key32) {
+		if identity.FingerprintOf(k[:]) == fp && !slices.Contains(found, k) {
+			found = append(found, k)
+		}
+	}
+	for k := range s.profiles {
+		add(k)
+	}
+	if s.auth != nil {
+		for _, n := range s.auth.nodes {
+			add(n.author)
+			if n.genesis == nil {
+				if t := target(n.op.Action); t != nil {
+					add(key32(t))
+				}
+			}
+		}
+	}
+	if len(found) != 1 {
+		return nil, false
+	}
+	return ed25519.PublicKey(slices.Clone(found[0][:])), true
 }
 
 // LogValue keeps names, keys and secrets out of logs.
