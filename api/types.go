@@ -120,8 +120,14 @@ func NewMessage(s store.Stored, groupName string, c group.Content) Message {
 		m.Text, m.Name = c.Text, c.Nick
 	case group.Delete:
 		m.Text = c.Reason
-	case group.Ban:
-		m.Text, m.Target = c.Reason, string(identity.FingerprintOf(c.Author))
+	case group.Op:
+		m.Text = c.Action.ActionName()
+		if b, ok := c.Action.(group.Ban); ok && b.Reason != "" {
+			m.Text += ": " + b.Reason
+		}
+		if k := group.Target(c.Action); k != nil {
+			m.Target = string(identity.FingerprintOf(k))
+		}
 	case group.Profile:
 		m.Name = c.Nick
 	case group.Descriptor:

@@ -42,10 +42,13 @@ import (
 //     the merged state cannot be banned or removed by another admin: the
 //     owner's concurrent grant outranks them.
 //  6. Keys. In a private group every valid Remove carries a fresh epoch key
-//     for the other members, and only a key whose Op has every valid
-//     removal in its history is clean: members seal with the clean key of
-//     the highest epoch (ties: the lowest Op ID). Concurrent removals leave
-//     no clean key until an admin rekeys with both in its history.
+//     for the other members. A key is clean when no removed member is among
+//     those valid Ops delivered it to (epoch 1's, which every link gave,
+//     while nobody is removed): members seal with the clean key of the
+//     highest epoch (ties: the lowest Op ID). Two removals of different
+//     members that crossed leave no clean key (each delivered its key to
+//     the other's target) until an admin rekeys; two of the same member
+//     both are.
 //  7. Parts. An Op takes effect once all its parts are known.
 //  8. Cuts. Every revocation lists (in its parts) the revoked member's
 //     messages that its author held: those stay valid; anything else the
@@ -626,16 +629,35 @@ func (a *authority) settingsOf(genesis *anode, ops []*anode) Settings {
 	return Settings{}
 }
 
-// cleanKey picks the key members seal with: of the keys whose Op has every
-// valid removal in its history, the one of the highest epoch (ties: the
-// lowest Op ID; the genesis's epoch-1 key when nobody was ever removed).
+// cleanKey picks the key members seal with: of the keys no removed member
+// holds (none of them is among the members any valid Op delivered it to;
+// epoch 1's, which every link gave, only while nobody is removed), the one
+// of the highest epoch (ties: the lowest Op ID).
 func (a *authority) cleanKey(v *view) *anode {
+	holders := map[keyRef]map[key32]bool{}
+	for _, n := range a.order {
+		if !n.valid || n.genesis != nil || n.op.Key == nil || !n.complete() {
+			continue
+		}
+		ref := keyRef{n.op.Key.Epoch, n.op.Key.KeyID}
+		if holders[ref] == nil {
+			holders[ref] = map[key32]bool{}
+		}
+		for _, p := range n.parts {
+			for _, e := range p.Keys {
+				holders[ref][key32(e.Member)] = true
+			}
+		}
+	}
 	var best *anode
 	var bestEpoch uint64
 	for ref, n := range v.origins {
 		clean := true
-		for _, r := range v.removals {
-			if !r.before(n) {
+		if n.genesis != nil {
+			clean = len(v.removed) == 0
+		}
+		for k := range v.removed {
+			if holders[ref][k] {
 				clean = false
 				break
 			}

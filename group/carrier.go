@@ -14,14 +14,14 @@ import (
 // Carriers. A carrier is a node that stores, forwards and serves a private
 // group's messages without being able to read them: a relay, or a friend's
 // always-on box. Its link, CarrierInvite's, names the group, its owner, its
-// topic and the group's control key, and nothing that opens what members
-// say (no secret, no epoch key):
+// genesis, its topic and the group's control key, and nothing that opens
+// what members say (no secret, no epoch key):
 //
-//	starling://join?g=GROUP&o=OWNER&t=TOPIC&c=CONTROL_KEY[&r=RELAY]...
+//	starling://join?g=GROUP&o=OWNER&d=GENESIS&t=TOPIC&c=CONTROL_KEY[&r=RELAY]...
 //
 // t: the 64 hex digits of the private topic (after "/starling/1/g/"); c:
-// the control key (ControlKey, base64url), which opens the genesis, the Ops
-// and their parts.
+// the control key (ControlKey, base64url), which opens the genesis (d), the
+// Ops and their parts.
 //
 // So a carrier judges the group's authority like a member (roles, bans,
 // removals and their cuts, settings and the end time) and applies the
@@ -54,15 +54,13 @@ func (s *State) CarrierInvite(relays []string) (Invite, error) {
 	if err := checkRelays(relays); err != nil {
 		return Invite{}, fmt.Errorf("carrier invite: %w", err)
 	}
-	inv := Invite{Group: s.id, Topic: s.Topic(), Control: slices.Clone(s.ctlKey), Relays: append([]string(nil), relays...)}
-	if s.carrier != nil {
-		inv.Owner = s.carrier.owner
-	} else {
-		d, _, ok := s.Descriptor()
-		if !ok {
-			return Invite{}, errors.New("carrier invite: the group's genesis is not known yet")
-		}
-		inv.Owner = identity.FingerprintOf(d.Owner)
+	d, genesis, ok := s.Descriptor()
+	if !ok {
+		return Invite{}, errors.New("carrier invite: the group's genesis is not known yet")
+	}
+	inv := Invite{
+		Group: s.id, Owner: identity.FingerprintOf(d.Owner), Descriptor: genesis,
+		Topic: s.Topic(), Control: slices.Clone(s.ctlKey), Relays: append([]string(nil), relays...),
 	}
 	if n := len(inv.Link()); n > MaxInviteLen {
 		return Invite{}, fmt.Errorf("carrier invite: the link would be %d bytes, limit %d; use fewer relays", n, MaxInviteLen)
@@ -78,10 +76,16 @@ func Carry(inv Invite, cfg Config) (*State, error) {
 	if !inv.Carrier() {
 		return nil, fmt.Errorf("%w: not a carrier link (it names no topic); join it as a member", ErrBadInvite)
 	}
-	if _, err := inv.Verify(); err != nil {
+	d, err := inv.Verify()
+	if err != nil {
 		return nil, err
 	}
-	return newCarrier(inv.Group, carrierInfo{topic: inv.Topic, owner: inv.Owner}, inv.Control, cfg)
+	s, err := newCarrier(inv.Group, carrierInfo{topic: inv.Topic, owner: inv.Owner}, inv.Control, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.Apply(inv.Descriptor, d)
+	return s, nil
 }
 
 func newCarrier(id message.GroupID, ci carrierInfo, ctl []byte, cfg Config) (*State, error) {
@@ -102,7 +106,7 @@ func (s *State) IsCarrier() bool { return s.carrier != nil }
 
 // parseCarrier reads the carrier parameters of a link whose query has t.
 func parseCarrier(q url.Values, inv *Invite) error {
-	for _, p := range []string{"d", "s", "e", "k"} {
+	for _, p := range []string{"s", "e", "k"} {
 		if _, ok := q[p]; ok {
 			return fmt.Errorf("a carrier link (with t) carries no %s", p)
 		}

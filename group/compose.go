@@ -513,3 +513,22 @@ func (s *State) Replay(ms []*message.Message) int {
 	}
 	return n
 }
+
+// SealsWith reports whether m, a text, profile or deletion of a private
+// group, is sealed under the key this node seals with now (true for other
+// groups and kinds).
+func (s *State) SealsWith(m *message.Message) bool {
+	if s.kind != KindPrivate || m.Body.Epoch == 0 {
+		return true
+	}
+	kid, ok := SealedKeyID(m.Body.Payload)
+	if !ok {
+		return false
+	}
+	var (
+		epoch uint64
+		key   []byte
+	)
+	s.readView(func(v *view) { epoch, key, ok = s.sendKeyIn(v) })
+	return ok && epoch == m.Body.Epoch && KeyIDOf(key) == kid
+}

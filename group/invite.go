@@ -146,15 +146,6 @@ func parseInvite(link string) (Invite, error) {
 	if err := parseTicket(q, &inv); err != nil {
 		return Invite{}, err
 	}
-	if q.Has("t") {
-		if err := parseCarrier(q, &inv); err != nil {
-			return Invite{}, err
-		}
-		return inv, nil
-	}
-	if q.Has("c") {
-		return Invite{}, fmt.Errorf("c: only a carrier link (with t) has it")
-	}
 	raw, err := b64Param(q, "d", 0)
 	if err != nil {
 		return Invite{}, err
@@ -164,6 +155,15 @@ func parseInvite(link string) (Invite, error) {
 	}
 	if inv.Descriptor, err = message.Decode(raw); err != nil {
 		return Invite{}, fmt.Errorf("d: %v", err)
+	}
+	if q.Has("t") {
+		if err := parseCarrier(q, &inv); err != nil {
+			return Invite{}, err
+		}
+		return inv, nil
+	}
+	if q.Has("c") {
+		return Invite{}, fmt.Errorf("c: only a carrier link (with t) has it")
 	}
 	if inv.Secret, err = b64Param(q, "s", KeySize); err != nil {
 		return Invite{}, err
@@ -276,10 +276,11 @@ func (inv Invite) Verify() (Descriptor, error) {
 }
 
 func (inv Invite) verify() (Descriptor, error) {
+	genesisKey := inv.Control
 	if inv.Carrier() {
 		switch {
-		case inv.Descriptor != nil || inv.Secret != nil || inv.Key != nil:
-			return Descriptor{}, fmt.Errorf("a carrier link carries no descriptor, secret or key")
+		case inv.Secret != nil || inv.Key != nil:
+			return Descriptor{}, fmt.Errorf("a carrier link carries no secret or key")
 		case !TopicPattern.MatchString(inv.Topic) || inv.Topic == Topic(inv.Group):
 			return Descriptor{}, fmt.Errorf("the carrier link's topic is not a private group's")
 		case inv.Owner == "":
@@ -287,7 +288,11 @@ func (inv Invite) verify() (Descriptor, error) {
 		case len(inv.Control) != KeySize:
 			return Descriptor{}, fmt.Errorf("the carrier link carries no control key")
 		}
-		return Descriptor{}, nil
+	} else if inv.Secret != nil {
+		var err error
+		if genesisKey, err = ControlKey(inv.Secret, inv.Group); err != nil {
+			return Descriptor{}, err
+		}
 	}
 	m := inv.Descriptor
 	if m == nil {
@@ -308,13 +313,10 @@ func (inv Invite) verify() (Descriptor, error) {
 		return Descriptor{}, fmt.Errorf("the descriptor has an epoch or a ref")
 	}
 	payload := m.Body.Payload
-	if inv.Secret != nil {
-		ctl, err := ControlKey(inv.Secret, inv.Group)
-		if err != nil {
-			return Descriptor{}, err
-		}
-		if payload, err = Open(ctl, &m.Body, payload); err != nil {
-			return Descriptor{}, fmt.Errorf("descriptor: %v (the secret does not open it)", err)
+	if genesisKey != nil {
+		var err error
+		if payload, err = Open(genesisKey, &m.Body, payload); err != nil {
+			return Descriptor{}, fmt.Errorf("descriptor: %v (the link's key does not open it)", err)
 		}
 	}
 	c, err := DecodePayload(message.KindDescriptor, payload)
@@ -330,9 +332,9 @@ func (inv Invite) verify() (Descriptor, error) {
 		return Descriptor{}, fmt.Errorf("the descriptor's owner and salt do not give the group ID")
 	case !bytes.Equal(m.Body.Author, d.Owner):
 		return Descriptor{}, fmt.Errorf("the descriptor is not signed by its owner")
-	case d.Kind == KindPrivate && inv.Secret == nil:
+	case d.Kind == KindPrivate && genesisKey == nil:
 		return Descriptor{}, fmt.Errorf("a private group's link carries no secret")
-	case d.Kind != KindPrivate && inv.Secret != nil:
+	case d.Kind != KindPrivate && genesisKey != nil:
 		return Descriptor{}, fmt.Errorf("a %s group's link carries a secret; only private groups have one", d.Kind)
 	}
 	return d, nil

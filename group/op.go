@@ -370,3 +370,7 @@ func partFromPB(pb *grouppb.OpPart) (OpPart, error) {
 // partDigest is what an Op commits to for a part: SHA-256 of its unsealed
 // payload.
 func partDigest(payload []byte) [32]byte { return sha256.Sum256(payload) }
+
+// Target returns the member an action is about (nil for Settings and
+// Rekey).
+func Target(a Action) ed25519.PublicKey { return target(a) }

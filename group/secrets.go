@@ -159,9 +159,8 @@ func restoreCarrier(f secretsFile, id message.GroupID, kind Kind, cfg Config) (*
 	if err != nil || string(owner) != f.Owner {
 		return nil, fmt.Errorf("carrier: owner fingerprint %q", f.Owner)
 	}
-	inv := Invite{Group: id, Owner: owner, Topic: f.Topic, Control: f.Control}
-	if _, err := inv.verify(); err != nil {
-		return nil, err
+	if !TopicPattern.MatchString(f.Topic) || f.Topic == Topic(id) {
+		return nil, fmt.Errorf("carrier: the topic is not a private group's")
 	}
 	return newCarrier(id, carrierInfo{topic: f.Topic, owner: owner}, f.Control, cfg)
 }

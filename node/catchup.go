@@ -169,7 +169,10 @@ func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*messa
 // that caught up.
 func (n *Node) peerJoined(g message.GroupID, p peer.ID) {
 	n.kickOutbox()
-	if n.host.ID() < p {
+	// A private group whose state this node has not confirmed since it
+	// started holds its own messages back (confirmed): it starts a session
+	// itself rather than wait for the peer to.
+	if n.host.ID() < p || !n.groupConfirmed(g) {
 		time.AfterFunc(joinSyncDelay, func() { n.sync.request(syncRequest{syncKey{g, p}, true}) })
 	}
 }
@@ -247,6 +250,8 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 	n.sync.done(k, res, err)
 	if err == nil && res.Complete {
 		n.deliveries.Synced(k.group, k.peer, n.relays.has(k.peer), res.Started)
+		// A private group's messages held back until now may go out.
+		n.kickOutbox()
 	}
 	if ctx.Err() == nil && worthRetrying(res, err) {
 		n.followUp(k)

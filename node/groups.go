@@ -80,7 +80,7 @@ func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error)
 	if err != nil {
 		return store.Group{}, err
 	}
-	g, err := n.adopt(ctx, st, nil, nil)
+	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, nil)
 	if err != nil {
 		return store.Group{}, err
 	}
@@ -166,6 +166,7 @@ func (n *Node) Leave(ctx context.Context, ref string) (store.Group, error) {
 		return store.Group{}, fmt.Errorf("leave %s: %w", g.Name, err)
 	}
 	n.groups.remove(g.ID)
+	n.pending.forget(g.ID)
 	if err := n.store.RemoveGroup(g.ID); err != nil {
 		return store.Group{}, err
 	}

@@ -97,7 +97,7 @@ func (n *Node) sightingsInMessages(g store.Group, fp identity.Fingerprint, p *pe
 // carrier send one: it is no member.
 func (n *Node) publishProfile(g message.GroupID) {
 	st := n.groups.get(g)
-	if st == nil || st.IsChannel() || st.IsCarrier() {
+	if st == nil || st.IsChannel() || st.IsCarrier() || !n.mayPublish(g) {
 		return
 	}
 	want, err := group.NewProfile(n.cfg.User)

@@ -16,7 +16,7 @@ func testDelete(t *testing.T, b backend) {
 	ctx := context.Background()
 	g := groupID("moderated")
 	texts := genMessages(t, 5, g, func(i int) uint64 { return uint64(100 + i) })
-	ban := signKind(t, g, 103, message.KindBan, "ban")
+	ban := signKind(t, g, 103, message.KindOp, "op")
 	own := sign(t, testKey, g, 104, "own, in the outbox")
 	mustPut(t, s, append(slices.Clone(texts), ban), OriginGossip)
 	if _, err := s.PutOwn(ctx, own); err != nil {
@@ -130,7 +130,7 @@ func testKinds(t *testing.T, b backend) {
 	s, _ := b.open(t, "", Config{})
 	g, other := groupID("control"), groupID("other control")
 	ms := []*message.Message{
-		signKind(t, g, 30, message.KindRekey, "rekey"),
+		signKind(t, g, 30, message.KindOpPart, "op-part"),
 		signKind(t, g, 10, message.KindDescriptor, "descriptor v1"),
 		signKind(t, g, 20, message.KindProfile, "profile"),
 		signKind(t, g, 20, message.KindDescriptor, "descriptor v2"),
@@ -162,7 +162,7 @@ func testKinds(t *testing.T, b backend) {
 	if want := byTime(ms[1], ms[3]); !slices.Equal(ids(descs), want) {
 		t.Errorf("descriptors: %v, want %v", ids(descs), want)
 	}
-	some, err := s.Kinds(g, message.KindDelete, message.KindRekey)
+	some, err := s.Kinds(g, message.KindDelete, message.KindOpPart)
 	if err != nil {
 		t.Fatal(err)
 	}
