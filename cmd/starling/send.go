@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/api"
+	"starling/apiserver"
 	"starling/message"
 	"starling/store"
 )
@@ -69,7 +70,7 @@ func (g *globals) send(cmd *cobra.Command, ref, text string) (api.SendResponse, 
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "no node is running: the message is queued and goes out when `starling up` next has a peer in the group")
 	content, _ := l.Open(m)
-	view := api.NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, grp.Name, content)
+	view := apiserver.NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, grp.Name, content)
 	return api.SendResponse{Message: view, Queued: true}, nil
 }
 
