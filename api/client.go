@@ -13,10 +13,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"starling/home"
-	"starling/message"
 )
 
 // Client talks to a running daemon's API.
@@ -201,10 +199,10 @@ func (c *Client) Leave(ctx context.Context, ref string) (Group, error) {
 
 // Send sends a text message.
 func (c *Client) Send(ctx context.Context, ref, text string) (SendResponse, error) {
-	// JSON would replace invalid bytes on the way; refuse rather than sign
-	// a text nobody wrote.
-	if !utf8.ValidString(text) {
-		return SendResponse{}, fmt.Errorf("%w: text is not valid UTF-8", message.ErrBadPayload)
+	// Refused here as the daemon would refuse it; and JSON would replace
+	// invalid bytes on the way, so the daemon could not tell.
+	if err := CheckText(text); err != nil {
+		return SendResponse{}, err
 	}
 	var v SendResponse
 	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/messages", SendRequest{Text: text}, &v)

@@ -199,6 +199,10 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		failBody(w, err)
 		return
 	}
+	if err := api.CheckText(req.Text); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
 	ref := r.PathValue("group")
 	g, err := s.cfg.Backend.ResolveGroup(ref)
 	if err != nil {
