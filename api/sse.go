@@ -52,23 +52,44 @@ var errReadStream = errors.New("read the event stream")
 // errEmptyEvent: an Event with no field set.
 var errEmptyEvent = errors.New("api: an event with neither a message nor a delivery")
 
-// WriteEvent writes e as one event.
-func WriteEvent(w io.Writer, e Event) error {
-	var name string
+// Name is the event's name on the stream: "message" or "delivery" ("" for
+// an Event with no field set).
+func (e Event) Name() string {
+	switch {
+	case e.Message != nil:
+		return eventMessage
+	case e.Delivery != nil:
+		return eventDelivery
+	}
+	return ""
+}
+
+// Data is the JSON of the event's one field: the data of its line on the
+// stream.
+func (e Event) Data() (json.RawMessage, error) {
 	var v any
 	switch {
 	case e.Message != nil:
-		name, v = eventMessage, e.Message
+		v = e.Message
 	case e.Delivery != nil:
-		name, v = eventDelivery, e.Delivery
+		v = e.Delivery
 	default:
-		return errEmptyEvent
+		return nil, errEmptyEvent
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode a %s event: %w", name, err)
+		return nil, fmt.Errorf("encode a %s event: %w", e.Name(), err)
 	}
-	_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, b)
+	return b, nil
+}
+
+// WriteEvent writes e as one event.
+func WriteEvent(w io.Writer, e Event) error {
+	data, err := e.Data()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Name(), data)
 	return err
 }
 

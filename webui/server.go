@@ -12,13 +12,29 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"starling/api"
 )
+
+// API is the local API as the web UI uses it, in the same process:
+// *apiserver.Server satisfies it. Both methods must be safe for concurrent
+// use.
+type API interface {
+	// ServeHTTP answers the page's requests, proxied to /v1/...
+	http.Handler
+	// Watch streams new messages and delivery updates (of every group
+	// when ref is empty) to fn until ctx ends, fn fails or the API ends
+	// the stream (an error wrapping api.ErrStreamEnded); opened is called
+	// once every later event will reach fn. It has api.Client.Watch's
+	// contract.
+	Watch(ctx context.Context, ref string, opened func(), fn func(api.Event) error) error
+}
 
 // Config configures a Server.
 type Config struct {
-	// API is the local API's handler (an *api.Server). Required.
-	API http.Handler
-	// APIToken is the bearer token the API requires. Required.
+	// API is the local API. Required.
+	API API
+	// APIToken is the bearer token the API's handler requires. Required.
 	APIToken string
 	// Token is what the browser must present: the t= of the link's
 	// fragment. Empty: a fresh random one (see Server.Token).

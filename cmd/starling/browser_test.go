@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"starling/api"
 	"starling/webui"
 )
 
@@ -352,11 +353,21 @@ const conversationJS = `(async () => {
   };
 })()`
 
+// noAPI is an API that knows nothing: every request gets 404, and the
+// event stream is refused.
+type noAPI struct{}
+
+func (noAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
+
+func (noAPI) Watch(context.Context, string, func(), func(api.Event) error) error {
+	return errors.New("this test has no API")
+}
+
 // The conversation module, run in Chromium: no daemon, just the embedded
 // page served by webui over an API that knows nothing.
 func TestBrowserConversation(t *testing.T) {
 	chromium := ensureChromium(t)
-	srv, err := webui.New(webui.Config{API: http.NotFoundHandler(), APIToken: "unused"})
+	srv, err := webui.New(webui.Config{API: noAPI{}, APIToken: "unused"})
 	if err != nil {
 		t.Fatal(err)
 	}
