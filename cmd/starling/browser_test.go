@@ -363,11 +363,10 @@ func (noAPI) Watch(context.Context, string, func(), func(api.Event) error) error
 	return errors.New("this test has no API")
 }
 
-// The conversation module, run in Chromium: no daemon, just the embedded
-// page served by webui over an API that knows nothing.
-func TestBrowserConversation(t *testing.T) {
-	chromium := ensureChromium(t)
-	srv, err := webui.New(webui.Config{API: noAPI{}, APIToken: "unused"})
+// serveWebUI runs a web UI with cfg on 127.0.0.1 until the test ends.
+func serveWebUI(t *testing.T, cfg webui.Config) (srv *webui.Server, addr string) {
+	t.Helper()
+	srv, err := webui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,9 +383,16 @@ func TestBrowserConversation(t *testing.T) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
+	return srv, ln.Addr().String()
+}
 
+// The conversation module, run in Chromium: no daemon, just the embedded
+// page served by webui over an API that knows nothing.
+func TestBrowserConversation(t *testing.T) {
+	chromium := ensureChromium(t)
+	_, addr := serveWebUI(t, webui.Config{API: noAPI{}, APIToken: "unused"})
 	page := newTab(t, newBrowser(t, chromium), "page")
-	page.do(chromedp.Navigate("http://" + ln.Addr().String() + "/"))
+	page.do(chromedp.Navigate("http://" + addr + "/"))
 	raw, err := chromedp.Run(page.ctx, chromedp.Evaluate[[]byte](conversationJS, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("run the conversation module: %v", err)
