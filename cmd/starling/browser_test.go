@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"starling/api"
 	"starling/webui"
 )
 
@@ -352,11 +353,20 @@ const conversationJS = `(async () => {
   };
 })()`
 
-// The conversation module, run in Chromium: no daemon, just the embedded
-// page served by webui over an API that knows nothing.
-func TestBrowserConversation(t *testing.T) {
-	chromium := ensureChromium(t)
-	srv, err := webui.New(webui.Config{API: http.NotFoundHandler(), APIToken: "unused"})
+// noAPI is an API that knows nothing: every request gets 404, and the
+// event stream is refused.
+type noAPI struct{}
+
+func (noAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
+
+func (noAPI) Watch(context.Context, string, func(), func(api.Event) error) error {
+	return errors.New("this test has no API")
+}
+
+// serveWebUI runs a web UI with cfg on 127.0.0.1 until the test ends.
+func serveWebUI(t *testing.T, cfg webui.Config) (srv *webui.Server, addr string) {
+	t.Helper()
+	srv, err := webui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,9 +383,16 @@ func TestBrowserConversation(t *testing.T) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
+	return srv, ln.Addr().String()
+}
 
+// The conversation module, run in Chromium: no daemon, just the embedded
+// page served by webui over an API that knows nothing.
+func TestBrowserConversation(t *testing.T) {
+	chromium := ensureChromium(t)
+	_, addr := serveWebUI(t, webui.Config{API: noAPI{}, APIToken: "unused"})
 	page := newTab(t, newBrowser(t, chromium), "page")
-	page.do(chromedp.Navigate("http://" + ln.Addr().String() + "/"))
+	page.do(chromedp.Navigate("http://" + addr + "/"))
 	raw, err := chromedp.Run(page.ctx, chromedp.Evaluate[[]byte](conversationJS, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("run the conversation module: %v", err)

@@ -1,4 +1,4 @@
-package api_test
+package apiserver_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"starling/api"
+	"starling/apiserver"
 	"starling/catchup"
 	"starling/group"
 	"starling/identity"
@@ -65,9 +66,9 @@ func TestGoldenJSON(t *testing.T) {
 		}
 		return c
 	}
-	plainView := api.NewMessage(store.Stored{Msg: plain, Origin: store.OriginGossip, ReceivedAt: received}, "lobby", content(plain))
-	replyView := api.NewMessage(store.Stored{Msg: reply, Origin: store.OriginCatchup, ReceivedAt: received}, "lobby", content(reply))
-	ownView := api.NewMessage(store.Stored{Msg: plain, Origin: store.OriginOwn, ReceivedAt: plain.Body.SentAt()}, "lobby", content(plain))
+	plainView := apiserver.NewMessage(store.Stored{Msg: plain, Origin: store.OriginGossip, ReceivedAt: received}, "lobby", content(plain))
+	replyView := apiserver.NewMessage(store.Stored{Msg: reply, Origin: store.OriginCatchup, ReceivedAt: received}, "lobby", content(reply))
+	ownView := apiserver.NewMessage(store.Stored{Msg: plain, Origin: store.OriginOwn, ReceivedAt: plain.Body.SentAt()}, "lobby", content(plain))
 
 	cases := []struct {
 		file string
@@ -77,14 +78,14 @@ func TestGoldenJSON(t *testing.T) {
 		{"reply.json", replyView},
 		{"page.json", api.Page{Messages: []api.Message{plainView, replyView}, Next: "bmV4dA"}},
 		{"send.json", api.SendResponse{Message: ownView, Peers: 0, Queued: true}},
-		{"group.json", api.NewGroup(store.Group{ID: plain.Body.Group, Name: "lobby", Kind: "open", JoinedAt: goldenSent}, 2, 3)},
+		{"group.json", apiserver.NewGroup(store.Group{ID: plain.Body.Group, Name: "lobby", Kind: "open", JoinedAt: goldenSent}, 2, 3)},
 		{"sync.json", []api.Sync{
-			api.NewSync(catchup.Result{
+			apiserver.NewSync(catchup.Result{
 				Peer: fixedPeerID(t, "bob"), Group: plain.Body.Group, Fetched: 12, Pushed: 3, Ignored: 1,
 				Rounds: 2, Batches: 2, Complete: true, BytesSent: 4103, BytesReceived: 21424,
 				Started: goldenSent, Took: 14500 * time.Microsecond,
 			}, "lobby"),
-			api.NewSync(catchup.Result{
+			apiserver.NewSync(catchup.Result{
 				Peer: fixedPeerID(t, "mallory"), Group: plain.Body.Group, Started: goldenSent,
 				Err: errors.New("catch-up of group 5d13f912 with mallory: peer misbehaved: unrequested message"),
 			}, "lobby"),

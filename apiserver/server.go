@@ -1,4 +1,4 @@
-package api
+package apiserver
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"starling/api"
 	"starling/catchup"
 	"starling/delivery"
 	"starling/gossip"
@@ -104,8 +105,8 @@ type Server struct {
 	mux *http.ServeMux
 }
 
-// NewServer builds a server; Serve runs it.
-func NewServer(cfg Config) (*Server, error) {
+// New builds a server; Serve runs it.
+func New(cfg Config) (*Server, error) {
 	if cfg.Backend == nil {
 		return nil, errors.New("api: no backend")
 	}
@@ -244,34 +245,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, Error{Error: err.Error()})
-}
-
-// errBodyTooLarge: a request body over MaxRequestBody.
-var errBodyTooLarge = fmt.Errorf("request body is over %d bytes", MaxRequestBody)
-
-// readJSON decodes a bounded request body strictly.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return errBodyTooLarge
-		}
-		return fmt.Errorf("bad request body: %w", err)
-	}
-	if dec.More() {
-		return errors.New("bad request body: more than one JSON value")
-	}
-	return nil
-}
-
-// failBody answers a request whose body readJSON refused.
-func failBody(w http.ResponseWriter, err error) {
-	status := http.StatusBadRequest
-	if errors.Is(err, errBodyTooLarge) {
-		status = http.StatusRequestEntityTooLarge
-	}
-	writeError(w, status, err)
+	writeJSON(w, status, api.Error{Error: err.Error()})
 }

@@ -1,4 +1,4 @@
-package api_test
+package apiserver_test
 
 import (
 	"context"
@@ -12,12 +12,13 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/api"
+	"starling/apiserver"
 	"starling/identity"
 	"starling/node"
 	"starling/store"
 )
 
-var _ api.Backend = (*node.Node)(nil)
+var _ apiserver.Backend = (*node.Node)(nil)
 
 // announcingNode tells the test when the server has subscribed to the node,
 // so that a message sent afterwards is sure to reach the event stream.

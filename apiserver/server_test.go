@@ -1,4 +1,4 @@
-package api_test
+package apiserver_test
 
 import (
 	"context"
@@ -17,15 +17,16 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/api"
+	"starling/apiserver"
 	"starling/message"
 )
 
 func TestNewServerChecksConfig(t *testing.T) {
 	b := newFakeBackend(t)
-	if _, err := api.NewServer(api.Config{Token: strings.Repeat("t", 32)}); err == nil {
+	if _, err := apiserver.New(apiserver.Config{Token: strings.Repeat("t", 32)}); err == nil {
 		t.Error("NewServer without a backend succeeded")
 	}
-	if _, err := api.NewServer(api.Config{Backend: b, Token: "short"}); err == nil {
+	if _, err := apiserver.New(apiserver.Config{Backend: b, Token: "short"}); err == nil {
 		t.Error("NewServer with a short token succeeded")
 	}
 }
@@ -46,7 +47,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestHostAllowlist(t *testing.T) {
-	srv, err := api.NewServer(api.Config{Backend: newFakeBackend(t), Token: strings.Repeat("t", 32)})
+	srv, err := apiserver.New(apiserver.Config{Backend: newFakeBackend(t), Token: strings.Repeat("t", 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestJoinAndLeave(t *testing.T) {
 		{http.StatusBadRequest, "bad request body", `["lobby"]`},
 		{http.StatusBadRequest, "unknown field", `{"name":"lobby","secret":"x"}`},
 		{http.StatusBadRequest, "more than one", `{"name":"lobby"} {"name":"talks"}`},
-		{http.StatusRequestEntityTooLarge, "over", `{"name":"` + strings.Repeat("a", api.MaxRequestBody) + `"}`},
+		{http.StatusRequestEntityTooLarge, "over", `{"name":"` + strings.Repeat("a", apiserver.MaxRequestBody) + `"}`},
 	} {
 		s.requireError(t, c.status, c.want, "POST", "/v1/groups", c.body)
 	}
@@ -312,7 +313,7 @@ func TestSendAndHistory(t *testing.T) {
 		{http.StatusBadRequest, "limit", "/v1/groups/lobby/messages", `{"text":"` + strings.Repeat("x", message.MaxTextSize+1) + `"}`},
 		{http.StatusBadRequest, "bad request body", "/v1/groups/lobby/messages", `{"text":`},
 		{http.StatusBadRequest, "unknown field", "/v1/groups/lobby/messages", `{"text":"hi","to":"bob"}`},
-		{http.StatusRequestEntityTooLarge, "over", "/v1/groups/lobby/messages", `{"text":"` + strings.Repeat("x", api.MaxRequestBody) + `"}`},
+		{http.StatusRequestEntityTooLarge, "over", "/v1/groups/lobby/messages", `{"text":"` + strings.Repeat("x", apiserver.MaxRequestBody) + `"}`},
 		{http.StatusNotFound, "not joined", "/v1/groups/talks/messages", `{"text":"hi"}`},
 		{http.StatusBadRequest, "bad channel name", "/v1/groups/" + url.PathEscape("no spaces") + "/messages", `{"text":"hi"}`},
 	} {

@@ -1,4 +1,4 @@
-package api_test
+package apiserver_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"starling/api"
+	"starling/apiserver"
 	"starling/home"
 )
 
@@ -40,13 +41,13 @@ type testServer struct {
 	http   *http.Client
 }
 
-func startServer(t testing.TB, b api.Backend) *testServer {
+func startServer(t testing.TB, b apiserver.Backend) *testServer {
 	t.Helper()
 	token, err := api.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.NewServer(api.Config{Backend: b, Token: token})
+	srv, err := apiserver.New(apiserver.Config{Backend: b, Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package api_test
+package apiserver_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
-	"starling/api"
+	"starling/apiserver"
 	"starling/catchup"
 	"starling/delivery"
 	"starling/gossip"
@@ -25,7 +25,7 @@ import (
 	"starling/store"
 )
 
-// fakeBackend is an api.Backend without a network: groups and messages live
+// fakeBackend is an apiserver.Backend without a network: groups and messages live
 // in a real in-memory store, so history paging and cursors behave as in a
 // node; peers, gossip and the event stream are whatever the test says.
 type fakeBackend struct {
@@ -53,7 +53,7 @@ type fakeBackend struct {
 	deliveries chan delivery.Status
 }
 
-var _ api.Backend = (*fakeBackend)(nil)
+var _ apiserver.Backend = (*fakeBackend)(nil)
 
 // fixedKey derives a key from a name, so golden output stays the same.
 func fixedKey(name string) ed25519.PrivateKey {

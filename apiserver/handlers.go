@@ -1,10 +1,12 @@
-package api
+package apiserver
 
 import (
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
 
+	"starling/api"
 	"starling/group"
 	"starling/message"
 	"starling/relay"
@@ -39,12 +41,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 func (s *Server) handleID(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Backend
-	id := Identity{
+	id := api.Identity{
 		PeerID:      b.PeerID().String(),
 		Addrs:       []string{},
 		Fingerprint: string(b.User().Fingerprint()),
 		Name:        b.User().Name,
-		PublicKey:   hexKey(b.User().PublicKey()),
+		PublicKey:   hex.EncodeToString(b.User().PublicKey()),
 	}
 	for _, a := range b.Addrs() {
 		id.Addrs = append(id.Addrs, a.String())
@@ -64,7 +66,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Status{
+	writeJSON(w, http.StatusOK, api.Status{
 		PeerID:      b.PeerID().String(),
 		Fingerprint: string(b.User().Fingerprint()),
 		Name:        b.User().Name,
@@ -77,13 +79,13 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) groupViews() ([]Group, error) {
+func (s *Server) groupViews() ([]api.Group, error) {
 	b := s.cfg.Backend
 	groups, err := b.Groups()
 	if err != nil {
 		return nil, err
 	}
-	out := []Group{}
+	out := []api.Group{}
 	for _, g := range groups {
 		n, err := b.Count(g.ID)
 		if err != nil {
@@ -112,9 +114,9 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {
 			inGroup[p.String()] = append(inGroup[p.String()], g.Name)
 		}
 	}
-	out := []Peer{}
+	out := []api.Peer{}
 	for _, p := range b.ConnectedPeers() {
-		v := Peer{PeerID: p.ID.String(), Addrs: []string{}, Groups: inGroup[p.ID.String()]}
+		v := api.Peer{PeerID: p.ID.String(), Addrs: []string{}, Groups: inGroup[p.ID.String()]}
 		if v.Groups == nil {
 			v.Groups = []string{}
 		}
@@ -136,7 +138,7 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
-	var req JoinRequest
+	var req api.JoinRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
 		return
@@ -182,7 +184,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := Page{Messages: make([]Message, 0, len(page.Messages)), Next: string(page.Next)}
+	out := api.Page{Messages: make([]api.Message, 0, len(page.Messages)), Next: string(page.Next)}
 	for _, m := range page.Messages {
 		if v, ok := s.view(m, g.Name); ok {
 			out.Messages = append(out.Messages, v)
@@ -192,9 +194,13 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
-	var req SendRequest
+	var req api.SendRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
+		return
+	}
+	if err := api.CheckText(req.Text); err != nil {
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	ref := r.PathValue("group")
@@ -209,11 +215,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view, _ := s.view(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, g.Name)
-	writeJSON(w, http.StatusOK, SendResponse{Message: view, Peers: peers, Queued: peers == 0})
+	writeJSON(w, http.StatusOK, api.SendResponse{Message: view, Peers: peers, Queued: peers == 0})
 }
 
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
-	var req SyncRequest
+	var req api.SyncRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
 		return
@@ -224,7 +230,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]Sync, 0, len(results))
+	out := make([]api.Sync, 0, len(results))
 	for _, res := range results {
 		name := res.Group.String()
 		if g, err := b.ResolveGroup(name); err == nil {
@@ -240,13 +246,13 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 // message so that interfaces can show it gone where it was; other control
 // messages change the group and are not chat. Nothing by an author this
 // user muted or blocked.
-func (s *Server) view(st store.Stored, groupName string) (Message, bool) {
+func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 	b := s.cfg.Backend
 	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete {
-		return Message{}, false
+		return api.Message{}, false
 	}
 	if b.BlockMode(st.Msg.Body.Author) != "" {
-		return Message{}, false
+		return api.Message{}, false
 	}
 	c, err := b.Open(st.Msg)
 	if err != nil {
@@ -260,8 +266,8 @@ func (s *Server) view(st store.Stored, groupName string) (Message, bool) {
 	return m, true
 }
 
-func relayViews(links []relay.Link) []Relay {
-	out := make([]Relay, 0, len(links))
+func relayViews(links []relay.Link) []api.Relay {
+	out := make([]api.Relay, 0, len(links))
 	for _, l := range links {
 		out = append(out, NewRelay(l))
 	}
