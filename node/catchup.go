@@ -250,8 +250,10 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 	n.sync.done(k, res, err)
 	if err == nil && res.Complete {
 		n.deliveries.Synced(k.group, k.peer, n.relays.has(k.peer), res.Started)
-		// A private group's messages held back until now may go out.
+		// A private group's messages held back until now may go out, and
+		// a profile a stale view held back too.
 		n.kickOutbox()
+		n.publishProfile(k.group)
 	}
 	if ctx.Err() == nil && worthRetrying(res, err) {
 		n.followUp(k)

@@ -62,6 +62,10 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	switch {
 	case err == nil:
 		own = append(own, pm)
+	case errors.Is(err, group.ErrStale):
+		// The link's key is newer than anything this node knows of the
+		// group: the profile goes out once it has caught up (publishProfile
+		// after the first session).
 	case !errors.Is(err, group.ErrNotAllowed):
 		return store.Group{}, err
 	}
