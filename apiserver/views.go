@@ -93,6 +93,24 @@ func NewSync(r catchup.Result, groupName string) api.Sync {
 	return v
 }
 
+// NewStanding builds the view of where this user stands in the named
+// group.
+func NewStanding(st group.Standing, groupName string) api.Standing {
+	v := api.Standing{
+		Member: st.Member, Owner: st.Owner, Admin: st.Admin, Poster: st.Poster,
+		Removed: st.Removed, Banned: st.Banned, Stale: st.Stale,
+		Reason: st.Reason, Why: st.Why(groupName),
+	}
+	if st.By != nil {
+		v.By = string(identity.FingerprintOf(st.By))
+	}
+	if !st.At.IsZero() {
+		at := st.At.UTC()
+		v.At = &at
+	}
+	return v
+}
+
 // NewGroup builds the view of a stored group.
 func NewGroup(g store.Group, messages, peers int) api.Group {
 	return api.Group{ID: g.ID.String(), Name: g.Name, Kind: g.Kind, JoinedAt: g.JoinedAt.UTC(), Messages: messages, Peers: peers}
