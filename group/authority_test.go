@@ -57,18 +57,29 @@ func (p *peer) effects(t testing.TB, eff group.Effects, now time.Time) {
 	for _, id := range eff.Deleted {
 		delete(p.store, id)
 	}
+	if len(eff.Recheck) == 0 {
+		return
+	}
+	recheck := map[string]bool{}
 	for _, a := range eff.Recheck {
-		for id, m := range p.store {
-			if !m.Body.Author.Equal(a) || m.Body.Kind == message.KindOp || m.Body.Kind == message.KindDescriptor {
-				continue
-			}
-			p.mu.Unlock()
-			_, v, _ := p.s.Check(m, now)
-			p.mu.Lock()
-			if v != group.Accept {
-				delete(p.store, id)
-			}
+		recheck[string(a)] = true
+	}
+	var again []*message.Message
+	for _, m := range p.store {
+		if recheck[string(m.Body.Author)] && m.Body.Kind != message.KindOp && m.Body.Kind != message.KindDescriptor {
+			again = append(again, m)
 		}
+	}
+	p.mu.Unlock()
+	var drop []message.ID
+	for _, m := range again {
+		if _, v, _ := p.s.Check(m, now); v != group.Accept {
+			drop = append(drop, m.ID)
+		}
+	}
+	p.mu.Lock()
+	for _, id := range drop {
+		delete(p.store, id)
 	}
 }
 
