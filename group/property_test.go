@@ -29,8 +29,8 @@ var propertyRounds = flag.Int("authority.rounds", 60, "random histories per grou
 // and backdated messages, are delivered to several nodes in random orders.
 func TestAuthorityConverges(t *testing.T) {
 	rounds := *propertyRounds
-	if testing.Short() {
-		rounds = 10
+	if testing.Short() || raceEnabled {
+		rounds = 8
 	}
 	for _, kind := range []group.Kind{group.KindOpen, group.KindAnnounce, group.KindPrivate} {
 		t.Run(kind.String(), func(t *testing.T) {
