@@ -173,18 +173,7 @@ func forge(t testing.TB, u *identity.User, id message.GroupID, c group.Content, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := message.Body{Group: id, SentAtMS: message.TimeMS(now), Kind: c.MessageKind(), Ref: ref, Epoch: epoch, Author: u.PublicKey(), Version: message.Version}
-	if key != nil {
-		if payload, err = group.Seal(key, &b, payload); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b.Payload = payload
-	m, err := message.Sign(u.PrivateKey(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return forgeRaw(t, u, id, c.MessageKind(), ref, epoch, key, payload, now)
 }
 
 func text(s string) group.Text { return group.Text{Text: s, Nick: "n"} }
