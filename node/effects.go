@@ -230,7 +230,9 @@ func (n *Node) recheck(ctx context.Context, st *group.State, authors []ed25519.P
 		return ctx.Err() == nil
 	})
 	if len(drop) > 0 {
-		if err := n.store.Delete(ctx, drop...); err != nil && ctx.Err() == nil {
+		// No tombstone: another Op may make them valid again, and catch-up
+		// then brings them back.
+		if err := n.store.Drop(ctx, drop...); err != nil && ctx.Err() == nil {
 			n.log.Warn("could not drop messages the group no longer accepts", "count", len(drop), "err", err)
 		}
 	}

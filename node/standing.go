@@ -128,7 +128,7 @@ func (n *Node) retire(ctx context.Context, m *message.Message) {
 	if err := n.store.RemoveOutbox(m.ID); err != nil {
 		n.log.Warn("could not take a replaced message out of the outbox", "msg", m, "err", err)
 	}
-	if err := n.store.Delete(ctx, m.ID); err != nil {
+	if err := n.store.Drop(ctx, m.ID); err != nil {
 		n.log.Warn("could not drop a replaced message", "msg", m, "err", err)
 	}
 	n.deliveries.Refused(m.ID)

@@ -180,3 +180,34 @@ func testKinds(t *testing.T, b backend) {
 	}
 	checkHealthy(t, s)
 }
+
+// Drop removes like Delete but leaves no tombstone: the message may come
+// back.
+func testDrop(t *testing.T, b backend) {
+	s, _ := b.open(t, "", Config{})
+	ctx := context.Background()
+	g := groupID("dropped")
+	ms := genMessages(t, 3, g, func(i int) uint64 { return uint64(100 + i) })
+	mustPut(t, s, ms, OriginGossip)
+	if err := s.Drop(ctx, ms[1].ID, message.ID{9}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ms[1].ID); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrDeleted) {
+		t.Errorf("get of a dropped message: %v, want ErrNotFound and not ErrDeleted", err)
+	}
+	if s.Deleted(ms[1].ID) || s.Deleted(message.ID{9}) {
+		t.Error("a drop left a tombstone")
+	}
+	if ok, err := s.Has(ms[1].ID); err != nil || ok {
+		t.Errorf("has a dropped message: %v %v", ok, err)
+	}
+	if n, err := s.Count(g); err != nil || n != 2 {
+		t.Errorf("count after a drop: %d %v", n, err)
+	}
+	if added, err := s.Put(ctx, ms[1], OriginCatchup); err != nil || !added {
+		t.Errorf("put again after a drop: %v %v", added, err)
+	}
+	if n, err := s.Count(g); err != nil || n != 3 {
+		t.Errorf("count after the message came back: %d %v", n, err)
+	}
+}
