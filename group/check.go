@@ -52,7 +52,7 @@ func (s *State) Check(m *message.Message, now time.Time) (Content, Verdict, erro
 func (s *State) openControl(m *message.Message) (Content, error) {
 	b := &m.Body
 	if b.Epoch != 0 {
-		return nil, fmt.Errorf("%w: a %s has no epoch", ErrBadPayload, b.Kind)
+		return nil, fmt.Errorf("%w: the %s has an epoch; only texts, profiles and deletions have one", ErrBadPayload, b.Kind)
 	}
 	payload := b.Payload
 	if s.kind == KindPrivate {
@@ -74,7 +74,7 @@ func (s *State) openControl(m *message.Message) (Content, error) {
 		return p, nil
 	}
 	if !b.Ref.IsZero() {
-		return nil, fmt.Errorf("%w: a %s has no ref", ErrBadPayload, b.Kind)
+		return nil, fmt.Errorf("%w: the %s has a ref; it has none", ErrBadPayload, b.Kind)
 	}
 	return c, nil
 }
@@ -122,12 +122,15 @@ func (s *State) checkOp(m *message.Message) (Content, Verdict, error) {
 		}
 	}
 	a.add(m, op)
+	defer func() {
+		// Taken out again whatever happened, so the State is as it was.
+		delete(a.nodes, m.ID)
+		a.dirty = true
+		a.view()
+	}()
 	v := a.view()
 	n := a.nodes[m.ID]
 	bad, void, author := n.bad, n.void, n.author
-	delete(a.nodes, m.ID)
-	a.dirty = true
-	defer a.view()
 	switch {
 	case bad != nil:
 		return nil, Reject, bad

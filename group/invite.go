@@ -321,6 +321,12 @@ func (inv Invite) verify() (Descriptor, error) {
 	}
 	c, err := DecodePayload(message.KindDescriptor, payload)
 	if err != nil {
+		if genesisKey == nil {
+			if _, sealed := SealedKeyID(payload); sealed {
+				// Most likely a private group's link that lost its secret.
+				return Descriptor{}, fmt.Errorf("the link carries no secret (s), which a private group's link needs to open its descriptor: is it cut off? (%v)", err)
+			}
+		}
 		return Descriptor{}, fmt.Errorf("descriptor: %v", err)
 	}
 	d := c.(Descriptor)

@@ -244,9 +244,6 @@ func TestInviteRefuses(t *testing.T) {
 // edited) should say so, as it did before issue 13 ("sealed but the link
 // carries no secret"), not that the descriptor is malformed protobuf.
 func TestInviteWithoutSecretSaysSo(t *testing.T) {
-	t.Skip("BUG: invite.go verify decodes the sealed genesis as a plain payload before its check " +
-		"`d.Kind == KindPrivate && genesisKey == nil`, so that clear error is unreachable: a private link without s " +
-		"fails with \"descriptor: bad group payload: malformed message: proto: cannot parse invalid wire-format data\"")
 	alice, _ := create(t, "alice", group.KindPrivate, time.Time{})
 	inv, err := alice.s.Invite(nil)
 	if err != nil {

@@ -180,8 +180,11 @@ func (o *Op) check() error {
 			return fmt.Errorf("%w: parents are not sorted or repeat one", ErrBadPayload)
 		}
 	}
-	if t := target(o.Action); t != nil {
-		if err := checkMember(o.Action.ActionName(), t); err != nil {
+	switch o.Action.(type) {
+	case SetRole, Ban, Unban, Remove, Add:
+		// Every action about a member names one: an empty key would be no
+		// one at all.
+		if err := checkMember(o.Action.ActionName(), target(o.Action)); err != nil {
 			return err
 		}
 	}
