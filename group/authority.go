@@ -67,6 +67,8 @@ type anode struct {
 	genesis *Descriptor // set for the genesis
 	op      Op
 	parts   []*OpPart // one slot per op.Parts, nil until known
+	// entries indexes the key entries of its known parts by member.
+	entries map[key32]*KeyEntry
 
 	// Set by resolve.
 	idx      int    // position in topological order; -1 while not connected
@@ -144,7 +146,27 @@ func (a *authority) addPart(p OpPart, digest [32]byte) bool {
 		return false
 	}
 	n.parts[p.Index] = &p
+	for i := range p.Keys {
+		if n.entries == nil {
+			n.entries = map[key32]*KeyEntry{}
+		}
+		n.entries[key32(p.Keys[i].Member)] = &p.Keys[i]
+	}
 	a.dirty = true
+	return true
+}
+
+// completes reports whether adding part p would make its Op complete.
+func (a *authority) completes(p OpPart) bool {
+	n := a.nodes[p.Op]
+	if n == nil || n.genesis != nil || p.Index < 0 || p.Index >= len(n.parts) || n.parts[p.Index] != nil {
+		return false
+	}
+	for i, q := range n.parts {
+		if q == nil && i != p.Index {
+			return false
+		}
+	}
 	return true
 }
 

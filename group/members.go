@@ -1,7 +1,6 @@
 package group
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"fmt"
 	"slices"
@@ -70,16 +69,10 @@ func (s *State) seenBy(v *view, k key32, r *anode) bool {
 // entryFor returns n's key entry for member, nil if its known parts have
 // none.
 func (n *anode) entryFor(member []byte) *KeyEntry {
-	for _, p := range n.parts {
-		if p == nil {
-			continue
-		}
-		i, ok := slices.BinarySearchFunc(p.Keys, member, func(e KeyEntry, m []byte) int { return bytes.Compare(e.Member, m) })
-		if ok {
-			return &p.Keys[i]
-		}
+	if len(member) != 32 {
+		return nil
 	}
-	return nil
+	return n.entries[key32(member)]
 }
 
 // rightIn reports whether k may post messages of the given kind in view v,
