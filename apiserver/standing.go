@@ -25,7 +25,7 @@ func (e *refusal) Unwrap() error { return e.err }
 // says why and what to do. Other errors pass unchanged.
 func (s *Server) refused(ref string, err error) error {
 	if !errors.Is(err, group.ErrRemoved) && !errors.Is(err, group.ErrBanned) && !errors.Is(err, group.ErrNotMember) &&
-		!errors.Is(err, group.ErrRevoked) && !errors.Is(err, group.ErrStale) {
+		!errors.Is(err, group.ErrRevoked) && !errors.Is(err, group.ErrStale) && !errors.Is(err, group.ErrNoCurrentKey) {
 		return err
 	}
 	g, st, gerr := s.cfg.Backend.GroupState(ref)
@@ -35,9 +35,13 @@ func (s *Server) refused(ref string, err error) error {
 	if why := st.Standing(s.cfg.Backend.User().PublicKey()).Why(g.Name); why != "" {
 		return &refusal{why: why, err: err}
 	}
-	if errors.Is(err, group.ErrStale) {
+	switch {
+	case errors.Is(err, group.ErrStale):
 		return &refusal{err: err, why: fmt.Sprintf("your node is still learning the current state of %s from its members; "+
 			"try again once it has caught up (`starling sync %s`)", g.Name, g.ID)}
+	case errors.Is(err, group.ErrNoCurrentKey):
+		return &refusal{err: err, why: fmt.Sprintf("your node holds no current key of %s: after changes made at the same time "+
+			"it waits for an admin to hand out a new one, or for the key to arrive; try again soon", g.Name)}
 	}
 	return err
 }
