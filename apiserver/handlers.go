@@ -16,7 +16,7 @@ import (
 // statusOf maps a backend error to an HTTP status.
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, group.ErrNotJoined), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, group.ErrNotJoined), errors.Is(err, store.ErrNotFound), errors.Is(err, group.ErrUnknownPerson):
 		return http.StatusNotFound
 	case errors.Is(err, group.ErrBadName), errors.Is(err, message.ErrBadPayload),
 		errors.Is(err, store.ErrBadCursor), errors.Is(err, group.ErrBadPayload),

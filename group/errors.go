@@ -45,6 +45,9 @@ var (
 	// ErrRateLimited means an author sends faster than the rate limit or
 	// the group's slow mode allows.
 	ErrRateLimited = errors.New("author is sending too fast")
+	// ErrUnknownPerson means nobody the group's state names has that
+	// fingerprint.
+	ErrUnknownPerson = errors.New("nobody known has that fingerprint")
 	// ErrBadInvite means an invite link is malformed or does not verify.
 	ErrBadInvite = errors.New("bad invite link")
 	// ErrBadSecrets means a secrets blob does not decode.

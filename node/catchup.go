@@ -65,17 +65,33 @@ type syncer struct {
 	// keys counts the epoch keys each group learnt; a session during which
 	// it rose and that ignored messages runs again (syncOne).
 	keys map[message.GroupID]uint64
+	// confirmed holds the groups whose whole state this node knows without
+	// a session: the ones it created since it started (see groupConfirmed).
+	confirmed map[message.GroupID]bool
 }
 
 func newSyncer() *syncer {
 	return &syncer{
-		queue:   make(chan syncRequest, syncQueue),
-		last:    map[message.GroupID]catchup.Result{},
-		tried:   map[syncKey]time.Time{},
-		running: map[syncKey]bool{},
-		pending: map[syncKey]bool{},
-		keys:    map[message.GroupID]uint64{},
+		queue:     make(chan syncRequest, syncQueue),
+		last:      map[message.GroupID]catchup.Result{},
+		tried:     map[syncKey]time.Time{},
+		running:   map[syncKey]bool{},
+		pending:   map[syncKey]bool{},
+		keys:      map[message.GroupID]uint64{},
+		confirmed: map[message.GroupID]bool{},
 	}
+}
+
+func (s *syncer) confirm(g message.GroupID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.confirmed[g] = true
+}
+
+func (s *syncer) isConfirmed(g message.GroupID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.confirmed[g]
 }
 
 // request asks for an automatic session without blocking.

@@ -112,6 +112,8 @@ func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, en
 	if err != nil {
 		return store.Group{}, err
 	}
+	// Its creator knows all of a new group's state.
+	n.sync.confirm(st.ID())
 	return n.adopt(ctx, st, nil, msgs)
 }
 

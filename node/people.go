@@ -97,7 +97,10 @@ func (n *Node) sightingsInMessages(g store.Group, fp identity.Fingerprint, p *pe
 // carrier send one: it is no member.
 func (n *Node) publishProfile(g message.GroupID) {
 	st := n.groups.get(g)
-	if st == nil || st.IsChannel() || st.IsCarrier() || !n.mayPublish(g) {
+	if st == nil || st.IsChannel() || st.IsCarrier() {
+		return
+	}
+	if std := st.Standing(n.cfg.User.PublicKey()); std.Removed || std.Banned {
 		return
 	}
 	want, err := group.NewProfile(n.cfg.User)

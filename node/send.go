@@ -141,8 +141,8 @@ func (n *Node) flushOutbox(ctx context.Context) int {
 		if ctx.Err() != nil {
 			return 0
 		}
-		if !n.mayPublish(m.Body.Group) {
-			n.dropQueued(m.Body.Group)
+		if !n.mayPublish(m) {
+			n.refuse(m)
 			continue
 		}
 		if len(n.gossip.Peers(m.Body.Group)) == 0 || !n.confirmed(m) {

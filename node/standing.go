@@ -33,18 +33,28 @@ func (n *Node) standingChanged(st *group.State) {
 	n.dropQueued(st.ID())
 }
 
-// mayPublish reports whether this user's messages can still go out in
-// group g (not removed, banned or holding a stale invite).
-func (n *Node) mayPublish(g message.GroupID) bool {
-	st := n.groups.get(g)
+// mayPublish reports whether m, one of this user's messages, can still go
+// out: not in a group where the user is removed or banned, and in one where
+// their invite went stale only their profile, which admins need to add them.
+func (n *Node) mayPublish(m *message.Message) bool {
+	st := n.groups.get(m.Body.Group)
 	if st == nil {
 		return false
 	}
 	std := st.Standing(n.cfg.User.PublicKey())
-	return !std.Removed && !std.Banned && !std.Stale
+	switch {
+	case std.Removed, std.Banned:
+		return false
+	case std.Stale:
+		return m.Body.Kind == message.KindProfile
+	}
+	return true
 }
 
-// dropQueued takes group g's queued own messages out of the outbox.
+// dropQueued takes group g's queued own messages that can no longer go out
+// out of the outbox and the store: they never left this device, and a
+// private group's were sealed under a key a removed member may hold, so
+// catch-up must not serve them either.
 func (n *Node) dropQueued(g message.GroupID) {
 	queued, err := n.store.Outbox()
 	if err != nil {
@@ -52,16 +62,23 @@ func (n *Node) dropQueued(g message.GroupID) {
 		return
 	}
 	for _, m := range queued {
-		if m.Body.Group != g {
-			continue
+		if m.Body.Group == g && !n.mayPublish(m) {
+			n.refuse(m)
 		}
-		if err := n.store.RemoveOutbox(m.ID); err != nil {
-			n.log.Warn("could not take a refused message out of the outbox", "msg", m, "err", err)
-			continue
-		}
-		n.held.remove(m)
-		n.deliveries.Refused(m.ID)
 	}
+}
+
+// refuse takes one of this user's queued messages out for good.
+func (n *Node) refuse(m *message.Message) {
+	if err := n.store.RemoveOutbox(m.ID); err != nil {
+		n.log.Warn("could not take a refused message out of the outbox", "msg", m, "err", err)
+		return
+	}
+	if err := n.store.Drop(n.ctx, m.ID); err != nil && n.ctx.Err() == nil {
+		n.log.Warn("could not drop a refused message", "msg", m, "err", err)
+	}
+	n.held.remove(m)
+	n.deliveries.Refused(m.ID)
 }
 
 // confirmed reports whether m may go out now. A private group's texts,
@@ -77,7 +94,7 @@ func (n *Node) confirmed(m *message.Message) bool {
 // deletions in group g (see confirmed).
 func (n *Node) groupConfirmed(g message.GroupID) bool {
 	st := n.groups.get(g)
-	if st == nil || st.Kind() != group.KindPrivate || st.IsCarrier() {
+	if st == nil || st.Kind() != group.KindPrivate || st.IsCarrier() || n.sync.isConfirmed(g) {
 		return true
 	}
 	_, ok := n.LastSync(g)
@@ -94,6 +111,11 @@ func (n *Node) reseal(ctx context.Context, m *message.Message) (*message.Message
 	if st == nil || st.Kind() != group.KindPrivate || isAuthority(m.Body.Kind) || m.Body.Epoch == st.Epoch() && st.SealsWith(m) {
 		return m, true
 	}
+	if m.Body.Kind == message.KindProfile && st.Standing(n.cfg.User.PublicKey()).Stale {
+		// Under the stale link's key, which is all this node holds: admins
+		// need it to add this user (it carries a nick and a public key).
+		return m, true
+	}
 	c, err := st.Open(m)
 	if err == nil {
 		var fresh *message.Message
@@ -107,10 +129,7 @@ func (n *Node) reseal(ctx context.Context, m *message.Message) (*message.Message
 		}
 	}
 	n.log.Warn("a queued message cannot go out", "msg", m, "err", err)
-	if err := n.store.RemoveOutbox(m.ID); err == nil {
-		n.held.remove(m)
-		n.deliveries.Refused(m.ID)
-	}
+	n.refuse(m)
 	return nil, false
 }
 
