@@ -47,7 +47,7 @@ var (
 	ErrRateLimited = errors.New("author is sending too fast")
 	// ErrUnknownPerson means nobody the group's state names has that
 	// fingerprint.
-	ErrUnknownPerson = errors.New("nobody known has that fingerprint")
+	ErrUnknownPerson = errors.New("unknown fingerprint")
 	// ErrBadInvite means an invite link is malformed or does not verify.
 	ErrBadInvite = errors.New("bad invite link")
 	// ErrBadSecrets means a secrets blob does not decode.

@@ -58,7 +58,7 @@ func named(st *group.State, fp identity.Fingerprint) (ed25519.PublicKey, error) 
 	if k, ok := st.Person(fp); ok {
 		return k, nil
 	}
-	return nil, fmt.Errorf("%w: %s in %s (a member must have joined and sent their profile)", group.ErrUnknownPerson, fp, st.Name())
+	return nil, fmt.Errorf("%w: nobody with fingerprint %s is known in %s (people join with a link and send their profile first)", group.ErrUnknownPerson, fp, st.Name())
 }
 
 // sendOps stores, applies and publishes a group operation's messages in
