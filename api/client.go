@@ -311,6 +311,14 @@ func (c *Client) RemoveMember(ctx context.Context, ref, member string) (GroupDet
 	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/remove", ModerationRequest{Member: member}, &v)
 }
 
+// AddMember admits a member (by fingerprint) to a private group: someone
+// removed, with a fresh key epoch, or someone whose invite a removal made
+// stale.
+func (c *Client) AddMember(ctx context.Context, ref, member string) (GroupDetail, error) {
+	var v GroupDetail
+	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/add", ModerationRequest{Member: member}, &v)
+}
+
 // Delete sends a tombstone for a message.
 func (c *Client) Delete(ctx context.Context, ref, id, reason string) (SendResponse, error) {
 	var v SendResponse
@@ -321,6 +329,13 @@ func (c *Client) Delete(ctx context.Context, ref, id, reason string) (SendRespon
 func (c *Client) Ban(ctx context.Context, ref, member, reason string) (SendResponse, error) {
 	var v SendResponse
 	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/ban", ModerationRequest{Member: member, Reason: reason}, &v)
+}
+
+// Unban lifts the bans of an author (by fingerprint) in a group: they post
+// again from now on.
+func (c *Client) Unban(ctx context.Context, ref, member string) (SendResponse, error) {
+	var v SendResponse
+	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/unban", ModerationRequest{Member: member}, &v)
 }
 
 // Update changes a group's descriptor.

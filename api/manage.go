@@ -26,10 +26,36 @@ type GroupDetail struct {
 	Admins          []string   `json:"admins"`
 	Posters         []string   `json:"posters"`
 	Removed         []string   `json:"removed"`
+	Banned          []string   `json:"banned"`
 	EndsAt          *time.Time `json:"ends_at,omitempty"`
 	SlowModeSeconds uint32     `json:"slow_mode_seconds"`
 	Epoch           uint64     `json:"epoch"`
 	Members         []Member   `json:"members"`
+	// You is where this user stands in the group.
+	You Standing `json:"you"`
+}
+
+// Standing is where this user stands in a group, as their node knows it.
+// In an open channel they are simply a member.
+type Standing struct {
+	// Member: they read what is sent from now on and may post (in an
+	// announcement channel posting also needs Poster or an admin).
+	Member bool `json:"member"`
+	Owner  bool `json:"owner"`
+	Admin  bool `json:"admin"`
+	Poster bool `json:"poster"`
+	// Removed or Banned, by whom (a fingerprint), when and why (bans).
+	Removed bool       `json:"removed"`
+	Banned  bool       `json:"banned"`
+	By      string     `json:"by,omitempty"`
+	At      *time.Time `json:"at,omitempty"`
+	Reason  string     `json:"reason,omitempty"`
+	// Stale: they joined a private group with an invite made before a
+	// removal, which admits nobody to what is sent after it; they need a
+	// fresh link, or an admin's `group add`.
+	Stale bool `json:"stale"`
+	// Why says in one line why they may not post here; empty when they may.
+	Why string `json:"why,omitempty"`
 }
 
 // InviteRequest is the body of POST /v1/groups/{group}/invite.
@@ -46,8 +72,8 @@ type InviteResponse struct {
 	Link string `json:"link"`
 }
 
-// ModerationRequest is the body of remove and ban (Member: a fingerprint)
-// and delete (ID: a message ID).
+// ModerationRequest is the body of remove, add, ban and unban (Member: a
+// fingerprint) and delete (ID: a message ID).
 type ModerationRequest struct {
 	Member string `json:"member,omitempty"`
 	ID     string `json:"id,omitempty"`

@@ -43,7 +43,8 @@ type Delivery struct {
 	Group   string `json:"group"`
 	GroupID string `json:"group_id"`
 	// State is "queued" (only on this device), "sent" (handed to Peers
-	// peers) or "relayed" (an organiser relay holds it).
+	// peers), "relayed" (an organiser relay holds it) or "refused" (it
+	// will not go out: this user was removed or banned before it left).
 	State string `json:"state"`
 	// Peers counts the distinct peers it was handed to, relays included;
 	// Relays the organiser relays known to hold it.
@@ -102,6 +103,10 @@ type Group struct {
 	Peers    int       `json:"peers"`
 	// LastSync is the group's last completed catch-up session.
 	LastSync *Sync `json:"last_sync,omitempty"`
+	// Refused says in one line why this user can no longer post here
+	// (removed, banned, or joined with an invite a removal made stale);
+	// empty while they can. The chats show it and refuse input with it.
+	Refused string `json:"refused,omitempty"`
 }
 
 // Sync is one catch-up session: with whom, when, and what moved.

@@ -330,6 +330,14 @@ func (b *fakeBackend) RemoveMember(context.Context, string, identity.Fingerprint
 	return errFake
 }
 
+func (b *fakeBackend) AddMember(context.Context, string, identity.Fingerprint) error {
+	return errFake
+}
+
+func (b *fakeBackend) Unban(context.Context, string, identity.Fingerprint) (*message.Message, int, error) {
+	return nil, 0, errFake
+}
+
 func (b *fakeBackend) DeleteMessage(context.Context, string, message.ID, string) (*message.Message, int, error) {
 	return nil, 0, errFake
 }

@@ -13,6 +13,7 @@ import (
 	"starling/api"
 	"starling/apiserver"
 	"starling/catchup"
+	"starling/delivery"
 	"starling/group"
 	"starling/identity"
 	"starling/message"
@@ -49,6 +50,21 @@ func goldenMessage(t testing.TB, text string, edit func(*message.Body)) *message
 	return m
 }
 
+// goldenDetail is a group's detail as a banned user sees it.
+func goldenDetail(t testing.TB, gid message.GroupID) api.GroupDetail {
+	owner := mustUser(t, "olga", fixedKey("golden owner"))
+	me := mustUser(t, "ali\u200dce", fixedKey("golden author"))
+	ofp, mfp := string(owner.Fingerprint()), string(me.Fingerprint())
+	you := apiserver.NewStanding(group.Standing{Banned: true, By: owner.PublicKey(), At: goldenSent, Reason: "spam"}, "forum")
+	g := apiserver.NewGroup(store.Group{ID: gid, Name: "forum", Kind: "open", JoinedAt: goldenSent}, 4, 1)
+	g.Refused = you.Why
+	return api.GroupDetail{
+		Group: g, Owner: ofp, Version: 3, Admins: []string{ofp}, Posters: []string{}, Removed: []string{},
+		Banned: []string{mfp}, Members: []api.Member{{Fingerprint: ofp, Nick: "olga", Admin: true}, {Fingerprint: mfp, Nick: me.Name}},
+		You: you,
+	}
+}
+
 // The JSON views are an interface the CLI's --json output, the terminal chat
 // and the web UI read: field names, time format and text bytes are pinned in
 // testdata. Run with -update after a deliberate change.
@@ -79,6 +95,8 @@ func TestGoldenJSON(t *testing.T) {
 		{"page.json", api.Page{Messages: []api.Message{plainView, replyView}, Next: "bmV4dA"}},
 		{"send.json", api.SendResponse{Message: ownView, Peers: 0, Queued: true}},
 		{"group.json", apiserver.NewGroup(store.Group{ID: plain.Body.Group, Name: "lobby", Kind: "open", JoinedAt: goldenSent}, 2, 3)},
+		{"group_detail.json", goldenDetail(t, plain.Body.Group)},
+		{"delivery_refused.json", apiserver.NewDelivery(delivery.Status{ID: plain.ID, Group: plain.Body.Group, State: delivery.Refused, At: goldenSent}, "lobby")},
 		{"sync.json", []api.Sync{
 			apiserver.NewSync(catchup.Result{
 				Peer: fixedPeerID(t, "bob"), Group: plain.Body.Group, Fetched: 12, Pushed: 3, Ignored: 1,

@@ -16,14 +16,22 @@ import (
 // statusOf maps a backend error to an HTTP status.
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, group.ErrNotJoined), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, group.ErrNotJoined), errors.Is(err, store.ErrNotFound), errors.Is(err, group.ErrUnknownPerson):
 		return http.StatusNotFound
 	case errors.Is(err, group.ErrBadName), errors.Is(err, message.ErrBadPayload),
 		errors.Is(err, store.ErrBadCursor), errors.Is(err, group.ErrBadPayload),
 		errors.Is(err, group.ErrBadInvite), errors.Is(err, errBadRequest):
 		return http.StatusBadRequest
-	case errors.Is(err, group.ErrNotAllowed):
+	case errors.Is(err, group.ErrNotAllowed), errors.Is(err, group.ErrRemoved), errors.Is(err, group.ErrBanned),
+		errors.Is(err, group.ErrNotMember), errors.Is(err, group.ErrRevoked):
 		return http.StatusForbidden
+	case errors.Is(err, group.ErrStale), errors.Is(err, group.ErrNoCurrentKey):
+		// The node's view of the group is not there yet; it may be soon.
+		return http.StatusConflict
+	case errors.Is(err, group.ErrRateLimited):
+		return http.StatusTooManyRequests
+	case errors.Is(err, group.ErrGroupExpired):
+		return http.StatusGone
 	case errors.Is(err, message.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
 	default:
@@ -92,6 +100,7 @@ func (s *Server) groupViews() ([]api.Group, error) {
 			return nil, err
 		}
 		v := NewGroup(g, n, len(b.GroupPeers(g.ID)))
+		v.Refused = s.refusedIn(g.ID, g.Name)
 		if r, ok := b.LastSync(g.ID); ok {
 			last := NewSync(r, g.Name)
 			v.LastSync = &last
@@ -211,7 +220,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	m, peers, err := s.cfg.Backend.Send(r.Context(), ref, req.Text)
 	if err != nil {
-		s.fail(w, r, err)
+		s.fail(w, r, s.refused(ref, err))
 		return
 	}
 	view, _ := s.view(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, g.Name)

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"cmp"
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -74,10 +75,13 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, ref string) 
 	}
 	n, _ := b.Count(g.ID)
 	v := api.GroupDetail{Group: NewGroup(g, n, len(b.GroupPeers(g.ID))), Admins: []string{}, Posters: []string{},
-		Removed: []string{}, Members: []api.Member{}, Epoch: st.Epoch()}
+		Removed: []string{}, Banned: []string{}, Members: []api.Member{}, Epoch: st.Epoch(),
+		You: NewStanding(st.Standing(b.User().PublicKey()), g.Name)}
+	v.Refused = v.You.Why
 	if d, _, ok := st.Descriptor(); ok {
 		v.Owner, v.Version = string(identity.FingerprintOf(d.Owner)), d.Version
-		v.Admins, v.Posters, v.Removed = fingerprints(d.Admins), fingerprints(d.Posters), fingerprints(d.Removed)
+		v.Admins, v.Posters = fingerprints(d.Admins), fingerprints(d.Posters)
+		v.Removed, v.Banned = fingerprints(d.Removed), fingerprints(d.Banned)
 		v.SlowModeSeconds = d.SlowModeSeconds
 		if d.EndsAtMS != 0 {
 			end := time.UnixMilli(int64(d.EndsAtMS)).UTC()
@@ -110,6 +114,16 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
+	s.changeMember(w, r, s.cfg.Backend.RemoveMember)
+}
+
+func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
+	s.changeMember(w, r, s.cfg.Backend.AddMember)
+}
+
+// changeMember applies a change to the member a ModerationRequest names
+// and answers with the group's detail.
+func (s *Server) changeMember(w http.ResponseWriter, r *http.Request, change func(context.Context, string, identity.Fingerprint) error) {
 	var req api.ModerationRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
@@ -117,7 +131,7 @@ func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
 	}
 	fp, err := parseFingerprint("member", req.Member)
 	if err == nil {
-		err = s.cfg.Backend.RemoveMember(r.Context(), r.PathValue("group"), fp)
+		err = change(r.Context(), r.PathValue("group"), fp)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -143,6 +157,20 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleBan(w http.ResponseWriter, r *http.Request) {
+	s.moderate(w, r, func(ctx context.Context, ref string, fp identity.Fingerprint, req api.ModerationRequest) (*message.Message, int, error) {
+		return s.cfg.Backend.Ban(ctx, ref, fp, req.Reason)
+	})
+}
+
+func (s *Server) handleUnban(w http.ResponseWriter, r *http.Request) {
+	s.moderate(w, r, func(ctx context.Context, ref string, fp identity.Fingerprint, _ api.ModerationRequest) (*message.Message, int, error) {
+		return s.cfg.Backend.Unban(ctx, ref, fp)
+	})
+}
+
+// moderate sends the operation a ModerationRequest about a member asks
+// for and answers with what happened to it.
+func (s *Server) moderate(w http.ResponseWriter, r *http.Request, op func(context.Context, string, identity.Fingerprint, api.ModerationRequest) (*message.Message, int, error)) {
 	var req api.ModerationRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
@@ -154,7 +182,7 @@ func (s *Server) handleBan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeSent(w, r, func() (*message.Message, int, error) {
-		return s.cfg.Backend.Ban(r.Context(), r.PathValue("group"), fp, req.Reason)
+		return op(r.Context(), r.PathValue("group"), fp, req)
 	})
 }
 
@@ -167,7 +195,7 @@ func (s *Server) writeSent(w http.ResponseWriter, r *http.Request, send func() (
 	}
 	m, peers, err := send()
 	if err != nil {
-		s.fail(w, r, err)
+		s.fail(w, r, s.refused(r.PathValue("group"), err))
 		return
 	}
 	c, _ := s.cfg.Backend.Open(m)

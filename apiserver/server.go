@@ -68,8 +68,12 @@ type Backend interface {
 	// with it carries the group's messages but cannot read them.
 	CarrierInvite(ref string, relays []string) (string, error)
 	RemoveMember(ctx context.Context, ref string, member identity.Fingerprint) error
+	// AddMember admits someone removed, or whose invite went stale, to a
+	// private group.
+	AddMember(ctx context.Context, ref string, member identity.Fingerprint) error
 	DeleteMessage(ctx context.Context, ref string, target message.ID, reason string) (*message.Message, int, error)
 	Ban(ctx context.Context, ref string, author identity.Fingerprint, reason string) (*message.Message, int, error)
+	Unban(ctx context.Context, ref string, author identity.Fingerprint) (*message.Message, int, error)
 	UpdateGroup(ctx context.Context, ref string, u group.Update) (*message.Message, error)
 	// SetBlock blocks or mutes an author, or lifts that with mode "".
 	SetBlock(author identity.Fingerprint, mode string) (ed25519.PublicKey, error)
@@ -137,8 +141,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("PATCH /v1/groups/{group}", s.handleUpdate)
 	s.mux.HandleFunc("POST /v1/groups/{group}/invite", s.handleInvite)
 	s.mux.HandleFunc("POST /v1/groups/{group}/remove", s.handleRemove)
+	s.mux.HandleFunc("POST /v1/groups/{group}/add", s.handleAdd)
 	s.mux.HandleFunc("POST /v1/groups/{group}/delete", s.handleDelete)
 	s.mux.HandleFunc("POST /v1/groups/{group}/ban", s.handleBan)
+	s.mux.HandleFunc("POST /v1/groups/{group}/unban", s.handleUnban)
 	s.mux.HandleFunc("GET /v1/whois/{fingerprint}", s.handleWhois)
 	s.mux.HandleFunc("POST /v1/blocks", s.handleBlock)
 }

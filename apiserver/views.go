@@ -55,8 +55,14 @@ func NewMessage(s store.Stored, groupName string, c group.Content) api.Message {
 		m.Text, m.Name = c.Text, c.Nick
 	case group.Delete:
 		m.Text = c.Reason
-	case group.Ban:
-		m.Text, m.Target = c.Reason, string(identity.FingerprintOf(c.Author))
+	case group.Op:
+		m.Text = c.Action.ActionName()
+		if b, ok := c.Action.(group.Ban); ok && b.Reason != "" {
+			m.Text += ": " + b.Reason
+		}
+		if k := group.Target(c.Action); k != nil {
+			m.Target = string(identity.FingerprintOf(k))
+		}
 	case group.Profile:
 		m.Name = c.Nick
 	case group.Descriptor:
@@ -83,6 +89,24 @@ func NewSync(r catchup.Result, groupName string) api.Sync {
 	}
 	if r.Err != nil {
 		v.Error = r.Err.Error()
+	}
+	return v
+}
+
+// NewStanding builds the view of where this user stands in the named
+// group.
+func NewStanding(st group.Standing, groupName string) api.Standing {
+	v := api.Standing{
+		Member: st.Member, Owner: st.Owner, Admin: st.Admin, Poster: st.Poster,
+		Removed: st.Removed, Banned: st.Banned, Stale: st.Stale,
+		Reason: st.Reason, Why: st.Why(groupName),
+	}
+	if st.By != nil {
+		v.By = string(identity.FingerprintOf(st.By))
+	}
+	if !st.At.IsZero() {
+		at := st.At.UTC()
+		v.At = &at
 	}
 	return v
 }

@@ -65,17 +65,33 @@ type syncer struct {
 	// keys counts the epoch keys each group learnt; a session during which
 	// it rose and that ignored messages runs again (syncOne).
 	keys map[message.GroupID]uint64
+	// confirmed holds the groups whose whole state this node knows without
+	// a session: the ones it created since it started (see groupConfirmed).
+	confirmed map[message.GroupID]bool
 }
 
 func newSyncer() *syncer {
 	return &syncer{
-		queue:   make(chan syncRequest, syncQueue),
-		last:    map[message.GroupID]catchup.Result{},
-		tried:   map[syncKey]time.Time{},
-		running: map[syncKey]bool{},
-		pending: map[syncKey]bool{},
-		keys:    map[message.GroupID]uint64{},
+		queue:     make(chan syncRequest, syncQueue),
+		last:      map[message.GroupID]catchup.Result{},
+		tried:     map[syncKey]time.Time{},
+		running:   map[syncKey]bool{},
+		pending:   map[syncKey]bool{},
+		keys:      map[message.GroupID]uint64{},
+		confirmed: map[message.GroupID]bool{},
 	}
+}
+
+func (s *syncer) confirm(g message.GroupID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.confirmed[g] = true
+}
+
+func (s *syncer) isConfirmed(g message.GroupID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.confirmed[g]
 }
 
 // request asks for an automatic session without blocking.
@@ -169,7 +185,10 @@ func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*messa
 // that caught up.
 func (n *Node) peerJoined(g message.GroupID, p peer.ID) {
 	n.kickOutbox()
-	if n.host.ID() < p {
+	// A private group whose state this node has not confirmed since it
+	// started holds its own messages back (confirmed): it starts a session
+	// itself rather than wait for the peer to.
+	if n.host.ID() < p || !n.groupConfirmed(g) {
 		time.AfterFunc(joinSyncDelay, func() { n.sync.request(syncRequest{syncKey{g, p}, true}) })
 	}
 }
@@ -247,6 +266,10 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 	n.sync.done(k, res, err)
 	if err == nil && res.Complete {
 		n.deliveries.Synced(k.group, k.peer, n.relays.has(k.peer), res.Started)
+		// A private group's messages held back until now may go out, and
+		// a profile a stale view held back too.
+		n.kickOutbox()
+		n.publishProfile(k.group)
 	}
 	if ctx.Err() == nil && worthRetrying(res, err) {
 		n.followUp(k)

@@ -45,6 +45,8 @@ type Node struct {
 	effects     *effectQueue
 	blocks      *blockList
 	relays      *relaySet
+	pending     *pending
+	held        *held
 	deliveries  *delivery.Tracker
 	deliveryHub *hub[delivery.Status]
 	disconnects sync.WaitGroup // peers catch-up cut off, being disconnected
@@ -80,6 +82,8 @@ func New(cfg Config) (*Node, error) {
 		effects:    newEffectQueue(),
 		blocks:     newBlockList(),
 		relays:     newRelaySet(),
+		pending:    newPending(),
+		held:       newHeld(),
 	}
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
 	n.deliveries = delivery.NewTracker(0, cfg.Clock, func(s delivery.Status) { n.deliveryHub.publish(s) })
@@ -145,7 +149,7 @@ func (n *Node) build() error {
 		return err
 	}
 	n.catchup, err = catchup.New(n.host, catchup.Config{
-		Store:    n.store,
+		Store:    catchupStore{n.store, n.held},
 		Joined:   n.joined,
 		Check:    n.checkCatchup,
 		Penalize: n.penalize,
@@ -162,7 +166,10 @@ func (n *Node) build() error {
 	for _, g := range groups {
 		st, err := loadState(n.store, g, cfg.User, n.groupCfg)
 		if err != nil {
-			return err
+			// One group's broken state must not keep the node (and every
+			// other group) down.
+			n.log.Error("could not load a joined group; leave it and join it again with a fresh link", "group", g.Name, "id", g.ID.Short(), "err", err)
+			continue
 		}
 		if err := n.gossip.JoinTopic(g.ID, st.Topic()); err != nil {
 			return fmt.Errorf("rejoin group %s: %w", g.Name, err)
@@ -320,6 +327,9 @@ func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
 	_, v, err := st.Check(m, n.cfg.Clock())
 	if v != group.Accept {
 		n.log.Debug("group rules refused a message", "msg", m, "verdict", v, "err", err)
+		if v == group.Ignore && waits(err) {
+			n.pending.add(m)
+		}
 	}
 	return result(v)
 }

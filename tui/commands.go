@@ -43,6 +43,11 @@ func (m *model) send(text string) tea.Cmd {
 		m.in.set(text)
 		return nil
 	}
+	if why := m.refusal(); why != "" {
+		m.fail("not sent: %s", why)
+		m.in.set(text)
+		return nil
+	}
 	if err := api.CheckText(text); err != nil {
 		m.fail("not sent: %v", err)
 		m.in.set(text)

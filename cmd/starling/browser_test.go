@@ -310,6 +310,30 @@ func TestBrowserTwoNodes(t *testing.T) {
 	a.do(chromedp.Click(chromedp.CSS("#author-mute")))
 	a.waitJS("bob's messages are hidden", `!document.getElementById('author-dialog').open && `+
 		`![...document.querySelectorAll('#messages .author')].some((e) => e.textContent === 'bob')`)
+
+	// Alice removes bob from crew: his page says who removed him and turns
+	// its input off. His node publishes his profile in crew, which alice
+	// needs to remove him, once it has caught up there.
+	waitSynced(t, "crew", bob)
+	waitInfo(t, alice, "crew", "alice knows bob's profile in crew", func(d groupDetailJSON) error {
+		if len(d.Members) != 2 {
+			return fmt.Errorf("members %+v", d.Members)
+		}
+		return nil
+	})
+	b.waitJS("bob's input is on in crew", `document.getElementById('refused').hidden && !document.getElementById('input').disabled`)
+	alice.ok("group", "remove", "crew", bobID.Fingerprint)
+	b.waitJS("bob's page shows the removal", `document.getElementById('group-name').textContent === 'crew' && `+
+		`!document.getElementById('refused').hidden && document.getElementById('refused').textContent.startsWith(`+
+		jsString("you were removed from crew by "+aliceID.Fingerprint+" at ")+`) && `+
+		`document.getElementById('input').disabled && document.getElementById('send').disabled && `+
+		`document.getElementById('input').placeholder === 'You can no longer post here' && document.getElementById('cutoff').hidden`)
+	b.screenshot(shots, "bob-removed.png")
+	// Back in lobby he posts as before.
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#groups button[title^="lobby "]').click()`))
+	b.waitJS("lobby has no banner and takes input", `document.getElementById('group-name').textContent === 'lobby' && `+
+		`document.getElementById('refused').hidden && !document.getElementById('input').disabled`)
+
 	if errors.Is(context.Cause(b.ctx), context.DeadlineExceeded) {
 		t.Fatal("the browser session ran out of time")
 	}

@@ -15,7 +15,13 @@ func newSend(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send GROUP TEXT",
 		Short: "Sign and send a message (queued when no node runs or no peer is there)",
-		Args:  exactArgs(2, "a group and the text (quote it)"),
+		Long: `Signs and sends a text message (up to 16 KiB of UTF-8, kept byte for byte) and
+says how many peers took it, or that it is queued until a peer in the group is
+there. In a group you can no longer post in (you were removed or banned, or you
+joined a private group with an invite made before a removal) it sends nothing,
+says why in one line and exits 1; a message already queued there is dropped,
+marked refused.`,
+		Args: exactArgs(2, "a group and the text (quote it)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := api.CheckText(args[1]); err != nil {
 				return usageError{err}
