@@ -95,7 +95,12 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
 	defer cancel()
 	defer afterFunc(s.ctx, cancel)()
-	neg, _, err := s.snapshot(group)
+	snap, err := s.snaps.acquire(group)
+	if err != nil {
+		return res, err
+	}
+	defer s.snaps.release(snap)
+	neg, err := s.snaps.session(snap)
 	if err != nil {
 		return res, err
 	}

@@ -110,6 +110,12 @@ type Config struct {
 	// and may close the connection. Called from session goroutines; must
 	// not block.
 	Penalize func(p peer.ID, reason string)
+	// Version, if set, returns a number that changes whenever the group's
+	// stored set changes (a message stored or deleted). Sessions that start
+	// while it stays the same share one snapshot of the group's index. Nil:
+	// sessions share a snapshot built less than a second ago. Called
+	// concurrently; must not block.
+	Version func(message.GroupID) uint64
 	// Logger receives Info for the service's lifecycle, Debug per session
 	// and Warn for misbehaving peers. Nil discards.
 	Logger *slog.Logger

@@ -21,6 +21,15 @@ var marshalOpts = proto.MarshalOptions{Deterministic: true}
 // bits, three varint digits; a fourth is read only to report the size.
 const maxLengthBytes = 4
 
+// A held session should cost little: the read buffer is small (larger
+// reads bypass it), and a frame buffer larger than keepFrameBuffer is
+// dropped once its frame is decoded, so a peer cannot make every session
+// it holds keep a MaxFrameSize buffer.
+const (
+	readBufferSize  = 1 << 10
+	keepFrameBuffer = 64 << 10
+)
+
 // conn frames one session's stream. It is owned by the session's goroutine.
 type conn struct {
 	s        network.Stream
@@ -34,7 +43,7 @@ type conn struct {
 }
 
 func newConn(s network.Stream, limit int, io time.Duration, deadline time.Time) *conn {
-	return &conn{s: s, r: bufio.NewReader(s), limit: limit, io: io, deadline: deadline}
+	return &conn{s: s, r: bufio.NewReaderSize(s, readBufferSize), limit: limit, io: io, deadline: deadline}
 }
 
 // ioDeadline is the deadline of the next read or write: IOTimeout from now,
@@ -89,7 +98,11 @@ func (c *conn) read() (*pb.Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read frame of %d bytes: %w", n, err)
 	}
-	return decodeFrame(c.buf)
+	f, err := decodeFrame(c.buf)
+	if cap(c.buf) > keepFrameBuffer {
+		c.buf = nil
+	}
+	return f, err
 }
 
 // answer reads the peer's next frame; an Error frame becomes the error its

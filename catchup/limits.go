@@ -88,3 +88,10 @@ func (l *limiter) ban(p peer.ID) {
 	}
 	l.bans[p] = now.Add(l.banTime)
 }
+
+// count returns the inbound sessions running.
+func (l *limiter) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.running
+}

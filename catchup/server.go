@@ -61,8 +61,7 @@ type server struct {
 
 	group       message.GroupID
 	neg         *negentropy.Negentropy
-	items       *negentropy.Vector      // the session's snapshot
-	offered     map[message.ID]struct{} // its IDs, built when first needed
+	snap        *snapshot // shared with other sessions; released by run
 	rounds      int
 	reconciling bool                    // no Want or push yet
 	served      map[message.ID]struct{} // sent in answer to Wants; never twice
@@ -87,7 +86,11 @@ func (sv *server) run() error {
 	if !sv.svc.cfg.Joined(sv.group) {
 		return ErrNotInGroup
 	}
-	if sv.neg, sv.items, err = sv.svc.snapshot(sv.group); err != nil {
+	if sv.snap, err = sv.svc.snaps.acquire(sv.group); err != nil {
+		return err
+	}
+	defer sv.svc.snaps.release(sv.snap)
+	if sv.neg, err = sv.svc.snaps.session(sv.snap); err != nil {
 		return err
 	}
 	if err := sv.reconcile(hello.GetNegentropy()); err != nil {
@@ -162,7 +165,7 @@ func (sv *server) serve(ids [][]byte) error {
 		st, err := sv.svc.cfg.Store.Get(id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			if !sv.wasOffered(id) {
+			if !sv.snap.has(id) {
 				return protocolErr("asked for message %s, which this node does not hold", id.Short())
 			}
 			isGone = true
@@ -187,19 +190,6 @@ func (sv *server) serve(ids [][]byte) error {
 		sv.served[id] = struct{}{}
 	}
 	return sv.c.write(answerFrame(envs, gone))
-}
-
-// wasOffered reports whether id was in the session's snapshot. The set is
-// built only when a wanted message turns out to be gone, which is rare.
-func (sv *server) wasOffered(id message.ID) bool {
-	if sv.offered == nil {
-		sv.offered = make(map[message.ID]struct{}, sv.items.Size())
-		for i := range sv.items.Size() {
-			sv.offered[sv.items.Get(i).ID] = struct{}{}
-		}
-	}
-	_, ok := sv.offered[id]
-	return ok
 }
 
 // accept validates and stores messages the initiator pushes and answers

@@ -12,9 +12,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"starling/message"
-	"starling/negentropy"
 )
 
 // errInternal marks failures of this node (its store, a bug), which end a
@@ -25,10 +22,11 @@ var errInternal = errors.New("internal error")
 // streams and starts sessions with Sync. Its methods are safe for concurrent
 // use.
 type Service struct {
-	h   host.Host
-	cfg Config
-	log *slog.Logger
-	lim *limiter
+	h     host.Host
+	cfg   Config
+	log   *slog.Logger
+	lim   *limiter
+	snaps *snapshots
 
 	ctx    context.Context // cancelled by Close; every session derives from it
 	cancel context.CancelFunc
@@ -66,7 +64,7 @@ func New(h host.Host, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("new catch-up service: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{h: h, cfg: cfg, log: cfg.Logger, lim: newLimiter(cfg), ctx: ctx, cancel: cancel}
+	s := &Service{h: h, cfg: cfg, log: cfg.Logger, lim: newLimiter(cfg), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
 	h.SetStreamHandler(ProtocolID, s.handle)
 	s.log.Info("catch-up service started", "protocol", ProtocolID)
 	return s, nil
@@ -106,30 +104,6 @@ func (s *Service) end() { s.wg.Done() }
 
 // Banned reports whether p is refused sessions for misbehaving.
 func (s *Service) Banned(p peer.ID) bool { return s.lim.banned(p) }
-
-// snapshot builds a Negentropy session over the group's stored items and
-// returns the items too. The snapshot does not follow later writes; a
-// session is short.
-func (s *Service) snapshot(group message.GroupID) (*negentropy.Negentropy, *negentropy.Vector, error) {
-	items, err := s.cfg.Store.Items(group)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errInternal, err)
-	}
-	v := negentropy.NewVector()
-	for _, it := range items {
-		// Only the reserved timestamp 2^64-1 fails; such a message lies
-		// beyond any clock's skew window and is simply not offered.
-		_ = v.Insert(it.SentAtMS, it.ID)
-	}
-	if err := v.Seal(); err != nil {
-		return nil, nil, fmt.Errorf("%w: index of group %s: %w", errInternal, group.Short(), err)
-	}
-	neg, err := negentropy.New(v, negentropy.Config{FrameSizeLimit: s.cfg.FrameSizeLimit, MaxMessageSize: MaxFrameSize})
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errInternal, err)
-	}
-	return neg, v, nil
-}
 
 // finish ends a session's stream after err (nil: success). A misbehaving
 // peer is penalised and banned; the peer is told why whenever the stream

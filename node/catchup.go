@@ -12,6 +12,7 @@ import (
 	"starling/catchup"
 	"starling/gossip"
 	"starling/message"
+	"starling/store"
 )
 
 // Catch-up scheduling. Sessions start when a peer joins a group's topic,
@@ -340,4 +341,42 @@ func (n *Node) penalize(p peer.ID, reason string) {
 	n.penalties.add(p)
 	// Not on the session's goroutine, which must not block; release waits.
 	n.disconnects.Go(func() { n.host.Network().ClosePeer(p) })
+}
+
+// storeVersions counts the changes to each group's stored set, so that
+// catch-up sessions share one snapshot of a group while it stays the same.
+// It holds one counter per group ever stored to (the joined groups).
+type storeVersions struct {
+	mu      sync.Mutex
+	groups  map[message.GroupID]uint64
+	deletes uint64 // deletions name no group; they change every version
+}
+
+func newStoreVersions() *storeVersions {
+	return &storeVersions{groups: map[message.GroupID]uint64{}}
+}
+
+// version is catch-up's Config.Version.
+func (v *storeVersions) version(g message.GroupID) uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.groups[g] + v.deletes
+}
+
+// stored is the store's OnStored: it counts the change, then hands the
+// batch to onStored.
+func (n *Node) stored(batch []store.Stored) {
+	n.versions.mu.Lock()
+	for _, s := range batch {
+		n.versions.groups[s.Msg.Body.Group]++
+	}
+	n.versions.mu.Unlock()
+	n.onStored(batch)
+}
+
+// deleted is the store's OnDeleted.
+func (n *Node) deleted([]message.ID) {
+	n.versions.mu.Lock()
+	n.versions.deletes++
+	n.versions.mu.Unlock()
 }

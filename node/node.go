@@ -37,6 +37,7 @@ type Node struct {
 	started time.Time
 
 	sync        *syncer
+	versions    *storeVersions
 	rand        *random
 	penalties   *penalties
 	groups      *groupSet
@@ -74,6 +75,7 @@ func New(cfg Config) (*Node, error) {
 		started:    cfg.Clock(),
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
 		sync:       newSyncer(),
+		versions:   newStoreVersions(),
 		rand:       newRandom(cfg.Seed),
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
@@ -100,7 +102,8 @@ func (n *Node) build() error {
 		MemTableSize: cfg.StoreMemTableSize,
 		NoCompaction: cfg.StoreNoCompaction,
 		Logger:       cfg.Logger.With("component", "store"),
-		OnStored:     n.onStored,
+		OnStored:     n.stored,
+		OnDeleted:    n.deleted,
 		Clock:        cfg.Clock,
 	})
 	if err != nil {
@@ -149,6 +152,7 @@ func (n *Node) build() error {
 		Joined:   n.joined,
 		Check:    n.checkCatchup,
 		Penalize: n.penalize,
+		Version:  n.versions.version,
 		Logger:   n.log.With("component", "catchup"),
 		Clock:    cfg.Clock,
 	})
