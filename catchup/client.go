@@ -88,7 +88,7 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 		return res, errors.New("cannot catch up with this node itself")
 	case !s.cfg.Joined(group):
 		return res, ErrNotInGroup
-	case s.lim.banned(p):
+	case s.bans.banned(p, group):
 		return res, ErrBanned
 	}
 
@@ -114,7 +114,7 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 	cl := &client{svc: s, peer: p, group: group, c: c, ctx: ctx, res: &res}
 	err = cl.run(neg)
 	res.BytesSent, res.BytesReceived = c.sent, c.received
-	s.finish(c, p, err)
+	s.finish(c, p, group, err)
 	if err != nil {
 		return res, s.cancelled(ctx, err)
 	}

@@ -106,10 +106,12 @@ type Config struct {
 	// with Accept. Called concurrently; must not block on the network.
 	Check func(from peer.ID, group message.GroupID, raw []byte) (*message.Message, Verdict, error)
 	// Penalize, if set, is told about a peer that was cut off for
-	// misbehaving, with a short reason. The node lowers its GossipSub score
-	// and may close the connection. Called from session goroutines; must
-	// not block.
-	Penalize func(p peer.ID, reason string)
+	// misbehaving in a session of group g (the zero GroupID: before its
+	// Hello named a group), with a short reason: it broke the protocol or
+	// sent a message Check rejected, both provable. The peer is banned from
+	// g's sessions for BanTime; other groups are not affected. Called from
+	// session goroutines; must not block.
+	Penalize func(p peer.ID, g message.GroupID, reason string)
 	// Version, if set, returns a number that changes whenever the group's
 	// stored set changes (a message stored or deleted). Sessions that start
 	// while it stays the same share one snapshot of the group's index. Nil:
@@ -146,7 +148,8 @@ type Config struct {
 	// and write.
 	SessionTimeout time.Duration
 	IOTimeout      time.Duration
-	// BanTime is how long a misbehaving peer is refused sessions.
+	// BanTime is how long a misbehaving peer is refused sessions of the
+	// group it misbehaved in.
 	BanTime time.Duration
 }
 

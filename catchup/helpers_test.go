@@ -166,16 +166,25 @@ func classify(err error) Verdict {
 
 // penalties records Config.Penalize calls.
 type penalties struct {
-	mu  sync.Mutex
-	got []peer.ID
-	why []string
+	mu     sync.Mutex
+	got    []peer.ID
+	groups []message.GroupID
+	why    []string
 }
 
-func (p *penalties) penalize(id peer.ID, reason string) {
+func (p *penalties) penalize(id peer.ID, g message.GroupID, reason string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.got = append(p.got, id)
+	p.groups = append(p.groups, g)
 	p.why = append(p.why, reason)
+}
+
+// inGroups returns the groups of the penalties, in order.
+func (p *penalties) inGroups() []message.GroupID {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.groups)
 }
 
 func (p *penalties) peers() []peer.ID {

@@ -80,7 +80,7 @@ func TestBan(t *testing.T) {
 	r := openRaw(t, rogue.h, server.h.ID())
 	r.sendBytes(garbage)
 	r.expectEnd()
-	waitUntil(t, "the rogue to be banned", func() bool { return server.svc.Banned(rogue.h.ID()) })
+	waitUntil(t, "the rogue to be banned", func() bool { return server.svc.Banned(rogue.h.ID(), g) })
 
 	if _, err := rogue.svc.Sync(ctx, server.h.ID(), g); !errors.Is(err, ErrBanned) || !errors.Is(err, ErrRemote) {
 		t.Errorf("banned peer's sync: %v, want ErrBanned from the server", err)
@@ -90,7 +90,7 @@ func TestBan(t *testing.T) {
 	}
 
 	clock.advance(time.Minute)
-	if server.svc.Banned(rogue.h.ID()) {
+	if server.svc.Banned(rogue.h.ID(), g) {
 		t.Fatal("ban outlived BanTime")
 	}
 	if res := rogue.sync(t, server.h.ID(), g); res.Fetched != 2 {

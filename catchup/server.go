@@ -29,7 +29,13 @@ func (s *Service) handle(st network.Stream) {
 	deadline, _ := ctx.Deadline()
 	c := newConn(st, s.cfg.MaxFrame, s.cfg.IOTimeout, deadline)
 
-	if err := s.lim.acquire(p); err != nil {
+	var err error
+	if s.bans.banned(p, anyGroup) {
+		err = ErrBanned
+	} else {
+		err = s.lim.acquire(p)
+	}
+	if err != nil {
 		reason := reasonBusy
 		if errors.Is(err, ErrBanned) {
 			reason = reasonBanned
@@ -43,10 +49,10 @@ func (s *Service) handle(st network.Stream) {
 
 	sv := &server{svc: s, peer: p, c: c, ctx: ctx, reconciling: true,
 		served: make(map[message.ID]struct{}), pushed: make(map[message.ID]struct{})}
-	err := sv.run()
+	err = sv.run()
 	s.served.Add(1)
 	s.messagesServed.Add(uint64(len(sv.served) - sv.gone))
-	s.finish(c, p, err)
+	s.finish(c, p, sv.group, err)
 	s.log.Debug("catch-up session served", "peer", p, "group", sv.group.Short(), "rounds", sv.rounds,
 		"served", len(sv.served)-sv.gone, "gone", sv.gone, "stored", sv.stored, "sent", c.sent, "received", c.received, "err", err)
 }
@@ -82,7 +88,11 @@ func (sv *server) run() error {
 	if len(hello.GetGroupId()) != len(sv.group) {
 		return protocolErr("group id of %d bytes", len(hello.GetGroupId()))
 	}
-	sv.group = message.GroupID(hello.GetGroupId())
+	group := message.GroupID(hello.GetGroupId())
+	if sv.svc.bans.banned(sv.peer, group) {
+		return ErrBanned
+	}
+	sv.group = group
 	if !sv.svc.cfg.Joined(sv.group) {
 		return ErrNotInGroup
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/message"
 )
 
 // errInternal marks failures of this node (its store, a bug), which end a
@@ -26,6 +28,7 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	lim   *limiter
+	bans  *bans
 	snaps *snapshots
 
 	ctx    context.Context // cancelled by Close; every session derives from it
@@ -64,7 +67,7 @@ func New(h host.Host, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("new catch-up service: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{h: h, cfg: cfg, log: cfg.Logger, lim: newLimiter(cfg), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
+	s := &Service{h: h, cfg: cfg, log: cfg.Logger, lim: newLimiter(cfg), bans: newBans(cfg.BanTime, cfg.Clock), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
 	h.SetStreamHandler(ProtocolID, s.handle)
 	s.log.Info("catch-up service started", "protocol", ProtocolID)
 	return s, nil
@@ -102,14 +105,16 @@ func (s *Service) begin() error {
 
 func (s *Service) end() { s.wg.Done() }
 
-// Banned reports whether p is refused sessions for misbehaving.
-func (s *Service) Banned(p peer.ID) bool { return s.lim.banned(p) }
+// Banned reports whether p is refused sessions of group g for misbehaving:
+// in g, or before naming any group.
+func (s *Service) Banned(p peer.ID, g message.GroupID) bool { return s.bans.banned(p, g) }
 
-// finish ends a session's stream after err (nil: success). A misbehaving
-// peer is penalised and banned; the peer is told why whenever the stream
-// still works, then the stream is closed gracefully so the reason arrives.
-// Network errors and cancellation just reset the stream.
-func (s *Service) finish(c *conn, p peer.ID, err error) {
+// finish ends a session of group g (anyGroup: before the Hello named one)
+// after err (nil: success). A misbehaving peer is penalised and banned
+// from g; the peer is told why whenever the stream still works, then the
+// stream is closed gracefully so the reason arrives. Network errors and
+// cancellation just reset the stream.
+func (s *Service) finish(c *conn, p peer.ID, g message.GroupID, err error) {
 	var reason string
 	switch {
 	case err == nil:
@@ -119,8 +124,10 @@ func (s *Service) finish(c *conn, p peer.ID, err error) {
 		_ = c.s.Close()
 		return
 	case errors.Is(err, ErrMisbehaving):
-		s.penalize(p, err)
+		s.penalize(p, g, err)
 		reason = err.Error()
+	case errors.Is(err, ErrBanned):
+		reason = reasonBanned
 	case errors.Is(err, ErrNotInGroup):
 		reason = reasonNotInGroup
 	case errors.Is(err, ErrLimit):
@@ -135,12 +142,12 @@ func (s *Service) finish(c *conn, p peer.ID, err error) {
 	_ = c.s.Close()
 }
 
-// penalize bans p and tells Config.Penalize.
-func (s *Service) penalize(p peer.ID, err error) {
-	s.lim.ban(p)
-	s.log.Warn("catch-up peer cut off", "peer", p, "err", err)
+// penalize bans p from group g and tells Config.Penalize.
+func (s *Service) penalize(p peer.ID, g message.GroupID, err error) {
+	s.bans.ban(p, g)
+	s.log.Warn("catch-up peer cut off", "peer", p, "group", g.Short(), "err", err)
 	if s.cfg.Penalize != nil {
-		s.cfg.Penalize(p, err.Error())
+		s.cfg.Penalize(p, g, err.Error())
 	}
 }
 

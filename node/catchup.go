@@ -213,12 +213,13 @@ func (n *Node) periodicSyncs() {
 	}
 }
 
-// syncPeers lists a group's topic peers that catch-up has not banned, in
-// peer ID order, so that a seeded node (Config.Seed) picks the same ones.
+// syncPeers lists a group's topic peers that catch-up has not banned from
+// the group, in peer ID order, so that a seeded node (Config.Seed) picks
+// the same ones.
 func (n *Node) syncPeers(g message.GroupID) []peer.ID {
 	var out []peer.ID
 	for _, p := range n.gossip.Peers(g) {
-		if !n.catchup.Banned(p) {
+		if !n.catchup.Banned(p, g) {
 			out = append(out, p)
 		}
 	}
@@ -334,13 +335,14 @@ func (n *Node) resync(g message.GroupID) {
 // joined tells catch-up whether this node is in a group.
 func (n *Node) joined(g message.GroupID) bool { return n.groups.get(g) != nil }
 
-// penalize is catch-up's report of a peer it cut off: the peer's gossip
-// score drops and its connection is closed.
-func (n *Node) penalize(p peer.ID, reason string) {
-	n.log.Warn("peer misbehaved in catch-up; disconnecting it", "peer", short(p), "reason", reason)
+// penalize is catch-up's report of a peer it cut off for something
+// provable (a broken protocol, a message the rules reject): catch-up bans
+// it from that group alone, and its gossip score drops as gossip's own
+// would for an invalid message. The connection stays: the peer may serve
+// the node's other groups.
+func (n *Node) penalize(p peer.ID, g message.GroupID, reason string) {
+	n.log.Warn("peer misbehaved in catch-up; banned from the group's catch-up", "peer", short(p), "group", g.Short(), "reason", reason)
 	n.penalties.add(p)
-	// Not on the session's goroutine, which must not block; release waits.
-	n.disconnects.Go(func() { n.host.Network().ClosePeer(p) })
 }
 
 // storeVersions counts the changes to each group's stored set, so that

@@ -48,8 +48,7 @@ type Node struct {
 	relays      *relaySet
 	deliveries  *delivery.Tracker
 	deliveryHub *hub[delivery.Status]
-	disconnects sync.WaitGroup // peers catch-up cut off, being disconnected
-	dropped     atomic.Uint64  // gossip messages lost to Config.DropGossip
+	dropped     atomic.Uint64 // gossip messages lost to Config.DropGossip
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -183,7 +182,6 @@ func (n *Node) release() error {
 	if n.catchup != nil {
 		errs = append(errs, n.catchup.Close())
 	}
-	n.disconnects.Wait()
 	if n.gossip != nil {
 		errs = append(errs, n.gossip.Close())
 	}
