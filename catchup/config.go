@@ -43,7 +43,12 @@ const (
 	DefaultBatchSize          = 128
 	DefaultMaxRounds          = 64
 	DefaultMaxSessionsPerPeer = 2
+	DefaultMaxSessionsPerAddr = 16
 	DefaultMaxSessions        = 64
+	DefaultStallTime          = 5 * time.Second
+	DefaultIdleTime           = 30 * time.Second
+	DefaultWorkBurst          = 64 << 20
+	DefaultWorkRate           = 1 << 20
 	DefaultSessionTimeout     = 5 * time.Minute
 	DefaultIOTimeout          = 30 * time.Second
 	DefaultBanTime            = 10 * time.Minute
@@ -140,10 +145,27 @@ type Config struct {
 	// MaxRounds caps the Negentropy round trips of a session:
 	// DefaultMaxRounds.
 	MaxRounds int
-	// MaxSessionsPerPeer and MaxSessions cap concurrent inbound sessions
-	// from one peer and in all; beyond them a peer gets "busy".
+	// MaxSessionsPerPeer, MaxSessionsPerAddr and MaxSessions cap
+	// concurrent inbound sessions from one peer, from one address (an IPv4
+	// address or an IPv6 /64) and in all; beyond them a new session ends a
+	// stalled one (see StallTime) or gets "busy".
 	MaxSessionsPerPeer int
+	MaxSessionsPerAddr int
 	MaxSessions        int
+	// StallTime and IdleTime say when an inbound session is stalled, so
+	// that a new session may take its slot: its peer has kept this node
+	// waiting for its next frame for StallTime (default 5 s), or it has
+	// moved no message for IdleTime (default 30 s). Honest sessions answer
+	// within a round trip and move messages; hostile ones that hold slots
+	// do neither.
+	StallTime, IdleTime time.Duration
+	// WorkBurst and WorkRate size each address's work account, in bytes:
+	// the frames of its inbound sessions either way plus 4 KiB per
+	// reconciliation round are charged to it, and it refills at WorkRate
+	// per second up to WorkBurst (defaults 64 MiB and 1 MiB/s). An address
+	// whose account is empty gets "busy", and its sessions are the first
+	// to end when others need room.
+	WorkBurst, WorkRate int64
 	// SessionTimeout bounds a whole session, IOTimeout every single read
 	// and write.
 	SessionTimeout time.Duration
@@ -170,7 +192,14 @@ func (c Config) withDefaults() Config {
 	def(&c.BatchSize, DefaultBatchSize)
 	def(&c.MaxRounds, DefaultMaxRounds)
 	def(&c.MaxSessionsPerPeer, DefaultMaxSessionsPerPeer)
+	def(&c.MaxSessionsPerAddr, DefaultMaxSessionsPerAddr)
 	def(&c.MaxSessions, DefaultMaxSessions)
+	if c.WorkBurst == 0 {
+		c.WorkBurst = DefaultWorkBurst
+	}
+	if c.WorkRate == 0 {
+		c.WorkRate = DefaultWorkRate
+	}
 	defDur := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
 			*v = d
@@ -179,6 +208,8 @@ func (c Config) withDefaults() Config {
 	defDur(&c.SessionTimeout, DefaultSessionTimeout)
 	defDur(&c.IOTimeout, DefaultIOTimeout)
 	defDur(&c.BanTime, DefaultBanTime)
+	defDur(&c.StallTime, DefaultStallTime)
+	defDur(&c.IdleTime, DefaultIdleTime)
 	return c
 }
 
@@ -200,10 +231,13 @@ func (c Config) validate() error {
 		return fmt.Errorf("Config.BatchSize %d: must be between 1 and %d", c.BatchSize, MaxBatchSize)
 	case c.MaxRounds < 1:
 		return fmt.Errorf("Config.MaxRounds %d: must be positive", c.MaxRounds)
-	case c.MaxSessionsPerPeer < 1 || c.MaxSessions < 1:
-		return fmt.Errorf("Config.MaxSessionsPerPeer %d and MaxSessions %d: must be positive", c.MaxSessionsPerPeer, c.MaxSessions)
-	case c.SessionTimeout < 0 || c.IOTimeout < 0 || c.BanTime < 0:
-		return errors.New("Config.SessionTimeout, IOTimeout and BanTime must not be negative")
+	case c.MaxSessionsPerPeer < 1 || c.MaxSessionsPerAddr < 1 || c.MaxSessions < 1:
+		return fmt.Errorf("Config.MaxSessionsPerPeer %d, MaxSessionsPerAddr %d and MaxSessions %d: must be positive",
+			c.MaxSessionsPerPeer, c.MaxSessionsPerAddr, c.MaxSessions)
+	case c.SessionTimeout < 0 || c.IOTimeout < 0 || c.BanTime < 0 || c.StallTime < 0 || c.IdleTime < 0:
+		return errors.New("Config.SessionTimeout, IOTimeout, BanTime, StallTime and IdleTime must not be negative")
+	case c.WorkBurst < 0 || c.WorkRate < 0:
+		return errors.New("Config.WorkBurst and WorkRate must not be negative")
 	}
 	return nil
 }

@@ -28,7 +28,23 @@
 //
 // Either side may end the session with Error{reason} at any point; a server
 // over its session limits answers the stream with Error{"busy"}, and a
-// banned peer gets Error{"banned"}.
+// peer banned from the group gets Error{"banned"}.
+//
+// # Fairness
+//
+// Inbound sessions share Config.MaxSessions slots, at most
+// MaxSessionsPerPeer per peer and MaxSessionsPerAddr per address (IPv4
+// address, IPv6 /64), so fresh peer IDs on one machine gain nothing. When
+// no slot is free, a new session takes the slot of a stalled session (its
+// peer silent for StallTime, or no message moved for IdleTime), taken
+// from the address with the most sessions and never from an address that
+// holds fewer than the newcomer's would: sessions that make no progress
+// end first, and a server that hostile peers fill keeps serving honest
+// ones. A session costs its address in proportion to its work (frame bytes
+// and reconciliation rounds, Config.WorkBurst and WorkRate); an address
+// that has used up its account gets "busy". Every session of a group
+// reconciles over one shared snapshot of the group's index, so held
+// sessions cost a few kilobytes each, not a copy of the index.
 //
 // # Limits
 //
@@ -71,6 +87,7 @@
 // blame; withholding is not forgery, and gossip or another peer makes up
 // for it.
 //
-// This package does no gossip and holds no state beyond sessions and bans:
-// the store owns the messages, the node decides when to sync with whom.
+// This package does no gossip and holds no state beyond sessions, bans,
+// work accounts and shared snapshots, each bounded: the store owns the
+// messages, the node decides when to sync with whom.
 package catchup

@@ -40,10 +40,16 @@ type conn struct {
 	deadline time.Time // the session's end
 
 	sent, received int64 // bytes on the stream, length prefixes included
+
+	// A server's conn marks its slot waiting while it reads and charges
+	// its peer's address for every byte; a client's has neither.
+	slot   *slot
+	clock  func() time.Time
+	charge func(n int)
 }
 
 func newConn(s network.Stream, limit int, io time.Duration, deadline time.Time) *conn {
-	return &conn{s: s, r: bufio.NewReaderSize(s, readBufferSize), limit: limit, io: io, deadline: deadline}
+	return &conn{s: s, r: bufio.NewReaderSize(s, readBufferSize), limit: limit, io: io, deadline: deadline, charge: func(int) {}}
 }
 
 // ioDeadline is the deadline of the next read or write: IOTimeout from now,
@@ -73,6 +79,7 @@ func (c *conn) write(f *pb.Frame) error {
 	}
 	n, err := c.s.Write(out)
 	c.sent += int64(n)
+	c.charge(n)
 	if err != nil {
 		return fmt.Errorf("write %s frame: %w", kindName(f), err)
 	}
@@ -85,6 +92,12 @@ func (c *conn) read() (*pb.Frame, error) {
 	if err := c.s.SetReadDeadline(c.ioDeadline()); err != nil {
 		return nil, fmt.Errorf("read frame: %w", err)
 	}
+	if c.slot != nil {
+		c.slot.wait(c.clock())
+		defer c.slot.work()
+	}
+	before := c.received
+	defer func() { c.charge(int(c.received - before)) }()
 	n, err := c.readLength()
 	if err != nil {
 		return nil, err

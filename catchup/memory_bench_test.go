@@ -86,7 +86,7 @@ func BenchmarkHeldSessionMemory(b *testing.B) {
 			b.Run(fmt.Sprintf("messages=%d/sessions=%d", size, held), func(b *testing.B) {
 				g := groupID("memory")
 				st := newIndexStore(g, size)
-				server := newNode(b, Config{Store: st, MaxSessionsPerPeer: held, MaxSessions: held,
+				server := newNode(b, Config{Store: st, MaxSessionsPerPeer: held, MaxSessionsPerAddr: held, MaxSessions: held,
 					SessionTimeout: time.Hour, IOTimeout: time.Hour}, g)
 				clients := make([]host.Host, (held+1)/2)
 				for i := range clients {
@@ -105,7 +105,7 @@ func BenchmarkHeldSessionMemory(b *testing.B) {
 					for _, s := range streams {
 						_ = s.Reset()
 					}
-					waitUntil(b, "the server to end the held sessions", func() bool { return server.svc.lim.count() == 0 })
+					waitUntil(b, "the server to end the held sessions", func() bool { return server.svc.slots.count() == 0 })
 				}
 				b.ReportMetric(float64(total)/(1<<20), "MiB-total")
 				b.ReportMetric(float64(total)/float64(held)/(1<<10), "KiB/session")

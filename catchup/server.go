@@ -23,17 +23,23 @@ func (s *Service) handle(st network.Stream) {
 	}
 	defer s.end()
 	p := st.Conn().RemotePeer()
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.SessionTimeout)
+	addr := addrKey(st.Conn().RemoteMultiaddr(), p)
+	evictable, evict := context.WithCancelCause(s.ctx)
+	defer evict(nil)
+	ctx, cancel := context.WithTimeout(evictable, s.cfg.SessionTimeout)
 	defer cancel()
 	defer guard(ctx, st)()
 	deadline, _ := ctx.Deadline()
 	c := newConn(st, s.cfg.MaxFrame, s.cfg.IOTimeout, deadline)
 
-	var err error
+	var (
+		sl  *slot
+		err error
+	)
 	if s.bans.banned(p, anyGroup) {
 		err = ErrBanned
 	} else {
-		err = s.lim.acquire(p)
+		sl, err = s.slots.acquire(p, addr, evict)
 	}
 	if err != nil {
 		reason := reasonBusy
@@ -45,11 +51,16 @@ func (s *Service) handle(st network.Stream) {
 		_ = st.Close()
 		return
 	}
-	defer s.lim.release(p)
+	defer s.slots.release(sl)
+	c.slot, c.clock = sl, s.cfg.Clock
+	c.charge = func(n int) { s.slots.work.charge(addr, n) }
 
-	sv := &server{svc: s, peer: p, c: c, ctx: ctx, reconciling: true,
+	sv := &server{svc: s, peer: p, c: c, ctx: ctx, slot: sl, reconciling: true,
 		served: make(map[message.ID]struct{}), pushed: make(map[message.ID]struct{})}
 	err = sv.run()
+	if context.Cause(evictable) == errEvicted {
+		err = fmt.Errorf("%w: %w", errEvicted, err)
+	}
 	s.served.Add(1)
 	s.messagesServed.Add(uint64(len(sv.served) - sv.gone))
 	s.finish(c, p, sv.group, err)
@@ -64,6 +75,7 @@ type server struct {
 	peer peer.ID
 	c    *conn
 	ctx  context.Context
+	slot *slot
 
 	group       message.GroupID
 	neg         *negentropy.Negentropy
@@ -140,6 +152,7 @@ func (sv *server) reconcile(msg []byte) error {
 	if sv.rounds > sv.svc.cfg.MaxRounds {
 		return fmt.Errorf("%w: more than %d rounds", ErrLimit, sv.svc.cfg.MaxRounds)
 	}
+	sv.c.charge(roundCost)
 	out, err := sv.neg.Reconcile(msg)
 	if errors.Is(err, negentropy.ErrMalformed) {
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
@@ -199,6 +212,9 @@ func (sv *server) serve(ids [][]byte) error {
 		size = next
 		sv.served[id] = struct{}{}
 	}
+	if len(envs) > 0 {
+		sv.slot.progress(sv.svc.cfg.Clock())
+	}
 	return sv.c.write(answerFrame(envs, gone))
 }
 
@@ -223,5 +239,8 @@ func (sv *server) accept(envs [][]byte) error {
 		return err
 	}
 	sv.stored += got.stored
+	if got.stored > 0 {
+		sv.slot.progress(sv.svc.cfg.Clock())
+	}
 	return sv.c.write(ackFrame(got.stored))
 }

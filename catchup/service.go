@@ -27,7 +27,7 @@ type Service struct {
 	h     host.Host
 	cfg   Config
 	log   *slog.Logger
-	lim   *limiter
+	slots *sessions
 	bans  *bans
 	snaps *snapshots
 
@@ -67,7 +67,7 @@ func New(h host.Host, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("new catch-up service: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{h: h, cfg: cfg, log: cfg.Logger, lim: newLimiter(cfg), bans: newBans(cfg.BanTime, cfg.Clock), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
+	s := &Service{h: h, cfg: cfg, log: cfg.Logger, slots: newSessions(cfg), bans: newBans(cfg.BanTime, cfg.Clock), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
 	h.SetStreamHandler(ProtocolID, s.handle)
 	s.log.Info("catch-up service started", "protocol", ProtocolID)
 	return s, nil
@@ -128,6 +128,9 @@ func (s *Service) finish(c *conn, p peer.ID, g message.GroupID, err error) {
 		reason = err.Error()
 	case errors.Is(err, ErrBanned):
 		reason = reasonBanned
+	case errors.Is(err, errEvicted):
+		_ = c.s.Reset()
+		return
 	case errors.Is(err, ErrNotInGroup):
 		reason = reasonNotInGroup
 	case errors.Is(err, ErrLimit):

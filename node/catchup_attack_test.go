@@ -1,0 +1,188 @@
+package node_test
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/catchup"
+	"starling/catchup/catchuppb"
+	"starling/identity"
+	"starling/message"
+	"starling/negentropy"
+	"starling/store"
+)
+
+var lockoutMessages = flag.Int("lockout.messages", 2000, "history size in TestHistoryLockout")
+
+// fillHistory stores n genuine texts of group gid in tn's store, as if they
+// had arrived earlier: 40 authors taking turns, a message every 100 ms over
+// the last hours, so every author stays well within the rate limits.
+func fillHistory(t testing.TB, tn *testNode, gid message.GroupID, n int) {
+	t.Helper()
+	authors := make([]*identity.User, 40)
+	for i := range authors {
+		authors[i] = newUser(t, fmt.Sprintf("author%d", i))
+	}
+	start := time.Now().Add(-time.Duration(n)*100*time.Millisecond - time.Minute)
+	msgs := make([]*message.Message, n)
+	for i := range msgs {
+		msgs[i] = signBody(t, authors[i%len(authors)], message.Body{Group: gid, Kind: message.KindText,
+			SentAtMS: message.TimeMS(start.Add(time.Duration(i) * 100 * time.Millisecond)),
+			Payload:  textPayload(t, fmt.Sprintf("history #%d", i))})
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for _, m := range msgs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if _, err := tn.Store().Put(context.Background(), m, store.OriginGossip); err != nil {
+				t.Errorf("store history: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// hostAt is a bare libp2p host listening on ip (in 127.0.0.0/8), so that
+// its connections come from that address.
+func hostAt(t testing.TB, ip string) host.Host {
+	t.Helper()
+	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/"+ip+"/tcp/0"), libp2p.DisableRelay())
+	if err != nil {
+		t.Fatalf("host on %s: %v", ip, err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	return h
+}
+
+// emptyHello is the first negentropy message of a client that holds
+// nothing.
+func emptyHello(t testing.TB) []byte {
+	t.Helper()
+	v := negentropy.NewVector()
+	if err := v.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	neg, err := negentropy.New(v, negentropy.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := neg.Initiate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return first
+}
+
+// holdCatchup is one of issue 14's hostile sessions: it opens a catch-up
+// session for gid, then sends a new Reconcile every `every`, inside every
+// timeout, and never asks for anything. When the session ends it opens
+// another at once, until ctx ends. live counts the sessions it holds.
+func holdCatchup(ctx context.Context, h host.Host, target peer.ID, gid message.GroupID, neg []byte, every time.Duration, live *atomic.Int64) {
+	hello := &catchuppb.Frame{Kind: &catchuppb.Frame_Hello{Hello: &catchuppb.Hello{GroupId: gid[:], Negentropy: neg}}}
+	again := &catchuppb.Frame{Kind: &catchuppb.Frame_Reconcile{Reconcile: &catchuppb.Reconcile{Negentropy: neg}}}
+	for ctx.Err() == nil {
+		st, err := h.NewStream(ctx, target, catchup.ProtocolID)
+		if err == nil {
+			stop := context.AfterFunc(ctx, func() { _ = st.Reset() })
+			r := bufio.NewReader(st)
+			round := func(f *catchuppb.Frame) bool {
+				_ = st.SetDeadline(time.Now().Add(time.Minute))
+				if writeFrame(st, f) != nil {
+					return false
+				}
+				got, err := readFrame(r)
+				return err == nil && got.GetReconcile() != nil
+			}
+			if round(hello) {
+				live.Add(1)
+				for ok := true; ok; {
+					select {
+					case <-ctx.Done():
+						ok = false
+					case <-time.After(every):
+						ok = round(again)
+					}
+				}
+				live.Add(-1)
+			}
+			_ = st.Reset()
+			stop()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Issue 14's history lock-out: 64 catch-up sessions from 32 fresh peer IDs
+// on four addresses, each sending a Reconcile every 10 s, hold every
+// inbound slot of a node that keeps a group's history. A late joiner still
+// gets the whole history: it takes the slot of a stalled hostile session.
+// Before, every honest peer got "busy" for as long as the attack lasted.
+func TestHistoryLockout(t *testing.T) {
+	t.Parallel()
+	lobby := groupID(t, "lobby")
+	keeper := startNode(t, "keeper", withSyncInterval(time.Hour))
+	keeper.join(t, "lobby")
+	fillHistory(t, keeper, lobby, *lockoutMessages)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var (
+		live    atomic.Int64
+		holders sync.WaitGroup
+	)
+	t.Cleanup(func() { cancel(); holders.Wait() })
+	neg := emptyHello(t)
+	for i := range 32 {
+		h := hostAt(t, fmt.Sprintf("127.0.0.%d", 2+i%4))
+		if err := h.Connect(context.Background(), keeper.info()); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			holders.Go(func() { holdCatchup(ctx, h, keeper.ID(), lobby, neg, 10*time.Second, &live) })
+		}
+	}
+	waitUntil(t, "the hostile sessions to hold all 64 slots", func() bool { return live.Load() == 64 },
+		func() string { return fmt.Sprintf("%d held", live.Load()) })
+
+	// The late joiner has the smaller peer ID, so it starts the session
+	// when it joins, and the keeper never starts one towards it.
+	cfg := nodeConfig(t, "late")
+	for id, _ := peer.IDFromPrivateKey(cfg.TransportKey); id >= keeper.ID(); id, _ = peer.IDFromPrivateKey(cfg.TransportKey) {
+		cfg = nodeConfig(t, "late")
+	}
+	cfg.SyncInterval = time.Hour
+	late := runNode(t, "late", cfg)
+	connect(t, late, keeper)
+	joined := time.Now()
+	late.join(t, "lobby")
+	count := func() int {
+		n, err := late.Store().Count(lobby)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(2 * waitTimeout)
+	for count() < *lockoutMessages {
+		if time.Now().After(deadline) {
+			t.Fatalf("the late joiner holds %d of %d messages after %s under attack", count(), *lockoutMessages, 2*waitTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the late joiner held all %d messages %s after joining, with %d hostile sessions held",
+		*lockoutMessages, time.Since(joined).Round(time.Millisecond), live.Load())
+}
