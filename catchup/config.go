@@ -49,6 +49,10 @@ const (
 	DefaultIdleTime           = 30 * time.Second
 	DefaultWorkBurst          = 64 << 20
 	DefaultWorkRate           = 1 << 20
+	DefaultSlowWait           = 10 * time.Second
+	DefaultMinRate            = 4 << 10
+	DefaultMaxRefused         = 1 << 15
+	DefaultRefusedTTL         = 10 * time.Minute
 	DefaultSessionTimeout     = 5 * time.Minute
 	DefaultIOTimeout          = 30 * time.Second
 	DefaultBanTime            = 10 * time.Minute
@@ -123,6 +127,13 @@ type Config struct {
 	// sessions share a snapshot built less than a second ago. Called
 	// concurrently; must not block.
 	Version func(message.GroupID) uint64
+	// View, if set, returns a number that changes whenever this node's view
+	// of the group changes in a way that may make a message it ignored
+	// acceptable: an epoch key or a descriptor learnt, an author unblocked.
+	// A message Check ignored is not fetched again while the view stays the
+	// same (and for at most RefusedTTL). Nil: only the TTL ends a refusal.
+	// Called concurrently; must not block.
+	View func(message.GroupID) uint64
 	// Logger receives Info for the service's lifecycle, Debug per session
 	// and Warn for misbehaving peers. Nil discards.
 	Logger *slog.Logger
@@ -166,6 +177,18 @@ type Config struct {
 	// whose account is empty gets "busy", and its sessions are the first
 	// to end when others need room.
 	WorkBurst, WorkRate int64
+	// SlowWait and MinRate end an outbound session (ErrSlow) whose peer
+	// has kept this side waiting SlowWait in all (default 10 s) while the
+	// session moved less than MinRate bytes, either way, per second of that
+	// waiting (default 4 KiB/s), so that slow peers cannot hold the node's
+	// outbound sessions. An honest peer answers within a round trip.
+	SlowWait time.Duration
+	MinRate  int64
+	// MaxRefused is how many refused message IDs are remembered (default
+	// 32,768, about 3 MiB), RefusedTTL for how long at most (default 10
+	// min).
+	MaxRefused int
+	RefusedTTL time.Duration
 	// SessionTimeout bounds a whole session, IOTimeout every single read
 	// and write.
 	SessionTimeout time.Duration
@@ -194,11 +217,15 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxSessionsPerPeer, DefaultMaxSessionsPerPeer)
 	def(&c.MaxSessionsPerAddr, DefaultMaxSessionsPerAddr)
 	def(&c.MaxSessions, DefaultMaxSessions)
+	def(&c.MaxRefused, DefaultMaxRefused)
 	if c.WorkBurst == 0 {
 		c.WorkBurst = DefaultWorkBurst
 	}
 	if c.WorkRate == 0 {
 		c.WorkRate = DefaultWorkRate
+	}
+	if c.MinRate == 0 {
+		c.MinRate = DefaultMinRate
 	}
 	defDur := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
@@ -210,6 +237,8 @@ func (c Config) withDefaults() Config {
 	defDur(&c.BanTime, DefaultBanTime)
 	defDur(&c.StallTime, DefaultStallTime)
 	defDur(&c.IdleTime, DefaultIdleTime)
+	defDur(&c.SlowWait, DefaultSlowWait)
+	defDur(&c.RefusedTTL, DefaultRefusedTTL)
 	return c
 }
 
@@ -234,10 +263,12 @@ func (c Config) validate() error {
 	case c.MaxSessionsPerPeer < 1 || c.MaxSessionsPerAddr < 1 || c.MaxSessions < 1:
 		return fmt.Errorf("Config.MaxSessionsPerPeer %d, MaxSessionsPerAddr %d and MaxSessions %d: must be positive",
 			c.MaxSessionsPerPeer, c.MaxSessionsPerAddr, c.MaxSessions)
-	case c.SessionTimeout < 0 || c.IOTimeout < 0 || c.BanTime < 0 || c.StallTime < 0 || c.IdleTime < 0:
-		return errors.New("Config.SessionTimeout, IOTimeout, BanTime, StallTime and IdleTime must not be negative")
-	case c.WorkBurst < 0 || c.WorkRate < 0:
-		return errors.New("Config.WorkBurst and WorkRate must not be negative")
+	case c.SessionTimeout < 0 || c.IOTimeout < 0 || c.BanTime < 0 || c.StallTime < 0 || c.IdleTime < 0 || c.SlowWait < 0:
+		return errors.New("Config.SessionTimeout, IOTimeout, BanTime, StallTime, IdleTime and SlowWait must not be negative")
+	case c.MaxRefused < 0 || c.RefusedTTL < 0:
+		return errors.New("Config.MaxRefused and RefusedTTL must not be negative")
+	case c.WorkBurst < 0 || c.WorkRate < 0 || c.MinRate < 0:
+		return errors.New("Config.WorkBurst, WorkRate and MinRate must not be negative")
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ func (s *Service) handle(st network.Stream) {
 	}
 	defer s.end()
 	p := st.Conn().RemotePeer()
-	addr := addrKey(st.Conn().RemoteMultiaddr(), p)
+	addr := AddrKey(st.Conn().RemoteMultiaddr(), p)
 	evictable, evict := context.WithCancelCause(s.ctx)
 	defer evict(nil)
 	ctx, cancel := context.WithTimeout(evictable, s.cfg.SessionTimeout)
@@ -234,9 +234,20 @@ func (sv *server) accept(envs [][]byte) error {
 		}
 		sv.pushed[id] = struct{}{}
 	}
-	got, err := sv.svc.admit(sv.ctx, sv.peer, sv.group, envs, ids)
+	// What this node refused before is not judged again.
+	fresh, freshIDs := envs[:0:0], ids[:0:0]
+	for i, id := range ids {
+		if !sv.svc.refused.refused(sv.group, id) {
+			fresh, freshIDs = append(fresh, envs[i]), append(freshIDs, id)
+		}
+	}
+	got, err := sv.svc.admit(sv.ctx, sv.peer, sv.group, fresh, freshIDs)
 	if err != nil {
 		return err
+	}
+	if got.limited {
+		sv.stored += got.stored
+		return errOverBudget
 	}
 	sv.stored += got.stored
 	if got.stored > 0 {

@@ -24,12 +24,13 @@ var errInternal = errors.New("internal error")
 // streams and starts sessions with Sync. Its methods are safe for concurrent
 // use.
 type Service struct {
-	h     host.Host
-	cfg   Config
-	log   *slog.Logger
-	slots *sessions
-	bans  *bans
-	snaps *snapshots
+	h       host.Host
+	cfg     Config
+	log     *slog.Logger
+	slots   *sessions
+	bans    *bans
+	refused *refusals
+	snaps   *snapshots
 
 	ctx    context.Context // cancelled by Close; every session derives from it
 	cancel context.CancelFunc
@@ -67,7 +68,7 @@ func New(h host.Host, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("new catch-up service: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{h: h, cfg: cfg, log: cfg.Logger, slots: newSessions(cfg), bans: newBans(cfg.BanTime, cfg.Clock), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
+	s := &Service{h: h, cfg: cfg, log: cfg.Logger, slots: newSessions(cfg), bans: newBans(cfg.BanTime, cfg.Clock), refused: newRefusals(cfg), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
 	h.SetStreamHandler(ProtocolID, s.handle)
 	s.log.Info("catch-up service started", "protocol", ProtocolID)
 	return s, nil
@@ -109,6 +110,11 @@ func (s *Service) end() { s.wg.Done() }
 // in g, or before naming any group.
 func (s *Service) Banned(p peer.ID, g message.GroupID) bool { return s.bans.banned(p, g) }
 
+// Refuse remembers that this node refused message id of group g some other
+// way (live gossip's rate limit): sessions do not fetch it while the
+// group's view stays the same, as if Check had ignored it.
+func (s *Service) Refuse(g message.GroupID, id message.ID) { s.refused.add(g, id) }
+
 // finish ends a session of group g (anyGroup: before the Hello named one)
 // after err (nil: success). A misbehaving peer is penalised and banned
 // from g; the peer is told why whenever the stream still works, then the
@@ -133,6 +139,8 @@ func (s *Service) finish(c *conn, p peer.ID, g message.GroupID, err error) {
 		return
 	case errors.Is(err, ErrNotInGroup):
 		reason = reasonNotInGroup
+	case errors.Is(err, errOverBudget):
+		reason = reasonBusy
 	case errors.Is(err, ErrLimit):
 		reason = reasonRounds
 	case errors.Is(err, errInternal):

@@ -151,11 +151,11 @@ func (ss *sessions) dropLocked(s *slot) {
 	}
 }
 
-// addrKey names the address a connection comes from for the per-address
+// AddrKey names the address a connection comes from for per-address
 // limits: its IPv4 address or its IPv6 /64 (one machine easily has a whole
 // /64). A relayed connection counts under the relay's address; a transport
 // without IP addresses counts each peer on its own.
-func addrKey(a ma.Multiaddr, p peer.ID) string {
+func AddrKey(a ma.Multiaddr, p peer.ID) string {
 	if a != nil {
 		if v, err := a.ValueForProtocol(ma.P_IP4); err == nil {
 			return v

@@ -221,7 +221,7 @@ func TestSessionFairness(t *testing.T) {
 	connect(t, lone, server.h)
 	honest := newNode(t, Config{}, g)
 	connect(t, honest.h, server.h)
-	if a := server.h.Network().ConnsToPeer(crowd[0].ID())[0].RemoteMultiaddr(); addrKey(a, crowd[0].ID()) != "127.0.0.2" {
+	if a := server.h.Network().ConnsToPeer(crowd[0].ID())[0].RemoteMultiaddr(); AddrKey(a, crowd[0].ID()) != "127.0.0.2" {
 		t.Fatalf("the crowd's connection comes from %s, want 127.0.0.2", a)
 	}
 
@@ -337,4 +337,63 @@ func (ss *sessions) stalledCount() int {
 		}
 	}
 	return n
+}
+
+// slowServer reconciles correctly over 10,000 items, answering every frame
+// after delay, as a peer that means to hold a node's outbound sessions
+// does. It stops when ctx ends.
+func slowServer(ctx context.Context, t testing.TB, h host.Host, delay time.Duration) {
+	items := newIndexStore(groupID("slow"), 10000).items
+	h.SetStreamHandler(ProtocolID, func(st network.Stream) {
+		defer func() { _ = st.Reset() }()
+		v := negentropy.NewVector()
+		for _, it := range items {
+			_ = v.Insert(it.SentAtMS, it.ID)
+		}
+		_ = v.Seal()
+		neg, _ := negentropy.New(v, negentropy.Config{FrameSizeLimit: negentropy.MinFrameSizeLimit})
+		c := newConn(st, MaxFrameSize, time.Minute, time.Now().Add(time.Hour))
+		for {
+			f, err := c.read()
+			if err != nil {
+				return
+			}
+			msg := f.GetReconcile().GetNegentropy()
+			if hello := f.GetHello(); hello != nil {
+				msg = hello.GetNegentropy()
+			}
+			out, err := neg.Reconcile(msg)
+			if err != nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			if c.write(reconcileFrame(out)) != nil {
+				return
+			}
+		}
+	})
+}
+
+// An outbound session whose peer answers, but slowly, ends with ErrSlow
+// once it has waited SlowWait, without blaming the peer.
+func TestSlowPeer(t *testing.T) {
+	g := groupID("slow")
+	client := newNode(t, Config{SlowWait: time.Second}, g)
+	slow := newHost(t)
+	connect(t, client.h, slow)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	slowServer(ctx, t, slow, 1500*time.Millisecond)
+
+	_, err := client.svc.Sync(ctx, slow.ID(), g)
+	if !errors.Is(err, ErrSlow) || errors.Is(err, ErrMisbehaving) {
+		t.Fatalf("sync with a slow peer: %v, want ErrSlow", err)
+	}
+	if p := client.pen.peers(); len(p) != 0 || client.svc.Banned(slow.ID(), g) {
+		t.Errorf("slow peer penalised or banned: %v", p)
+	}
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -35,6 +36,18 @@ const (
 	// maxRepeats bounds how often a session runs again at once because the
 	// group learnt an epoch key while it ran.
 	maxRepeats = 2
+	// slowCooldown is how long the node leaves a peer alone after a session
+	// with it ended because the peer answered too slowly (or timed out):
+	// automatic sessions go to the group's other peers meanwhile, so slow
+	// peers cannot hold the node's few outbound sessions. `starling sync`
+	// still asks it.
+	slowCooldown = 5 * time.Minute
+	// maxSlowPeers and maxTried bound the syncer's per-peer maps: a slow
+	// peer is forgotten first when its cooldown ends, then the one whose
+	// cooldown ends soonest; a start time older than minSyncGap means
+	// nothing and is dropped.
+	maxSlowPeers = 1024
+	maxTried     = 4096
 	// followUpDelay is how long after a session that failed or stopped
 	// short, or after live gossip ignored a peer's messages for exceeding
 	// the rate limit, the node catches up with that peer again. So a burst
@@ -60,9 +73,10 @@ type syncer struct {
 
 	mu      sync.Mutex
 	last    map[message.GroupID]catchup.Result // last completed session per group
-	tried   map[syncKey]time.Time              // last start per group and peer
+	tried   map[syncKey]time.Time              // last start per group and peer, within minSyncGap
 	running map[syncKey]bool
-	pending map[syncKey]bool // a follow-up is scheduled
+	pending map[syncKey]bool      // a follow-up is scheduled
+	slow    map[peer.ID]time.Time // until when a slow peer is left alone
 	// keys counts the epoch keys each group learnt; a session during which
 	// it rose and that ignored messages runs again (syncOne).
 	keys map[message.GroupID]uint64
@@ -75,8 +89,45 @@ func newSyncer() *syncer {
 		tried:   map[syncKey]time.Time{},
 		running: map[syncKey]bool{},
 		pending: map[syncKey]bool{},
+		slow:    map[peer.ID]time.Time{},
 		keys:    map[message.GroupID]uint64{},
 	}
+}
+
+// markSlow leaves p alone for slowCooldown from now.
+func (s *syncer) markSlow(p peer.ID, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.slow) >= maxSlowPeers {
+		for q, until := range s.slow {
+			if !now.Before(until) {
+				delete(s.slow, q)
+			}
+		}
+	}
+	for len(s.slow) >= maxSlowPeers {
+		var first peer.ID
+		var end time.Time
+		for q, until := range s.slow {
+			if end.IsZero() || until.Before(end) {
+				first, end = q, until
+			}
+		}
+		delete(s.slow, first)
+	}
+	s.slow[p] = now.Add(slowCooldown)
+}
+
+// cooling reports whether p is left alone now.
+func (s *syncer) cooling(p peer.ID, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.slow[p]
+	if ok && !now.Before(until) {
+		delete(s.slow, p)
+		return false
+	}
+	return ok
 }
 
 // request asks for an automatic session without blocking.
@@ -94,6 +145,13 @@ func (s *syncer) claim(k syncKey, now time.Time, force bool) bool {
 	defer s.mu.Unlock()
 	if s.running[k] || (!force && now.Sub(s.tried[k]) < minSyncGap) {
 		return false
+	}
+	if len(s.tried) >= maxTried {
+		for q, at := range s.tried {
+			if now.Sub(at) >= minSyncGap {
+				delete(s.tried, q)
+			}
+		}
 	}
 	s.running[k] = true
 	s.tried[k] = now
@@ -191,6 +249,9 @@ func (n *Node) runSyncs(ctx context.Context) {
 			n.periodicSyncs()
 			timer.Reset(n.rand.jitter(n.cfg.SyncInterval))
 		case r := <-n.sync.queue:
+			if n.sync.cooling(r.peer, n.cfg.Clock()) && len(n.warmPeers(r.group)) > 0 {
+				continue
+			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -206,7 +267,10 @@ func (n *Node) runSyncs(ctx context.Context) {
 
 func (n *Node) periodicSyncs() {
 	for _, g := range n.gossip.Joined() {
-		peers := n.syncPeers(g)
+		peers := n.warmPeers(g)
+		if len(peers) == 0 {
+			peers = n.syncPeers(g)
+		}
 		if len(peers) > 0 {
 			n.sync.request(syncRequest{syncKey{g, peers[n.rand.intN(len(peers))]}, false})
 		}
@@ -225,6 +289,14 @@ func (n *Node) syncPeers(g message.GroupID) []peer.ID {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// warmPeers lists the group's sync peers that are not left alone for being
+// slow. Automatic sessions skip a slow peer only while the group has such
+// others: a group whose only peer is slow still catches up, slowly.
+func (n *Node) warmPeers(g message.GroupID) []peer.ID {
+	now := n.cfg.Clock()
+	return slices.DeleteFunc(n.syncPeers(g), func(p peer.ID) bool { return n.sync.cooling(p, now) })
 }
 
 // syncOne runs one session unless the same one runs or ran just now.
@@ -247,6 +319,9 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 		}
 	}
 	n.sync.done(k, res, err)
+	if tooSlow(err) {
+		n.sync.markSlow(k.peer, n.cfg.Clock())
+	}
 	if err == nil && res.Complete {
 		n.deliveries.Synced(k.group, k.peer, n.relays.has(k.peer), res.Started)
 	}
@@ -266,9 +341,18 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 
 var errSyncSkipped = errors.New("a catch-up session with this peer runs or ran moments ago")
 
+// tooSlow: the session ended because the peer answered too slowly or not
+// in time.
+func tooSlow(err error) bool {
+	var ne net.Error
+	return errors.Is(err, catchup.ErrSlow) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
+
 // worthRetrying: the session stopped before finding every difference, or
-// failed for a reason that may pass (a timeout, a busy peer), not because
-// the peer misbehaved, left the group or is banned.
+// failed for a reason that may pass (a timeout, a busy or slow peer), not
+// because the peer misbehaved, left the group or is banned. A slow peer's
+// follow-up is dropped while the group has other peers (runSyncs).
 func worthRetrying(res catchup.Result, err error) bool {
 	if err == nil {
 		return !res.Complete
@@ -330,6 +414,23 @@ func (n *Node) resync(g message.GroupID) {
 	for _, p := range n.syncPeers(g) {
 		n.sync.request(syncRequest{syncKey{g, p}, true})
 	}
+}
+
+// view is catch-up's Config.View: it changes when the group learns an
+// epoch key or a new descriptor, or the block list changes, any of which
+// may make a message this node ignored acceptable.
+func (n *Node) view(g message.GroupID) uint64 {
+	n.blocks.mu.RLock()
+	v := n.blocks.gen
+	n.blocks.mu.RUnlock()
+	v += n.sync.keyCount(g)
+	if st := n.groups.get(g); st != nil {
+		v += st.Epoch()
+		if d, _, ok := st.Descriptor(); ok {
+			v += d.Version
+		}
+	}
+	return v
 }
 
 // joined tells catch-up whether this node is in a group.

@@ -3,6 +3,7 @@ package node_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"sync"
@@ -12,10 +13,12 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/catchup"
 	"starling/catchup/catchuppb"
+	"starling/group"
 	"starling/identity"
 	"starling/message"
 	"starling/negentropy"
@@ -25,9 +28,9 @@ import (
 var lockoutMessages = flag.Int("lockout.messages", 2000, "history size in TestHistoryLockout")
 
 // fillHistory stores n genuine texts of group gid in tn's store, as if they
-// had arrived earlier: 40 authors taking turns, a message every 100 ms over
-// the last hours, so every author stays well within the rate limits.
-func fillHistory(t testing.TB, tn *testNode, gid message.GroupID, n int) {
+// had arrived earlier, and returns them: 40 authors taking turns, a message
+// every 100 ms, so every author stays well within the rate limits.
+func fillHistory(t testing.TB, tn *testNode, gid message.GroupID, n int) []*message.Message {
 	t.Helper()
 	authors := make([]*identity.User, 40)
 	for i := range authors {
@@ -52,6 +55,7 @@ func fillHistory(t testing.TB, tn *testNode, gid message.GroupID, n int) {
 		})
 	}
 	wg.Wait()
+	return msgs
 }
 
 // hostAt is a bare libp2p host listening on ip (in 127.0.0.0/8), so that
@@ -185,4 +189,95 @@ func TestHistoryLockout(t *testing.T) {
 	}
 	t.Logf("the late joiner held all %d messages %s after joining, with %d hostile sessions held",
 		*lockoutMessages, time.Since(joined).Round(time.Millisecond), live.Load())
+}
+
+// slowCatchupPeer makes h answer catch-up correctly, over a set of 5,000
+// items in small frames, but each frame only after delay: issue 14's slow
+// peer that holds a node's outbound sessions. held counts its sessions.
+func slowCatchupPeer(ctx context.Context, h host.Host, delay time.Duration, held *atomic.Int64) {
+	vec := negentropy.NewVector()
+	for i := range 5000 {
+		_ = vec.Insert(uint64(1+i), sha256.Sum256(fmt.Appendf(nil, "slow item %d", i)))
+	}
+	_ = vec.Seal()
+	h.SetStreamHandler(catchup.ProtocolID, func(st network.Stream) {
+		held.Add(1)
+		defer held.Add(-1)
+		defer func() { _ = st.Reset() }()
+		neg, err := negentropy.New(vec, negentropy.Config{FrameSizeLimit: negentropy.MinFrameSizeLimit})
+		if err != nil {
+			return
+		}
+		r := bufio.NewReader(st)
+		for {
+			f, err := readFrame(r)
+			if err != nil {
+				return
+			}
+			msg := f.GetReconcile().GetNegentropy()
+			if hello := f.GetHello(); hello != nil {
+				msg = hello.GetNegentropy()
+			}
+			out, err := neg.Reconcile(msg)
+			if err != nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			if writeFrame(st, &catchuppb.Frame{Kind: &catchuppb.Frame_Reconcile{Reconcile: &catchuppb.Reconcile{Negentropy: out}}}) != nil {
+				return
+			}
+		}
+	})
+}
+
+// Four peers that answer catch-up correctly but 20 s a frame take all four
+// of a node's outbound sessions; a fifth, honest peer joins with a history
+// the node lacks. The node gets it: a peer that keeps it waiting without
+// sending much is dropped and left alone for a while. Before, the slow
+// sessions held every outbound slot for five minutes each.
+func TestSlowPeersCannotStarveOutbound(t *testing.T) {
+	t.Parallel()
+	lobby := groupID(t, "lobby")
+	victim := startNode(t, "victim", withSyncInterval(300*time.Millisecond))
+	victim.join(t, "lobby")
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var held atomic.Int64
+	for range 4 {
+		slow := newRawPeer(t, group.Topic(lobby))
+		slowCatchupPeer(ctx, slow.h, 20*time.Second, &held)
+		slow.connect(t, victim, lobby)
+	}
+	waitUntil(t, "the slow peers to hold the victim's outbound sessions", func() bool { return held.Load() == 4 },
+		func() string { return fmt.Sprintf("%d held", held.Load()) })
+
+	// The honest peer has the larger peer ID, so only the victim starts
+	// sessions between them.
+	cfg := nodeConfig(t, "honest")
+	for id, _ := peer.IDFromPrivateKey(cfg.TransportKey); id <= victim.ID(); id, _ = peer.IDFromPrivateKey(cfg.TransportKey) {
+		cfg = nodeConfig(t, "honest")
+	}
+	cfg.SyncInterval = time.Hour
+	honest := runNode(t, "honest", cfg)
+	honest.join(t, "lobby")
+	fillHistory(t, honest, lobby, 200)
+	connect(t, honest, victim)
+	deadline := time.Now().Add(3 * waitTimeout)
+	for {
+		n, err := victim.Store().Count(lobby)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the victim holds %d of the honest peer's 200 messages after %s; slow sessions held: %d", n, 3*waitTimeout, held.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

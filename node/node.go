@@ -152,6 +152,7 @@ func (n *Node) build() error {
 		Check:    n.checkCatchup,
 		Penalize: n.penalize,
 		Version:  n.versions.version,
+		View:     n.view,
 		Logger:   n.log.With("component", "catchup"),
 		Clock:    cfg.Clock,
 	})
