@@ -11,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/catchup"
-	"starling/gossip"
 	"starling/message"
 	"starling/store"
 )
@@ -203,20 +202,6 @@ func (n *Node) LastSync(g message.GroupID) (catchup.Result, bool) {
 	defer n.sync.mu.Unlock()
 	r, ok := n.sync.last[g]
 	return r, ok
-}
-
-// checkCatchup judges a message that arrived by catch-up exactly as the
-// gossip validator would.
-func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*message.Message, catchup.Verdict, error) {
-	m, r, err := n.gossip.Check(from, g, raw)
-	switch r {
-	case gossip.Accept:
-		return m, catchup.Accept, nil
-	case gossip.Reject:
-		return nil, catchup.Reject, err
-	default:
-		return nil, catchup.Ignore, err
-	}
 }
 
 // peerJoined is gossip's OnPeerJoin: queued messages may now go out, and
@@ -466,14 +451,15 @@ func (v *storeVersions) version(g message.GroupID) uint64 {
 	return v.groups[g] + v.deletes
 }
 
-// stored is the store's OnStored: it counts the change, then hands the
-// batch to onStored.
+// stored is the store's OnStored: it counts the change and tells
+// admission, then hands the batch to onStored.
 func (n *Node) stored(batch []store.Stored) {
 	n.versions.mu.Lock()
 	for _, s := range batch {
 		n.versions.groups[s.Msg.Body.Group]++
 	}
 	n.versions.mu.Unlock()
+	n.admit.Stored(batch)
 	n.onStored(batch)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"starling/admission"
 	"starling/catchup"
 	"starling/delivery"
 	"starling/gossip"
@@ -42,7 +43,8 @@ type Node struct {
 	penalties   *penalties
 	groups      *groupSet
 	groupCfg    group.Config
-	limiter     *group.Limiter
+	admit       *admission.Admission
+	creation    *creations
 	effects     *effectQueue
 	blocks      *blockList
 	relays      *relaySet
@@ -75,6 +77,7 @@ func New(cfg Config) (*Node, error) {
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
 		sync:       newSyncer(),
 		versions:   newStoreVersions(),
+		creation:   &creations{known: map[message.GroupID]uint64{}, asked: map[message.GroupID]time.Time{}},
 		rand:       newRandom(cfg.Seed),
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
@@ -82,6 +85,7 @@ func New(cfg Config) (*Node, error) {
 		blocks:     newBlockList(),
 		relays:     newRelaySet(),
 	}
+	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
 	n.deliveries = delivery.NewTracker(0, cfg.Clock, func(s delivery.Status) { n.deliveryHub.publish(s) })
 	n.ctx, n.cancel = context.WithCancel(context.Background())
@@ -109,7 +113,7 @@ func (n *Node) build() error {
 		return err
 	}
 	n.groupCfg = groupConfig(n.store, cfg.GroupGrace)
-	if n.limiter, err = group.NewLimiter(group.LimiterConfig{}); err != nil {
+	if err := n.newAdmission(); err != nil {
 		return err
 	}
 	if err := n.blocks.load(n.store); err != nil {
@@ -323,22 +327,6 @@ func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
 	_, v, err := st.Check(m, n.cfg.Clock())
 	if v != group.Accept {
 		n.log.Debug("group rules refused a message", "msg", m, "verdict", v, "err", err)
-	}
-	return result(v)
-}
-
-// livePolicy adds the rules for live traffic only: per-author rate limits
-// and the group's slow mode. What they ignore is not lost: a catch-up
-// session with the peer that sent it follows shortly (followUp), and
-// catch-up does not go through these limits.
-func (n *Node) livePolicy(from peer.ID, m *message.Message) gossip.Result {
-	st := n.groups.get(m.Body.Group)
-	if st == nil {
-		return gossip.Ignore
-	}
-	v, _ := n.limiter.Allow(st, m, n.cfg.Clock())
-	if v == group.Ignore {
-		n.followUp(syncKey{m.Body.Group, from})
 	}
 	return result(v)
 }
