@@ -200,7 +200,7 @@ func TestCatchupPushFlood(t *testing.T) {
 			limit := budget(elapsed)
 			t.Logf("%s: pushed %d messages in %s; stored %d (%d bytes, budget %d)",
 				tc.name, pushed, elapsed.Round(time.Millisecond), n, bytes, limit)
-			if int64(pushed)*250 < 3*limit {
+			if *floodDuration == 0 && int64(pushed)*250 < 3*limit {
 				t.Errorf("the attacker pushed only %d messages, not well over the budget; the test proves nothing", pushed)
 			}
 			if bytes > limit {

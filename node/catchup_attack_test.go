@@ -25,7 +25,10 @@ import (
 	"starling/store"
 )
 
-var lockoutMessages = flag.Int("lockout.messages", 2000, "history size in TestHistoryLockout")
+var (
+	lockoutMessages  = flag.Int("lockout.messages", 2000, "history size in TestHistoryLockout")
+	lockoutAttackers = flag.Int("lockout.attackers", 32, "hostile peers in TestHistoryLockout, two sessions each (0 to measure without an attack)")
+)
 
 // fillHistory stores n genuine texts of group gid in tn's store, as if they
 // had arrived earlier, and returns them: 40 authors taking turns, a message
@@ -150,7 +153,7 @@ func TestHistoryLockout(t *testing.T) {
 	)
 	t.Cleanup(func() { cancel(); holders.Wait() })
 	neg := emptyHello(t)
-	for i := range 32 {
+	for i := range *lockoutAttackers {
 		h := hostAt(t, fmt.Sprintf("127.0.0.%d", 2+i%4))
 		if err := h.Connect(context.Background(), keeper.info()); err != nil {
 			t.Fatal(err)
@@ -159,7 +162,8 @@ func TestHistoryLockout(t *testing.T) {
 			holders.Go(func() { holdCatchup(ctx, h, keeper.ID(), lobby, neg, 10*time.Second, &live) })
 		}
 	}
-	waitUntil(t, "the hostile sessions to hold all 64 slots", func() bool { return live.Load() == 64 },
+	hostile := int64(2 * *lockoutAttackers)
+	waitUntil(t, fmt.Sprintf("the hostile sessions to hold %d slots", hostile), func() bool { return live.Load() == hostile },
 		func() string { return fmt.Sprintf("%d held", live.Load()) })
 
 	// The late joiner has the smaller peer ID, so it starts the session
