@@ -53,13 +53,24 @@
 // envelopes of at most message.MaxEnvelopeSize bytes (and, answering a Want,
 // gone IDs of 32 bytes). A server answers a Want with the wanted messages in
 // order and may stop early only to keep its frame within its size limit,
-// never before the first one, so every Want makes progress. Negentropy messages are built within Config.FrameSizeLimit;
-// reconciliation takes at most Config.MaxRounds round trips, and a client
+// never before the first one, so every Want makes progress. Negentropy
+// messages are built within Config.FrameSizeLimit; reconciliation takes at most Config.MaxRounds round trips, and a client
 // that reaches that limit (or learns of more than MaxPending missing
 // messages) stops reconciling, transfers what it found and reports an
 // incomplete Result: the next session continues where it stopped. Every
 // read and write has a deadline, and a session as a whole has
-// Config.SessionTimeout.
+// Config.SessionTimeout. An outbound session whose peer keeps it waiting
+// (Config.SlowWait) while moving little (MinRate) ends with ErrSlow, so
+// slow peers cannot hold a node's outbound sessions.
+//
+// # Refusals
+//
+// A message Check ignores is remembered (Config.MaxRefused, RefusedTTL)
+// and neither fetched nor judged again while the group's view
+// (Config.View) stays the same; Service.Refuse adds what the node refused
+// some other way (live gossip's rate limit). A Check error that wraps
+// ErrLimit says the peer is over a budget of its own: the session ends as
+// "busy", without blame, and nothing is remembered.
 //
 // # Trust
 //
@@ -72,8 +83,9 @@
 // or claims a message in reconciliation that it then neither delivers nor
 // declares gone, is cut off: the session fails with an error wrapping
 // ErrMisbehaving, Config.Penalize is told, and the peer is refused sessions
-// in both directions for Config.BanTime. Limits, timeouts and network errors
-// end a session without blame.
+// of that group in both directions for Config.BanTime (of every group if
+// it broke the protocol before its Hello named one). Limits, timeouts and
+// network errors end a session without blame.
 //
 // # Deleted messages
 //
