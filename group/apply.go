@@ -53,6 +53,9 @@ func (s *State) Apply(m *message.Message, c Content) Effects {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.noteTargetLocked(m.ID, m.Body.Author)
+	if _, text := c.(Text); !text {
+		s.gen++
+	}
 	switch c := c.(type) {
 	case Text:
 		return Effects{}

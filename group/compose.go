@@ -495,6 +495,7 @@ func (s *State) Replay(ms []*message.Message) int {
 				s.openPartLocked(p)
 			}
 		}
+		s.gen += uint64(n)
 		s.viewLocked()
 		s.mu.Unlock()
 	}

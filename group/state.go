@@ -86,6 +86,7 @@ type State struct {
 	targets map[message.ID]key32
 
 	mu       sync.RWMutex
+	gen      uint64     // counts what Apply recorded (Generation)
 	auth     *authority // nil for channels
 	tombs    map[message.ID]tombstone
 	byTarget map[message.ID][]message.ID // tombstones per target
@@ -551,6 +552,16 @@ func (v *view) originRef(n *anode) (keyRef, bool) {
 		}
 	}
 	return keyRef{}, false
+}
+
+// Generation counts the Ops, parts, profiles and tombstones this State has
+// recorded: it rises whenever something that decides what the group
+// accepts may have changed, so that a refusal remembered at an older
+// generation can be judged again.
+func (s *State) Generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
 }
 
 // Person finds someone the group's state names (a profile, an Op's author

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/admission"
 	"starling/group"
 	"starling/message"
 	"starling/store"
@@ -24,12 +27,19 @@ const maxPendingPerGroup = 1024
 // concurrent use.
 type pending struct {
 	mu     sync.Mutex
-	groups map[message.GroupID][]*message.Message
+	groups map[message.GroupID][]waiting
 	ids    map[message.ID]bool
 }
 
+// waiting is a held message and the peer it came from, whose budgets
+// admission charges once it is accepted.
+type waiting struct {
+	m    *message.Message
+	from peer.ID
+}
+
 func newPending() *pending {
-	return &pending{groups: map[message.GroupID][]*message.Message{}, ids: map[message.ID]bool{}}
+	return &pending{groups: map[message.GroupID][]waiting{}, ids: map[message.ID]bool{}}
 }
 
 // waits reports whether err says the message may be valid once more of the
@@ -43,7 +53,7 @@ func waits(err error) bool {
 	return false
 }
 
-func (p *pending) add(m *message.Message) {
+func (p *pending) add(m *message.Message, from peer.ID) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ids[m.ID] {
@@ -51,10 +61,10 @@ func (p *pending) add(m *message.Message) {
 	}
 	q := p.groups[m.Body.Group]
 	if len(q) >= maxPendingPerGroup {
-		delete(p.ids, q[0].ID)
+		delete(p.ids, q[0].m.ID)
 		q = q[1:]
 	}
-	p.groups[m.Body.Group] = append(q, m)
+	p.groups[m.Body.Group] = append(q, waiting{m, from})
 	p.ids[m.ID] = true
 }
 
@@ -65,32 +75,38 @@ func (p *pending) has(g message.GroupID) bool {
 }
 
 // take empties group g's queue and returns it.
-func (p *pending) take(g message.GroupID) []*message.Message {
+func (p *pending) take(g message.GroupID) []waiting {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	q := p.groups[g]
 	delete(p.groups, g)
-	for _, m := range q {
-		delete(p.ids, m.ID)
+	for _, w := range q {
+		delete(p.ids, w.m.ID)
 	}
 	return q
 }
 
 func (p *pending) forget(g message.GroupID) { p.take(g) }
 
-// retryPending judges group st's waiting messages again: what is accepted
-// now is stored (and so applied), what still waits goes back. It runs on
-// the effects goroutine, never on the store's writer, which it waits for.
+// retryPending judges group st's waiting messages again: what the group
+// accepts now goes through admission, as from the peer that sent it, and
+// is stored (and so applied); what still waits goes back. It runs on the
+// effects goroutine, never on the store's writer, which it waits for.
 func (n *Node) retryPending(ctx context.Context, st *group.State) {
 	for progress := true; progress && ctx.Err() == nil; {
 		progress = false
-		for _, m := range n.pending.take(st.ID()) {
+		for _, w := range n.pending.take(st.ID()) {
+			m := w.m
 			if have, err := n.store.Has(m.ID); err == nil && have {
 				continue
 			}
 			_, v, err := st.Check(m, n.cfg.Clock())
 			switch {
 			case v == group.Accept:
+				if av, err := n.admit.Admit(n.source(w.from, admission.Catchup), st, m); av != admission.Accept {
+					n.log.Debug("admission refused a message that was waiting", "msg", m, "err", err)
+					continue
+				}
 				if _, err := n.store.Put(ctx, m, store.OriginCatchup); err != nil {
 					if ctx.Err() == nil {
 						n.log.Warn("could not store a message that was waiting", "msg", m, "err", err)
@@ -99,7 +115,7 @@ func (n *Node) retryPending(ctx context.Context, st *group.State) {
 				}
 				progress = true
 			case v == group.Ignore && waits(err):
-				n.pending.add(m)
+				n.pending.add(m, w.from)
 			}
 		}
 	}

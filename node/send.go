@@ -35,6 +35,9 @@ func (n *Node) SendContent(ctx context.Context, ref string, c group.Content) (*m
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := n.own.take(st, m, n.cfg.User.PublicKey()); err != nil {
+		return nil, 0, err
+	}
 	return n.sendOwn(ctx, m)
 }
 
