@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/admission"
+	"starling/group"
 	"starling/catchup"
 	"starling/catchup/catchuppb"
 	"starling/message"
@@ -232,7 +233,26 @@ func TestGossipFloodNotFetchedByCatchup(t *testing.T) {
 		_, b := victim.LastSync(lobby)
 		return a || b
 	})
-	sent := sendN(t, sender, "lobby", 60)
+	// The sender's node keeps its own sends to the rate, so the burst is
+	// signed by its user, stored on its node (which catch-up then offers)
+	// and published from another of the user's devices.
+	var sent []*message.Message
+	for i := range 60 {
+		m := forgeContent(t, sender.User(), lobby, group.Text{Text: fmt.Sprintf("burst #%d", i), Nick: "s"}, message.ID{}, 0, nil, time.Now())
+		sender.inject(t, m)
+		sent = append(sent, m)
+	}
+	device := newRawPeer(t, group.Topic(lobby))
+	device.connect(t, victim, lobby)
+	for i := 0; i < len(sent); i += 10 {
+		// In tens, so that no pubsub queue overflows on the way.
+		before := victim.GossipStats()
+		device.publish(t, sent[i:i+10]...)
+		waitUntil(t, "the victim to judge ten more", func() bool {
+			s := victim.GossipStats()
+			return s.Accepted+s.IgnoredPolicy >= before.Accepted+before.IgnoredPolicy+10
+		})
+	}
 	count := func() int {
 		n, err := victim.Store().Count(lobby)
 		if err != nil {
