@@ -43,13 +43,14 @@ func NewClient(secret [SecretSize]byte, set Set, cfg Config) (*Client, error) {
 func (c *Client) Hasher() Hasher { return c.hasher }
 
 // Request returns the first message: the session secret, this side's set
-// size and symbol 0 of its set, from which the server sizes its first
-// answer.
+// size, its symbol cap (Config.MaxSymbols) and symbol 0 of its set, from
+// which the server sizes its first answer.
 func (c *Client) Request() []byte {
 	secret := make([]byte, 0, requestSize+binary.MaxVarintLen64)
 	secret = binary.LittleEndian.AppendUint64(secret, c.hasher.k0)
 	secret = binary.LittleEndian.AppendUint64(secret, c.hasher.k1)
 	out := binary.AppendUvarint(secret, uint64(c.our0.Count))
+	out = binary.AppendUvarint(out, uint64(c.cfg.MaxSymbols))
 	out = binary.LittleEndian.AppendUint64(out, c.our0.Sum)
 	return binary.LittleEndian.AppendUint32(out, c.our0.Check)
 }

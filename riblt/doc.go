@@ -40,7 +40,7 @@
 //
 // All varints are minimal unsigned LEB128.
 //
-//	request  (client, first)  secret[16] | varint client set size | client's symbol 0: sum[8] check[4]
+//	request  (client, first)  secret[16] | varint client set size | varint symbol cap | client's symbol 0: sum[8] check[4]
 //	answer   (server)         kind[1] | varint server set size | kind 0: varint first index | varint held back | symbols...
 //	more     (client)         varint symbols wanted
 //
@@ -56,7 +56,8 @@
 // for them next. When the symbols do not decode, the client estimates the
 // difference from their counts (Decoder.Estimate), asks for enough for the
 // estimate plus two standard errors, and gives up (Client.Fallback) when
-// that would pass Config.MaxSymbols.
+// that would pass Config.MaxSymbols. Both sides keep to the smaller of their
+// caps: the request states the client's.
 //
 // Measured (negentropy.TestHybridTable, BenchmarkHybrid): sets of 10,000
 // and 100,000 IDs, 1 % and 10 % missing on one side, scattered or

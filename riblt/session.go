@@ -61,7 +61,8 @@ const (
 	answerFallback = 1 // the difference is too large; reconcile another way
 )
 
-// requestSize is the size of a client's first message but for its varint.
+// requestSize is the size of a client's first message but for its two
+// varints.
 const requestSize = SecretSize + symbolWireSize
 
 // keyed is a key and the position of its ID in the Set.
@@ -151,19 +152,27 @@ func (s *Server) Answer(msg []byte) ([]byte, error) {
 }
 
 func (s *Server) answerRequest(msg []byte) ([]byte, error) {
-	if len(msg) < requestSize+1 {
+	if len(msg) < requestSize+2 {
 		return nil, fmt.Errorf("riblt request: %w", ErrTruncated)
 	}
 	secret := [SecretSize]byte(msg[:SecretSize])
 	theirs, rest, err := readUvarint(msg[SecretSize:])
+	if err != nil {
+		return nil, fmt.Errorf("riblt request: set size: %w", err)
+	}
+	theirMax, rest, err := readUvarint(rest)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("riblt request: set size: %w", err)
+		return nil, fmt.Errorf("riblt request: symbol cap: %w", err)
 	case theirs > MaxSetSize:
 		return nil, fmt.Errorf("riblt request: %w: set of %d", ErrBadField, theirs)
+	case theirMax == 0:
+		return nil, fmt.Errorf("riblt request: %w: symbol cap 0", ErrBadField)
 	case len(rest) != symbolWireSize:
-		return nil, fmt.Errorf("riblt request: %w: %d bytes after the set size, want %d", ErrBadField, len(rest), symbolWireSize)
+		return nil, fmt.Errorf("riblt request: %w: %d bytes after the varints, want %d", ErrBadField, len(rest), symbolWireSize)
 	}
+	// Neither side goes past the smaller cap.
+	s.cfg.MaxSymbols = int(min(uint64(s.cfg.MaxSymbols), theirMax))
 	their0 := Symbol{Sum: binary.LittleEndian.Uint64(rest), Check: binary.LittleEndian.Uint32(rest[8:]), Count: int64(theirs)}
 
 	var our0 Symbol

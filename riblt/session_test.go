@@ -213,8 +213,9 @@ func TestSessionRejectsMalformed(t *testing.T) {
 		"empty":       nil,
 		"short":       req[:len(req)-1],
 		"long":        append(slices.Clone(req), 0),
-		"huge set":    append(append(slices.Clone(req[:SecretSize]), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01), req[len(req)-symbolWireSize:]...),
-		"non-minimal": append(append(slices.Clone(req[:SecretSize]), 0xe4, 0x80, 0x00), req[len(req)-symbolWireSize:]...),
+		"huge set":    append(append(slices.Clone(req[:SecretSize]), 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 1), req[len(req)-symbolWireSize:]...),
+		"non-minimal": append(append(slices.Clone(req[:SecretSize]), 0xe4, 0x80, 0x00, 1), req[len(req)-symbolWireSize:]...),
+		"zero cap":    append(append(slices.Clone(req[:SecretSize]), 110, 0), req[len(req)-symbolWireSize:]...),
 	} {
 		if _, err := s.Answer(msg); !errors.Is(err, ErrMalformed) {
 			t.Errorf("server, request %s: error %v, want ErrMalformed", name, err)
@@ -314,5 +315,28 @@ func TestClientRefusesExtraSymbols(t *testing.T) {
 	}
 	if _, err := c.Receive(extra); !errors.Is(err, ErrTooManySymbols) {
 		t.Fatalf("error %v, want ErrTooManySymbols", err)
+	}
+}
+
+// TestSessionSmallerCap: a client with a smaller symbol cap than the server
+// gets no more symbols than it accepts; the server keeps to the client's
+// cap and declines a difference that would need more.
+func TestSessionSmallerCap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(32, 33))
+	client, server, _, _ := idSets(rng, 500, 300, 0)
+	c, err := NewClient(secretFrom(rng), client, Config{MaxSymbols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewServer(server, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := s.Answer(c.Request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if more, err := c.Receive(answer); err != nil || more != nil || !c.Fallback() {
+		t.Fatalf("more %x, err %v, fallback %v; want the server to decline", more, err, c.Fallback())
 	}
 }
