@@ -62,8 +62,10 @@
 // Measured (negentropy.TestHybridTable, BenchmarkHybrid): sets of 10,000
 // and 100,000 IDs, 1 % and 10 % missing on one side, scattered or
 // contiguous, reconcile in one round trip (rarely two) with 18 to 22 bytes
-// per missing ID; identical sets cost 48 bytes. When both sides lack IDs,
-// two or three round trips and about 2 to 4 symbols per difference.
+// per missing ID, 0.02 to 0.1 times go-nostr's Negentropy for scattered
+// losses and 0.5 to 0.56 times for contiguous ones; identical sets cost 51
+// to 53 bytes (0.15 times). When both sides lack IDs, two or three round
+// trips and about 2 to 4 symbols per difference (32 to 36 bytes).
 //
 // # Trust
 //
