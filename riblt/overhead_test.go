@@ -11,8 +11,10 @@ import (
 var overheadTrials = flag.Int("riblt.trials", 0, "run TestOverhead with this many trials per difference size")
 
 // TestOverhead prints the quantiles of the symbols needed to decode
-// differences of several sizes, one symbol at a time; symbolsFor is fitted
-// to them. Run it with -riblt.trials 1000 -v.
+// differences of several sizes, one symbol at a time, beside symbolsFor,
+// which is fitted to them:
+//
+//	go test -run TestOverhead -riblt.trials 300 -v ./riblt/
 func TestOverhead(t *testing.T) {
 	if *overheadTrials == 0 {
 		t.Skip("run with -riblt.trials N")
@@ -35,6 +37,6 @@ func TestOverhead(t *testing.T) {
 			sum += n
 		}
 		fmt.Printf("d=%5d mean %8.1f (%.3f/d) p50 %6d p90 %6d p95 %6d p99 %6d max %6d  plan %6d\n", d, float64(sum)/float64(len(needed)),
-			float64(sum)/float64(len(needed))/float64(d), q(.5), q(.9), q(.95), q(.99), needed[len(needed)-1], 0)
+			float64(sum)/float64(len(needed))/float64(d), q(.5), q(.9), q(.95), q(.99), needed[len(needed)-1], symbolsFor(d))
 	}
 }
