@@ -11,6 +11,7 @@ import (
 	pb "starling/catchup/catchuppb"
 	"starling/message"
 	"starling/negentropy"
+	"starling/riblt"
 	"starling/store"
 )
 
@@ -62,6 +63,7 @@ type server struct {
 	group       message.GroupID
 	neg         *negentropy.Negentropy
 	items       *negentropy.Vector      // the session's snapshot
+	sketch      *riblt.Server           // 2.0.0: the session's coded symbols
 	offered     map[message.ID]struct{} // its IDs, built when first needed
 	rounds      int
 	reconciling bool                    // no Want or push yet
@@ -90,7 +92,7 @@ func (sv *server) run() error {
 	if sv.neg, sv.items, err = sv.svc.snapshot(sv.group); err != nil {
 		return err
 	}
-	if err := sv.reconcile(hello.GetNegentropy()); err != nil {
+	if err := sv.open(hello); err != nil {
 		return err
 	}
 	for {
@@ -110,6 +112,11 @@ func (sv *server) run() error {
 		case *pb.Frame_Messages:
 			sv.reconciling = false
 			err = sv.accept(k.Messages.GetEnvelopes())
+		case *pb.Frame_Sketch:
+			err = sv.answerSketch(k.Sketch.GetRiblt())
+		case *pb.Frame_WantKeys:
+			sv.reconciling = false
+			err = sv.serveKeys(k.WantKeys.GetKeys())
 		case *pb.Frame_Done:
 			return sv.c.write(doneFrame())
 		default:

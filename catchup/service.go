@@ -30,6 +30,8 @@ type Service struct {
 	log *slog.Logger
 	lim *limiter
 
+	sketch sketchOptions // protocol 2.0.0's settings and state (sketch.go)
+
 	ctx    context.Context // cancelled by Close; every session derives from it
 	cancel context.CancelFunc
 
@@ -68,7 +70,8 @@ func New(h host.Host, cfg Config) (*Service, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{h: h, cfg: cfg, log: cfg.Logger, lim: newLimiter(cfg), ctx: ctx, cancel: cancel}
 	h.SetStreamHandler(ProtocolID, s.handle)
-	s.log.Info("catch-up service started", "protocol", ProtocolID)
+	h.SetStreamHandler(ProtocolID2, s.handle)
+	s.log.Info("catch-up service started", "protocols", []string{ProtocolID2, ProtocolID})
 	return s, nil
 }
 
@@ -85,6 +88,7 @@ func (s *Service) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	s.h.RemoveStreamHandler(ProtocolID)
+	s.h.RemoveStreamHandler(ProtocolID2)
 	s.cancel()
 	s.wg.Wait()
 	s.log.Info("catch-up service closed")
