@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,13 +11,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"starling/home"
-	"starling/message"
 )
 
 // Client talks to a running daemon's API.
@@ -203,10 +199,10 @@ func (c *Client) Leave(ctx context.Context, ref string) (Group, error) {
 
 // Send sends a text message.
 func (c *Client) Send(ctx context.Context, ref, text string) (SendResponse, error) {
-	// JSON would replace invalid bytes on the way; refuse rather than sign
-	// a text nobody wrote.
-	if !utf8.ValidString(text) {
-		return SendResponse{}, fmt.Errorf("%w: text is not valid UTF-8", message.ErrBadPayload)
+	// Refused here as the daemon would refuse it; and JSON would replace
+	// invalid bytes on the way, so the daemon could not tell.
+	if err := CheckText(text); err != nil {
+		return SendResponse{}, err
 	}
 	var v SendResponse
 	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/messages", SendRequest{Text: text}, &v)
@@ -267,52 +263,17 @@ func (c *Client) Watch(ctx context.Context, ref string, opened func(), fn func(E
 	if opened != nil {
 		opened()
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	var event string
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			event = ""
-		case strings.HasPrefix(line, "event: "):
-			event = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			data := []byte(strings.TrimPrefix(line, "data: "))
-			var e Event
-			switch event {
-			case "message":
-				e.Message = new(Message)
-				err = json.Unmarshal(data, e.Message)
-			case "delivery":
-				e.Delivery = new(Delivery)
-				err = json.Unmarshal(data, e.Delivery)
-			case "end":
-				var why Error
-				_ = json.Unmarshal(data, &why)
-				return fmt.Errorf("%w: %s", ErrStreamEnded, why.Error)
-			default:
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("bad %s event from the daemon: %w", event, err)
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-	}
-	if ctx.Err() != nil {
+	err = ReadEvents(resp.Body, fn)
+	switch {
+	case err != nil && !errors.Is(err, errReadStream):
+		return err // fn's error, a bad event or the daemon's end
+	case ctx.Err() != nil:
 		return ctx.Err()
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("event stream: %w", err)
+	case err != nil:
+		return err
 	}
 	return fmt.Errorf("%w: the daemon closed the connection", ErrStreamEnded)
 }
-
-// ErrStreamEnded means the daemon ended an event stream.
-var ErrStreamEnded = errors.New("event stream ended")
 
 // CreateGroup creates a group owned by this user; kind is "open",
 // "private" or "announce"; endsAt nil: never ends.
@@ -350,6 +311,14 @@ func (c *Client) RemoveMember(ctx context.Context, ref, member string) (GroupDet
 	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/remove", ModerationRequest{Member: member}, &v)
 }
 
+// AddMember admits a member (by fingerprint) to a private group: someone
+// removed, with a fresh key epoch, or someone whose invite a removal made
+// stale.
+func (c *Client) AddMember(ctx context.Context, ref, member string) (GroupDetail, error) {
+	var v GroupDetail
+	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/add", ModerationRequest{Member: member}, &v)
+}
+
 // Delete sends a tombstone for a message.
 func (c *Client) Delete(ctx context.Context, ref, id, reason string) (SendResponse, error) {
 	var v SendResponse
@@ -360,6 +329,13 @@ func (c *Client) Delete(ctx context.Context, ref, id, reason string) (SendRespon
 func (c *Client) Ban(ctx context.Context, ref, member, reason string) (SendResponse, error) {
 	var v SendResponse
 	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/ban", ModerationRequest{Member: member, Reason: reason}, &v)
+}
+
+// Unban lifts the bans of an author (by fingerprint) in a group: they post
+// again from now on.
+func (c *Client) Unban(ctx context.Context, ref, member string) (SendResponse, error) {
+	var v SendResponse
+	return v, c.do(ctx, "POST", "/v1/groups/"+url.PathEscape(ref)+"/unban", ModerationRequest{Member: member}, &v)
 }
 
 // Update changes a group's descriptor.

@@ -1,16 +1,6 @@
 package api
 
-import (
-	"encoding/hex"
-	"time"
-
-	"starling/catchup"
-	"starling/delivery"
-	"starling/group"
-	"starling/identity"
-	"starling/relay"
-	"starling/store"
-)
+import "time"
 
 // Identity answers GET /v1/id.
 type Identity struct {
@@ -53,21 +43,14 @@ type Delivery struct {
 	Group   string `json:"group"`
 	GroupID string `json:"group_id"`
 	// State is "queued" (only on this device), "sent" (handed to Peers
-	// peers) or "relayed" (an organiser relay holds it).
+	// peers), "relayed" (an organiser relay holds it) or "refused" (it
+	// will not go out: this user was removed or banned before it left).
 	State string `json:"state"`
 	// Peers counts the distinct peers it was handed to, relays included;
 	// Relays the organiser relays known to hold it.
 	Peers  int       `json:"peers"`
 	Relays int       `json:"relays"`
 	At     time.Time `json:"at"`
-}
-
-// NewDelivery builds the view of a message's delivery in the named group.
-func NewDelivery(d delivery.Status, groupName string) Delivery {
-	return Delivery{
-		ID: d.ID.String(), Group: groupName, GroupID: d.Group.String(),
-		State: d.State.String(), Peers: d.Peers, Relays: d.Relays, At: d.At.UTC(),
-	}
 }
 
 // Event is one item of the event stream: exactly one field is set.
@@ -83,51 +66,6 @@ type Relay struct {
 	Connected bool     `json:"connected"`
 	// Reserved: this node holds a circuit reservation on the relay.
 	Reserved bool `json:"reserved"`
-}
-
-// NewRelay builds the view of a relay link.
-func NewRelay(l relay.Link) Relay {
-	v := Relay{PeerID: l.ID.String(), Addrs: []string{}, Connected: l.Connected, Reserved: l.Reserved}
-	for _, a := range l.Addrs {
-		v.Addrs = append(v.Addrs, a.String())
-	}
-	return v
-}
-
-// NewMessage builds the view of a stored message in the named group; c is
-// its content as the node opened it (nil when this node cannot read it: a
-// private group's message under a key it does not hold).
-func NewMessage(s store.Stored, groupName string, c group.Content) Message {
-	b := &s.Msg.Body
-	m := Message{
-		ID:         s.Msg.ID.String(),
-		Group:      groupName,
-		GroupID:    b.Group.String(),
-		Author:     string(identity.FingerprintOf(b.Author)),
-		AuthorKey:  hex.EncodeToString(b.Author),
-		SentAt:     b.SentAt().UTC(),
-		ReceivedAt: s.ReceivedAt.UTC(),
-		Kind:       b.Kind.String(),
-		Origin:     s.Origin.String(),
-		Late:       s.Origin == store.OriginCatchup,
-		Unreadable: c == nil,
-	}
-	if !b.Ref.IsZero() {
-		m.Ref = b.Ref.String()
-	}
-	switch c := c.(type) {
-	case group.Text:
-		m.Text, m.Name = c.Text, c.Nick
-	case group.Delete:
-		m.Text = c.Reason
-	case group.Ban:
-		m.Text, m.Target = c.Reason, string(identity.FingerprintOf(c.Author))
-	case group.Profile:
-		m.Name = c.Nick
-	case group.Descriptor:
-		m.Text = c.Name
-	}
-	return m
 }
 
 // Page answers GET /v1/groups/{group}/messages.
@@ -165,6 +103,10 @@ type Group struct {
 	Peers    int       `json:"peers"`
 	// LastSync is the group's last completed catch-up session.
 	LastSync *Sync `json:"last_sync,omitempty"`
+	// Refused says in one line why this user can no longer post here
+	// (removed, banned, or joined with an invite a removal made stale);
+	// empty while they can. The chats show it and refuse input with it.
+	Refused string `json:"refused,omitempty"`
 }
 
 // Sync is one catch-up session: with whom, when, and what moved.
@@ -184,36 +126,9 @@ type Sync struct {
 	Error         string    `json:"error,omitempty"`
 }
 
-// NewSync builds the view of a catch-up session in the named group.
-func NewSync(r catchup.Result, groupName string) Sync {
-	v := Sync{
-		Group:         groupName,
-		GroupID:       r.Group.String(),
-		Peer:          r.Peer.String(),
-		At:            r.Started.UTC(),
-		Fetched:       r.Fetched,
-		Pushed:        r.Pushed,
-		Ignored:       r.Ignored,
-		Rounds:        r.Rounds,
-		Complete:      r.Complete,
-		BytesSent:     r.BytesSent,
-		BytesReceived: r.BytesReceived,
-		TookMS:        float64(r.Took.Microseconds()) / 1000,
-	}
-	if r.Err != nil {
-		v.Error = r.Err.Error()
-	}
-	return v
-}
-
 // SyncRequest is the body of POST /v1/sync; an empty group means all.
 type SyncRequest struct {
 	Group string `json:"group"`
-}
-
-// NewGroup builds the view of a stored group.
-func NewGroup(g store.Group, messages, peers int) Group {
-	return Group{ID: g.ID.String(), Name: g.Name, Kind: g.Kind, JoinedAt: g.JoinedAt.UTC(), Messages: messages, Peers: peers}
 }
 
 // Peer is a connected peer.

@@ -14,9 +14,12 @@ import (
 	"starling/store"
 )
 
-// admitted counts what became of a batch of received envelopes.
+// admitted counts what became of a batch of received envelopes. limited
+// says that Check ignored some for a limit of the peer's (an error wrapping
+// ErrLimit): the session should end, without blame.
 type admitted struct {
 	stored, ignored int
+	limited         bool
 }
 
 // envelopeIDs checks the size of each envelope a peer sent and returns its
@@ -62,6 +65,11 @@ func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, e
 			return admitted{}, fmt.Errorf("%w: message %s: %w", ErrInvalid, id.Short(), j.err)
 		case Ignore:
 			out.ignored++
+			if errors.Is(j.err, ErrLimit) {
+				out.limited = true
+			} else {
+				s.refused.add(group, id)
+			}
 			s.log.Debug("catch-up message ignored", "peer", p, "id", id.Short(), "err", j.err)
 		default:
 			out.ignored++

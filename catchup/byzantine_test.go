@@ -151,6 +151,9 @@ func TestByzantineServer(t *testing.T) {
 			if _, err := client.svc.Sync(ctx, fake.ID(), a); !errors.Is(err, ErrBanned) {
 				t.Errorf("second sync with the fake: %v, want ErrBanned", err)
 			}
+			if g := client.pen.inGroups(); !slices.Equal(g, []message.GroupID{a}) || client.svc.Banned(fake.ID(), b) {
+				t.Errorf("penalised in groups %v, banned in b: %v; want a ban in a alone", g, client.svc.Banned(fake.ID(), b))
+			}
 			if res := client.sync(t, honest.h.ID(), a); res.Fetched != 5 || res.Pushed != 3 {
 				t.Errorf("honest sync after the fake = %+v, want 5 fetched, 3 pushed", res)
 			}
@@ -170,22 +173,25 @@ func TestByzantineClient(t *testing.T) {
 		name   string
 		attack func(r *rawSession)
 		want   string // in the Error reason, when the server could still send one
+		// everywhere: the attack came before a Hello named a group, so the
+		// ban holds in every group; otherwise in group a alone.
+		everywhere bool
 	}{
-		{"garbage", func(r *rawSession) { r.sendBytes(garbage) }, "does not decode"},
-		{"oversized frame", func(r *rawSession) { r.sendBytes(oversized) }, "exceeds the limit"},
-		{"no Hello", func(r *rawSession) { r.send(wantFrame(ids(held[0]))) }, "instead of Hello"},
-		{"short group id", func(r *rawSession) { r.send(helloFrame([]byte{1, 2, 3}, []byte{0x61})) }, "group id of 3 bytes"},
-		{"malformed negentropy", func(r *rawSession) { r.send(helloFrame(a[:], []byte{0x61, 0xff})) }, "negentropy"},
-		{"forged push", func(r *rawSession) { r.hello(a); r.send(messagesFrame([][]byte{forge(notHeld)})) }, "invalid message"},
+		{"garbage", func(r *rawSession) { r.sendBytes(garbage) }, "does not decode", true},
+		{"oversized frame", func(r *rawSession) { r.sendBytes(oversized) }, "exceeds the limit", true},
+		{"no Hello", func(r *rawSession) { r.send(wantFrame(ids(held[0]))) }, "instead of Hello", true},
+		{"short group id", func(r *rawSession) { r.send(helloFrame([]byte{1, 2, 3}, []byte{0x61})) }, "group id of 3 bytes", true},
+		{"malformed negentropy", func(r *rawSession) { r.send(helloFrame(a[:], []byte{0x61, 0xff})) }, "negentropy", false},
+		{"forged push", func(r *rawSession) { r.hello(a); r.send(messagesFrame([][]byte{forge(notHeld)})) }, "invalid message", false},
 		{"push of another group's message", func(r *rawSession) {
 			r.hello(a)
 			r.send(messagesFrame([][]byte{ofB.Raw}))
-		}, "invalid message"},
+		}, "invalid message", false},
 		{"push with a malformed envelope", func(r *rawSession) {
 			r.hello(a)
 			r.send(messagesFrame([][]byte{notHeld.Raw, shortSignature(held[0])}))
-		}, "invalid message"},
-		{"want of a message not held", func(r *rawSession) { r.hello(a); r.send(wantFrame(ids(notHeld))) }, "does not hold"},
+		}, "invalid message", false},
+		{"want of a message not held", func(r *rawSession) { r.hello(a); r.send(wantFrame(ids(notHeld))) }, "does not hold", false},
 		{"want twice", func(r *rawSession) {
 			r.hello(a)
 			r.send(wantFrame(ids(held[0])))
@@ -193,15 +199,15 @@ func TestByzantineClient(t *testing.T) {
 				r.t.Fatal("first Want not answered with Messages")
 			}
 			r.send(wantFrame(ids(held[0])))
-		}, "asked twice"},
-		{"short id", func(r *rawSession) { r.hello(a); r.send(wantFrame([][]byte{held[0].ID[:31]})) }, "id of 31 bytes"},
-		{"empty want", func(r *rawSession) { r.hello(a); r.send(wantFrame(nil)) }, "Want of 0 ids"},
+		}, "asked twice", false},
+		{"short id", func(r *rawSession) { r.hello(a); r.send(wantFrame([][]byte{held[0].ID[:31]})) }, "id of 31 bytes", false},
+		{"empty want", func(r *rawSession) { r.hello(a); r.send(wantFrame(nil)) }, "Want of 0 ids", false},
 		{"reconcile after transfer", func(r *rawSession) {
 			r.hello(a)
 			r.send(wantFrame(ids(held[0])))
 			r.recv()
 			r.send(reconcileFrame([]byte{0x61}))
-		}, "after the transfer began"},
+		}, "after the transfer began", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			server := newNode(t, Config{}, a, b)
@@ -220,8 +226,9 @@ func TestByzantineClient(t *testing.T) {
 			if got := server.pen.peers(); !slices.Equal(got, []peer.ID{rogue.ID()}) {
 				t.Errorf("penalised %v, want just the rogue %s", got, rogue.ID())
 			}
-			if !server.svc.Banned(rogue.ID()) {
-				t.Error("rogue is not banned")
+			if !server.svc.Banned(rogue.ID(), a) || server.svc.Banned(rogue.ID(), b) != tc.everywhere {
+				t.Errorf("rogue banned in a: %v, in b: %v; want in a, and in b %v",
+					server.svc.Banned(rogue.ID(), a), server.svc.Banned(rogue.ID(), b), tc.everywhere)
 			}
 			if diff := cmp.Diff(idsOf(held), server.ids(t, a)); diff != "" {
 				t.Errorf("server's group a changed (-want +got):\n%s", diff)
@@ -235,9 +242,18 @@ func TestByzantineClient(t *testing.T) {
 				t.Errorf("honest sync after the rogue = %+v, want %d fetched", res, len(held))
 			}
 			again := openRaw(t, rogue, server.h.ID())
-			again.send(wantFrame(nil))
+			again.send(helloFrame(a[:], []byte{0x61}))
 			if reason := again.expectEnd(); reason != reasonBanned {
 				t.Errorf("banned rogue's new session ended with %q, want %q", reason, reasonBanned)
+			}
+			other := openRaw(t, rogue, server.h.ID())
+			if tc.everywhere {
+				other.send(helloFrame(b[:], []byte{0x61}))
+				if reason := other.expectEnd(); reason != reasonBanned {
+					t.Errorf("rogue's session of group b ended with %q, want %q", reason, reasonBanned)
+				}
+			} else if f := other.hello(b); f.GetReconcile() == nil {
+				t.Errorf("rogue's session of group b answered with %s, want Reconcile: a ban in a holds in b", kindName(f))
 			}
 		})
 	}

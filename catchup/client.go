@@ -10,6 +10,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	pb "starling/catchup/catchuppb"
 	"starling/message"
 	"starling/negentropy"
 	"starling/store"
@@ -26,6 +27,9 @@ type Result struct {
 	// Gone counts wanted messages the peer declared gone: offered in
 	// reconciliation, deleted or expired there since.
 	Gone int
+	// Skipped counts messages the peer holds and this node lacks that were
+	// not fetched: this node deleted or recently refused them.
+	Skipped int
 	// Pushed counts the pushed messages the peer said it accepted and
 	// stored.
 	Pushed int
@@ -59,6 +63,7 @@ func (r Result) LogValue() slog.Value {
 		slog.Int("pushed", r.Pushed),
 		slog.Int("ignored", r.Ignored),
 		slog.Int("gone", r.Gone),
+		slog.Int("skipped", r.Skipped),
 		slog.Int("rounds", r.Rounds),
 		slog.Int("symbols", r.Symbols),
 		slog.Int("batches", r.Batches),
@@ -73,8 +78,9 @@ func (r Result) LogValue() slog.Value {
 // fetches and stores what p has and this node lacks, and pushes what p
 // lacks. It fails with ErrNotInGroup when this node has not joined the group
 // (or p has not), ErrBanned when p is banned (or bans us), ErrBusy when p is
-// at its session limit, and an error wrapping ErrMisbehaving when p was cut
-// off. The Result is filled as far as the session got.
+// at its session limit, ErrSlow when p answered too slowly, and an error
+// wrapping ErrMisbehaving when p was cut off. The Result is filled as far
+// as the session got.
 func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (res Result, err error) {
 	res = Result{Peer: p, Group: group, Started: s.cfg.Clock()}
 	defer func() {
@@ -93,14 +99,19 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 		return res, errors.New("cannot catch up with this node itself")
 	case !s.cfg.Joined(group):
 		return res, ErrNotInGroup
-	case s.lim.banned(p):
+	case s.bans.banned(p, group):
 		return res, ErrBanned
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
 	defer cancel()
 	defer afterFunc(s.ctx, cancel)()
-	neg, items, err := s.snapshot(group)
+	snap, err := s.snaps.acquire(group)
+	if err != nil {
+		return res, err
+	}
+	defer s.snaps.release(snap)
+	neg, err := s.snaps.session(snap)
 	if err != nil {
 		return res, err
 	}
@@ -112,9 +123,9 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 	deadline, _ := ctx.Deadline()
 	c := newConn(st, s.cfg.MaxFrame, s.cfg.IOTimeout, deadline)
 	cl := &client{svc: s, peer: p, group: group, c: c, ctx: ctx, res: &res}
-	err = cl.runOn(st.Protocol(), neg, items)
+	err = cl.runOn(st.Protocol(), neg, snap.vec)
 	res.BytesSent, res.BytesReceived = c.sent, c.received
-	s.finish(c, p, err)
+	s.finish(c, p, group, err)
 	if err != nil {
 		return res, s.cancelled(ctx, err)
 	}
@@ -138,12 +149,33 @@ func (s *Service) cancelled(ctx context.Context, err error) error {
 
 // client is the initiator's side of one session, run on Sync's goroutine.
 type client struct {
-	svc   *Service
-	peer  peer.ID
-	group message.GroupID
-	c     *conn
-	ctx   context.Context
-	res   *Result
+	svc    *Service
+	peer   peer.ID
+	group  message.GroupID
+	c      *conn
+	ctx    context.Context
+	res    *Result
+	waited time.Duration // for the peer's frames, in all
+}
+
+// answer reads the peer's next frame and ends the session with ErrSlow
+// once the peer has kept this side waiting SlowWait in all while the
+// session moved less than MinRate bytes per second of waiting, either way
+// (waiting for an Ack is waiting for the peer to take what this side
+// sent): a slow peer must not hold one of the few outbound sessions a node
+// runs at once for long.
+func (cl *client) answer() (*pb.Frame, error) {
+	start := time.Now()
+	f, err := cl.c.answer()
+	cl.waited += time.Since(start)
+	if err != nil {
+		return nil, err
+	}
+	cfg := cl.svc.cfg
+	if moved := cl.c.sent + cl.c.received; cl.waited >= cfg.SlowWait && float64(moved) < cl.waited.Seconds()*float64(cfg.MinRate) {
+		return nil, fmt.Errorf("%w: %d bytes moved in %s of waiting", ErrSlow, moved, cl.waited.Round(time.Millisecond))
+	}
+	return f, nil
 }
 
 func (cl *client) run(neg *negentropy.Negentropy) error {
@@ -167,7 +199,7 @@ func (cl *client) run(neg *negentropy.Negentropy) error {
 	if err := cl.c.write(doneFrame()); err != nil {
 		return err
 	}
-	f, err := cl.c.answer()
+	f, err := cl.answer()
 	if err != nil {
 		return err
 	}
@@ -182,7 +214,7 @@ func (cl *client) run(neg *negentropy.Negentropy) error {
 func (cl *client) reconcile(neg *negentropy.Negentropy) (have, need [][negentropy.IDSize]byte, err error) {
 	cfg := cl.svc.cfg
 	for {
-		f, err := cl.c.answer()
+		f, err := cl.answer()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -213,12 +245,15 @@ func (cl *client) reconcile(neg *negentropy.Negentropy) (have, need [][negentrop
 }
 
 // fetch asks for the needed messages in batches, except those this node
-// has deleted. The peer must answer each Want with a non-empty prefix of
-// it, each ID delivered or declared gone; the rest is asked again.
+// has deleted or refused. The peer must answer each Want with a non-empty
+// prefix of it, each ID delivered or declared gone; the rest is asked
+// again.
 func (cl *client) fetch(need [][negentropy.IDSize]byte) error {
+	before := len(need)
 	need = slices.DeleteFunc(need, func(id [negentropy.IDSize]byte) bool {
-		return cl.svc.cfg.Store.Deleted(message.ID(id))
+		return cl.svc.refused.refused(cl.group, id) || cl.svc.cfg.Store.Deleted(message.ID(id))
 	})
+	cl.res.Skipped = before - len(need)
 	for len(need) > 0 {
 		want := need[:min(len(need), cl.svc.cfg.BatchSize)]
 		ids := make([][]byte, len(want))
@@ -228,7 +263,7 @@ func (cl *client) fetch(need [][negentropy.IDSize]byte) error {
 		if err := cl.c.write(wantFrame(ids)); err != nil {
 			return err
 		}
-		f, err := cl.c.answer()
+		f, err := cl.answer()
 		if err != nil {
 			return err
 		}
@@ -260,6 +295,9 @@ func (cl *client) fetch(need [][negentropy.IDSize]byte) error {
 		cl.res.Gone += len(gone)
 		cl.res.Batches++
 		need = need[answered:]
+		if adm.limited {
+			return errOverBudget
+		}
 	}
 	return nil
 }
@@ -306,7 +344,7 @@ func (cl *client) push(have [][negentropy.IDSize]byte) error {
 		if err := cl.c.write(messagesFrame(envs)); err != nil {
 			return err
 		}
-		f, err := cl.c.answer()
+		f, err := cl.answer()
 		if err != nil {
 			return err
 		}

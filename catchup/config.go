@@ -43,7 +43,16 @@ const (
 	DefaultBatchSize          = 128
 	DefaultMaxRounds          = 64
 	DefaultMaxSessionsPerPeer = 2
+	DefaultMaxSessionsPerAddr = 16
 	DefaultMaxSessions        = 64
+	DefaultStallTime          = 5 * time.Second
+	DefaultIdleTime           = 30 * time.Second
+	DefaultWorkBurst          = 64 << 20
+	DefaultWorkRate           = 1 << 20
+	DefaultSlowWait           = 10 * time.Second
+	DefaultMinRate            = 4 << 10
+	DefaultMaxRefused         = 1 << 15
+	DefaultRefusedTTL         = 10 * time.Minute
 	DefaultSessionTimeout     = 5 * time.Minute
 	DefaultIOTimeout          = 30 * time.Second
 	DefaultBanTime            = 10 * time.Minute
@@ -106,10 +115,25 @@ type Config struct {
 	// with Accept. Called concurrently; must not block on the network.
 	Check func(from peer.ID, group message.GroupID, raw []byte) (*message.Message, Verdict, error)
 	// Penalize, if set, is told about a peer that was cut off for
-	// misbehaving, with a short reason. The node lowers its GossipSub score
-	// and may close the connection. Called from session goroutines; must
-	// not block.
-	Penalize func(p peer.ID, reason string)
+	// misbehaving in a session of group g (the zero GroupID: before its
+	// Hello named a group), with a short reason: it broke the protocol or
+	// sent a message Check rejected, both provable. The peer is banned from
+	// g's sessions for BanTime; other groups are not affected. Called from
+	// session goroutines; must not block.
+	Penalize func(p peer.ID, g message.GroupID, reason string)
+	// Version, if set, returns a number that changes whenever the group's
+	// stored set changes (a message stored or deleted). Sessions that start
+	// while it stays the same share one snapshot of the group's index. Nil:
+	// sessions share a snapshot built less than a second ago. Called
+	// concurrently; must not block.
+	Version func(message.GroupID) uint64
+	// View, if set, returns a number that changes whenever this node's view
+	// of the group changes in a way that may make a message it ignored
+	// acceptable: an epoch key or a descriptor learnt, an author unblocked.
+	// A message Check ignored is not fetched again while the view stays the
+	// same (and for at most RefusedTTL). Nil: only the TTL ends a refusal.
+	// Called concurrently; must not block.
+	View func(message.GroupID) uint64
 	// Logger receives Info for the service's lifecycle, Debug per session
 	// and Warn for misbehaving peers. Nil discards.
 	Logger *slog.Logger
@@ -132,15 +156,45 @@ type Config struct {
 	// MaxRounds caps the Negentropy round trips of a session:
 	// DefaultMaxRounds.
 	MaxRounds int
-	// MaxSessionsPerPeer and MaxSessions cap concurrent inbound sessions
-	// from one peer and in all; beyond them a peer gets "busy".
+	// MaxSessionsPerPeer, MaxSessionsPerAddr and MaxSessions cap
+	// concurrent inbound sessions from one peer, from one address (an IPv4
+	// address or an IPv6 /64) and in all; beyond them a new session ends a
+	// stalled one (see StallTime) or gets "busy".
 	MaxSessionsPerPeer int
+	MaxSessionsPerAddr int
 	MaxSessions        int
+	// StallTime and IdleTime say when an inbound session is stalled, so
+	// that a new session may take its slot: its peer has kept this node
+	// waiting for its next frame for StallTime (default 5 s), or it has
+	// moved no message for IdleTime (default 30 s). Honest sessions answer
+	// within a round trip and move messages; hostile ones that hold slots
+	// do neither.
+	StallTime, IdleTime time.Duration
+	// WorkBurst and WorkRate size each address's work account, in bytes:
+	// the frames of its inbound sessions either way plus 4 KiB per
+	// reconciliation round are charged to it, and it refills at WorkRate
+	// per second up to WorkBurst (defaults 64 MiB and 1 MiB/s). An address
+	// whose account is empty gets "busy", and its sessions are the first
+	// to end when others need room.
+	WorkBurst, WorkRate int64
+	// SlowWait and MinRate end an outbound session (ErrSlow) whose peer
+	// has kept this side waiting SlowWait in all (default 10 s) while the
+	// session moved less than MinRate bytes, either way, per second of that
+	// waiting (default 4 KiB/s), so that slow peers cannot hold the node's
+	// outbound sessions. An honest peer answers within a round trip.
+	SlowWait time.Duration
+	MinRate  int64
+	// MaxRefused is how many refused message IDs are remembered (default
+	// 32,768, about 3 MiB), RefusedTTL for how long at most (default 10
+	// min).
+	MaxRefused int
+	RefusedTTL time.Duration
 	// SessionTimeout bounds a whole session, IOTimeout every single read
 	// and write.
 	SessionTimeout time.Duration
 	IOTimeout      time.Duration
-	// BanTime is how long a misbehaving peer is refused sessions.
+	// BanTime is how long a misbehaving peer is refused sessions of the
+	// group it misbehaved in.
 	BanTime time.Duration
 }
 
@@ -161,7 +215,18 @@ func (c Config) withDefaults() Config {
 	def(&c.BatchSize, DefaultBatchSize)
 	def(&c.MaxRounds, DefaultMaxRounds)
 	def(&c.MaxSessionsPerPeer, DefaultMaxSessionsPerPeer)
+	def(&c.MaxSessionsPerAddr, DefaultMaxSessionsPerAddr)
 	def(&c.MaxSessions, DefaultMaxSessions)
+	def(&c.MaxRefused, DefaultMaxRefused)
+	if c.WorkBurst == 0 {
+		c.WorkBurst = DefaultWorkBurst
+	}
+	if c.WorkRate == 0 {
+		c.WorkRate = DefaultWorkRate
+	}
+	if c.MinRate == 0 {
+		c.MinRate = DefaultMinRate
+	}
 	defDur := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
 			*v = d
@@ -170,6 +235,10 @@ func (c Config) withDefaults() Config {
 	defDur(&c.SessionTimeout, DefaultSessionTimeout)
 	defDur(&c.IOTimeout, DefaultIOTimeout)
 	defDur(&c.BanTime, DefaultBanTime)
+	defDur(&c.StallTime, DefaultStallTime)
+	defDur(&c.IdleTime, DefaultIdleTime)
+	defDur(&c.SlowWait, DefaultSlowWait)
+	defDur(&c.RefusedTTL, DefaultRefusedTTL)
 	return c
 }
 
@@ -191,10 +260,15 @@ func (c Config) validate() error {
 		return fmt.Errorf("Config.BatchSize %d: must be between 1 and %d", c.BatchSize, MaxBatchSize)
 	case c.MaxRounds < 1:
 		return fmt.Errorf("Config.MaxRounds %d: must be positive", c.MaxRounds)
-	case c.MaxSessionsPerPeer < 1 || c.MaxSessions < 1:
-		return fmt.Errorf("Config.MaxSessionsPerPeer %d and MaxSessions %d: must be positive", c.MaxSessionsPerPeer, c.MaxSessions)
-	case c.SessionTimeout < 0 || c.IOTimeout < 0 || c.BanTime < 0:
-		return errors.New("Config.SessionTimeout, IOTimeout and BanTime must not be negative")
+	case c.MaxSessionsPerPeer < 1 || c.MaxSessionsPerAddr < 1 || c.MaxSessions < 1:
+		return fmt.Errorf("Config.MaxSessionsPerPeer %d, MaxSessionsPerAddr %d and MaxSessions %d: must be positive",
+			c.MaxSessionsPerPeer, c.MaxSessionsPerAddr, c.MaxSessions)
+	case c.SessionTimeout < 0 || c.IOTimeout < 0 || c.BanTime < 0 || c.StallTime < 0 || c.IdleTime < 0 || c.SlowWait < 0:
+		return errors.New("Config.SessionTimeout, IOTimeout, BanTime, StallTime, IdleTime and SlowWait must not be negative")
+	case c.MaxRefused < 0 || c.RefusedTTL < 0:
+		return errors.New("Config.MaxRefused and RefusedTTL must not be negative")
+	case c.WorkBurst < 0 || c.WorkRate < 0 || c.MinRate < 0:
+		return errors.New("Config.WorkBurst, WorkRate and MinRate must not be negative")
 	}
 	return nil
 }

@@ -28,7 +28,23 @@
 //
 // Either side may end the session with Error{reason} at any point; a server
 // over its session limits answers the stream with Error{"busy"}, and a
-// banned peer gets Error{"banned"}.
+// peer banned from the group gets Error{"banned"}.
+//
+// # Fairness
+//
+// Inbound sessions share Config.MaxSessions slots, at most
+// MaxSessionsPerPeer per peer and MaxSessionsPerAddr per address (IPv4
+// address, IPv6 /64), so fresh peer IDs on one machine gain nothing. When
+// no slot is free, a new session takes the slot of a stalled session (its
+// peer silent for StallTime, or no message moved for IdleTime), taken
+// from the address with the most sessions and never from an address that
+// holds fewer than the newcomer's would: sessions that make no progress
+// end first, and a server that hostile peers fill keeps serving honest
+// ones. A session costs its address in proportion to its work (frame bytes
+// and reconciliation rounds, Config.WorkBurst and WorkRate); an address
+// that has used up its account gets "busy". Every session of a group
+// reconciles over one shared snapshot of the group's index, so held
+// sessions cost a few kilobytes each, not a copy of the index.
 //
 // # Protocol /starling/catchup/2.0.0
 //
@@ -74,13 +90,24 @@
 // envelopes of at most message.MaxEnvelopeSize bytes (and, answering a Want,
 // gone IDs of 32 bytes). A server answers a Want with the wanted messages in
 // order and may stop early only to keep its frame within its size limit,
-// never before the first one, so every Want makes progress. Negentropy messages are built within Config.FrameSizeLimit;
-// reconciliation takes at most Config.MaxRounds round trips, and a client
+// never before the first one, so every Want makes progress. Negentropy
+// messages are built within Config.FrameSizeLimit; reconciliation takes at most Config.MaxRounds round trips, and a client
 // that reaches that limit (or learns of more than MaxPending missing
 // messages) stops reconciling, transfers what it found and reports an
 // incomplete Result: the next session continues where it stopped. Every
 // read and write has a deadline, and a session as a whole has
-// Config.SessionTimeout.
+// Config.SessionTimeout. An outbound session whose peer keeps it waiting
+// (Config.SlowWait) while moving little (MinRate) ends with ErrSlow, so
+// slow peers cannot hold a node's outbound sessions.
+//
+// # Refusals
+//
+// A message Check ignores is remembered (Config.MaxRefused, RefusedTTL)
+// and neither fetched nor judged again while the group's view
+// (Config.View) stays the same; Service.Refuse adds what the node refused
+// some other way (live gossip's rate limit). A Check error that wraps
+// ErrLimit says the peer is over a budget of its own: the session ends as
+// "busy", without blame, and nothing is remembered.
 //
 // # Trust
 //
@@ -93,8 +120,9 @@
 // or claims a message in reconciliation that it then neither delivers nor
 // declares gone, is cut off: the session fails with an error wrapping
 // ErrMisbehaving, Config.Penalize is told, and the peer is refused sessions
-// in both directions for Config.BanTime. Limits, timeouts and network errors
-// end a session without blame.
+// of that group in both directions for Config.BanTime (of every group if
+// it broke the protocol before its Hello named one). Limits, timeouts and
+// network errors end a session without blame.
 //
 // # Deleted messages
 //
@@ -108,6 +136,7 @@
 // blame; withholding is not forgery, and gossip or another peer makes up
 // for it.
 //
-// This package does no gossip and holds no state beyond sessions and bans:
-// the store owns the messages, the node decides when to sync with whom.
+// This package does no gossip and holds no state beyond sessions, bans,
+// work accounts and shared snapshots, each bounded: the store owns the
+// messages, the node decides when to sync with whom.
 package catchup

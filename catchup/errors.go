@@ -25,6 +25,15 @@ var (
 	// ErrLimit: a session limit (rounds, time) ended the session; nobody is
 	// to blame.
 	ErrLimit = errors.New("catch-up session limit reached")
+	// ErrSlow: the peer answered too slowly (Config.SlowWait, MinRate) and
+	// this side ended the session; the peer is not blamed, but a node does
+	// well to try others first.
+	ErrSlow = errors.New("peer answers catch-up too slowly")
+
+	// errOverBudget: Check ignored a message for a limit of the peer's
+	// own (its error wraps ErrLimit), so the session ends without blame
+	// and the peer is told "busy".
+	errOverBudget = fmt.Errorf("%w: the peer is over its budget", ErrLimit)
 
 	// ErrMisbehaving is wrapped by every error that blames the peer: the
 	// session was cut off, Config.Penalize told and the peer banned.

@@ -21,6 +21,15 @@ var marshalOpts = proto.MarshalOptions{Deterministic: true}
 // bits, three varint digits; a fourth is read only to report the size.
 const maxLengthBytes = 4
 
+// A held session should cost little: the read buffer is small (larger
+// reads bypass it), and a frame buffer larger than keepFrameBuffer is
+// dropped once its frame is decoded, so a peer cannot make every session
+// it holds keep a MaxFrameSize buffer.
+const (
+	readBufferSize  = 1 << 10
+	keepFrameBuffer = 64 << 10
+)
+
 // conn frames one session's stream. It is owned by the session's goroutine.
 type conn struct {
 	s        network.Stream
@@ -31,10 +40,16 @@ type conn struct {
 	deadline time.Time // the session's end
 
 	sent, received int64 // bytes on the stream, length prefixes included
+
+	// A server's conn marks its slot waiting while it reads and charges
+	// its peer's address for every byte; a client's has neither.
+	slot   *slot
+	clock  func() time.Time
+	charge func(n int)
 }
 
 func newConn(s network.Stream, limit int, io time.Duration, deadline time.Time) *conn {
-	return &conn{s: s, r: bufio.NewReader(s), limit: limit, io: io, deadline: deadline}
+	return &conn{s: s, r: bufio.NewReaderSize(s, readBufferSize), limit: limit, io: io, deadline: deadline, charge: func(int) {}}
 }
 
 // ioDeadline is the deadline of the next read or write: IOTimeout from now,
@@ -64,6 +79,7 @@ func (c *conn) write(f *pb.Frame) error {
 	}
 	n, err := c.s.Write(out)
 	c.sent += int64(n)
+	c.charge(n)
 	if err != nil {
 		return fmt.Errorf("write %s frame: %w", kindName(f), err)
 	}
@@ -76,6 +92,12 @@ func (c *conn) read() (*pb.Frame, error) {
 	if err := c.s.SetReadDeadline(c.ioDeadline()); err != nil {
 		return nil, fmt.Errorf("read frame: %w", err)
 	}
+	if c.slot != nil {
+		c.slot.wait(c.clock())
+		defer c.slot.work()
+	}
+	before := c.received
+	defer func() { c.charge(int(c.received - before)) }()
 	n, err := c.readLength()
 	if err != nil {
 		return nil, err
@@ -89,7 +111,11 @@ func (c *conn) read() (*pb.Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read frame of %d bytes: %w", n, err)
 	}
-	return decodeFrame(c.buf)
+	f, err := decodeFrame(c.buf)
+	if cap(c.buf) > keepFrameBuffer {
+		c.buf = nil
+	}
+	return f, err
 }
 
 // answer reads the peer's next frame; an Error frame becomes the error its

@@ -59,7 +59,7 @@ func TestSyncGone(t *testing.T) {
 	if p := append(client.pen.peers(), server.pen.peers()...); len(p) != 0 {
 		t.Errorf("penalised: %v", p)
 	}
-	if client.svc.Banned(server.h.ID()) || server.svc.Banned(client.h.ID()) {
+	if client.svc.Banned(server.h.ID(), g) || server.svc.Banned(client.h.ID(), g) {
 		t.Error("a peer was banned")
 	}
 	// The next session offers nothing deleted.

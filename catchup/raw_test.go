@@ -12,7 +12,6 @@ import (
 
 	pb "starling/catchup/catchuppb"
 	"starling/message"
-	"starling/negentropy"
 )
 
 // rawSession drives a catch-up stream by hand, for the tests that play a
@@ -62,19 +61,7 @@ func (r *rawSession) recv() *pb.Frame {
 // the server's first Reconcile.
 func (r *rawSession) hello(g message.GroupID) *pb.Frame {
 	r.t.Helper()
-	v := negentropy.NewVector()
-	if err := v.Seal(); err != nil {
-		r.t.Fatal(err)
-	}
-	neg, err := negentropy.New(v, negentropy.Config{})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	first, err := neg.Initiate()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.send(helloFrame(g[:], first))
+	r.send(helloFrame(g[:], emptyInitiate(r.t)))
 	return r.recv()
 }
 

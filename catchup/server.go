@@ -24,13 +24,25 @@ func (s *Service) handle(st network.Stream) {
 	}
 	defer s.end()
 	p := st.Conn().RemotePeer()
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.SessionTimeout)
+	addr := AddrKey(st.Conn().RemoteMultiaddr(), p)
+	evictable, evict := context.WithCancelCause(s.ctx)
+	defer evict(nil)
+	ctx, cancel := context.WithTimeout(evictable, s.cfg.SessionTimeout)
 	defer cancel()
 	defer guard(ctx, st)()
 	deadline, _ := ctx.Deadline()
 	c := newConn(st, s.cfg.MaxFrame, s.cfg.IOTimeout, deadline)
 
-	if err := s.lim.acquire(p); err != nil {
+	var (
+		sl  *slot
+		err error
+	)
+	if s.bans.banned(p, anyGroup) {
+		err = ErrBanned
+	} else {
+		sl, err = s.slots.acquire(p, addr, evict)
+	}
+	if err != nil {
 		reason := reasonBusy
 		if errors.Is(err, ErrBanned) {
 			reason = reasonBanned
@@ -40,14 +52,19 @@ func (s *Service) handle(st network.Stream) {
 		_ = st.Close()
 		return
 	}
-	defer s.lim.release(p)
+	defer s.slots.release(sl)
+	c.slot, c.clock = sl, s.cfg.Clock
+	c.charge = func(n int) { s.slots.work.charge(addr, n) }
 
-	sv := &server{svc: s, peer: p, c: c, ctx: ctx, reconciling: true,
+	sv := &server{svc: s, peer: p, c: c, ctx: ctx, slot: sl, reconciling: true,
 		served: make(map[message.ID]struct{}), pushed: make(map[message.ID]struct{})}
-	err := sv.run()
+	err = sv.run()
+	if context.Cause(evictable) == errEvicted {
+		err = fmt.Errorf("%w: %w", errEvicted, err)
+	}
 	s.served.Add(1)
 	s.messagesServed.Add(uint64(len(sv.served) - sv.gone))
-	s.finish(c, p, err)
+	s.finish(c, p, sv.group, err)
 	s.log.Debug("catch-up session served", "peer", p, "group", sv.group.Short(), "rounds", sv.rounds,
 		"served", len(sv.served)-sv.gone, "gone", sv.gone, "stored", sv.stored, "sent", c.sent, "received", c.received, "err", err)
 }
@@ -59,12 +76,12 @@ type server struct {
 	peer peer.ID
 	c    *conn
 	ctx  context.Context
+	slot *slot
 
 	group       message.GroupID
 	neg         *negentropy.Negentropy
-	items       *negentropy.Vector      // the session's snapshot
-	sketch      *riblt.Server           // 2.0.0: the session's coded symbols
-	offered     map[message.ID]struct{} // its IDs, built when first needed
+	snap        *snapshot     // shared with other sessions; released by run
+	sketch      *riblt.Server // 2.0.0: the session's coded symbols
 	rounds      int
 	reconciling bool                    // no Want or push yet
 	served      map[message.ID]struct{} // sent in answer to Wants; never twice
@@ -85,11 +102,19 @@ func (sv *server) run() error {
 	if len(hello.GetGroupId()) != len(sv.group) {
 		return protocolErr("group id of %d bytes", len(hello.GetGroupId()))
 	}
-	sv.group = message.GroupID(hello.GetGroupId())
+	group := message.GroupID(hello.GetGroupId())
+	if sv.svc.bans.banned(sv.peer, group) {
+		return ErrBanned
+	}
+	sv.group = group
 	if !sv.svc.cfg.Joined(sv.group) {
 		return ErrNotInGroup
 	}
-	if sv.neg, sv.items, err = sv.svc.snapshot(sv.group); err != nil {
+	if sv.snap, err = sv.svc.snaps.acquire(sv.group); err != nil {
+		return err
+	}
+	defer sv.svc.snaps.release(sv.snap)
+	if sv.neg, err = sv.svc.snaps.session(sv.snap); err != nil {
 		return err
 	}
 	if err := sv.open(hello); err != nil {
@@ -134,6 +159,7 @@ func (sv *server) reconcile(msg []byte) error {
 	if sv.rounds > sv.svc.cfg.MaxRounds {
 		return fmt.Errorf("%w: more than %d rounds", ErrLimit, sv.svc.cfg.MaxRounds)
 	}
+	sv.c.charge(roundCost)
 	out, err := sv.neg.Reconcile(msg)
 	if errors.Is(err, negentropy.ErrMalformed) {
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
@@ -169,7 +195,7 @@ func (sv *server) serve(ids [][]byte) error {
 		st, err := sv.svc.cfg.Store.Get(id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			if !sv.wasOffered(id) {
+			if !sv.snap.has(id) {
 				return protocolErr("asked for message %s, which this node does not hold", id.Short())
 			}
 			isGone = true
@@ -193,20 +219,10 @@ func (sv *server) serve(ids [][]byte) error {
 		size = next
 		sv.served[id] = struct{}{}
 	}
-	return sv.c.write(answerFrame(envs, gone))
-}
-
-// wasOffered reports whether id was in the session's snapshot. The set is
-// built only when a wanted message turns out to be gone, which is rare.
-func (sv *server) wasOffered(id message.ID) bool {
-	if sv.offered == nil {
-		sv.offered = make(map[message.ID]struct{}, sv.items.Size())
-		for i := range sv.items.Size() {
-			sv.offered[sv.items.Get(i).ID] = struct{}{}
-		}
+	if len(envs) > 0 {
+		sv.slot.progress(sv.svc.cfg.Clock())
 	}
-	_, ok := sv.offered[id]
-	return ok
+	return sv.c.write(answerFrame(envs, gone))
 }
 
 // accept validates and stores messages the initiator pushes and answers
@@ -225,10 +241,24 @@ func (sv *server) accept(envs [][]byte) error {
 		}
 		sv.pushed[id] = struct{}{}
 	}
-	got, err := sv.svc.admit(sv.ctx, sv.peer, sv.group, envs, ids)
+	// What this node refused before is not judged again.
+	fresh, freshIDs := envs[:0:0], ids[:0:0]
+	for i, id := range ids {
+		if !sv.svc.refused.refused(sv.group, id) {
+			fresh, freshIDs = append(fresh, envs[i]), append(freshIDs, id)
+		}
+	}
+	got, err := sv.svc.admit(sv.ctx, sv.peer, sv.group, fresh, freshIDs)
 	if err != nil {
 		return err
 	}
+	if got.limited {
+		sv.stored += got.stored
+		return errOverBudget
+	}
 	sv.stored += got.stored
+	if got.stored > 0 {
+		sv.slot.progress(sv.svc.cfg.Clock())
+	}
 	return sv.c.write(ackFrame(got.stored))
 }

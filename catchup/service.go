@@ -14,7 +14,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/message"
-	"starling/negentropy"
 )
 
 // errInternal marks failures of this node (its store, a bug), which end a
@@ -25,10 +24,13 @@ var errInternal = errors.New("internal error")
 // streams and starts sessions with Sync. Its methods are safe for concurrent
 // use.
 type Service struct {
-	h   host.Host
-	cfg Config
-	log *slog.Logger
-	lim *limiter
+	h       host.Host
+	cfg     Config
+	log     *slog.Logger
+	slots   *sessions
+	bans    *bans
+	refused *refusals
+	snaps   *snapshots
 
 	sketch sketchOptions // protocol 2.0.0's settings and state (sketch.go)
 
@@ -68,7 +70,7 @@ func New(h host.Host, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("new catch-up service: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{h: h, cfg: cfg, log: cfg.Logger, lim: newLimiter(cfg), ctx: ctx, cancel: cancel}
+	s := &Service{h: h, cfg: cfg, log: cfg.Logger, slots: newSessions(cfg), bans: newBans(cfg.BanTime, cfg.Clock), refused: newRefusals(cfg), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
 	h.SetStreamHandler(ProtocolID, s.handle)
 	h.SetStreamHandler(ProtocolID2, s.handle)
 	s.log.Info("catch-up service started", "protocols", []string{ProtocolID2, ProtocolID})
@@ -108,38 +110,21 @@ func (s *Service) begin() error {
 
 func (s *Service) end() { s.wg.Done() }
 
-// Banned reports whether p is refused sessions for misbehaving.
-func (s *Service) Banned(p peer.ID) bool { return s.lim.banned(p) }
+// Banned reports whether p is refused sessions of group g for misbehaving:
+// in g, or before naming any group.
+func (s *Service) Banned(p peer.ID, g message.GroupID) bool { return s.bans.banned(p, g) }
 
-// snapshot builds a Negentropy session over the group's stored items and
-// returns the items too. The snapshot does not follow later writes; a
-// session is short.
-func (s *Service) snapshot(group message.GroupID) (*negentropy.Negentropy, *negentropy.Vector, error) {
-	items, err := s.cfg.Store.Items(group)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errInternal, err)
-	}
-	v := negentropy.NewVector()
-	for _, it := range items {
-		// Only the reserved timestamp 2^64-1 fails; such a message lies
-		// beyond any clock's skew window and is simply not offered.
-		_ = v.Insert(it.SentAtMS, it.ID)
-	}
-	if err := v.Seal(); err != nil {
-		return nil, nil, fmt.Errorf("%w: index of group %s: %w", errInternal, group.Short(), err)
-	}
-	neg, err := negentropy.New(v, negentropy.Config{FrameSizeLimit: s.cfg.FrameSizeLimit, MaxMessageSize: MaxFrameSize})
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errInternal, err)
-	}
-	return neg, v, nil
-}
+// Refuse remembers that this node refused message id of group g some other
+// way (live gossip's rate limit): sessions do not fetch it while the
+// group's view stays the same, as if Check had ignored it.
+func (s *Service) Refuse(g message.GroupID, id message.ID) { s.refused.add(g, id) }
 
-// finish ends a session's stream after err (nil: success). A misbehaving
-// peer is penalised and banned; the peer is told why whenever the stream
-// still works, then the stream is closed gracefully so the reason arrives.
-// Network errors and cancellation just reset the stream.
-func (s *Service) finish(c *conn, p peer.ID, err error) {
+// finish ends a session of group g (anyGroup: before the Hello named one)
+// after err (nil: success). A misbehaving peer is penalised and banned
+// from g; the peer is told why whenever the stream still works, then the
+// stream is closed gracefully so the reason arrives. Network errors and
+// cancellation just reset the stream.
+func (s *Service) finish(c *conn, p peer.ID, g message.GroupID, err error) {
 	var reason string
 	switch {
 	case err == nil:
@@ -149,10 +134,17 @@ func (s *Service) finish(c *conn, p peer.ID, err error) {
 		_ = c.s.Close()
 		return
 	case errors.Is(err, ErrMisbehaving):
-		s.penalize(p, err)
+		s.penalize(p, g, err)
 		reason = err.Error()
+	case errors.Is(err, ErrBanned):
+		reason = reasonBanned
+	case errors.Is(err, errEvicted):
+		_ = c.s.Reset()
+		return
 	case errors.Is(err, ErrNotInGroup):
 		reason = reasonNotInGroup
+	case errors.Is(err, errOverBudget):
+		reason = reasonBusy
 	case errors.Is(err, ErrLimit):
 		reason = reasonRounds
 	case errors.Is(err, errInternal):
@@ -165,12 +157,12 @@ func (s *Service) finish(c *conn, p peer.ID, err error) {
 	_ = c.s.Close()
 }
 
-// penalize bans p and tells Config.Penalize.
-func (s *Service) penalize(p peer.ID, err error) {
-	s.lim.ban(p)
-	s.log.Warn("catch-up peer cut off", "peer", p, "err", err)
+// penalize bans p from group g and tells Config.Penalize.
+func (s *Service) penalize(p peer.ID, g message.GroupID, err error) {
+	s.bans.ban(p, g)
+	s.log.Warn("catch-up peer cut off", "peer", p, "group", g.Short(), "err", err)
 	if s.cfg.Penalize != nil {
-		s.cfg.Penalize(p, err.Error())
+		s.cfg.Penalize(p, g, err.Error())
 	}
 }
 

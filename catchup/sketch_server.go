@@ -21,7 +21,7 @@ func (sv *server) open(hello *pb.Hello) error {
 	case len(hello.GetNegentropy()) > 0:
 		return protocolErr("Hello with both a sketch and a negentropy message")
 	}
-	rs, err := riblt.NewServer(sketchSet{items: sv.items}, sv.svc.sketch.config(sv.svc.cfg.MaxFrame))
+	rs, err := riblt.NewServer(sketchSet{items: sv.snap.vec}, sv.svc.sketch.config(sv.svc.cfg.MaxFrame))
 	if err != nil {
 		return fmt.Errorf("%w: %w", errInternal, err)
 	}
@@ -65,7 +65,7 @@ func (sv *server) serveKeys(packed []byte) error {
 		if !ok {
 			return protocolErr("asked for key %016x, which this session never offered", key)
 		}
-		id := sv.items.Get(pos).ID
+		id := sv.snap.vec.Get(pos).ID
 		ids[i] = id[:]
 	}
 	return sv.serve(ids)

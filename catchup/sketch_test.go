@@ -319,20 +319,3 @@ func (r *rawSession) expectEndAfterAnswers() {
 	}
 }
 
-// emptyInitiate is the first Negentropy message of an empty set.
-func emptyInitiate(t *testing.T) []byte {
-	t.Helper()
-	v := negentropy.NewVector()
-	if err := v.Seal(); err != nil {
-		t.Fatal(err)
-	}
-	neg, err := negentropy.New(v, negentropy.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := neg.Initiate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return first
-}

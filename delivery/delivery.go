@@ -28,6 +28,9 @@ const (
 	Sent
 	// Relayed: an organiser relay holds it.
 	Relayed
+	// Refused: it will not go out: this user was removed from the group or
+	// banned before it left the device.
+	Refused
 )
 
 func (s State) String() string {
@@ -38,6 +41,8 @@ func (s State) String() string {
 		return "sent"
 	case Relayed:
 		return "relayed"
+	case Refused:
+		return "refused"
 	}
 	return "unknown"
 }
@@ -135,6 +140,19 @@ func (t *Tracker) Synced(g message.GroupID, p peer.ID, relay bool, began time.Ti
 			}
 		}
 		return changed
+	})
+}
+
+// Refused records that a queued message will not go out (its group refuses
+// this user's messages now).
+func (t *Tracker) Refused(id message.ID) {
+	t.update(func() []Status {
+		tr := t.msgs[id]
+		if tr == nil || tr.status.State != Queued {
+			return nil
+		}
+		tr.status.State, tr.status.At = Refused, t.clock()
+		return []Status{tr.status}
 	})
 }
 

@@ -34,20 +34,39 @@ var rules = []rule{{
 	why: "the lower layers know nothing of the layers that use them",
 	from: []string{"starling/message/...", "starling/identity/...", "starling/group/...",
 		"starling/negentropy/...", "starling/store/...", "starling/delivery/..."},
-	forbid: []string{"starling/node/...", "starling/api/...", "starling/gossip/...", "starling/cmd/..."},
+	forbid: []string{"starling/node/...", "starling/api/...", "starling/apiserver/...", "starling/gossip/...", "starling/cmd/..."},
 }, {
-	why:    "only cmd and sim wire a node together; api declares the Backend it needs and node satisfies it",
+	why:    "only cmd and sim wire a node together; apiserver declares the Backend it needs and node satisfies it",
 	from:   []string{"starling/..."},
 	except: []string{"starling/cmd/...", "starling/sim/...", "starling/node/..."},
 	forbid: []string{"starling/node/..."},
 }, {
-	why:    "api must not import node, even indirectly",
-	from:   []string{"starling/api/..."},
+	why:    "apiserver must not import node, even indirectly",
+	from:   []string{"starling/apiserver/..."},
 	forbid: []string{"starling/node/..."},
 }, {
-	why:    "webui reaches the node only through the API's http.Handler: no node, store or libp2p",
+	why: "api is the light contract every client links (wire types, event codec, client): " +
+		"of Starling it imports only message and home, and it links no Badger and no libp2p",
+	from:   []string{"starling/api/..."},
+	forbid: []string{"starling/...", "github.com/dgraph-io/...", "github.com/libp2p/..."},
+	allow:  []string{"starling/api/...", "starling/message/...", "starling/home/..."},
+}, {
+	why: "webui reaches the node only through the API (its http.Handler and its typed event stream): " +
+		"the light api package, never apiserver, node, store or libp2p",
 	from:   []string{"starling/webui/..."},
-	forbid: []string{"starling/node/...", "starling/store/...", "starling/api/...", "github.com/libp2p/..."},
+	forbid: []string{"starling/node/...", "starling/store/...", "starling/apiserver/...", "github.com/libp2p/...", "github.com/dgraph-io/..."},
+}, {
+	why: "the terminal chat is a client of the API: it links the light api package, " +
+		"never apiserver, node, store, Badger or pubsub",
+	from: []string{"starling/tui/..."},
+	forbid: []string{"starling/node/...", "starling/store/...", "starling/apiserver/...", "starling/gossip/...",
+		"starling/catchup/...", "github.com/dgraph-io/...", "github.com/libp2p/go-libp2p-pubsub/..."},
+}, {
+	why: "relay is an organiser relay's ACL and metrics: the metrics read the node through relay.Source's " +
+		"plain numbers, so relay links no store, gossip, Badger or pubsub",
+	from: []string{"starling/relay/..."},
+	forbid: []string{"starling/node/...", "starling/store/...", "starling/gossip/...", "starling/catchup/...",
+		"github.com/dgraph-io/...", "github.com/libp2p/go-libp2p-pubsub/..."},
 }, {
 	why:    "negentropy is pure set reconciliation: no Starling types, no network",
 	from:   []string{"starling/negentropy/..."},
@@ -128,7 +147,7 @@ func TestLayering(t *testing.T) {
 	pkgs := listPackages(t)
 	// The rules must have something to hold: an empty or partial list
 	// would pass vacuously.
-	for _, want := range []string{"starling/store", "starling/message", "starling/node", "starling/api", "starling/gossip"} {
+	for _, want := range []string{"starling/store", "starling/message", "starling/node", "starling/api", "starling/apiserver", "starling/gossip", "starling/webui", "starling/tui", "starling/relay"} {
 		if !slices.ContainsFunc(pkgs, func(p pkg) bool { return p.ImportPath == want }) {
 			t.Fatalf("go list did not report %s", want)
 		}
@@ -143,7 +162,7 @@ func TestRulesCatchViolations(t *testing.T) {
 	pkgs := []pkg{
 		{ImportPath: "starling/store", Deps: []string{"starling/message", "github.com/libp2p/go-libp2p/core/peer"}},
 		{ImportPath: "starling/message", Deps: []string{"starling/gossip"}},
-		{ImportPath: "starling/api", Deps: []string{"starling/store", "starling/node"}},
+		{ImportPath: "starling/apiserver", Deps: []string{"starling/store", "starling/node"}},
 		{ImportPath: "starling/catchup", Deps: []string{"starling/node"}},
 		{ImportPath: "starling/negentropy", Deps: []string{"starling/negentropy/internal/wire", "starling/message"}},
 		{ImportPath: "starling/negentropy/internal/wire", Deps: []string{"github.com/libp2p/go-buffer-pool"}},
@@ -151,17 +170,28 @@ func TestRulesCatchViolations(t *testing.T) {
 		{ImportPath: "starling/sim", Deps: []string{"starling/node"}},
 		{ImportPath: "starling/node", Deps: []string{"starling/gossip", "starling/store", "github.com/libp2p/go-libp2p"}},
 		{ImportPath: "starling/webui", Deps: []string{"starling/home", "github.com/libp2p/go-libp2p/core/peer"}},
+		{ImportPath: "starling/api", Deps: []string{"starling/message", "starling/home", "starling/relay", "github.com/dgraph-io/badger/v4"}},
+		{ImportPath: "starling/webui", Deps: []string{"starling/api", "starling/apiserver"}},
+		{ImportPath: "starling/tui", Deps: []string{"starling/api", "starling/identity", "github.com/libp2p/go-libp2p/core/crypto", "github.com/libp2p/go-libp2p-pubsub"}},
+		{ImportPath: "starling/relay", Deps: []string{"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay", "starling/catchup", "starling/store", "github.com/dgraph-io/badger/v4"}},
 	}
 	got := violations(pkgs)
 	want := []string{
 		"starling/store depends on github.com/libp2p/go-libp2p/core/peer",
 		"starling/message depends on starling/gossip",
-		"starling/api depends on starling/node",
-		"starling/api depends on starling/node",
+		"starling/apiserver depends on starling/node",
+		"starling/apiserver depends on starling/node",
 		"starling/catchup depends on starling/node",
 		"starling/negentropy depends on starling/message",
 		"starling/negentropy/internal/wire depends on github.com/libp2p/go-buffer-pool",
 		"starling/webui depends on github.com/libp2p/go-libp2p/core/peer",
+		"starling/api depends on starling/relay",
+		"starling/api depends on github.com/dgraph-io/badger/v4",
+		"starling/webui depends on starling/apiserver",
+		"starling/tui depends on github.com/libp2p/go-libp2p-pubsub",
+		"starling/relay depends on starling/catchup",
+		"starling/relay depends on starling/store",
+		"starling/relay depends on github.com/dgraph-io/badger/v4",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("violations:\n%s\nwant %d of them", strings.Join(got, "\n"), len(want))

@@ -2,9 +2,11 @@ package group
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"time"
 
+	"starling/identity"
 	"starling/message"
 )
 
@@ -12,95 +14,332 @@ import (
 // stateless rules (message.Verify: format, time, signature). It returns the
 // decoded content (opened, in a private group) when the verdict is Accept,
 // and an error that says why otherwise; a carrier (IsCarrier) accepts
-// without content. Check does not change the State:
-// the node calls Apply once it has stored an accepted message. Rate limits
-// and slow mode are the Limiter's, for live gossip only.
+// messages it cannot open without content. Check does not change the
+// State: the node calls Apply once it has stored an accepted message. Rate
+// limits and slow mode are the Limiter's.
+//
+// Reject means the message is bad whatever else the node may learn: it does
+// not decode, is not signed by whom it must be, or (an Op) is not
+// authorised by its own history. Ignore means it may be valid in another
+// view: an unknown parent or key, or an author whose standing this node's
+// Ops take away (forwarders of such messages are not to blame).
 func (s *State) Check(m *message.Message, now time.Time) (Content, Verdict, error) {
 	if m.Body.Group != s.id {
 		return nil, Reject, fmt.Errorf("%w: %s, not %s", ErrWrongGroup, m.Body.Group.Short(), s.id.Short())
 	}
-	if s.carrier != nil {
-		return s.checkCarrier(m, now)
+	if s.Expired(now) {
+		return nil, Reject, fmt.Errorf("%w: it ended at %s", ErrGroupExpired, s.EndsAt().UTC().Format(time.RFC3339))
 	}
-	s.mu.RLock()
-	c, v, err := s.checkLocked(m, now)
-	s.mu.RUnlock()
-	if v == 0 {
-		// A deletion by someone other than the owner or an admin: only the
-		// target's author may do that, which the node's store knows.
-		return s.checkOwnDelete(m, c.(Delete))
+	b := &m.Body
+	if s.channel != "" && b.Kind != message.KindText && b.Kind != message.KindProfile && b.Kind != message.KindDelete {
+		return nil, Reject, fmt.Errorf("%w: a %s in an open channel, which has no owner", ErrBadPayload, b.Kind)
 	}
-	return c, v, err
+	switch b.Kind {
+	case message.KindDescriptor:
+		return s.checkGenesis(m)
+	case message.KindOp:
+		return s.checkOp(m)
+	case message.KindOpPart:
+		return s.checkPart(m)
+	case message.KindText, message.KindProfile, message.KindDelete:
+		return s.checkPost(m)
+	}
+	return nil, Ignore, fmt.Errorf("%w: %s", message.ErrUnknownKind, b.Kind)
 }
 
-// checkLocked returns verdict 0 when a deletion needs the target's author.
-func (s *State) checkLocked(m *message.Message, now time.Time) (Content, Verdict, error) {
+// openControl decodes (and in a private group opens, under the control key)
+// the payload of a genesis, Op or part.
+func (s *State) openControl(m *message.Message) (Content, error) {
 	b := &m.Body
-	if s.expiredLocked(now) {
-		return nil, Reject, fmt.Errorf("%w: it ended at %s", ErrGroupExpired, s.endsAtLocked().UTC().Format(time.RFC3339))
+	if b.Epoch != 0 {
+		return nil, fmt.Errorf("%w: the %s has an epoch; only texts, profiles and deletions have one", ErrBadPayload, b.Kind)
 	}
-	if _, ok := s.deleted[m.ID]; ok {
+	payload := b.Payload
+	if s.kind == KindPrivate {
+		if s.ctlKey == nil {
+			return nil, fmt.Errorf("%w (group %s)", ErrUnreadable, s.id.Short())
+		}
+		pt, err := Open(s.ctlKey, b, payload)
+		if err != nil {
+			return nil, err
+		}
+		payload = pt
+	}
+	c, err := DecodePayload(b.Kind, payload)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := c.(OpPart); ok {
+		p.Op = b.Ref
+		return p, nil
+	}
+	if !b.Ref.IsZero() {
+		return nil, fmt.Errorf("%w: the %s has a ref; it has none", ErrBadPayload, b.Kind)
+	}
+	return c, nil
+}
+
+// checkGenesis: the owner's version-1 descriptor, committing to this group.
+func (s *State) checkGenesis(m *message.Message) (Content, Verdict, error) {
+	c, err := s.openControl(m)
+	if err != nil {
+		return nil, Reject, err
+	}
+	d := c.(Descriptor)
+	switch {
+	case IDFor(d.Owner, d.Salt) != s.id:
+		return nil, Reject, fmt.Errorf("%w: the descriptor's owner and salt do not give this group's ID", ErrWrongGroup)
+	case d.Kind != s.kind:
+		return nil, Reject, fmt.Errorf("%w: a %s group cannot be %s", ErrBadPayload, s.kind, d.Kind)
+	case !bytes.Equal(m.Body.Author, d.Owner):
+		return nil, Reject, fmt.Errorf("%w: only the owner signs the genesis", ErrNotAllowed)
+	case s.carrier != nil && identity.FingerprintOf(d.Owner) != s.carrier.owner:
+		return nil, Reject, fmt.Errorf("%w: the genesis names another owner than the carrier link", ErrWrongGroup)
+	}
+	return d, Accept, nil
+}
+
+// checkOp judges an Op as if it were added: it is resolved with the Ops
+// known, then taken out again.
+func (s *State) checkOp(m *message.Message) (Content, Verdict, error) {
+	c, err := s.openControl(m)
+	if err != nil {
+		return nil, Reject, err
+	}
+	op := c.(Op)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.auth
+	if n := a.nodes[m.ID]; n != nil {
+		return op, Accept, nil
+	}
+	if a.view().genesis == nil {
+		return nil, Ignore, fmt.Errorf("%w: the group's genesis is not known yet", ErrStale)
+	}
+	for _, p := range op.Parents {
+		if pn := a.nodes[p]; pn == nil || pn.idx < 0 {
+			return nil, Ignore, fmt.Errorf("%w: parent %s is unknown", ErrStale, p.Short())
+		}
+	}
+	a.add(m, op)
+	defer func() {
+		// Taken out again whatever happened, so the State is as it was.
+		delete(a.nodes, m.ID)
+		a.dirty = true
+		a.view()
+	}()
+	v := a.view()
+	n := a.nodes[m.ID]
+	bad, void, author := n.bad, n.void, n.author
+	switch {
+	case bad != nil:
+		return nil, Reject, bad
+	case void && v.whiteouts[author] > maxWhiteouts:
+		return nil, Ignore, fmt.Errorf("%w: too many operations of a revoked admin", ErrRevoked)
+	}
+	return op, Accept, nil
+}
+
+// checkPart: the part of a known, not void Op, by the same author, matching
+// the Op's digest; no key entry for a member removed in the Op's history;
+// a cut only for a revocation; this node's own entry opens.
+func (s *State) checkPart(m *message.Message) (Content, Verdict, error) {
+	c, err := s.openControl(m)
+	if err != nil {
+		return nil, Reject, err
+	}
+	p := c.(OpPart)
+	plain, err := EncodePayload(p)
+	if err != nil {
+		return nil, Reject, err
+	}
+	digest := partDigest(plain)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := s.viewLocked()
+	n := s.auth.nodes[p.Op]
+	switch {
+	case n == nil || n.idx < 0:
+		return nil, Ignore, fmt.Errorf("%w: operation %s is unknown", ErrStale, p.Op.Short())
+	case n.genesis != nil:
+		return nil, Reject, fmt.Errorf("%w: the genesis has no parts", ErrBadPayload)
+	case n.author != key32(m.Body.Author):
+		return nil, Reject, fmt.Errorf("%w: a part signed by another than its operation's author", ErrNotAllowed)
+	case p.Index >= len(n.op.Parts) || n.op.Parts[p.Index] != digest:
+		return nil, Reject, fmt.Errorf("%w: part %d is not one its operation commits to", ErrBadPayload, p.Index)
+	case n.void:
+		return nil, Ignore, fmt.Errorf("%w: the part of a revoked admin's operation", ErrRevoked)
+	case len(p.Cut) > 0 && !revokesPosting(s.kind, n.op.Action):
+		return nil, Reject, fmt.Errorf("%w: a cut in a %s, which revokes nothing", ErrBadPayload, n.op.Action.ActionName())
+	case len(p.Keys) > 0 && n.op.Key == nil:
+		return nil, Reject, fmt.Errorf("%w: key entries in a %s, which delivers no key", ErrBadPayload, n.op.Action.ActionName())
+	}
+	if len(p.Keys) > 0 {
+		if err := s.checkEntriesLocked(v, n, p.Keys); err != nil {
+			return nil, Reject, err
+		}
+	}
+	return p, Accept, nil
+}
+
+// checkEntriesLocked: a key reaches no member removed in its Op's history
+// (nor the member a Remove removes), and this node's own entry opens.
+func (s *State) checkEntriesLocked(v *view, n *anode, entries []KeyEntry) error {
+	removed := s.removedBefore(v, n)
+	switch act := n.op.Action.(type) {
+	case Remove:
+		removed[key32(act.Member)] = true
+	case Add:
+		delete(removed, key32(act.Member))
+	}
+	for _, e := range entries {
+		if removed[key32(e.Member)] {
+			return fmt.Errorf("%w: the key reaches removed member %s", ErrNotAllowed, identity.FingerprintOf(e.Member).Short())
+		}
+		if s.me != nil && bytes.Equal(e.Member, s.self) {
+			if _, err := openEntry(&e, s.id, n.op.Key.Epoch, s.me); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removedBefore returns the members removed in n's history, as n's author
+// saw it: a Remove there that its own history authorises, and that no
+// re-adding Add there has in its history. (Whether that Remove is in force
+// does not matter: sealing a key to someone you know was removed is the
+// author's fault whatever else happened.)
+func (s *State) removedBefore(v *view, n *anode) map[key32]bool {
+	out := map[key32]bool{}
+	for _, r := range s.auth.order {
+		if r.idx >= n.idx {
+			break
+		}
+		if !n.anc.has(r.idx) || r.bad != nil || r.genesis != nil {
+			continue
+		}
+		rm, ok := r.op.Action.(Remove)
+		if !ok {
+			continue
+		}
+		k := key32(rm.Member)
+		readded := false
+		for _, a := range s.auth.order {
+			if a.idx >= n.idx {
+				break
+			}
+			if ad, ok := a.op.Action.(Add); ok && a.genesis == nil && a.bad == nil && n.anc.has(a.idx) &&
+				key32(ad.Member) == k && a.op.Key.Fresh && r.before(a) {
+				readded = true
+				break
+			}
+		}
+		if !readded {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// checkPost judges a text, profile or deletion.
+func (s *State) checkPost(m *message.Message) (Content, Verdict, error) {
+	b := &m.Body
+	// The author of a deletion's target, asked before locking.
+	var (
+		targetAuthor ed25519.PublicKey
+		knowsTarget  bool
+	)
+	if b.Kind == message.KindDelete && s.cfg.AuthorOf != nil && !b.Ref.IsZero() {
+		targetAuthor, knowsTarget = s.cfg.AuthorOf(b.Ref)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := s.viewLocked()
+	s.noteTargetLocked(m.ID, b.Author)
+	if knowsTarget {
+		s.noteTargetLocked(b.Ref, targetAuthor)
+	}
+	if s.deletedIn(v, m.ID) {
 		return nil, Ignore, ErrDeleted
 	}
-	if s.bannedLocked(b.Author, b.SentAtMS) {
-		return nil, Ignore, ErrBanned
+	c, verdict, err := s.contentLocked(m)
+	if verdict != Accept {
+		return nil, verdict, err
 	}
-	if s.kind == KindPrivate && s.removedLocked(b.Author, b.SentAtMS) {
-		return nil, Reject, ErrRemoved
+	if b.Kind == message.KindDelete {
+		if !knowsTarget {
+			var k key32
+			if k, knowsTarget = s.targetAuthor(b.Ref); knowsTarget {
+				targetAuthor = k[:]
+			}
+		}
+		if verdict, err := s.deleteAllowedIn(v, m, targetAuthor, knowsTarget); verdict != Accept {
+			return nil, verdict, err
+		}
+		if _, ok := c.(carried); ok {
+			return nil, Accept, nil
+		}
+		return c, Accept, nil
 	}
-	if s.channel == "" && s.cur == nil && b.Kind != message.KindDescriptor {
-		return nil, Ignore, fmt.Errorf("%w: the group's descriptor is not known yet", ErrStale)
+	if verdict, err := s.allowedIn(v, key32(b.Author), m.ID, b.SentAtMS, b.Kind); verdict != Accept {
+		return nil, verdict, err
 	}
-	c, v, err := s.contentLocked(m)
-	if v != Accept {
-		return nil, v, err
-	}
-	switch c := c.(type) {
-	case Text, Profile:
-		if s.kind == KindAnnounce && !s.isAdminLocked(b.Author) && !containsKey(s.cur.d.Posters, b.Author) {
-			return nil, Reject, fmt.Errorf("%w: only the owner, admins and posters post here", ErrNotAllowed)
-		}
-	case Descriptor:
-		if v, err := s.checkDescriptorLocked(m, c); v != Accept {
-			return nil, v, err
-		}
-	case Delete:
-		if !s.isAdminLocked(b.Author) {
-			return c, 0, nil
-		}
-	case Ban:
-		if v, err := s.checkModeratorLocked(b.Author); v != Accept {
-			return nil, v, err
-		}
-		if s.cur != nil && bytes.Equal(c.Author, s.cur.d.Owner) {
-			return nil, Reject, fmt.Errorf("%w: nobody can ban the owner", ErrNotAllowed)
-		}
-	case Rekey:
-		if v, err := s.checkRekeyLocked(m, &c); v != Accept {
-			return nil, v, err
-		}
+	if _, ok := c.(carried); ok {
+		return nil, Accept, nil
 	}
 	return c, Accept, nil
 }
 
-// contentLocked decodes (and opens) m's payload and applies the rules on
-// epochs and refs that need no roles.
+// deleteAllowedIn: authors delete their own messages while they may post;
+// the owner and admins delete anything, and a revoked admin's deletions
+// stand where their revocation's cut keeps them.
+func (s *State) deleteAllowedIn(v *view, m *message.Message, targetAuthor ed25519.PublicKey, knowsTarget bool) (Verdict, error) {
+	b := &m.Body
+	k := key32(b.Author)
+	// Admins first: whether the target is known must not change the
+	// verdict on an admin's deletion.
+	if s.isAdminIn(v, b.Author) {
+		return Accept, nil
+	}
+	if knowsTarget && bytes.Equal(targetAuthor, b.Author) {
+		return s.allowedIn(v, k, m.ID, b.SentAtMS, b.Kind)
+	}
+	if v != nil {
+		if _, kept := v.keep[k][m.ID]; kept {
+			return Accept, nil
+		}
+	}
+	if !knowsTarget {
+		return Ignore, fmt.Errorf("%w: %s", ErrUnknownTarget, b.Ref.Short())
+	}
+	return Ignore, fmt.Errorf("%w: only the owner, admins and the author delete a message", ErrNotAllowed)
+}
+
+// contentLocked decodes (and opens) the payload of a text, profile or
+// deletion and applies the rules on epochs and refs that need no roles. A
+// carrier gets no content for a sealed payload it cannot open.
 func (s *State) contentLocked(m *message.Message) (Content, Verdict, error) {
 	b := &m.Body
-	sealed := s.kind == KindPrivate && b.Kind != message.KindRekey
+	private := s.kind == KindPrivate
 	switch {
-	case s.kind != KindPrivate && b.Epoch != 0:
+	case !private && b.Epoch != 0:
 		return nil, Reject, fmt.Errorf("%w: epoch %d in a group that is not private", ErrBadPayload, b.Epoch)
-	case sealed && b.Epoch == 0:
+	case private && b.Epoch == 0:
 		return nil, Reject, fmt.Errorf("%w: unsealed %s in a private group", ErrBadPayload, b.Kind)
-	case b.Kind == message.KindRekey && (s.kind != KindPrivate || b.Epoch < 2):
-		return nil, Reject, fmt.Errorf("%w: a rekey needs a private group and an epoch from 2", ErrBadPayload)
+	case b.Kind == message.KindDelete && b.Ref.IsZero():
+		return nil, Reject, fmt.Errorf("%w: a deletion names no message", ErrBadPayload)
+	case b.Kind == message.KindProfile && !b.Ref.IsZero():
+		return nil, Reject, fmt.Errorf("%w: a profile has no ref", ErrBadPayload)
 	}
 	payload := b.Payload
-	if sealed {
+	if private {
 		kid, ok := SealedKeyID(payload)
 		if !ok {
 			return nil, Reject, fmt.Errorf("%w: sealed payload of %d bytes", ErrBadPayload, len(payload))
+		}
+		if s.carrier != nil {
+			return carried{}, Accept, nil
 		}
 		key, ok := s.keyLocked(b.Epoch, kid)
 		if !ok {
@@ -121,117 +360,14 @@ func (s *State) contentLocked(m *message.Message) (Content, Verdict, error) {
 		c.Ref = b.Ref
 		return c, Accept, nil
 	case Delete:
-		if b.Ref.IsZero() {
-			return nil, Reject, fmt.Errorf("%w: a deletion names no message", ErrBadPayload)
-		}
 		c.Target = b.Ref
 		return c, Accept, nil
-	case Descriptor:
-		// ref is the parent descriptor.
-	default:
-		if !b.Ref.IsZero() {
-			return nil, Reject, fmt.Errorf("%w: a %s has no ref", ErrBadPayload, b.Kind)
-		}
 	}
 	return c, Accept, nil
 }
 
-// checkModeratorLocked: the owner and current admins moderate. An author who
-// was an admin in some descriptor may have been one when it sent (a stale
-// view, Ignore); anyone else never was (Reject).
-func (s *State) checkModeratorLocked(author []byte) (Verdict, error) {
-	switch {
-	case s.isAdminLocked(author):
-		return Accept, nil
-	case s.wasAdminLocked(author):
-		return Ignore, fmt.Errorf("%w: the author is no longer an admin", ErrStale)
-	}
-	return Reject, fmt.Errorf("%w: only the owner and admins moderate", ErrNotAllowed)
-}
+// carried is the content a carrier accepts without reading it.
+type carried struct{}
 
-// checkDescriptorLocked: the descriptor commits to this group; version 1 is
-// the owner's, without a parent; a later version names its parent (ref),
-// has the parent's version plus one and is signed by the owner or by an
-// admin of the parent.
-func (s *State) checkDescriptorLocked(m *message.Message, d Descriptor) (Verdict, error) {
-	author := m.Body.Author
-	switch {
-	case IDFor(d.Owner, d.Salt) != s.id:
-		return Reject, fmt.Errorf("%w: the descriptor's owner and salt do not give this group's ID", ErrWrongGroup)
-	case s.kind != 0 && d.Kind != s.kind:
-		return Reject, fmt.Errorf("%w: a %s group cannot become %s", ErrBadPayload, s.kind, d.Kind)
-	case d.Version == 1 && !m.Body.Ref.IsZero():
-		return Reject, fmt.Errorf("%w: version 1 has no parent", ErrBadPayload)
-	case d.Version > 1 && m.Body.Ref.IsZero():
-		return Reject, fmt.Errorf("%w: version %d names no parent", ErrBadPayload, d.Version)
-	}
-	owner := bytes.Equal(author, d.Owner)
-	if d.Version == 1 {
-		if !owner {
-			return Reject, fmt.Errorf("%w: only the owner signs version 1", ErrNotAllowed)
-		}
-		return Accept, nil
-	}
-	parent, ok := s.descs[m.Body.Ref]
-	switch {
-	case !ok && owner:
-		return Accept, nil
-	case !ok:
-		return Ignore, fmt.Errorf("%w: parent descriptor %s unknown", ErrStale, m.Body.Ref.Short())
-	case parent.d.Version+1 != d.Version:
-		return Reject, fmt.Errorf("%w: version %d follows version %d", ErrBadPayload, d.Version, parent.d.Version)
-	case owner || containsKey(parent.d.Admins, author):
-		return Accept, nil
-	}
-	return Reject, fmt.Errorf("%w: the signer is not an admin of version %d", ErrNotAllowed, parent.d.Version)
-}
-
-// checkRekeyLocked: owner or admin; an epoch this node holds or the next
-// one; no entry for a removed member; this node's own entry opens.
-func (s *State) checkRekeyLocked(m *message.Message, r *Rekey) (Verdict, error) {
-	b := &m.Body
-	if v, err := s.checkModeratorLocked(b.Author); v != Accept {
-		return v, err
-	}
-	if max := s.maxEpochLocked(); b.Epoch > max+1 {
-		return Ignore, fmt.Errorf("%w: rekey for epoch %d, this node holds %d", ErrStale, b.Epoch, max)
-	}
-	for _, k := range s.cur.d.Removed {
-		if p, ok := s.profiles[key32(k)]; ok {
-			if _, found := r.entryFor(p.p.X25519); found {
-				return Reject, fmt.Errorf("%w: the rekey delivers the key to a removed member", ErrNotAllowed)
-			}
-		}
-	}
-	if s.me != nil {
-		if _, _, err := openRekey(r, s.id, b.Epoch, s.me); err != nil {
-			return Reject, err
-		}
-	}
-	return Accept, nil
-}
-
-func (s *State) checkOwnDelete(m *message.Message, d Delete) (Content, Verdict, error) {
-	var (
-		author []byte
-		found  bool
-	)
-	if s.cfg.AuthorOf != nil {
-		author, found = s.cfg.AuthorOf(d.Target)
-	}
-	switch {
-	case found && bytes.Equal(author, m.Body.Author):
-		return d, Accept, nil
-	case s.wasAdmin(m.Body.Author):
-		return nil, Ignore, fmt.Errorf("%w: the author is no longer an admin", ErrStale)
-	case found:
-		return nil, Reject, fmt.Errorf("%w: only the owner, admins and the author delete a message", ErrNotAllowed)
-	}
-	return nil, Ignore, fmt.Errorf("%w: %s", ErrUnknownTarget, d.Target.Short())
-}
-
-func (s *State) wasAdmin(author []byte) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.wasAdminLocked(author)
-}
+// MessageKind implements Content; a carrier never hands it out.
+func (carried) MessageKind() message.Kind { return 0 }

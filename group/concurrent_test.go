@@ -15,8 +15,21 @@ import (
 // Check, Open and the read methods run on validator goroutines while the
 // store's writer calls Apply: run them together under -race.
 func TestConcurrentCheckApply(t *testing.T) {
-	history, secrets, _, _ := controlHistory(t)
+	history, secrets, ids, authors := controlHistory(t)
 	bob := user(t, "bob")
+	ref, err := group.RestoreSecrets(secrets, bob, group.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.Replay(history)
+	want := summary(t, ref, ids, authors)
+	contents := make([]group.Content, len(history))
+	for i, m := range history {
+		if contents[i], err = ref.Open(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	s, err := group.RestoreSecrets(secrets, bob, group.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -30,16 +43,24 @@ func TestConcurrentCheckApply(t *testing.T) {
 				s.Open(m)
 				s.Members()
 				s.Descriptor()
-				s.Banned(m.Body.Author, m.Body.SentAtMS)
+				s.Standing(m.Body.Author)
 				s.Deleted(m.ID)
 				s.Epoch()
+				s.NeedsRekey()
+				s.Invite(nil)
+				s.MarshalSecrets()
 			}
 		})
 	}
 	wg.Go(func() { s.Replay(history) })
+	wg.Go(func() {
+		for i, m := range history {
+			s.Apply(m, contents[i])
+		}
+	})
 	wg.Wait()
-	if s.Epoch() != 2 {
-		t.Errorf("epoch %d after the replay", s.Epoch())
+	if got := summary(t, s, ids, authors); got != want {
+		t.Errorf("after concurrent replay and apply:\n%s\nwant\n%s", got, want)
 	}
 }
 
@@ -49,13 +70,19 @@ func TestLogValuesHideSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	carrier, err := alice.s.CarrierInvite(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	log.Info("x", "group", alice.s, "invite", inv, "message", inv.Descriptor)
+	log.Info("x", "group", alice.s, "invite", inv, "carrier", carrier, "message", inv.Descriptor)
 	out := buf.String()
-	for _, secret := range []string{fmt.Sprintf("%x", inv.Secret), base64.RawURLEncoding.EncodeToString(inv.Secret), base64.StdEncoding.EncodeToString(inv.Secret), alice.s.Name()} {
-		if strings.Contains(out, secret) {
-			t.Errorf("log line %q shows %q", out, secret)
+	for _, secret := range [][]byte{inv.Secret, carrier.Control, []byte(alice.s.Name())} {
+		for _, enc := range []string{fmt.Sprintf("%x", secret), base64.RawURLEncoding.EncodeToString(secret), base64.StdEncoding.EncodeToString(secret), string(secret)} {
+			if strings.Contains(out, enc) {
+				t.Errorf("log line %q shows %q", out, enc)
+			}
 		}
 	}
 	if !strings.Contains(out, alice.s.ID().Short()) {

@@ -16,8 +16,8 @@ var (
 	// (owner or admin for moderation, a poster in an announcement channel).
 	ErrNotAllowed = errors.New("author is not allowed to do this")
 	// ErrStale means the message may be valid in a view of the group this
-	// node does not have yet (an unknown parent descriptor, an author who
-	// was an admin in an earlier descriptor, an epoch ahead of ours).
+	// node does not have yet (an operation's parent or an operation a part
+	// belongs to is unknown, the genesis is not known yet).
 	ErrStale = errors.New("message does not fit this node's view of the group yet")
 	// ErrUnknownKey means no key of the message's epoch and key ID is known.
 	ErrUnknownKey = errors.New("no key for this epoch")
@@ -25,8 +25,16 @@ var (
 	ErrDecrypt = errors.New("sealed payload does not open")
 	// ErrRemoved means the author was removed from the private group.
 	ErrRemoved = errors.New("author was removed from the group")
-	// ErrBanned means the author was banned before sending the message.
+	// ErrBanned means the author is banned.
 	ErrBanned = errors.New("author is banned")
+	// ErrNotMember means the author is not a member of the private group:
+	// no profile yet, or an invite made before a removal.
+	ErrNotMember = errors.New("author is not a member of the group")
+	// ErrRevoked means the author lost the right to post (or their admin
+	// role) and this message or operation was not kept: a former admin's
+	// operation concurrent with their revocation, or a message no
+	// revocation's cut lists.
+	ErrRevoked = errors.New("author's right was revoked")
 	// ErrDeleted means the message was deleted by a tombstone.
 	ErrDeleted = errors.New("message was deleted")
 	// ErrUnknownTarget means a deletion names a message this node does not
@@ -37,6 +45,9 @@ var (
 	// ErrRateLimited means an author sends faster than the rate limit or
 	// the group's slow mode allows.
 	ErrRateLimited = errors.New("author is sending too fast")
+	// ErrUnknownPerson means nobody the group's state names has that
+	// fingerprint.
+	ErrUnknownPerson = errors.New("unknown fingerprint")
 	// ErrBadInvite means an invite link is malformed or does not verify.
 	ErrBadInvite = errors.New("bad invite link")
 	// ErrBadSecrets means a secrets blob does not decode.

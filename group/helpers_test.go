@@ -44,15 +44,28 @@ func newPeer(u *identity.User) *peer {
 }
 
 func (p *peer) cfg() group.Config {
-	return group.Config{AuthorOf: func(id message.ID) (ed25519.PublicKey, bool) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		m, ok := p.store[id]
-		if !ok {
-			return nil, false
-		}
-		return m.Body.Author, true
-	}}
+	return group.Config{
+		AuthorOf: func(id message.ID) (ed25519.PublicKey, bool) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			m, ok := p.store[id]
+			if !ok {
+				return nil, false
+			}
+			return m.Body.Author, true
+		},
+		MessagesBy: func(_ message.GroupID, author ed25519.PublicKey, max int) []message.ID {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			var out []message.ID
+			for id, m := range p.store {
+				if m.Body.Author.Equal(author) && len(out) < max {
+					out = append(out, id)
+				}
+			}
+			return out
+		},
+	}
 }
 
 // receive runs Check at now and, when it accepts, stores and applies m.
@@ -136,13 +149,8 @@ func join(t testing.TB, inviter *peer, name string, now time.Time, history ...*m
 	if p.s, err = group.FromInvite(parsed, p.u, p.cfg()); err != nil {
 		t.Fatalf("FromInvite: %v", err)
 	}
-	for _, m := range history {
-		if m.ID == parsed.Descriptor.ID {
-			p.store[m.ID] = m
-			continue
-		}
-		p.receive(t, m, now)
-	}
+	p.store[parsed.Descriptor.ID] = parsed.Descriptor
+	p.deliver(t, now, history...)
 	return p
 }
 
@@ -165,18 +173,16 @@ func forge(t testing.TB, u *identity.User, id message.GroupID, c group.Content, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := message.Body{Group: id, SentAtMS: message.TimeMS(now), Kind: c.MessageKind(), Ref: ref, Epoch: epoch, Author: u.PublicKey(), Version: message.Version}
-	if key != nil {
-		if payload, err = group.Seal(key, &b, payload); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b.Payload = payload
-	m, err := message.Sign(u.PrivateKey(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return forgeRaw(t, u, id, c.MessageKind(), ref, epoch, key, payload, now)
 }
 
 func text(s string) group.Text { return group.Text{Text: s, Nick: "n"} }
+
+func x25519Of(t testing.TB, u *identity.User) []byte {
+	t.Helper()
+	k, err := u.X25519Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Bytes()
+}

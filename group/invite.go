@@ -2,7 +2,6 @@ package group
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -17,20 +16,22 @@ import (
 
 // Invite links. A link is
 //
-//	starling://join?g=GROUP&o=OWNER&d=DESCRIPTOR[&s=SECRET&e=EPOCH[&k=KEY][&dk=KEY]][&r=RELAY]...[&tk=TICKET]
+//	starling://join?g=GROUP&o=OWNER&d=GENESIS[&s=SECRET&e=EPOCH[&k=KEY]][&r=RELAY]...[&tk=TICKET]
 //
 // g: group ID (64 lower-case hex digits); o: the owner's fingerprint; d: the
-// current descriptor envelope (base64url without padding; in a private group
-// sealed like every payload); private groups only: s: the secret, e: the
-// sending epoch (decimal, from 1), k: that epoch's sending key (absent when
-// e is 1, whose key derives from s), dk: the key that sealed d when neither
-// s nor k opens it (two admins rekeyed or updated the descriptor at the same
-// time); r: a relay multiaddr, repeatable (node parses it); tk: a relay
-// ticket (Ticket) signed by an owner or admin. Every parameter
-// but r appears at most once, unknown parameters are refused (a link from a
-// newer version fails clearly rather than losing what it says), and the
-// whole link is at most MaxInviteLen bytes. A carrier link (carrier.go)
-// has t and end instead of d, s, e, k and dk.
+// group's genesis descriptor envelope (base64url without padding; in a
+// private group sealed under the control key that s gives); private groups
+// only: s: the secret, e: the current epoch (decimal, from 1), k: that
+// epoch's key (absent when e is 1, whose key derives from s); r: a relay
+// multiaddr, repeatable (node parses it); tk: a relay ticket (Ticket) signed
+// by an owner or admin. Every parameter but r appears at most once, unknown
+// parameters are refused (a link from a newer version fails clearly rather
+// than losing what it says), and the whole link is at most MaxInviteLen
+// bytes. A carrier link (carrier.go) has t and c instead of d, s, e and k.
+//
+// The joiner learns the rest of the group (its Ops) by catch-up. In a
+// private group the key in the link is what admits them (see members.go): a
+// link made before a removal admits nobody to what is sent after it.
 const (
 	inviteScheme = "starling"
 	inviteHost   = "join"
@@ -50,23 +51,20 @@ var b64 = base64.RawURLEncoding.Strict()
 type Invite struct {
 	Group message.GroupID
 	Owner identity.Fingerprint
-	// Descriptor is the group's current descriptor envelope. The joining
-	// node stores it like any message.
+	// Descriptor is the group's genesis envelope. The joining node stores
+	// it like any message.
 	Descriptor *message.Message
-	// Secret, Epoch and Key are a private group's: Key is Epoch's sending
-	// key, nil when Epoch is 1.
+	// Secret, Epoch and Key are a private group's: Key is Epoch's key, nil
+	// when Epoch is 1.
 	Secret []byte
 	Epoch  uint64
 	Key    []byte
-	// DescriptorKey is the key that sealed Descriptor when neither Secret
-	// nor Key opens it; nil otherwise.
-	DescriptorKey []byte
-	// Topic and EndsAtMS are a carrier link's (Carrier): the private
-	// group's topic name and end time (zero: never). Such a link has no
-	// Descriptor, Secret or keys.
-	Topic    string
-	EndsAtMS uint64
-	Relays   []string
+	// Topic and Control are a carrier link's (Carrier): the private group's
+	// topic name and control key. Such a link has no Descriptor, Secret or
+	// epoch key.
+	Topic   string
+	Control []byte
+	Relays  []string
 	// Ticket, when set, admits the holder to the invite's relays under an
 	// invite-only ACL (see Ticket); only links with relays carry one.
 	Ticket []byte
@@ -85,9 +83,6 @@ func (inv Invite) Link() string {
 	if inv.Key != nil {
 		b.WriteString("&k=" + b64.EncodeToString(inv.Key))
 	}
-	if inv.DescriptorKey != nil {
-		b.WriteString("&dk=" + b64.EncodeToString(inv.DescriptorKey))
-	}
 	if inv.Carrier() {
 		inv.carrierLink(&b)
 	}
@@ -100,10 +95,10 @@ func (inv Invite) Link() string {
 	return b.String()
 }
 
-// ParseInvite parses and verifies a link strictly: the descriptor decodes,
-// its signature verifies, it describes group g, its owner has fingerprint o
-// and commits to g with its salt, and it is signed by that owner or one of
-// its admins. Errors wrap ErrBadInvite and say which part is wrong.
+// ParseInvite parses and verifies a link strictly: the genesis decodes,
+// its signature verifies, it describes group g, its owner has fingerprint o,
+// commits to g with its salt and signed it. Errors wrap ErrBadInvite and
+// say which part is wrong.
 func ParseInvite(link string) (Invite, error) {
 	inv, err := parseInvite(link)
 	if err != nil {
@@ -129,7 +124,7 @@ func parseInvite(link string) (Invite, error) {
 	}
 	for name, vs := range q {
 		switch name {
-		case "g", "o", "d", "s", "e", "k", "dk", "t", "end", "tk":
+		case "g", "o", "d", "s", "e", "k", "t", "c", "tk":
 			if len(vs) != 1 {
 				return Invite{}, fmt.Errorf("parameter %s appears %d times", name, len(vs))
 			}
@@ -151,15 +146,6 @@ func parseInvite(link string) (Invite, error) {
 	if err := parseTicket(q, &inv); err != nil {
 		return Invite{}, err
 	}
-	if q.Has("t") {
-		if err := parseCarrier(q, &inv); err != nil {
-			return Invite{}, err
-		}
-		return inv, nil
-	}
-	if q.Has("end") {
-		return Invite{}, fmt.Errorf("end: only a carrier link (with t) has it; a member's link has the end time in its descriptor")
-	}
 	raw, err := b64Param(q, "d", 0)
 	if err != nil {
 		return Invite{}, err
@@ -170,13 +156,19 @@ func parseInvite(link string) (Invite, error) {
 	if inv.Descriptor, err = message.Decode(raw); err != nil {
 		return Invite{}, fmt.Errorf("d: %v", err)
 	}
+	if q.Has("t") {
+		if err := parseCarrier(q, &inv); err != nil {
+			return Invite{}, err
+		}
+		return inv, nil
+	}
+	if q.Has("c") {
+		return Invite{}, fmt.Errorf("c: only a carrier link (with t) has it")
+	}
 	if inv.Secret, err = b64Param(q, "s", KeySize); err != nil {
 		return Invite{}, err
 	}
 	if inv.Key, err = b64Param(q, "k", KeySize); err != nil {
-		return Invite{}, err
-	}
-	if inv.DescriptorKey, err = b64Param(q, "dk", KeySize); err != nil {
 		return Invite{}, err
 	}
 	if e := q.Get("e"); q.Has("e") {
@@ -187,8 +179,8 @@ func parseInvite(link string) (Invite, error) {
 	switch {
 	case (inv.Secret == nil) != (inv.Epoch == 0):
 		return Invite{}, fmt.Errorf("s and e come together")
-	case inv.Secret == nil && (inv.Key != nil || inv.DescriptorKey != nil):
-		return Invite{}, fmt.Errorf("k and dk need s")
+	case inv.Secret == nil && inv.Key != nil:
+		return Invite{}, fmt.Errorf("k needs s")
 	case inv.Epoch == 1 && inv.Key != nil:
 		return Invite{}, fmt.Errorf("k: epoch 1's key derives from s")
 	case inv.Epoch > 1 && inv.Key == nil:
@@ -284,16 +276,23 @@ func (inv Invite) Verify() (Descriptor, error) {
 }
 
 func (inv Invite) verify() (Descriptor, error) {
+	genesisKey := inv.Control
 	if inv.Carrier() {
 		switch {
-		case inv.Descriptor != nil || inv.Secret != nil || inv.Key != nil || inv.DescriptorKey != nil:
-			return Descriptor{}, fmt.Errorf("a carrier link carries no descriptor, secret or key")
+		case inv.Secret != nil || inv.Key != nil:
+			return Descriptor{}, fmt.Errorf("a carrier link carries no secret or key")
 		case !TopicPattern.MatchString(inv.Topic) || inv.Topic == Topic(inv.Group):
 			return Descriptor{}, fmt.Errorf("the carrier link's topic is not a private group's")
 		case inv.Owner == "":
 			return Descriptor{}, fmt.Errorf("the carrier link names no owner")
+		case len(inv.Control) != KeySize:
+			return Descriptor{}, fmt.Errorf("the carrier link carries no control key")
 		}
-		return Descriptor{}, nil
+	} else if inv.Secret != nil {
+		var err error
+		if genesisKey, err = ControlKey(inv.Secret, inv.Group); err != nil {
+			return Descriptor{}, err
+		}
 	}
 	m := inv.Descriptor
 	if m == nil {
@@ -310,24 +309,24 @@ func (inv Invite) verify() (Descriptor, error) {
 		return Descriptor{}, fmt.Errorf("d is a %s message, not a descriptor", m.Body.Kind)
 	case m.Body.Group != inv.Group:
 		return Descriptor{}, fmt.Errorf("the descriptor is for group %s, the link names %s", m.Body.Group.Short(), inv.Group.Short())
+	case m.Body.Epoch != 0 || !m.Body.Ref.IsZero():
+		return Descriptor{}, fmt.Errorf("the descriptor has an epoch or a ref")
 	}
 	payload := m.Body.Payload
-	if inv.Secret != nil {
-		if m.Body.Epoch == 0 {
-			return Descriptor{}, fmt.Errorf("the link carries a secret but the descriptor is not sealed (only private groups have one)")
+	if genesisKey != nil {
+		var err error
+		if payload, err = Open(genesisKey, &m.Body, payload); err != nil {
+			return Descriptor{}, fmt.Errorf("descriptor: %v (the link's key does not open it)", err)
 		}
-		key, err := inv.descriptorKey()
-		if err != nil {
-			return Descriptor{}, err
-		}
-		if payload, err = Open(key, &m.Body, payload); err != nil {
-			return Descriptor{}, fmt.Errorf("descriptor: %v", err)
-		}
-	} else if m.Body.Epoch != 0 {
-		return Descriptor{}, fmt.Errorf("the descriptor is sealed but the link carries no secret")
 	}
 	c, err := DecodePayload(message.KindDescriptor, payload)
 	if err != nil {
+		if genesisKey == nil {
+			if _, sealed := SealedKeyID(payload); sealed {
+				// Most likely a private group's link that lost its secret.
+				return Descriptor{}, fmt.Errorf("the link carries no secret (s), which a private group's link needs to open its descriptor: is it cut off? (%v)", err)
+			}
+		}
 		return Descriptor{}, fmt.Errorf("descriptor: %v", err)
 	}
 	d := c.(Descriptor)
@@ -337,50 +336,21 @@ func (inv Invite) verify() (Descriptor, error) {
 			identity.FingerprintOf(d.Owner).Short(), inv.Owner.Short())
 	case IDFor(d.Owner, d.Salt) != inv.Group:
 		return Descriptor{}, fmt.Errorf("the descriptor's owner and salt do not give the group ID")
-	case !bytes.Equal(m.Body.Author, d.Owner) && !containsKey(d.Admins, m.Body.Author):
-		return Descriptor{}, fmt.Errorf("the descriptor is signed by neither its owner nor an admin")
-	case d.Kind == KindPrivate && inv.Secret == nil:
+	case !bytes.Equal(m.Body.Author, d.Owner):
+		return Descriptor{}, fmt.Errorf("the descriptor is not signed by its owner")
+	case d.Kind == KindPrivate && genesisKey == nil:
 		return Descriptor{}, fmt.Errorf("a private group's link carries no secret")
-	case d.Kind != KindPrivate && inv.Secret != nil:
+	case d.Kind != KindPrivate && genesisKey != nil:
 		return Descriptor{}, fmt.Errorf("a %s group's link carries a secret; only private groups have one", d.Kind)
 	}
 	return d, nil
 }
 
-// descriptorKey finds the key among s, k and dk that sealed the descriptor.
-func (inv Invite) descriptorKey() ([]byte, error) {
-	b := &inv.Descriptor.Body
-	kid, ok := SealedKeyID(b.Payload)
-	if !ok {
-		return nil, fmt.Errorf("the descriptor's payload is too short to be sealed")
-	}
-	var cands [][]byte
-	if b.Epoch == 1 {
-		k1, err := FirstEpochKey(inv.Secret, inv.Group)
-		if err != nil {
-			return nil, err
-		}
-		cands = append(cands, k1)
-	}
-	if b.Epoch == inv.Epoch && inv.Key != nil {
-		cands = append(cands, inv.Key)
-	}
-	if inv.DescriptorKey != nil {
-		cands = append(cands, inv.DescriptorKey)
-	}
-	for _, k := range cands {
-		id := KeyIDOf(k)
-		if subtle.ConstantTimeCompare(id[:], kid[:]) == 1 {
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("no key in the link opens the descriptor (sealed under epoch %d)", b.Epoch)
-}
-
 // FromInvite joins the group of a verified invite as me: the invite's
-// descriptor is applied and its keys are kept. The node stores
-// inv.Descriptor, publishes me's profile (NewProfile, Compose) so admins
-// include it in later rekeys, and dials inv.Relays.
+// genesis is applied and its keys are kept. The node stores inv.Descriptor,
+// publishes me's profile (NewProfile, Compose), sealed under the link's key,
+// which makes me a member unless the link is stale, learns the group's Ops
+// by catch-up, and dials inv.Relays.
 func FromInvite(inv Invite, me *identity.User, cfg Config) (*State, error) {
 	if inv.Carrier() {
 		return nil, fmt.Errorf("%w: a carrier link joins as a carrier, which reads nothing (Carry)", ErrBadInvite)
@@ -389,28 +359,34 @@ func FromInvite(inv Invite, me *identity.User, cfg Config) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	priv, err := userX25519(me)
+	s, err := newCreated(inv.Group, d.Kind, d.Owner, me, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
-	s := newState(inv.Group, d.Kind, cfg)
-	s.me = priv
 	if d.Kind == KindPrivate {
-		s.secret = slices.Clone(inv.Secret)
-		k1, err := FirstEpochKey(s.secret, s.id)
-		if err != nil {
+		if err := s.setSecret(inv.Secret); err != nil {
 			return nil, fmt.Errorf("join: %w", err)
 		}
-		s.addKeyLocked(1, k1)
 		if inv.Key != nil {
 			s.addKeyLocked(inv.Epoch, inv.Key)
 		}
-		if inv.DescriptorKey != nil {
-			s.addKeyLocked(inv.Descriptor.Body.Epoch, inv.DescriptorKey)
-		}
+		s.linkEpoch = inv.Epoch
 	}
 	s.Apply(inv.Descriptor, d)
 	return s, nil
+}
+
+// LinkKey returns the epoch and key this node would put in an invite link:
+// the current key (0 and nil when it holds none, or the group is not
+// private).
+func (s *State) linkKey() (uint64, []byte, bool) {
+	var (
+		epoch uint64
+		key   []byte
+		ok    bool
+	)
+	s.readView(func(v *view) { epoch, key, ok = s.sendKeyIn(v) })
+	return epoch, key, ok
 }
 
 // Invite returns an invite to this group with the given relay addresses.
@@ -425,32 +401,19 @@ func (s *State) Invite(relays []string) (Invite, error) {
 	if err := checkRelays(relays); err != nil {
 		return Invite{}, fmt.Errorf("invite: %w", err)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.cur == nil {
-		return Invite{}, fmt.Errorf("invite: the group's descriptor is not known yet")
+	d, genesis, ok := s.Descriptor()
+	if !ok {
+		return Invite{}, fmt.Errorf("invite: the group's genesis is not known yet")
 	}
-	inv := Invite{
-		Group: s.id, Owner: identity.FingerprintOf(s.cur.d.Owner), Descriptor: s.cur.m,
-		Relays: slices.Clone(relays),
-	}
+	inv := Invite{Group: s.id, Owner: identity.FingerprintOf(d.Owner), Descriptor: genesis, Relays: slices.Clone(relays)}
 	if s.kind == KindPrivate {
-		epoch, key, ok := s.sendKeyLocked()
+		epoch, key, ok := s.linkKey()
 		if !ok {
-			return Invite{}, fmt.Errorf("invite: %w", ErrUnknownKey)
+			return Invite{}, fmt.Errorf("invite: %w", s.noKeyReason(s.self))
 		}
 		inv.Secret, inv.Epoch = slices.Clone(s.secret), epoch
 		if epoch > 1 {
 			inv.Key = slices.Clone(key)
-		}
-		if _, err := inv.descriptorKey(); err != nil {
-			b := &s.cur.m.Body
-			kid, _ := SealedKeyID(b.Payload)
-			dk, ok := s.keyLocked(b.Epoch, kid)
-			if !ok {
-				return Invite{}, fmt.Errorf("invite: %w: the descriptor's key is not known", ErrUnknownKey)
-			}
-			inv.DescriptorKey = slices.Clone(dk)
 		}
 	}
 	if n := len(inv.Link()); n > MaxInviteLen {

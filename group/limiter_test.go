@@ -53,11 +53,9 @@ func TestLimiterSlowMode(t *testing.T) {
 	}
 	alice, history := create(t, "alice", group.KindOpen, time.Time{})
 	bob := join(t, alice, "bob", at(1), history...)
-	slow, err := alice.s.UpdateDescriptor(alice.u, func(d *group.Descriptor) { d.SlowModeSeconds = 10 }, at(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob.accept(t, at(2), slow)
+	ten := 10 * time.Second
+	slow := alice.own(t)(alice.s.Update(alice.u, group.Update{SlowMode: &ten}, at(2)))
+	bob.accept(t, at(2), slow...)
 	if bob.s.SlowMode() != 10*time.Second {
 		t.Fatalf("SlowMode = %s", bob.s.SlowMode())
 	}

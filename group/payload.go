@@ -25,10 +25,18 @@ const (
 	MaxDisplayNameLen = 64
 	// MaxReasonLen caps the reason of a deletion or ban in bytes.
 	MaxReasonLen = 256
-	// MaxSlowModeSeconds caps a descriptor's slow mode (one day).
+	// MaxSlowModeSeconds caps a group's slow mode (one day).
 	MaxSlowModeSeconds = 24 * 60 * 60
 	// KeySize is the size of a private group's secret and epoch keys.
 	KeySize = 32
+	// MaxParents caps the parents an Op names.
+	MaxParents = 32
+	// MaxParts caps an Op's parts: 64 parts of key entries reach about
+	// 28,000 members.
+	MaxParts = 64
+	// MaxCut caps the messages a revocation keeps valid (its cut). A node
+	// that revokes someone with more messages keeps the newest ones.
+	MaxCut = 4096
 )
 
 // HPKE sizes for DHKEM(X25519) with ChaCha20-Poly1305 and a 32-byte key.
@@ -40,7 +48,7 @@ const (
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
 
 // Content is a decoded (and, in a private group, opened) payload: one of
-// Text, Descriptor, Delete, Ban, Profile and Rekey.
+// Text, Descriptor, Delete, Profile, Op and OpPart.
 type Content interface {
 	// MessageKind is the message kind that carries this content.
 	MessageKind() message.Kind
@@ -54,23 +62,22 @@ type Text struct {
 	Ref  message.ID
 }
 
-// Descriptor says what a created group is and who may do what. The group
-// ID commits to Owner and Salt (IDFor); Kind never changes. Key lists hold
-// 32-byte Ed25519 public keys, sorted bytewise, without duplicates.
+// Descriptor is a created group's genesis: what it is and who owns it. The
+// group ID commits to Owner and Salt (IDFor); Kind never changes. Later
+// changes are Ops; State.Descriptor returns a Descriptor that describes the
+// resolved state, with the lists filled in.
 type Descriptor struct {
 	Kind    Kind
 	Name    string
 	Owner   ed25519.PublicKey
 	Salt    []byte
 	Version uint64
-	// Admins may update the descriptor, delete, ban and rekey. The owner is
-	// implicitly one and is not listed.
-	Admins []ed25519.PublicKey
-	// Posters may post in an announcement channel besides owner and admins.
-	// Empty in other kinds.
+	// Admins, Posters, Removed and Banned are empty in a genesis; in the view
+	// State.Descriptor returns they are the resolved roles, sorted.
+	Admins  []ed25519.PublicKey
 	Posters []ed25519.PublicKey
-	// Removed members of a private group; empty in other kinds.
 	Removed []ed25519.PublicKey
+	Banned  []ed25519.PublicKey
 	// EndsAtMS is the group's end (Unix milliseconds); 0: never.
 	EndsAtMS        uint64
 	SlowModeSeconds uint32
@@ -83,30 +90,11 @@ type Delete struct {
 	Reason string
 }
 
-// Ban drops Author's messages sent after the ban.
-type Ban struct {
-	Author ed25519.PublicKey
-	Reason string
-}
-
 // Profile is an author's nickname and X25519 public key (32 bytes), to
 // which admins deliver new epoch keys.
 type Profile struct {
 	Nick   string
 	X25519 []byte
-}
-
-// Rekey delivers a new epoch key (the envelope's epoch) to each member.
-type Rekey struct {
-	// Entries are sorted by Recipient, one per member.
-	Entries []RekeyEntry
-}
-
-// RekeyEntry is the epoch key sealed with HPKE to one member's X25519 key.
-type RekeyEntry struct {
-	Recipient []byte
-	Enc       []byte
-	SealedKey []byte
 }
 
 // MessageKind implements Content.
@@ -119,17 +107,11 @@ func (Descriptor) MessageKind() message.Kind { return message.KindDescriptor }
 func (Delete) MessageKind() message.Kind { return message.KindDelete }
 
 // MessageKind implements Content.
-func (Ban) MessageKind() message.Kind { return message.KindBan }
-
-// MessageKind implements Content.
 func (Profile) MessageKind() message.Kind { return message.KindProfile }
 
-// MessageKind implements Content.
-func (Rekey) MessageKind() message.Kind { return message.KindRekey }
-
 // EncodePayload returns the canonical payload of c (before sealing), or an
-// error wrapping ErrBadPayload when c breaks a field rule. Text.Ref and
-// Delete.Target travel in the envelope's ref, not here.
+// error wrapping ErrBadPayload when c breaks a field rule. Text.Ref,
+// Delete.Target and OpPart.Op travel in the envelope's ref, not here.
 func EncodePayload(c Content) ([]byte, error) {
 	var pb proto.Message
 	switch c := c.(type) {
@@ -142,12 +124,11 @@ func EncodePayload(c Content) ([]byte, error) {
 		}
 		return b, nil
 	case Descriptor:
-		if err := c.check(); err != nil {
+		if err := c.checkGenesis(); err != nil {
 			return nil, err
 		}
 		pb = &grouppb.Descriptor{
 			Kind: c.Kind.pb(), Name: c.Name, Owner: c.Owner, Salt: c.Salt, Version: c.Version,
-			Admins: keysToPB(c.Admins), Posters: keysToPB(c.Posters), Removed: keysToPB(c.Removed),
 			EndsAtMs: c.EndsAtMS, SlowModeSeconds: c.SlowModeSeconds,
 		}
 	case Delete:
@@ -155,25 +136,22 @@ func EncodePayload(c Content) ([]byte, error) {
 			return nil, err
 		}
 		pb = &grouppb.Delete{Reason: c.Reason}
-	case Ban:
-		if err := c.check(); err != nil {
-			return nil, err
-		}
-		pb = &grouppb.Ban{Author: c.Author, Reason: c.Reason}
 	case Profile:
 		if err := c.check(); err != nil {
 			return nil, err
 		}
 		pb = &grouppb.Profile{Nick: c.Nick, X25519: c.X25519}
-	case Rekey:
+	case Op:
+		op, err := c.pb()
+		if err != nil {
+			return nil, err
+		}
+		pb = op
+	case OpPart:
 		if err := c.check(); err != nil {
 			return nil, err
 		}
-		r := &grouppb.Rekey{}
-		for _, e := range c.Entries {
-			r.Entries = append(r.Entries, &grouppb.RekeyEntry{Recipient: e.Recipient, Enc: e.Enc, SealedKey: e.SealedKey})
-		}
-		pb = r
+		pb = c.pb()
 	default:
 		return nil, fmt.Errorf("%w: unknown content %T", ErrBadPayload, c)
 	}
@@ -186,7 +164,7 @@ func EncodePayload(c Content) ([]byte, error) {
 
 // DecodePayload parses an (opened) payload of the given kind strictly: it
 // must be the canonical encoding and pass every field rule. Errors wrap
-// ErrBadPayload. Text.Ref and Delete.Target are left zero.
+// ErrBadPayload. Text.Ref, Delete.Target and OpPart.Op are left zero.
 func DecodePayload(kind message.Kind, payload []byte) (Content, error) {
 	switch kind {
 	case message.KindText:
@@ -202,10 +180,9 @@ func DecodePayload(kind message.Kind, payload []byte) (Content, error) {
 		}
 		d := Descriptor{
 			Kind: kindFromPB(pb.Kind), Name: pb.Name, Owner: pb.Owner, Salt: pb.Salt, Version: pb.Version,
-			Admins: keysFromPB(pb.Admins), Posters: keysFromPB(pb.Posters), Removed: keysFromPB(pb.Removed),
 			EndsAtMS: pb.EndsAtMs, SlowModeSeconds: pb.SlowModeSeconds,
 		}
-		if err := d.check(); err != nil {
+		if err := d.checkGenesis(); err != nil {
 			return nil, err
 		}
 		return d, nil
@@ -218,16 +195,6 @@ func DecodePayload(kind message.Kind, payload []byte) (Content, error) {
 			return nil, err
 		}
 		return Delete{Reason: pb.Reason}, nil
-	case message.KindBan:
-		var pb grouppb.Ban
-		if err := decode(payload, &pb); err != nil {
-			return nil, err
-		}
-		b := Ban{Author: pb.Author, Reason: pb.Reason}
-		if err := b.check(); err != nil {
-			return nil, err
-		}
-		return b, nil
 	case message.KindProfile:
 		var pb grouppb.Profile
 		if err := decode(payload, &pb); err != nil {
@@ -238,19 +205,18 @@ func DecodePayload(kind message.Kind, payload []byte) (Content, error) {
 			return nil, err
 		}
 		return p, nil
-	case message.KindRekey:
-		var pb grouppb.Rekey
+	case message.KindOp:
+		var pb grouppb.Op
 		if err := decode(payload, &pb); err != nil {
 			return nil, err
 		}
-		r := Rekey{Entries: make([]RekeyEntry, 0, len(pb.Entries))}
-		for _, e := range pb.Entries {
-			r.Entries = append(r.Entries, RekeyEntry{Recipient: e.Recipient, Enc: e.Enc, SealedKey: e.SealedKey})
-		}
-		if err := r.check(); err != nil {
+		return opFromPB(&pb)
+	case message.KindOpPart:
+		var pb grouppb.OpPart
+		if err := decode(payload, &pb); err != nil {
 			return nil, err
 		}
-		return r, nil
+		return partFromPB(&pb)
 	}
 	return nil, fmt.Errorf("%w: unknown kind %s", ErrBadPayload, kind)
 }
@@ -264,7 +230,9 @@ func decode(b []byte, m proto.Message) error {
 	return nil
 }
 
-func (d *Descriptor) check() error {
+// checkGenesis: a genesis names its kind, owner, salt and name, is version
+// 1 and lists nobody.
+func (d *Descriptor) checkGenesis() error {
 	switch {
 	case !d.Kind.valid():
 		return fmt.Errorf("%w: descriptor kind %d", ErrBadPayload, d.Kind)
@@ -272,51 +240,39 @@ func (d *Descriptor) check() error {
 		return fmt.Errorf("%w: descriptor owner has %d bytes", ErrBadPayload, len(d.Owner))
 	case len(d.Salt) != SaltSize:
 		return fmt.Errorf("%w: descriptor salt has %d bytes, want %d", ErrBadPayload, len(d.Salt), SaltSize)
-	case d.Version == 0:
-		return fmt.Errorf("%w: descriptor version 0", ErrBadPayload)
-	case d.SlowModeSeconds > MaxSlowModeSeconds:
-		return fmt.Errorf("%w: slow mode of %d s, limit %d", ErrBadPayload, d.SlowModeSeconds, MaxSlowModeSeconds)
-	case d.Kind != KindAnnounce && len(d.Posters) > 0:
-		return fmt.Errorf("%w: only announcement channels have posters", ErrBadPayload)
-	case d.Kind != KindPrivate && len(d.Removed) > 0:
-		return fmt.Errorf("%w: only private groups remove members", ErrBadPayload)
+	case d.Version != 1:
+		return fmt.Errorf("%w: descriptor version %d: later versions are operations now", ErrBadPayload, d.Version)
+	case len(d.Admins)+len(d.Posters)+len(d.Removed)+len(d.Banned) > 0:
+		return fmt.Errorf("%w: a genesis lists no admins, posters, removed or banned members", ErrBadPayload)
 	}
-	if err := checkDisplayName("group name", d.Name); err != nil {
+	if err := checkSettings(d.Name, d.SlowModeSeconds); err != nil {
 		return err
-	}
-	for _, l := range []struct {
-		what string
-		keys []ed25519.PublicKey
-	}{{"admins", d.Admins}, {"posters", d.Posters}, {"removed", d.Removed}} {
-		if err := checkKeyList(l.what, l.keys, d.Owner); err != nil {
-			return err
-		}
-	}
-	for _, r := range d.Removed {
-		if containsKey(d.Admins, r) {
-			return fmt.Errorf("%w: an admin is also removed", ErrBadPayload)
-		}
 	}
 	return nil
 }
 
-func (b *Ban) check() error {
-	if len(b.Author) != ed25519.PublicKeySize {
-		return fmt.Errorf("%w: banned author has %d bytes", ErrBadPayload, len(b.Author))
+func checkSettings(name string, slowMode uint32) error {
+	if slowMode > MaxSlowModeSeconds {
+		return fmt.Errorf("%w: slow mode of %d s, limit %d", ErrBadPayload, slowMode, MaxSlowModeSeconds)
 	}
-	return checkReason(b.Reason)
+	return checkDisplayName("group name", name)
 }
 
 func (p *Profile) check() error {
 	if err := checkDisplayName("nick", p.Nick); err != nil {
 		return err
 	}
-	pub, err := ecdh.X25519().NewPublicKey(p.X25519)
+	return checkX25519(p.X25519)
+}
+
+// checkX25519 refuses keys that are not X25519 public keys, and low-order
+// points, which would make every HPKE seal to them fail (or be readable by
+// anyone); ECDH refuses exactly those.
+func checkX25519(key []byte) error {
+	pub, err := ecdh.X25519().NewPublicKey(key)
 	if err != nil {
-		return fmt.Errorf("%w: profile x25519 key has %d bytes", ErrBadPayload, len(p.X25519))
+		return fmt.Errorf("%w: profile x25519 key has %d bytes", ErrBadPayload, len(key))
 	}
-	// A low-order point would make every HPKE seal to it fail (or be
-	// readable by anyone); ECDH refuses exactly those.
 	if _, err := probeKey().ECDH(pub); err != nil {
 		return fmt.Errorf("%w: profile x25519 key is a low-order point", ErrBadPayload)
 	}
@@ -329,25 +285,6 @@ var probeKey = sync.OnceValue(func() *ecdh.PrivateKey {
 	k, _ := ecdh.X25519().NewPrivateKey(seed[:]) // any 32 bytes are valid
 	return k
 })
-
-func (r *Rekey) check() error {
-	if len(r.Entries) == 0 {
-		return fmt.Errorf("%w: rekey without entries", ErrBadPayload)
-	}
-	for i, e := range r.Entries {
-		switch {
-		case len(e.Recipient) != 32:
-			return fmt.Errorf("%w: rekey recipient has %d bytes", ErrBadPayload, len(e.Recipient))
-		case len(e.Enc) != hpkeEncSize:
-			return fmt.Errorf("%w: rekey enc has %d bytes, want %d", ErrBadPayload, len(e.Enc), hpkeEncSize)
-		case len(e.SealedKey) != hpkeSealedSize:
-			return fmt.Errorf("%w: rekey sealed key has %d bytes, want %d", ErrBadPayload, len(e.SealedKey), hpkeSealedSize)
-		case i > 0 && bytes.Compare(r.Entries[i-1].Recipient, e.Recipient) >= 0:
-			return fmt.Errorf("%w: rekey entries are not sorted by recipient or repeat one", ErrBadPayload)
-		}
-	}
-	return nil
-}
 
 // checkDisplayName: UTF-8, 1 to 64 bytes, not only white space, no control
 // characters (a newline or an escape would reach terminals).
@@ -377,58 +314,16 @@ func checkReason(s string) error {
 	return nil
 }
 
-func checkKeyList(what string, keys []ed25519.PublicKey, owner ed25519.PublicKey) error {
-	for i, k := range keys {
-		switch {
-		case len(k) != ed25519.PublicKeySize:
-			return fmt.Errorf("%w: %s: a key has %d bytes", ErrBadPayload, what, len(k))
-		case i > 0 && bytes.Compare(keys[i-1], k) >= 0:
-			return fmt.Errorf("%w: %s are not sorted or repeat a key", ErrBadPayload, what)
-		case bytes.Equal(k, owner):
-			return fmt.Errorf("%w: %s list the owner", ErrBadPayload, what)
-		}
+func checkMember(what string, k []byte) error {
+	if len(k) != ed25519.PublicKeySize {
+		return fmt.Errorf("%w: %s key has %d bytes", ErrBadPayload, what, len(k))
 	}
 	return nil
-}
-
-// normalizeKeys sorts keys and drops duplicates and the owner, so an edit
-// never has to care about the list rules.
-func normalizeKeys(keys []ed25519.PublicKey, owner ed25519.PublicKey) []ed25519.PublicKey {
-	out := slices.Clone(keys)
-	out = slices.DeleteFunc(out, func(k ed25519.PublicKey) bool { return bytes.Equal(k, owner) })
-	slices.SortFunc(out, func(a, b ed25519.PublicKey) int { return bytes.Compare(a, b) })
-	out = slices.CompactFunc(out, func(a, b ed25519.PublicKey) bool { return bytes.Equal(a, b) })
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 func containsKey(keys []ed25519.PublicKey, k []byte) bool {
 	_, found := slices.BinarySearchFunc(keys, k, func(a ed25519.PublicKey, b []byte) int { return bytes.Compare(a, b) })
 	return found
-}
-
-func keysToPB(keys []ed25519.PublicKey) [][]byte {
-	if len(keys) == 0 {
-		return nil
-	}
-	out := make([][]byte, len(keys))
-	for i, k := range keys {
-		out[i] = k
-	}
-	return out
-}
-
-func keysFromPB(keys [][]byte) []ed25519.PublicKey {
-	if len(keys) == 0 {
-		return nil
-	}
-	out := make([]ed25519.PublicKey, len(keys))
-	for i, k := range keys {
-		out[i] = k
-	}
-	return out
 }
 
 // clone returns a deep copy, so callers cannot change a State's descriptor
@@ -446,6 +341,6 @@ func (d Descriptor) clone() Descriptor {
 		}
 		return out
 	}
-	d.Admins, d.Posters, d.Removed = cl(d.Admins), cl(d.Posters), cl(d.Removed)
+	d.Admins, d.Posters, d.Removed, d.Banned = cl(d.Admins), cl(d.Posters), cl(d.Removed), cl(d.Banned)
 	return d
 }

@@ -28,6 +28,7 @@ const (
 	sealPrefix  = "starling/seal/v1\x00"
 	keyIDPrefix = "starling/keyid/v1"
 	epochInfo   = "starling/epoch/v1"
+	controlInfo = "starling/control/v1"
 
 	// KeyIDSize is the size of a key ID.
 	KeyIDSize = 8
@@ -59,9 +60,23 @@ func FirstEpochKey(secret []byte, id message.GroupID) ([]byte, error) {
 	return hkdf.Key(sha256.New, secret, nil, string(info), KeySize)
 }
 
+// ControlKey returns a private group's control key: HKDF-SHA256 of the
+// secret (no salt) with info "starling/control/v1" || group. It seals the
+// genesis, the Ops and their parts, which every member, a removed member
+// and a carrier (whose link holds it) may read: a removed member learns
+// that it was removed, a carrier can apply bans and deletions, and a late
+// joiner can judge the whole authority history. Texts, profiles and
+// deletions are sealed under epoch keys.
+func ControlKey(secret []byte, id message.GroupID) ([]byte, error) {
+	if len(secret) != KeySize {
+		return nil, fmt.Errorf("control key: secret has %d bytes, want %d", len(secret), KeySize)
+	}
+	return hkdf.Key(sha256.New, secret, nil, controlInfo+string(id[:]), KeySize)
+}
+
 // Seal seals plaintext with key for a body with b's header fields (b.Payload
-// is not read; b.Epoch must be the key's epoch, at least 1). It picks a
-// random nonce.
+// is not read; b.Epoch is the key's epoch, 0 for the control key). It
+// picks a random nonce.
 func Seal(key []byte, b *message.Body, plaintext []byte) ([]byte, error) {
 	var nonce [nonceSize]byte
 	if _, err := rand.Read(nonce[:]); err != nil {

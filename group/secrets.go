@@ -28,9 +28,16 @@ type secretsFile struct {
 	Channel string      `json:"channel,omitempty"`
 	Secret  []byte      `json:"secret,omitempty"`
 	Keys    []secretKey `json:"keys,omitempty"`
-	// A carrier's: its topic, owner and end time (carrier.go).
-	Topic    string `json:"topic,omitempty"`
-	Owner    string `json:"owner,omitempty"`
+	// LinkEpoch is the epoch of the invite this node joined with (see
+	// State.linkEpoch).
+	LinkEpoch uint64 `json:"link_epoch,omitempty"`
+	// A carrier's: its topic, owner and the group's control key
+	// (carrier.go).
+	Topic   string `json:"topic,omitempty"`
+	Owner   string `json:"owner,omitempty"`
+	Control []byte `json:"control,omitempty"`
+	// EndsAtMS was a carrier's end time before carriers could read it from
+	// the group's Ops; it is read and ignored.
 	EndsAtMS uint64 `json:"ends_at_ms,omitempty"`
 }
 
@@ -41,12 +48,12 @@ type secretKey struct {
 
 // MarshalSecrets returns the blob RestoreSecrets reads: the group ID, kind,
 // channel name, secret and every epoch key this node holds (keys learnt from
-// invites are in no message); for a carrier, its link's topic, owner and end
-// time. Callers must not log it.
+// invites are in no message); for a carrier, its link's topic, owner and
+// control key. Callers must not log it.
 func (s *State) MarshalSecrets() ([]byte, error) {
-	f := secretsFile{Version: secretsVersion, Group: s.id.String(), Kind: s.kind.String(), Channel: s.channel, Secret: s.secret}
+	f := secretsFile{Version: secretsVersion, Group: s.id.String(), Kind: s.kind.String(), Channel: s.channel, Secret: s.secret, LinkEpoch: s.linkEpoch}
 	if c := s.carrier; c != nil {
-		f.Topic, f.Owner, f.EndsAtMS = c.topic, string(c.owner), c.endsAtMS
+		f.Topic, f.Owner, f.Control = c.topic, string(c.owner), s.ctlKey
 	}
 	s.mu.RLock()
 	for epoch, ek := range s.epochs {
@@ -65,8 +72,8 @@ func (s *State) MarshalSecrets() ([]byte, error) {
 }
 
 // RestoreSecrets rebuilds a State from MarshalSecrets' blob for the local
-// user me. The descriptor, profiles, bans, tombstones and rekeys come back
-// when the node replays the group's stored messages (Replay). Errors wrap
+// user me. The genesis, Ops, parts, profiles and tombstones come back when
+// the node replays the group's stored messages (Replay). Errors wrap
 // ErrBadSecrets.
 func RestoreSecrets(blob []byte, me *identity.User, cfg Config) (*State, error) {
 	s, err := restore(blob, me, cfg)
@@ -113,11 +120,11 @@ func restore(blob []byte, me *identity.User, cfg Config) (*State, error) {
 	if f.Topic != "" {
 		return restoreCarrier(f, id, kind, cfg)
 	}
-	if f.Owner != "" || f.EndsAtMS != 0 {
-		return nil, fmt.Errorf("an owner or end time without a carrier's topic")
+	if f.Owner != "" || f.Control != nil {
+		return nil, fmt.Errorf("an owner or control key without a carrier's topic")
 	}
-	s := newState(id, kind, cfg)
-	if s.me, err = userX25519(me); err != nil {
+	s, err := newCreated(id, kind, nil, me, cfg)
+	if err != nil {
 		return nil, err
 	}
 	if kind != KindPrivate {
@@ -126,18 +133,13 @@ func restore(blob []byte, me *identity.User, cfg Config) (*State, error) {
 		}
 		return s, nil
 	}
-	if len(f.Secret) != KeySize {
-		return nil, fmt.Errorf("secret has %d bytes, want %d", len(f.Secret), KeySize)
-	}
 	if len(f.Keys) > maxSecretKeys {
 		return nil, fmt.Errorf("%d keys, limit %d", len(f.Keys), maxSecretKeys)
 	}
-	s.secret = f.Secret
-	k1, err := FirstEpochKey(s.secret, id)
-	if err != nil {
+	if err := s.setSecret(f.Secret); err != nil {
 		return nil, err
 	}
-	s.addKeyLocked(1, k1)
+	s.linkEpoch = f.LinkEpoch
 	for _, k := range f.Keys {
 		if k.Epoch == 0 || len(k.Key) != KeySize {
 			return nil, fmt.Errorf("key of epoch %d has %d bytes", k.Epoch, len(k.Key))
@@ -157,9 +159,8 @@ func restoreCarrier(f secretsFile, id message.GroupID, kind Kind, cfg Config) (*
 	if err != nil || string(owner) != f.Owner {
 		return nil, fmt.Errorf("carrier: owner fingerprint %q", f.Owner)
 	}
-	inv := Invite{Group: id, Owner: owner, Topic: f.Topic, EndsAtMS: f.EndsAtMS}
-	if _, err := inv.verify(); err != nil {
-		return nil, err
+	if !TopicPattern.MatchString(f.Topic) || f.Topic == Topic(id) {
+		return nil, fmt.Errorf("carrier: the topic is not a private group's")
 	}
-	return newCarrier(id, carrierInfo{topic: f.Topic, owner: owner, endsAtMS: f.EndsAtMS}, cfg), nil
+	return newCarrier(id, carrierInfo{topic: f.Topic, owner: owner}, f.Control, cfg)
 }

@@ -114,12 +114,13 @@ func (s *State) CheckTicket(t Ticket, now time.Time) error {
 	return nil
 }
 
-// signsTickets reports whether pub may sign this group's tickets: an owner
-// or admin, or for a carrier, which cannot read the descriptor, the owner
-// its link names.
+// signsTickets reports whether pub may sign this group's tickets: the owner
+// or an admin as the group's authority stands (a demoted admin's tickets
+// stop working), or, for a carrier that has not learnt the genesis yet, the
+// owner its link names.
 func (s *State) signsTickets(pub ed25519.PublicKey) bool {
-	if s.carrier != nil {
-		return identity.FingerprintOf(pub) == s.carrier.owner
+	if s.carrier != nil && identity.FingerprintOf(pub) == s.carrier.owner {
+		return true
 	}
 	return s.IsAdmin(pub)
 }

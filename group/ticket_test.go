@@ -1,6 +1,7 @@
 package group_test
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"testing"
 
@@ -89,5 +90,72 @@ func TestInviteCarriesTicket(t *testing.T) {
 	inv.Ticket = group.SignTicket(alice.u, other.s.ID(), at(60)).Bytes()
 	if _, err := group.ParseInvite(inv.Link()); !errors.Is(err, group.ErrBadInvite) {
 		t.Errorf("another group's ticket: %v", err)
+	}
+}
+
+// A ticket is only as good as its signer's standing: an admin's ticket
+// admits until the owner demotes them, on members' nodes and on carriers,
+// which read the demotion under the control key.
+func TestDemotedAdminTicket(t *testing.T) {
+	alice, peers, _ := privateGroup(t, "bob", "carol")
+	bob, carol := peers["bob"], peers["carol"]
+	inv, err := alice.s.CarrierInvite(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := carrierPeer(t, inv.Link())
+	relay.deliver(t, at(2), alice.stored()...)
+	blob, err := relay.s.MarshalSecrets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A carrier restarting knows no genesis until it replays its store: it
+	// trusts the owner its link named, and nobody else.
+	restarted, err := group.RestoreSecrets(blob, nil, group.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners, err := alice.s.Ticket(alice.u, at(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.CheckTicket(owners, at(2)); err != nil {
+		t.Errorf("a carrier without the genesis refuses the owner's ticket: %v", err)
+	}
+	grant := alice.own(t)(alice.s.Update(alice.u, group.Update{AddAdmins: []ed25519.PublicKey{bob.u.PublicKey()}}, at(3)))
+	everyone(t, peers, at(3), grant...)
+	relay.deliver(t, at(3), grant...)
+	tk, err := bob.s.Ticket(bob.u, at(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*peer{alice, carol, relay} {
+		if err := p.s.CheckTicket(tk, at(5)); err != nil {
+			t.Errorf("%s refuses an admin's ticket: %v", p.u.Name, err)
+		}
+	}
+	if err := restarted.CheckTicket(tk, at(5)); !errors.Is(err, group.ErrBadTicket) {
+		t.Errorf("a carrier that knows no Op takes an admin's ticket: %v", err)
+	}
+	restarted.Replay(relay.stored())
+	if err := restarted.CheckTicket(tk, at(5)); err != nil {
+		t.Errorf("a carrier that replayed the grant refuses the admin's ticket: %v", err)
+	}
+	if _, err := carol.s.Ticket(carol.u, at(4)); !errors.Is(err, group.ErrNotAllowed) {
+		t.Errorf("a member signs a ticket: %v", err)
+	}
+	demote := alice.own(t)(alice.s.Update(alice.u, group.Update{RemoveAdmins: []ed25519.PublicKey{bob.u.PublicKey()}}, at(6)))
+	everyone(t, peers, at(6), demote...)
+	relay.deliver(t, at(6), demote...)
+	for _, p := range []*peer{alice, carol, relay} {
+		if err := p.s.CheckTicket(tk, at(7)); !errors.Is(err, group.ErrBadTicket) {
+			t.Errorf("%s: a demoted admin's ticket: %v, want %v", p.u.Name, err, group.ErrBadTicket)
+		}
+		if err := p.s.CheckTicket(owners, at(7)); err != nil {
+			t.Errorf("%s refuses the owner's ticket: %v", p.u.Name, err)
+		}
+	}
+	if _, err := bob.s.Ticket(bob.u, at(8)); !errors.Is(err, group.ErrNotAllowed) {
+		t.Errorf("a demoted admin signs a ticket: %v", err)
 	}
 }

@@ -89,18 +89,19 @@ const (
 	KindText       Kind = 1
 	KindDescriptor Kind = 2
 	KindDelete     Kind = 3
-	KindBan        Kind = 4
-	KindRekey      Kind = 5
-	KindProfile    Kind = 6
+	// 4 and 5 (standalone bans and rekeys) are retired: they are Ops now.
+	KindProfile Kind = 6
+	KindOp      Kind = 7
+	KindOpPart  Kind = 8
 )
 
 var kindNames = map[Kind]string{
 	KindText:       "text",
 	KindDescriptor: "descriptor",
 	KindDelete:     "delete",
-	KindBan:        "ban",
-	KindRekey:      "rekey",
 	KindProfile:    "profile",
+	KindOp:         "op",
+	KindOpPart:     "op-part",
 }
 
 func (k Kind) String() string {

@@ -23,6 +23,10 @@ var _ Storage = (*Vector)(nil)
 // NewVector returns an empty, unsealed Vector.
 func NewVector() *Vector { return &Vector{} }
 
+// NewVectorSize returns an empty, unsealed Vector with room for n items, so
+// that inserting a known number of items allocates once.
+func NewVectorSize(n int) *Vector { return &Vector{items: make([]Item, 0, max(n, 0))} }
+
 // Insert adds an item. It fails after Seal and for the reserved timestamp
 // Infinity.
 func (v *Vector) Insert(timestamp uint64, id [IDSize]byte) error {

@@ -24,6 +24,7 @@ const (
 type blockList struct {
 	mu    sync.RWMutex
 	modes map[string]string // hex author key -> mode
+	gen   uint64            // counts changes, for catch-up's view
 }
 
 func newBlockList() *blockList { return &blockList{modes: map[string]string{}} }
@@ -74,6 +75,7 @@ func (n *Node) SetBlock(fp identity.Fingerprint, mode string) (ed25519.PublicKey
 	}
 	n.blocks.mu.Lock()
 	defer n.blocks.mu.Unlock()
+	n.blocks.gen++
 	if mode == "" {
 		delete(n.blocks.modes, hex.EncodeToString(author))
 	} else {

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -10,8 +11,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/catchup"
-	"starling/gossip"
 	"starling/message"
+	"starling/store"
 )
 
 // Catch-up scheduling. Sessions start when a peer joins a group's topic,
@@ -34,6 +35,18 @@ const (
 	// maxRepeats bounds how often a session runs again at once because the
 	// group learnt an epoch key while it ran.
 	maxRepeats = 2
+	// slowCooldown is how long the node leaves a peer alone after a session
+	// with it ended because the peer answered too slowly (or timed out):
+	// automatic sessions go to the group's other peers meanwhile, so slow
+	// peers cannot hold the node's few outbound sessions. `starling sync`
+	// still asks it.
+	slowCooldown = 5 * time.Minute
+	// maxSlowPeers and maxTried bound the syncer's per-peer maps: a slow
+	// peer is forgotten first when its cooldown ends, then the one whose
+	// cooldown ends soonest; a start time older than minSyncGap means
+	// nothing and is dropped.
+	maxSlowPeers = 1024
+	maxTried     = 4096
 	// followUpDelay is how long after a session that failed or stopped
 	// short, or after live gossip ignored a peer's messages for exceeding
 	// the rate limit, the node catches up with that peer again. So a burst
@@ -59,23 +72,77 @@ type syncer struct {
 
 	mu      sync.Mutex
 	last    map[message.GroupID]catchup.Result // last completed session per group
-	tried   map[syncKey]time.Time              // last start per group and peer
+	tried   map[syncKey]time.Time              // last start per group and peer, within minSyncGap
 	running map[syncKey]bool
-	pending map[syncKey]bool // a follow-up is scheduled
+	pending map[syncKey]bool      // a follow-up is scheduled
+	slow    map[peer.ID]time.Time // until when a slow peer is left alone
 	// keys counts the epoch keys each group learnt; a session during which
 	// it rose and that ignored messages runs again (syncOne).
 	keys map[message.GroupID]uint64
+	// confirmed holds the groups whose whole state this node knows without
+	// a session: the ones it created since it started (see groupConfirmed).
+	confirmed map[message.GroupID]bool
 }
 
 func newSyncer() *syncer {
 	return &syncer{
-		queue:   make(chan syncRequest, syncQueue),
-		last:    map[message.GroupID]catchup.Result{},
-		tried:   map[syncKey]time.Time{},
-		running: map[syncKey]bool{},
-		pending: map[syncKey]bool{},
-		keys:    map[message.GroupID]uint64{},
+		queue:     make(chan syncRequest, syncQueue),
+		last:      map[message.GroupID]catchup.Result{},
+		tried:     map[syncKey]time.Time{},
+		running:   map[syncKey]bool{},
+		pending:   map[syncKey]bool{},
+		slow:      map[peer.ID]time.Time{},
+		keys:      map[message.GroupID]uint64{},
+		confirmed: map[message.GroupID]bool{},
 	}
+}
+
+func (s *syncer) confirm(g message.GroupID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.confirmed[g] = true
+}
+
+func (s *syncer) isConfirmed(g message.GroupID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.confirmed[g]
+}
+
+// markSlow leaves p alone for slowCooldown from now.
+func (s *syncer) markSlow(p peer.ID, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.slow) >= maxSlowPeers {
+		for q, until := range s.slow {
+			if !now.Before(until) {
+				delete(s.slow, q)
+			}
+		}
+	}
+	for len(s.slow) >= maxSlowPeers {
+		var first peer.ID
+		var end time.Time
+		for q, until := range s.slow {
+			if end.IsZero() || until.Before(end) {
+				first, end = q, until
+			}
+		}
+		delete(s.slow, first)
+	}
+	s.slow[p] = now.Add(slowCooldown)
+}
+
+// cooling reports whether p is left alone now.
+func (s *syncer) cooling(p peer.ID, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.slow[p]
+	if ok && !now.Before(until) {
+		delete(s.slow, p)
+		return false
+	}
+	return ok
 }
 
 // request asks for an automatic session without blocking.
@@ -93,6 +160,13 @@ func (s *syncer) claim(k syncKey, now time.Time, force bool) bool {
 	defer s.mu.Unlock()
 	if s.running[k] || (!force && now.Sub(s.tried[k]) < minSyncGap) {
 		return false
+	}
+	if len(s.tried) >= maxTried {
+		for q, at := range s.tried {
+			if now.Sub(at) >= minSyncGap {
+				delete(s.tried, q)
+			}
+		}
 	}
 	s.running[k] = true
 	s.tried[k] = now
@@ -146,20 +220,6 @@ func (n *Node) LastSync(g message.GroupID) (catchup.Result, bool) {
 	return r, ok
 }
 
-// checkCatchup judges a message that arrived by catch-up exactly as the
-// gossip validator would.
-func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*message.Message, catchup.Verdict, error) {
-	m, r, err := n.gossip.Check(from, g, raw)
-	switch r {
-	case gossip.Accept:
-		return m, catchup.Accept, nil
-	case gossip.Reject:
-		return nil, catchup.Reject, err
-	default:
-		return nil, catchup.Ignore, err
-	}
-}
-
 // peerJoined is gossip's OnPeerJoin: queued messages may now go out, and
 // the two nodes reconcile the group. Both see the join; the one with the
 // smaller peer ID starts the session, which moves messages both ways. It
@@ -169,7 +229,10 @@ func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*messa
 // that caught up.
 func (n *Node) peerJoined(g message.GroupID, p peer.ID) {
 	n.kickOutbox()
-	if n.host.ID() < p {
+	// A private group whose state this node has not confirmed since it
+	// started holds its own messages back (confirmed): it starts a session
+	// itself rather than wait for the peer to.
+	if n.host.ID() < p || !n.groupConfirmed(g) {
 		time.AfterFunc(joinSyncDelay, func() { n.sync.request(syncRequest{syncKey{g, p}, true}) })
 	}
 }
@@ -190,6 +253,9 @@ func (n *Node) runSyncs(ctx context.Context) {
 			n.periodicSyncs()
 			timer.Reset(n.rand.jitter(n.cfg.SyncInterval))
 		case r := <-n.sync.queue:
+			if n.sync.cooling(r.peer, n.cfg.Clock()) && len(n.warmPeers(r.group)) > 0 {
+				continue
+			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -205,24 +271,36 @@ func (n *Node) runSyncs(ctx context.Context) {
 
 func (n *Node) periodicSyncs() {
 	for _, g := range n.gossip.Joined() {
-		peers := n.syncPeers(g)
+		peers := n.warmPeers(g)
+		if len(peers) == 0 {
+			peers = n.syncPeers(g)
+		}
 		if len(peers) > 0 {
 			n.sync.request(syncRequest{syncKey{g, peers[n.rand.intN(len(peers))]}, false})
 		}
 	}
 }
 
-// syncPeers lists a group's topic peers that catch-up has not banned, in
-// peer ID order, so that a seeded node (Config.Seed) picks the same ones.
+// syncPeers lists a group's topic peers that catch-up has not banned from
+// the group, in peer ID order, so that a seeded node (Config.Seed) picks
+// the same ones.
 func (n *Node) syncPeers(g message.GroupID) []peer.ID {
 	var out []peer.ID
 	for _, p := range n.gossip.Peers(g) {
-		if !n.catchup.Banned(p) {
+		if !n.catchup.Banned(p, g) {
 			out = append(out, p)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// warmPeers lists the group's sync peers that are not left alone for being
+// slow. Automatic sessions skip a slow peer only while the group has such
+// others: a group whose only peer is slow still catches up, slowly.
+func (n *Node) warmPeers(g message.GroupID) []peer.ID {
+	now := n.cfg.Clock()
+	return slices.DeleteFunc(n.syncPeers(g), func(p peer.ID) bool { return n.sync.cooling(p, now) })
 }
 
 // syncOne runs one session unless the same one runs or ran just now.
@@ -245,8 +323,15 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 		}
 	}
 	n.sync.done(k, res, err)
+	if tooSlow(err) {
+		n.sync.markSlow(k.peer, n.cfg.Clock())
+	}
 	if err == nil && res.Complete {
 		n.deliveries.Synced(k.group, k.peer, n.relays.has(k.peer), res.Started)
+		// A private group's messages held back until now may go out, and
+		// a profile a stale view held back too.
+		n.kickOutbox()
+		n.publishProfile(k.group)
 	}
 	if ctx.Err() == nil && worthRetrying(res, err) {
 		n.followUp(k)
@@ -264,9 +349,18 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 
 var errSyncSkipped = errors.New("a catch-up session with this peer runs or ran moments ago")
 
+// tooSlow: the session ended because the peer answered too slowly or not
+// in time.
+func tooSlow(err error) bool {
+	var ne net.Error
+	return errors.Is(err, catchup.ErrSlow) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
+
 // worthRetrying: the session stopped before finding every difference, or
-// failed for a reason that may pass (a timeout, a busy peer), not because
-// the peer misbehaved, left the group or is banned.
+// failed for a reason that may pass (a timeout, a busy or slow peer), not
+// because the peer misbehaved, left the group or is banned. A slow peer's
+// follow-up is dropped while the group has other peers (runSyncs).
 func worthRetrying(res catchup.Result, err error) bool {
 	if err == nil {
 		return !res.Complete
@@ -330,14 +424,68 @@ func (n *Node) resync(g message.GroupID) {
 	}
 }
 
+// view is catch-up's Config.View: it changes when the group's state
+// records anything (an Op or part, a profile, a tombstone, a key) or the
+// block list changes, any of which may make a message this node ignored
+// acceptable.
+func (n *Node) view(g message.GroupID) uint64 {
+	n.blocks.mu.RLock()
+	v := n.blocks.gen
+	n.blocks.mu.RUnlock()
+	if st := n.groups.get(g); st != nil {
+		v += st.Generation()
+	}
+	return v
+}
+
 // joined tells catch-up whether this node is in a group.
 func (n *Node) joined(g message.GroupID) bool { return n.groups.get(g) != nil }
 
-// penalize is catch-up's report of a peer it cut off: the peer's gossip
-// score drops and its connection is closed.
-func (n *Node) penalize(p peer.ID, reason string) {
-	n.log.Warn("peer misbehaved in catch-up; disconnecting it", "peer", short(p), "reason", reason)
+// penalize is catch-up's report of a peer it cut off for something
+// provable (a broken protocol, a message the rules reject): catch-up bans
+// it from that group alone, and its gossip score drops as gossip's own
+// would for an invalid message. The connection stays: the peer may serve
+// the node's other groups.
+func (n *Node) penalize(p peer.ID, g message.GroupID, reason string) {
+	n.log.Warn("peer misbehaved in catch-up; banned from the group's catch-up", "peer", short(p), "group", g.Short(), "reason", reason)
 	n.penalties.add(p)
-	// Not on the session's goroutine, which must not block; release waits.
-	n.disconnects.Go(func() { n.host.Network().ClosePeer(p) })
+}
+
+// storeVersions counts the changes to each group's stored set, so that
+// catch-up sessions share one snapshot of a group while it stays the same.
+// It holds one counter per group ever stored to (the joined groups).
+type storeVersions struct {
+	mu      sync.Mutex
+	groups  map[message.GroupID]uint64
+	deletes uint64 // deletions name no group; they change every version
+}
+
+func newStoreVersions() *storeVersions {
+	return &storeVersions{groups: map[message.GroupID]uint64{}}
+}
+
+// version is catch-up's Config.Version.
+func (v *storeVersions) version(g message.GroupID) uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.groups[g] + v.deletes
+}
+
+// stored is the store's OnStored: it counts the change and tells
+// admission, then hands the batch to onStored.
+func (n *Node) stored(batch []store.Stored) {
+	n.versions.mu.Lock()
+	for _, s := range batch {
+		n.versions.groups[s.Msg.Body.Group]++
+	}
+	n.versions.mu.Unlock()
+	n.admit.Stored(batch)
+	n.onStored(batch)
+}
+
+// deleted is the store's OnDeleted.
+func (n *Node) deleted([]message.ID) {
+	n.versions.mu.Lock()
+	n.versions.deletes++
+	n.versions.mu.Unlock()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"starling/admission"
 	"starling/identity"
 )
 
@@ -74,6 +75,13 @@ type Config struct {
 	// gossip messages from other peers to drop as if lost on the wire
 	// (neither stored nor forwarded). Catch-up recovers them.
 	DropGossip float64
+
+	// Limits bound what other nodes may store here (package admission):
+	// rates by sent_at per author, storage per group and per author, and
+	// what each peer and address may bring. Zero fields take
+	// admission.DefaultLimits, or admission.RelayLimits on an organiser
+	// relay (RelayService set), whose groups are larger.
+	Limits admission.Limits
 
 	// GroupGrace is how long after a group's end time its messages are
 	// still accepted; after it the node deletes the group's content and

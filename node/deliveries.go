@@ -28,6 +28,7 @@ func (n *Node) trackOutbox() error {
 	}
 	for _, m := range queued {
 		n.deliveries.Queued(m)
+		n.holdIfPrivate(m)
 	}
 	return nil
 }

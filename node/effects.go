@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -30,29 +32,33 @@ func (n *Node) onStored(batch []store.Stored) {
 
 // applyControl applies a stored (or about to be sent) control message to
 // its group's State and queues the effects' store work. Apply is idempotent,
-// so a message applied before sending and again once stored is harmless.
+// so a message applied before sending and again once stored is harmless. A
+// carrier applies what it cannot open too (a tombstone's target is in the
+// clear).
 func (n *Node) applyControl(m *message.Message) {
 	st := n.groups.get(m.Body.Group)
 	if st == nil {
 		return
 	}
 	c, err := st.Open(m)
-	if err != nil {
+	if err != nil && !(st.IsCarrier() && errors.Is(err, group.ErrUnreadable)) {
 		return
 	}
 	eff := st.Apply(m, c)
 	if eff.NewKey {
 		n.sync.keyLearnt(st.ID())
 	}
-	if len(eff.Deleted) > 0 || eff.BannedAuthor != nil || eff.DescriptorChanged || eff.NewKey {
-		n.effects.push(effectJob{st: st, eff: eff})
+	retry := n.pending.has(st.ID())
+	if len(eff.Deleted) > 0 || len(eff.Recheck) > 0 || eff.DescriptorChanged || eff.NewKey || eff.SelfChanged || retry {
+		n.effects.push(effectJob{st: st, eff: eff, retry: retry})
 	}
 }
 
 // effectJob is store work an applied control message asks for.
 type effectJob struct {
-	st  *group.State
-	eff group.Effects
+	st    *group.State
+	eff   group.Effects
+	retry bool // judge the group's waiting messages again
 }
 
 // effectQueue is unbounded: control messages are rare, and dropping their
@@ -83,11 +89,21 @@ func (q *effectQueue) take() []effectJob {
 	return jobs
 }
 
-// runEffects does the queued store work, and every expiryInterval removes
-// groups past their end.
+// healDelay is how long an admin's node waits, jittered, before it rekeys
+// a private group left without a clean key (two removals crossed): another
+// admin may do it first, and one rekey is enough.
+const healDelay = 3 * time.Second
+
+// runEffects does the queued store work, rekeys groups left without a
+// clean key when this user is an admin there, and every expiryInterval
+// removes groups past their end.
 func (n *Node) runEffects(ctx context.Context) {
 	t := time.NewTicker(expiryInterval)
 	defer t.Stop()
+	heal := map[message.GroupID]*group.State{}
+	healTimer := time.NewTimer(time.Hour)
+	healTimer.Stop()
+	defer healTimer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -95,12 +111,43 @@ func (n *Node) runEffects(ctx context.Context) {
 		case <-n.effects.signal:
 			for _, j := range n.effects.take() {
 				n.doEffects(ctx, j.st, j.eff)
+				if j.retry {
+					n.retryPending(ctx, j.st)
+				}
+				if j.st.NeedsRekey() && j.st.IsAdmin(n.cfg.User.PublicKey()) && heal[j.st.ID()] == nil {
+					heal[j.st.ID()] = j.st
+					healTimer.Reset(n.rand.jitter(healDelay))
+				}
 			}
 			n.expireGroups(ctx)
+		case <-healTimer.C:
+			for id, st := range heal {
+				delete(heal, id)
+				n.heal(ctx, st)
+			}
 		case <-t.C:
 			n.expireGroups(ctx)
 		}
 	}
+}
+
+// heal rekeys a private group that has no clean key, if it still has none
+// and this user is still an admin there.
+func (n *Node) heal(ctx context.Context, st *group.State) {
+	if !st.NeedsRekey() || !st.IsAdmin(n.cfg.User.PublicKey()) || n.groups.get(st.ID()) != st {
+		return
+	}
+	msgs, err := st.Rekey(n.cfg.User, n.cfg.Clock())
+	if err == nil {
+		_, _, err = n.sendOps(ctx, st, msgs)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			n.log.Warn("could not rekey a group left without a current key", "group", st, "err", err)
+		}
+		return
+	}
+	n.log.Info("rekeyed a group that concurrent removals left without a current key", "group", st)
 }
 
 func (n *Node) doEffects(ctx context.Context, st *group.State, eff group.Effects) {
@@ -108,8 +155,11 @@ func (n *Node) doEffects(ctx context.Context, st *group.State, eff group.Effects
 	if len(eff.Deleted) > 0 {
 		n.deleteInGroup(ctx, st.ID(), eff.Deleted)
 	}
-	if eff.BannedAuthor != nil {
-		n.dropBanned(ctx, st, eff.BannedAuthor, eff.BannedAfterMS)
+	if len(eff.Recheck) > 0 {
+		n.recheck(ctx, st, eff.Recheck)
+	}
+	if eff.SelfChanged {
+		n.standingChanged(st)
 	}
 	if eff.DescriptorChanged {
 		if g, err := n.store.Group(st.ID()); err == nil && g.Name != st.Name() {
@@ -133,12 +183,13 @@ func (n *Node) doEffects(ctx context.Context, st *group.State, eff group.Effects
 }
 
 // deleteInGroup removes tombstoned messages, but only those stored in the
-// group whose tombstone it is: a group's admins cannot delete another
-// group's messages by naming their IDs.
+// group whose tombstone it is (a group's admins cannot delete another
+// group's messages by naming their IDs), and never the group's genesis,
+// Ops or parts, which later Ops and late joiners need.
 func (n *Node) deleteInGroup(ctx context.Context, gid message.GroupID, ids []message.ID) {
 	var mine []message.ID
 	for _, id := range ids {
-		if s, err := n.store.Get(id); err == nil && s.Msg.Body.Group == gid {
+		if s, err := n.store.Get(id); err == nil && s.Msg.Body.Group == gid && !isAuthority(s.Msg.Body.Kind) {
 			mine = append(mine, id)
 		}
 	}
@@ -150,24 +201,39 @@ func (n *Node) deleteInGroup(ctx context.Context, gid message.GroupID, ids []mes
 	}
 }
 
-// dropBanned removes a banned author's messages sent after the ban.
-func (n *Node) dropBanned(ctx context.Context, st *group.State, author []byte, afterMS uint64) {
-	items, err := n.store.Items(st.ID())
-	if err != nil {
-		return
-	}
+// isAuthority reports whether a kind is part of a group's authority
+// history: kept whatever else happens, so that every node can judge it.
+func isAuthority(k message.Kind) bool {
+	return k == message.KindDescriptor || k == message.KindOp || k == message.KindOpPart
+}
+
+// recheck judges again the stored messages of authors whose standing
+// changed, and drops what the group no longer accepts: a removed or banned
+// author's messages that the revocation's cut does not keep, the parts of a
+// former admin's voided Ops. (What became valid again comes back by
+// catch-up.)
+func (n *Node) recheck(ctx context.Context, st *group.State, authors []ed25519.PublicKey) {
+	now := n.cfg.Clock()
 	var drop []message.ID
-	for _, it := range items {
-		if it.SentAtMS <= afterMS {
-			continue
+	eachStored(n.store, st.ID(), func(s store.Stored) bool {
+		b := &s.Msg.Body
+		if b.Kind == message.KindOp || b.Kind == message.KindDescriptor {
+			return true
 		}
-		if s, err := n.store.Get(it.ID); err == nil && slices.Equal(s.Msg.Body.Author, author) {
-			drop = append(drop, it.ID)
+		if !slices.ContainsFunc(authors, func(a ed25519.PublicKey) bool { return a.Equal(b.Author) }) {
+			return true
 		}
-	}
+		if _, v, err := st.Check(s.Msg, now); v != group.Accept {
+			n.log.Debug("dropping a message the group no longer accepts", "msg", s.Msg, "err", err)
+			drop = append(drop, s.Msg.ID)
+		}
+		return ctx.Err() == nil
+	})
 	if len(drop) > 0 {
-		if err := n.store.Delete(ctx, drop...); err != nil && ctx.Err() == nil {
-			n.log.Warn("could not drop a banned author's messages", "count", len(drop), "err", err)
+		// No tombstone: another Op may make them valid again, and catch-up
+		// then brings them back.
+		if err := n.store.Drop(ctx, drop...); err != nil && ctx.Err() == nil {
+			n.log.Warn("could not drop messages the group no longer accepts", "count", len(drop), "err", err)
 		}
 	}
 }
@@ -182,6 +248,7 @@ func (n *Node) expireGroups(ctx context.Context) {
 		}
 		n.log.Info("group ended; deleting its content and keys", "group", st)
 		n.groups.remove(st.ID())
+		n.pending.forget(st.ID())
 		if err := n.gossip.Leave(st.ID()); err != nil && ctx.Err() == nil {
 			n.log.Warn("could not leave an ended group", "group", st, "err", err)
 		}

@@ -304,3 +304,18 @@ func catchUpUntilPenalized(t testing.TB, n *testNode, gid message.GroupID, p pee
 		return false
 	})
 }
+
+// controlKey returns the control key a private group's link gives, which
+// seals its genesis and Ops.
+func controlKey(t testing.TB, link string) []byte {
+	t.Helper()
+	inv, err := group.ParseInvite(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := group.ControlKey(inv.Secret, inv.Group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

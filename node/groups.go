@@ -62,6 +62,10 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	switch {
 	case err == nil:
 		own = append(own, pm)
+	case errors.Is(err, group.ErrStale):
+		// The link's key is newer than anything this node knows of the
+		// group: the profile goes out once it has caught up (publishProfile
+		// after the first session).
 	case !errors.Is(err, group.ErrNotAllowed):
 		return store.Group{}, err
 	}
@@ -80,7 +84,7 @@ func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error)
 	if err != nil {
 		return store.Group{}, err
 	}
-	g, err := n.adopt(ctx, st, nil, nil)
+	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, nil)
 	if err != nil {
 		return store.Group{}, err
 	}
@@ -108,6 +112,8 @@ func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, en
 	if err != nil {
 		return store.Group{}, err
 	}
+	// Its creator knows all of a new group's state.
+	n.sync.confirm(st.ID())
 	return n.adopt(ctx, st, nil, msgs)
 }
 
@@ -166,6 +172,7 @@ func (n *Node) Leave(ctx context.Context, ref string) (store.Group, error) {
 		return store.Group{}, fmt.Errorf("leave %s: %w", g.Name, err)
 	}
 	n.groups.remove(g.ID)
+	n.pending.forget(g.ID)
 	if err := n.store.RemoveGroup(g.ID); err != nil {
 		return store.Group{}, err
 	}

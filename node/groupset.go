@@ -71,6 +71,37 @@ func groupConfig(s *store.Store, grace time.Duration) group.Config {
 			}
 			return st.Msg.Body.Author, true
 		},
+		MessagesBy: func(g message.GroupID, author ed25519.PublicKey, max int) []message.ID {
+			var ids []message.ID
+			eachStored(s, g, func(st store.Stored) bool {
+				if st.Msg.Body.Author.Equal(author) {
+					ids = append(ids, st.Msg.ID)
+				}
+				return len(ids) < max
+			})
+			return ids
+		},
+	}
+}
+
+// eachStored calls f with a group's stored messages, the newest first,
+// until f returns false or they run out.
+func eachStored(s *store.Store, g message.GroupID, f func(store.Stored) bool) {
+	q := store.Query{Group: g, Newest: true, Limit: store.MaxQueryLimit}
+	for {
+		page, err := s.History(q)
+		if err != nil {
+			return
+		}
+		for _, st := range page.Messages {
+			if !f(st) {
+				return
+			}
+		}
+		if page.Next == "" {
+			return
+		}
+		q.Cursor = page.Next
 	}
 }
 
@@ -93,7 +124,7 @@ func loadState(s *store.Store, g store.Group, me *identity.User, cfg group.Confi
 	if st.ID() != g.ID {
 		return nil, fmt.Errorf("load group %s: its stored state is of another group", g.Name)
 	}
-	control, err := s.Kinds(g.ID, message.KindDescriptor, message.KindDelete, message.KindBan, message.KindRekey, message.KindProfile)
+	control, err := s.Kinds(g.ID, message.KindDescriptor, message.KindOp, message.KindOpPart, message.KindDelete, message.KindProfile)
 	if err != nil {
 		return nil, fmt.Errorf("load group %s: %w", g.Name, err)
 	}

@@ -53,25 +53,47 @@ func (n *Node) CarrierInvite(ref string, relays []string) (string, error) {
 // descriptor, members and keys.
 func (n *Node) GroupState(ref string) (store.Group, *group.State, error) { return n.state(ref) }
 
-// member finds a group member by fingerprint.
-func member(st *group.State, fp identity.Fingerprint) (ed25519.PublicKey, error) {
-	for _, k := range st.Members() {
-		if identity.FingerprintOf(k) == fp {
-			return k, nil
-		}
+// named finds someone the group's state names, by fingerprint.
+func named(st *group.State, fp identity.Fingerprint) (ed25519.PublicKey, error) {
+	if k, ok := st.Person(fp); ok {
+		return k, nil
 	}
-	return nil, fmt.Errorf("nobody with fingerprint %s has a profile in %s", fp, st.Name())
+	return nil, fmt.Errorf("%w: nobody with fingerprint %s is known in %s (people join with a link and send their profile first)", group.ErrUnknownPerson, fp, st.Name())
 }
 
-// RemoveMember removes a member from a private group: a rekey that gives
-// every other member the next epoch's key, then a descriptor listing them as
-// removed. Only the owner or an admin may.
+// sendOps stores, applies and publishes a group operation's messages in
+// order (the Op before its parts), and saves any key it brought. It
+// returns the Op.
+func (n *Node) sendOps(ctx context.Context, st *group.State, msgs []*message.Message) (*message.Message, int, error) {
+	var (
+		first *message.Message
+		peers int
+	)
+	for _, m := range msgs {
+		sent, p, err := n.sendOwn(ctx, m)
+		if err != nil {
+			return nil, 0, err
+		}
+		if first == nil {
+			first, peers = sent, p
+		}
+	}
+	if err := saveState(n.store, st); err != nil {
+		return nil, 0, fmt.Errorf("save the group's keys: %w", err)
+	}
+	return first, peers, nil
+}
+
+// RemoveMember removes a member from a private group: an Op with a fresh
+// epoch key for every other member and the cut of the member's messages
+// this node holds. Only the owner or an admin may (only the owner removes
+// an admin).
 func (n *Node) RemoveMember(ctx context.Context, ref string, fp identity.Fingerprint) error {
 	_, st, err := n.state(ref)
 	if err != nil {
 		return err
 	}
-	k, err := member(st, fp)
+	k, err := named(st, fp)
 	if err != nil {
 		return err
 	}
@@ -79,15 +101,28 @@ func (n *Node) RemoveMember(ctx context.Context, ref string, fp identity.Fingerp
 	if err != nil {
 		return err
 	}
-	for _, m := range msgs { // the rekey first: the descriptor is sealed under its key
-		if _, _, err := n.sendOwn(ctx, m); err != nil {
-			return err
-		}
+	_, _, err = n.sendOps(ctx, st, msgs)
+	return err
+}
+
+// AddMember admits someone to a private group: a removed member again,
+// with a fresh epoch key, or a joiner whose invite went stale, with the
+// current key. Only the owner or an admin may.
+func (n *Node) AddMember(ctx context.Context, ref string, fp identity.Fingerprint) error {
+	_, st, err := n.state(ref)
+	if err != nil {
+		return err
 	}
-	if err := saveState(n.store, st); err != nil {
-		return fmt.Errorf("save the new epoch key: %w", err)
+	k, err := named(st, fp)
+	if err != nil {
+		return err
 	}
-	return nil
+	msgs, err := st.AddMember(n.cfg.User, k, n.cfg.Clock())
+	if err != nil {
+		return err
+	}
+	_, _, err = n.sendOps(ctx, st, msgs)
+	return err
 }
 
 // DeleteMessage sends a tombstone for a message of a joined group. Its
@@ -96,31 +131,54 @@ func (n *Node) DeleteMessage(ctx context.Context, ref string, target message.ID,
 	return n.SendContent(ctx, ref, group.Delete{Target: target, Reason: reason})
 }
 
-// Ban stops an author's later messages in a group. Only the owner or an
-// admin may.
+// Ban drops an author's messages in a group, except those this node holds
+// now. Only the owner or an admin may (only the owner bans an admin).
 func (n *Node) Ban(ctx context.Context, ref string, fp identity.Fingerprint, reason string) (*message.Message, int, error) {
 	_, st, err := n.state(ref)
 	if err != nil {
 		return nil, 0, err
 	}
-	k, err := member(st, fp)
+	k, err := named(st, fp)
 	if err != nil {
 		return nil, 0, err
 	}
-	return n.SendContent(ctx, ref, group.Ban{Author: k, Reason: reason})
+	msgs, err := st.BanMember(n.cfg.User, k, reason, n.cfg.Clock())
+	if err != nil {
+		return nil, 0, err
+	}
+	return n.sendOps(ctx, st, msgs)
 }
 
-// UpdateGroup signs and sends the next version of a group's descriptor.
-// Only the owner or an admin may.
+// Unban lifts an author's bans in a group: they post again from now. Only
+// the owner or an admin may.
+func (n *Node) Unban(ctx context.Context, ref string, fp identity.Fingerprint) (*message.Message, int, error) {
+	_, st, err := n.state(ref)
+	if err != nil {
+		return nil, 0, err
+	}
+	k, err := named(st, fp)
+	if err != nil {
+		return nil, 0, err
+	}
+	msgs, err := st.UnbanMember(n.cfg.User, k, n.cfg.Clock())
+	if err != nil {
+		return nil, 0, err
+	}
+	return n.sendOps(ctx, st, msgs)
+}
+
+// UpdateGroup signs and sends the Ops an update needs (settings, role
+// changes). Only the owner or an admin may; only the owner adds or removes
+// admins. It returns the first Op (nil when nothing changed).
 func (n *Node) UpdateGroup(ctx context.Context, ref string, u group.Update) (*message.Message, error) {
 	_, st, err := n.state(ref)
 	if err != nil {
 		return nil, err
 	}
-	m, err := st.UpdateDescriptor(n.cfg.User, u.Apply, n.cfg.Clock())
-	if err != nil {
+	msgs, err := st.Update(n.cfg.User, u, n.cfg.Clock())
+	if err != nil || len(msgs) == 0 {
 		return nil, err
 	}
-	m, _, err = n.sendOwn(ctx, m)
+	m, _, err := n.sendOps(ctx, st, msgs)
 	return m, err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"starling/admission"
 	"starling/catchup"
 	"starling/delivery"
 	"starling/gossip"
@@ -37,18 +38,22 @@ type Node struct {
 	started time.Time
 
 	sync        *syncer
+	versions    *storeVersions
 	rand        *random
 	penalties   *penalties
 	groups      *groupSet
 	groupCfg    group.Config
-	limiter     *group.Limiter
+	admit       *admission.Admission
+	own         *ownRate
+	creation    *creations
 	effects     *effectQueue
 	blocks      *blockList
 	relays      *relaySet
+	pending     *pending
+	held        *held
 	deliveries  *delivery.Tracker
 	deliveryHub *hub[delivery.Status]
-	disconnects sync.WaitGroup // peers catch-up cut off, being disconnected
-	dropped     atomic.Uint64  // gossip messages lost to Config.DropGossip
+	dropped     atomic.Uint64 // gossip messages lost to Config.DropGossip
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -74,13 +79,18 @@ func New(cfg Config) (*Node, error) {
 		started:    cfg.Clock(),
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
 		sync:       newSyncer(),
+		versions:   newStoreVersions(),
+		creation:   &creations{known: map[message.GroupID]uint64{}, asked: map[message.GroupID]time.Time{}},
 		rand:       newRandom(cfg.Seed),
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
 		effects:    newEffectQueue(),
 		blocks:     newBlockList(),
 		relays:     newRelaySet(),
+		pending:    newPending(),
+		held:       newHeld(),
 	}
+	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
 	n.deliveries = delivery.NewTracker(0, cfg.Clock, func(s delivery.Status) { n.deliveryHub.publish(s) })
 	n.ctx, n.cancel = context.WithCancel(context.Background())
@@ -100,14 +110,15 @@ func (n *Node) build() error {
 		MemTableSize: cfg.StoreMemTableSize,
 		NoCompaction: cfg.StoreNoCompaction,
 		Logger:       cfg.Logger.With("component", "store"),
-		OnStored:     n.onStored,
+		OnStored:     n.stored,
+		OnDeleted:    n.deleted,
 		Clock:        cfg.Clock,
 	})
 	if err != nil {
 		return err
 	}
 	n.groupCfg = groupConfig(n.store, cfg.GroupGrace)
-	if n.limiter, err = group.NewLimiter(group.LimiterConfig{}); err != nil {
+	if err := n.newAdmission(); err != nil {
 		return err
 	}
 	if err := n.blocks.load(n.store); err != nil {
@@ -145,10 +156,12 @@ func (n *Node) build() error {
 		return err
 	}
 	n.catchup, err = catchup.New(n.host, catchup.Config{
-		Store:    n.store,
+		Store:    catchupStore{n.store, n.held},
 		Joined:   n.joined,
 		Check:    n.checkCatchup,
 		Penalize: n.penalize,
+		Version:  n.versions.version,
+		View:     n.view,
 		Logger:   n.log.With("component", "catchup"),
 		Clock:    cfg.Clock,
 	})
@@ -162,7 +175,10 @@ func (n *Node) build() error {
 	for _, g := range groups {
 		st, err := loadState(n.store, g, cfg.User, n.groupCfg)
 		if err != nil {
-			return err
+			// One group's broken state must not keep the node (and every
+			// other group) down.
+			n.log.Error("could not load a joined group; leave it and join it again with a fresh link", "group", g.Name, "id", g.ID.Short(), "err", err)
+			continue
 		}
 		if err := n.gossip.JoinTopic(g.ID, st.Topic()); err != nil {
 			return fmt.Errorf("rejoin group %s: %w", g.Name, err)
@@ -179,7 +195,6 @@ func (n *Node) release() error {
 	if n.catchup != nil {
 		errs = append(errs, n.catchup.Close())
 	}
-	n.disconnects.Wait()
 	if n.gossip != nil {
 		errs = append(errs, n.gossip.Close())
 	}
@@ -320,22 +335,9 @@ func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
 	_, v, err := st.Check(m, n.cfg.Clock())
 	if v != group.Accept {
 		n.log.Debug("group rules refused a message", "msg", m, "verdict", v, "err", err)
-	}
-	return result(v)
-}
-
-// livePolicy adds the rules for live traffic only: per-author rate limits
-// and the group's slow mode. What they ignore is not lost: a catch-up
-// session with the peer that sent it follows shortly (followUp), and
-// catch-up does not go through these limits.
-func (n *Node) livePolicy(from peer.ID, m *message.Message) gossip.Result {
-	st := n.groups.get(m.Body.Group)
-	if st == nil {
-		return gossip.Ignore
-	}
-	v, _ := n.limiter.Allow(st, m, n.cfg.Clock())
-	if v == group.Ignore {
-		n.followUp(syncKey{m.Body.Group, from})
+		if v == group.Ignore && waits(err) {
+			n.pending.add(m, from)
+		}
 	}
 	return result(v)
 }

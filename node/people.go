@@ -100,6 +100,9 @@ func (n *Node) publishProfile(g message.GroupID) {
 	if st == nil || st.IsChannel() || st.IsCarrier() {
 		return
 	}
+	if std := st.Standing(n.cfg.User.PublicKey()); std.Removed || std.Banned {
+		return
+	}
 	want, err := group.NewProfile(n.cfg.User)
 	if err != nil {
 		return

@@ -35,6 +35,9 @@ func (n *Node) SendContent(ctx context.Context, ref string, c group.Content) (*m
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := n.own.take(st, m, n.cfg.User.PublicKey()); err != nil {
+		return nil, 0, err
+	}
 	return n.sendOwn(ctx, m)
 }
 
@@ -51,6 +54,12 @@ func (n *Node) sendOwn(ctx context.Context, m *message.Message) (*message.Messag
 		return nil, 0, fmt.Errorf("store the message: %w", err)
 	}
 	n.deliveries.Queued(m)
+	n.holdIfPrivate(m)
+	if !n.confirmed(m) {
+		n.log.Debug("message queued until the group's state is confirmed", "msg", m)
+		n.kickOutbox()
+		return m, 0, nil
+	}
 	peers, err := n.publish(ctx, m)
 	if err != nil {
 		n.log.Debug("message queued", "msg", m, "reason", err)
@@ -70,6 +79,7 @@ func (n *Node) publish(ctx context.Context, m *message.Message) (int, error) {
 		return 0, err
 	}
 	n.deliveries.Handed(m, n.gossip.Peers(m.Body.Group), n.relays.has)
+	n.held.remove(m)
 	if err := n.store.RemoveOutbox(m.ID); err != nil {
 		n.log.Warn("could not clear a sent message from the outbox", "msg", m, "err", err)
 	}
@@ -134,9 +144,18 @@ func (n *Node) flushOutbox(ctx context.Context) int {
 		if ctx.Err() != nil {
 			return 0
 		}
-		if len(n.gossip.Peers(m.Body.Group)) == 0 {
+		if !n.mayPublish(m) {
+			n.refuse(m)
+			continue
+		}
+		if len(n.gossip.Peers(m.Body.Group)) == 0 || !n.confirmed(m) {
 			left++
 			continue
+		}
+		if fresh, ok := n.reseal(ctx, m); !ok {
+			continue
+		} else {
+			m = fresh
 		}
 		if _, err := n.publish(ctx, m); err != nil {
 			left++

@@ -15,18 +15,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"starling/catchup"
-	"starling/gossip"
 )
 
-// Source is what the metrics read from the running node at each scrape
-// (node.Node has these methods).
+// Source is what the metrics read from the running node at each scrape.
+// Its methods return plain numbers, so that relay links neither the store
+// nor gossip. They must be safe for concurrent use.
 type Source interface {
 	PeerCount() int
 	StoredMessages() (int, error)
-	GossipStats() gossip.Stats
-	CatchupStats() catchup.Stats
+	// GossipOutcomes counts the gossiped messages from other peers by
+	// outcome (gossip.Stats.Map).
+	GossipOutcomes() map[string]uint64
+	// CatchupServed counts the catch-up sessions answered and the
+	// messages sent in them (catchup.Stats).
+	CatchupServed() (sessions, messages uint64)
 }
 
 // Metrics are a relay's Prometheus metrics, in a registry of their own. It
@@ -168,10 +170,10 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		ch <- prometheus.NewInvalidMetric(descStored, err)
 	}
-	for outcome, v := range c.src.GossipStats().Map() {
+	for outcome, v := range c.src.GossipOutcomes() {
 		ch <- prometheus.MustNewConstMetric(descGossip, prometheus.CounterValue, float64(v), outcome)
 	}
-	cs := c.src.CatchupStats()
-	ch <- prometheus.MustNewConstMetric(descServed, prometheus.CounterValue, float64(cs.Sessions))
-	ch <- prometheus.MustNewConstMetric(descServedM, prometheus.CounterValue, float64(cs.Messages))
+	sessions, messages := c.src.CatchupServed()
+	ch <- prometheus.MustNewConstMetric(descServed, prometheus.CounterValue, float64(sessions))
+	ch <- prometheus.MustNewConstMetric(descServedM, prometheus.CounterValue, float64(messages))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"starling/admission"
 	"starling/group"
 	"starling/message"
 )
@@ -192,9 +193,9 @@ func (sc *Scenario) validateLoad(p *problems) {
 		if ld.Each > 0 {
 			rate = float64(ld.Each*senders) / span
 		}
-		if per := rate / float64(senders); per > group.DefaultRate {
+		if per := rate / float64(senders); per > admission.DefaultLimits.Rate {
 			p.add(f, "%.3g messages a second from %d senders is %.2g each, over the per-author limit of %v a second, so honest messages would be dropped; add senders, lower the rate or widen start..stop",
-				rate, senders, per, group.DefaultRate)
+				rate, senders, per, admission.DefaultLimits.Rate)
 		}
 		total += rate * span
 	}

@@ -139,11 +139,11 @@ func TestCheckFindsDamage(t *testing.T) {
 			rawDelete(t, s, kindKeyOf(ctl))
 		}, "has no kind index entry"},
 		{"kind index entry without message", func(t *testing.T, s *Store) {
-			rawSet(t, s, kindKey(g, message.KindRekey, 5, stray.ID), nil)
+			rawSet(t, s, kindKey(g, message.KindOpPart, 5, stray.ID), nil)
 		}, "kind index entry for message " + stray.ID.Short() + " has no message"},
 		{"kind index entry of the wrong kind", func(t *testing.T, s *Store) {
-			rawSet(t, s, kindKey(g, message.KindBan, ctl.Body.SentAtMS, ctl.ID), nil)
-		}, "kind ban"},
+			rawSet(t, s, kindKey(g, message.KindOp, ctl.Body.SentAtMS, ctl.ID), nil)
+		}, "kind op"},
 		{"kind index entry for a text", func(t *testing.T, s *Store) {
 			rawSet(t, s, kindKey(g, message.KindText, ms[0].Body.SentAtMS, ms[0].ID), nil)
 		}, "not indexed"},

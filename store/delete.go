@@ -34,8 +34,23 @@ func (s *Store) Delete(ctx context.Context, ids ...message.ID) error {
 		return nil
 	}
 	ids = slices.Clone(ids) // the task may outlive the call
-	if err := s.do(ctx, func() error { return s.deleteMessages(ids) }); err != nil {
+	if err := s.do(ctx, func() error { return s.deleteMessages(ids, true) }); err != nil {
 		return fmt.Errorf("delete %d messages: %w", len(ids), err)
+	}
+	return nil
+}
+
+// Drop removes stored messages like Delete but leaves no tombstone: a later
+// Put of the ID stores it again. The node drops what its group no longer
+// accepts because of who may post now (a revocation), which another Op may
+// undo; a tombstone is for what its author or an admin deleted.
+func (s *Store) Drop(ctx context.Context, ids ...message.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ids = slices.Clone(ids)
+	if err := s.do(ctx, func() error { return s.deleteMessages(ids, false) }); err != nil {
+		return fmt.Errorf("drop %d messages: %w", len(ids), err)
 	}
 	return nil
 }
@@ -55,7 +70,7 @@ func (s *Store) Deleted(id message.ID) bool {
 
 // deleteMessages runs on the writer goroutine, so no write of the same IDs
 // interleaves between its reads and its writes.
-func (s *Store) deleteMessages(ids []message.ID) error {
+func (s *Store) deleteMessages(ids []message.ID, tombstone bool) error {
 	var (
 		units   []unit
 		removed []message.ID
@@ -68,7 +83,7 @@ func (s *Store) deleteMessages(ids []message.ID) error {
 				continue
 			}
 			seen[id] = true
-			u, had, err := deletion(txn, id)
+			u, had, err := deletion(txn, id, tombstone)
 			if errors.Is(err, ErrCorrupt) {
 				errs = append(errs, err)
 				continue
@@ -97,14 +112,18 @@ func (s *Store) deleteMessages(ids []message.ID) error {
 	return errors.Join(errs...)
 }
 
-// deletion is the unit that deletes id: nil when its tombstone exists
-// already. had says a stored message goes with it.
-func deletion(txn *badger.Txn, id message.ID) (u unit, had bool, err error) {
+// deletion is the unit that deletes id (leaving a tombstone when asked):
+// nil when its tombstone exists already, or nothing is stored to drop. had
+// says a stored message goes with it.
+func deletion(txn *badger.Txn, id message.ID, tombstone bool) (u unit, had bool, err error) {
 	if dead, err := exists(txn, tombstoneKey(id)); dead || err != nil {
 		return nil, false, err
 	}
 	item, err := txn.Get(messageKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
+		if !tombstone {
+			return nil, false, nil
+		}
 		return unit{{key: tombstoneKey(id)}}, false, nil
 	}
 	if err != nil {
@@ -125,7 +144,9 @@ func deletion(txn *badger.Txn, id message.ID) (u unit, had bool, err error) {
 		{key: messageKey(id), del: true},
 		{key: indexKey(b.Group, b.SentAtMS, id), del: true},
 		{key: outboxKey(id), del: true},
-		{key: tombstoneKey(id), value: b.Group[:], expiresAt: ttl},
+	}
+	if tombstone {
+		u = append(u, write{key: tombstoneKey(id), value: b.Group[:], expiresAt: ttl})
 	}
 	if k := kindKeyOf(st.Msg); k != nil {
 		u = append(u, write{key: k, del: true})

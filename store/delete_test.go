@@ -16,7 +16,7 @@ func testDelete(t *testing.T, b backend) {
 	ctx := context.Background()
 	g := groupID("moderated")
 	texts := genMessages(t, 5, g, func(i int) uint64 { return uint64(100 + i) })
-	ban := signKind(t, g, 103, message.KindBan, "ban")
+	ban := signKind(t, g, 103, message.KindOp, "op")
 	own := sign(t, testKey, g, 104, "own, in the outbox")
 	mustPut(t, s, append(slices.Clone(texts), ban), OriginGossip)
 	if _, err := s.PutOwn(ctx, own); err != nil {
@@ -130,7 +130,7 @@ func testKinds(t *testing.T, b backend) {
 	s, _ := b.open(t, "", Config{})
 	g, other := groupID("control"), groupID("other control")
 	ms := []*message.Message{
-		signKind(t, g, 30, message.KindRekey, "rekey"),
+		signKind(t, g, 30, message.KindOpPart, "op-part"),
 		signKind(t, g, 10, message.KindDescriptor, "descriptor v1"),
 		signKind(t, g, 20, message.KindProfile, "profile"),
 		signKind(t, g, 20, message.KindDescriptor, "descriptor v2"),
@@ -162,7 +162,7 @@ func testKinds(t *testing.T, b backend) {
 	if want := byTime(ms[1], ms[3]); !slices.Equal(ids(descs), want) {
 		t.Errorf("descriptors: %v, want %v", ids(descs), want)
 	}
-	some, err := s.Kinds(g, message.KindDelete, message.KindRekey)
+	some, err := s.Kinds(g, message.KindDelete, message.KindOpPart)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,4 +179,35 @@ func testKinds(t *testing.T, b backend) {
 		t.Errorf("count: %d, %v; want every kind counted", n, err)
 	}
 	checkHealthy(t, s)
+}
+
+// Drop removes like Delete but leaves no tombstone: the message may come
+// back.
+func testDrop(t *testing.T, b backend) {
+	s, _ := b.open(t, "", Config{})
+	ctx := context.Background()
+	g := groupID("dropped")
+	ms := genMessages(t, 3, g, func(i int) uint64 { return uint64(100 + i) })
+	mustPut(t, s, ms, OriginGossip)
+	if err := s.Drop(ctx, ms[1].ID, message.ID{9}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ms[1].ID); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrDeleted) {
+		t.Errorf("get of a dropped message: %v, want ErrNotFound and not ErrDeleted", err)
+	}
+	if s.Deleted(ms[1].ID) || s.Deleted(message.ID{9}) {
+		t.Error("a drop left a tombstone")
+	}
+	if ok, err := s.Has(ms[1].ID); err != nil || ok {
+		t.Errorf("has a dropped message: %v %v", ok, err)
+	}
+	if n, err := s.Count(g); err != nil || n != 2 {
+		t.Errorf("count after a drop: %d %v", n, err)
+	}
+	if added, err := s.Put(ctx, ms[1], OriginCatchup); err != nil || !added {
+		t.Errorf("put again after a drop: %v %v", added, err)
+	}
+	if n, err := s.Count(g); err != nil || n != 3 {
+		t.Errorf("count after the message came back: %d %v", n, err)
+	}
 }

@@ -33,7 +33,7 @@ func newExpiryFixture(t *testing.T, s *Store, base uint64) *expiryFixture {
 	f := &expiryFixture{g: groupID("ending"), other: groupID("lasting"), orphanTomb: message.ID{0xdd}}
 	f.msgs = append(genMessages(t, 12, f.g, func(i int) uint64 { return base + uint64(i) }),
 		signKind(t, f.g, base+3, message.KindDescriptor, "descriptor"),
-		signKind(t, f.g, base+4, message.KindRekey, "rekey"))
+		signKind(t, f.g, base+4, message.KindOpPart, "op-part"))
 	f.dead = sign(t, testKey, f.g, base+5, "deleted before the end")
 	mustPut(t, s, append(slices.Clone(f.msgs), f.dead), OriginGossip)
 	f.own = sign(t, testKey, f.g, base+6, "own")

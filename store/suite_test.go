@@ -28,6 +28,7 @@ func TestSuite(t *testing.T) {
 		{"Groups", testGroups},
 		{"Peers", testPeers},
 		{"Delete", testDelete},
+		{"Drop", testDrop},
 		{"DeleteBeforeArrival", testDeleteBeforeArrival},
 		{"Kinds", testKinds},
 		{"GroupState", testGroupState},

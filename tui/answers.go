@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 
 	tea "charm.land/bubbletea/v2"
@@ -185,17 +186,23 @@ func sentDelivery(res api.SendResponse) api.Delivery {
 	return d
 }
 
-func (m *model) gotSent(msg sentMsg) {
+func (m *model) gotSent(msg sentMsg) tea.Cmd {
 	if msg.err != nil {
 		m.fail("not sent: %v", msg.err)
 		if m.in.text == "" {
 			m.in.set(msg.text) // nothing typed since: give the text back
 		}
-		return
+		// The daemon may know something of this user's standing that the
+		// last status did not say yet: the banner should show it.
+		var apiErr *api.APIError
+		if errors.As(msg.err, &apiErr) && apiErr.Status == http.StatusForbidden {
+			return m.fetchStatus()
+		}
+		return nil
 	}
 	c := m.conv(msg.groupID)
 	if !c.loaded {
-		return
+		return nil
 	}
 	e, _, _ := c.add(msg.res.Message)
 	if e != nil {
@@ -204,6 +211,7 @@ func (m *model) gotSent(msg sentMsg) {
 	if msg.groupID == m.current {
 		c.offset, c.unseen = 0, 0
 	}
+	return nil
 }
 
 func (m *model) gotJoined(msg joinedMsg) tea.Cmd {

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 
+	"starling/api"
 	"starling/identity"
-	"starling/message"
 )
 
 const helpText = `Type a message and press Enter to send it to the group on screen.
@@ -38,24 +37,18 @@ func (m *model) submit() tea.Cmd {
 	return m.send(strings.TrimPrefix(line, "/"))
 }
 
-// checkText says what to change in a text no node would send.
-func checkText(text string) error {
-	switch {
-	case !utf8.ValidString(text):
-		return fmt.Errorf("the text is not valid UTF-8; check your terminal's encoding")
-	case len(text) > message.MaxTextSize:
-		return fmt.Errorf("the text is %d bytes, over the limit of %d; shorten it or split it into several messages", len(text), message.MaxTextSize)
-	}
-	return nil
-}
-
 func (m *model) send(text string) tea.Cmd {
 	if m.current == "" {
 		m.fail("you are in no group yet: /join lobby, or /group create NAME")
 		m.in.set(text)
 		return nil
 	}
-	if err := checkText(text); err != nil {
+	if why := m.refusal(); why != "" {
+		m.fail("not sent: %s", why)
+		m.in.set(text)
+		return nil
+	}
+	if err := api.CheckText(text); err != nil {
 		m.fail("not sent: %v", err)
 		m.in.set(text)
 		return nil

@@ -147,8 +147,9 @@ func (e *entry) setDelivery(d api.Delivery) {
 	e.delivery = &n
 }
 
-// deliveryRank orders states as they progress.
-var deliveryRank = map[string]int{"queued": 0, "sent": 1, "relayed": 2}
+// deliveryRank orders states as they progress; refused ends a message that
+// never left this device.
+var deliveryRank = map[string]int{"queued": 0, "sent": 1, "relayed": 2, "refused": 3}
 
 // newer picks the later of two reports on one message: by time, then by
 // progress. Reports built from a send's answer carry no time, so any event

@@ -95,7 +95,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case streamMsg:
 		return m, m.gotStream(msg.err)
 	case sentMsg:
-		m.gotSent(msg)
+		return m, m.gotSent(msg)
 	case joinedMsg:
 		return m, m.gotJoined(msg)
 	case inviteMsg:

@@ -180,6 +180,8 @@ func deliveryText(d api.Delivery) string {
 			s = "sent to " + plural(d.Peers, "peer") + ", " + s
 		}
 		return s
+	case "refused":
+		return "not sent: you can no longer post here"
 	}
 	return clean(d.State, true)
 }

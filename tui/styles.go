@@ -23,6 +23,7 @@ var (
 	noteStyle    = lipgloss.NewStyle().Foreground(lipgloss.Color("244"))
 	errorStyle   = lipgloss.NewStyle().Foreground(lipgloss.Color("196")).Bold(true)
 	warnStyle    = lipgloss.NewStyle().Foreground(lipgloss.Color("0")).Background(lipgloss.Color("214")).Bold(true)
+	refusedStyle = lipgloss.NewStyle().Foreground(lipgloss.Color("15")).Background(lipgloss.Color("124")).Bold(true)
 	statusStyle  = lipgloss.NewStyle().Reverse(true)
 	headerStyle  = lipgloss.NewStyle().Bold(true)
 	currentStyle = lipgloss.NewStyle().Reverse(true).Bold(true)

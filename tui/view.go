@@ -8,8 +8,10 @@ import (
 )
 
 // The screen, top to bottom: a header naming the group, the conversation
-// (beside the group list when it shows), a warning while this node is cut
-// off from the group, a notice line, the status bar and the input line.
+// (beside the group list when it shows), a banner when this user can no
+// longer post in the group (removed, banned, a stale invite) or else a
+// warning while this node is cut off from the group, a notice line, the
+// status bar and the input line.
 
 // sidebarMinWidth is the terminal width from which the group list shows
 // unless hidden by hand.
@@ -37,15 +39,49 @@ func (m *model) mainWidth() int {
 	return max(1, m.width)
 }
 
-// cutOff reports that no peer of the group on screen is reachable.
+// cutOff reports that no peer of the group on screen is reachable. It
+// gives way to the refusal banner: what this user sends there waits for
+// nobody.
 func (m *model) cutOff() bool {
 	g, ok := m.group(m.current)
-	return ok && m.statusKnown && m.lost() == nil && g.Peers == 0
+	return ok && m.statusKnown && m.lost() == nil && g.Peers == 0 && g.Refused == ""
+}
+
+// refusal is why this user can no longer post in the group on screen, as
+// the daemon says it; "" while they can.
+func (m *model) refusal() string {
+	g, _ := m.group(m.current)
+	return g.Refused
+}
+
+// maxRefusalLines bounds the banner; the reason is one sentence.
+const maxRefusalLines = 2
+
+// refusalLines is the banner saying why this user cannot post here, wrapped;
+// none while they can.
+func (m *model) refusalLines() []string {
+	why := m.refusal()
+	if why == "" {
+		return nil
+	}
+	wrapped := wrap(clean("⛔ "+why, true), m.width-1, m.width-3)
+	if len(wrapped) > maxRefusalLines {
+		wrapped = wrapped[:maxRefusalLines]
+		wrapped[maxRefusalLines-1] += "…"
+	}
+	out := make([]string, len(wrapped))
+	for i, l := range wrapped {
+		if i > 0 {
+			l = "  " + l
+		}
+		out[i] = refusedStyle.Render(fit(" "+l, m.width))
+	}
+	return out
 }
 
 // convRows is the conversation's height.
 func (m *model) convRows() int {
-	rows := m.height - 3 - len(m.noticeLines())
+	rows := m.height - 3 - len(m.noticeLines()) - len(m.refusalLines())
 	if m.cutOff() {
 		rows--
 	}
@@ -70,6 +106,7 @@ func (m *model) View() tea.View {
 			lines = append(lines, fit(l, m.width))
 		}
 	}
+	lines = append(lines, m.refusalLines()...)
 	if m.cutOff() {
 		lines = append(lines, warnStyle.Render(fit(" ⚠ cut off: no peer of this group is reachable; messages wait on this device", m.width)))
 	}
@@ -121,7 +158,11 @@ func (m *model) conversationView(rows int) []string {
 	visible := lines[max(0, end-rows):end]
 	if len(c.entries) == 0 && c.loaded {
 		g, _ := m.group(c.groupID)
-		visible = []string{noteStyle.Render(fmt.Sprintf("No messages in #%s yet. Say hello!", clean(g.Name, true)))}
+		empty := fmt.Sprintf("No messages in #%s yet. Say hello!", clean(g.Name, true))
+		if g.Refused != "" {
+			empty = fmt.Sprintf("No messages in #%s yet.", clean(g.Name, true))
+		}
+		visible = []string{noteStyle.Render(empty)}
 	}
 	out := make([]string, rows-len(visible), rows)
 	return append(out, visible...)

@@ -6,9 +6,11 @@
 //
 // The UI is a client of the API like the CLI: requests to /api/v1/... go to
 // the API's http.Handler in the same process with the API token added, and
-// /ws relays the handler's /v1/events stream. So the browser sees exactly the
-// JSON the CLI sees, and webui needs nothing of the node (it must not import
-// node; deps_test.go holds that line).
+// /ws carries the API's events, which it takes typed from the API's Watch
+// (as api.Client.Watch gives them over HTTP) and sends as JSON frames. So
+// the browser sees exactly the JSON the CLI sees, and webui needs nothing of
+// the node: it links the light api package, never apiserver, node, store or
+// libp2p (deps_test.go holds that line).
 //
 // Who may use it:
 //   - Every request's Host must name the address it arrived on (127.0.0.1,

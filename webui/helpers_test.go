@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"starling/api"
 )
 
 // Every test must leave no goroutine behind: Serve joins its sockets and
@@ -33,16 +35,18 @@ type seen struct {
 	Method, Path, Query, Host, Auth, Cookie, Body string
 }
 
-// fakeAPI answers like the local API: only to its token and a loopback
-// Host; /v1/events streams whatever the test pushes; anything else echoes
-// the request.
+// fakeAPI answers like the local API: its handler only to its token and a
+// loopback Host, echoing each request; Watch streams whatever the test
+// pushes on events, or refuses with refuse.
 type fakeAPI struct {
-	events chan string // raw server-sent event text to stream
-	mu     sync.Mutex
-	seen   []seen
+	events  chan api.Event
+	refuse  error // what Watch fails with at once, if set
+	mu      sync.Mutex
+	seen    []seen
+	watched []string // the refs of every Watch
 }
 
-func newFakeAPI() *fakeAPI { return &fakeAPI{events: make(chan string, 16)} }
+func newFakeAPI() *fakeAPI { return &fakeAPI{events: make(chan api.Event, 16)} }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
@@ -57,22 +61,34 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, err)
 	case r.Host != "127.0.0.1" || s.Auth != "Bearer "+apiToken:
 		writeError(w, http.StatusUnauthorized, errors.New("missing or wrong API token"))
-	case r.URL.Path == "/v1/events":
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.WriteHeader(http.StatusOK)
-		fmt.Fprint(w, ": starling event stream\n\n")
-		w.(http.Flusher).Flush()
-		for {
-			select {
-			case <-r.Context().Done():
-				return
-			case ev := <-f.events:
-				fmt.Fprint(w, ev)
-				w.(http.Flusher).Flush()
-			}
-		}
 	default:
 		writeJSON(w, http.StatusOK, s)
+	}
+}
+
+// Watch sends what the test pushes on f.events until ctx ends; an Event
+// with no field set ends the stream as the API ends it, with a reason.
+func (f *fakeAPI) Watch(ctx context.Context, ref string, opened func(), fn func(api.Event) error) error {
+	f.mu.Lock()
+	f.watched = append(f.watched, ref)
+	refuse := f.refuse
+	f.mu.Unlock()
+	if refuse != nil {
+		return refuse
+	}
+	opened()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e := <-f.events:
+			if e.Name() == "" {
+				return fmt.Errorf("%w: subscriber too slow", api.ErrStreamEnded)
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
 	}
 }
 
@@ -86,9 +102,9 @@ func (f *fakeAPI) last(t *testing.T) seen {
 	return f.seen[len(f.seen)-1]
 }
 
-// testConfig is a config over api with the known web token.
-func testConfig(api http.Handler) Config {
-	return Config{API: api, APIToken: apiToken, Token: webToken}
+// testConfig is a config over a with the known web token.
+func testConfig(a API) Config {
+	return Config{API: a, APIToken: apiToken, Token: webToken}
 }
 
 // serve runs a server on 127.0.0.1 until the test ends and returns its

@@ -12,13 +12,29 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"starling/api"
 )
+
+// API is the local API as the web UI uses it, in the same process:
+// *apiserver.Server satisfies it. Both methods must be safe for concurrent
+// use.
+type API interface {
+	// ServeHTTP answers the page's requests, proxied to /v1/...
+	http.Handler
+	// Watch streams new messages and delivery updates (of every group
+	// when ref is empty) to fn until ctx ends, fn fails or the API ends
+	// the stream (an error wrapping api.ErrStreamEnded); opened is called
+	// once every later event will reach fn. It has api.Client.Watch's
+	// contract.
+	Watch(ctx context.Context, ref string, opened func(), fn func(api.Event) error) error
+}
 
 // Config configures a Server.
 type Config struct {
-	// API is the local API's handler (an *api.Server). Required.
-	API http.Handler
-	// APIToken is the bearer token the API requires. Required.
+	// API is the local API. Required.
+	API API
+	// APIToken is the bearer token the API's handler requires. Required.
 	APIToken string
 	// Token is what the browser must present: the t= of the link's
 	// fragment. Empty: a fresh random one (see Server.Token).
@@ -29,7 +45,9 @@ type Config struct {
 	// RequestRate and RequestBurst bound the API, socket and QR requests of
 	// one client IP address (per second, and how many may come at once).
 	// Zero: 20 per second, bursts of 60. The page and its scripts are not
-	// counted.
+	// counted. Requests with the web token and requests without it are
+	// counted apart, each kind at this rate, so that requests without it
+	// cannot use up the budget of the page that has it.
 	RequestRate  float64
 	RequestBurst int
 	// MaxSockets bounds the open WebSockets (one per open page); past it a
@@ -57,7 +75,8 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	assets  *assets
-	limit   *limiter
+	limit   *limiter      // requests with the token
+	refused *limiter      // requests without it
 	slots   chan struct{} // one per open WebSocket
 	sockets sync.WaitGroup
 }
@@ -100,12 +119,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		mux:    http.NewServeMux(),
-		assets: a,
-		limit:  newLimiter(cfg.RequestRate, cfg.RequestBurst, cfg.Now),
-		slots:  make(chan struct{}, cfg.MaxSockets),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		mux:     http.NewServeMux(),
+		assets:  a,
+		limit:   newLimiter(cfg.RequestRate, cfg.RequestBurst, cfg.Now),
+		refused: newLimiter(cfg.RequestRate, cfg.RequestBurst, cfg.Now),
+		slots:   make(chan struct{}, cfg.MaxSockets),
 	}
 	s.routes()
 	return s, nil
@@ -170,20 +190,35 @@ func setSecurityHeaders(h http.Header, host string) {
 }
 
 // guard admits a request with the web token within its client's rate.
+//
+// The token comes first: any web page can make a browser send requests
+// here without it (an <img> tag sends them with no Origin header), and
+// those come from the same address as the page that has the token. So a
+// request without it is charged to a budget of its own and refused, and
+// never touches the budget of the requests that carry it.
 func (s *Server) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if !s.limit.allow(clientIP(r)) {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusTooManyRequests, errors.New("too many requests; slow down"))
+		if !s.authorized(r) {
+			if !s.refused.allow(clientIP(r)) {
+				tooMany(w)
+				return
+			}
+			writeError(w, http.StatusUnauthorized, errors.New("missing or wrong web UI token; open the link that `starling open` prints"))
 			return
 		}
-		if !s.authorized(r) {
-			writeError(w, http.StatusUnauthorized, errors.New("missing or wrong web UI token; open the link that `starling open` prints"))
+		if !s.limit.allow(clientIP(r)) {
+			tooMany(w)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// tooMany answers a request over its client's rate.
+func tooMany(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusTooManyRequests, errors.New("too many requests; slow down"))
 }
 
 // Serve answers on every listener until ctx ends or one fails, then shuts

@@ -1,41 +1,41 @@
 package webui
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"starling/api"
 )
 
 const (
 	// writeTimeout bounds one frame to the page; a page that takes longer
 	// is gone or stuck, and loses its socket.
 	writeTimeout = 10 * time.Second
-	// maxEvent bounds one event line from the API (a message is at most
-	// 16 KiB of text, escaped in JSON).
-	maxEvent = 1 << 20
+	// pingEvery is how often the socket checks that the page still
+	// answers, so a page that went away without closing frees its slot.
+	pingEvery = 15 * time.Second
 )
 
 // Frame is what the socket sends, one JSON object per WebSocket message:
 // Type "open" once the stream is live (every event after it reaches the
 // page, so a page that reads history after "open" misses nothing), then the
-// API's events as they come ("message", "delivery", ...) with the API's own
-// JSON as Data, and "end" with an error object when the stream ends.
+// API's events as they come ("message", "delivery", as api.Event.Name
+// names them) with the JSON the API's event stream carries as Data, and
+// "end" with an error object when the stream ends.
 type Frame struct {
 	Type string          `json:"type"`
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
-// serveSocket upgrades to a WebSocket that carries the API's event stream.
-// The page sends nothing on it; it reconnects when the socket closes.
+// serveSocket upgrades to a WebSocket that carries the API's events. The
+// page sends nothing on it; it reconnects when the socket closes.
 func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	select {
 	case s.slots <- struct{}{}:
@@ -67,136 +67,81 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		// The page went, or the server is stopping: no close handshake to
 		// wait for (the page reconnects either way).
 		c.CloseNow()
-	case err != nil:
+	case errors.Is(err, api.ErrStreamEnded):
+		c.Close(websocket.StatusNormalClosure, "the event stream ended; reconnect")
+	default:
 		s.log.Debug("event socket ended", "remote", r.RemoteAddr, "err", err)
 		c.Close(websocket.StatusInternalError, "the event stream failed; reconnect")
-	default:
-		c.Close(websocket.StatusNormalClosure, "the event stream ended; reconnect")
 	}
 }
 
-// stream runs the API's GET /v1/events in this process and sends each
-// event to c until ctx ends or the stream does.
+// stream sends the API's events of every group to c, as Frames, until ctx
+// ends, the page stops answering or the API ends the stream; it says why
+// in an "end" frame when the API ended it or refused it. It returns why it
+// ended.
 func (s *Server) stream(ctx context.Context, c *websocket.Conn) error {
-	ctx, cancel := context.WithCancel(ctx)
-	req, err := s.apiRequest(ctx, http.MethodGet, "/v1/events", nil)
-	if err != nil {
-		cancel()
-		return err
-	}
-	pr, pw := io.Pipe()
-	rw := &pipeResponse{header: http.Header{}, w: pw}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.cfg.API.ServeHTTP(rw, req)
-		pw.Close()
-	}()
-	defer func() {
-		// The handler returns once ctx ends; closing the reader frees it
-		// from a write that nobody will read.
-		cancel()
-		pr.Close()
-		<-done
-	}()
-	return s.relay(ctx, c, pr, rw)
-}
-
-// relay reads server-sent events from r and sends them to c as Frames.
-func (s *Server) relay(ctx context.Context, c *websocket.Conn, r io.Reader, rw *pipeResponse) error {
+	ctx, cancel := context.WithCancelCause(ctx)
 	send := func(f Frame) error {
 		b, err := json.Marshal(f)
 		if err != nil {
-			return fmt.Errorf("event from the API is not JSON: %w", err)
+			return err
 		}
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		defer cancel()
 		return c.Write(wctx, websocket.MessageText, b)
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxEvent)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel(nil) // before Wait: it ends the pings
+	wg.Go(func() { s.ping(ctx, c, cancel) })
+
 	opened := false
-	var event string
-	var data []string
-	for sc.Scan() {
-		if !opened {
-			opened = true
-			if status := rw.status(); status != http.StatusOK {
-				// The API refused; its body is one line, an error object.
-				err := fmt.Errorf("the API answered %d to the event stream", status)
-				body := sc.Bytes()
-				if !json.Valid(body) {
-					body, _ = json.Marshal(map[string]string{"error": err.Error()})
-				}
-				return errors.Join(err, send(Frame{Type: "end", Data: body}))
-			}
-			if err := send(Frame{Type: "open"}); err != nil {
-				return err
-			}
+	err := s.cfg.API.Watch(ctx, "", func() {
+		opened = true
+		if err := send(Frame{Type: "open"}); err != nil {
+			cancel(err)
 		}
-		line := sc.Text()
-		switch {
-		case line == "":
-			if event != "" && data != nil {
-				if err := send(Frame{Type: event, Data: json.RawMessage(strings.Join(data, "\n"))}); err != nil {
-					return err
-				}
-				if event == "end" {
-					return nil
-				}
-			}
-			event, data = "", nil
-		case line == ": keep-alive":
-			// The API is idle; check that the page still answers.
-			pctx, cancel := context.WithTimeout(ctx, writeTimeout)
-			err := c.Ping(pctx)
-			cancel()
-			if err != nil {
-				return fmt.Errorf("the page did not answer a ping: %w", err)
-			}
-		case strings.HasPrefix(line, ":"):
-		case strings.HasPrefix(line, "event: "):
-			event = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			data = append(data, strings.TrimPrefix(line, "data: "))
+	}, func(e api.Event) error {
+		data, err := e.Data()
+		if err != nil {
+			return err
+		}
+		return send(Frame{Type: e.Name(), Data: data})
+	})
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause // the page failed to take a frame or a ping
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil && (!opened || errors.Is(err, api.ErrStreamEnded)) {
+		// The API refused the stream or ended it: the page hears why.
+		body, merr := json.Marshal(api.Error{Error: err.Error()})
+		if merr == nil {
+			err = errors.Join(err, send(Frame{Type: "end", Data: body}))
 		}
 	}
-	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("read the API's event stream: %w", err)
+	return err
+}
+
+// ping checks every pingEvery that the page still answers, and ends the
+// stream (cancel) when it does not. It returns when ctx ends.
+func (s *Server) ping(ctx context.Context, c *websocket.Conn, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, done := context.WithTimeout(ctx, writeTimeout)
+		err := c.Ping(pctx)
+		done()
+		if err != nil && ctx.Err() == nil {
+			cancel(fmt.Errorf("the page did not answer a ping: %w", err))
+			return
+		}
 	}
-	return nil
-}
-
-// pipeResponse is the http.ResponseWriter of an in-process streaming
-// request: the body goes into a pipe that relay reads. Flush has nothing
-// to do, since a pipe write returns only once it is read.
-type pipeResponse struct {
-	header http.Header // the handler's goroutine only
-	w      *io.PipeWriter
-
-	mu   sync.Mutex
-	code int
-}
-
-func (p *pipeResponse) Header() http.Header { return p.header }
-
-func (p *pipeResponse) WriteHeader(code int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.code == 0 {
-		p.code = code
-	}
-}
-
-func (p *pipeResponse) Write(b []byte) (int, error) {
-	p.WriteHeader(http.StatusOK)
-	return p.w.Write(b)
-}
-
-func (p *pipeResponse) Flush() {}
-
-func (p *pipeResponse) status() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.code
 }

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"starling/api"
 )
 
 // dial opens the event socket as the page does: same origin, token as a
@@ -50,8 +53,8 @@ func readFrame(t *testing.T, c *websocket.Conn) Frame {
 // A same-origin socket with the token says "open", then carries the API's
 // events with their JSON untouched, and the end of the stream.
 func TestWebSocketEvents(t *testing.T) {
-	api := newFakeAPI()
-	addr, _ := serve(t, testConfig(api))
+	fake := newFakeAPI()
+	addr, _ := serve(t, testConfig(fake))
 	c, _, err := dial(t, addr, "http://"+addr, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -62,21 +65,23 @@ func TestWebSocketEvents(t *testing.T) {
 	if f := readFrame(t, c); f.Type != "open" {
 		t.Fatalf("first frame %+v, want open", f)
 	}
-	if got := api.last(t); got.Path != "/v1/events" || got.Auth != "Bearer "+apiToken {
-		t.Errorf("the API saw %+v", got)
+	fake.mu.Lock()
+	watched := slices.Clone(fake.watched)
+	fake.mu.Unlock()
+	if !slices.Equal(watched, []string{""}) {
+		t.Errorf("the socket watched %q, want every group, once", watched)
 	}
-	msg := `{"id":"ab","group_id":"cd","text":"<img src=x onerror=alert(1)>\u2028","kind":"text"}`
-	delivery := `{"id":"ab","group_id":"cd","state":"sent","peers":1}`
-	api.events <- ": keep-alive\n\n"
-	api.events <- "event: message\ndata: " + msg + "\n\n"
-	api.events <- "event: delivery\ndata: " + delivery + "\n\n"
-	for _, want := range []Frame{{Type: "message", Data: json.RawMessage(msg)}, {Type: "delivery", Data: json.RawMessage(delivery)}} {
+	msg := api.Message{ID: "ab", GroupID: "cd", Text: "<img src=x onerror=alert(1)>\u2028", Kind: "text"}
+	delivery := api.Delivery{ID: "ab", GroupID: "cd", State: "sent", Peers: 1}
+	fake.events <- api.Event{Message: &msg}
+	fake.events <- api.Event{Delivery: &delivery}
+	for _, want := range []Frame{{Type: "message", Data: mustJSON(t, msg)}, {Type: "delivery", Data: mustJSON(t, delivery)}} {
 		f := readFrame(t, c)
 		if f.Type != want.Type || !jsonEqual(t, f.Data, want.Data) {
 			t.Errorf("frame %s %s, want %s %s", f.Type, f.Data, want.Type, want.Data)
 		}
 	}
-	api.events <- "event: end\ndata: {\"error\":\"subscriber too slow\"}\n\n"
+	fake.events <- api.Event{} // the API ends the stream: subscriber too slow
 	if f := readFrame(t, c); f.Type != "end" || !strings.Contains(string(f.Data), "too slow") {
 		t.Errorf("frame %+v, want end with the API's reason", f)
 	}
@@ -85,6 +90,15 @@ func TestWebSocketEvents(t *testing.T) {
 	if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
 		t.Errorf("after the end: %v, want a normal close", err)
 	}
+}
+
+func mustJSON(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func jsonEqual(t *testing.T, a, b []byte) bool {
@@ -167,9 +181,10 @@ func TestWebSocketLimit(t *testing.T) {
 
 // When the API refuses the event stream, the page hears why.
 func TestWebSocketAPIRefuses(t *testing.T) {
-	cfg := testConfig(newFakeAPI())
-	cfg.APIToken = "a-token-the-api-does-not-know"
-	addr, _ := serve(t, cfg)
+	fake := newFakeAPI()
+	// What api.Client.Watch says when the daemon refuses its token.
+	fake.refuse = &api.APIError{Status: http.StatusUnauthorized, Message: "missing or wrong API token"}
+	addr, _ := serve(t, testConfig(fake))
 	c, _, err := dial(t, addr, "http://"+addr, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"starling/api"
 	"starling/webui"
 )
 
@@ -309,6 +310,30 @@ func TestBrowserTwoNodes(t *testing.T) {
 	a.do(chromedp.Click(chromedp.CSS("#author-mute")))
 	a.waitJS("bob's messages are hidden", `!document.getElementById('author-dialog').open && `+
 		`![...document.querySelectorAll('#messages .author')].some((e) => e.textContent === 'bob')`)
+
+	// Alice removes bob from crew: his page says who removed him and turns
+	// its input off. His node publishes his profile in crew, which alice
+	// needs to remove him, once it has caught up there.
+	waitSynced(t, "crew", bob)
+	waitInfo(t, alice, "crew", "alice knows bob's profile in crew", func(d groupDetailJSON) error {
+		if len(d.Members) != 2 {
+			return fmt.Errorf("members %+v", d.Members)
+		}
+		return nil
+	})
+	b.waitJS("bob's input is on in crew", `document.getElementById('refused').hidden && !document.getElementById('input').disabled`)
+	alice.ok("group", "remove", "crew", bobID.Fingerprint)
+	b.waitJS("bob's page shows the removal", `document.getElementById('group-name').textContent === 'crew' && `+
+		`!document.getElementById('refused').hidden && document.getElementById('refused').textContent.startsWith(`+
+		jsString("you were removed from crew by "+aliceID.Fingerprint+" at ")+`) && `+
+		`document.getElementById('input').disabled && document.getElementById('send').disabled && `+
+		`document.getElementById('input').placeholder === 'You can no longer post here' && document.getElementById('cutoff').hidden`)
+	b.screenshot(shots, "bob-removed.png")
+	// Back in lobby he posts as before.
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#groups button[title^="lobby "]').click()`))
+	b.waitJS("lobby has no banner and takes input", `document.getElementById('group-name').textContent === 'lobby' && `+
+		`document.getElementById('refused').hidden && !document.getElementById('input').disabled`)
+
 	if errors.Is(context.Cause(b.ctx), context.DeadlineExceeded) {
 		t.Fatal("the browser session ran out of time")
 	}
@@ -352,11 +377,20 @@ const conversationJS = `(async () => {
   };
 })()`
 
-// The conversation module, run in Chromium: no daemon, just the embedded
-// page served by webui over an API that knows nothing.
-func TestBrowserConversation(t *testing.T) {
-	chromium := ensureChromium(t)
-	srv, err := webui.New(webui.Config{API: http.NotFoundHandler(), APIToken: "unused"})
+// noAPI is an API that knows nothing: every request gets 404, and the
+// event stream is refused.
+type noAPI struct{}
+
+func (noAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
+
+func (noAPI) Watch(context.Context, string, func(), func(api.Event) error) error {
+	return errors.New("this test has no API")
+}
+
+// serveWebUI runs a web UI with cfg on 127.0.0.1 until the test ends.
+func serveWebUI(t *testing.T, cfg webui.Config) (srv *webui.Server, addr string) {
+	t.Helper()
+	srv, err := webui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,9 +407,16 @@ func TestBrowserConversation(t *testing.T) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
+	return srv, ln.Addr().String()
+}
 
+// The conversation module, run in Chromium: no daemon, just the embedded
+// page served by webui over an API that knows nothing.
+func TestBrowserConversation(t *testing.T) {
+	chromium := ensureChromium(t)
+	_, addr := serveWebUI(t, webui.Config{API: noAPI{}, APIToken: "unused"})
 	page := newTab(t, newBrowser(t, chromium), "page")
-	page.do(chromedp.Navigate("http://" + ln.Addr().String() + "/"))
+	page.do(chromedp.Navigate("http://" + addr + "/"))
 	raw, err := chromedp.Run(page.ctx, chromedp.Evaluate[[]byte](conversationJS, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("run the conversation module: %v", err)

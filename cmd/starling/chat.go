@@ -124,7 +124,7 @@ func chatLines(cmd *cobra.Command, c *api.Client, ref string, history int) error
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
-			err := checkText(line)
+			err := api.CheckText(line)
 			var res api.SendResponse
 			if err == nil {
 				res, err = c.Send(ctx, ref, line)

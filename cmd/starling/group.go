@@ -20,7 +20,7 @@ func newGroup(g *globals) *cobra.Command {
 		Short: "Create and run groups: private, announcement-only, moderated",
 	}
 	cmd.AddCommand(newGroupCreate(g), newGroupInfo(g), newGroupUpdate(g),
-		newGroupRemove(g), newGroupDelete(g), newGroupBan(g))
+		newGroupRemove(g), newGroupAdd(g), newGroupDelete(g), newGroupBan(g), newGroupUnban(g))
 	return cmd
 }
 
@@ -84,8 +84,15 @@ func newGroupInfo(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "info GROUP [--json]",
-		Short: "Show a group's kind, owner, roles, end time and members",
-		Args:  exactArgs(1, "one group"),
+		Short: "Show a group's kind, owner, roles, end time, members and where you stand",
+		Long: `Shows the group's kind, owner, version (how many changes its owner and
+admins made), admins, posters, removed and banned members, end time, slow mode,
+key epoch and the members with a profile. When you can no longer post there,
+a line starting "standing" says why: you were removed or banned (by whom,
+when), or you joined a private group with an invite made before someone was
+removed, which admits nobody to what is sent after it (ask for a fresh link,
+or ask an admin to run ` + "`starling group add`" + `).`,
+		Args: exactArgs(1, "one group"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.needDaemon(cmd.Context(), "group info")
 			if err != nil {
@@ -109,6 +116,9 @@ func newGroupInfo(g *globals) *cobra.Command {
 func printGroupDetail(cmd *cobra.Command, d api.GroupDetail) {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "%s (%s)\nid       %s\n", forTerminal(d.Name, true), d.Kind, d.ID)
+	if d.You.Why != "" {
+		fmt.Fprintf(out, "standing %s\n", forTerminal(d.You.Why, true))
+	}
 	if d.Owner != "" {
 		fmt.Fprintf(out, "owner    %s\nversion  %d\n", d.Owner, d.Version)
 	}
@@ -120,6 +130,9 @@ func printGroupDetail(cmd *cobra.Command, d api.GroupDetail) {
 	}
 	if len(d.Removed) > 0 {
 		fmt.Fprintf(out, "removed  %s\n", strings.Join(d.Removed, ", "))
+	}
+	if len(d.Banned) > 0 {
+		fmt.Fprintf(out, "banned   %s\n", strings.Join(d.Banned, ", "))
 	}
 	if d.EndsAt != nil {
 		fmt.Fprintf(out, "ends     %s\n", d.EndsAt.Local().Format(time.DateTime))
@@ -149,7 +162,7 @@ func newGroupUpdate(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "update GROUP [--name N] [--add-admin FP]... [--remove-admin FP]... [--add-poster FP]... [--remove-poster FP]... [--slow-mode DURATION] [--ends RFC3339|never]",
-		Short: "Change a group's name, admins, posters, slow mode or end time (owner and admins)",
+		Short: "Change a group's name, admins, posters, slow mode or end time (owner and admins; only the owner adds or removes admins)",
 		Args:  exactArgs(1, "one group"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.AddAdmins, req.RemoveAdmins = addAdmin, removeAdmin
@@ -198,7 +211,12 @@ func newGroupRemove(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "remove GROUP FINGERPRINT",
 		Short: "Remove a member from a private group: everyone else gets a new key",
-		Args:  exactArgs(2, "a group and the member's fingerprint"),
+		Long: `Removes a member from a private group (owner and admins; only the owner removes
+an admin): every other member gets the next epoch's key, sealed to them alone,
+so the removed member reads nothing sent from then on, and every node drops
+what they send. Invite links made before the removal admit nobody to what is
+sent after it. ` + "`starling group add`" + ` takes them back.`,
+		Args: exactArgs(2, "a group and the member's fingerprint"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.needDaemon(cmd.Context(), "group remove")
 			if err != nil {
@@ -209,6 +227,31 @@ func newGroupRemove(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %s from %s; the group is at key epoch %d and they can read nothing sent from now on\n", args[1], d.Name, d.Epoch)
+			return nil
+		},
+	}
+}
+
+func newGroupAdd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "add GROUP FINGERPRINT",
+		Short: "Admit someone to a private group: a removed member again, or a joiner whose invite went stale",
+		Long: `Admits someone to a private group (owner and admins). A removed member comes
+back with a fresh key epoch: they read what is sent from now on, nothing of the
+time they were out. Someone who joined with an invite made before a removal
+(` + "`group info`" + ` tells them it is stale) gets the current key. Either way they
+must have joined with a link, so that their node has published its profile.`,
+		Args: exactArgs(2, "a group and the member's fingerprint"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon(cmd.Context(), "group add")
+			if err != nil {
+				return err
+			}
+			d, err := c.AddMember(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s; the group is at key epoch %d and they read what is sent from now on\n", args[1], d.Name, d.Epoch)
 			return nil
 		},
 	}
@@ -240,7 +283,7 @@ func newGroupBan(g *globals) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
 		Use:   "ban GROUP FINGERPRINT [--reason TEXT]",
-		Short: "Ban an author from a group (owner and admins): their later messages are dropped everywhere",
+		Short: "Ban an author from a group (owner and admins; only the owner bans an admin): their later messages are dropped everywhere",
 		Args:  exactArgs(2, "a group and the author's fingerprint"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.needDaemon(cmd.Context(), "group ban")
@@ -256,6 +299,27 @@ func newGroupBan(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (shown to members)")
 	return cmd
+}
+
+func newGroupUnban(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unban GROUP FINGERPRINT",
+		Short: "Lift an author's ban (owner and admins): they post again from now on",
+		Long: `Lifts every ban of an author in a group (owner and admins): what they send from
+now on is accepted again. What they sent while banned stays dropped.`,
+		Args: exactArgs(2, "a group and the author's fingerprint"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.needDaemon(cmd.Context(), "group unban")
+			if err != nil {
+				return err
+			}
+			if _, err := c.Unban(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "unbanned %s\n", args[1])
+			return nil
+		},
+	}
 }
 
 func newInvite(g *globals) *cobra.Command {

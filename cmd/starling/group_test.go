@@ -36,10 +36,25 @@ type (
 		Admins          []string     `json:"admins"`
 		Posters         []string     `json:"posters"`
 		Removed         []string     `json:"removed"`
+		Banned          []string     `json:"banned"`
 		EndsAt          *time.Time   `json:"ends_at"`
 		SlowModeSeconds int          `json:"slow_mode_seconds"`
 		Epoch           uint64       `json:"epoch"`
 		Members         []memberJSON `json:"members"`
+		You             standingJSON `json:"you"`
+	}
+	// standingJSON is where the user stands in a group.
+	standingJSON struct {
+		Member  bool       `json:"member"`
+		Owner   bool       `json:"owner"`
+		Admin   bool       `json:"admin"`
+		Removed bool       `json:"removed"`
+		Banned  bool       `json:"banned"`
+		Stale   bool       `json:"stale"`
+		By      string     `json:"by"`
+		At      *time.Time `json:"at"`
+		Reason  string     `json:"reason"`
+		Why     string     `json:"why"`
 	}
 	// groupLine is a line of `log --json` with the private-group flag.
 	groupLine struct {
@@ -166,6 +181,45 @@ func (h *testHome) synced(ref string) {
 	}
 }
 
+// waitSynced waits until each home has completed a catch-up session in ref
+// with its peers there. A node sends nothing in a private group before
+// that: until it has asked its peers, it may not know of a removal.
+func waitSynced(t *testing.T, ref string, homes ...*testHome) {
+	t.Helper()
+	for _, h := range homes {
+		eventually(t, meetTimeout, h.dir+" has caught up in "+ref, func() error {
+			var syncs []struct {
+				Complete bool   `json:"complete"`
+				Error    string `json:"error"`
+			}
+			h.decode(&syncs, "sync", ref, "--json")
+			if len(syncs) == 0 {
+				return fmt.Errorf("no peer in %s to catch up with", ref)
+			}
+			for _, s := range syncs {
+				if !s.Complete || s.Error != "" {
+					return fmt.Errorf("a session did not complete: %+v", syncs)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// shareOpenGroup has owner create an open group, joiner join it by link,
+// and waits until a message from either reaches both. It returns the
+// group's ID.
+func shareOpenGroup(t *testing.T, owner, joiner *member, name string) string {
+	t.Helper()
+	o, j := owner.h.in(t), joiner.h.in(t)
+	id := o.createGroup(name, "open")
+	link, _ := o.invite(id)
+	j.joinLink(link, name, id)
+	j.waitPeers(name, owner.id.PeerID)
+	awaitMesh(t, name, o, j)
+	return id
+}
+
 // TestBinaryGroups runs the group commands end to end. The subtests share
 // the daemons and run in order: each leaves the groups as the next expects.
 func TestBinaryGroups(t *testing.T) {
@@ -181,9 +235,9 @@ func TestBinaryGroups(t *testing.T) {
 	t.Run("whois", func(t *testing.T) { testWhois(t, alice, bob, carol) })
 	t.Run("block and mute", func(t *testing.T) { testBlocks(t, alice, bob) })
 	t.Run("safety", func(t *testing.T) { testSafety(t, alice, bob, carol) })
-	// Late: the removed member's node, which cannot know it was removed,
-	// goes on posting, and the others cut it off as a misbehaving peer.
 	t.Run("private", func(t *testing.T) { testPrivate(t, alice, bob, carol) })
+	t.Run("stale invite", func(t *testing.T) { testStaleInvite(t, alice, bob, carol) })
+	t.Run("own deletion", func(t *testing.T) { testOwnDeletion(t, alice, bob) })
 	t.Run("errors", func(t *testing.T) { testGroupErrors(t, alice) })
 
 	for _, m := range ms {
@@ -246,7 +300,9 @@ func testGroupCreate(t *testing.T, alice *member) {
 
 // testPrivate: bob and carol join a private group by invite, and every
 // member reads every other; then alice removes carol, and carol reads
-// nothing sent after, while bob still does.
+// nothing sent after, while bob still does. carol's own node knows: its
+// group info says who removed her, and it refuses her sends with that
+// reason.
 func testPrivate(t *testing.T, alice, bob, carol *member) {
 	a, b, c := alice.h.in(t), bob.h.in(t), carol.h.in(t)
 	id := a.createGroup("hideout", "private", "--private")
@@ -256,6 +312,7 @@ func testPrivate(t *testing.T, alice, bob, carol *member) {
 	b.waitPeers("hideout", alice.id.PeerID)
 	c.waitPeers("hideout", alice.id.PeerID)
 	a.waitPeers("hideout", bob.id.PeerID, carol.id.PeerID)
+	waitSynced(t, "hideout", a, b, c)
 	awaitMesh(t, "hideout", a, b, c)
 
 	a.sendNow("hideout", "members only: the door code is 4711")
@@ -272,6 +329,9 @@ func testPrivate(t *testing.T, alice, bob, carol *member) {
 			}
 			return nil
 		})
+	}
+	if d := c.info(id); !d.You.Member || d.You.Removed || d.You.Why != "" || strings.Contains(c.ok("group", "info", id).stdout, "standing") {
+		t.Errorf("carol's standing before the removal: %+v", d.You)
 	}
 
 	checkOneLineError(t, b.run("group", "remove", id, carol.id.Fingerprint), 1, "not allowed")
@@ -291,6 +351,22 @@ func testPrivate(t *testing.T, alice, bob, carol *member) {
 		return nil
 	})
 
+	// carol's node learns of the removal (its Op is sealed under the
+	// group's control key, which she keeps) and says so.
+	removedBy := "you were removed from hideout by " + alice.id.Fingerprint + " at "
+	waitInfo(t, c, id, "carol's node knows she was removed", func(d groupDetailJSON) error {
+		if !d.You.Removed || d.You.Member || d.You.By != alice.id.Fingerprint || d.You.At == nil || !strings.HasPrefix(d.You.Why, removedBy) {
+			return fmt.Errorf("carol's standing: %+v", d.You)
+		}
+		return nil
+	})
+	if info := c.ok("group", "info", id).stdout; !strings.Contains(info, "\nstanding "+removedBy) ||
+		!strings.Contains(info, "; you can still read what was sent before\n") {
+		t.Errorf("carol's group info does not say in one line that she was removed:\n%s", info)
+	}
+	refused := c.run("send", "hideout", "carol is still here")
+	checkOneLineError(t, refused, 1, removedBy)
+
 	const secret = "after carol left: the new door code is 0815"
 	after := a.sendNow("hideout", secret)
 	waitText(t, b, "hideout", alice.id.Fingerprint, secret)
@@ -301,13 +377,13 @@ func testPrivate(t *testing.T, alice, bob, carol *member) {
 		if m.Text == secret || (m.ID == after && !m.Unreadable) {
 			t.Errorf("the removed member reads a message sent after the removal: %+v", m)
 		}
+		if m.Text == "carol is still here" {
+			t.Errorf("a refused send is in carol's log: %+v", m)
+		}
 	}
-	// carol's node does not know she was removed (the news is sealed under
-	// the key she lacks), so it sends; the members drop what she sends.
-	c.send("hideout", "carol is still here")
-	b.ok("sync", "hideout") // its sessions may say that carol's node misbehaved
+	b.synced("hideout")
 	if m := withText(b.groupLog("hideout"), "carol is still here"); m != nil {
-		t.Errorf("bob accepted a removed member's message: %+v", *m)
+		t.Errorf("bob holds a message the removed member's node refused to send: %+v", *m)
 	}
 }
 
@@ -332,7 +408,8 @@ func testUpdate(t *testing.T, alice, bob, carol *member) {
 	r := a.ok("group", "update", id, "--add-admin", bob.id.Fingerprint, "--slow-mode", "30s", "--ends", ends.Format(time.RFC3339))
 	for _, want := range []string{
 		"club (open)\nid       " + id + "\n",
-		"\nowner    " + alice.id.Fingerprint + "\nversion  2\n",
+		// Two changes: the settings, and bob's role.
+		"\nowner    " + alice.id.Fingerprint + "\nversion  3\n",
 		"\nadmins   " + bob.id.Fingerprint + "\n",
 		"\nends     " + ends.Local().Format(time.DateTime) + "\n",
 		"\nslow     one message per 30s per person\n",
@@ -342,8 +419,8 @@ func testUpdate(t *testing.T, alice, bob, carol *member) {
 			t.Errorf("group update printed no %q:\n%s", want, r.stdout)
 		}
 	}
-	waitInfo(t, b, id, "bob sees version 2", func(d groupDetailJSON) error {
-		if d.Version != 2 || !slices.Equal(d.Admins, []string{bob.id.Fingerprint}) || d.SlowModeSeconds != 30 ||
+	waitInfo(t, b, id, "bob sees version 3", func(d groupDetailJSON) error {
+		if d.Version != 3 || !slices.Equal(d.Admins, []string{bob.id.Fingerprint}) || d.SlowModeSeconds != 30 ||
 			d.EndsAt == nil || !d.EndsAt.Equal(ends) {
 			return fmt.Errorf("%+v", d)
 		}
@@ -352,13 +429,13 @@ func testUpdate(t *testing.T, alice, bob, carol *member) {
 
 	// bob is an admin now: his update goes through, and alice sees it.
 	b.ok("group", "update", id, "--name", "night club", "--slow-mode", "0", "--ends", "never")
-	waitInfo(t, a, id, "alice sees bob's version 3", func(d groupDetailJSON) error {
-		if d.Version != 3 || d.SlowModeSeconds != 0 || d.EndsAt != nil {
+	waitInfo(t, a, id, "alice sees bob's version 4", func(d groupDetailJSON) error {
+		if d.Version != 4 || d.SlowModeSeconds != 0 || d.EndsAt != nil {
 			return fmt.Errorf("%+v", d)
 		}
 		return nil
 	})
-	if r := a.ok("group", "info", id); !strings.Contains(r.stdout, "version  3\n") || strings.Contains(r.stdout, "\nslow ") {
+	if r := a.ok("group", "info", id); !strings.Contains(r.stdout, "version  4\n") || strings.Contains(r.stdout, "\nslow ") {
 		t.Errorf("group info after bob's update:\n%s", r.stdout)
 	}
 }
@@ -367,11 +444,7 @@ func testUpdate(t *testing.T, alice, bob, carol *member) {
 // nobody else's) and bans an author.
 func testDeleteAndBan(t *testing.T, alice, bob *member) {
 	a, b := alice.h.in(t), bob.h.in(t)
-	id := a.createGroup("forum", "open")
-	link, _ := a.invite(id)
-	b.joinLink(link, "forum", id)
-	b.waitPeers("forum", alice.id.PeerID)
-	awaitMesh(t, "forum", a, b)
+	id := shareOpenGroup(t, alice, bob, "forum")
 
 	spam := b.sendNow("forum", "buy cheap watches")
 	own := b.sendNow("forum", "typo in this one")
@@ -420,13 +493,41 @@ func testDeleteAndBan(t *testing.T, alice, bob *member) {
 			t.Fatalf("bob's sends are still accepted after the ban:\n%s", refused)
 		}
 	}
-	checkOneLineError(t, refused, 1, "author is banned")
+	bannedBy := "you are banned from forum by " + alice.id.Fingerprint + " at "
+	checkOneLineError(t, refused, 1, bannedBy)
+	if !strings.HasSuffix(refused.stderr, " (spam)\n") {
+		t.Errorf("the refusal does not give the ban's reason:\n%s", refused)
+	}
 	a.synced("forum")
 	for _, m := range a.groupLog("forum") {
 		if strings.HasPrefix(m.Text, "still here") {
 			t.Errorf("alice shows a message bob sent after his ban: %+v", m)
 		}
 	}
+	if d := a.info(id); !slices.Equal(d.Banned, []string{bob.id.Fingerprint}) || d.You.Why != "" {
+		t.Errorf("alice's group info after the ban: banned %q, her standing %+v", d.Banned, d.You)
+	}
+	if d := b.info(id); !d.You.Banned || d.You.By != alice.id.Fingerprint || d.You.Reason != "spam" || !strings.HasPrefix(d.You.Why, bannedBy) {
+		t.Errorf("bob's standing after the ban: %+v", d.You)
+	}
+	if info := b.ok("group", "info", id).stdout; !strings.Contains(info, "\nstanding "+bannedBy) || !strings.Contains(info, "\nbanned   "+bob.id.Fingerprint+"\n") {
+		t.Errorf("bob's group info does not show his ban:\n%s", info)
+	}
+
+	// Only an admin lifts a ban; once alice does, bob posts again.
+	checkOneLineError(t, b.run("group", "unban", "forum", bob.id.Fingerprint), 1, "")
+	if r := a.ok("group", "unban", "forum", bob.id.Fingerprint); r.stdout != "unbanned "+bob.id.Fingerprint+"\n" {
+		t.Errorf("group unban printed %q", r.stdout)
+	}
+	waitInfo(t, b, id, "bob's node knows the ban is lifted", func(d groupDetailJSON) error {
+		if d.You.Banned || d.You.Why != "" || len(d.Banned) != 0 {
+			return fmt.Errorf("standing %+v, banned %q", d.You, d.Banned)
+		}
+		return nil
+	})
+	waitText(t, a, "forum", alice.id.Fingerprint, "welcome to the forum")
+	b.sendNow("forum", "sorry about the watches")
+	waitText(t, a, "forum", bob.id.Fingerprint, "sorry about the watches")
 }
 
 // testAnnounce: in an announcement channel only the owner, admins and the
@@ -443,9 +544,14 @@ func testAnnounce(t *testing.T, alice, bob *member) {
 	a.ok("group", "update", id, "--add-poster", bob.id.Fingerprint)
 	link, _ := a.invite(id)
 	b.joinLink(link, "news", id)
-	if d := b.info(id); !slices.Equal(d.Posters, []string{bob.id.Fingerprint}) {
-		t.Fatalf("bob joined news with posters %q, want himself", d.Posters)
-	}
+	// The link carries the channel's genesis; bob's node learns the
+	// change that made him a poster from alice's.
+	waitInfo(t, b, id, "bob learns that he is a poster", func(d groupDetailJSON) error {
+		if !slices.Equal(d.Posters, []string{bob.id.Fingerprint}) {
+			return fmt.Errorf("posters %q, want bob", d.Posters)
+		}
+		return nil
+	})
 	b.waitPeers("news", alice.id.PeerID)
 	awaitMesh(t, "news", a, b)
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/api"
+	"starling/apiserver"
 )
 
 func newJoin(g *globals) *cobra.Command {
@@ -113,7 +114,7 @@ func (g *globals) groupList(cmd *cobra.Command) ([]api.Group, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, api.NewGroup(grp, n, 0))
+		out = append(out, apiserver.NewGroup(grp, n, 0))
 	}
 	return out, nil
 }

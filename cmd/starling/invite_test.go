@@ -175,7 +175,7 @@ func testRefusedLinks(t *testing.T, alice, bob *member) {
 			"bad invite link: the descriptor's owner " + alice.id.Fingerprint[:8] + " is not the owner " + bob.id.Fingerprint[:8] + " the link commits to"},
 		{"another group's descriptor", strings.Replace(link, "&d="+q.Get("d"), "&d="+otherD, 1), "bad invite link: the descriptor is for group"},
 		{"cut short", link[:len(link)-10], "bad invite link: d:"},
-		{"private without its secret", strings.Replace(privateLink, "&s="+secret+"&e=1", "", 1), "bad invite link: the descriptor is sealed but the link carries no secret"},
+		{"private without its secret", strings.Replace(privateLink, "&s="+secret+"&e=1", "", 1), "bad invite link: the link carries no secret (s), which a private group's link needs"},
 		{"not a link", "starling://join?g=zz", "bad invite link: g: want the group ID as 64 lower-case hex digits"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

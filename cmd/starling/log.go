@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/api"
+	"starling/apiserver"
 	"starling/message"
 	"starling/store"
 )
@@ -119,7 +120,7 @@ func (g *globals) localHistory(ref string, limit int) ([]api.Message, error) {
 			if err != nil {
 				c = nil
 			}
-			out = append(out, api.NewMessage(m, grp.Name, c))
+			out = append(out, apiserver.NewMessage(m, grp.Name, c))
 		}
 		q.Cursor = page.Next
 		if q.Cursor == "" || (limit > 0 && len(out) >= limit) {

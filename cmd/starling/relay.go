@@ -78,7 +78,7 @@ or give it to attendees' starling up --relay ADDR.`,
 				if metrics == "" {
 					return nil
 				}
-				m.Watch(n)
+				m.Watch(relaySource{n})
 				ready := make(chan net.Addr, 1)
 				serving = true
 				go func() {

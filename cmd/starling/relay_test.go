@@ -112,6 +112,8 @@ func TestRelayCarriesPrivateGroup(t *testing.T) {
 		t.Fatal("the carrier link is the member link")
 	}
 	r.ok("join", carrier)
+	// alice's node sends in a private group once it has caught up there.
+	waitSynced(t, "backstage", alice)
 	secret := "the stage door code is 0815"
 	msgID := alice.sendNow("backstage", secret)
 

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"starling/api"
-	"starling/message"
+	"starling/apiserver"
 	"starling/store"
 )
 
@@ -17,9 +15,15 @@ func newSend(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send GROUP TEXT",
 		Short: "Sign and send a message (queued when no node runs or no peer is there)",
-		Args:  exactArgs(2, "a group and the text (quote it)"),
+		Long: `Signs and sends a text message (up to 16 KiB of UTF-8, kept byte for byte) and
+says how many peers took it, or that it is queued until a peer in the group is
+there. In a group you can no longer post in (you were removed or banned, or you
+joined a private group with an invite made before a removal) it sends nothing,
+says why in one line and exits 1; a message already queued there is dropped,
+marked refused.`,
+		Args: exactArgs(2, "a group and the text (quote it)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkText(args[1]); err != nil {
+			if err := api.CheckText(args[1]); err != nil {
 				return usageError{err}
 			}
 			res, err := g.send(cmd, args[0], args[1])
@@ -69,21 +73,6 @@ func (g *globals) send(cmd *cobra.Command, ref, text string) (api.SendResponse, 
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "no node is running: the message is queued and goes out when `starling up` next has a peer in the group")
 	content, _ := l.Open(m)
-	view := api.NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, grp.Name, content)
+	view := apiserver.NewMessage(store.Stored{Msg: m, Origin: store.OriginOwn, ReceivedAt: m.Body.SentAt()}, grp.Name, content)
 	return api.SendResponse{Message: view, Queued: true}, nil
-}
-
-// checkText says what to change in a text that no node would send. It runs
-// before the text reaches the daemon: JSON on the way there would silently
-// replace invalid UTF-8 with U+FFFD and sign a text the person never wrote.
-func checkText(text string) error {
-	switch {
-	case text == "":
-		return errors.New("the text is empty; write something to send")
-	case !utf8.ValidString(text):
-		return errors.New("the text is not valid UTF-8; check your terminal's or script's encoding")
-	case len(text) > message.MaxTextSize:
-		return fmt.Errorf("the text is %d bytes, over the limit of %d; shorten it or split it into several messages", len(text), message.MaxTextSize)
-	}
-	return nil
 }

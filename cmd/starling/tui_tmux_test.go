@@ -165,3 +165,44 @@ func TestTmuxChat(t *testing.T) {
 	plain.run("send-keys", "-t", "chat", "C-c")
 	plain.waitExit("the line chat exits after Ctrl-C", 0)
 }
+
+// TestTmuxChatRefused runs the full-screen chat of a member whom the owner
+// bans while the chat is open: a banner says who banned them, when and why,
+// and the input refuses a message with that reason.
+func TestTmuxChatRefused(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed; install it (apt-get install tmux) to run the full-screen chat test")
+	}
+	ms := startLine(t, "lobby", "alice", "bob")
+	alice, bob := ms[0], ms[1]
+	id := alice.h.createGroup("forum", "open")
+	link, _ := alice.h.invite(id)
+	bob.h.joinLink(link, "forum", id)
+	waitInfo(t, alice.h, id, "alice knows bob's profile in forum", func(d groupDetailJSON) error {
+		if len(d.Members) != 2 {
+			return fmt.Errorf("members %+v", d.Members)
+		}
+		return nil
+	})
+
+	tm := newTmux(t, starlingBin, "--home", bob.h.dir, "chat", "forum")
+	tm.waitScreen("the chat is drawn", shows("#forum", "Ctrl-C: quit"))
+	if strings.Contains(tm.screen(), "⛔") {
+		t.Fatalf("the banner shows before the ban:\n%s", tm.screen())
+	}
+
+	alice.h.ok("group", "ban", id, bob.id.Fingerprint, "--reason", "heckling")
+	banned := "⛔ you are banned from forum by " + alice.id.Fingerprint
+	tm.waitScreen("the banner shows the ban", shows(banned, "(heckling)"))
+
+	tm.run("send-keys", "-t", "chat", "-l", "let me speak")
+	tm.run("send-keys", "-t", "chat", "Enter")
+	screen := tm.waitScreen("the chat refuses the message with the reason", shows("not sent: you are banned from forum"))
+	t.Logf("the chat in tmux:\n%s", screen)
+	if m := withText(bob.h.groupLog(id), "let me speak"); m != nil {
+		t.Errorf("the chat sent a message in a group its user is banned from: %+v", *m)
+	}
+
+	tm.run("send-keys", "-t", "chat", "C-c")
+	tm.waitExit("the chat exits after Ctrl-C", 0)
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/api"
+	"starling/apiserver"
 	"starling/identity"
 	"starling/node"
 	"starling/store"
@@ -127,7 +128,7 @@ func runDaemon(cmd *cobra.Command, g *globals, cfg node.Config, apiAddr string,
 		n.Close()
 		return err
 	}
-	srv, err := api.NewServer(api.Config{Backend: n, Token: token, Logger: g.logger.With("component", "api")})
+	srv, err := apiserver.New(apiserver.Config{Backend: n, Token: token, Logger: g.logger.With("component", "api")})
 	if err != nil {
 		n.Close()
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/api"
+	"starling/apiserver"
 	"starling/node"
 	"starling/webui"
 )
@@ -107,7 +108,7 @@ func (w *webFlags) server(g *globals, n *node.Node) (*webui.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := api.NewServer(api.Config{Backend: n, Token: token, Logger: g.logger.With("component", "web-api")})
+	a, err := apiserver.New(apiserver.Config{Backend: n, Token: token, Logger: g.logger.With("component", "web-api")})
 	if err != nil {
 		return nil, err
 	}

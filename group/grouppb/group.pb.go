@@ -79,9 +79,61 @@ func (GroupKind) EnumDescriptor() ([]byte, []int) {
 	return file_group_proto_rawDescGZIP(), []int{0}
 }
 
-// Descriptor says what a group is and who may do what. The group ID commits
-// to the owner: SHA-256("starling/group/v1\0" || owner || salt). Updates
-// carry a higher version and are signed by the owner or an admin.
+type Role int32
+
+const (
+	Role_ROLE_MEMBER Role = 0
+	// May post in an announcement channel.
+	Role_ROLE_POSTER Role = 1
+	// Moderates, rekeys, changes settings. Only the owner grants or takes it.
+	Role_ROLE_ADMIN Role = 2
+)
+
+// Enum value maps for Role.
+var (
+	Role_name = map[int32]string{
+		0: "ROLE_MEMBER",
+		1: "ROLE_POSTER",
+		2: "ROLE_ADMIN",
+	}
+	Role_value = map[string]int32{
+		"ROLE_MEMBER": 0,
+		"ROLE_POSTER": 1,
+		"ROLE_ADMIN":  2,
+	}
+)
+
+func (x Role) Enum() *Role {
+	p := new(Role)
+	*p = x
+	return p
+}
+
+func (x Role) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Role) Descriptor() protoreflect.EnumDescriptor {
+	return file_group_proto_enumTypes[1].Descriptor()
+}
+
+func (Role) Type() protoreflect.EnumType {
+	return &file_group_proto_enumTypes[1]
+}
+
+func (x Role) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Role.Descriptor instead.
+func (Role) EnumDescriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{1}
+}
+
+// Descriptor is a created group's genesis: the first message of its
+// authority history, signed by the owner. The group ID commits to the
+// owner: SHA-256("starling/group/v1\0" || owner || salt). Everything that
+// changes later (roles, members, bans, settings, keys) is an Op.
 type Descriptor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kind  GroupKind              `protobuf:"varint,1,opt,name=kind,proto3,enum=starling.group.v1.GroupKind" json:"kind,omitempty"`
@@ -89,14 +141,10 @@ type Descriptor struct {
 	// Ed25519 public key, 32 bytes; never changes.
 	Owner []byte `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
 	// 16 random bytes chosen at creation.
-	Salt    []byte `protobuf:"bytes,4,opt,name=salt,proto3" json:"salt,omitempty"`
+	Salt []byte `protobuf:"bytes,4,opt,name=salt,proto3" json:"salt,omitempty"`
+	// Always 1: later versions of this message no longer exist (Op replaced
+	// them).
 	Version uint64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
-	// Ed25519 public keys, sorted, no duplicates.
-	Admins [][]byte `protobuf:"bytes,6,rep,name=admins,proto3" json:"admins,omitempty"`
-	// Announcement channels: who may post besides owner and admins.
-	Posters [][]byte `protobuf:"bytes,7,rep,name=posters,proto3" json:"posters,omitempty"`
-	// Private groups: members removed; they get no later epoch keys.
-	Removed [][]byte `protobuf:"bytes,8,rep,name=removed,proto3" json:"removed,omitempty"`
 	// After this time (plus a grace period) the group's messages are no
 	// longer accepted and its content and keys are deleted. 0: never.
 	EndsAtMs uint64 `protobuf:"varint,9,opt,name=ends_at_ms,json=endsAtMs,proto3" json:"ends_at_ms,omitempty"`
@@ -171,27 +219,6 @@ func (x *Descriptor) GetVersion() uint64 {
 	return 0
 }
 
-func (x *Descriptor) GetAdmins() [][]byte {
-	if x != nil {
-		return x.Admins
-	}
-	return nil
-}
-
-func (x *Descriptor) GetPosters() [][]byte {
-	if x != nil {
-		return x.Posters
-	}
-	return nil
-}
-
-func (x *Descriptor) GetRemoved() [][]byte {
-	if x != nil {
-		return x.Removed
-	}
-	return nil
-}
-
 func (x *Descriptor) GetEndsAtMs() uint64 {
 	if x != nil {
 		return x.EndsAtMs
@@ -251,60 +278,6 @@ func (x *Delete) GetReason() string {
 	return ""
 }
 
-// Ban stops an author's later messages in the group.
-type Ban struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Ed25519 public key, 32 bytes.
-	Author        []byte `protobuf:"bytes,1,opt,name=author,proto3" json:"author,omitempty"`
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Ban) Reset() {
-	*x = Ban{}
-	mi := &file_group_proto_msgTypes[2]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Ban) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Ban) ProtoMessage() {}
-
-func (x *Ban) ProtoReflect() protoreflect.Message {
-	mi := &file_group_proto_msgTypes[2]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Ban.ProtoReflect.Descriptor instead.
-func (*Ban) Descriptor() ([]byte, []int) {
-	return file_group_proto_rawDescGZIP(), []int{2}
-}
-
-func (x *Ban) GetAuthor() []byte {
-	if x != nil {
-		return x.Author
-	}
-	return nil
-}
-
-func (x *Ban) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
 // Profile is an author's nickname and X25519 key for key delivery.
 type Profile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -317,7 +290,7 @@ type Profile struct {
 
 func (x *Profile) Reset() {
 	*x = Profile{}
-	mi := &file_group_proto_msgTypes[3]
+	mi := &file_group_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -329,7 +302,7 @@ func (x *Profile) String() string {
 func (*Profile) ProtoMessage() {}
 
 func (x *Profile) ProtoReflect() protoreflect.Message {
-	mi := &file_group_proto_msgTypes[3]
+	mi := &file_group_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -342,7 +315,7 @@ func (x *Profile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Profile.ProtoReflect.Descriptor instead.
 func (*Profile) Descriptor() ([]byte, []int) {
-	return file_group_proto_rawDescGZIP(), []int{3}
+	return file_group_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Profile) GetNick() string {
@@ -359,19 +332,518 @@ func (x *Profile) GetX25519() []byte {
 	return nil
 }
 
-// Rekey starts a new epoch (the envelope's epoch): the new key sealed to
-// each remaining member's X25519 key with HPKE (DHKEM X25519, HKDF-SHA256,
-// ChaCha20-Poly1305), with the group ID and epoch as info.
+// Op is one change to a created group's authority. Its parents are the
+// heads of the operations (and the genesis descriptor) its author knew, so
+// the operations form a DAG; whether an Op is valid depends only on that
+// history and on the owner's revocations (see package group). In a private
+// group Ops and their parts are sealed under the group's control key.
+type Op struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 32-byte message IDs of earlier Ops or of the genesis, sorted, unique.
+	Parents [][]byte `protobuf:"bytes,1,rep,name=parents,proto3" json:"parents,omitempty"`
+	// Types that are valid to be assigned to Action:
+	//
+	//	*Op_Settings
+	//	*Op_Role
+	//	*Op_Ban
+	//	*Op_Unban
+	//	*Op_Remove
+	//	*Op_Add
+	//	*Op_Rekey
+	Action isOp_Action `protobuf_oneof:"action"`
+	// An epoch key this Op delivers: a fresh one (Remove, Rekey, the re-add
+	// of a removed member) or an existing one shared with an added member.
+	// Its entries travel in the parts.
+	Key *KeyDelivery `protobuf:"bytes,9,opt,name=key,proto3" json:"key,omitempty"`
+	// SHA-256 of each part's (unsealed) payload, in order. Parts carry what
+	// does not fit in one message: key entries and the cut.
+	Parts         [][]byte `protobuf:"bytes,10,rep,name=parts,proto3" json:"parts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Op) Reset() {
+	*x = Op{}
+	mi := &file_group_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Op) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Op) ProtoMessage() {}
+
+func (x *Op) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Op.ProtoReflect.Descriptor instead.
+func (*Op) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Op) GetParents() [][]byte {
+	if x != nil {
+		return x.Parents
+	}
+	return nil
+}
+
+func (x *Op) GetAction() isOp_Action {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+func (x *Op) GetSettings() *Settings {
+	if x != nil {
+		if x, ok := x.Action.(*Op_Settings); ok {
+			return x.Settings
+		}
+	}
+	return nil
+}
+
+func (x *Op) GetRole() *SetRole {
+	if x != nil {
+		if x, ok := x.Action.(*Op_Role); ok {
+			return x.Role
+		}
+	}
+	return nil
+}
+
+func (x *Op) GetBan() *Ban {
+	if x != nil {
+		if x, ok := x.Action.(*Op_Ban); ok {
+			return x.Ban
+		}
+	}
+	return nil
+}
+
+func (x *Op) GetUnban() *Unban {
+	if x != nil {
+		if x, ok := x.Action.(*Op_Unban); ok {
+			return x.Unban
+		}
+	}
+	return nil
+}
+
+func (x *Op) GetRemove() *Remove {
+	if x != nil {
+		if x, ok := x.Action.(*Op_Remove); ok {
+			return x.Remove
+		}
+	}
+	return nil
+}
+
+func (x *Op) GetAdd() *Add {
+	if x != nil {
+		if x, ok := x.Action.(*Op_Add); ok {
+			return x.Add
+		}
+	}
+	return nil
+}
+
+func (x *Op) GetRekey() *Rekey {
+	if x != nil {
+		if x, ok := x.Action.(*Op_Rekey); ok {
+			return x.Rekey
+		}
+	}
+	return nil
+}
+
+func (x *Op) GetKey() *KeyDelivery {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *Op) GetParts() [][]byte {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+type isOp_Action interface {
+	isOp_Action()
+}
+
+type Op_Settings struct {
+	Settings *Settings `protobuf:"bytes,2,opt,name=settings,proto3,oneof"`
+}
+
+type Op_Role struct {
+	Role *SetRole `protobuf:"bytes,3,opt,name=role,proto3,oneof"`
+}
+
+type Op_Ban struct {
+	Ban *Ban `protobuf:"bytes,4,opt,name=ban,proto3,oneof"`
+}
+
+type Op_Unban struct {
+	Unban *Unban `protobuf:"bytes,5,opt,name=unban,proto3,oneof"`
+}
+
+type Op_Remove struct {
+	Remove *Remove `protobuf:"bytes,6,opt,name=remove,proto3,oneof"`
+}
+
+type Op_Add struct {
+	Add *Add `protobuf:"bytes,7,opt,name=add,proto3,oneof"`
+}
+
+type Op_Rekey struct {
+	Rekey *Rekey `protobuf:"bytes,8,opt,name=rekey,proto3,oneof"`
+}
+
+func (*Op_Settings) isOp_Action() {}
+
+func (*Op_Role) isOp_Action() {}
+
+func (*Op_Ban) isOp_Action() {}
+
+func (*Op_Unban) isOp_Action() {}
+
+func (*Op_Remove) isOp_Action() {}
+
+func (*Op_Add) isOp_Action() {}
+
+func (*Op_Rekey) isOp_Action() {}
+
+// Settings replaces a group's name, end time and slow mode.
+type Settings struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Name            string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	EndsAtMs        uint64                 `protobuf:"varint,2,opt,name=ends_at_ms,json=endsAtMs,proto3" json:"ends_at_ms,omitempty"`
+	SlowModeSeconds uint32                 `protobuf:"varint,3,opt,name=slow_mode_seconds,json=slowModeSeconds,proto3" json:"slow_mode_seconds,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Settings) Reset() {
+	*x = Settings{}
+	mi := &file_group_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Settings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Settings) ProtoMessage() {}
+
+func (x *Settings) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Settings.ProtoReflect.Descriptor instead.
+func (*Settings) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Settings) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Settings) GetEndsAtMs() uint64 {
+	if x != nil {
+		return x.EndsAtMs
+	}
+	return 0
+}
+
+func (x *Settings) GetSlowModeSeconds() uint32 {
+	if x != nil {
+		return x.SlowModeSeconds
+	}
+	return 0
+}
+
+// SetRole gives member a role (taking any other).
+type SetRole struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        []byte                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	Role          Role                   `protobuf:"varint,2,opt,name=role,proto3,enum=starling.group.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRole) Reset() {
+	*x = SetRole{}
+	mi := &file_group_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRole) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRole) ProtoMessage() {}
+
+func (x *SetRole) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRole.ProtoReflect.Descriptor instead.
+func (*SetRole) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SetRole) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *SetRole) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_MEMBER
+}
+
+// Ban drops member's messages in the group except those the cut keeps.
+type Ban struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        []byte                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Ban) Reset() {
+	*x = Ban{}
+	mi := &file_group_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Ban) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Ban) ProtoMessage() {}
+
+func (x *Ban) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Ban.ProtoReflect.Descriptor instead.
+func (*Ban) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Ban) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *Ban) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Unban lifts the bans in its history.
+type Unban struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        []byte                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Unban) Reset() {
+	*x = Unban{}
+	mi := &file_group_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Unban) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Unban) ProtoMessage() {}
+
+func (x *Unban) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Unban.ProtoReflect.Descriptor instead.
+func (*Unban) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Unban) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// Remove takes member out of a private group: a fresh epoch key reaches
+// every other member; the cut keeps the member's earlier messages.
+type Remove struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        []byte                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Remove) Reset() {
+	*x = Remove{}
+	mi := &file_group_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Remove) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Remove) ProtoMessage() {}
+
+func (x *Remove) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Remove.ProtoReflect.Descriptor instead.
+func (*Remove) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Remove) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// Add admits member to a private group: a removed member again (with a
+// fresh epoch key), or someone whose invite went stale (the current key).
+type Add struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        []byte                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Add) Reset() {
+	*x = Add{}
+	mi := &file_group_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Add) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Add) ProtoMessage() {}
+
+func (x *Add) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Add.ProtoReflect.Descriptor instead.
+func (*Add) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Add) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// Rekey starts a fresh epoch for the current members, with no other change
+// (after concurrent removals, for instance).
 type Rekey struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Entries       []*RekeyEntry          `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rekey) Reset() {
 	*x = Rekey{}
-	mi := &file_group_proto_msgTypes[4]
+	mi := &file_group_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -383,7 +855,7 @@ func (x *Rekey) String() string {
 func (*Rekey) ProtoMessage() {}
 
 func (x *Rekey) ProtoReflect() protoreflect.Message {
-	mi := &file_group_proto_msgTypes[4]
+	mi := &file_group_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -396,43 +868,37 @@ func (x *Rekey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rekey.ProtoReflect.Descriptor instead.
 func (*Rekey) Descriptor() ([]byte, []int) {
-	return file_group_proto_rawDescGZIP(), []int{4}
+	return file_group_proto_rawDescGZIP(), []int{10}
 }
 
-func (x *Rekey) GetEntries() []*RekeyEntry {
-	if x != nil {
-		return x.Entries
-	}
-	return nil
-}
-
-type RekeyEntry struct {
+// KeyDelivery names the epoch key an Op delivers.
+type KeyDelivery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member's X25519 public key, 32 bytes.
-	Recipient []byte `protobuf:"bytes,1,opt,name=recipient,proto3" json:"recipient,omitempty"`
-	// HPKE encapsulated key.
-	Enc []byte `protobuf:"bytes,2,opt,name=enc,proto3" json:"enc,omitempty"`
-	// HPKE ciphertext of the 32-byte epoch key.
-	SealedKey     []byte `protobuf:"bytes,3,opt,name=sealed_key,json=sealedKey,proto3" json:"sealed_key,omitempty"`
+	Epoch uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// 8 bytes: KeyIDOf(key).
+	KeyId []byte `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// A new epoch (epoch = the highest in the Op's history plus one), not a
+	// key shared again.
+	Fresh         bool `protobuf:"varint,3,opt,name=fresh,proto3" json:"fresh,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *RekeyEntry) Reset() {
-	*x = RekeyEntry{}
-	mi := &file_group_proto_msgTypes[5]
+func (x *KeyDelivery) Reset() {
+	*x = KeyDelivery{}
+	mi := &file_group_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *RekeyEntry) String() string {
+func (x *KeyDelivery) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*RekeyEntry) ProtoMessage() {}
+func (*KeyDelivery) ProtoMessage() {}
 
-func (x *RekeyEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_group_proto_msgTypes[5]
+func (x *KeyDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,26 +909,155 @@ func (x *RekeyEntry) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use RekeyEntry.ProtoReflect.Descriptor instead.
-func (*RekeyEntry) Descriptor() ([]byte, []int) {
-	return file_group_proto_rawDescGZIP(), []int{5}
+// Deprecated: Use KeyDelivery.ProtoReflect.Descriptor instead.
+func (*KeyDelivery) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{11}
 }
 
-func (x *RekeyEntry) GetRecipient() []byte {
+func (x *KeyDelivery) GetEpoch() uint64 {
 	if x != nil {
-		return x.Recipient
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *KeyDelivery) GetKeyId() []byte {
+	if x != nil {
+		return x.KeyId
 	}
 	return nil
 }
 
-func (x *RekeyEntry) GetEnc() []byte {
+func (x *KeyDelivery) GetFresh() bool {
+	if x != nil {
+		return x.Fresh
+	}
+	return false
+}
+
+// OpPart is one attachment of an Op (the envelope's ref names the Op).
+type OpPart struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Index uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// The epoch key sealed to members, sorted by member.
+	Keys []*KeyEntry `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	// IDs of the revoked member's messages that stay valid, sorted, unique.
+	Cut           [][]byte `protobuf:"bytes,3,rep,name=cut,proto3" json:"cut,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpPart) Reset() {
+	*x = OpPart{}
+	mi := &file_group_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpPart) ProtoMessage() {}
+
+func (x *OpPart) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpPart.ProtoReflect.Descriptor instead.
+func (*OpPart) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *OpPart) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *OpPart) GetKeys() []*KeyEntry {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *OpPart) GetCut() [][]byte {
+	if x != nil {
+		return x.Cut
+	}
+	return nil
+}
+
+// KeyEntry is an epoch key sealed with HPKE (DHKEM X25519, HKDF-SHA256,
+// ChaCha20-Poly1305) to the X25519 key in member's profile, with the group
+// ID and epoch as info.
+type KeyEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's Ed25519 public key, 32 bytes.
+	Member []byte `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// HPKE encapsulated key.
+	Enc []byte `protobuf:"bytes,2,opt,name=enc,proto3" json:"enc,omitempty"`
+	// HPKE ciphertext of the 32-byte epoch key.
+	SealedKey     []byte `protobuf:"bytes,3,opt,name=sealed_key,json=sealedKey,proto3" json:"sealed_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyEntry) Reset() {
+	*x = KeyEntry{}
+	mi := &file_group_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyEntry) ProtoMessage() {}
+
+func (x *KeyEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyEntry.ProtoReflect.Descriptor instead.
+func (*KeyEntry) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *KeyEntry) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *KeyEntry) GetEnc() []byte {
 	if x != nil {
 		return x.Enc
 	}
 	return nil
 }
 
-func (x *RekeyEntry) GetSealedKey() []byte {
+func (x *KeyEntry) GetSealedKey() []byte {
 	if x != nil {
 		return x.SealedKey
 	}
@@ -473,34 +1068,64 @@ var File_group_proto protoreflect.FileDescriptor
 
 const file_group_proto_rawDesc = "" +
 	"\n" +
-	"\vgroup.proto\x12\x11starling.group.v1\"\xac\x02\n" +
+	"\vgroup.proto\x12\x11starling.group.v1\"\xf2\x01\n" +
 	"\n" +
 	"Descriptor\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.starling.group.v1.GroupKindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05owner\x18\x03 \x01(\fR\x05owner\x12\x12\n" +
 	"\x04salt\x18\x04 \x01(\fR\x04salt\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\x04R\aversion\x12\x16\n" +
-	"\x06admins\x18\x06 \x03(\fR\x06admins\x12\x18\n" +
-	"\aposters\x18\a \x03(\fR\aposters\x12\x18\n" +
-	"\aremoved\x18\b \x03(\fR\aremoved\x12\x1c\n" +
+	"\aversion\x18\x05 \x01(\x04R\aversion\x12\x1c\n" +
 	"\n" +
 	"ends_at_ms\x18\t \x01(\x04R\bendsAtMs\x12*\n" +
 	"\x11slow_mode_seconds\x18\n" +
-	" \x01(\rR\x0fslowModeSeconds\" \n" +
+	" \x01(\rR\x0fslowModeSecondsJ\x04\b\x06\x10\aJ\x04\b\a\x10\bJ\x04\b\b\x10\t\" \n" +
 	"\x06Delete\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"5\n" +
-	"\x03Ban\x12\x16\n" +
-	"\x06author\x18\x01 \x01(\fR\x06author\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"5\n" +
 	"\aProfile\x12\x12\n" +
 	"\x04nick\x18\x01 \x01(\tR\x04nick\x12\x16\n" +
-	"\x06x25519\x18\x02 \x01(\fR\x06x25519\"@\n" +
-	"\x05Rekey\x127\n" +
-	"\aentries\x18\x01 \x03(\v2\x1d.starling.group.v1.RekeyEntryR\aentries\"[\n" +
+	"\x06x25519\x18\x02 \x01(\fR\x06x25519\"\xce\x03\n" +
+	"\x02Op\x12\x18\n" +
+	"\aparents\x18\x01 \x03(\fR\aparents\x129\n" +
+	"\bsettings\x18\x02 \x01(\v2\x1b.starling.group.v1.SettingsH\x00R\bsettings\x120\n" +
+	"\x04role\x18\x03 \x01(\v2\x1a.starling.group.v1.SetRoleH\x00R\x04role\x12*\n" +
+	"\x03ban\x18\x04 \x01(\v2\x16.starling.group.v1.BanH\x00R\x03ban\x120\n" +
+	"\x05unban\x18\x05 \x01(\v2\x18.starling.group.v1.UnbanH\x00R\x05unban\x123\n" +
+	"\x06remove\x18\x06 \x01(\v2\x19.starling.group.v1.RemoveH\x00R\x06remove\x12*\n" +
+	"\x03add\x18\a \x01(\v2\x16.starling.group.v1.AddH\x00R\x03add\x120\n" +
+	"\x05rekey\x18\b \x01(\v2\x18.starling.group.v1.RekeyH\x00R\x05rekey\x120\n" +
+	"\x03key\x18\t \x01(\v2\x1e.starling.group.v1.KeyDeliveryR\x03key\x12\x14\n" +
+	"\x05parts\x18\n" +
+	" \x03(\fR\x05partsB\b\n" +
+	"\x06action\"h\n" +
+	"\bSettings\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\n" +
-	"RekeyEntry\x12\x1c\n" +
-	"\trecipient\x18\x01 \x01(\fR\trecipient\x12\x10\n" +
+	"ends_at_ms\x18\x02 \x01(\x04R\bendsAtMs\x12*\n" +
+	"\x11slow_mode_seconds\x18\x03 \x01(\rR\x0fslowModeSeconds\"N\n" +
+	"\aSetRole\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\x12+\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x17.starling.group.v1.RoleR\x04role\"5\n" +
+	"\x03Ban\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x1f\n" +
+	"\x05Unban\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\" \n" +
+	"\x06Remove\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\"\x1d\n" +
+	"\x03Add\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\"\a\n" +
+	"\x05Rekey\"P\n" +
+	"\vKeyDelivery\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\fR\x05keyId\x12\x14\n" +
+	"\x05fresh\x18\x03 \x01(\bR\x05fresh\"a\n" +
+	"\x06OpPart\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\rR\x05index\x12/\n" +
+	"\x04keys\x18\x02 \x03(\v2\x1b.starling.group.v1.KeyEntryR\x04keys\x12\x10\n" +
+	"\x03cut\x18\x03 \x03(\fR\x03cut\"S\n" +
+	"\bKeyEntry\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\x12\x10\n" +
 	"\x03enc\x18\x02 \x01(\fR\x03enc\x12\x1d\n" +
 	"\n" +
 	"sealed_key\x18\x03 \x01(\fR\tsealedKey*m\n" +
@@ -508,7 +1133,12 @@ const file_group_proto_rawDesc = "" +
 	"\x16GROUP_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fGROUP_KIND_OPEN\x10\x01\x12\x16\n" +
 	"\x12GROUP_KIND_PRIVATE\x10\x02\x12\x17\n" +
-	"\x13GROUP_KIND_ANNOUNCE\x10\x03B\x18Z\x16starling/group/grouppbb\x06proto3"
+	"\x13GROUP_KIND_ANNOUNCE\x10\x03*8\n" +
+	"\x04Role\x12\x0f\n" +
+	"\vROLE_MEMBER\x10\x00\x12\x0f\n" +
+	"\vROLE_POSTER\x10\x01\x12\x0e\n" +
+	"\n" +
+	"ROLE_ADMIN\x10\x02B\x18Z\x16starling/group/grouppbb\x06proto3"
 
 var (
 	file_group_proto_rawDescOnce sync.Once
@@ -522,25 +1152,43 @@ func file_group_proto_rawDescGZIP() []byte {
 	return file_group_proto_rawDescData
 }
 
-var file_group_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_group_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_group_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_group_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_group_proto_goTypes = []any{
-	(GroupKind)(0),     // 0: starling.group.v1.GroupKind
-	(*Descriptor)(nil), // 1: starling.group.v1.Descriptor
-	(*Delete)(nil),     // 2: starling.group.v1.Delete
-	(*Ban)(nil),        // 3: starling.group.v1.Ban
-	(*Profile)(nil),    // 4: starling.group.v1.Profile
-	(*Rekey)(nil),      // 5: starling.group.v1.Rekey
-	(*RekeyEntry)(nil), // 6: starling.group.v1.RekeyEntry
+	(GroupKind)(0),      // 0: starling.group.v1.GroupKind
+	(Role)(0),           // 1: starling.group.v1.Role
+	(*Descriptor)(nil),  // 2: starling.group.v1.Descriptor
+	(*Delete)(nil),      // 3: starling.group.v1.Delete
+	(*Profile)(nil),     // 4: starling.group.v1.Profile
+	(*Op)(nil),          // 5: starling.group.v1.Op
+	(*Settings)(nil),    // 6: starling.group.v1.Settings
+	(*SetRole)(nil),     // 7: starling.group.v1.SetRole
+	(*Ban)(nil),         // 8: starling.group.v1.Ban
+	(*Unban)(nil),       // 9: starling.group.v1.Unban
+	(*Remove)(nil),      // 10: starling.group.v1.Remove
+	(*Add)(nil),         // 11: starling.group.v1.Add
+	(*Rekey)(nil),       // 12: starling.group.v1.Rekey
+	(*KeyDelivery)(nil), // 13: starling.group.v1.KeyDelivery
+	(*OpPart)(nil),      // 14: starling.group.v1.OpPart
+	(*KeyEntry)(nil),    // 15: starling.group.v1.KeyEntry
 }
 var file_group_proto_depIdxs = []int32{
-	0, // 0: starling.group.v1.Descriptor.kind:type_name -> starling.group.v1.GroupKind
-	6, // 1: starling.group.v1.Rekey.entries:type_name -> starling.group.v1.RekeyEntry
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0,  // 0: starling.group.v1.Descriptor.kind:type_name -> starling.group.v1.GroupKind
+	6,  // 1: starling.group.v1.Op.settings:type_name -> starling.group.v1.Settings
+	7,  // 2: starling.group.v1.Op.role:type_name -> starling.group.v1.SetRole
+	8,  // 3: starling.group.v1.Op.ban:type_name -> starling.group.v1.Ban
+	9,  // 4: starling.group.v1.Op.unban:type_name -> starling.group.v1.Unban
+	10, // 5: starling.group.v1.Op.remove:type_name -> starling.group.v1.Remove
+	11, // 6: starling.group.v1.Op.add:type_name -> starling.group.v1.Add
+	12, // 7: starling.group.v1.Op.rekey:type_name -> starling.group.v1.Rekey
+	13, // 8: starling.group.v1.Op.key:type_name -> starling.group.v1.KeyDelivery
+	1,  // 9: starling.group.v1.SetRole.role:type_name -> starling.group.v1.Role
+	15, // 10: starling.group.v1.OpPart.keys:type_name -> starling.group.v1.KeyEntry
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_group_proto_init() }
@@ -548,13 +1196,22 @@ func file_group_proto_init() {
 	if File_group_proto != nil {
 		return
 	}
+	file_group_proto_msgTypes[3].OneofWrappers = []any{
+		(*Op_Settings)(nil),
+		(*Op_Role)(nil),
+		(*Op_Ban)(nil),
+		(*Op_Unban)(nil),
+		(*Op_Remove)(nil),
+		(*Op_Add)(nil),
+		(*Op_Rekey)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_group_proto_rawDesc), len(file_group_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   6,
+			NumEnums:      2,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

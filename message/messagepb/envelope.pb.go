@@ -27,24 +27,25 @@ const (
 
 // Kind says how to read a Body's payload.
 // Payloads other than Text are defined by package group (group.proto). In a
-// private group every payload but a Rekey's is sealed under the epoch key.
+// private group, texts, profiles and deletions are sealed under an epoch
+// key; the genesis, Ops and their parts under the group's control key.
 type Kind int32
 
 const (
 	Kind_KIND_UNSPECIFIED Kind = 0
 	// payload: Text. With ref: a reply.
 	Kind_KIND_TEXT Kind = 1
-	// payload: group.Descriptor, signed by the owner or an admin.
+	// payload: group.Descriptor, a created group's genesis, signed by its
+	// owner.
 	Kind_KIND_DESCRIPTOR Kind = 2
 	// A tombstone: ref names the deleted message; payload: group.Delete.
 	Kind_KIND_DELETE Kind = 3
-	// payload: group.Ban, signed by the owner or an admin.
-	Kind_KIND_BAN Kind = 4
-	// A new epoch key for each remaining member; payload: group.Rekey (never
-	// sealed; its entries are sealed to each member with HPKE).
-	Kind_KIND_REKEY Kind = 5
 	// payload: group.Profile, the author's nickname and X25519 key.
 	Kind_KIND_PROFILE Kind = 6
+	// payload: group.Op, one change to a created group's authority.
+	Kind_KIND_OP Kind = 7
+	// payload: group.OpPart, an attachment of the Op that ref names.
+	Kind_KIND_OP_PART Kind = 8
 )
 
 // Enum value maps for Kind.
@@ -54,18 +55,18 @@ var (
 		1: "KIND_TEXT",
 		2: "KIND_DESCRIPTOR",
 		3: "KIND_DELETE",
-		4: "KIND_BAN",
-		5: "KIND_REKEY",
 		6: "KIND_PROFILE",
+		7: "KIND_OP",
+		8: "KIND_OP_PART",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
 		"KIND_TEXT":        1,
 		"KIND_DESCRIPTOR":  2,
 		"KIND_DELETE":      3,
-		"KIND_BAN":         4,
-		"KIND_REKEY":       5,
 		"KIND_PROFILE":     6,
+		"KIND_OP":          7,
+		"KIND_OP_PART":     8,
 	}
 )
 
@@ -340,16 +341,15 @@ const file_envelope_proto_rawDesc = "" +
 	"\rexpires_at_ms\x18\t \x01(\x04R\vexpiresAtMs\".\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
-	"\x04nick\x18\x02 \x01(\tR\x04nick*\x81\x01\n" +
+	"\x04nick\x18\x02 \x01(\tR\x04nick*\x8e\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_TEXT\x10\x01\x12\x13\n" +
 	"\x0fKIND_DESCRIPTOR\x10\x02\x12\x0f\n" +
-	"\vKIND_DELETE\x10\x03\x12\f\n" +
-	"\bKIND_BAN\x10\x04\x12\x0e\n" +
-	"\n" +
-	"KIND_REKEY\x10\x05\x12\x10\n" +
-	"\fKIND_PROFILE\x10\x06B\x1cZ\x1astarling/message/messagepbb\x06proto3"
+	"\vKIND_DELETE\x10\x03\x12\x10\n" +
+	"\fKIND_PROFILE\x10\x06\x12\v\n" +
+	"\aKIND_OP\x10\a\x12\x10\n" +
+	"\fKIND_OP_PART\x10\b\"\x04\b\x04\x10\x04\"\x04\b\x05\x10\x05B\x1cZ\x1astarling/message/messagepbb\x06proto3"
 
 var (
 	file_envelope_proto_rawDescOnce sync.Once

@@ -40,3 +40,17 @@ print("epoch1", k1.hex())
 print("keyid(epoch1)", hashlib.sha256(b"starling/keyid/v1"+k1).digest()[:8].hex())
 print("topic", "/starling/1/g/"+hmac.new(secret,b"starling/topic/v1",hashlib.sha256).hexdigest())
 print("idfor", hashlib.sha256(b"starling/group/v1\x00"+author+bytes(range(16))).hexdigest())
+ctl = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"starling/control/v1"+group).derive(secret)
+print("control", ctl.hex())
+print("keyid(control)", hashlib.sha256(b"starling/keyid/v1"+ctl).digest()[:8].hex())
+# A key entry (random each run; Go opens any of them): HPKE DHKEM(X25519,
+# HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305, info "starling/rekey/v1" ||
+# group || epoch (8 BE), to the X25519 key SHA-256("starling test x25519:
+# alice"), the key seq(7, 32) for epoch 2.
+from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric import x25519
+suite = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
+alice = x25519.X25519PrivateKey.from_private_bytes(hashlib.sha256(b"starling test x25519: alice").digest())
+entry = suite.encrypt(bytes(range(7, 39)), alice.public_key(), info=b"starling/rekey/v1"+group+be64(2))
+print("entry enc", entry[:32].hex())
+print("entry sealed", entry[32:].hex())

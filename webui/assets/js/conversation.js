@@ -9,8 +9,9 @@ import { el, ms, shortFP, hueOf, clock, fullTime, deliveryText } from './view.js
 // update or a deletion can overtake its message).
 const maxPending = 1000;
 
-// deliveryRank orders delivery states as they progress.
-const deliveryRank = { queued: 0, sent: 1, relayed: 2 };
+// deliveryRank orders delivery states as they progress; refused ends a
+// message that never left this device.
+const deliveryRank = { queued: 0, sent: 1, relayed: 2, refused: 3 };
 
 // newer picks the later of two reports on one message: by time, then by
 // progress. The report built from a send's answer has no time, so any event

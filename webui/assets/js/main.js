@@ -101,8 +101,6 @@ async function main() {
     sessionStorage.setItem('starling.group', id);
     $('group-name').textContent = g.name;
     $('open-invite').disabled = false;
-    $('input').disabled = false;
-    $('send').disabled = false;
     const conv = convFor(g);
     $('messages').replaceChildren(conv.el);
     groups.draw();
@@ -138,8 +136,24 @@ async function main() {
     drawStatus();
   }
 
+  // refusedHere is why this user can no longer post in the open group, as
+  // the newest status says; '' while they can.
+  const refusedHere = () => ((status && status.groups) || []).find((g) => g.id === groups.current)?.refused || '';
+
   function drawStatus() {
     if (status) showStatus(status, (status.groups || []).find((g) => g.id === groups.current));
+    drawInput();
+  }
+
+  // drawInput enables the input in a group this user may post in; where
+  // they may not, it stays off and its placeholder says so (the banner
+  // says why).
+  function drawInput() {
+    const off = !current() || refusedHere() !== '';
+    $('input').disabled = off;
+    $('send').disabled = off;
+    $('input').placeholder = current() && refusedHere() ? 'You can no longer post here' : 'Message';
+    $('empty').textContent = refusedHere() ? 'No messages yet.' : 'No messages yet. Say hello.';
   }
 
   // countUnread counts, per group not open, the messages from others that
@@ -211,6 +225,10 @@ async function main() {
   async function onSend(text) {
     const g = current();
     if (!g) return false;
+    if (refusedHere()) {
+      notice('Not sent: ' + refusedHere());
+      return false;
+    }
     try {
       const res = await api.send(g.id, text);
       const m = res.message;
@@ -224,6 +242,9 @@ async function main() {
       return true;
     } catch (err) {
       notice('Not sent: ' + err.message);
+      // The node may know something of this user's standing that the last
+      // status did not say yet.
+      if (err.status === 403) refreshStatus();
       return false;
     }
   }

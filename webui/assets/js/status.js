@@ -1,5 +1,7 @@
-// The status bar (socket, peers, relays, outbox) and the plain warning
-// when this device is cut off from everyone else in the open group.
+// The status bar (socket, peers, relays, outbox), the banner when this user
+// can no longer post in the open group (removed, banned, a stale invite),
+// and otherwise the plain warning when this device is cut off from everyone
+// else in it.
 
 import { plural } from './view.js';
 
@@ -37,13 +39,20 @@ export function showStatus(status, group) {
 
   const cutoff = $('cutoff');
   const sub = $('group-peers');
+  const refused = $('refused');
   if (!group) {
     cutoff.hidden = true;
+    refused.hidden = true;
     sub.textContent = '';
     return;
   }
   sub.textContent = group.peers === 1 ? '1 peer here' : `${group.peers} peers here`;
-  if (group.peers > 0) {
+  // The node's own sentence: who removed or banned this user and when, or
+  // that their invite went stale. What they send here goes to nobody, so
+  // it stands in for the cut-off warning.
+  refused.hidden = !group.refused;
+  refused.textContent = group.refused || '';
+  if (group.peers > 0 || group.refused) {
     cutoff.hidden = true;
   } else if (status.peers === 0) {
     cutoff.hidden = false;

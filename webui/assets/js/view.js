@@ -63,6 +63,8 @@ export function deliveryText(d) {
       if (d.peers > 0) s = 'sent to ' + plural(d.peers, 'peer') + ', ' + s;
       return s;
     }
+    case 'refused':
+      return 'not sent: you can no longer post here';
     default:
       return d.state;
   }

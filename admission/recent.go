@@ -1,0 +1,44 @@
+package admission
+
+import (
+	"sync"
+
+	"starling/message"
+)
+
+// recentIDs remembers the last messages admitted, so that one that comes
+// twice at once (by gossip and by catch-up) is charged once. A ring of
+// fixed size; safe for concurrent use.
+type recentIDs struct {
+	mu   sync.Mutex
+	set  map[message.ID]struct{}
+	ring []message.ID
+	next int
+}
+
+func newRecentIDs(n int) *recentIDs {
+	return &recentIDs{set: make(map[message.ID]struct{}, n), ring: make([]message.ID, 0, n)}
+}
+
+func (r *recentIDs) has(id message.ID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.set[id]
+	return ok
+}
+
+func (r *recentIDs) add(id message.ID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.set[id]; ok {
+		return
+	}
+	if len(r.ring) < cap(r.ring) {
+		r.ring = append(r.ring, id)
+	} else {
+		delete(r.set, r.ring[r.next])
+		r.ring[r.next] = id
+		r.next = (r.next + 1) % cap(r.ring)
+	}
+	r.set[id] = struct{}{}
+}
