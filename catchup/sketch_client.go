@@ -28,7 +28,13 @@ func (cl *client) runOn(proto protocol.ID, neg *negentropy.Negentropy, items *ne
 func (cl *client) runSketch(neg *negentropy.Negentropy, items *negentropy.Vector) error {
 	var secret [riblt.SecretSize]byte
 	_, _ = rand.Read(secret[:]) // never fails (crypto/rand)
-	set := sketchSet{items: items, extra: cl.svc.sketch.deleted.of(cl.group)}
+	// What this node deleted or refused counts as held, so the sketch
+	// cancels it out and it is not fetched again.
+	extra := cl.svc.sketch.deleted.of(cl.group)
+	for _, id := range cl.svc.refused.of(cl.group) {
+		extra = append(extra, id)
+	}
+	set := sketchSet{items: items, extra: extra}
 	rc, err := riblt.NewClient(secret, set, cl.svc.sketch.config(cl.svc.cfg.MaxFrame))
 	if err != nil {
 		return fmt.Errorf("%w: %w", errInternal, err)

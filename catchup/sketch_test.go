@@ -14,7 +14,6 @@ import (
 
 	pb "starling/catchup/catchuppb"
 	"starling/message"
-	"starling/negentropy"
 	"starling/riblt"
 )
 
@@ -218,7 +217,7 @@ func TestSketchInconsistentNotBlamed(t *testing.T) {
 	if got := <-next; got != "Reconcile <nil>" {
 		t.Errorf("after inconsistent symbols the client sent %q, want a Reconcile", got)
 	}
-	if errors.Is(err, ErrMisbehaving) || client.svc.Banned(srv) || len(client.pen.peers()) > 0 {
+	if errors.Is(err, ErrMisbehaving) || client.svc.Banned(srv, g) || len(client.pen.peers()) > 0 {
 		t.Errorf("server blamed for inconsistent symbols: %v", err)
 	}
 }
@@ -239,8 +238,8 @@ func TestSketchMalformedBlamed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	_, err := client.svc.Sync(ctx, srv, g)
-	if !errors.Is(err, ErrProtocol) || !client.svc.Banned(srv) {
-		t.Fatalf("error %v, banned %v; want a protocol violation and a ban", err, client.svc.Banned(srv))
+	if !errors.Is(err, ErrProtocol) || !client.svc.Banned(srv, g) {
+		t.Fatalf("error %v, banned %v; want a protocol violation and a ban", err, client.svc.Banned(srv, g))
 	}
 }
 
@@ -299,7 +298,7 @@ func TestSketchServerRejects(t *testing.T) {
 				r.send(f)
 			}
 			r.expectEndAfterAnswers()
-			waitUntil(t, "the server to ban the client", func() bool { return server.svc.Banned(client.h.ID()) })
+			waitUntil(t, "the server to ban the client", func() bool { return server.svc.Banned(client.h.ID(), g) })
 		})
 	}
 }
