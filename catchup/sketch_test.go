@@ -317,4 +317,3 @@ func (r *rawSession) expectEndAfterAnswers() {
 		}
 	}
 }
-
