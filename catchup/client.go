@@ -40,6 +40,10 @@ type Result struct {
 	// MaxPending before finding every difference. What it found was
 	// transferred; another Sync continues.
 	Complete bool
+	// Protocol is the protocol the peers agreed on; Symbols counts the
+	// riblt coded symbols received (2.0.0 only).
+	Protocol string
+	Symbols  int
 	// BytesSent and BytesReceived count the session's frames on the
 	// stream, length prefixes included (not the transport's overhead).
 	BytesSent, BytesReceived int64
@@ -61,6 +65,7 @@ func (r Result) LogValue() slog.Value {
 		slog.Int("gone", r.Gone),
 		slog.Int("skipped", r.Skipped),
 		slog.Int("rounds", r.Rounds),
+		slog.Int("symbols", r.Symbols),
 		slog.Int("batches", r.Batches),
 		slog.Bool("complete", r.Complete),
 		slog.Int64("sent", r.BytesSent),
@@ -110,7 +115,7 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 	if err != nil {
 		return res, err
 	}
-	st, err := s.h.NewStream(ctx, p, ProtocolID)
+	st, err := s.h.NewStream(ctx, p, s.sketch.offered()...)
 	if err != nil {
 		return res, s.cancelled(ctx, fmt.Errorf("open stream: %w", err))
 	}
@@ -118,7 +123,7 @@ func (s *Service) Sync(ctx context.Context, p peer.ID, group message.GroupID) (r
 	deadline, _ := ctx.Deadline()
 	c := newConn(st, s.cfg.MaxFrame, s.cfg.IOTimeout, deadline)
 	cl := &client{svc: s, peer: p, group: group, c: c, ctx: ctx, res: &res}
-	err = cl.run(neg)
+	err = cl.runOn(st.Protocol(), neg, snap.vec)
 	res.BytesSent, res.BytesReceived = c.sent, c.received
 	s.finish(c, p, group, err)
 	if err != nil {

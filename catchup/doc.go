@@ -46,6 +46,43 @@
 // reconciles over one shared snapshot of the group's index, so held
 // sessions cost a few kilobytes each, not a copy of the index.
 //
+// # Protocol /starling/catchup/2.0.0
+//
+// Version 2.0.0 reconciles with Rateless IBLTs (package riblt) first: their
+// cost follows the size of the difference alone, about 19 bytes per missing
+// message in one round trip, where Negentropy pays hundreds for scattered
+// losses (measured in negentropy.TestHybridTable and
+// BenchmarkSyncProtocols). Its frames are 1.1.0's and three more:
+//
+//	client                              server
+//	Hello{group, sketch}         ->     sizes its first answer from the
+//	                             <-     Sketch{symbols | fallback}
+//	Sketch{more}                 ->     ... until the client decodes
+//	WantKeys{keys}               ->     (8-byte riblt keys of the messages
+//	                             <-     Messages{envelopes, gone} only the server holds)
+//	Messages{envelopes}, Done    ->     as in 1.1.0
+//
+// When the server declines (the set sizes show a difference beyond
+// MaxSymbols), the symbols would need more than MaxSymbols to decode, or
+// they contradict the client's own set, the client sends Reconcile with its
+// first Negentropy message and the session goes on as 1.1.0 from there.
+// Symbols that contradict the client's set are not blamed: a checksum
+// collision between honest peers causes it too, once in billions of
+// sessions. Every Sketch answer counts as a round against Config.MaxRounds.
+// WantKeys holds 1 to MaxBatchSize keys, each one this session's symbols
+// carried (an honest client asks for no other), and is answered exactly as
+// a Want of their IDs. Since the client learns keys, not IDs, it cannot
+// leave out what it deleted before asking; a deleted message a peer still
+// delivers is dropped unchecked and remembered, and the next sessions add
+// it to this side's set so that the peer's copy cancels out.
+//
+// Negotiation: a Service serves both protocols, and Sync offers 2.0.0 then
+// 1.1.0, so libp2p's multistream-select picks 2.0.0 between new peers and
+// 1.1.0 with a peer that speaks only that (Result.Protocol says which).
+// 1.1.0 is unchanged: its strict decoder rejects the new fields, which
+// only travel on 2.0.0 streams, and the reference-compatible Negentropy
+// messages are the same bytes in both.
+//
 // # Limits
 //
 // Every frame is at most MaxFrameSize bytes on the wire, a Want holds 1 to

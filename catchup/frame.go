@@ -206,6 +206,10 @@ func innerMessage(f *pb.Frame) proto.Message {
 		return k.Done
 	case *pb.Frame_Error:
 		return k.Error
+	case *pb.Frame_Sketch:
+		return k.Sketch
+	case *pb.Frame_WantKeys:
+		return k.WantKeys
 	}
 	return nil
 }

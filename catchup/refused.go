@@ -86,3 +86,18 @@ func (r *refusals) refused(g message.GroupID, id message.ID) bool {
 	}
 	return true
 }
+
+// of returns group g's refusals that hold now: a 2.0.0 client counts them
+// in its set, so the sketch cancels them out and they are not fetched again.
+func (r *refusals) of(g message.GroupID) []message.ID {
+	view, now := r.viewOf(g), r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []message.ID
+	for id, e := range r.byID {
+		if e.group == g && e.view == view && now.Sub(e.at) < r.ttl {
+			out = append(out, id)
+		}
+	}
+	return out
+}

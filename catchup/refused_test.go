@@ -46,7 +46,10 @@ func TestRefusedNotFetchedAgain(t *testing.T) {
 	}
 	judged.Store(0)
 	res := client.sync(t, server.h.ID(), g)
-	if res.Ignored != 0 || res.Skipped != 5 || res.Batches != 0 || judged.Load() != 0 {
+	// Negentropy (1.1.0) finds the 5 and skips them; a sketch (2.0.0)
+	// counts them as held, so they are no difference at all.
+	skipped := res.Skipped == 5 || res.Protocol == string(ProtocolID2) && res.Skipped == 0
+	if res.Ignored != 0 || !skipped || res.Batches != 0 || judged.Load() != 0 {
 		t.Errorf("second sync = %+v with %d judged; want the 5 refused skipped, nothing fetched", res, judged.Load())
 	}
 	view.Add(1)

@@ -11,6 +11,7 @@ import (
 	pb "starling/catchup/catchuppb"
 	"starling/message"
 	"starling/negentropy"
+	"starling/riblt"
 	"starling/store"
 )
 
@@ -79,7 +80,8 @@ type server struct {
 
 	group       message.GroupID
 	neg         *negentropy.Negentropy
-	snap        *snapshot // shared with other sessions; released by run
+	snap        *snapshot     // shared with other sessions; released by run
+	sketch      *riblt.Server // 2.0.0: the session's coded symbols
 	rounds      int
 	reconciling bool                    // no Want or push yet
 	served      map[message.ID]struct{} // sent in answer to Wants; never twice
@@ -115,7 +117,7 @@ func (sv *server) run() error {
 	if sv.neg, err = sv.svc.snaps.session(sv.snap); err != nil {
 		return err
 	}
-	if err := sv.reconcile(hello.GetNegentropy()); err != nil {
+	if err := sv.open(hello); err != nil {
 		return err
 	}
 	for {
@@ -135,6 +137,11 @@ func (sv *server) run() error {
 		case *pb.Frame_Messages:
 			sv.reconciling = false
 			err = sv.accept(k.Messages.GetEnvelopes())
+		case *pb.Frame_Sketch:
+			err = sv.answerSketch(k.Sketch.GetRiblt())
+		case *pb.Frame_WantKeys:
+			sv.reconciling = false
+			err = sv.serveKeys(k.WantKeys.GetKeys())
 		case *pb.Frame_Done:
 			return sv.c.write(doneFrame())
 		default:

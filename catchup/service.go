@@ -32,6 +32,8 @@ type Service struct {
 	refused *refusals
 	snaps   *snapshots
 
+	sketch sketchOptions // protocol 2.0.0's settings and state (sketch.go)
+
 	ctx    context.Context // cancelled by Close; every session derives from it
 	cancel context.CancelFunc
 
@@ -70,7 +72,8 @@ func New(h host.Host, cfg Config) (*Service, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{h: h, cfg: cfg, log: cfg.Logger, slots: newSessions(cfg), bans: newBans(cfg.BanTime, cfg.Clock), refused: newRefusals(cfg), snaps: newSnapshots(cfg), ctx: ctx, cancel: cancel}
 	h.SetStreamHandler(ProtocolID, s.handle)
-	s.log.Info("catch-up service started", "protocol", ProtocolID)
+	h.SetStreamHandler(ProtocolID2, s.handle)
+	s.log.Info("catch-up service started", "protocols", []string{ProtocolID2, ProtocolID})
 	return s, nil
 }
 
@@ -87,6 +90,7 @@ func (s *Service) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	s.h.RemoveStreamHandler(ProtocolID)
+	s.h.RemoveStreamHandler(ProtocolID2)
 	s.cancel()
 	s.wg.Wait()
 	s.log.Info("catch-up service closed")

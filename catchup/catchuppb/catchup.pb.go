@@ -1,4 +1,5 @@
-// The frames of Starling's history catch-up protocol, /starling/catchup/1.1.0.
+// The frames of Starling's history catch-up protocol, /starling/catchup/1.1.0
+// and /starling/catchup/2.0.0 (which adds Hello.sketch, Sketch and WantKeys).
 // On the stream every Frame is preceded by its length as a minimal unsigned
 // varint. See package catchup for the flow and the limits.
 
@@ -37,6 +38,8 @@ type Frame struct {
 	//	*Frame_Ack
 	//	*Frame_Done
 	//	*Frame_Error
+	//	*Frame_Sketch
+	//	*Frame_WantKeys
 	Kind          isFrame_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -142,6 +145,24 @@ func (x *Frame) GetError() *Error {
 	return nil
 }
 
+func (x *Frame) GetSketch() *Sketch {
+	if x != nil {
+		if x, ok := x.Kind.(*Frame_Sketch); ok {
+			return x.Sketch
+		}
+	}
+	return nil
+}
+
+func (x *Frame) GetWantKeys() *WantKeys {
+	if x != nil {
+		if x, ok := x.Kind.(*Frame_WantKeys); ok {
+			return x.WantKeys
+		}
+	}
+	return nil
+}
+
 type isFrame_Kind interface {
 	isFrame_Kind()
 }
@@ -174,6 +195,14 @@ type Frame_Error struct {
 	Error *Error `protobuf:"bytes,7,opt,name=error,proto3,oneof"`
 }
 
+type Frame_Sketch struct {
+	Sketch *Sketch `protobuf:"bytes,8,opt,name=sketch,proto3,oneof"`
+}
+
+type Frame_WantKeys struct {
+	WantKeys *WantKeys `protobuf:"bytes,9,opt,name=want_keys,json=wantKeys,proto3,oneof"`
+}
+
 func (*Frame_Hello) isFrame_Kind() {}
 
 func (*Frame_Reconcile) isFrame_Kind() {}
@@ -188,12 +217,18 @@ func (*Frame_Done) isFrame_Kind() {}
 
 func (*Frame_Error) isFrame_Kind() {}
 
+func (*Frame_Sketch) isFrame_Kind() {}
+
+func (*Frame_WantKeys) isFrame_Kind() {}
+
 // Hello is the initiator's first frame: the group to reconcile (32 bytes)
-// and its first Negentropy v1 message.
+// and either its first Negentropy v1 message or (2.0.0 only) its riblt
+// request.
 type Hello struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	GroupId       []byte                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	Negentropy    []byte                 `protobuf:"bytes,2,opt,name=negentropy,proto3" json:"negentropy,omitempty"`
+	Sketch        []byte                 `protobuf:"bytes,3,opt,name=sketch,proto3" json:"sketch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -242,6 +277,106 @@ func (x *Hello) GetNegentropy() []byte {
 	return nil
 }
 
+func (x *Hello) GetSketch() []byte {
+	if x != nil {
+		return x.Sketch
+	}
+	return nil
+}
+
+// Sketch carries one riblt message (2.0.0): the server's coded symbols, or
+// the initiator's request for more.
+type Sketch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Riblt         []byte                 `protobuf:"bytes,1,opt,name=riblt,proto3" json:"riblt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sketch) Reset() {
+	*x = Sketch{}
+	mi := &file_catchup_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sketch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sketch) ProtoMessage() {}
+
+func (x *Sketch) ProtoReflect() protoreflect.Message {
+	mi := &file_catchup_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sketch.ProtoReflect.Descriptor instead.
+func (*Sketch) Descriptor() ([]byte, []int) {
+	return file_catchup_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Sketch) GetRiblt() []byte {
+	if x != nil {
+		return x.Riblt
+	}
+	return nil
+}
+
+// WantKeys asks for messages by their riblt keys in this session (2.0.0):
+// 8 bytes each, little-endian, one after another, at most MaxBatchSize. It
+// is answered like a Want.
+type WantKeys struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []byte                 `protobuf:"bytes,1,opt,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WantKeys) Reset() {
+	*x = WantKeys{}
+	mi := &file_catchup_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WantKeys) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WantKeys) ProtoMessage() {}
+
+func (x *WantKeys) ProtoReflect() protoreflect.Message {
+	mi := &file_catchup_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WantKeys.ProtoReflect.Descriptor instead.
+func (*WantKeys) Descriptor() ([]byte, []int) {
+	return file_catchup_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *WantKeys) GetKeys() []byte {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
 // Reconcile carries one further Negentropy v1 message, either way.
 type Reconcile struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -252,7 +387,7 @@ type Reconcile struct {
 
 func (x *Reconcile) Reset() {
 	*x = Reconcile{}
-	mi := &file_catchup_proto_msgTypes[2]
+	mi := &file_catchup_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +399,7 @@ func (x *Reconcile) String() string {
 func (*Reconcile) ProtoMessage() {}
 
 func (x *Reconcile) ProtoReflect() protoreflect.Message {
-	mi := &file_catchup_proto_msgTypes[2]
+	mi := &file_catchup_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +412,7 @@ func (x *Reconcile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reconcile.ProtoReflect.Descriptor instead.
 func (*Reconcile) Descriptor() ([]byte, []int) {
-	return file_catchup_proto_rawDescGZIP(), []int{2}
+	return file_catchup_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Reconcile) GetNegentropy() []byte {
@@ -297,7 +432,7 @@ type Want struct {
 
 func (x *Want) Reset() {
 	*x = Want{}
-	mi := &file_catchup_proto_msgTypes[3]
+	mi := &file_catchup_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -309,7 +444,7 @@ func (x *Want) String() string {
 func (*Want) ProtoMessage() {}
 
 func (x *Want) ProtoReflect() protoreflect.Message {
-	mi := &file_catchup_proto_msgTypes[3]
+	mi := &file_catchup_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -322,7 +457,7 @@ func (x *Want) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Want.ProtoReflect.Descriptor instead.
 func (*Want) Descriptor() ([]byte, []int) {
-	return file_catchup_proto_rawDescGZIP(), []int{3}
+	return file_catchup_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Want) GetIds() [][]byte {
@@ -349,7 +484,7 @@ type Messages struct {
 
 func (x *Messages) Reset() {
 	*x = Messages{}
-	mi := &file_catchup_proto_msgTypes[4]
+	mi := &file_catchup_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +496,7 @@ func (x *Messages) String() string {
 func (*Messages) ProtoMessage() {}
 
 func (x *Messages) ProtoReflect() protoreflect.Message {
-	mi := &file_catchup_proto_msgTypes[4]
+	mi := &file_catchup_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +509,7 @@ func (x *Messages) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Messages.ProtoReflect.Descriptor instead.
 func (*Messages) Descriptor() ([]byte, []int) {
-	return file_catchup_proto_rawDescGZIP(), []int{4}
+	return file_catchup_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Messages) GetEnvelopes() [][]byte {
@@ -402,7 +537,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_catchup_proto_msgTypes[5]
+	mi := &file_catchup_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -414,7 +549,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_catchup_proto_msgTypes[5]
+	mi := &file_catchup_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -427,7 +562,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_catchup_proto_rawDescGZIP(), []int{5}
+	return file_catchup_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Ack) GetStored() uint32 {
@@ -446,7 +581,7 @@ type Done struct {
 
 func (x *Done) Reset() {
 	*x = Done{}
-	mi := &file_catchup_proto_msgTypes[6]
+	mi := &file_catchup_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -458,7 +593,7 @@ func (x *Done) String() string {
 func (*Done) ProtoMessage() {}
 
 func (x *Done) ProtoReflect() protoreflect.Message {
-	mi := &file_catchup_proto_msgTypes[6]
+	mi := &file_catchup_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -471,7 +606,7 @@ func (x *Done) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Done.ProtoReflect.Descriptor instead.
 func (*Done) Descriptor() ([]byte, []int) {
-	return file_catchup_proto_rawDescGZIP(), []int{6}
+	return file_catchup_proto_rawDescGZIP(), []int{8}
 }
 
 // Error ends a session and says why, for people and logs.
@@ -484,7 +619,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_catchup_proto_msgTypes[7]
+	mi := &file_catchup_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +631,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_catchup_proto_msgTypes[7]
+	mi := &file_catchup_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +644,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_catchup_proto_rawDescGZIP(), []int{7}
+	return file_catchup_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Error) GetReason() string {
@@ -523,7 +658,7 @@ var File_catchup_proto protoreflect.FileDescriptor
 
 const file_catchup_proto_rawDesc = "" +
 	"\n" +
-	"\rcatchup.proto\x12\x13starling.catchup.v1\"\x84\x03\n" +
+	"\rcatchup.proto\x12\x13starling.catchup.v1\"\xf9\x03\n" +
 	"\x05Frame\x122\n" +
 	"\x05hello\x18\x01 \x01(\v2\x1a.starling.catchup.v1.HelloH\x00R\x05hello\x12>\n" +
 	"\treconcile\x18\x02 \x01(\v2\x1e.starling.catchup.v1.ReconcileH\x00R\treconcile\x12/\n" +
@@ -531,13 +666,20 @@ const file_catchup_proto_rawDesc = "" +
 	"\bmessages\x18\x04 \x01(\v2\x1d.starling.catchup.v1.MessagesH\x00R\bmessages\x12,\n" +
 	"\x03ack\x18\x05 \x01(\v2\x18.starling.catchup.v1.AckH\x00R\x03ack\x12/\n" +
 	"\x04done\x18\x06 \x01(\v2\x19.starling.catchup.v1.DoneH\x00R\x04done\x122\n" +
-	"\x05error\x18\a \x01(\v2\x1a.starling.catchup.v1.ErrorH\x00R\x05errorB\x06\n" +
-	"\x04kind\"B\n" +
+	"\x05error\x18\a \x01(\v2\x1a.starling.catchup.v1.ErrorH\x00R\x05error\x125\n" +
+	"\x06sketch\x18\b \x01(\v2\x1b.starling.catchup.v1.SketchH\x00R\x06sketch\x12<\n" +
+	"\twant_keys\x18\t \x01(\v2\x1d.starling.catchup.v1.WantKeysH\x00R\bwantKeysB\x06\n" +
+	"\x04kind\"Z\n" +
 	"\x05Hello\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\fR\agroupId\x12\x1e\n" +
 	"\n" +
 	"negentropy\x18\x02 \x01(\fR\n" +
-	"negentropy\"+\n" +
+	"negentropy\x12\x16\n" +
+	"\x06sketch\x18\x03 \x01(\fR\x06sketch\"\x1e\n" +
+	"\x06Sketch\x12\x14\n" +
+	"\x05riblt\x18\x01 \x01(\fR\x05riblt\"\x1e\n" +
+	"\bWantKeys\x12\x12\n" +
+	"\x04keys\x18\x01 \x01(\fR\x04keys\"+\n" +
 	"\tReconcile\x12\x1e\n" +
 	"\n" +
 	"negentropy\x18\x01 \x01(\fR\n" +
@@ -565,30 +707,34 @@ func file_catchup_proto_rawDescGZIP() []byte {
 	return file_catchup_proto_rawDescData
 }
 
-var file_catchup_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_catchup_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_catchup_proto_goTypes = []any{
 	(*Frame)(nil),     // 0: starling.catchup.v1.Frame
 	(*Hello)(nil),     // 1: starling.catchup.v1.Hello
-	(*Reconcile)(nil), // 2: starling.catchup.v1.Reconcile
-	(*Want)(nil),      // 3: starling.catchup.v1.Want
-	(*Messages)(nil),  // 4: starling.catchup.v1.Messages
-	(*Ack)(nil),       // 5: starling.catchup.v1.Ack
-	(*Done)(nil),      // 6: starling.catchup.v1.Done
-	(*Error)(nil),     // 7: starling.catchup.v1.Error
+	(*Sketch)(nil),    // 2: starling.catchup.v1.Sketch
+	(*WantKeys)(nil),  // 3: starling.catchup.v1.WantKeys
+	(*Reconcile)(nil), // 4: starling.catchup.v1.Reconcile
+	(*Want)(nil),      // 5: starling.catchup.v1.Want
+	(*Messages)(nil),  // 6: starling.catchup.v1.Messages
+	(*Ack)(nil),       // 7: starling.catchup.v1.Ack
+	(*Done)(nil),      // 8: starling.catchup.v1.Done
+	(*Error)(nil),     // 9: starling.catchup.v1.Error
 }
 var file_catchup_proto_depIdxs = []int32{
 	1, // 0: starling.catchup.v1.Frame.hello:type_name -> starling.catchup.v1.Hello
-	2, // 1: starling.catchup.v1.Frame.reconcile:type_name -> starling.catchup.v1.Reconcile
-	3, // 2: starling.catchup.v1.Frame.want:type_name -> starling.catchup.v1.Want
-	4, // 3: starling.catchup.v1.Frame.messages:type_name -> starling.catchup.v1.Messages
-	5, // 4: starling.catchup.v1.Frame.ack:type_name -> starling.catchup.v1.Ack
-	6, // 5: starling.catchup.v1.Frame.done:type_name -> starling.catchup.v1.Done
-	7, // 6: starling.catchup.v1.Frame.error:type_name -> starling.catchup.v1.Error
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	4, // 1: starling.catchup.v1.Frame.reconcile:type_name -> starling.catchup.v1.Reconcile
+	5, // 2: starling.catchup.v1.Frame.want:type_name -> starling.catchup.v1.Want
+	6, // 3: starling.catchup.v1.Frame.messages:type_name -> starling.catchup.v1.Messages
+	7, // 4: starling.catchup.v1.Frame.ack:type_name -> starling.catchup.v1.Ack
+	8, // 5: starling.catchup.v1.Frame.done:type_name -> starling.catchup.v1.Done
+	9, // 6: starling.catchup.v1.Frame.error:type_name -> starling.catchup.v1.Error
+	2, // 7: starling.catchup.v1.Frame.sketch:type_name -> starling.catchup.v1.Sketch
+	3, // 8: starling.catchup.v1.Frame.want_keys:type_name -> starling.catchup.v1.WantKeys
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_catchup_proto_init() }
@@ -604,6 +750,8 @@ func file_catchup_proto_init() {
 		(*Frame_Ack)(nil),
 		(*Frame_Done)(nil),
 		(*Frame_Error)(nil),
+		(*Frame_Sketch)(nil),
+		(*Frame_WantKeys)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -611,7 +759,7 @@ func file_catchup_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_catchup_proto_rawDesc), len(file_catchup_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
