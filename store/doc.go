@@ -10,6 +10,14 @@
 // synced to disk before PutOwn returns; received messages ride unsynced
 // batches, since peers hold copies.
 //
+// Badger writes its files through memory maps of sparse files, and a write
+// that finds the disk full kills the process with SIGBUS (disk.go). So the
+// store measures its filesystem's free space and keeps two floors (Disk):
+// below Floor it refuses received messages with ErrDiskFull, below the hard
+// floor (what Badger may still write on its own) it refuses every write; a
+// store opened below the hard floor opens read-only. Reads always work, and
+// the store recovers by itself when space comes back.
+//
 // Values hold the raw signed envelope exactly as received. Reads decode it
 // again with message.Decode and report a value that does not decode, or that
 // disagrees with its key, as ErrCorrupt: the disk is never trusted blindly.
