@@ -140,6 +140,8 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	skips skips // damaged records reads skipped (skip.go)
+
 	// outboxSeq is owned by the writer goroutine after Open.
 	outboxSeq uint64
 
