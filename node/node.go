@@ -56,6 +56,7 @@ type Node struct {
 	wg     sync.WaitGroup
 
 	outboxKick chan struct{}
+	diskKick   chan struct{} // the store's disk state changed (disk.go)
 
 	runOnce   sync.Once
 	closeOnce sync.Once
@@ -71,6 +72,7 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg:        cfg,
 		outboxKick: make(chan struct{}, 1),
+		diskKick:   make(chan struct{}, 1),
 		started:    cfg.Clock(),
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
 		sync:       newSyncer(),
@@ -102,6 +104,8 @@ func (n *Node) build() error {
 		Logger:       cfg.Logger.With("component", "store"),
 		OnStored:     n.onStored,
 		Clock:        cfg.Clock,
+		Disk:         cfg.StoreDisk,
+		OnDisk:       n.onDisk,
 	})
 	if err != nil {
 		return err
@@ -225,6 +229,7 @@ func (n *Node) startBackground() {
 	n.goFunc(n.drainOutbox)
 	n.goFunc(n.runSyncs)
 	n.goFunc(n.runEffects)
+	n.goFunc(n.watchDisk)
 	n.goFunc(func(context.Context) {
 		for _, st := range n.groups.all() {
 			n.publishProfile(st.ID())
@@ -313,6 +318,9 @@ func (n *Node) deliver(r gossip.Received) {
 // block list, then the group's rules (membership, roles, keys, bans,
 // tombstones, expiry).
 func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
+	if n.refusesReceived(from) {
+		return gossip.Ignore // the disk is low (disk.go)
+	}
 	st := n.groups.get(m.Body.Group)
 	if st == nil || n.blocks.blocked(m.Body.Author) {
 		return gossip.Ignore

@@ -28,7 +28,8 @@ func (g *diskGuard) openBadger(opts badger.Options) (db *badger.DB, ro bool, err
 		return db, false, err
 	}
 	if !fileExists(filepath.Join(opts.Dir, badger.ManifestFilename)) {
-		return nil, false, fmt.Errorf("%w: %s: no room to create a store; free some space", ErrDiskFull, d.Reason())
+		return nil, false, fmt.Errorf("%w: no room to create a store: only %s free on the disk holding %s, and the database "+
+			"needs %s to write safely; free some space, or use a home on a larger disk", ErrDiskFull, Bytes(d.Free), g.dir, Bytes(g.hard))
 	}
 	db, err = badger.Open(opts.WithReadOnly(true))
 	if err != nil && strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()) {

@@ -215,14 +215,12 @@ func Open(dir string, cfg Config) (*Store, error) {
 		s.diskDone = make(chan struct{})
 		go s.runDiskMonitor()
 	}
-	switch d := s.Disk(); {
-	case d.ReadOnly:
-		s.log.Error("store opened read-only: "+d.Reason(), "dir", where)
-	case d.State == DiskFull:
-		s.log.Error("store opened, but the disk is full: "+d.Reason(), "dir", where)
-	case d.State == DiskLow:
-		s.log.Warn("store opened, but disk space is low: "+d.Reason(), "dir", where)
-	default:
+	// Info only: the caller shows the state where it matters (`up` prints
+	// it, status shows it, a refused write says it), and a command that
+	// only reads should not warn.
+	if d := s.Disk(); d.State != DiskOK {
+		s.log.Info("store opened "+d.Label()+": "+d.Reason(), "dir", where)
+	} else {
 		s.log.Info("store opened", "dir", where)
 	}
 	return s, nil

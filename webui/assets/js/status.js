@@ -1,5 +1,6 @@
-// The status bar (socket, peers, relays, outbox) and the plain warning
-// when this device is cut off from everyone else in the open group.
+// The status bar (socket, peers, relays, outbox) and the plain warnings
+// when this device is cut off from everyone else in the open group, or its
+// disk is too full to take messages.
 
 import { plural } from './view.js';
 
@@ -34,6 +35,12 @@ export function showStatus(status, group) {
   }
 
   $('st-outbox').textContent = status.outbox > 0 ? plural(status.outbox, 'message') + ' waiting to go out' : '';
+
+  // The node's disk: why it refuses messages, if it does.
+  const disk = $('disk');
+  const store = status.store;
+  disk.hidden = !store || store.state === 'ok';
+  disk.textContent = disk.hidden ? '' : `Disk ${store.state}: ${store.reason}`;
 
   const cutoff = $('cutoff');
   const sub = $('group-peers');
