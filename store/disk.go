@@ -44,15 +44,20 @@ import (
 //   - A reserve file of reserveSize (the memtables' flushes) is held while
 //     there is room. When the disk falls below the hard floor anyway
 //     (another program filled it), the store deletes it, so that Badger's
-//     pending flushes, and the one Close does, have room; it takes it back
-//     once there is room again, and stays DiskFull until then.
+//     pending flushes have room, and reopens the database read-only, which
+//     flushes its memtables into that room: from then on Badger writes
+//     nothing, and Close has nothing to flush, however full the disk gets.
+//     Once there is room for the reserve again the store takes it back and
+//     reopens for writing; it stays DiskFull until then.
 //   - Open below the hard floor (after releasing the reserve) opens Badger
-//     read-only, which creates and maps nothing for writing; the store
-//     reopens for writing by itself once there is room.
+//     read-only too, which creates and maps nothing for writing.
 //
 // What remains: another program that fills the disk while Badger flushes or
-// compacts, and takes the released reserve too, can still make a page fault
-// fail. Only a preallocating Badger would close that.
+// compacts, and takes the released reserve too before the store is
+// read-only, can still make a page fault fail; and if it takes the room
+// before the store could flush, Close leaves the write-ahead log, which
+// the next Open must replay with that much room. Only a preallocating
+// Badger would close those.
 
 // Disk sizes.
 const (

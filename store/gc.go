@@ -56,7 +56,12 @@ func (s *Store) collectGarbage() {
 			s.log.Debug("value log garbage collection skipped: too little free disk space", "free", Bytes(d.Free))
 			return
 		}
-		err := s.db.RunValueLogGC(gcDiscardRatio)
+		s.dbMu.RLock() // the writer may swap the database (readonly.go)
+		err := badger.ErrNoRewrite
+		if s.db != nil {
+			err = s.db.RunValueLogGC(gcDiscardRatio)
+		}
+		s.dbMu.RUnlock()
 		switch {
 		case err == nil:
 			s.log.Debug("value log rewritten", "round", round+1)

@@ -71,14 +71,75 @@ func fileExists(path string) bool {
 	return !errors.Is(err, fs.ErrNotExist)
 }
 
-// requestReopen asks the writer to reopen a read-only store for writing,
-// once the monitor finds room. It does not wait.
-func (s *Store) requestReopen() {
+// requestTask asks the writer to run one of the store's own tasks (reopening
+// for writing, or read-only). It does not wait; when the queue is full the
+// monitor asks again at its next measure.
+func (s *Store) requestTask(task func() error) {
 	select {
-	case s.queue <- &writeReq{task: s.reopenWritable, internal: true}:
+	case s.queue <- &writeReq{task: task, internal: true}:
 	case <-s.closing:
-	default: // the queue is full; the next measure asks again
+	default:
 	}
+}
+
+// reopenReadOnly runs on the writer goroutine once the disk is below the
+// hard floor: it closes the database, which flushes its memtables into the
+// room the released reserve made, and opens it again read-only. From then
+// on Badger writes nothing, not even in the background, and Close has
+// nothing to flush, so the store stays readable and closes cleanly however
+// full the disk gets. If the room is gone already, the database stays open
+// (refusing writes) and Close leaves its write-ahead log (closeDB).
+func (s *Store) reopenReadOnly() error {
+	select {
+	case <-s.closing:
+		return nil
+	default:
+	}
+	d := s.disk.measure()
+	if d.ReadOnly || s.cfg.InMemory || d.Free < 0 || d.Free >= s.disk.hard {
+		return nil
+	}
+	if need := walBytes(s.opts.Dir) + diskSlack; d.Free < need {
+		s.log.Error("the disk is too full to flush the store and make it read-only; it stays open and saves nothing",
+			"free", Bytes(d.Free), "needs", Bytes(need))
+		return nil
+	}
+	if err := s.swapDB(true); err != nil {
+		return err
+	}
+	s.disk.setReadOnly(true)
+	s.disk.measure()
+	s.log.Warn("the disk is full: the store is now read-only; it reopens for writing once there is room",
+		"free", Bytes(d.Free))
+	return nil
+}
+
+// swapDB closes the database and opens it again, read-only or not; if that
+// fails it opens it as it was. It runs on the writer goroutine and holds
+// dbMu, so no read or write runs meanwhile.
+func (s *Store) swapDB(readOnly bool) error {
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+	}
+	db, err2 := badger.Open(s.opts.WithReadOnly(readOnly))
+	if err2 != nil {
+		var err3 error
+		if db, err3 = badger.Open(s.opts.WithReadOnly(!readOnly)); err3 != nil {
+			// Nothing works until a later reopen for writing succeeds:
+			// the monitor keeps asking, as for a read-only store.
+			db = nil
+			s.dbErr = fmt.Errorf("the store could not be reopened: %w", errors.Join(err, err2, err3))
+			s.disk.setReadOnly(true)
+		}
+		s.db = db
+		s.log.Error("could not reopen the store", "read_only", readOnly, "err", errors.Join(err, err2))
+		return err2
+	}
+	s.db = db
+	return nil
 }
 
 // reopenWritable runs on the writer goroutine, so no write runs meanwhile;
@@ -95,22 +156,8 @@ func (s *Store) reopenWritable() error {
 	if d := s.disk.measure(); d.Free >= 0 && d.Free < s.disk.hard+s.disk.reserveSize+s.disk.hysteresis {
 		return nil
 	}
-	s.dbMu.Lock()
-	err := s.db.Close()
-	db, err2 := badger.Open(s.opts)
-	if err2 != nil {
-		// Back to read-only, as it was.
-		var err3 error
-		if db, err3 = badger.Open(s.opts.WithReadOnly(true)); err3 != nil {
-			db = nil
-			s.dbErr = fmt.Errorf("the store could not be reopened: %w", errors.Join(err, err2, err3))
-		}
-	}
-	s.db = db
-	s.dbMu.Unlock()
-	if err2 != nil {
-		s.log.Error("could not reopen the store for writing", "err", errors.Join(err, err2))
-		return err2
+	if err := s.swapDB(false); err != nil {
+		return err
 	}
 	if err := s.prepareSchema(); err != nil {
 		s.log.Error("store reopened for writing, but its schema could not be prepared", "err", err)

@@ -237,8 +237,9 @@ func (s *Store) startMaintenance() {
 }
 
 // runDiskMonitor measures the free space every CheckInterval until Close,
-// so that a disk filled or freed by others is seen while the store is idle,
-// and asks a read-only store to reopen for writing once there is room.
+// so that a disk filled or freed by others is seen while the store is idle;
+// it has the store reopened read-only below the hard floor, and for
+// writing again once there is room.
 func (s *Store) runDiskMonitor() {
 	defer close(s.diskDone)
 	t := time.NewTicker(s.disk.interval)
@@ -249,8 +250,11 @@ func (s *Store) runDiskMonitor() {
 			return
 		case <-t.C:
 			d := s.disk.measure()
-			if d.ReadOnly && (d.Free < 0 || d.Free >= s.disk.hard+s.disk.reserveSize+s.disk.hysteresis) {
-				s.requestReopen()
+			switch {
+			case d.ReadOnly && (d.Free < 0 || d.Free >= s.disk.hard+s.disk.reserveSize+s.disk.hysteresis):
+				s.requestTask(s.reopenWritable)
+			case !d.ReadOnly && !s.cfg.InMemory && d.Free >= 0 && d.Free < s.disk.hard:
+				s.requestTask(s.reopenReadOnly)
 			}
 		}
 	}
@@ -339,18 +343,19 @@ func (s *Store) update(sync bool, fn func(txn *badger.Txn) error) error {
 	return nil
 }
 
-// closeDB closes the database. Closing flushes the memtable into a table,
-// written through a memory map: on a disk that cannot take it (the reserve
-// is released by now if the disk is below the hard floor) the store syncs
-// the write-ahead log instead and leaves it for the next Open to replay,
-// rather than let the flush crash the process.
+// closeDB closes the database. Closing flushes the memtables into tables
+// about as large as their write-ahead logs, written through memory maps: on
+// a disk that cannot take them (the reserve is released by now if the disk
+// is below the hard floor) the store syncs the logs instead and leaves them
+// for the next Open to replay, rather than let the flush crash the process.
 func (s *Store) closeDB() error {
 	if s.db == nil {
 		return nil
 	}
-	if d := s.disk.measure(); !d.ReadOnly && d.Free >= 0 && d.Free < reserveSize(s.opts) {
+	d := s.disk.measure()
+	if need := walBytes(s.opts.Dir) + diskSlack; !d.ReadOnly && !s.cfg.InMemory && d.Free >= 0 && d.Free < need {
 		s.log.Error("the disk is too full to close the store cleanly; its write-ahead log is kept "+
-			"and replayed at the next start", "free", Bytes(d.Free), "needs", Bytes(reserveSize(s.opts)))
+			"and replayed at the next start", "free", Bytes(d.Free), "needs", Bytes(need))
 		if err := s.db.Sync(); err != nil {
 			return fmt.Errorf("close store %s: sync: %w", s.where, err)
 		}

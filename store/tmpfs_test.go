@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -55,7 +57,9 @@ func TestDiskFullTmpfs(t *testing.T) {
 	mnt := mountTmpfs(t, tmpfsSize)
 	dir := filepath.Join(mnt, "store")
 
+	lowest := watchFree(t, mnt)
 	out := runTmpfsChild(t, "flood", dir)
+	low := lowest()
 	acked := parseIDs(t, out, "ack ")
 	own := parseIDs(t, out, "ownack ")
 	for id := range own {
@@ -69,8 +73,9 @@ func TestDiskFullTmpfs(t *testing.T) {
 			t.Errorf("flood child did not say %q:\n%s", want, tail(out))
 		}
 	}
-	t.Logf("flood: %d received and %d own messages acknowledged before the floors; %s",
-		len(acked)-len(own), len(own), lineWith(out, "own refused"))
+	hard, _ := floorsOf(Config{MemTableSize: MinMemTableSize})
+	t.Logf("flood: %d received and %d own messages acknowledged before the floors; the least free space seen was %s "+
+		"(hard floor %s); %s", len(acked)-len(own), len(own), Bytes(low), Bytes(hard), lineWith(out, "own refused"))
 
 	// Each verifying child that finds room stores one own message more.
 	wrote := 0
@@ -222,6 +227,37 @@ func verifyChild(t *testing.T, s *Store) {
 	} else {
 		fmt.Printf("write ok\n")
 	}
+}
+
+// watchFree samples the free space of the filesystem holding dir every
+// millisecond until the returned function is called, which returns the
+// least it saw.
+func watchFree(t *testing.T, dir string) func() int64 {
+	var least atomic.Int64
+	least.Store(math.MaxInt64)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if free, err := statfsFree(dir); err == nil && free < least.Load() {
+				least.Store(free)
+			}
+		}
+	})
+	var once sync.Once
+	done := func() int64 {
+		once.Do(func() { close(stop); wg.Wait() })
+		return least.Load()
+	}
+	t.Cleanup(func() { done() })
+	return done
 }
 
 // mountTmpfs mounts a tmpfs of size bytes on a fresh directory, unmounted

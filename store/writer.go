@@ -209,6 +209,14 @@ func (s *Store) runWriter() {
 // process commits each run of messages in batch and runs each task, in
 // queue order.
 func (s *Store) process(batch []*writeReq) {
+	for len(batch) > 0 && s.db == nil && !batch[0].internal {
+		// A failed reopen left no database (readonly.go).
+		batch[0].err = s.dbErr
+		if batch[0].done != nil {
+			close(batch[0].done)
+		}
+		batch = batch[1:]
+	}
 	for len(batch) > 0 {
 		if r := batch[0]; r.task != nil {
 			if r.internal {

@@ -115,17 +115,55 @@ func TestDiskFullNode(t *testing.T) {
 	}
 	t.Logf("low after %d messages of 16 KB from bob: %s", len(sent), lineOf(r.stdout, "store "))
 
-	// A clean stop and a start on the low disk keep everything.
+	// A clean stop and a start on the low disk keep everything. (Halfway
+	// between the floors first: closing frees a little.)
+	st = alice.storeStatus()
+	fill(t, filler, st.FreeBytes-(st.FloorBytes+st.HardFloorBytes)/2)
 	ad.stop()
 	ad, _ = alice.up("--listen", "/ip4/127.0.0.1/tcp/0")
 	if st := alice.storeStatus(); st.State != "low" {
 		t.Errorf("after a restart on a low disk: %+v", st)
 	}
 	checkKept(t, alice, kept)
-	ad.stop()
 
-	// Filled to the last byte by someone else: read-only.
+	// Filled to the last byte by another program while it runs (in one
+	// go, so that the test knows what happens when): it stays up, saves
+	// nothing, and turns read-only, using the room its reserve file gave
+	// back to flush. Then the program takes that room too: the node still
+	// serves every read and stops cleanly.
+	grab(t, filler)
+	eventually(t, meetTimeout, "alice's node to turn read-only", func() error {
+		if st = alice.storeStatus(); st.State != "read-only" {
+			return fmt.Errorf("state %s, %d free", st.State, st.FreeBytes)
+		}
+		return nil
+	})
+	r = alice.run("send", "lobby", "on a full disk")
+	checkOneLineError(t, r, 1, "not enough free disk space")
 	fill(t, filler, 1<<40)
+	readOnlyCommands(t, alice, kept, true)
+	if ad.exited() {
+		t.Fatalf("alice's node died when the disk filled:\n%s", ad.log())
+	}
+	ad.stop()
+	closedCleanly(t, alice, ad)
+
+	// Not a byte left: every reading command still works without the
+	// node; writing ones fail in one line, and so does `up`, which cannot
+	// write its API endpoint.
+	readOnlyCommands(t, alice, kept, false)
+	r = alice.run("send", "lobby", "offline, on a full disk")
+	checkOneLineError(t, r, 1, "not enough free disk space")
+	fill(t, filler, 1<<40) // the pages of the API endpoint the node removed
+	r = alice.run("up", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0")
+	if last := lastLine(r.stderr); r.code != 1 || !strings.HasPrefix(last, "starling: ") || !strings.Contains(last, "no space left on device") {
+		t.Errorf("up with not a byte left did not fail in one clear line:\n%s", r)
+	}
+
+	// With a little room, it starts read-only, in one line.
+	if err := os.Truncate(filler, fileSize(t, filler)-4<<20); err != nil {
+		t.Fatal(err)
+	}
 	ad, out := startReadOnly(t, alice)
 	if lines := strings.Count(out, "store read-only:"); lines != 1 {
 		t.Errorf("up printed %d read-only lines, want one:\n%s", lines, out)
@@ -133,9 +171,7 @@ func TestDiskFullNode(t *testing.T) {
 	t.Logf("up on a full disk: %s", lineOf(out, "store read-only"))
 	readOnlyCommands(t, alice, kept, true)
 	ad.stop()
-	readOnlyCommands(t, alice, kept, false)
-	r = alice.run("send", "lobby", "offline, on a full disk")
-	checkOneLineError(t, r, 1, "disk")
+	closedCleanly(t, alice, ad)
 
 	// Room again: the node saves, and fetches what it refused.
 	if err := os.Remove(filler); err != nil {
@@ -174,6 +210,33 @@ func fill(t *testing.T, path string, n int64) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// grab allocates all the free space of path's filesystem to path at once.
+func grab(t *testing.T, path string) {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(path), &st); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	size := fileSize(t, path)
+	if err := syscall.Fallocate(int(f.Fd()), 0, size, int64(st.Bavail)*st.Bsize); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
 
 // startReadOnly starts alice's node on a full disk and returns what it
@@ -216,6 +279,20 @@ func checkKept(t *testing.T, h *testHome, kept []logLine) {
 			t.Errorf("message %s (%q) was lost", m.ID[:8], m.Text[:min(len(m.Text), 30)])
 		}
 	}
+}
+
+// closedCleanly checks that a stopped node left no write-ahead log to
+// replay: a store left so cannot be read on a full disk.
+func closedCleanly(t *testing.T, h *testHome, d *daemon) {
+	t.Helper()
+	if wal, _ := filepath.Glob(filepath.Join(h.dir, "store", "*.mem")); len(wal) > 0 || strings.Contains(d.log(), "too full to close") {
+		t.Fatalf("the store was not closed cleanly (left %v):\n%s", wal, d.log())
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 func lineOf(out, prefix string) string {
