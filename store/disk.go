@@ -363,6 +363,8 @@ func (g *diskGuard) take(k writeKind, n int64) error {
 			refused = true
 			next := *d
 			next.Free, next.State = left, state
+			// The writes so far are in Free now.
+			g.spent, g.budget = 0, max(0, (left-g.hard)/2)
 			g.cur.Store(&next)
 			g.logChange(&next)
 			d, changed = &next, &next

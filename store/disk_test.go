@@ -298,3 +298,35 @@ func TestDiskInMemory(t *testing.T) {
 	}
 	mustPut(t, s, []*message.Message{sign(t, testKey, groupID("m"), 1, "x")}, OriginGossip)
 }
+
+// TestDiskGuardAccounting checks the writer's arithmetic between measures:
+// a received write that would cross Floor is refused and moves the state to
+// low, own writes keep their room down to the hard floor, and one that would
+// cross it is refused and moves the state to full.
+func TestDiskGuardAccounting(t *testing.T) {
+	fd := newFakeDisk(0)
+	cfg := Config{Disk: DiskConfig{FreeSpace: fd.FreeSpace, CheckInterval: time.Hour}}.withDefaults()
+	g := newDiskGuard("x", cfg, badgerOptions("x", cfg))
+	take := func(k writeKind, n int64) error {
+		err := g.take(k, n)
+		if err == nil {
+			fd.free.Add(-n) // the disk fills as the store writes
+		}
+		return err
+	}
+	fd.free.Store(g.floor + 10<<20)
+	g.measure()
+	if err := take(writeReceived, 6<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := take(writeReceived, 6<<20); !errors.Is(err, ErrDiskFull) || g.cur.Load().State != DiskLow {
+		t.Fatalf("a received write crossing Floor: %v, state %s", err, g.cur.Load().State)
+	}
+	room := fd.free.Load() - g.hard // from 4 MiB above Floor down to the hard floor
+	if err := take(writeOwn, room-1); err != nil {
+		t.Errorf("an own write with room above the hard floor: %v", err)
+	}
+	if err := take(writeOwn, 2); !errors.Is(err, ErrDiskFull) || g.cur.Load().State != DiskFull {
+		t.Errorf("an own write crossing the hard floor: %v, state %s", err, g.cur.Load().State)
+	}
+}
