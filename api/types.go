@@ -72,6 +72,9 @@ type Relay struct {
 type Page struct {
 	Messages []Message `json:"messages"`
 	Next     string    `json:"next,omitempty"`
+	// Skipped counts the damaged messages the store left out of this page
+	// (`starling store check --repair` quarantines them).
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // SendRequest is the body of POST /v1/groups/{group}/messages.
@@ -149,6 +152,29 @@ type Status struct {
 	Groups      []Group           `json:"groups"`
 	Relays      []Relay           `json:"relays"`
 	Gossip      map[string]uint64 `json:"gossip"`
+	// Store is the store's condition; absent when the node does not say.
+	Store *StoreHealth `json:"store,omitempty"`
+}
+
+// StoreHealth is the store's condition: its free disk space against its
+// floors, and the damaged records its reads skipped.
+type StoreHealth struct {
+	// State is "ok", "low" (messages from others are refused), "full"
+	// (nothing new is saved) or "read-only" (the disk was full when the
+	// node started; it reopens for writing once there is room).
+	State string `json:"state"`
+	// Reason says why in one line a person can act on; empty when ok.
+	Reason string `json:"reason,omitempty"`
+	// FreeBytes is the free space on the store's filesystem, -1 when
+	// unknown; below FloorBytes received messages are refused, below
+	// HardFloorBytes everything is.
+	FreeBytes      int64 `json:"free_bytes"`
+	FloorBytes     int64 `json:"floor_bytes"`
+	HardFloorBytes int64 `json:"hard_floor_bytes"`
+	// Refused counts writes refused for want of space since the node
+	// started; Skipped the damaged records reads skipped.
+	Refused uint64 `json:"refused"`
+	Skipped uint64 `json:"skipped"`
 }
 
 // Error is the body of every failed request.

@@ -74,7 +74,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.Status{
+	st := api.Status{
 		PeerID:      b.PeerID().String(),
 		Fingerprint: string(b.User().Fingerprint()),
 		Name:        b.User().Name,
@@ -84,7 +84,19 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Groups:      groups,
 		Relays:      relayViews(b.Relays()),
 		Gossip:      b.GossipStats().Map(),
-	})
+	}
+	if r, ok := b.(storeReporter); ok {
+		h := NewStoreHealth(r.Disk(), r.CorruptSkipped())
+		st.Store = &h
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// storeReporter is what the status shows of the store, when the Backend
+// has it (the node does; test fakes need not).
+type storeReporter interface {
+	Disk() store.Disk
+	CorruptSkipped() uint64
 }
 
 func (s *Server) groupViews() ([]api.Group, error) {
@@ -193,7 +205,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := api.Page{Messages: make([]api.Message, 0, len(page.Messages)), Next: string(page.Next)}
+	out := api.Page{Messages: make([]api.Message, 0, len(page.Messages)), Next: string(page.Next), Skipped: page.Skipped}
 	for _, m := range page.Messages {
 		if v, ok := s.view(m, g.Name); ok {
 			out.Messages = append(out.Messages, v)

@@ -109,6 +109,9 @@ func TestAgainstNode(t *testing.T) {
 	if err != nil || status.Outbox != 1 || len(status.Groups) != 1 || status.Groups[0].Messages != 1 {
 		t.Errorf("Status = %+v, %v; want one queued message in lobby", status, err)
 	}
+	if h := status.Store; h == nil || h.State != "ok" || h.FreeBytes != -1 || h.FloorBytes <= h.HardFloorBytes {
+		t.Errorf("Status.Store = %+v; want an in-memory store's: ok, free space unknown, and its floors", h)
+	}
 	if _, err := c.Leave(ctx, "lobby"); err != nil {
 		t.Fatal(err)
 	}

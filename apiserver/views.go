@@ -115,3 +115,13 @@ func NewStanding(st group.Standing, groupName string) api.Standing {
 func NewGroup(g store.Group, messages, peers int) api.Group {
 	return api.Group{ID: g.ID.String(), Name: g.Name, Kind: g.Kind, JoinedAt: g.JoinedAt.UTC(), Messages: messages, Peers: peers}
 }
+
+// NewStoreHealth builds the view of a store's disk and its count of
+// damaged records skipped.
+func NewStoreHealth(d store.Disk, skipped uint64) api.StoreHealth {
+	return api.StoreHealth{
+		State: d.Label(), Reason: d.Reason(),
+		FreeBytes: d.Free, FloorBytes: d.Floor, HardFloorBytes: d.HardFloor,
+		Refused: d.Refused, Skipped: skipped,
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"starling/admission"
 	"starling/identity"
+	"starling/store"
 )
 
 // Config configures a Node. Zero fields take the defaults documented on them.
@@ -30,6 +31,12 @@ type Config struct {
 	// StoreNoCompaction turns the store's compactors off (store.Config):
 	// for the simulator's short-lived in-memory stores only.
 	StoreNoCompaction bool
+	// StoreDisk sets the store's free-space floors (store.DiskConfig): below
+	// Floor the node ignores received messages, below the hard floor it
+	// saves nothing, and started below it, it runs read-only. Zero values
+	// take the store's defaults; an in-memory store has no floors unless
+	// StoreDisk.FreeSpace is set.
+	StoreDisk store.DiskConfig
 
 	// ListenAddrs default to TCP and QUIC on every interface, random ports.
 	ListenAddrs []ma.Multiaddr

@@ -127,6 +127,12 @@ func (l *Local) History(ref string, q store.Query) (store.Group, store.Page, err
 	return g, p, err
 }
 
+// Disk returns the store's view of its disk (store.Disk).
+func (l *Local) Disk() store.Disk { return l.store.Disk() }
+
+// CorruptSkipped counts the damaged records the store's reads skipped.
+func (l *Local) CorruptSkipped() uint64 { return l.store.Skipped() }
+
 // Outbox returns how many messages wait to be sent.
 func (l *Local) Outbox() (int, error) {
 	out, err := l.store.Outbox()

@@ -61,6 +61,7 @@ type Node struct {
 	wg     sync.WaitGroup
 
 	outboxKick chan struct{}
+	diskKick   chan struct{} // the store's disk state changed (disk.go)
 
 	runOnce   sync.Once
 	closeOnce sync.Once
@@ -76,6 +77,7 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg:        cfg,
 		outboxKick: make(chan struct{}, 1),
+		diskKick:   make(chan struct{}, 1),
 		started:    cfg.Clock(),
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
 		sync:       newSyncer(),
@@ -113,6 +115,8 @@ func (n *Node) build() error {
 		OnStored:     n.stored,
 		OnDeleted:    n.deleted,
 		Clock:        cfg.Clock,
+		Disk:         cfg.StoreDisk,
+		OnDisk:       n.onDisk,
 	})
 	if err != nil {
 		return err
@@ -240,6 +244,7 @@ func (n *Node) startBackground() {
 	n.goFunc(n.drainOutbox)
 	n.goFunc(n.runSyncs)
 	n.goFunc(n.runEffects)
+	n.goFunc(n.watchDisk)
 	n.goFunc(func(context.Context) {
 		for _, st := range n.groups.all() {
 			n.publishProfile(st.ID())
@@ -328,6 +333,9 @@ func (n *Node) deliver(r gossip.Received) {
 // block list, then the group's rules (membership, roles, keys, bans,
 // tombstones, expiry).
 func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
+	if n.refusesReceived(from) {
+		return gossip.Ignore // the disk is low (disk.go)
+	}
 	st := n.groups.get(m.Body.Group)
 	if st == nil || n.blocks.blocked(m.Body.Author) {
 		return gossip.Ignore

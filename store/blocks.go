@@ -69,8 +69,11 @@ func (s *Store) Blocks() ([]Block, error) {
 	err := s.view(func(txn *badger.Txn) error {
 		return eachKey(txn, prefixBlock, func(item *badger.Item) error {
 			b, err := decodeBlock(item)
+			if err != nil {
+				return s.skipCorrupt(item.KeyCopy(nil), err)
+			}
 			bs = append(bs, b)
-			return err
+			return nil
 		})
 	})
 	if err != nil {

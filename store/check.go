@@ -2,9 +2,10 @@ package store
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -19,89 +20,191 @@ import (
 // decode, and no key is unknown. Keys that belong together carry the same
 // TTL; a partner that vanished because its TTL passed during the scan is
 // not damage. Check returns nil or an error wrapping ErrCorrupt that lists
-// what it found.
+// what it found. Inspect returns the findings themselves; Repair fixes them.
 func (s *Store) Check() error {
-	var c checker
-	err := s.view(func(txn *badger.Txn) error {
-		if err := c.scan(txn); err != nil {
-			return err
-		}
-		if c.indexed != c.messagesIndexed || c.kinded != c.messagesKinded {
-			// Some index entry points at a message but not with the
-			// message's own group and time (or kind); find which,
-			// decoding again.
-			return c.findStrayEntries(txn)
-		}
-		return nil
-	})
+	r, err := s.Inspect(CheckOptions{})
 	if err != nil {
-		return fmt.Errorf("check store %s: %w", s.where, err)
+		return err
 	}
-	return c.err(s.where)
+	return r.Err()
 }
 
-// maxReported bounds the problems Check spells out.
+// CheckOptions tunes Inspect.
+type CheckOptions struct {
+	// Signatures also verifies every message's signature, which costs a
+	// signature check per message (spread over every CPU). A message
+	// whose signature fails was damaged here: peers would reject it.
+	Signatures bool
+}
+
+// Fix is what Repair does about a Problem.
+type Fix uint8
+
+// Fixes.
+const (
+	// FixNone: reported only; Repair leaves it.
+	FixNone Fix = iota
+	// FixQuarantine: the key and its value move under the quarantine
+	// prefix (see Quarantine), out of every read.
+	FixQuarantine
+	// FixIndex: the message is sound but an index entry is missing;
+	// Repair writes it again.
+	FixIndex
+)
+
+func (f Fix) String() string {
+	switch f {
+	case FixQuarantine:
+		return "quarantine"
+	case FixIndex:
+		return "reindex"
+	default:
+		return "none"
+	}
+}
+
+// Problem is one thing Inspect found.
+type Problem struct {
+	// Key is the key at fault (for FixIndex, the message's).
+	Key []byte
+	// What says what is wrong, for people.
+	What string
+	Fix  Fix
+}
+
+// Report is what Inspect found.
+type Report struct {
+	Keys        int // keys scanned, quarantined ones included
+	Messages    int // message records among them
+	Quarantined int // keys already in quarantine
+	// Problems lists what is wrong, at most maxProblems of them; Total
+	// counts them all.
+	Problems []Problem
+	Total    int
+	where    string
+}
+
+// maxProblems bounds the problems one Inspect holds; Repair runs again for
+// the rest.
+const maxProblems = 100_000
+
+// maxReported bounds the problems Err spells out.
 const maxReported = 10
 
-type checker struct {
-	problems        []string
-	total           int
-	messagesIndexed int // messages that decode and whose index entry exists
-	indexed         int // index entries whose message exists
-	messagesKinded  int // the same for the kind index
-	kinded          int
-	sawSchema       bool
-}
-
-func (c *checker) report(format string, args ...any) {
-	c.total++
-	if len(c.problems) < maxReported {
-		c.problems = append(c.problems, fmt.Sprintf(format, args...))
-	}
-}
-
-func (c *checker) err(where string) error {
-	if !c.sawSchema {
-		c.report("no schema version")
-	}
-	if c.total == 0 {
+// Err is nil for a sound store, else an error wrapping ErrCorrupt that
+// lists the first problems.
+func (r Report) Err() error {
+	if r.Total == 0 {
 		return nil
 	}
-	more := ""
-	if c.total > len(c.problems) {
-		more = fmt.Sprintf("; and %d more", c.total-len(c.problems))
+	var whats []string
+	for _, p := range r.Problems[:min(len(r.Problems), maxReported)] {
+		whats = append(whats, p.What)
 	}
-	return fmt.Errorf("%w: %s: %d problems: %s%s; peers can send the messages again: "+
-		"move the directory aside and start afresh (unsent own messages are in its outbox)",
-		ErrCorrupt, where, c.total, strings.Join(c.problems, "; "), more)
+	more := ""
+	if r.Total > len(whats) {
+		more = fmt.Sprintf("; and %d more", r.Total-len(whats))
+	}
+	return fmt.Errorf("%w: %s: %d problems: %s%s; `starling store check --repair` quarantines what is damaged "+
+		"and keeps the rest (peers can send the messages again)",
+		ErrCorrupt, r.where, r.Total, strings.Join(whats, "; "), more)
+}
+
+// Inspect scans the whole store in one snapshot, as Check does, and returns
+// what it found. It reads every key once, in key order, and holds what it
+// needs of each message and index entry (about 100 bytes) to match them up
+// in memory afterwards.
+func (s *Store) Inspect(opts CheckOptions) (Report, error) {
+	c := checker{opts: opts, msgs: map[message.ID]*msgInfo{}}
+	if opts.Signatures {
+		c.startVerifiers()
+	}
+	err := s.view(c.scan)
+	if opts.Signatures {
+		c.stopVerifiers()
+	}
+	if err != nil {
+		return Report{}, fmt.Errorf("check store %s: %w", s.where, err)
+	}
+	c.match()
+	if !c.sawSchema {
+		c.report(keySchema, FixNone, "no schema version")
+	}
+	c.r.where = s.where
+	return c.r, nil
+}
+
+// msgInfo is what the checker keeps of a message record.
+type msgInfo struct {
+	damaged          bool // reported already; its partners are not
+	group            message.GroupID
+	sentAtMS         uint64
+	kind             message.Kind
+	ttl              uint64
+	indexed, kindded bool // its index entries were found
+}
+
+// entry is an index, kind index, outbox or tombstone key, kept until the
+// messages are all read.
+type entry struct {
+	key      []byte
+	group    message.GroupID
+	kind     message.Kind
+	sentAtMS uint64
+	id       message.ID
+	ttl      uint64
+}
+
+type checker struct {
+	opts      CheckOptions
+	r         Report
+	sawSchema bool
+	msgs      map[message.ID]*msgInfo
+	index     []entry
+	kinds     []entry
+	outbox    []entry
+	tombs     []entry
+
+	// With opts.Signatures: messages go to verifiers as they are read.
+	verify chan *message.Message
+	badMu  sync.Mutex
+	bad    []message.ID
+	vwg    sync.WaitGroup
+}
+
+func (c *checker) report(key []byte, fix Fix, format string, args ...any) {
+	c.r.Total++
+	if len(c.r.Problems) < maxProblems {
+		c.r.Problems = append(c.r.Problems, Problem{Key: bytes.Clone(key), What: fmt.Sprintf(format, args...), Fix: fix})
+	}
 }
 
 // scan walks every key once, in key order.
 func (c *checker) scan(txn *badger.Txn) error {
-	it := txn.NewIterator(badger.IteratorOptions{})
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
 		k := item.Key()
-		var err error
+		c.r.Keys++
 		switch {
 		case bytes.Equal(k, keySchema):
 			c.sawSchema = true
+		case bytes.HasPrefix(k, prefixQuarantine):
+			c.r.Quarantined++
 		case bytes.HasPrefix(k, prefixMessage):
-			err = c.checkMessage(txn, item)
+			c.r.Messages++
+			c.readMessage(item)
 		case bytes.HasPrefix(k, prefixIndex):
-			err = c.checkIndexEntry(txn, item)
+			c.readIndexEntry(item)
 		case bytes.HasPrefix(k, prefixKind):
-			err = c.checkKindEntry(txn, item)
+			c.readKindEntry(item)
 		case bytes.HasPrefix(k, prefixOutbox):
-			err = c.checkOutboxEntry(txn, item)
+			c.readOutboxEntry(item)
 		case bytes.HasPrefix(k, prefixTomb):
-			err = c.checkTombstone(txn, item)
+			c.readTombstone(item)
 		default:
 			c.checkRecord(item)
-		}
-		if err != nil {
-			return err
 		}
 	}
 	return nil
@@ -128,165 +231,168 @@ func (c *checker) checkRecord(item *badger.Item) {
 		err = fmt.Errorf("unknown key %q", k)
 	}
 	if err != nil {
-		c.report("%s", strings.TrimPrefix(err.Error(), ErrCorrupt.Error()+": "))
+		c.report(k, FixQuarantine, "%s", strings.TrimPrefix(err.Error(), ErrCorrupt.Error()+": "))
 	}
 }
 
-func (c *checker) checkMessage(txn *badger.Txn, item *badger.Item) error {
-	id, ok := idFromKey(item.Key())
+func (c *checker) readMessage(item *badger.Item) {
+	k := item.Key()
+	id, ok := idFromKey(k)
 	if !ok {
-		c.report("message key of %d bytes", len(item.Key()))
-		return nil
+		c.report(k, FixQuarantine, "message key of %d bytes", len(k))
+		return
 	}
+	info := &msgInfo{damaged: true, ttl: item.ExpiresAt()}
+	c.msgs[id] = info
 	rec, err := item.ValueCopy(nil)
 	if err != nil {
-		return err
+		c.report(k, FixQuarantine, "message %s: its value cannot be read: %v", id.Short(), err)
+		return
 	}
 	st, err := parseRecord(id, rec)
 	if err != nil {
-		c.report("message %s: %v", id.Short(), err)
-		return nil
+		c.report(k, FixQuarantine, "message %s: %v", id.Short(), err)
+		return
 	}
 	b := st.Msg.Body
-	found, err := c.require(txn, item, indexKey(b.Group, b.SentAtMS, id), "message %s has no index entry", id.Short())
-	if err != nil {
-		return err
+	info.damaged, info.group, info.sentAtMS, info.kind = false, b.Group, b.SentAtMS, b.Kind
+	if c.verify != nil {
+		c.verify <- st.Msg
 	}
-	if found {
-		c.messagesIndexed++
-	}
-	if k := kindKeyOf(st.Msg); k != nil {
-		found, err := c.require(txn, item, k, "message %s of kind %s has no kind index entry", id.Short(), b.Kind)
-		if found {
-			c.messagesKinded++
-		}
-		return err
-	}
-	return nil
 }
 
-func (c *checker) checkIndexEntry(txn *badger.Txn, item *badger.Item) error {
+func (c *checker) readIndexEntry(item *badger.Item) {
 	k := item.Key()
-	_, _, id, ok := parseIndexKey(k)
+	g, sentAtMS, id, ok := parseIndexKey(k)
 	if !ok {
-		c.report("index key of %d bytes", len(k))
-		return nil
+		c.report(k, FixQuarantine, "index key of %d bytes", len(k))
+		return
 	}
-	found, err := c.require(txn, item, messageKey(id), "index entry for message %s has no message", id.Short())
-	if found {
-		c.indexed++
-	}
-	return err
+	c.index = append(c.index, entry{key: item.KeyCopy(nil), group: g, sentAtMS: sentAtMS, id: id, ttl: item.ExpiresAt()})
 }
 
-func (c *checker) checkKindEntry(txn *badger.Txn, item *badger.Item) error {
+func (c *checker) readKindEntry(item *badger.Item) {
 	k := item.Key()
-	_, kind, _, id, ok := parseKindKey(k)
+	g, kind, sentAtMS, id, ok := parseKindKey(k)
 	switch {
 	case !ok:
-		c.report("kind index key of %d bytes", len(k))
-		return nil
+		c.report(k, FixQuarantine, "kind index key of %d bytes", len(k))
 	case !indexed(kind):
-		c.report("kind index entry for message %s of kind %s, which is not indexed", id.Short(), kind)
-		return nil
+		c.report(k, FixQuarantine, "kind index entry for message %s of kind %s, which is not indexed", id.Short(), kind)
+	default:
+		c.kinds = append(c.kinds, entry{key: item.KeyCopy(nil), group: g, kind: kind, sentAtMS: sentAtMS, id: id, ttl: item.ExpiresAt()})
 	}
-	found, err := c.require(txn, item, messageKey(id), "kind index entry for message %s has no message", id.Short())
-	if found {
-		c.kinded++
-	}
-	return err
 }
 
-func (c *checker) checkOutboxEntry(txn *badger.Txn, item *badger.Item) error {
+func (c *checker) readOutboxEntry(item *badger.Item) {
 	e, err := parseOutboxEntry(item)
 	if err != nil {
-		c.report("%v", err)
-		return nil
+		c.report(item.Key(), FixQuarantine, "%s", strings.TrimPrefix(err.Error(), ErrCorrupt.Error()+": "))
+		return
 	}
-	_, err = c.require(txn, item, messageKey(e.id), "outbox entry for message %s has no message", e.id.Short())
-	return err
+	c.outbox = append(c.outbox, entry{key: item.KeyCopy(nil), id: e.id, ttl: e.ttl})
 }
 
-func (c *checker) checkTombstone(txn *badger.Txn, item *badger.Item) error {
-	id, ok := idFromKey(item.Key())
+func (c *checker) readTombstone(item *badger.Item) {
+	k := item.Key()
+	id, ok := idFromKey(k)
 	if !ok {
-		c.report("tombstone key of %d bytes", len(item.Key()))
-		return nil
+		c.report(k, FixQuarantine, "tombstone key of %d bytes", len(k))
+		return
 	}
 	if n := item.ValueSize(); n != 0 && n != int64(groupLen) {
-		c.report("tombstone of message %s has %d bytes", id.Short(), n)
+		c.report(k, FixQuarantine, "tombstone of message %s has %d bytes", id.Short(), n)
 	}
-	stored, err := exists(txn, messageKey(id))
-	if stored {
-		c.report("message %s is both stored and deleted", id.Short())
-	}
-	return err
+	c.tombs = append(c.tombs, entry{key: item.KeyCopy(nil), id: id})
 }
 
-// require reports the problem when key is missing, unless owner's TTL has
-// just passed (key, written with the same TTL, may have vanished first),
-// and reports a key whose TTL differs from owner's. The error is Badger's,
-// not a finding.
-func (c *checker) require(txn *badger.Txn, owner *badger.Item, key []byte, problem string, args ...any) (bool, error) {
-	item, err := txn.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		if !expiring(owner) {
-			c.report(problem, args...)
+// match pairs the index entries, outbox entries and tombstones with the
+// messages and reports what does not pair. A key whose partner is missing
+// is not damage when its own TTL has passed: the partner, with the same
+// TTL, may have vanished first.
+func (c *checker) match() {
+	for _, e := range c.index {
+		m := c.msgs[e.id]
+		switch {
+		case m == nil:
+			if !expired(e.ttl) {
+				c.report(e.key, FixQuarantine, "index entry for message %s has no message", e.id.Short())
+			}
+		case m.damaged:
+		case m.group != e.group || m.sentAtMS != e.sentAtMS:
+			c.report(e.key, FixQuarantine, "index entry for message %s says group %s, sent at %d; the message says group %s, sent at %d",
+				e.id.Short(), e.group.Short(), e.sentAtMS, m.group.Short(), m.sentAtMS)
+		default:
+			m.indexed = true
+			c.sameTTL(e, m)
 		}
-		return false, nil
 	}
-	if err != nil {
-		return false, err
+	for _, e := range c.kinds {
+		m := c.msgs[e.id]
+		switch {
+		case m == nil:
+			if !expired(e.ttl) {
+				c.report(e.key, FixQuarantine, "kind index entry for message %s has no message", e.id.Short())
+			}
+		case m.damaged:
+		case m.group != e.group || m.kind != e.kind || m.sentAtMS != e.sentAtMS:
+			c.report(e.key, FixQuarantine, "kind index entry for message %s says group %s, kind %s, sent at %d; the message says group %s, kind %s, sent at %d",
+				e.id.Short(), e.group.Short(), e.kind, e.sentAtMS, m.group.Short(), m.kind, m.sentAtMS)
+		default:
+			m.kindded = true
+			c.sameTTL(e, m)
+		}
 	}
-	if item.ExpiresAt() != owner.ExpiresAt() {
-		// Every key that requires another ends with its message's ID.
-		id := message.ID(owner.Key()[len(owner.Key())-idLen:])
-		c.report("keys of message %s expire at different times (%d, %d)", id.Short(), owner.ExpiresAt(), item.ExpiresAt())
+	for _, e := range c.outbox {
+		if c.msgs[e.id] == nil && !expired(e.ttl) {
+			c.report(e.key, FixQuarantine, "outbox entry for message %s has no message", e.id.Short())
+		}
 	}
-	return true, nil
+	for _, e := range c.tombs {
+		if c.msgs[e.id] != nil {
+			// The deletion was meant: the content goes, into quarantine.
+			c.report(messageKey(e.id), FixQuarantine, "message %s is both stored and deleted", e.id.Short())
+		}
+	}
+	for id, m := range c.msgs {
+		switch {
+		case m.damaged || expired(m.ttl):
+		case !m.indexed:
+			c.report(messageKey(id), FixIndex, "message %s has no index entry", id.Short())
+		case indexed(m.kind) && !m.kindded:
+			c.report(messageKey(id), FixIndex, "message %s of kind %s has no kind index entry", id.Short(), m.kind)
+		}
+	}
+	for _, id := range c.bad {
+		c.report(messageKey(id), FixQuarantine, "message %s: its signature does not verify", id.Short())
+	}
 }
 
-// findStrayEntries decodes the message of every index and kind index entry
-// and reports the entries that disagree with it. Entries whose message is
-// missing or does not decode were reported by scan.
-func (c *checker) findStrayEntries(txn *badger.Txn) error {
-	err := eachKey(txn, prefixIndex, func(item *badger.Item) error {
-		g, sentAtMS, id, ok := parseIndexKey(item.Key())
-		if !ok {
-			return nil
-		}
-		st, err := getMessage(txn, id)
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if b := st.Msg.Body; b.Group != g || b.SentAtMS != sentAtMS {
-			c.report("index entry for message %s says group %s, sent at %d; the message says group %s, sent at %d",
-				id.Short(), g.Short(), sentAtMS, b.Group.Short(), b.SentAtMS)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+// sameTTL reports an entry whose TTL is not its message's.
+func (c *checker) sameTTL(e entry, m *msgInfo) {
+	if e.ttl != m.ttl {
+		c.report(e.key, FixNone, "keys of message %s expire at different times (%d, %d)", e.id.Short(), m.ttl, e.ttl)
 	}
-	return eachKey(txn, prefixKind, func(item *badger.Item) error {
-		g, kind, sentAtMS, id, ok := parseKindKey(item.Key())
-		if !ok {
-			return nil
-		}
-		st, err := getMessage(txn, id)
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if b := st.Msg.Body; b.Group != g || b.Kind != kind || b.SentAtMS != sentAtMS {
-			c.report("kind index entry for message %s says group %s, kind %s, sent at %d; the message says group %s, kind %s, sent at %d",
-				id.Short(), g.Short(), kind, sentAtMS, b.Group.Short(), b.Kind, b.SentAtMS)
-		}
-		return nil
-	})
+}
+
+// startVerifiers starts a signature check on every CPU, fed by readMessage.
+func (c *checker) startVerifiers() {
+	c.verify = make(chan *message.Message, 256)
+	for range runtime.GOMAXPROCS(0) {
+		c.vwg.Go(func() {
+			for m := range c.verify {
+				if m.VerifySignature() != nil {
+					c.badMu.Lock()
+					c.bad = append(c.bad, m.ID)
+					c.badMu.Unlock()
+				}
+			}
+		})
+	}
+}
+
+func (c *checker) stopVerifiers() {
+	close(c.verify)
+	c.vwg.Wait()
+	c.verify = nil
 }

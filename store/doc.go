@@ -10,23 +10,45 @@
 // synced to disk before PutOwn returns; received messages ride unsynced
 // batches, since peers hold copies.
 //
+// Badger writes its files through memory maps of sparse files, and a write
+// that finds the disk full kills the process with SIGBUS (disk.go). So the
+// store measures its filesystem's free space and keeps two floors (Disk):
+// below Floor it refuses received messages with ErrDiskFull, below the hard
+// floor (what Badger may still write on its own) it refuses every write; a
+// store opened below the hard floor opens read-only. Reads always work, and
+// the store recovers by itself when space comes back.
+//
 // Values hold the raw signed envelope exactly as received. Reads decode it
-// again with message.Decode and report a value that does not decode, or that
-// disagrees with its key, as ErrCorrupt: the disk is never trusted blindly.
-// Signatures are not verified again on read; gossip and catch-up verify before
-// they store.
+// again with message.Decode and treat a value that does not decode, or that
+// disagrees with its key, as damaged (ErrCorrupt): the disk is never trusted
+// blindly. Get answers ErrCorrupt for that message; the reads that list
+// records (History, Kinds, Outbox, Groups...) skip it, count it (Skipped)
+// and warn. Check finds every damaged or inconsistent key with a full scan
+// (with CheckOptions.Signatures, every signature too); Repair moves what is
+// damaged into quarantine, writes missing index entries again and keeps
+// everything else. Signatures are not verified again on read; gossip and
+// catch-up verify before they store.
 //
-// Key layout (schema version 1):
+// Key layout (schema version 2):
 //
-//	"v"                                   -> schema version, one byte
-//	"m/" id(32)                           -> received_at (unix ns, 8 BE) | origin (1) | raw envelope
-//	"g/" group(32) sent_at_ms(8 BE) id(32) -> empty; the per-group time index
-//	"o/" id(32)                           -> outbox sequence (8 BE); the outbox is ordered by it
-//	"j/" group(32)                        -> joined group (JSON)
-//	"p/" peer ID (libp2p peer ID string)  -> known peer (JSON)
+//	"v"                                             -> schema version, one byte
+//	"m/" id(32)                                     -> received_at (unix ns, 8 BE) | origin (1) | raw envelope
+//	"g/" group(32) sent_at_ms(8 BE) id(32)          -> empty; the per-group time index
+//	"k/" group(32) kind(4 BE) sent_at_ms(8 BE) id(32) -> empty; the kind index, for every kind but text
+//	"o/" id(32)                                     -> outbox sequence (8 BE); the outbox is ordered by it
+//	"t/" id(32)                                     -> empty, or the group (32); a deleted message's tombstone
+//	"j/" group(32)                                  -> joined group (JSON)
+//	"s/" group(32)                                  -> the group's state (opaque bytes the node keeps)
+//	"x/" group(32)                                  -> expiry: at (unix ns, 8 BE) | swept (1)
+//	"b/" author key(32)                             -> blocked or muted author (JSON)
+//	"p/" peer ID (libp2p peer ID string)            -> known peer (JSON)
+//	"q/" original key                               -> quarantined: at (unix ns, 8 BE) | reason length (2 BE) |
+//	                                                   reason | original value
 //
-// Every message has exactly one index entry, written in the same transaction;
-// Check verifies that and the rest of the layout with a full scan.
+// Every message has exactly one index entry (and one kind index entry unless
+// it is a text), written in the same transaction with the same TTL; Check
+// verifies that and the rest of the layout with a full scan. Quarantined
+// keys are out of every read and never deleted by the store.
 //
 // This package must not import libp2p (peer IDs and addresses are plain
 // strings here), must not validate messages beyond decoding them (that is

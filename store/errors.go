@@ -29,4 +29,8 @@ var (
 	ErrCorrupt = errors.New("store is corrupt")
 	// ErrSchema: the database was written by a newer, incompatible version.
 	ErrSchema = errors.New("store schema is not supported")
+	// ErrDiskFull: the store refused a write because its filesystem has
+	// too little free space (see Disk), or because it was opened read-only
+	// on a full disk. Nothing already stored is affected.
+	ErrDiskFull = errors.New("not enough free disk space")
 )

@@ -53,8 +53,13 @@ func (s *Store) loadExpiries() (map[message.GroupID]expiryRecord, error) {
 	err := s.db.View(func(txn *badger.Txn) error {
 		return eachKey(txn, prefixExpiry, func(item *badger.Item) error {
 			g, rec, err := decodeExpiry(item)
+			if err != nil {
+				// The group's expiry is unknown until the node sets it
+				// again (it does at every start from the group's end).
+				return s.skipCorrupt(item.KeyCopy(nil), err)
+			}
 			m[g] = rec
-			return err
+			return nil
 		})
 	})
 	if err != nil {

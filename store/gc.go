@@ -46,9 +46,22 @@ func (s *Store) runMaintenance() {
 
 // collectGarbage rewrites value-log files until Badger reports nothing left
 // to do. Badger runs one GC at a time and rejects overlapping calls.
+//
+// A rewrite copies up to a value-log file's live values before it deletes
+// the file, through Badger's own writes, which the floors do not see: so
+// it runs only with that much room above Floor.
 func (s *Store) collectGarbage() {
 	for round := 0; round < maxGCRounds; round++ {
-		err := s.db.RunValueLogGC(gcDiscardRatio)
+		if d := s.Disk(); d.State != DiskOK || (d.Free >= 0 && d.Free < d.Floor+2*valueLogFileSize) {
+			s.log.Debug("value log garbage collection skipped: too little free disk space", "free", Bytes(d.Free))
+			return
+		}
+		s.dbMu.RLock() // the writer may swap the database (readonly.go)
+		err := badger.ErrNoRewrite
+		if s.db != nil {
+			err = s.db.RunValueLogGC(gcDiscardRatio)
+		}
+		s.dbMu.RUnlock()
 		switch {
 		case err == nil:
 			s.log.Debug("value log rewritten", "round", round+1)

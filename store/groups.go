@@ -84,8 +84,11 @@ func (s *Store) Groups() ([]Group, error) {
 	err := s.view(func(txn *badger.Txn) error {
 		return eachKey(txn, prefixGroup, func(item *badger.Item) error {
 			g, err := decodeGroup(item)
+			if err != nil {
+				return s.skipCorrupt(item.KeyCopy(nil), err)
+			}
 			gs = append(gs, g)
-			return err
+			return nil
 		})
 	})
 	if err != nil {

@@ -35,6 +35,10 @@ type Page struct {
 	Messages []Stored
 	// Next continues after this page; "" when there is no more.
 	Next Cursor
+	// Skipped counts the index entries of this page's stretch of history
+	// whose message is damaged or missing: they are left out (and counted
+	// in Store.Skipped) instead of failing the page.
+	Skipped int
 }
 
 // History returns a page of a group's messages in (sent_at, id) order.
@@ -54,7 +58,7 @@ func (s *Store) History(q Query) (Page, error) {
 	var page Page
 	err := s.view(func(txn *badger.Txn) error {
 		var err error
-		page, err = historyPage(txn, q.Group, q.Newest, after, limit)
+		page, err = s.historyPage(txn, q.Group, q.Newest, after, limit)
 		return err
 	})
 	if err != nil {
@@ -63,7 +67,10 @@ func (s *Store) History(q Query) (Page, error) {
 	return page, nil
 }
 
-func historyPage(txn *badger.Txn, group message.GroupID, newest bool, after []byte, limit int) (Page, error) {
+// historyPage reads up to limit messages after the index key after. An
+// entry whose message is damaged, missing or disagrees with it is skipped
+// and counted; only Badger's own errors fail the page.
+func (s *Store) historyPage(txn *badger.Txn, group message.GroupID, newest bool, after []byte, limit int) (Page, error) {
 	prefix := indexPrefix(group)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: newest})
 	defer it.Close()
@@ -87,23 +94,45 @@ func historyPage(txn *badger.Txn, group message.GroupID, newest bool, after []by
 			page.Next = makeCursor(group, newest, last.Body.SentAtMS, last.ID)
 			break
 		}
-		g, sentAtMS, id, ok := parseIndexKey(k)
-		if !ok {
-			return Page{}, fmt.Errorf("%w: index key of %d bytes", ErrCorrupt, len(k))
-		}
-		st, err := getMessage(txn, id)
-		if errors.Is(err, ErrNotFound) && expiring(item) {
+		st, err := indexEntry(txn, item)
+		if errors.Is(err, ErrNotFound) {
 			continue // its group expired a moment ago
 		}
 		if err != nil {
-			return Page{}, fmt.Errorf("index entry for message %s: %w", id.Short(), err)
-		}
-		if b := st.Msg.Body; b.Group != g || b.SentAtMS != sentAtMS {
-			return Page{}, fmt.Errorf("%w: index entry for message %s disagrees with the message", ErrCorrupt, id.Short())
+			if err := s.skipCorrupt(item.KeyCopy(nil), err); err != nil {
+				return Page{}, err
+			}
+			page.Skipped++
+			continue
 		}
 		page.Messages = append(page.Messages, st)
 	}
 	return page, nil
+}
+
+// indexEntry reads the message of an index entry and checks that they
+// agree. It returns ErrNotFound when the message expired a moment ago,
+// ErrCorrupt when the entry is malformed or its message damaged, missing or
+// not the one it names.
+func indexEntry(txn *badger.Txn, item *badger.Item) (Stored, error) {
+	k := item.Key()
+	g, sentAtMS, id, ok := parseIndexKey(k)
+	if !ok {
+		return Stored{}, fmt.Errorf("%w: index key of %d bytes", ErrCorrupt, len(k))
+	}
+	st, err := getMessage(txn, id)
+	switch {
+	case errors.Is(err, ErrNotFound) && expiring(item):
+		return Stored{}, ErrNotFound
+	case errors.Is(err, ErrNotFound):
+		return Stored{}, fmt.Errorf("%w: index entry for message %s has no message", ErrCorrupt, id.Short())
+	case err != nil:
+		return Stored{}, fmt.Errorf("index entry for message %s: %w", id.Short(), err)
+	}
+	if b := st.Msg.Body; b.Group != g || b.SentAtMS != sentAtMS {
+		return Stored{}, fmt.Errorf("%w: index entry for message %s disagrees with the message", ErrCorrupt, id.Short())
+	}
+	return st, nil
 }
 
 // A cursor is base64url of: format (1), direction (1), the group's first 8

@@ -20,6 +20,8 @@ var (
 	prefixExpiry  = []byte("x/")
 	prefixBlock   = []byte("b/")
 	prefixPeer    = []byte("p/")
+	// prefixQuarantine holds what Repair took out, under the original key.
+	prefixQuarantine = []byte("q/")
 )
 
 const (
@@ -142,3 +144,5 @@ func expiryKey(g message.GroupID) []byte { return withPrefix(prefixExpiry, g[:],
 func blockKey(author ed25519.PublicKey) []byte { return withPrefix(prefixBlock, author, 0) }
 
 func peerKey(id string) []byte { return withPrefix(prefixPeer, []byte(id), 0) }
+
+func quarantineKey(original []byte) []byte { return withPrefix(prefixQuarantine, original, 0) }

@@ -41,7 +41,7 @@ func (s *Store) Kinds(group message.GroupID, kinds ...message.Kind) ([]Stored, e
 				if ok {
 					out = append(out, st)
 				}
-				return err
+				return s.skipCorrupt(item.KeyCopy(nil), err)
 			}); err != nil {
 				return err
 			}
@@ -66,10 +66,12 @@ func kindEntry(txn *badger.Txn, item *badger.Item) (Stored, bool, error) {
 		return Stored{}, false, fmt.Errorf("%w: kind index key of %d bytes", ErrCorrupt, len(k))
 	}
 	st, err := getMessage(txn, id)
-	if errors.Is(err, ErrNotFound) && expiring(item) {
+	switch {
+	case errors.Is(err, ErrNotFound) && expiring(item):
 		return Stored{}, false, nil
-	}
-	if err != nil {
+	case errors.Is(err, ErrNotFound):
+		return Stored{}, false, fmt.Errorf("%w: kind index entry for message %s has no message", ErrCorrupt, id.Short())
+	case err != nil:
 		return Stored{}, false, fmt.Errorf("kind index entry for message %s: %w", id.Short(), err)
 	}
 	if b := st.Msg.Body; b.Group != g || b.Kind != kind || b.SentAtMS != sentAtMS {

@@ -17,6 +17,9 @@ func (s *Store) Get(id message.ID) (Stored, error) {
 	err := s.view(func(txn *badger.Txn) error {
 		var err error
 		st, err = getMessage(txn, id)
+		if errors.Is(err, ErrCorrupt) {
+			s.skipCorrupt(messageKey(id), err) // counted and reported; still the answer
+		}
 		if errors.Is(err, ErrNotFound) {
 			if dead, lerr := exists(txn, tombstoneKey(id)); lerr != nil {
 				err = lerr
@@ -60,11 +63,11 @@ type Item struct {
 }
 
 // Items returns every (sent_at, id) of a group in ascending order, read from
-// the index keys alone.
+// the index keys alone; a malformed key is skipped (Skipped).
 func (s *Store) Items(group message.GroupID) ([]Item, error) {
 	var items []Item
 	err := s.view(func(txn *badger.Txn) error {
-		return eachIndexKey(txn, group, func(sentAtMS uint64, id message.ID) {
+		return s.eachIndexKey(txn, group, func(sentAtMS uint64, id message.ID) {
 			items = append(items, Item{SentAtMS: sentAtMS, ID: id})
 		})
 	})
@@ -78,7 +81,7 @@ func (s *Store) Items(group message.GroupID) ([]Item, error) {
 func (s *Store) Count(group message.GroupID) (int, error) {
 	n := 0
 	err := s.view(func(txn *badger.Txn) error {
-		return eachIndexKey(txn, group, func(uint64, message.ID) { n++ })
+		return s.eachIndexKey(txn, group, func(uint64, message.ID) { n++ })
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count messages of group %s: %w", group.Short(), err)
@@ -97,7 +100,9 @@ func getMessage(txn *badger.Txn, id message.ID) (Stored, error) {
 	}
 	rec, err := item.ValueCopy(nil)
 	if err != nil {
-		return Stored{}, err
+		// The key is there but Badger cannot read its value (a damaged
+		// value pointer or value-log entry): the record is damaged.
+		return Stored{}, fmt.Errorf("%w: message %s: its value cannot be read: %w", ErrCorrupt, id.Short(), err)
 	}
 	return decodeRecord(id, rec)
 }
@@ -120,12 +125,12 @@ func exists(txn *badger.Txn, key []byte) (bool, error) {
 }
 
 // eachIndexKey calls fn for each index entry of group in ascending order,
-// iterating keys only.
-func eachIndexKey(txn *badger.Txn, group message.GroupID, fn func(sentAtMS uint64, id message.ID)) error {
+// iterating keys only and skipping malformed ones.
+func (s *Store) eachIndexKey(txn *badger.Txn, group message.GroupID, fn func(sentAtMS uint64, id message.ID)) error {
 	return eachKey(txn, indexPrefix(group), func(item *badger.Item) error {
 		_, sentAtMS, id, ok := parseIndexKey(item.Key())
 		if !ok {
-			return fmt.Errorf("%w: index key of %d bytes", ErrCorrupt, len(item.Key()))
+			return s.skipCorrupt(item.KeyCopy(nil), fmt.Errorf("%w: index key of %d bytes", ErrCorrupt, len(item.Key())))
 		}
 		fn(sentAtMS, id)
 		return nil

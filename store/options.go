@@ -22,6 +22,11 @@ const (
 	valueLogFileSize = 64 << 20
 	numMemtables     = 2
 	numCompactors    = 2
+	// level0Stall is where Badger stops flushing until level 0 is
+	// compacted (its default is 15). It bounds the largest level-0
+	// compaction, and with it the hard floor (disk.go), at the cost of
+	// stalling writes sooner in a flood.
+	level0Stall = 10
 )
 
 func badgerOptions(dir string, cfg Config) badger.Options {
@@ -36,7 +41,7 @@ func badgerOptions(dir string, cfg Config) badger.Options {
 	if cfg.NoCompaction {
 		o = o.WithNumCompactors(0).WithNumLevelZeroTablesStall(math.MaxInt32)
 	} else {
-		o = o.WithNumCompactors(numCompactors)
+		o = o.WithNumCompactors(numCompactors).WithNumLevelZeroTablesStall(level0Stall)
 	}
 	return o.
 		WithLogger(badgerLogger{cfg.Logger.With("lib", "badger")}).

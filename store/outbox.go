@@ -19,17 +19,23 @@ import (
 func (s *Store) Outbox() ([]*message.Message, error) {
 	var out []*message.Message
 	err := s.view(func(txn *badger.Txn) error {
-		entries, err := outboxEntries(txn)
+		entries, err := s.outboxEntries(txn)
 		if err != nil {
 			return err
 		}
 		for _, e := range entries {
 			st, err := getMessage(txn, e.id)
-			if errors.Is(err, ErrNotFound) && expired(e.ttl) {
+			switch {
+			case errors.Is(err, ErrNotFound) && expired(e.ttl):
 				continue // its group expired a moment ago
+			case errors.Is(err, ErrNotFound):
+				err = fmt.Errorf("%w: outbox entry for message %s has no message", ErrCorrupt, e.id.Short())
 			}
 			if err != nil {
-				return fmt.Errorf("outbox entry for message %s: %w", e.id.Short(), err)
+				if err := s.skipCorrupt(outboxKey(e.id), err); err != nil {
+					return fmt.Errorf("outbox entry for message %s: %w", e.id.Short(), err)
+				}
+				continue
 			}
 			out = append(out, st.Msg)
 		}
@@ -60,13 +66,14 @@ type outboxEntry struct {
 	ttl uint64 // its message has the same; once passed, either may be hidden
 }
 
-// outboxEntries returns the outbox in sequence order.
-func outboxEntries(txn *badger.Txn) ([]outboxEntry, error) {
+// outboxEntries returns the outbox in sequence order, skipping malformed
+// entries.
+func (s *Store) outboxEntries(txn *badger.Txn) ([]outboxEntry, error) {
 	var entries []outboxEntry
 	err := eachKey(txn, prefixOutbox, func(item *badger.Item) error {
 		e, err := parseOutboxEntry(item)
 		if err != nil {
-			return err
+			return s.skipCorrupt(item.KeyCopy(nil), err)
 		}
 		entries = append(entries, e)
 		return nil
@@ -96,7 +103,7 @@ func parseOutboxEntry(item *badger.Item) (outboxEntry, error) {
 func (s *Store) lastOutboxSeq() (uint64, error) {
 	var last uint64
 	err := s.db.View(func(txn *badger.Txn) error {
-		entries, err := outboxEntries(txn)
+		entries, err := s.outboxEntries(txn)
 		if len(entries) > 0 {
 			last = entries[len(entries)-1].seq
 		}

@@ -52,8 +52,11 @@ func (s *Store) Peers() ([]Peer, error) {
 	err := s.view(func(txn *badger.Txn) error {
 		return eachKey(txn, prefixPeer, func(item *badger.Item) error {
 			p, err := decodePeer(item)
+			if err != nil {
+				return s.skipCorrupt(item.KeyCopy(nil), err)
+			}
 			ps = append(ps, p)
-			return err
+			return nil
 		})
 	})
 	if err != nil {

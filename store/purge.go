@@ -147,6 +147,9 @@ func (s *Store) purgeRecords(g message.GroupID, expiredAt *time.Time) error {
 // sweep purges every group whose expiry has passed and that is not purged
 // yet. It runs on the maintenance goroutine; each purge is a writer task.
 func (s *Store) sweep() {
+	if s.Disk().State == DiskFull {
+		return // it writes; the next sweep after space returns does it
+	}
 	s.expMu.RLock()
 	var due []message.GroupID
 	for g, rec := range s.expiry {

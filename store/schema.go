@@ -54,21 +54,8 @@ func (s *Store) prepareSchema() error {
 		if err != nil {
 			return err
 		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(v) != 1:
-			return fmt.Errorf("%w: schema version has %d bytes", ErrCorrupt, len(v))
-		case v[0] > schemaVersion:
-			return fmt.Errorf("%w: it has schema version %d, this starling knows up to %d; upgrade starling",
-				ErrSchema, v[0], schemaVersion)
-		case v[0] < 1:
-			return fmt.Errorf("%w: schema version %d is unknown", ErrCorrupt, v[0])
-		}
-		version = v[0]
-		return nil
+		version, err = readVersion(item)
+		return err
 	})
 	if err != nil || version == schemaVersion {
 		return err
@@ -120,4 +107,44 @@ func isEmpty(txn *badger.Txn) bool {
 	defer it.Close()
 	it.Rewind()
 	return !it.Valid()
+}
+
+// readVersion reads and checks a stored schema version.
+func readVersion(item *badger.Item) (byte, error) {
+	v, err := item.ValueCopy(nil)
+	switch {
+	case err != nil:
+		return 0, err
+	case len(v) != 1:
+		return 0, fmt.Errorf("%w: schema version has %d bytes", ErrCorrupt, len(v))
+	case v[0] > schemaVersion:
+		return 0, fmt.Errorf("%w: it has schema version %d, this starling knows up to %d; upgrade starling",
+			ErrSchema, v[0], schemaVersion)
+	case v[0] < 1:
+		return 0, fmt.Errorf("%w: schema version %d is unknown", ErrCorrupt, v[0])
+	}
+	return v[0], nil
+}
+
+// checkSchema checks the schema version of a store opened read-only, which
+// can neither record a version nor upgrade.
+func (s *Store) checkSchema() error {
+	return s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(keySchema)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			if isEmpty(txn) {
+				return fmt.Errorf("%w: no room to create a store: %s", ErrDiskFull, s.disk.cur.Load().Reason())
+			}
+			return fmt.Errorf("%w: the database has data but no schema version; it was not written by starling", ErrCorrupt)
+		}
+		if err != nil {
+			return err
+		}
+		version, err := readVersion(item)
+		if err == nil && version < schemaVersion {
+			err = fmt.Errorf("%w: the store must be upgraded from schema version %d, which writes to it: %s",
+				ErrDiskFull, version, s.disk.cur.Load().Reason())
+		}
+		return err
+	})
 }

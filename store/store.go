@@ -74,6 +74,13 @@ type Config struct {
 	OnDeleted func([]message.ID)
 	// Clock stamps ReceivedAt and default JoinedAt. Nil: time.Now.
 	Clock func() time.Time
+	// Disk sets the free-space floors (see Disk and DiskConfig). An
+	// in-memory store has no floors unless Disk.FreeSpace is set.
+	Disk DiskConfig
+	// OnDisk, when set, is told when the disk state (Disk) changes: its
+	// State or ReadOnly. It is called from whichever goroutine measured the
+	// change and must not block or call the store's write methods.
+	OnDisk func(Disk)
 }
 
 func (c Config) withDefaults() Config {
@@ -107,10 +114,17 @@ func (c Config) withDefaults() Config {
 
 // Store is a node's database. Its methods are safe for concurrent use.
 type Store struct {
+	// db is replaced only when a read-only store reopens for writing, on
+	// the writer goroutine holding dbMu; other goroutines read it holding
+	// dbMu for reading (view, update). dbErr says why db is nil, if it is.
+	dbMu  sync.RWMutex
 	db    *badger.DB
+	dbErr error
+	opts  badger.Options
 	cfg   Config
 	log   *slog.Logger
 	where string // for error messages
+	disk  *diskGuard
 
 	queue   chan *writeReq
 	closing chan struct{} // closed when Close starts
@@ -120,10 +134,13 @@ type Store struct {
 	ops    sync.WaitGroup // public calls in flight
 
 	writerDone chan struct{}
-	maintDone  chan struct{} // nil when neither GC nor the sweep runs
+	maintDone  chan struct{} // nil when neither GC nor the sweep runs (yet)
+	diskDone   chan struct{} // nil when no disk monitor runs
 
 	closeOnce sync.Once
 	closeErr  error
+
+	skips skips // damaged records reads skipped (skip.go)
 
 	// outboxSeq is owned by the writer goroutine after Open.
 	outboxSeq uint64
@@ -136,10 +153,14 @@ type Store struct {
 }
 
 // Open opens or creates the store in dir (ignored with cfg.InMemory) and
-// starts its writer, garbage collector and expiry sweep. It fails with
-// ErrLocked when another process holds dir. A new dir is created with mode
-// 0700, since the store holds group secrets; Open warns through the Logger
-// when an existing dir is open to other users.
+// starts its writer, garbage collector, expiry sweep and disk monitor. It
+// fails with ErrLocked when another process holds dir. A new dir is created
+// with mode 0700, since the store holds group secrets; Open warns through
+// the Logger when an existing dir is open to other users.
+//
+// On a disk below the hard floor (see Disk) the store opens read-only:
+// every read works, every write fails with ErrDiskFull, and it reopens for
+// writing by itself once there is room.
 func Open(dir string, cfg Config) (*Store, error) {
 	cfg = cfg.withDefaults()
 	where := dir
@@ -148,7 +169,9 @@ func Open(dir string, cfg Config) (*Store, error) {
 	} else if err := prepareDir(dir, cfg.Logger); err != nil {
 		return nil, err
 	}
-	db, err := badger.Open(badgerOptions(dir, cfg))
+	opts := badgerOptions(dir, cfg)
+	guard := newDiskGuard(dir, cfg, opts)
+	db, ro, err := guard.openBadger(opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("open store %s: %w: another process (probably a running starling daemon) holds it; "+
@@ -158,14 +181,21 @@ func Open(dir string, cfg Config) (*Store, error) {
 	}
 	s := &Store{
 		db:         db,
+		opts:       opts,
 		cfg:        cfg,
 		log:        cfg.Logger,
 		where:      where,
+		disk:       guard,
 		queue:      make(chan *writeReq, cfg.QueueSize),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
-	if err := s.prepareSchema(); err != nil {
+	if ro {
+		err = s.checkSchema()
+	} else {
+		err = s.prepareSchema()
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", where, err)
 	}
@@ -178,12 +208,56 @@ func Open(dir string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", where, err)
 	}
 	go s.runWriter()
-	if cfg.GCInterval > 0 || cfg.SweepInterval > 0 {
+	if !ro {
+		s.startMaintenance()
+	}
+	if !guard.off {
+		s.diskDone = make(chan struct{})
+		go s.runDiskMonitor()
+	}
+	// Info only: the caller shows the state where it matters (`up` prints
+	// it, status shows it, a refused write says it), and a command that
+	// only reads should not warn.
+	if d := s.Disk(); d.State != DiskOK {
+		s.log.Info("store opened "+d.Label()+": "+d.Reason(), "dir", where)
+	} else {
+		s.log.Info("store opened", "dir", where)
+	}
+	return s, nil
+}
+
+// startMaintenance starts the maintenance goroutine if GC or the sweep is
+// on. Open calls it, or the writer once a read-only store reopens for
+// writing; Close reads maintDone only after the writer has stopped.
+func (s *Store) startMaintenance() {
+	if s.maintDone == nil && (s.cfg.GCInterval > 0 || s.cfg.SweepInterval > 0) {
 		s.maintDone = make(chan struct{})
 		go s.runMaintenance()
 	}
-	s.log.Info("store opened", "dir", where)
-	return s, nil
+}
+
+// runDiskMonitor measures the free space every CheckInterval until Close,
+// so that a disk filled or freed by others is seen while the store is idle;
+// it has the store reopened read-only below the hard floor, and for
+// writing again once there is room.
+func (s *Store) runDiskMonitor() {
+	defer close(s.diskDone)
+	t := time.NewTicker(s.disk.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+			d := s.disk.measure()
+			switch {
+			case d.ReadOnly && (d.Free < 0 || d.Free >= s.disk.hard+s.disk.reserveSize+s.disk.hysteresis):
+				s.requestTask(s.reopenWritable)
+			case !d.ReadOnly && !s.cfg.InMemory && d.Free >= 0 && d.Free < s.disk.hard:
+				s.requestTask(s.reopenReadOnly)
+			}
+		}
+	}
 }
 
 // Close stops the garbage collector and the sweep, lets the writer commit what is already
@@ -204,9 +278,10 @@ func (s *Store) Close() error {
 		if s.maintDone != nil {
 			<-s.maintDone
 		}
-		if err := s.db.Close(); err != nil {
-			s.closeErr = fmt.Errorf("close store %s: %w", s.where, err)
+		if s.diskDone != nil {
+			<-s.diskDone
 		}
+		s.closeErr = s.closeDB()
 		s.log.Info("store closed", "dir", s.where)
 	})
 	return s.closeErr
@@ -231,21 +306,63 @@ func (s *Store) view(fn func(txn *badger.Txn) error) error {
 		return err
 	}
 	defer s.end()
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.db == nil {
+		return s.dbErr
+	}
 	return s.db.View(fn)
 }
 
+// recordCost bounds what one update writes: a record of at most
+// MaxGroupStateSize, its key and the write-ahead log's pages.
+const recordCost = MaxGroupStateSize + 8<<10
+
 // update runs fn in a write transaction as a registered call, synced when
-// sync is set. Only small records outside the writer's keys use it.
+// sync is set, if the disk has room for a record (ErrDiskFull otherwise).
+// Only small records outside the writer's keys use it.
 func (s *Store) update(sync bool, fn func(txn *badger.Txn) error) error {
 	if err := s.begin(); err != nil {
 		return err
 	}
 	defer s.end()
+	if err := s.disk.take(writeOwn, recordCost); err != nil {
+		return err
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.db == nil {
+		return s.dbErr
+	}
 	if err := s.db.Update(fn); err != nil {
 		return err
 	}
 	if sync {
 		return s.db.Sync()
+	}
+	return nil
+}
+
+// closeDB closes the database. Closing flushes the memtables into tables
+// about as large as their write-ahead logs, written through memory maps: on
+// a disk that cannot take them (the reserve is released by now if the disk
+// is below the hard floor) the store syncs the logs instead and leaves them
+// for the next Open to replay, rather than let the flush crash the process.
+func (s *Store) closeDB() error {
+	if s.db == nil {
+		return nil
+	}
+	d := s.disk.measure()
+	if need := walBytes(s.opts.Dir) + diskSlack; !d.ReadOnly && !s.cfg.InMemory && d.Free >= 0 && d.Free < need {
+		s.log.Error("the disk is too full to close the store cleanly; its write-ahead log is kept "+
+			"and replayed at the next start", "free", Bytes(d.Free), "needs", Bytes(need))
+		if err := s.db.Sync(); err != nil {
+			return fmt.Errorf("close store %s: sync: %w", s.where, err)
+		}
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.where, err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -26,9 +27,27 @@ type writeReq struct {
 	// task, when set, makes the request a task rather than a message: the
 	// writer runs it alone, after everything queued before it, and sets
 	// err. Tasks are the writes that must not interleave with message
-	// writes (deletions, expiry, outbox removal).
-	task func() error
+	// writes (deletions, expiry, outbox removal), and the store's own
+	// reopening (which writes nothing itself, and is not charged).
+	task     func() error
+	internal bool
 }
+
+// taskCost is what a task is charged against the disk's floors: deletions
+// and expiry rewrite keys, not content, and a few MiB covers all but the
+// largest groups.
+const taskCost = 4 << 20
+
+// kind is the floor a request must stay above.
+func (r *writeReq) kind() writeKind {
+	if r.durable || r.task != nil {
+		return writeOwn
+	}
+	return writeReceived
+}
+
+// cost estimates the bytes a message write takes on disk at once.
+func (r *writeReq) cost() int64 { return int64(len(r.st.Msg.Raw)) + writeOverhead }
 
 // PutOwn stores the user's own message and puts it in the outbox, in one
 // transaction synced to disk before it returns. A message already stored is
@@ -71,6 +90,9 @@ func (s *Store) Enqueue(ctx context.Context, m *message.Message, origin Origin) 
 		return fmt.Errorf("queue message: %w", err)
 	}
 	defer s.end()
+	if err := s.disk.admit(r.kind()); err != nil {
+		return fmt.Errorf("queue message %s: %w", r.st.Msg.ID.Short(), err)
+	}
 	if err := s.send(ctx, r); err != nil {
 		return fmt.Errorf("queue message %s: %w", r.st.Msg.ID.Short(), err)
 	}
@@ -86,6 +108,9 @@ func (s *Store) put(ctx context.Context, m *message.Message, origin Origin, dura
 		return false, err
 	}
 	defer s.end()
+	if err := s.disk.admit(r.kind()); err != nil {
+		return false, fmt.Errorf("message %s: %w", r.st.Msg.ID.Short(), err)
+	}
 	if err := s.send(ctx, r); err != nil {
 		return false, fmt.Errorf("message %s: %w", r.st.Msg.ID.Short(), err)
 	}
@@ -184,10 +209,24 @@ func (s *Store) runWriter() {
 // process commits each run of messages in batch and runs each task, in
 // queue order.
 func (s *Store) process(batch []*writeReq) {
+	for len(batch) > 0 && s.db == nil && !batch[0].internal {
+		// A failed reopen left no database (readonly.go).
+		batch[0].err = s.dbErr
+		if batch[0].done != nil {
+			close(batch[0].done)
+		}
+		batch = batch[1:]
+	}
 	for len(batch) > 0 {
 		if r := batch[0]; r.task != nil {
-			r.err = r.task()
-			close(r.done)
+			if r.internal {
+				r.err = r.task()
+			} else if r.err = s.disk.take(writeOwn, taskCost); r.err == nil {
+				r.err = r.task()
+			}
+			if r.done != nil {
+				close(r.done)
+			}
 			batch = batch[1:]
 			continue
 		}
@@ -218,6 +257,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 	for rest := unique; len(rest) > 0; {
 		rest = rest[s.writeTxn(rest):]
 	}
+	durable = durable && slices.ContainsFunc(unique, func(r *writeReq) bool { return r.durable && r.err == nil })
 	if durable {
 		if err := s.db.Sync(); err != nil {
 			for _, r := range unique {
@@ -237,6 +277,8 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		}
 		if r.done != nil {
 			close(r.done)
+		} else if errors.Is(r.err, ErrDiskFull) {
+			s.log.Debug("queued message refused", "msg", r.st.Msg, "err", r.err) // the guard logs the state
 		} else if r.err != nil {
 			s.log.Warn("queued message not stored", "msg", r.st.Msg, "err", r.err)
 		}
@@ -256,6 +298,10 @@ func (s *Store) writeTxn(reqs []*writeReq) int {
 	var written []*writeReq
 	for i, r := range reqs {
 		r.added, r.err = false, nil // a retry after a split starts afresh
+		if err := s.disk.take(r.kind(), r.cost()); err != nil {
+			r.err = err
+			continue
+		}
 		expiresAt, refused := s.expiresAt(r.st.Msg.Body.Group)
 		if refused {
 			continue // its group has expired: added stays false

@@ -419,6 +419,30 @@ func TestChatCutOffWarning(t *testing.T) {
 	x.mustShow("#party: 1 peer", "outbox 3")
 }
 
+// The chat says when the node's disk is too full to take messages, and
+// stops saying it once there is room.
+func TestChatDiskWarning(t *testing.T) {
+	fake := newFake(lobbyAndParty()...)
+	x := newHarness(t, fake, "lobby", 140, 20)
+	x.mustNotShow("disk")
+	for _, c := range []struct{ state, want string }{
+		{"low", "disk almost full: messages from others are refused until space is freed"},
+		{"full", "disk full: nothing new is saved, yours included"},
+		{"read-only", "disk full: the node is read-only until space is freed"},
+	} {
+		fake.mu.Lock()
+		fake.status.Store = &api.StoreHealth{State: c.state, Reason: "only 3 MiB free"}
+		fake.mu.Unlock()
+		x.send(tickMsg{})
+		x.mustShow(c.want, "#lobby: 2 peers")
+	}
+	fake.mu.Lock()
+	fake.status.Store = &api.StoreHealth{State: "ok"}
+	fake.mu.Unlock()
+	x.send(tickMsg{})
+	x.mustNotShow("disk")
+}
+
 func TestChatDaemonLostAndBack(t *testing.T) {
 	fake := newFake(lobbyAndParty()...)
 	x := newHarness(t, fake, "lobby", 120, 20)

@@ -85,6 +85,9 @@ func (m *model) convRows() int {
 	if m.cutOff() {
 		rows--
 	}
+	if m.diskWarning() != "" {
+		rows--
+	}
 	return max(0, rows)
 }
 
@@ -109,6 +112,9 @@ func (m *model) View() tea.View {
 	lines = append(lines, m.refusalLines()...)
 	if m.cutOff() {
 		lines = append(lines, warnStyle.Render(fit(" ⚠ cut off: no peer of this group is reachable; messages wait on this device", m.width)))
+	}
+	if w := m.diskWarning(); w != "" {
+		lines = append(lines, warnStyle.Render(fit(" ⚠ "+w, m.width)))
 	}
 	lines = append(lines, m.noticeLines()...)
 	lines = append(lines, statusStyle.Render(fit(m.statusText(), m.width)))
@@ -216,6 +222,25 @@ func (m *model) noticeLines() []string {
 		out[i] = style.Render(fit(l, m.width))
 	}
 	return out
+}
+
+// diskWarning says why the node refuses messages for want of disk space;
+// "" while it takes everything. `starling status` has the figures.
+func (m *model) diskWarning() string {
+	st := m.status.Store
+	if !m.statusKnown || st == nil {
+		return ""
+	}
+	switch st.State {
+	case "low":
+		return "disk almost full: messages from others are refused until space is freed (starling status)"
+	case "full":
+		return "disk full: nothing new is saved, yours included, until space is freed (starling status)"
+	case "read-only":
+		return "disk full: the node is read-only until space is freed (starling status)"
+	default:
+		return ""
+	}
 }
 
 // statusText is the status bar: this node's peers, its relays, the group's

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/api"
+	"starling/apiserver"
+	"starling/store"
 )
 
 func newPeers(g *globals) *cobra.Command {
@@ -119,6 +121,7 @@ func newStatus(g *globals) *cobra.Command {
 			fmt.Fprintf(out, "node       running for %s, %d peers, %d queued to send\n",
 				time.Since(st.Started).Round(time.Second), st.Peers, st.Outbox)
 			fmt.Fprintf(out, "you        %s (%s)\n", st.Name, st.Fingerprint)
+			printStore(cmd, st.Store)
 			printGroupTable(cmd, st.Groups)
 			printCounters(cmd, st.Gossip)
 			return nil
@@ -138,16 +141,39 @@ func (g *globals) offlineStatus(cmd *cobra.Command, asJSON bool) error {
 		return err
 	}
 	outbox, err := l.Outbox()
+	health := apiserver.NewStoreHealth(l.Disk(), l.CorruptSkipped())
 	l.Close()
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		return printJSON(cmd, map[string]any{"running": false, "outbox": outbox, "groups": groups})
+		return printJSON(cmd, map[string]any{"running": false, "outbox": outbox, "groups": groups, "store": health})
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "node       not running (start it with `starling up`), %d queued to send\n", outbox)
+	printStore(cmd, &health)
 	printGroupTable(cmd, groups)
 	return nil
+}
+
+// printStore prints the store's line: its disk state, and the damaged
+// records reads skipped.
+func printStore(cmd *cobra.Command, h *api.StoreHealth) {
+	if h == nil {
+		return
+	}
+	out := cmd.OutOrStdout()
+	switch {
+	case h.State != "ok":
+		fmt.Fprintf(out, "store      %s: %s\n", strings.ToUpper(h.State), h.Reason)
+	case h.FreeBytes >= 0:
+		fmt.Fprintf(out, "store      ok, %s free (messages from others are refused below %s)\n",
+			store.Bytes(h.FreeBytes), store.Bytes(h.FloorBytes))
+	default:
+		fmt.Fprintln(out, "store      ok")
+	}
+	if h.Skipped > 0 {
+		fmt.Fprintf(out, "           %d damaged records skipped by reads; stop the node and run `starling store check --repair`\n", h.Skipped)
+	}
 }
 
 func printGroupTable(cmd *cobra.Command, groups []api.Group) {

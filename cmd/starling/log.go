@@ -38,10 +38,11 @@ func newLog(g *globals) *cobra.Command {
 				if follow {
 					return fmt.Errorf("--follow needs a running node; start one with `starling up`")
 				}
-				msgs, err := g.localHistory(ref, limit)
+				msgs, skipped, err := g.localHistory(ref, limit)
 				if err != nil {
 					return err
 				}
+				warnSkipped(cmd, skipped)
 				for _, m := range msgs {
 					if err := printMessage(out, m, asJSON); err != nil {
 						return err
@@ -50,10 +51,11 @@ func newLog(g *globals) *cobra.Command {
 				return nil
 			}
 			if !follow {
-				msgs, err := history(cmd.Context(), c, ref, limit)
+				msgs, skipped, err := history(cmd.Context(), c, ref, limit)
 				if err != nil {
 					return err
 				}
+				warnSkipped(cmd, skipped)
 				for _, m := range msgs {
 					if err := printMessage(out, m, asJSON); err != nil {
 						return err
@@ -71,10 +73,17 @@ func newLog(g *globals) *cobra.Command {
 	return cmd
 }
 
+// warnSkipped says on stderr that damaged messages were left out.
+func warnSkipped(cmd *cobra.Command, skipped int) {
+	if skipped > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "starling: skipped %s; stop the node and run "+
+			"`starling store check --repair` to quarantine them (peers can send them again)\n", count(skipped, "damaged message"))
+	}
+}
+
 // history fetches the newest limit messages (all when limit is 0), oldest
-// first.
-func history(ctx context.Context, c *api.Client, ref string, limit int) ([]api.Message, error) {
-	var out []api.Message
+// first, and counts the damaged ones the node skipped.
+func history(ctx context.Context, c *api.Client, ref string, limit int) (out []api.Message, skipped int, err error) {
 	cursor := ""
 	for {
 		want := 1000
@@ -83,25 +92,24 @@ func history(ctx context.Context, c *api.Client, ref string, limit int) ([]api.M
 		}
 		page, err := c.History(ctx, ref, want, true, cursor)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		out = append(out, page.Messages...)
+		out, skipped = append(out, page.Messages...), skipped+page.Skipped
 		cursor = page.Next
 		if cursor == "" || (limit > 0 && len(out) >= limit) {
 			break
 		}
 	}
 	slices.Reverse(out)
-	return out, nil
+	return out, skipped, nil
 }
 
-func (g *globals) localHistory(ref string, limit int) ([]api.Message, error) {
+func (g *globals) localHistory(ref string, limit int) (out []api.Message, skipped int, err error) {
 	l, err := g.local(false)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer l.Close()
-	var out []api.Message
 	q := store.Query{Newest: true}
 	for {
 		q.Limit = 1000
@@ -110,8 +118,9 @@ func (g *globals) localHistory(ref string, limit int) ([]api.Message, error) {
 		}
 		grp, page, err := l.History(ref, q)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		skipped += page.Skipped
 		for _, m := range page.Messages {
 			if m.Msg.Body.Kind != message.KindText {
 				continue // control messages change the group; they are not chat
@@ -128,7 +137,7 @@ func (g *globals) localHistory(ref string, limit int) ([]api.Message, error) {
 		}
 	}
 	slices.Reverse(out)
-	return out, nil
+	return out, skipped, nil
 }
 
 // followLog prints the newest messages, then new ones as they arrive. History
@@ -190,7 +199,7 @@ func followLog(ctx context.Context, c *api.Client, ref string, limit int, print 
 // showAll shows history, then live messages until the stream closes. It
 // returns how many live messages came.
 func showAll(ctx context.Context, c *api.Client, ref string, limit int, live <-chan api.Message, show func(api.Message) error) (int, error) {
-	msgs, err := history(ctx, c, ref, limit)
+	msgs, _, err := history(ctx, c, ref, limit)
 	if err != nil {
 		return 0, err
 	}

@@ -145,6 +145,9 @@ func runDaemon(cmd *cobra.Command, g *globals, cfg node.Config, apiAddr string,
 		fmt.Fprintf(out, "listening %s\n", a)
 	}
 	fmt.Fprintf(out, "api http://%s (home %s)\n", ln.Addr(), g.home)
+	if d := n.Disk(); d.State != store.DiskOK {
+		fmt.Fprintf(out, "store %s: %s\n", d.Label(), d.Reason())
+	}
 	if start != nil {
 		if err := start(ctx, n, out); err != nil {
 			n.Close()

@@ -1,7 +1,7 @@
 // The status bar (socket, peers, relays, outbox), the banner when this user
 // can no longer post in the open group (removed, banned, a stale invite),
-// and otherwise the plain warning when this device is cut off from everyone
-// else in it.
+// and otherwise the plain warnings when this device is cut off from everyone
+// else in it, or its disk is too full to take messages.
 
 import { plural } from './view.js';
 
@@ -36,6 +36,12 @@ export function showStatus(status, group) {
   }
 
   $('st-outbox').textContent = status.outbox > 0 ? plural(status.outbox, 'message') + ' waiting to go out' : '';
+
+  // The node's disk: why it refuses messages, if it does.
+  const disk = $('disk');
+  const store = status.store;
+  disk.hidden = !store || store.state === 'ok';
+  disk.textContent = disk.hidden ? '' : `Disk ${store.state}: ${store.reason}`;
 
   const cutoff = $('cutoff');
   const sub = $('group-peers');
