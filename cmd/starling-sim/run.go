@@ -7,14 +7,14 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/libp2p/go-libp2p/gologshim"
 	"github.com/spf13/cobra"
 
 	"starling/sim"
 	"starling/sim/report"
 )
 
-func newSim(g *globals) *cobra.Command {
+// newRun is the root command: run a scenario and report.
+func newRun(o *options) *cobra.Command {
 	var (
 		seed        int64
 		out         string
@@ -23,15 +23,17 @@ func newSim(g *globals) *cobra.Command {
 		scale       float64
 	)
 	cmd := &cobra.Command{
-		Use:   "sim SCENARIO",
+		Use:   "starling-sim SCENARIO",
 		Short: "Simulate an event: many Starling nodes on an in-memory network",
 		Long: `Run a scenario with real Starling nodes (gossip, an in-memory store, catch-up,
 groups, relays) for every simulated attendee, on an in-memory network with the
 scenario's topology, latency, bandwidth, loss, churn, partitions and attackers,
 and report delivery, latency, traffic, catch-up, convergence and CPU.
 
-SCENARIO is a YAML file (see sim/scenarios in the source) or the name of a
-built-in scenario: ` + strings.Join(sim.Builtins(), ", ") + `.
+SCENARIO is a YAML file or the name of a built-in scenario: ` + strings.Join(sim.Builtins(), ", ") + `.
+` + "`starling-sim scenarios`" + ` describes them, and ` + "`starling-sim scenarios NAME`" + ` prints
+one's YAML, to start a scenario of your own from (every field is described
+in the simulator's package documentation, starling/sim's Scenario type).
 
 The report goes to DIR/report.json and DIR/report.html (--out, default
 ./sim-NAME), and a summary table to stdout (the JSON instead with --json).
@@ -41,12 +43,16 @@ and attackers: --scale 5 turns the 200-person hall into 1,000.
 
 The command runs in real time: a five-minute scenario takes five minutes,
 twice with --compare-bare, and on a busy machine CPU contention adds to the
-latencies. For virtual time, repeatable per seed and unaffected by CPU load,
-run the same scenario under go test from the source tree:
+latencies. Virtual time (repeatable per seed, unaffected by CPU load, and
+often faster than real time) needs Go's testing/synctest, so only the
+simulator's own test runs that way, from a checkout of Starling's source:
   go test ./sim -run TestScenario -timeout 0 -sim.scenario FILE -sim.out DIR [-sim.bare]
 Add -cpu 1 there when comparing CPU figures: on several CPUs they vary by
 20 % from run to run. Even on one, a shared machine's CPU time can vary by
-15 % between runs, so compare the median of a few.`,
+15 % between runs, so compare the median of a few.
+
+` + "`starling-sim shadow`" + ` writes a scenario as a simulation for Shadow instead, which
+runs real starling processes over a simulated network (see its --help).`,
 		Args: exactArgs(1, "a scenario file or a built-in scenario's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(args[0])
@@ -61,15 +67,9 @@ Add -cpu 1 there when comparing CPU figures: on several CPUs they vary by
 			if out == "" {
 				out = "sim-" + sc.Name
 			}
-			opts := sim.Options{Seed: seed, CompareBare: compareBare, Progress: cmd.ErrOrStderr()}
-			if cmd.Flags().Changed("log-level") {
-				opts.Logger = g.logger
-			} else {
-				// Hundreds of nodes starting and stopping make libp2p warn
-				// about every connection cut short; the report says what
-				// matters.
+			opts := sim.Options{Seed: seed, CompareBare: compareBare, Progress: cmd.ErrOrStderr(), Logger: o.logger}
+			if opts.Logger == nil {
 				opts.Logger = slog.New(slog.DiscardHandler)
-				gologshim.SetDefaultHandler(slog.DiscardHandler)
 			}
 			runs := 1
 			if compareBare {
