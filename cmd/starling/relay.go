@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -93,7 +94,9 @@ or give it to attendees' starling up --relay ADDR.`,
 					return err
 				}
 			}
-			err = runDaemon(cmd, g, cfg, d.api, start)
+			simStart, simWait := d.sim.starter(g)
+			err = runDaemon(cmd, g, cfg, d.api, both(start, simStart))
+			err = errors.Join(err, simWait())
 			if serving {
 				// runDaemon's context has ended, so the server is stopping.
 				if merr := <-served; err == nil {
