@@ -87,7 +87,7 @@ func newRoot(stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, cmd.CommandPath())}
 	})
-	root.AddCommand(newScenarios())
+	root.AddCommand(newScenarios(), newShadow())
 	return root
 }
 

@@ -84,15 +84,7 @@ runs real starling processes over a simulated network (see its --help).`,
 				}
 				return err
 			}
-			jsonPath, htmlPath, err := sim.WriteReports(out, r)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "report: %s and %s\n", jsonPath, htmlPath)
-			if asJSON {
-				return report.WriteJSON(cmd.OutOrStdout(), r)
-			}
-			return report.WriteSummary(cmd.OutOrStdout(), r)
+			return writeReport(cmd, out, r, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -102,6 +94,20 @@ runs real starling processes over a simulated network (see its --help).`,
 	f.BoolVar(&compareBare, "compare-bare", false, "also run bare go-libp2p-pubsub and report the ratios")
 	f.Float64Var(&scale, "scale", 1, "multiply the attendees and attackers by this factor")
 	return cmd
+}
+
+// writeReport writes r to dir as report.json and report.html, says where
+// on stderr, and prints the summary table (or, asJSON, the JSON) on stdout.
+func writeReport(cmd *cobra.Command, dir string, r *report.Report, asJSON bool) error {
+	jsonPath, htmlPath, err := sim.WriteReports(dir, r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "report: %s and %s\n", jsonPath, htmlPath)
+	if asJSON {
+		return report.WriteJSON(cmd.OutOrStdout(), r)
+	}
+	return report.WriteSummary(cmd.OutOrStdout(), r)
 }
 
 // loadScenario reads a scenario file, or a built-in scenario when no file
