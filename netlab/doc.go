@@ -31,6 +31,11 @@
 // daemons in the background; the lab talks to them only through the command
 // line (`id --json`, `send --json`, `log --json`, `peers --json`).
 //
+// RunExport runs the hosts of a simulator scenario's Shadow export (package
+// sim/shadow) the way Shadow would, each at its exported address with its
+// exported arguments, and reads their event logs into the simulator's
+// report: the export's proof on real sockets.
+//
 // Scenarios (Scenarios, Lookup) put these together and check that every
 // message reaches every host; cmd/netlab and this package's tests run them.
 // Everything here needs root, iproute2 and nftables. The package sends

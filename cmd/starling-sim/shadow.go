@@ -119,7 +119,7 @@ rules; CPU and memory are Shadow's to tell.`,
 			if out == "" {
 				out = filepath.Join(dir, "report")
 			}
-			r, err := shadow.ReadRun(dir, data, "real starling processes under Shadow; events read from "+data)
+			r, err := shadow.ReadRun(dir, shadow.Run{Data: data, Notes: []string{"real starling processes under Shadow; events read from " + data}})
 			if errors.Is(err, fs.ErrNotExist) {
 				return usageError{err}
 			}

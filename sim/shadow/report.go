@@ -55,11 +55,23 @@ func Blueprint(dir string, m *Manifest) (*sim.Blueprint, error) {
 	return b, nil
 }
 
-// ReadRun reads the event logs a run of the export in dir left in
-// data/hosts/NAME/events.jsonl (data is Shadow's data directory, DataDir
-// when Shadow ran in dir, or the network lab's) and returns the simulator's
-// report of that run. notes go first on the report's timeline.
-func ReadRun(dir, data string, notes ...string) (*report.Report, error) {
+// Run says where a run of an export left its event logs and when its
+// scenario's zero was.
+type Run struct {
+	// Data holds the hosts' logs, Data/hosts/NAME/events.jsonl: Shadow's
+	// data directory (DataDir when Shadow ran in the export's directory),
+	// or the network lab's.
+	Data string
+	// Zero is the scenario's zero on the hosts' clocks. Default: the
+	// manifest's Start, Shadow's.
+	Zero time.Time
+	// Notes go first on the report's timeline: how the run was made.
+	Notes []string
+}
+
+// ReadRun reads the event logs of a run of the export in dir and returns
+// the simulator's report of that run.
+func ReadRun(dir string, run Run) (*report.Report, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -68,17 +80,20 @@ func ReadRun(dir, data string, notes ...string) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if run.Zero.IsZero() {
+		run.Zero = m.Start
+	}
 	logs := make([][]simhost.Event, len(m.Hosts))
 	for i, h := range m.Hosts {
-		if logs[i], err = readLog(filepath.Join(data, "hosts", h.Name, EventsFile)); err != nil {
+		if logs[i], err = readLog(filepath.Join(run.Data, "hosts", h.Name, EventsFile)); err != nil {
 			return nil, err
 		}
 	}
-	o, err := observe(b, m, logs)
+	o, err := observe(b, m, run.Zero, logs)
 	if err != nil {
 		return nil, err
 	}
-	o.Notes = slices.Concat(notes, m.Notes, o.Notes, []string{
+	o.Notes = slices.Concat(run.Notes, m.Notes, o.Notes, []string{
 		"bytes are libp2p stream bytes (every protocol), without TCP/IP, Noise and yamux framing; the simulator counts UDP payloads, QUIC's included"})
 	return b.Report("starling", *o)
 }
@@ -104,7 +119,7 @@ func readLog(path string) ([]simhost.Event, error) {
 // A log that contradicts the plan (a host sending a message planned for
 // another, another host's peer ID) is an error; what a run merely lacked
 // (a host's stats, lost events, failed sends) becomes a note.
-func observe(b *sim.Blueprint, m *Manifest, logs [][]simhost.Event) (*sim.Observed, error) {
+func observe(b *sim.Blueprint, m *Manifest, zero time.Time, logs [][]simhost.Event) (*sim.Observed, error) {
 	n := len(b.Messages)
 	o := &sim.Observed{Sent: make([]time.Duration, n), SendOK: make([]bool, n), Counters: make([]sim.Counters, len(b.Hosts))}
 	byID := map[string]int{}
@@ -123,7 +138,7 @@ func observe(b *sim.Blueprint, m *Manifest, logs [][]simhost.Event) (*sim.Observ
 				if *e.Msg >= n || b.Messages[*e.Msg].Sender != i {
 					return nil, fmt.Errorf("%s's log says it sent message %d, which the plan does not give it", host.Name, *e.Msg)
 				}
-				o.Sent[*e.Msg], o.SendOK[*e.Msg] = e.T.Sub(m.Start), true
+				o.Sent[*e.Msg], o.SendOK[*e.Msg] = e.T.Sub(zero), true
 				byID[e.ID] = *e.Msg
 			case simhost.EventSendFailed:
 				failed++
@@ -148,7 +163,7 @@ func observe(b *sim.Blueprint, m *Manifest, logs [][]simhost.Event) (*sim.Observ
 				continue
 			}
 			if msg, ok := byID[e.ID]; ok {
-				o.Deliveries = append(o.Deliveries, sim.Delivery{Msg: msg, Host: i, At: e.T.Sub(m.Start), Catchup: e.Origin == "catchup"})
+				o.Deliveries = append(o.Deliveries, sim.Delivery{Msg: msg, Host: i, At: e.T.Sub(zero), Catchup: e.Origin == "catchup"})
 			}
 		}
 	}

@@ -76,7 +76,7 @@ func TestReadRun(t *testing.T) {
 	}
 	data := filepath.Join(dir, DataDir)
 	fakeRun(t, dir, data, 7*time.Millisecond, nil)
-	rep, err := ReadRun(dir, data, "a test run")
+	rep, err := ReadRun(dir, Run{Data: data, Notes: []string{"a test run"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestReadRunErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
 			fakeRun(t, dir, data, time.Millisecond, tc.edit)
-			if _, err := ReadRun(dir, data); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := ReadRun(dir, Run{Data: data}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one saying %q", err, tc.want)
 			}
 		})
@@ -160,7 +160,7 @@ func TestReadRunErrors(t *testing.T) {
 		}
 		return es
 	})
-	rep, err := ReadRun(dir, data)
+	rep, err := ReadRun(dir, Run{Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestReadRunErrors(t *testing.T) {
 		t.Errorf("no note on the host without counters: %+v", rep.Runs[0].Events)
 	}
 
-	if _, err := ReadRun(t.TempDir(), data); err == nil || !strings.Contains(err.Error(), "is not a Shadow export") {
+	if _, err := ReadRun(t.TempDir(), Run{Data: data}); err == nil || !strings.Contains(err.Error(), "is not a Shadow export") {
 		t.Errorf("a directory that is no export: %v", err)
 	}
 }
