@@ -16,7 +16,8 @@ const Version = 1
 
 // Event kinds.
 const (
-	// EventStart: the node runs. Host and Peer are set.
+	// EventStart: the node runs. Host and Peer are set, and Zero when the
+	// script's start was given (--script-start): the scenario's zero.
 	EventStart = "start"
 	// EventSent: a scripted send succeeded; t is when it started. Msg,
 	// ID and Group are set.
@@ -35,11 +36,13 @@ const (
 
 // Event is one line of an event log.
 type Event struct {
-	V     int       `json:"v"`
-	T     time.Time `json:"t"`
-	Kind  string    `json:"ev"`
-	Host  string    `json:"host,omitempty"`
-	Peer  string    `json:"peer,omitempty"`
+	V    int       `json:"v"`
+	T    time.Time `json:"t"`
+	Kind string    `json:"ev"`
+	Host string    `json:"host,omitempty"`
+	Peer string    `json:"peer,omitempty"`
+	// Zero is the script's start, on a start event.
+	Zero  time.Time `json:"zero,omitzero"`
 	Msg   *int      `json:"msg,omitempty"`
 	ID    string    `json:"id,omitempty"`
 	Group string    `json:"group,omitempty"`

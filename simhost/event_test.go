@@ -14,7 +14,7 @@ func TestEventsRoundTrip(t *testing.T) {
 	at := time.Date(2000, 1, 1, 0, 0, 10, 123456789, time.UTC)
 	seven := 7
 	in := []Event{
-		{T: at, Kind: EventStart, Host: "attendee-0", Peer: "12D3KooW"},
+		{T: at, Kind: EventStart, Host: "attendee-0", Peer: "12D3KooW", Zero: at.Add(time.Second)},
 		{T: at, Kind: EventSent, Msg: &seven, ID: "ab", Group: "cd"},
 		{T: at, Kind: EventSendFailed, Msg: &seven, Group: "lobby", Error: "no such group"},
 		{T: at, Kind: EventStored, ID: "ab", Group: "cd", Origin: "gossip"},

@@ -29,7 +29,8 @@ type Config struct {
 	Host, Peer string
 	// Script is the load to send; empty sends nothing.
 	Script []Send
-	// Start is the script's time zero. Default: when Run starts.
+	// Start is the script's time zero, which the start event records.
+	// Default: when Run starts (and the start event records none).
 	Start time.Time
 	// Events receives the event log; nil records nothing (the script still
 	// runs).
@@ -68,6 +69,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Lost == nil {
 		cfg.Lost = func(err error) bool { return err != nil }
 	}
+	zero := cfg.Start
 	if cfg.Start.IsZero() {
 		cfg.Start = cfg.Clock()
 	}
@@ -75,7 +77,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// Subscribe before the start event, so that nothing stored after it
 	// is missed.
 	stored, errf := cfg.Node.Subscribe(ctx)
-	r.write(Event{T: cfg.Clock(), Kind: EventStart, Host: cfg.Host, Peer: cfg.Peer})
+	r.write(Event{T: cfg.Clock(), Kind: EventStart, Host: cfg.Host, Peer: cfg.Peer, Zero: zero})
 	var wg sync.WaitGroup
 	wg.Go(func() { r.record(stored, errf) })
 	r.play(ctx, &wg)

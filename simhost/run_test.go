@@ -109,7 +109,7 @@ func TestRunPlaysScriptAndRecords(t *testing.T) {
 				t.Fatalf("events %q, want %q", kinds, want)
 			}
 		}
-		if e := events[0]; e.Host != "attendee-0" || e.Peer != "12D3KooWpeer" {
+		if e := events[0]; e.Host != "attendee-0" || e.Peer != "12D3KooWpeer" || !e.Zero.Equal(start) {
 			t.Errorf("start event %+v", e)
 		}
 		if e := events[1]; !e.T.Equal(received) || e.Origin != "gossip" || e.ID != m.ID.String() {
@@ -159,7 +159,7 @@ func TestRunStopsAndReportsLoss(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(events) != 2 || events[1].Kind != EventLost || events[1].Error != errLagged.Error() {
+		if len(events) != 2 || events[1].Kind != EventLost || events[1].Error != errLagged.Error() || !events[0].Zero.IsZero() {
 			t.Errorf("events %+v, want start and lost", events)
 		}
 		if len(n.sends) != 0 {

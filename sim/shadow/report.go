@@ -62,8 +62,9 @@ type Run struct {
 	// data directory (DataDir when Shadow ran in the export's directory),
 	// or the network lab's.
 	Data string
-	// Zero is the scenario's zero on the hosts' clocks. Default: the
-	// manifest's Start, Shadow's.
+	// Zero is the scenario's zero on the hosts' clocks. Default: what the
+	// hosts' start events say (their --script-start), else the manifest's
+	// Start, Shadow's.
 	Zero time.Time
 	// Notes go first on the report's timeline: how the run was made.
 	Notes []string
@@ -80,12 +81,14 @@ func ReadRun(dir string, run Run) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if run.Zero.IsZero() {
-		run.Zero = m.Start
-	}
 	logs := make([][]simhost.Event, len(m.Hosts))
 	for i, h := range m.Hosts {
 		if logs[i], err = readLog(filepath.Join(run.Data, "hosts", h.Name, EventsFile)); err != nil {
+			return nil, err
+		}
+	}
+	if run.Zero.IsZero() {
+		if run.Zero, err = loggedZero(m, logs); err != nil {
 			return nil, err
 		}
 	}
@@ -96,6 +99,29 @@ func ReadRun(dir string, run Run) (*report.Report, error) {
 	o.Notes = slices.Concat(run.Notes, m.Notes, o.Notes, []string{
 		"bytes are libp2p stream bytes (every protocol), without TCP/IP, Noise and yamux framing; the simulator counts UDP payloads, QUIC's included"})
 	return b.Report("starling", *o)
+}
+
+// loggedZero is the scenario's zero the hosts' start events agree on, or
+// the manifest's Start when none says.
+func loggedZero(m *Manifest, logs [][]simhost.Event) (time.Time, error) {
+	var zero time.Time
+	from := ""
+	for i, events := range logs {
+		for _, e := range events {
+			if e.Kind != simhost.EventStart || e.Zero.IsZero() {
+				continue
+			}
+			if !zero.IsZero() && !e.Zero.Equal(zero) {
+				return time.Time{}, fmt.Errorf("%s's log starts the scenario at %s, %s's at %s: the logs are not of one run",
+					m.Hosts[i].Name, e.Zero, from, zero)
+			}
+			zero, from = e.Zero, m.Hosts[i].Name
+		}
+	}
+	if zero.IsZero() {
+		return m.Start, nil
+	}
+	return zero, nil
 }
 
 func readLog(path string) ([]simhost.Event, error) {

@@ -176,3 +176,44 @@ func TestReadRunErrors(t *testing.T) {
 		t.Errorf("a directory that is no export: %v", err)
 	}
 }
+
+// A run elsewhere (the network lab) starts the scenario at its own zero,
+// which the hosts' start events say; the report reads it from them.
+func TestReadRunZeroFromLogs(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Export(dir, blueprint(t, goldenScenario), Config{}); err != nil {
+		t.Fatal(err)
+	}
+	shift := 26 * 365 * 24 * time.Hour
+	zero := Epoch.Add(startAfter).Add(shift)
+	moved := func(h string, es []simhost.Event) []simhost.Event {
+		for i := range es {
+			es[i].T = es[i].T.Add(shift)
+		}
+		if h != "relay-0" { // the relay runs no script, so it says no zero
+			es[0].Zero = zero
+		}
+		return es
+	}
+	data := t.TempDir()
+	fakeRun(t, dir, data, 7*time.Millisecond, moved)
+	rep, err := ReadRun(dir, Run{Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Runs[0]; r.Expected != 6 || r.Delivered != 6 || r.FirstLatency.P50 != 7*time.Millisecond {
+		t.Errorf("expected %d, delivered %d, first p50 %s; want 6, 6, 7 ms", r.Expected, r.Delivered, r.FirstLatency.P50)
+	}
+
+	data = t.TempDir()
+	fakeRun(t, dir, data, time.Millisecond, func(h string, es []simhost.Event) []simhost.Event {
+		es = moved(h, es)
+		if h == "attendee-2" {
+			es[0].Zero = zero.Add(time.Second)
+		}
+		return es
+	})
+	if _, err := ReadRun(dir, Run{Data: data}); err == nil || !strings.Contains(err.Error(), "not of one run") {
+		t.Errorf("logs that disagree on the zero: %v", err)
+	}
+}
