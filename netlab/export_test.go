@@ -17,7 +17,8 @@ import (
 // The Shadow export's proof: the hosts of an exported scenario run as real
 // starling processes in namespaces, with the exported arguments, and their
 // event logs read back into the simulator's report account for every
-// planned message.
+// planned message, in an open channel and in a private group handed over
+// at start.
 func TestShadowExportInLab(t *testing.T) {
 	needLab(t)
 	bin := starlingBin(t)
@@ -42,10 +43,16 @@ func TestShadowExportInLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rep.Runs[0]
-	members := len(b.Groups[0].Members)
-	if r.Sent != len(b.Messages) || r.Expected != len(b.Messages)*(members-1) {
+	want := 0
+	for _, m := range b.Messages {
+		want += len(b.Groups[m.Group].Members) - 1
+	}
+	if b.Groups[1].Kind != sim.GroupPrivate {
+		t.Fatalf("the proof scenario's second group is %s, want a private one", b.Groups[1].Kind)
+	}
+	if r.Sent != len(b.Messages) || r.Expected != want {
 		t.Errorf("sent %d of %d planned messages, expected %d deliveries; want all sent and %d expected",
-			r.Sent, len(b.Messages), r.Expected, len(b.Messages)*(members-1))
+			r.Sent, len(b.Messages), r.Expected, want)
 	}
 	// On one bridge without loss every message reaches every member,
 	// whatever the machine's load: gossip or, failing that, catch-up.

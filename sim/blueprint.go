@@ -45,6 +45,9 @@ type Host struct {
 type BlueprintGroup struct {
 	Name, Kind string
 	Members    []int // attendees, ascending
+	// Owner is the member who creates a private group; the others join by
+	// its invite link, relays by its carrier link.
+	Owner int
 }
 
 // PlannedMessage is one message of the load.
@@ -81,7 +84,7 @@ func NewBlueprint(sc *Scenario, seed int64) (*Blueprint, error) {
 		b.Hosts = append(b.Hosts, h)
 	}
 	for _, g := range p.groups {
-		b.Groups = append(b.Groups, BlueprintGroup{Name: g.Name, Kind: g.Kind, Members: g.Members})
+		b.Groups = append(b.Groups, BlueprintGroup{Name: g.Name, Kind: g.Kind, Members: g.Members, Owner: g.Owner})
 	}
 	for _, m := range p.msgs {
 		b.Messages = append(b.Messages, PlannedMessage{Index: m.Index, Group: m.Group, Sender: m.Sender, At: m.At, Text: text(m)})

@@ -38,6 +38,11 @@ type Config struct {
 	// Counters returns the node's totals for the stats event at the end;
 	// nil writes none.
 	Counters func() Counters
+	// Before, if set, runs once the event log is recording and before the
+	// script plays: joining groups whose invites must be waited for. If it
+	// fails, nothing of the script is sent, and Run, which still records
+	// until ctx ends, returns its error.
+	Before func(ctx context.Context) error
 	// Lost reports whether a subscription that ended with err lost stored
 	// messages (node.ErrLagged does; a node closing does not). Default:
 	// every error did.
@@ -80,13 +85,22 @@ func Run(ctx context.Context, cfg Config) error {
 	r.write(Event{T: cfg.Clock(), Kind: EventStart, Host: cfg.Host, Peer: cfg.Peer, Zero: zero})
 	var wg sync.WaitGroup
 	wg.Go(func() { r.record(stored, errf) })
-	r.play(ctx, &wg)
+	var before error
+	if cfg.Before != nil {
+		if before = cfg.Before(ctx); before != nil {
+			cfg.Logger.Error("the simulation host cannot play its script", "err", before)
+		}
+	}
+	if before == nil {
+		r.play(ctx, &wg)
+	}
+	<-ctx.Done()
 	wg.Wait()
 	if cfg.Counters != nil {
 		c := cfg.Counters()
 		r.write(Event{T: cfg.Clock(), Kind: EventStats, Stats: &c})
 	}
-	return r.err
+	return errors.Join(before, r.err)
 }
 
 type runner struct {
@@ -122,7 +136,7 @@ func (r *runner) record(stored <-chan store.Stored, errf func() error) {
 	}
 }
 
-// play starts each send at its time, on wg, until ctx ends.
+// play starts each send at its time, on wg, until the script or ctx ends.
 func (r *runner) play(ctx context.Context, wg *sync.WaitGroup) {
 	for _, s := range r.cfg.Script {
 		if !sleepUntil(ctx, r.cfg.Clock, r.cfg.Start.Add(s.At)) {
@@ -140,7 +154,6 @@ func (r *runner) play(ctx context.Context, wg *sync.WaitGroup) {
 			r.write(Event{T: began, Kind: EventSent, Msg: &msg, ID: m.ID.String(), Group: m.Body.Group.String()})
 		})
 	}
-	<-ctx.Done()
 }
 
 // sleepUntil waits until t by clock, or until ctx ends; it reports whether

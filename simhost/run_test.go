@@ -173,3 +173,48 @@ func TestRunNeedsNode(t *testing.T) {
 		t.Errorf("err = %v, want ErrNoNode", err)
 	}
 }
+
+// Before runs while the log records and before the script plays; when it
+// fails, nothing is sent and Run says why once the run ends.
+func TestRunBefore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, fail := range []bool{false, true} {
+			ctx, cancel := context.WithCancel(t.Context())
+			n := &fakeNode{stored: make(chan store.Stored)}
+			var log bytes.Buffer
+			errNoInvite := errors.New("no invite")
+			cfg := Config{
+				Node: n, Host: "h", Peer: "p", Events: NewWriter(&log),
+				Script: []Send{{At: time.Second, Group: "crew", Msg: 0, Text: "a"}},
+				Before: func(ctx context.Context) error {
+					m := &message.Message{}
+					m.ID[0] = 7
+					n.stored <- store.Stored{Msg: m, Origin: store.OriginGossip, ReceivedAt: time.Now()}
+					time.Sleep(5 * time.Second) // waiting for the invite
+					if fail {
+						return errNoInvite
+					}
+					return nil
+				},
+			}
+			done := make(chan error)
+			go func() { done <- Run(ctx, cfg) }()
+			time.Sleep(10 * time.Second)
+			cancel()
+			err := <-done
+			events, rerr := ReadEvents(&log)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if len(events) < 2 || events[1].Kind != EventStored {
+				t.Errorf("fail %v: events %+v, want what was stored during Before recorded", fail, events)
+			}
+			switch {
+			case fail && (!errors.Is(err, errNoInvite) || len(n.sends) != 0):
+				t.Errorf("Before failed: Run = %v and sent %q; want its error and nothing sent", err, n.sends)
+			case !fail && (err != nil || len(n.sends) != 1):
+				t.Errorf("Before succeeded: Run = %v and sent %q; want the script played", err, n.sends)
+			}
+		}
+	})
+}

@@ -24,8 +24,8 @@ in simulated time; it is how simulations go past what one process holds.
 starling processes (TCP, keys derived from host names, in-memory stores,
 scripted load, events as JSON lines); after ` + "`cd DIR && shadow shadow.yaml`" + `,
 ` + "`starling-sim shadow report DIR`" + ` reads the hosts' events into the simulator's
-report. Attackers, churn, partitions, relay outages and private groups do not
-export; the export says why.`,
+report. Attackers, churn, partitions and relay outages do not export; the
+export says why.`,
 		Args: exactArgs(0, "a subcommand: export or report"),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}

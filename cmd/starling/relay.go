@@ -107,6 +107,7 @@ or give it to attendees' starling up --relay ADDR.`,
 		},
 	}
 	d.add(cmd)
+	d.sim.addCarry(cmd)
 	f := cmd.Flags()
 	f.StringArrayVar(&groups, "group", nil, "group to carry: a channel name or an invite link (repeatable)")
 	f.StringVar(&acl, "acl", "open", "who may reserve a slot: open, or invite (a ticket from a current invite)")

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/catchup"
+	"starling/group"
 	"starling/identity"
 	"starling/node"
 	"starling/simhost"
@@ -31,6 +32,10 @@ type simFlags struct {
 	scriptStart string
 	events      string
 	joins       []string // `up` only: --join
+	// Private groups handed over through files in invites (see simhost):
+	// created here (up), joined by invite (up), carried (relay).
+	invites                           string
+	createPrivates, joinInvite, carry []string
 
 	sends []simhost.Send
 	start time.Time
@@ -44,11 +49,22 @@ func (s *simFlags) add(cmd *cobra.Command) {
 	f.StringVar(&s.script, "script", "", "for simulations: send the messages of this script `FILE` (JSON lines of at, group, msg, text) at their times")
 	f.StringVar(&s.scriptStart, "script-start", "", "the `TIME` (RFC 3339) that the script's times count from (default: when the node starts)")
 	f.StringVar(&s.events, "events", "", "for simulations: append what the node sends and stores, and its counters as it stops, to `FILE` as JSON lines")
+	f.StringVar(&s.invites, "invites", "", "for simulations: the `DIR` where private groups' invite links are handed over (see --create-private)")
 }
 
-// addJoin adds --join, which only `up` takes (`relay` has --group).
+// addJoin adds --join, which only `up` takes (`relay` has --group), and
+// the attendee's side of private groups handed over in --invites.
 func (s *simFlags) addJoin(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&s.joins, "join", nil, "join this channel name or invite link at start (repeatable), as `starling join` would")
+	f := cmd.Flags()
+	f.StringArrayVar(&s.joins, "join", nil, "join this channel name or invite link at start (repeatable), as `starling join` would")
+	f.StringArrayVar(&s.createPrivates, "create-private", nil, "for simulations: create the private group `NAME` at start and write its invite and carrier links to --invites DIR (repeatable)")
+	f.StringArrayVar(&s.joinInvite, "join-invite", nil, "for simulations: wait at start for the invite link of the private group `NAME` in --invites DIR, and join it (repeatable)")
+}
+
+// addCarry adds the relay's side of private groups handed over in
+// --invites.
+func (s *simFlags) addCarry(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&s.carry, "carry-invite", nil, "for simulations: wait at start for the carrier link of the private group `NAME` in --invites DIR, and carry it (repeatable)")
 }
 
 // derived reports whether the keys come from --derive-keys.
@@ -71,6 +87,16 @@ func (s *simFlags) keys(g *globals, cfg *node.Config) error {
 // cfg: the store, and with --events a bandwidth meter and a subscriber
 // buffer deep enough for the event log to keep up with a busy relay.
 func (s *simFlags) apply(cfg *node.Config) error {
+	for _, names := range [][]string{s.createPrivates, s.joinInvite, s.carry} {
+		for _, name := range names {
+			if err := simhost.CheckInviteName(name); err != nil {
+				return usageError{err}
+			}
+			if s.invites == "" {
+				return usageError{fmt.Errorf("private group %q: give --invites DIR, where its links are handed over", name)}
+			}
+		}
+	}
 	if s.memoryStore {
 		cfg.StoreDir = ""
 	}
@@ -110,6 +136,9 @@ func (s *simFlags) starter(g *globals) (start func(context.Context, *node.Node, 
 	done := make(chan error, 1)
 	running := false
 	start = func(ctx context.Context, n *node.Node, out io.Writer) error {
+		if err := s.createPrivate(ctx, n, out); err != nil {
+			return err
+		}
 		for _, ref := range s.joins {
 			gr, err := n.Join(ctx, ref)
 			if err != nil {
@@ -117,7 +146,7 @@ func (s *simFlags) starter(g *globals) (start func(context.Context, *node.Node, 
 			}
 			fmt.Fprintf(out, "joined %s (%s)\n", gr.Name, gr.ID.Short())
 		}
-		if s.script == "" && s.events == "" {
+		if s.script == "" && s.events == "" && len(s.joinInvite) == 0 && len(s.carry) == 0 {
 			return nil
 		}
 		var (
@@ -134,6 +163,9 @@ func (s *simFlags) starter(g *globals) (start func(context.Context, *node.Node, 
 		cfg := simhost.Config{
 			Node: n, Host: n.User().Name, Peer: n.PeerID().String(),
 			Script: s.sends, Start: s.start, Events: events,
+			// Waiting for another node's invite must not hold up this
+			// node's start: it runs while the node does.
+			Before: func(ctx context.Context) error { return s.joinInvites(ctx, n, out) },
 			Lost:   func(err error) bool { return errors.Is(err, node.ErrLagged) },
 			Logger: g.logger.With("component", "simhost"),
 		}
@@ -160,6 +192,57 @@ func (s *simFlags) starter(g *globals) (start func(context.Context, *node.Node, 
 		return <-done
 	}
 	return start, wait
+}
+
+// inviteInterval is how often a node waiting for a private group's links
+// looks for them.
+const inviteInterval = 100 * time.Millisecond
+
+// createPrivate creates the --create-private groups and hands their links
+// over in --invites.
+func (s *simFlags) createPrivate(ctx context.Context, n *node.Node, out io.Writer) error {
+	for _, name := range s.createPrivates {
+		g, err := n.CreateGroup(ctx, group.KindPrivate, name, time.Time{})
+		if err != nil {
+			return fmt.Errorf("--create-private %s: %w", name, err)
+		}
+		invite, err := n.Invite(g.ID.String(), nil)
+		if err != nil {
+			return fmt.Errorf("--create-private %s: %w", name, err)
+		}
+		carrier, err := n.CarrierInvite(g.ID.String(), nil)
+		if err != nil {
+			return fmt.Errorf("--create-private %s: %w", name, err)
+		}
+		if err := simhost.PublishInvite(s.invites, name, invite, carrier); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "created %s (%s); its links are in %s\n", name, g.ID.Short(), s.invites)
+	}
+	return nil
+}
+
+// joinInvites waits for the links of the --join-invite and --carry-invite
+// groups in --invites and joins them.
+func (s *simFlags) joinInvites(ctx context.Context, n *node.Node, out io.Writer) error {
+	for _, w := range []struct {
+		flag    string
+		names   []string
+		carrier bool
+	}{{"--join-invite", s.joinInvite, false}, {"--carry-invite", s.carry, true}} {
+		for _, name := range w.names {
+			link, err := simhost.AwaitInvite(ctx, s.invites, name, w.carrier, inviteInterval)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", w.flag, name, err)
+			}
+			g, err := n.Join(ctx, link)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", w.flag, name, err)
+			}
+			fmt.Fprintf(out, "joined %s (%s)\n", g.Name, g.ID.Short())
+		}
+	}
+	return nil
 }
 
 // counters are the node's totals in the simulator's report's terms.

@@ -124,6 +124,8 @@ func TestSimFlagsErrors(t *testing.T) {
 		{"bad script", []string{"--script", bad}, "script line 1: at \"soon\""},
 		{"bad start", []string{"--script-start", "tomorrow"}, "--script-start \"tomorrow\""},
 		{"bad name", []string{"--derive-keys", "a\nb"}, "--derive-keys"},
+		{"private group without invites", []string{"--join-invite", "crew"}, "give --invites DIR"},
+		{"private group named badly", []string{"--create-private", "../crew", "--invites", dir}, "invite file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"up", "--no-mdns", "--memory-store", "--derive-keys", "x"}, tc.args...)
@@ -160,4 +162,59 @@ func readEvents(t *testing.T, path string) []simhost.Event {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return events
+}
+
+// A private group in a simulation: its creator hands its links over in
+// --invites, where a member and a relay wait for them at start; the
+// creator's scripted message reaches both, the relay holding it sealed.
+func TestSimFlagsPrivateGroup(t *testing.T) {
+	alice, bob, relay := newHome(t), newHome(t), newHome(t)
+	dir := t.TempDir()
+	invites := filepath.Join(dir, "invites")
+	bobEvents, relayEvents := filepath.Join(dir, "bob.jsonl"), filepath.Join(dir, "relay.jsonl")
+
+	// The member and the relay start first and wait for the links.
+	_, relayID, _ := relay.startDaemon("relay", "--derive-keys", "relay-0", "--memory-store", "--listen", "/ip4/127.0.0.1/tcp/0",
+		"--carry-invite", "crew", "--invites", invites, "--events", relayEvents)
+	relayAddr := relayID.addr(t, "/ip4/127.0.0.1/tcp/")
+	_, bobID := bob.up("--derive-keys", "bob", "--memory-store", "--listen", "/ip4/127.0.0.1/tcp/0", "--relay", relayAddr,
+		"--join-invite", "crew", "--invites", invites, "--events", bobEvents)
+
+	script := filepath.Join(dir, "alice.script")
+	f, err := os.Create(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := simhost.WriteScript(f, []simhost.Send{{At: 0, Group: "crew", Msg: 0, Text: "for the crew only"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	alice.up("--derive-keys", "alice", "--memory-store", "--listen", "/ip4/127.0.0.1/tcp/0",
+		"--peer", bobID.addr(t, "/ip4/127.0.0.1/tcp/"), "--relay", relayAddr,
+		"--create-private", "crew", "--invites", invites,
+		"--script", script, "--script-start", time.Now().Add(3*time.Second).Format(time.RFC3339Nano))
+
+	var id string
+	eventually(t, meetTimeout, "bob and the relay store alice's message to crew", func() error {
+		for _, e := range readEvents(t, bobEvents) {
+			if e.Kind == simhost.EventStored && e.Origin != "own" && len(bob.log("crew")) == 1 {
+				id = e.ID
+			}
+		}
+		if id == "" {
+			return errors.New("bob has not stored it")
+		}
+		if !slices.ContainsFunc(readEvents(t, relayEvents), func(e simhost.Event) bool { return e.Kind == simhost.EventStored && e.ID == id }) {
+			return errors.New("the relay has not stored it")
+		}
+		return nil
+	})
+	if got := bob.log("crew"); got[0].Text != "for the crew only" {
+		t.Errorf("bob reads %q", got[0].Text)
+	}
+	for _, name := range []string{"crew.link", "crew.carrier"} {
+		if _, err := os.Stat(filepath.Join(invites, name)); err != nil {
+			t.Errorf("alice did not hand over %s: %v", name, err)
+		}
+	}
 }

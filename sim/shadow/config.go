@@ -81,15 +81,30 @@ func hostArgs(b *sim.Blueprint, i int, m *Manifest, peers []string, cfg Config) 
 	for _, j := range h.Relays {
 		args = append(args, "--relay", addr(j))
 	}
-	join := "--join"
-	if h.Role == sim.RoleRelay {
-		join = "--group"
-		if d := b.Scenario.Node.RelayMeshDegree; d > 0 {
-			args = append(args, "--mesh-degree", strconv.Itoa(d))
-		}
+	if d := b.Scenario.Node.RelayMeshDegree; d > 0 && h.Role == sim.RoleRelay {
+		args = append(args, "--mesh-degree", strconv.Itoa(d))
 	}
-	for _, g := range h.Groups {
-		args = append(args, join, b.Groups[g].Name)
+	private := false
+	for _, gi := range h.Groups {
+		g := b.Groups[gi]
+		switch {
+		case g.Kind != sim.GroupPrivate && h.Role == sim.RoleRelay:
+			args = append(args, "--group", g.Name)
+		case g.Kind != sim.GroupPrivate:
+			args = append(args, "--join", g.Name)
+		case h.Role == sim.RoleRelay:
+			args = append(args, "--carry-invite", g.Name)
+		case g.Owner == i:
+			args = append(args, "--create-private", g.Name)
+		default:
+			args = append(args, "--join-invite", g.Name)
+		}
+		private = private || g.Kind == sim.GroupPrivate
+	}
+	if private {
+		// Inside the run's data directory, so that every run starts
+		// without the links of the one before.
+		args = append(args, "--invites", path.Join("..", "..", InvitesDir))
 	}
 	for _, msg := range b.Messages {
 		if msg.Sender == i {

@@ -29,7 +29,12 @@
 // libp2p's own GossipSub interop tests run under Shadow), its static peers
 // and relays as the simulator's plan has them, its groups joined at start,
 // its script timed from the scenario's zero (--script, --script-start) and
-// its event log (--events). Shadow's clock starts at 2000-01-01 00:00:00
+// its event log (--events). A private group's invite links come from the
+// member who creates it, so it is handed over in files, as an organiser hands
+// out QR codes before the event: its creator runs --create-private NAME and
+// writes NAME.link and NAME.carrier to DATA/invites (--invites ../../invites),
+// where its members (--join-invite NAME) and the relays (--carry-invite NAME)
+// wait for them at start. Shadow's clock starts at 2000-01-01 00:00:00
 // UTC; the processes start at 1 s, which is the scenario's zero, and get
 // SIGTERM when the scenario ends, then write their counters and exit 0.
 //
@@ -51,8 +56,7 @@
 //
 // Shadow's network is fixed for a run and runs only the processes it is
 // given, so Export refuses attackers (raw pubsub hosts inside the
-// simulator), churn, partitions and relay outages, and private groups
-// (their invites come from the owner's running node). It exports with a
+// simulator), churn, partitions and relay outages. It exports with a
 // note what Shadow only approximates: jitter (Shadow's edge jitter is not
 // implemented), node.sync_interval (the daemon has no flag for it),
 // node.store disk (hosts keep their stores in memory), and QUIC (the

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -27,6 +28,9 @@ const (
 	ScriptsDir   = "scripts"
 	// EventsFile is each host's event log, in its working directory.
 	EventsFile = "events.jsonl"
+	// InvitesDir, in the run's data directory, is where private groups'
+	// creators hand their links over to members and relays.
+	InvitesDir = "invites"
 	// DataDir is Shadow's data directory when it runs in the export's
 	// directory; hosts run in DataDir/hosts/NAME.
 	DataDir = "shadow.data"
@@ -168,8 +172,8 @@ func check(sc *sim.Scenario) (notes []string, err error) {
 		return nil, refuse("relay outages", "Shadow's network is fixed for a run")
 	}
 	for _, g := range sc.Groups {
-		if g.Kind == sim.GroupPrivate {
-			return nil, refuse("the private group "+g.Name, "its invite link comes from its owner's running node, which no host has before the run; make it an open group to export")
+		if g.Kind == sim.GroupPrivate && simhost.CheckInviteName(g.Name) != nil {
+			return nil, refuse("the private group "+strconv.Quote(g.Name), "its name names the files its invite links are handed over in (1-64 letters, digits, dots, dashes and underscores); rename it to export")
 		}
 	}
 	notes = append(notes, "hosts talk over TCP (as libp2p's GossipSub interop tests run under Shadow); the simulator's nodes use QUIC")

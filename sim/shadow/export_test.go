@@ -17,7 +17,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden export in testdata/golden")
 
 // goldenScenario exercises every part of the format: a relay and
-// attendees, peers, relays, a group, scripts, loss and a note (jitter).
+// attendees, peers, relays, an open and a private group, scripts, loss and
+// a note (jitter).
 const goldenScenario = `
 name: golden
 description: a relay and three attendees on a LAN
@@ -27,8 +28,10 @@ nodes: {attendees: 3, relays: 1}
 topology: {kind: lan, peers: 2}
 link: {latency: 5ms, jitter: 1ms, bandwidth: 20Mbps, relay_bandwidth: 1Gbps, loss: 0.01}
 node: {relay_mesh_degree: 64}
-groups: [{name: lobby}]
-load: [{group: lobby, each: 1, paced: true, size: 30, start: 2s, stop: 5s}]
+groups: [{name: lobby}, {name: crew, kind: private, members: 0.7}]
+load:
+  - {group: lobby, each: 1, paced: true, size: 30, start: 2s, stop: 5s}
+  - {group: crew, each: 1, paced: true, size: 30, start: 6s, stop: 8s}
 `
 
 func blueprint(t *testing.T, yml string) *sim.Blueprint {
@@ -177,10 +180,20 @@ func TestExportConfig(t *testing.T) {
 			}
 		}
 		if h.Role == sim.RoleRelay {
-			if p.Args[0] != "relay" || !strings.Contains(args, "--group lobby") || !strings.Contains(args, "--mesh-degree 64") {
+			if p.Args[0] != "relay" || !strings.Contains(args, "--group lobby") || !strings.Contains(args, "--mesh-degree 64") ||
+				!strings.Contains(args, "--carry-invite crew --invites ../../invites") {
 				t.Errorf("relay's args: %s", args)
 			}
 			continue
+		}
+		crew := b.Groups[1]
+		switch {
+		case crew.Owner == i && !strings.Contains(args, "--create-private crew --invites ../../invites"):
+			t.Errorf("crew's owner %s does not create it: %s", h.Name, args)
+		case crew.Owner != i && slices.Contains(crew.Members, i) && !strings.Contains(args, "--join-invite crew --invites ../../invites"):
+			t.Errorf("crew's member %s does not join it: %s", h.Name, args)
+		case !slices.Contains(crew.Members, i) && strings.Contains(args, "crew"):
+			t.Errorf("%s is not in crew but its args name it: %s", h.Name, args)
 		}
 		if p.Args[0] != "up" || !strings.Contains(args, "--join lobby") ||
 			!strings.Contains(args, "--relay /ip4/"+b.Hosts[0].Addr.String()+"/tcp/4001/p2p/"+m.Hosts[0].Peer) {
@@ -206,12 +219,12 @@ func TestExportRefuses(t *testing.T) {
 		{"churn", "churn: {share: 0.5}\n", "churn"},
 		{"partition", "partitions: [{at: 10s, heal: 20s}]\n", "partitions"},
 		{"outage", "outages: [{relay: 0, at: 10s, until: 20s}]\n", "relay outages"},
-		{"private group", "", "private group secret"},
+		{"private group", "", `private group "my crew"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			yml := base + tc.extra
 			if tc.name == "private group" {
-				yml = strings.Replace(yml, "[{name: lobby}]", "[{name: lobby}, {name: secret, kind: private}]", 1)
+				yml = strings.Replace(yml, "[{name: lobby}]", `[{name: lobby}, {name: "my crew", kind: private}]`, 1)
 			}
 			dir := filepath.Join(t.TempDir(), "out")
 			_, err := Export(dir, blueprint(t, yml), Config{})

@@ -84,8 +84,9 @@ func TestReadRun(t *testing.T) {
 	if rep.Scenario != "golden" || rep.Seed != 5 || rep.Nodes != 4 {
 		t.Errorf("report of %s seed %d with %d nodes", rep.Scenario, rep.Seed, rep.Nodes)
 	}
-	if r.Sent != 3 || r.Expected != 6 || r.Delivered != 6 {
-		t.Errorf("sent %d, expected %d, delivered %d; want 3, 6, 6", r.Sent, r.Expected, r.Delivered)
+	// Three to lobby (two others each), two to crew (one other each).
+	if r.Sent != 5 || r.Expected != 8 || r.Delivered != 8 {
+		t.Errorf("sent %d, expected %d, delivered %d; want 5, 8, 8", r.Sent, r.Expected, r.Delivered)
 	}
 	if r.FirstLatency.P50 != 7*time.Millisecond || r.AllLatency.P99 != 7*time.Millisecond {
 		t.Errorf("latencies %+v %+v, want 7 ms", r.FirstLatency, r.AllLatency)
@@ -201,8 +202,8 @@ func TestReadRunZeroFromLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Runs[0]; r.Expected != 6 || r.Delivered != 6 || r.FirstLatency.P50 != 7*time.Millisecond {
-		t.Errorf("expected %d, delivered %d, first p50 %s; want 6, 6, 7 ms", r.Expected, r.Delivered, r.FirstLatency.P50)
+	if r := rep.Runs[0]; r.Expected != 8 || r.Delivered != 8 || r.FirstLatency.P50 != 7*time.Millisecond {
+		t.Errorf("expected %d, delivered %d, first p50 %s; want 8, 8, 7 ms", r.Expected, r.Delivered, r.FirstLatency.P50)
 	}
 
 	data = t.TempDir()
