@@ -12,8 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"starling/sim/report"
-	"starling/sim/shadow"
 	"starling/simhost"
 )
 
@@ -21,11 +19,56 @@ import (
 // than this already.
 const maxLabRate = 1_000_000_000
 
-// RunExport runs the hosts of a Shadow export (`starling-sim shadow export`,
-// in dir) as real starling processes in a lab built from cfg, as Shadow
-// would run them, and returns the simulator's report of the run, read from
-// the hosts' event logs under data (data/hosts/NAME/events.jsonl), a new
-// directory directly inside dir.
+// Export is a Shadow export (`starling-sim shadow export`) as the lab runs
+// it: cmd/netlab reads it from the export's shadow.yaml and network graph.
+type Export struct {
+	// Hosts are the export's hosts, each with its one process.
+	Hosts []ExportHost
+	// Nodes are the network graph's nodes, Links its edges.
+	Nodes []ExportNode
+	Links []ExportLink
+	// Duration is the scenario's, from its zero to the processes' SIGTERM.
+	Duration time.Duration
+}
+
+// ExportHost is one host: its address, its graph node and its process's
+// arguments (without the binary).
+type ExportHost struct {
+	Name string
+	Addr netip.Addr
+	Node int
+	Args []string
+}
+
+// ExportNode is a graph node: the bandwidth of each of its hosts, bits per
+// second each way.
+type ExportNode struct {
+	ID       int
+	Up, Down int64
+}
+
+// ExportLink is a graph edge, both ways, between nodes A and B (the same
+// node for its own hosts).
+type ExportLink struct {
+	A, B    int
+	Latency time.Duration
+	Loss    float64
+}
+
+// ExportRun is what a run of an export tells besides its hosts' event logs.
+type ExportRun struct {
+	// Zero is the scenario's zero on the hosts' clocks: their
+	// --script-start.
+	Zero time.Time
+	// Notes say what the lab did not reproduce.
+	Notes []string
+	// Took is the run's wall time, from the first namespace to the last.
+	Took time.Duration
+}
+
+// RunExport runs the hosts of an export as real starling processes in a lab
+// built from cfg, as Shadow would run them, each in data/hosts/NAME (data
+// must not exist yet), where it writes its event log.
 //
 // Each host sits at its exported address on one segment. Where the graph
 // drops every packet between two of its nodes (client isolation, rooms),
@@ -38,73 +81,44 @@ const maxLabRate = 1_000_000_000
 // binary, and --script-start moved to a moment after every host has
 // started, which is the scenario's zero. At the scenario's end every
 // process gets SIGTERM and must exit 0, as Shadow's expected_final_state
-// says.
-func RunExport(ctx context.Context, cfg Config, dir, data string) (*report.Report, error) {
-	m, err := shadow.ReadManifest(dir)
-	if err != nil {
-		return nil, err
-	}
-	sim, err := shadow.ReadSimulation(dir)
-	if err != nil {
-		return nil, err
-	}
-	b, err := shadow.Blueprint(dir, m)
-	if err != nil {
-		return nil, err
-	}
-	if filepath.Dir(filepath.Clean(data)) != filepath.Clean(dir) {
-		return nil, fmt.Errorf("netlab: the run's data directory %s must be directly inside the export %s: each host finds its script at ../../../scripts, as under Shadow", data, dir)
-	}
+// says. The lab is closed on every path.
+func RunExport(ctx context.Context, cfg Config, e Export, data string) (run ExportRun, err error) {
 	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("netlab: %s exists; give the run a new data directory", data)
+		return run, fmt.Errorf("netlab: %s exists; give the run a new data directory", data)
 	}
-	var (
-		notes []string
-		zero  time.Time
-		began = time.Now()
-	)
-	err = func() (err error) {
-		l, err := New(cfg)
-		if err != nil {
-			return err
+	began := time.Now()
+	l, err := New(cfg)
+	if err != nil {
+		return run, err
+	}
+	defer func() {
+		if cerr := l.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("clean-up: %w", cerr))
 		}
-		defer func() {
-			if cerr := l.Close(); cerr != nil {
-				err = errors.Join(err, fmt.Errorf("clean-up: %w", cerr))
-			}
-		}()
-		hosts, n, err := buildExport(ctx, l, sim)
-		if err != nil {
-			return err
-		}
-		notes = n
-		zero, err = runExport(ctx, l, sim, hosts, data, b.Scenario.Duration.D())
-		return err
+		run.Took = time.Since(began)
 	}()
+	hosts, notes, err := buildExport(ctx, l, e)
 	if err != nil {
-		return nil, err
+		return run, err
 	}
-	notes = append([]string{fmt.Sprintf("real starling processes in the network lab (%s); events read from %s", cfg.Starling, data)}, notes...)
-	// The hosts' logs say the zero too; the lab's is the one it gave them.
-	rep, err := shadow.ReadRun(dir, shadow.Run{Data: data, Zero: zero, Notes: notes})
-	if err != nil {
-		return nil, err
-	}
-	rep.Wall = time.Since(began)
-	return rep, nil
+	run.Notes = notes
+	run.Zero, err = runExport(ctx, l, e, hosts, data)
+	return run, err
 }
 
 // buildExport makes the segment, the hosts and the filters the graph
 // implies, and returns the hosts in the simulation's order with notes on
 // what the lab does not reproduce.
-func buildExport(ctx context.Context, l *Lab, sim *shadow.Simulation) ([]*Host, []string, error) {
+func buildExport(ctx context.Context, l *Lab, e Export) ([]*Host, []string, error) {
 	var addrs []netip.Addr
-	for _, h := range sim.Hosts {
-		a, err := netip.ParseAddr(h.Addr)
-		if err != nil || !a.Is4() {
-			return nil, nil, fmt.Errorf("netlab: host %s: address %q is not IPv4", h.Name, h.Addr)
+	for _, h := range e.Hosts {
+		if !h.Addr.Is4() {
+			return nil, nil, fmt.Errorf("netlab: host %s: address %s is not IPv4", h.Name, h.Addr)
 		}
-		addrs = append(addrs, a)
+		addrs = append(addrs, h.Addr)
+	}
+	if len(addrs) == 0 {
+		return nil, nil, errors.New("netlab: the export has no hosts")
 	}
 	subnet, err := covering(addrs)
 	if err != nil {
@@ -114,9 +128,9 @@ func buildExport(ctx context.Context, l *Lab, sim *shadow.Simulation) ([]*Host, 
 	if err != nil {
 		return nil, nil, err
 	}
-	hosts := make([]*Host, len(sim.Hosts))
+	hosts := make([]*Host, len(e.Hosts))
 	byNode := map[int][]*Host{}
-	for i, h := range sim.Hosts {
+	for i, h := range e.Hosts {
 		if hosts[i], err = seg.AddHostAt(ctx, h.Name, addrs[i]); err != nil {
 			return nil, nil, err
 		}
@@ -127,23 +141,28 @@ func buildExport(ctx context.Context, l *Lab, sim *shadow.Simulation) ([]*Host, 
 	nodes := slices.Sorted(maps.Keys(byNode))
 	for i, a := range nodes {
 		for _, c := range nodes[i:] {
-			e, ok := sim.Graph.Edge(a, c)
-			if !ok {
+			k := slices.IndexFunc(e.Links, func(k ExportLink) bool { return (k.A == a && k.B == c) || (k.A == c && k.B == a) })
+			if k < 0 {
 				return nil, nil, fmt.Errorf("netlab: the graph has no edge between nodes %d and %d", a, c)
 			}
-			latency = max(latency, e.Latency)
-			if e.Loss >= 1 {
+			link := e.Links[k]
+			latency = max(latency, link.Latency)
+			if link.Loss >= 1 {
 				if err := seg.Block(ctx, byNode[a], byNode[c]); err != nil {
 					return nil, nil, err
 				}
 				continue
 			}
-			if loss >= 0 && e.Loss != loss {
-				return nil, nil, fmt.Errorf("netlab: the graph loses %g on one edge and %g on another; the lab loses one share on the whole segment", loss, e.Loss)
+			if loss >= 0 && link.Loss != loss {
+				return nil, nil, fmt.Errorf("netlab: the graph loses %g on one edge and %g on another; the lab loses one share on the whole segment", loss, link.Loss)
 			}
-			loss = e.Loss
+			loss = link.Loss
 		}
-		n, ok := sim.Graph.Node(a)
+		k := slices.IndexFunc(e.Nodes, func(n ExportNode) bool { return n.ID == a })
+		n, ok := ExportNode{}, k >= 0
+		if ok {
+			n = e.Nodes[k]
+		}
 		if !ok {
 			return nil, nil, fmt.Errorf("netlab: the graph has no node %d", a)
 		}
@@ -194,13 +213,18 @@ func covering(addrs []netip.Addr) (netip.Prefix, error) {
 // runExport starts every host's process in data/hosts/NAME, waits until
 // each has written its start event, lets the scenario run from its zero to
 // its end and stops them all. It returns the scenario's zero.
-func runExport(ctx context.Context, l *Lab, sim *shadow.Simulation, hosts []*Host, data string, duration time.Duration) (time.Time, error) {
+func runExport(ctx context.Context, l *Lab, e Export, hosts []*Host, data string) (time.Time, error) {
 	// The scenario's zero: far enough ahead for every host to start on a
 	// busy two-CPU machine.
 	margin := 5*time.Second + time.Duration(len(hosts))*500*time.Millisecond
 	zero := time.Now().Add(margin)
+	for _, h := range e.Hosts {
+		if argValue(h.Args, "--events") == "" {
+			return time.Time{}, fmt.Errorf("netlab: host %s writes no event log (--events FILE), which the lab waits on and reads", h.Name)
+		}
+	}
 	daemons := make([]*Daemon, len(hosts))
-	for i, h := range sim.Hosts {
+	for i, h := range e.Hosts {
 		dir := filepath.Join(data, "hosts", h.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return zero, fmt.Errorf("netlab: %w", err)
@@ -213,8 +237,8 @@ func runExport(ctx context.Context, l *Lab, sim *shadow.Simulation, hosts []*Hos
 	err := phase(l, "every host starts", func() error {
 		startCtx, cancel := context.WithDeadline(ctx, zero)
 		defer cancel()
-		for i, h := range sim.Hosts {
-			events := filepath.Join(data, "hosts", h.Name, shadow.EventsFile)
+		for i, h := range e.Hosts {
+			events := filepath.Join(data, "hosts", h.Name, argValue(h.Args, "--events"))
 			err := poll(startCtx, 200*time.Millisecond, func() error {
 				if daemons[i].Exited() {
 					return permanent(fmt.Errorf("%s: starling exited at start (%s); its log %s ends:\n%s",
@@ -231,14 +255,14 @@ func runExport(ctx context.Context, l *Lab, sim *shadow.Simulation, hosts []*Hos
 	if err != nil {
 		return zero, err
 	}
-	err = phase(l, fmt.Sprintf("run the scenario's %s", duration), func() error {
-		if err := sleep(ctx, time.Until(zero.Add(duration))); err != nil {
+	err = phase(l, fmt.Sprintf("run the scenario's %s", e.Duration), func() error {
+		if err := sleep(ctx, time.Until(zero.Add(e.Duration))); err != nil {
 			return err
 		}
 		for i, d := range daemons {
 			if d.Exited() {
 				return fmt.Errorf("%s's starling stopped before the scenario's end (%s); its log %s ends:\n%s",
-					sim.Hosts[i].Name, d.cmd.ProcessState, d.Log(), logTail(d.Log(), 20))
+					e.Hosts[i].Name, d.cmd.ProcessState, d.Log(), logTail(d.Log(), 20))
 			}
 		}
 		return nil
@@ -258,6 +282,16 @@ func withScriptStart(args []string, t time.Time) []string {
 		}
 	}
 	return out
+}
+
+// argValue returns the value of flag in args, or "".
+func argValue(args []string, flag string) string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == flag {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // started checks that an event log holds its start event.

@@ -3,92 +3,35 @@ package netlab
 import (
 	"errors"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"starling/sim"
-	"starling/sim/shadow"
 )
 
-// The Shadow export's proof: the hosts of an exported scenario run as real
-// starling processes in namespaces, with the exported arguments, and their
-// event logs read back into the simulator's report account for every
-// planned message, in an open channel and in a private group handed over
-// at start.
-func TestShadowExportInLab(t *testing.T) {
+// Client isolation in an export's graph becomes dropped frames on the
+// bridge, and a slower link a shaped one (cmd/netlab runs whole exports).
+func TestExportFilters(t *testing.T) {
 	needLab(t)
-	bin := starlingBin(t)
-	sc, err := sim.Builtin("netlab-shadow")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := sim.NewBlueprint(sc, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "export")
-	if _, err := shadow.Export(dir, b, shadow.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	logs := t.TempDir()
-	start := time.Now()
-	rep, err := RunExport(t.Context(), Config{Starling: bin, LogDir: logs, Logger: testLogger(t)}, dir, filepath.Join(dir, "netlab.data"))
-	t.Logf("the lab run took %s", time.Since(start).Round(100*time.Millisecond))
-	if err != nil {
-		dumpLogs(t, logs)
-		t.Fatal(err)
-	}
-	r := rep.Runs[0]
-	want := 0
-	for _, m := range b.Messages {
-		want += len(b.Groups[m.Group].Members) - 1
-	}
-	if b.Groups[1].Kind != sim.GroupPrivate {
-		t.Fatalf("the proof scenario's second group is %s, want a private one", b.Groups[1].Kind)
-	}
-	if r.Sent != len(b.Messages) || r.Expected != want {
-		t.Errorf("sent %d of %d planned messages, expected %d deliveries; want all sent and %d expected",
-			r.Sent, len(b.Messages), r.Expected, want)
-	}
-	// On one bridge without loss every message reaches every member,
-	// whatever the machine's load: gossip or, failing that, catch-up.
-	if r.Delivered != r.Expected {
-		t.Errorf("delivered %d of %d", r.Delivered, r.Expected)
-	}
-	for _, n := range r.Nodes {
-		if n.BytesIn == 0 || n.BytesOut == 0 {
-			t.Errorf("%s reported no traffic: %+v", n.Name, n)
-		}
-	}
-	if r.FirstLatency.Count != len(b.Messages) || r.AllLatency.Count != len(b.Messages) {
-		t.Errorf("latencies of %d and %d messages, want %d", r.FirstLatency.Count, r.AllLatency.Count, len(b.Messages))
-	}
-	t.Logf("lab: delivered %d/%d, first p50 %s p99 %s, every member p50 %s p99 %s",
-		r.Delivered, r.Expected, r.FirstLatency.P50, r.FirstLatency.P99, r.AllLatency.P50, r.AllLatency.P99)
-	if _, err := os.Stat(filepath.Join(dir, "netlab.data", "hosts", "relay-0", "api.json")); !os.IsNotExist(err) {
-		t.Errorf("relay-0 left its API record behind after SIGTERM (stat: %v)", err)
-	}
-}
-
-// Client isolation in the graph becomes dropped frames on the bridge, and
-// a slower link a shaped one.
-func TestShadowExportFilters(t *testing.T) {
-	needLab(t)
-	b := exportBlueprint(t, "duration: 1m\nnodes: {attendees: 3, relays: 1}\ntopology: {kind: isolated}\nlink: {bandwidth: 20Mbps, latency: 5ms}\ngroups: [{name: lobby}]\n")
-	dir := filepath.Join(t.TempDir(), "export")
-	if _, err := shadow.Export(dir, b, shadow.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := shadow.ReadSimulation(dir)
-	if err != nil {
-		t.Fatal(err)
+	// A relay (node 1) and three attendees on isolated Wi-Fi (node 0: its
+	// loop loses everything) at 20 Mbit/s.
+	e := Export{
+		Hosts: []ExportHost{
+			{Name: "relay-0", Addr: netip.MustParseAddr("10.1.0.1"), Node: 1},
+			{Name: "attendee-0", Addr: netip.MustParseAddr("10.1.0.2"), Node: 0},
+			{Name: "attendee-1", Addr: netip.MustParseAddr("10.1.0.3"), Node: 0},
+			{Name: "attendee-2", Addr: netip.MustParseAddr("10.1.0.4"), Node: 0},
+		},
+		Nodes: []ExportNode{{ID: 0, Up: 20_000_000, Down: 20_000_000}, {ID: 1, Up: 1_000_000_000, Down: 1_000_000_000}},
+		Links: []ExportLink{
+			{A: 0, B: 0, Latency: 5 * time.Millisecond, Loss: 1},
+			{A: 0, B: 1, Latency: 5 * time.Millisecond},
+			{A: 1, B: 1, Latency: 5 * time.Millisecond},
+		},
+		Duration: time.Minute,
 	}
 	l := newLab(t, Config{Starling: "/bin/true", Logger: testLogger(t)})
-	hosts, notes, err := buildExport(t.Context(), l, s)
+	hosts, notes, err := buildExport(t.Context(), l, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,17 +54,61 @@ func TestShadowExportFilters(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "tbf") || !strings.Contains(string(out), "20Mbit") {
 		t.Errorf("attendee's eth0 is not shaped to 20 Mbit/s: %s (%v)", out, err)
 	}
+
+	// What the lab cannot build is an error, not a quiet difference.
+	for _, tc := range []struct {
+		name string
+		edit func(*Export)
+		want string
+	}{
+		{"two losses", func(e *Export) { e.Links[1].Loss, e.Links[2].Loss = 0.01, 0.02 }, "one share on the whole segment"},
+		{"a missing edge", func(e *Export) { e.Links = e.Links[1:] }, "no edge between nodes 0 and 0"},
+		{"an IPv6 host", func(e *Export) { e.Hosts[1].Addr = netip.MustParseAddr("fd00::1") }, "not IPv4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := e
+			bad.Hosts = append([]ExportHost(nil), e.Hosts...)
+			bad.Links = append([]ExportLink(nil), e.Links...)
+			tc.edit(&bad)
+			l := newLab(t, Config{Starling: "/bin/true", Logger: testLogger(t)})
+			if _, _, err := buildExport(t.Context(), l, bad); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
 }
 
-func exportBlueprint(t *testing.T, yml string) *sim.Blueprint {
-	t.Helper()
-	sc, err := sim.Parse([]byte(yml))
-	if err != nil {
-		t.Fatal(err)
+func TestCovering(t *testing.T) {
+	for _, tc := range []struct {
+		addrs []string
+		want  string
+	}{
+		{[]string{"10.1.0.1", "10.1.0.200"}, "10.1.0.0/24"},
+		{[]string{"10.1.0.1", "10.1.1.0"}, "10.1.0.0/23"},
+		{[]string{"10.1.0.1", "10.2.0.1"}, "10.0.0.0/14"},
+	} {
+		var addrs []netip.Addr
+		for _, a := range tc.addrs {
+			addrs = append(addrs, netip.MustParseAddr(a))
+		}
+		got, err := covering(addrs)
+		if err != nil || got.String() != tc.want {
+			t.Errorf("covering(%v) = %s, %v; want %s", tc.addrs, got, err, tc.want)
+		}
 	}
-	b, err := sim.NewBlueprint(sc, 0)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := covering([]netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("11.0.0.1")}); err == nil {
+		t.Error("addresses in two /8s were given one segment")
 	}
-	return b
+}
+
+func TestWithScriptStart(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	args := []string{"up", "--script", "s.jsonl", "--script-start", "2000-01-01T00:00:01Z", "--events", "e.jsonl"}
+	got := withScriptStart(args, at)
+	if got[4] != "2026-01-02T03:04:05.000000006Z" || args[4] != "2000-01-01T00:00:01Z" {
+		t.Errorf("withScriptStart = %q (original %q)", got, args)
+	}
+	if argValue(args, "--events") != "e.jsonl" || argValue(args, "--peer") != "" {
+		t.Error("argValue")
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -65,7 +66,7 @@ func shadowCheck(ctx context.Context, cfg netlab.Config, scenario, out string, r
 	var lab, simulated []spread
 	var notes []string
 	for i := range rounds {
-		rep, err := netlab.RunExport(ctx, cfg, out, filepath.Join(out, fmt.Sprintf("netlab-round%d", i+1)))
+		rep, err := runExport(ctx, cfg, out, filepath.Join(out, fmt.Sprintf("netlab-round%d", i+1)))
 		if err != nil {
 			return false, fmt.Errorf("the export in the lab, round %d: %w", i+1, err)
 		}
@@ -95,6 +96,60 @@ func shadowCheck(ctx context.Context, cfg netlab.Config, scenario, out string, r
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
 	return agree, nil
+}
+
+// runExport runs the hosts of the Shadow export in dir as real processes in
+// the lab (netlab.RunExport), their event logs in data, and reads the logs
+// into the simulator's report. data must be directly inside dir: each host
+// finds its script at ../../../scripts, as under Shadow.
+func runExport(ctx context.Context, cfg netlab.Config, dir, data string) (*report.Report, error) {
+	if filepath.Dir(filepath.Clean(data)) != filepath.Clean(dir) {
+		return nil, fmt.Errorf("the run's data directory %s must be directly inside the export %s: each host finds its script at ../../../scripts, as under Shadow", data, dir)
+	}
+	e, err := labExport(dir)
+	if err != nil {
+		return nil, err
+	}
+	run, err := netlab.RunExport(ctx, cfg, e, data)
+	if err != nil {
+		return nil, err
+	}
+	notes := append([]string{fmt.Sprintf("real starling processes in the network lab (%s); events read from %s", cfg.Starling, data)}, run.Notes...)
+	rep, err := shadow.ReadRun(dir, shadow.Run{Data: data, Zero: run.Zero, Notes: notes})
+	if err != nil {
+		return nil, err
+	}
+	rep.Wall = run.Took
+	return rep, nil
+}
+
+// labExport reads the export in dir (its shadow.yaml and network graph) as
+// the lab runs it.
+func labExport(dir string) (netlab.Export, error) {
+	s, err := shadow.ReadSimulation(dir)
+	if err != nil {
+		return netlab.Export{}, err
+	}
+	var e netlab.Export
+	for i, h := range s.Hosts {
+		addr, err := netip.ParseAddr(h.Addr)
+		if err != nil {
+			return e, fmt.Errorf("host %s: address %q: %w", h.Name, h.Addr, err)
+		}
+		d := h.Shutdown - h.Start
+		if i > 0 && d != e.Duration {
+			return e, fmt.Errorf("host %s runs %s, host %s %s: the lab runs every host for the scenario's one duration", h.Name, d, s.Hosts[0].Name, e.Duration)
+		}
+		e.Duration = d
+		e.Hosts = append(e.Hosts, netlab.ExportHost{Name: h.Name, Addr: addr, Node: h.Node, Args: h.Args})
+	}
+	for _, n := range s.Graph.Nodes {
+		e.Nodes = append(e.Nodes, netlab.ExportNode{ID: n.ID, Up: n.Up, Down: n.Down})
+	}
+	for _, l := range s.Graph.Edges {
+		e.Links = append(e.Links, netlab.ExportLink{A: l.Source, B: l.Target, Latency: l.Latency, Loss: l.Loss})
+	}
+	return e, nil
 }
 
 // readScenario reads a scenario file, or a built-in scenario when no file
