@@ -32,8 +32,7 @@ and report delivery, latency, traffic, catch-up, convergence and CPU.
 
 SCENARIO is a YAML file or the name of a built-in scenario: ` + strings.Join(sim.Builtins(), ", ") + `.
 ` + "`starling-sim scenarios`" + ` describes them, and ` + "`starling-sim scenarios NAME`" + ` prints
-one's YAML, to start a scenario of your own from (every field is described
-in the simulator's package documentation, starling/sim's Scenario type).
+one's YAML, comments and all, to start a scenario of your own from.
 
 The report goes to DIR/report.json and DIR/report.html (--out, default
 ./sim-NAME), and a summary table to stdout (the JSON instead with --json).
