@@ -17,12 +17,12 @@ var metadataMarkers = []string{secret, "Exif", "http://ns.adobe.com", "ICC_PROFI
 // had to strip it); each output then holds none of the markers and passes
 // Check, which admits only the segments and chunks that carry pixels.
 func TestMetadataStripped(t *testing.T) {
-	photo := photoImage(640, 480, 9)
+	photo := photoImage(320, 240, 9)
 	files := map[string][]byte{
 		"jpeg":          withJPEGSegments(encodeJPEGFile(t, photo, 90), jpegMetadata(1)...),
 		"jpeg, rotated": withJPEGSegments(encodeJPEGFile(t, photo, 90), jpegMetadata(6)...),
 		"png":           withPNGChunks(encodePNGFile(t, photo), pngMetadata()...),
-		"png, flat":     withPNGChunks(encodePNGFile(t, screenshotImage(t, 640, 400)), pngMetadata()...),
+		"png, flat":     withPNGChunks(encodePNGFile(t, screenshotImage(t, 480, 300)), pngMetadata()...),
 		"webp":          webpWithMetadata(t, readTestdata(t, "blue-purple-pink.lossy.webp")),
 	}
 	for name, file := range files {

@@ -85,14 +85,15 @@ func TestPrepareKinds(t *testing.T) {
 		minSide int
 		minPSNR float64
 	}{
-		{"photo", photoImage(1800, 1350, 1), func(m *image.RGBA) []byte { return encodeJPEGFile(t, m, 92) }, FormatJPEG, 1280, 30},
-		// 16-pixel type at 2000 pixels wide: at 1600 it is 13 pixels, at
-		// 1024 8, where street names stop being legible.
-		{"map photo", mapImage(t, 2000, 1500, 16, 1), func(m *image.RGBA) []byte { return encodeJPEGFile(t, m, 92) }, FormatJPEG, 1600, 30},
-		{"screenshot", screenshotImage(t, 1280, 800), func(m *image.RGBA) []byte { return encodePNGFile(t, m) }, FormatPNG, 1280, 35},
+		{"photo", photoImage(1600, 1200, 1), func(m *image.RGBA) []byte { return encodeJPEGFile(t, m, 92) }, FormatJPEG, 1280, 30},
+		// 16-pixel type at 1800 pixels wide: at 1600 it is 14 pixels, at
+		// 1024 9, where street names stop being legible.
+		{"map photo", mapImage(t, 1800, 1350, 16, 1), func(m *image.RGBA) []byte { return encodeJPEGFile(t, m, 92) }, FormatJPEG, 1600, 30},
+		{"screenshot", screenshotImage(t, 1024, 640), func(m *image.RGBA) []byte { return encodePNGFile(t, m) }, FormatPNG, 1024, 35},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			im, err := Prepare(tc.file(tc.src), Config{})
 			if err != nil {
 				t.Fatal(err)
@@ -116,12 +117,12 @@ func TestPrepareKinds(t *testing.T) {
 // TestPrepareLadder: a smaller budget walks down the ladder, and the
 // smallest side's floor quality is the last resort before ErrNoFit.
 func TestPrepareLadder(t *testing.T) {
-	file := encodeJPEGFile(t, photoImage(1200, 900, 2), 90)
+	file := encodeJPEGFile(t, photoImage(800, 600, 2), 90)
 	big, err := Prepare(file, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{MaxBytes: 24 << 10}
+	cfg := Config{MaxBytes: 12 << 10}
 	small, err := Prepare(file, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestPrepareNeverUpscales(t *testing.T) {
 // TestPrepareDeterministic: the same file gives the same bytes, so its
 // content address is stable and a second send is recognised.
 func TestPrepareDeterministic(t *testing.T) {
-	file := encodeJPEGFile(t, mapImage(t, 900, 700, 14, 4), 90)
+	file := encodeJPEGFile(t, mapImage(t, 500, 400, 12, 4), 90)
 	a, err := Prepare(file, Config{})
 	if err != nil {
 		t.Fatal(err)
