@@ -79,6 +79,12 @@ var rules = []rule{{
 	from:   []string{"starling/simhost/..."},
 	forbid: []string{"starling/node/...", "starling/sim/...", "starling/cmd/..."},
 }, {
+	why: "media prepares and checks pictures: a lower layer that knows messages' IDs and nothing of " +
+		"the network, the store or the node",
+	from:   []string{"starling/media/..."},
+	forbid: []string{"starling/...", "github.com/libp2p/...", "github.com/dgraph-io/..."},
+	allow:  []string{"starling/media/...", "starling/message/..."},
+}, {
 	why:    "negentropy is pure set reconciliation: no Starling types, no network",
 	from:   []string{"starling/negentropy/..."},
 	forbid: []string{"starling/...", "github.com/libp2p/..."},
