@@ -52,7 +52,7 @@ func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, e
 	for i, j := range s.judge(p, group, envs) {
 		id := ids[i]
 		switch j.verdict {
-		case Accept:
+		case message.Accept:
 			if j.m == nil {
 				return admitted{}, fmt.Errorf("%w: Config.Check accepted message %s but returned no message", errInternal, id.Short())
 			}
@@ -61,9 +61,9 @@ func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, e
 					ErrInvalid, j.m.ID.Short(), j.m.Body.Group.Short(), group.Short())
 			}
 			accepted = append(accepted, j.m)
-		case Reject:
+		case message.Reject:
 			return admitted{}, fmt.Errorf("%w: message %s: %w", ErrInvalid, id.Short(), j.err)
-		case Ignore:
+		case message.Ignore:
 			out.ignored++
 			if errors.Is(j.err, ErrLimit) {
 				out.limited = true
@@ -86,7 +86,7 @@ func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, e
 // judgement is Config.Check's answer for one envelope.
 type judgement struct {
 	m       *message.Message
-	verdict Verdict
+	verdict message.Verdict
 	err     error
 }
 

@@ -58,34 +58,6 @@ const (
 	DefaultBanTime            = 10 * time.Minute
 )
 
-// Verdict is Config.Check's decision on one message.
-type Verdict int
-
-// Verdicts. The zero value is not a verdict, so a forgotten one is caught.
-const (
-	// Accept: store the message.
-	Accept Verdict = iota + 1
-	// Ignore: skip it without blaming the peer (a newer version or kind, a
-	// time outside the accepted window, a duplicate).
-	Ignore
-	// Reject: the peer sent a forged, malformed or wrong-group message; it
-	// is cut off and penalised.
-	Reject
-)
-
-func (v Verdict) String() string {
-	switch v {
-	case Accept:
-		return "accept"
-	case Ignore:
-		return "ignore"
-	case Reject:
-		return "reject"
-	default:
-		return fmt.Sprintf("verdict(%d)", int(v))
-	}
-}
-
 // Store is what catch-up needs of the message store; *store.Store satisfies
 // it. Its methods are called concurrently from every session.
 type Store interface {
@@ -113,7 +85,7 @@ type Config struct {
 	// Check judges one received envelope as the group's gossip validator
 	// would (the node passes gossip.Check) and returns the decoded message
 	// with Accept. Called concurrently; must not block on the network.
-	Check func(from peer.ID, group message.GroupID, raw []byte) (*message.Message, Verdict, error)
+	Check func(from peer.ID, group message.GroupID, raw []byte) (*message.Message, message.Verdict, error)
 	// Penalize, if set, is told about a peer that was cut off for
 	// misbehaving in a session of group g (the zero GroupID: before its
 	// Hello named a group), with a short reason: it broke the protocol or

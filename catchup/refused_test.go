@@ -14,16 +14,16 @@ import (
 
 // ignoreTexts wraps check: it ignores texts containing word, as a node
 // ignores a blocked author's messages, and counts the envelopes judged.
-func ignoreTexts(word string, judged *atomic.Int64) func(peer.ID, message.GroupID, []byte) (*message.Message, Verdict, error) {
+func ignoreTexts(word string, judged *atomic.Int64) func(peer.ID, message.GroupID, []byte) (*message.Message, message.Verdict, error) {
 	inner := check(time.Now)
-	return func(p peer.ID, g message.GroupID, raw []byte) (*message.Message, Verdict, error) {
+	return func(p peer.ID, g message.GroupID, raw []byte) (*message.Message, message.Verdict, error) {
 		judged.Add(1)
 		m, v, err := inner(p, g, raw)
-		if v != Accept {
+		if v != message.Accept {
 			return m, v, err
 		}
 		if t, err := message.DecodeText(m.Body.Payload); err == nil && strings.Contains(t.Text, word) {
-			return nil, Ignore, errors.New("blocked")
+			return nil, message.Ignore, errors.New("blocked")
 		}
 		return m, v, nil
 	}

@@ -62,13 +62,13 @@ type Config struct {
 	// message loses score; Ignore what may just be stale state. Optional; it
 	// must be safe for concurrent use, must not block and must not write to
 	// disk.
-	Policy func(from peer.ID, m *message.Message) Result
+	Policy func(from peer.ID, m *message.Message) message.Verdict
 	// LivePolicy, if set, runs after Policy for messages that arrive by
 	// gossip from other peers, never for Check (catch-up) or this host's
 	// publishes: rules about live traffic such as per-author rate limits and
 	// slow mode, which must not refuse history. Same rules as Policy: safe
 	// for concurrent use, must not block.
-	LivePolicy func(from peer.ID, m *message.Message) Result
+	LivePolicy func(from peer.ID, m *message.Message) message.Verdict
 	// Deliver receives each accepted message from another peer, from the
 	// topic's reader goroutine, one at a time per group. It may block
 	// briefly: while it does, pubsub buffers up to QueueSize messages for the

@@ -167,14 +167,14 @@ func TestSeen(t *testing.T) {
 func TestPolicy(t *testing.T) {
 	a := groupID(t, "alpha")
 	member, banned, muted := newKey(t), newKey(t), newKey(t)
-	policy := func(_ peer.ID, m *message.Message) Result {
+	policy := func(_ peer.ID, m *message.Message) message.Verdict {
 		switch {
 		case m.Body.Author.Equal(banned.Public()):
-			return Reject
+			return message.Reject
 		case m.Body.Author.Equal(muted.Public()):
-			return Ignore
+			return message.Ignore
 		}
-		return Accept
+		return message.Accept
 	}
 	sender := newNode(t, Config{})
 	receiver := newNode(t, Config{Policy: policy})
@@ -300,7 +300,7 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 func TestLivePolicy(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
-	live := func(_ peer.ID, m *message.Message) Result { return Ignore }
+	live := func(_ peer.ID, m *message.Message) message.Verdict { return message.Ignore }
 	sender := newNode(t, Config{LivePolicy: live})
 	receiver := newNode(t, Config{LivePolicy: live})
 	connect(t, sender.h, receiver.h)
@@ -314,7 +314,7 @@ func TestLivePolicy(t *testing.T) {
 	if got := receiver.in.count(m.ID); got != 0 {
 		t.Errorf("live-ignored message delivered %d times", got)
 	}
-	if _, r, err := receiver.g.Check(sender.h.ID(), a, m.Raw); r != Accept {
+	if _, r, err := receiver.g.Check(sender.h.ID(), a, m.Raw); r != message.Accept {
 		t.Errorf("Check = %s, %v; want accept: catch-up must not see live rules", r, err)
 	}
 }

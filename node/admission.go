@@ -9,7 +9,6 @@ import (
 
 	"starling/admission"
 	"starling/catchup"
-	"starling/gossip"
 	"starling/group"
 	"starling/message"
 )
@@ -55,51 +54,47 @@ func (n *Node) source(p peer.ID, way admission.Way) admission.Source {
 // livePolicy is gossip's LivePolicy, after the group's rules: admission.
 // What it refuses for good (rate, slow mode, budgets, dated before the
 // group) is also not fetched by catch-up later.
-func (n *Node) livePolicy(from peer.ID, m *message.Message) gossip.Result {
+func (n *Node) livePolicy(from peer.ID, m *message.Message) message.Verdict {
 	st := n.groups.get(m.Body.Group)
 	if st == nil {
-		return gossip.Ignore
+		return message.Ignore
 	}
 	v, err := n.admit.Admit(n.source(from, admission.Gossip), st, m)
-	if v == admission.Accept {
-		return gossip.Accept
+	if v == message.Accept {
+		return message.Accept
 	}
 	if admission.Final(err) {
 		n.catchup.Refuse(m.Body.Group, m.ID)
 	}
 	n.log.Debug("admission refused a message", "msg", m, "from", short(from), "err", err)
-	return gossip.Ignore
+	return message.Ignore
 }
 
 // checkCatchup judges a message that arrived by catch-up exactly as live
 // gossip is judged: the same validation, then the same admission. A peer
 // over its budget is refused before any signature is checked, and its
 // session ends (an error wrapping catchup.ErrLimit) without blame.
-func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*message.Message, catchup.Verdict, error) {
+func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*message.Message, message.Verdict, error) {
 	src := n.source(from, admission.Catchup)
 	if n.admit.Throttled(src) {
-		return nil, catchup.Ignore, fmt.Errorf("%w: %w", catchup.ErrLimit, admission.ErrThrottled)
+		return nil, message.Ignore, fmt.Errorf("%w: %w", catchup.ErrLimit, admission.ErrThrottled)
 	}
-	m, r, err := n.gossip.Check(from, g, raw)
-	switch r {
-	case gossip.Accept:
-	case gossip.Reject:
-		return nil, catchup.Reject, err
-	default:
-		return nil, catchup.Ignore, err
+	m, v, err := n.gossip.Check(from, g, raw)
+	if v != message.Accept {
+		return nil, v, err
 	}
 	st := n.groups.get(g)
 	if st == nil {
-		return nil, catchup.Ignore, fmt.Errorf("%w: %s", group.ErrNotJoined, g.Short())
+		return nil, message.Ignore, fmt.Errorf("%w: %s", group.ErrNotJoined, g.Short())
 	}
-	v, err := n.admit.Admit(src, st, m)
+	v, err = n.admit.Admit(src, st, m)
 	switch {
-	case v == admission.Accept:
-		return m, catchup.Accept, nil
+	case v == message.Accept:
+		return m, message.Accept, nil
 	case admission.Final(err):
-		return nil, catchup.Ignore, err
+		return nil, message.Ignore, err
 	default:
-		return nil, catchup.Ignore, fmt.Errorf("%w: %w", catchup.ErrLimit, err)
+		return nil, message.Ignore, fmt.Errorf("%w: %w", catchup.ErrLimit, err)
 	}
 }
 

@@ -332,33 +332,22 @@ func (n *Node) deliver(r gossip.Received) {
 // policy is the stateful check that gossip and catch-up share: the local
 // block list, then the group's rules (membership, roles, keys, bans,
 // tombstones, expiry).
-func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
+func (n *Node) policy(from peer.ID, m *message.Message) message.Verdict {
 	if n.refusesReceived(from) {
-		return gossip.Ignore // the disk is low (disk.go)
+		return message.Ignore // the disk is low (disk.go)
 	}
 	st := n.groups.get(m.Body.Group)
 	if st == nil || n.blocks.blocked(m.Body.Author) {
-		return gossip.Ignore
+		return message.Ignore
 	}
 	_, v, err := st.Check(m, n.cfg.Clock())
-	if v != group.Accept {
+	if v != message.Accept {
 		n.log.Debug("group rules refused a message", "msg", m, "verdict", v, "err", err)
-		if v == group.Ignore && waits(err) {
+		if v == message.Ignore && waits(err) {
 			n.pending.add(m, from)
 		}
 	}
-	return result(v)
-}
-
-func result(v group.Verdict) gossip.Result {
-	switch v {
-	case group.Accept:
-		return gossip.Accept
-	case group.Reject:
-		return gossip.Reject
-	default:
-		return gossip.Ignore
-	}
+	return v
 }
 
 // Open decodes a stored message of a joined group for display, unsealing it
