@@ -276,7 +276,10 @@ func TestGossipFloodNotFetchedByCatchup(t *testing.T) {
 		t.Errorf("catch-up brought %d more of the burst; want none", got-kept)
 	}
 	res, ok := victim.LastSync(lobby)
-	if !ok || res.Fetched != 0 || res.Skipped == 0 {
+	// Negentropy finds the refused messages and skips them; a sketch
+	// session counts them as held, so they are no difference at all.
+	skipped := res.Skipped > 0 || res.Protocol == string(catchup.ProtocolID2)
+	if !ok || res.Fetched != 0 || !skipped {
 		t.Errorf("the victim's session = %+v; want nothing fetched and the refused messages skipped", res)
 	}
 }
