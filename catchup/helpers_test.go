@@ -212,8 +212,8 @@ func newNode(t testing.TB, cfg Config, groups ...message.GroupID) *node {
 	if cfg.Joined == nil {
 		cfg.Joined = func(g message.GroupID) bool { return slices.Contains(groups, g) }
 	}
-	if cfg.Check == nil {
-		cfg.Check = check(time.Now)
+	if cfg.Judge == nil {
+		cfg.Judge = CheckFunc(check(time.Now))
 	}
 	if cfg.Penalize == nil {
 		cfg.Penalize = n.pen.penalize

@@ -36,7 +36,7 @@ func TestRefusedNotFetchedAgain(t *testing.T) {
 	g := groupID("refused")
 	var judged atomic.Int64
 	var view atomic.Uint64
-	client, server := pair(t, Config{Check: ignoreTexts("blocked", &judged),
+	client, server := pair(t, Config{Judge: CheckFunc(ignoreTexts("blocked", &judged)),
 		View: func(message.GroupID) uint64 { return view.Load() }}, Config{}, g)
 	server.put(t, gen(t, g, "fine", 10, spread)...)
 	server.put(t, gen(t, g, "blocked", 5, func(i int) uint64 { return spread(100 + i) })...)

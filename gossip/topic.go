@@ -161,9 +161,9 @@ func (g *Gossip) read(ctx context.Context, t *topic) {
 			continue
 		}
 		g.log.Debug("delivering message", "msg", m, "from", pm.ReceivedFrom)
-		if g.cfg.Deliver != nil {
+		if g.cfg.Inbound != nil {
 			g.stats.inc(statDelivered)
-			g.cfg.Deliver(Received{Msg: m, From: pm.ReceivedFrom})
+			g.cfg.Inbound.Deliver(Received{Msg: m, From: pm.ReceivedFrom})
 		}
 	}
 }

@@ -55,14 +55,12 @@ type prechecked struct{ m *message.Message }
 
 // validator judges every message on every topic. Its fields are set once.
 type validator struct {
-	self   peer.ID
-	now    func() time.Time
-	seen   func(message.ID) bool
-	policy func(peer.ID, *message.Message) message.Verdict
-	live   func(peer.ID, *message.Message) message.Verdict
-	group  func(topic string) (message.GroupID, bool)
-	stats  *counters
-	log    *slog.Logger
+	self  peer.ID
+	now   func() time.Time
+	in    Inbound
+	group func(topic string) (message.GroupID, bool)
+	stats *counters
+	log   *slog.Logger
 }
 
 // validate is the pubsub validator. For an accepted message it leaves the
@@ -74,8 +72,8 @@ func (v *validator) validate(_ context.Context, from peer.ID, pm *pubsub.Message
 		}
 	}
 	m, vd := v.check(from, pm.GetTopic(), pm.GetData())
-	if vd.result == message.Accept && from != v.self && v.live != nil {
-		switch r := v.live(from, m); r {
+	if vd.result == message.Accept && from != v.self {
+		switch r := v.in.AdmitLive(from, m); r {
 		case message.Accept:
 		case message.Reject:
 			vd = verdict{message.Reject, rejPolicy, errors.New("rejected by live policy")}
@@ -120,7 +118,7 @@ func (v *validator) checkGroup(from peer.ID, gid message.GroupID, data []byte, a
 	if err := m.CheckTime(now); err != nil {
 		return nil, classify(err)
 	}
-	if askSeen && from != v.self && v.seen != nil && v.seen(m.ID) {
+	if askSeen && from != v.self && v.in.Seen(m.ID) {
 		return nil, verdict{message.Ignore, ignSeen, fmt.Errorf("message %s is already stored", m.ID.Short())}
 	}
 	if err := m.CheckBody(); err != nil {
@@ -129,14 +127,12 @@ func (v *validator) checkGroup(from peer.ID, gid message.GroupID, data []byte, a
 	if err := m.VerifySignature(); err != nil {
 		return nil, classify(err)
 	}
-	if v.policy != nil {
-		switch r := v.policy(from, m); r {
-		case message.Accept:
-		case message.Reject:
-			return nil, verdict{message.Reject, rejPolicy, errors.New("rejected by group policy")}
-		default:
-			return nil, verdict{message.Ignore, ignPolicy, fmt.Errorf("group policy said %s", r)}
-		}
+	switch r := v.in.Judge(from, m); r {
+	case message.Accept:
+	case message.Reject:
+		return nil, verdict{message.Reject, rejPolicy, errors.New("rejected by group policy")}
+	default:
+		return nil, verdict{message.Ignore, ignPolicy, fmt.Errorf("group policy said %s", r)}
 	}
 	return m, accepted
 }

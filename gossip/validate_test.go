@@ -29,8 +29,7 @@ func testValidator(a message.GroupID, now time.Time, seen func(message.ID) bool,
 	return &validator{
 		self:   self,
 		now:    func() time.Time { return now },
-		seen:   seen,
-		policy: policy,
+		in:     funcs{seen: seen, judge: policy},
 		group: func(topic string) (message.GroupID, bool) {
 			return a, topic == name
 		},

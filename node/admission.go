@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"sync"
 	"time"
 
@@ -49,53 +48,6 @@ func (n *Node) source(p peer.ID, way admission.Way) admission.Source {
 		src.Addr = catchup.AddrKey(conns[0].RemoteMultiaddr(), p)
 	}
 	return src
-}
-
-// livePolicy is gossip's LivePolicy, after the group's rules: admission.
-// What it refuses for good (rate, slow mode, budgets, dated before the
-// group) is also not fetched by catch-up later.
-func (n *Node) livePolicy(from peer.ID, m *message.Message) message.Verdict {
-	st := n.groups.get(m.Body.Group)
-	if st == nil {
-		return message.Ignore
-	}
-	v, err := n.admit.Admit(n.source(from, admission.Gossip), st, m)
-	if v == message.Accept {
-		return message.Accept
-	}
-	if admission.Final(err) {
-		n.catchup.Refuse(m.Body.Group, m.ID)
-	}
-	n.log.Debug("admission refused a message", "msg", m, "from", short(from), "err", err)
-	return message.Ignore
-}
-
-// checkCatchup judges a message that arrived by catch-up exactly as live
-// gossip is judged: the same validation, then the same admission. A peer
-// over its budget is refused before any signature is checked, and its
-// session ends (an error wrapping catchup.ErrLimit) without blame.
-func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*message.Message, message.Verdict, error) {
-	src := n.source(from, admission.Catchup)
-	if n.admit.Throttled(src) {
-		return nil, message.Ignore, fmt.Errorf("%w: %w", catchup.ErrLimit, admission.ErrThrottled)
-	}
-	m, v, err := n.gossip.Check(from, g, raw)
-	if v != message.Accept {
-		return nil, v, err
-	}
-	st := n.groups.get(g)
-	if st == nil {
-		return nil, message.Ignore, fmt.Errorf("%w: %s", group.ErrNotJoined, g.Short())
-	}
-	v, err = n.admit.Admit(src, st, m)
-	switch {
-	case v == message.Accept:
-		return m, message.Accept, nil
-	case admission.Final(err):
-		return nil, message.Ignore, err
-	default:
-		return nil, message.Ignore, fmt.Errorf("%w: %w", catchup.ErrLimit, err)
-	}
 }
 
 // creations caches each group's creation: the sent_at of its first

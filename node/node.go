@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -53,7 +52,7 @@ type Node struct {
 	held        *held
 	deliveries  *delivery.Tracker
 	deliveryHub *hub[delivery.Status]
-	dropped     atomic.Uint64 // gossip messages lost to Config.DropGossip
+	in          *inbound // the path of what other nodes send (inbound.go)
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -96,6 +95,13 @@ func New(cfg Config) (*Node, error) {
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
 	n.deliveries = delivery.NewTracker(0, cfg.Clock, func(s delivery.Status) { n.deliveryHub.publish(s) })
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.in = &inbound{
+		log: cfg.Logger, clock: cfg.Clock, ctx: n.ctx,
+		groups: n.groups, blocks: n.blocks, pending: n.pending,
+	}
+	if cfg.DropGossip > 0 {
+		n.in.lose = func() bool { return n.rand.float64() < cfg.DropGossip }
+	}
 	if err := n.build(); err != nil {
 		n.cancel()
 		return nil, errors.Join(err, n.release())
@@ -112,7 +118,7 @@ func (n *Node) build() error {
 		MemTableSize: cfg.StoreMemTableSize,
 		NoCompaction: cfg.StoreNoCompaction,
 		Logger:       cfg.Logger.With("component", "store"),
-		OnStored:     n.stored,
+		OnStored:     n.in.stored,
 		OnDeleted:    n.deleted,
 		Clock:        cfg.Clock,
 		Disk:         cfg.StoreDisk,
@@ -121,10 +127,12 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
+	n.in.store = n.store
 	n.groupCfg = groupConfig(n.store, cfg.GroupGrace)
 	if err := n.newAdmission(); err != nil {
 		return err
 	}
+	n.in.admit = n.admit
 	if err := n.blocks.load(n.store); err != nil {
 		return err
 	}
@@ -139,16 +147,14 @@ func (n *Node) build() error {
 		return err
 	}
 	n.log = cfg.Logger.With("self", short(n.host.ID()))
+	n.in.log, n.in.self, n.in.source = n.log, n.host.ID(), n.source
 	if cfg.RelayService != nil {
 		n.host.SetStreamHandler(TicketProtocol, n.serveTickets)
 	}
 	n.gossip, err = gossip.New(n.host, gossip.Config{
 		Logger:     n.log.With("component", "gossip"),
 		Clock:      cfg.Clock,
-		Seen:       n.seen,
-		Policy:     n.policy,
-		LivePolicy: n.livePolicy,
-		Deliver:    n.deliver,
+		Inbound:    n.in,
 		OnPeerJoin: n.peerJoined,
 		AppScore:   n.appScore,
 		// Every peer reached through a relay appears under its IP.
@@ -159,10 +165,11 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
+	n.in.validate = n.gossip.Check
 	n.catchup, err = catchup.New(n.host, catchup.Config{
 		Store:    catchupStore{n.store, n.held},
 		Joined:   n.joined,
-		Check:    n.checkCatchup,
+		Judge:    n.in,
 		Penalize: n.penalize,
 		Version:  n.versions.version,
 		View:     n.view,
@@ -172,6 +179,7 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
+	n.in.refuse, n.in.onStored = n.catchup.Refuse, n.stored
 	groups, err := n.store.Groups()
 	if err != nil {
 		return err
@@ -309,47 +317,6 @@ func (n *Node) Addrs() []ma.Multiaddr {
 	return addrs
 }
 
-// seen is the gossip validator's duplicate check. Only gossip asks it, so
-// it is also where Config.DropGossip loses messages: a message "seen" is
-// neither stored nor forwarded, as if it never arrived.
-func (n *Node) seen(id message.ID) bool {
-	if n.cfg.DropGossip > 0 && n.rand.float64() < n.cfg.DropGossip {
-		n.dropped.Add(1)
-		return true
-	}
-	ok, err := n.store.Has(id)
-	return err == nil && ok
-}
-
-// deliver hands a message accepted by gossip to the store's batched writer;
-// subscribers hear of it once it is committed.
-func (n *Node) deliver(r gossip.Received) {
-	if err := n.store.Enqueue(n.ctx, r.Msg, store.OriginGossip); err != nil && n.ctx.Err() == nil {
-		n.log.Warn("could not queue a received message for the store", "msg", r.Msg, "err", err)
-	}
-}
-
-// policy is the stateful check that gossip and catch-up share: the local
-// block list, then the group's rules (membership, roles, keys, bans,
-// tombstones, expiry).
-func (n *Node) policy(from peer.ID, m *message.Message) message.Verdict {
-	if n.refusesReceived(from) {
-		return message.Ignore // the disk is low (disk.go)
-	}
-	st := n.groups.get(m.Body.Group)
-	if st == nil || n.blocks.blocked(m.Body.Author) {
-		return message.Ignore
-	}
-	_, v, err := st.Check(m, n.cfg.Clock())
-	if v != message.Accept {
-		n.log.Debug("group rules refused a message", "msg", m, "verdict", v, "err", err)
-		if v == message.Ignore && waits(err) {
-			n.pending.add(m, from)
-		}
-	}
-	return v
-}
-
 // Open decodes a stored message of a joined group for display, unsealing it
 // in a private group.
 func (n *Node) Open(m *message.Message) (group.Content, error) {
@@ -361,4 +328,4 @@ func (n *Node) Open(m *message.Message) (group.Content, error) {
 }
 
 // DroppedGossip counts the gossip messages Config.DropGossip dropped.
-func (n *Node) DroppedGossip() uint64 { return n.dropped.Load() }
+func (n *Node) DroppedGossip() uint64 { return n.in.dropped.Load() }
