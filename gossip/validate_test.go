@@ -27,9 +27,9 @@ const (
 func testValidator(a message.GroupID, now time.Time, seen func(message.ID) bool, policy func(peer.ID, *message.Message) message.Verdict) *validator {
 	name := group.Topic(a)
 	return &validator{
-		self:   self,
-		now:    func() time.Time { return now },
-		in:     funcs{seen: seen, judge: policy},
+		self: self,
+		now:  func() time.Time { return now },
+		in:   funcs{seen: seen, judge: policy},
 		group: func(topic string) (message.GroupID, bool) {
 			return a, topic == name
 		},
