@@ -233,7 +233,7 @@ func (n *Node) peerJoined(g message.GroupID, p peer.ID) {
 	// started holds its own messages back (confirmed): it starts a session
 	// itself rather than wait for the peer to.
 	if n.host.ID() < p || !n.groupConfirmed(g) {
-		time.AfterFunc(joinSyncDelay, func() { n.sync.request(syncRequest{syncKey{g, p}, true}) })
+		n.after(joinSyncDelay, func() { n.sync.request(syncRequest{syncKey{g, p}, true}) })
 	}
 }
 
@@ -380,7 +380,7 @@ func (n *Node) followUp(k syncKey) {
 	if !n.sync.schedule(k) {
 		return
 	}
-	time.AfterFunc(followUpDelay, func() {
+	n.after(followUpDelay, func() {
 		n.sync.unschedule(k)
 		if n.ctx.Err() == nil && slices.Contains(n.syncPeers(k.group), k.peer) {
 			n.sync.request(syncRequest{k, true})

@@ -57,7 +57,11 @@ type Node struct {
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// goMu orders goFunc's wg.Add before Close's wg.Wait; closing is set
+	// under it once Close begins.
+	goMu    sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
 
 	outboxKick chan struct{}
 	diskKick   chan struct{} // the store's disk state changed (disk.go)
@@ -260,13 +264,34 @@ func (n *Node) startBackground() {
 	})
 }
 
-// goFunc runs f in a goroutine that Close waits for.
+// goFunc runs f in a goroutine that Close waits for. Once Close has
+// begun it runs nothing: a goroutine started while Close waits would race
+// its Wait.
 func (n *Node) goFunc(f func(ctx context.Context)) {
+	n.goMu.Lock()
+	defer n.goMu.Unlock()
+	if n.closing {
+		return
+	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		f(n.ctx)
 	}()
+}
+
+// after runs f after d on a goroutine Close waits for, unless the node
+// shuts down first.
+func (n *Node) after(d time.Duration, f func()) {
+	n.goFunc(func(ctx context.Context) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			f()
+		}
+	})
 }
 
 // appScore is gossip's application score of a peer: the penalties it has
@@ -286,6 +311,9 @@ func (n *Node) appScore(p peer.ID) float64 {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.runOnce.Do(func() {}) // a closed node cannot be run
+		n.goMu.Lock()
+		n.closing = true
+		n.goMu.Unlock()
 		n.cancel()
 		n.wg.Wait()
 		n.hub.close()
