@@ -18,7 +18,7 @@ type Scenario struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
 	// Seed drives every random choice (keys, topology, load, churn, loss);
-	// `starling sim --seed` overrides it. Default 1.
+	// `starling-sim --seed` overrides it. Default 1.
 	Seed int64 `yaml:"seed"`
 	// Duration is how long the run lasts; required, at most 24 h.
 	Duration Duration `yaml:"duration"`

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -93,7 +94,9 @@ or give it to attendees' starling up --relay ADDR.`,
 					return err
 				}
 			}
-			err = runDaemon(cmd, g, cfg, d.api, start)
+			simStart, simWait := d.sim.starter(g)
+			err = runDaemon(cmd, g, cfg, d.api, both(start, simStart))
+			err = errors.Join(err, simWait())
 			if serving {
 				// runDaemon's context has ended, so the server is stopping.
 				if merr := <-served; err == nil {
@@ -104,6 +107,7 @@ or give it to attendees' starling up --relay ADDR.`,
 		},
 	}
 	d.add(cmd)
+	d.sim.addCarry(cmd)
 	f := cmd.Flags()
 	f.StringArrayVar(&groups, "group", nil, "group to carry: a channel name or an invite link (repeatable)")
 	f.StringVar(&acl, "acl", "open", "who may reserve a slot: open, or invite (a ticket from a current invite)")

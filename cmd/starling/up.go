@@ -27,6 +27,7 @@ type daemonFlags struct {
 	relays []string
 	noMDNS bool
 	api    string
+	sim    simFlags
 }
 
 func (d *daemonFlags) add(cmd *cobra.Command) {
@@ -35,6 +36,7 @@ func (d *daemonFlags) add(cmd *cobra.Command) {
 	f.StringArrayVar(&d.peers, "peer", nil, "static peer multiaddr ending in /p2p/ID (repeatable); kept connected")
 	f.BoolVar(&d.noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
 	f.StringVar(&d.api, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")
+	d.sim.add(cmd)
 }
 
 // config builds the node config from the flags and loads the keys.
@@ -53,10 +55,16 @@ func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (node.Config, error
 	if _, _, err := net.SplitHostPort(d.api); err != nil {
 		return cfg, usageError{fmt.Errorf("--api %q: want HOST:PORT, such as 127.0.0.1:7070", d.api)}
 	}
+	if err := d.sim.apply(&cfg); err != nil {
+		return cfg, err
+	}
 	// Before the key: a sealed one would ask for its passphrase only to be
 	// told that a daemon runs.
 	if _, err := dial(cmd.Context(), g.home); err == nil {
 		return cfg, fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
+	}
+	if d.sim.derived() {
+		return cfg, d.sim.keys(g, &cfg)
 	}
 	if cfg.User, err = g.loadUser(); err != nil {
 		return cfg, err
@@ -92,12 +100,14 @@ LAN too, for a phone, behind a pairing link.`,
 			if err != nil {
 				return err
 			}
-			start, wait := web.starter(g)
-			err = runDaemon(cmd, g, cfg, d.api, start)
-			return errors.Join(err, wait())
+			simStart, simWait := d.sim.starter(g)
+			webStart, webWait := web.starter(g)
+			err = runDaemon(cmd, g, cfg, d.api, both(simStart, webStart))
+			return errors.Join(err, simWait(), webWait())
 		},
 	}
 	d.add(cmd)
+	d.sim.addJoin(cmd)
 	web.add(cmd)
 	cmd.Flags().StringArrayVar(&d.relays, "relay", nil, "organiser relay multiaddr ending in /p2p/ID (repeatable); reserve a slot on it")
 	g.addPassphraseFlag(cmd)

@@ -7,14 +7,14 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/libp2p/go-libp2p/gologshim"
 	"github.com/spf13/cobra"
 
 	"starling/sim"
 	"starling/sim/report"
 )
 
-func newSim(g *globals) *cobra.Command {
+// newRun is the root command: run a scenario and report.
+func newRun(o *options) *cobra.Command {
 	var (
 		seed        int64
 		out         string
@@ -23,15 +23,16 @@ func newSim(g *globals) *cobra.Command {
 		scale       float64
 	)
 	cmd := &cobra.Command{
-		Use:   "sim SCENARIO",
+		Use:   "starling-sim SCENARIO",
 		Short: "Simulate an event: many Starling nodes on an in-memory network",
 		Long: `Run a scenario with real Starling nodes (gossip, an in-memory store, catch-up,
 groups, relays) for every simulated attendee, on an in-memory network with the
 scenario's topology, latency, bandwidth, loss, churn, partitions and attackers,
 and report delivery, latency, traffic, catch-up, convergence and CPU.
 
-SCENARIO is a YAML file (see sim/scenarios in the source) or the name of a
-built-in scenario: ` + strings.Join(sim.Builtins(), ", ") + `.
+SCENARIO is a YAML file or the name of a built-in scenario: ` + strings.Join(sim.Builtins(), ", ") + `.
+` + "`starling-sim scenarios`" + ` describes them, and ` + "`starling-sim scenarios NAME`" + ` prints
+one's YAML, comments and all, to start a scenario of your own from.
 
 The report goes to DIR/report.json and DIR/report.html (--out, default
 ./sim-NAME), and a summary table to stdout (the JSON instead with --json).
@@ -41,12 +42,16 @@ and attackers: --scale 5 turns the 200-person hall into 1,000.
 
 The command runs in real time: a five-minute scenario takes five minutes,
 twice with --compare-bare, and on a busy machine CPU contention adds to the
-latencies. For virtual time, repeatable per seed and unaffected by CPU load,
-run the same scenario under go test from the source tree:
+latencies. Virtual time (repeatable per seed, unaffected by CPU load, and
+often faster than real time) needs Go's testing/synctest, so only the
+simulator's own test runs that way, from a checkout of Starling's source:
   go test ./sim -run TestScenario -timeout 0 -sim.scenario FILE -sim.out DIR [-sim.bare]
 Add -cpu 1 there when comparing CPU figures: on several CPUs they vary by
 20 % from run to run. Even on one, a shared machine's CPU time can vary by
-15 % between runs, so compare the median of a few.`,
+15 % between runs, so compare the median of a few.
+
+` + "`starling-sim shadow`" + ` writes a scenario as a simulation for Shadow instead, which
+runs real starling processes over a simulated network (see its --help).`,
 		Args: exactArgs(1, "a scenario file or a built-in scenario's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(args[0])
@@ -61,15 +66,9 @@ Add -cpu 1 there when comparing CPU figures: on several CPUs they vary by
 			if out == "" {
 				out = "sim-" + sc.Name
 			}
-			opts := sim.Options{Seed: seed, CompareBare: compareBare, Progress: cmd.ErrOrStderr()}
-			if cmd.Flags().Changed("log-level") {
-				opts.Logger = g.logger
-			} else {
-				// Hundreds of nodes starting and stopping make libp2p warn
-				// about every connection cut short; the report says what
-				// matters.
+			opts := sim.Options{Seed: seed, CompareBare: compareBare, Progress: cmd.ErrOrStderr(), Logger: o.logger}
+			if opts.Logger == nil {
 				opts.Logger = slog.New(slog.DiscardHandler)
-				gologshim.SetDefaultHandler(slog.DiscardHandler)
 			}
 			runs := 1
 			if compareBare {
@@ -84,15 +83,7 @@ Add -cpu 1 there when comparing CPU figures: on several CPUs they vary by
 				}
 				return err
 			}
-			jsonPath, htmlPath, err := sim.WriteReports(out, r)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "report: %s and %s\n", jsonPath, htmlPath)
-			if asJSON {
-				return report.WriteJSON(cmd.OutOrStdout(), r)
-			}
-			return report.WriteSummary(cmd.OutOrStdout(), r)
+			return writeReport(cmd, out, r, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -102,6 +93,20 @@ Add -cpu 1 there when comparing CPU figures: on several CPUs they vary by
 	f.BoolVar(&compareBare, "compare-bare", false, "also run bare go-libp2p-pubsub and report the ratios")
 	f.Float64Var(&scale, "scale", 1, "multiply the attendees and attackers by this factor")
 	return cmd
+}
+
+// writeReport writes r to dir as report.json and report.html, says where
+// on stderr, and prints the summary table (or, asJSON, the JSON) on stdout.
+func writeReport(cmd *cobra.Command, dir string, r *report.Report, asJSON bool) error {
+	jsonPath, htmlPath, err := sim.WriteReports(dir, r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "report: %s and %s\n", jsonPath, htmlPath)
+	if asJSON {
+		return report.WriteJSON(cmd.OutOrStdout(), r)
+	}
+	return report.WriteSummary(cmd.OutOrStdout(), r)
 }
 
 // loadScenario reads a scenario file, or a built-in scenario when no file
