@@ -42,7 +42,7 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	}
 	if g, err := n.store.Group(inv.Group); err == nil {
 		if st := n.groups.get(g.ID); st != nil && st.IsCarrier() && !inv.Carrier() {
-			return store.Group{}, fmt.Errorf("this node carries group %s without reading it; leave it (starling leave %s) and join again with this link", g.Name, g.ID)
+			return store.Group{}, fmt.Errorf("%w: group %s (%s)", group.ErrCarried, g.Name, g.ID)
 		}
 		return g, nil
 	}
