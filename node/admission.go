@@ -43,7 +43,7 @@ func (n *Node) newAdmission() error {
 // source describes peer p for admission: its address, and whether it is
 // one of this node's organiser relays, which forward everyone's messages.
 func (n *Node) source(p peer.ID, way admission.Way) admission.Source {
-	src := admission.Source{Way: way, Peer: p, Trusted: n.relays.has(p)}
+	src := admission.Source{Way: way, Peer: p, Trusted: n.peers.IsRelay(p)}
 	if conns := n.host.Network().ConnsToPeer(p); len(conns) > 0 {
 		src.Addr = catchup.AddrKey(conns[0].RemoteMultiaddr(), p)
 	}

@@ -116,7 +116,7 @@ func (n *Node) runEffects(ctx context.Context) {
 				}
 				if j.st.NeedsRekey() && j.st.IsAdmin(n.cfg.User.PublicKey()) && heal[j.st.ID()] == nil {
 					heal[j.st.ID()] = j.st
-					healTimer.Reset(n.rand.jitter(healDelay))
+					healTimer.Reset(n.rand.Jitter(healDelay))
 				}
 			}
 			n.expireGroups(ctx)

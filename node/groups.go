@@ -9,6 +9,7 @@ import (
 
 	"starling/group"
 	"starling/message"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -97,11 +98,11 @@ func (n *Node) useRelays(g store.Group, inv group.Invite) store.Group {
 	if len(inv.Relays) == 0 {
 		return g
 	}
-	g.Ticket, g.Relays = inv.Ticket, relayIDs(inv.Relays)
+	g.Ticket, g.Relays = inv.Ticket, peering.RelayIDs(inv.Relays)
 	if err := n.store.PutGroup(g); err != nil {
 		n.log.Warn("could not keep the invite's relays", "group", g.Name, "err", err)
 	}
-	n.dialRelays(inv.Relays)
+	n.peers.AddRelays(inv.Relays)
 	return g
 }
 

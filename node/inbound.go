@@ -14,6 +14,7 @@ import (
 	"starling/gossip"
 	"starling/group"
 	"starling/message"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -108,7 +109,7 @@ func (in *inbound) AdmitLive(from peer.ID, m *message.Message) message.Verdict {
 	if admission.Final(err) && in.refuse != nil {
 		in.refuse(m.Body.Group, m.ID)
 	}
-	in.log.Debug("admission refused a message", "msg", m, "from", short(from), "err", err)
+	in.log.Debug("admission refused a message", "msg", m, "from", peering.Short(from), "err", err)
 	return message.Ignore
 }
 

@@ -19,6 +19,8 @@ import (
 	"starling/group"
 	"starling/identity"
 	"starling/message"
+	"starling/peering"
+	"starling/relay"
 	"starling/store"
 )
 
@@ -38,7 +40,7 @@ type Node struct {
 
 	sync        *syncer
 	versions    *storeVersions
-	rand        *random
+	rand        *peering.Random
 	penalties   *penalties
 	groups      *groupSet
 	groupCfg    group.Config
@@ -47,7 +49,7 @@ type Node struct {
 	creation    *creations
 	effects     *effectQueue
 	blocks      *blockList
-	relays      *relaySet
+	peers       *peering.Service // connectivity
 	pending     *pending
 	held        *held
 	deliveries  *delivery.Tracker
@@ -86,12 +88,11 @@ func New(cfg Config) (*Node, error) {
 		sync:       newSyncer(),
 		versions:   newStoreVersions(),
 		creation:   &creations{known: map[message.GroupID]uint64{}, asked: map[message.GroupID]time.Time{}},
-		rand:       newRandom(cfg.Seed),
+		rand:       peering.NewRandom(cfg.Seed),
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
 		effects:    newEffectQueue(),
 		blocks:     newBlockList(),
-		relays:     newRelaySet(),
 		pending:    newPending(),
 		held:       newHeld(),
 	}
@@ -104,7 +105,7 @@ func New(cfg Config) (*Node, error) {
 		groups: n.groups, blocks: n.blocks, pending: n.pending,
 	}
 	if cfg.DropGossip > 0 {
-		n.in.lose = func() bool { return n.rand.float64() < cfg.DropGossip }
+		n.in.lose = func() bool { return n.rand.Float64() < cfg.DropGossip }
 	}
 	if err := n.build(); err != nil {
 		n.cancel()
@@ -140,21 +141,23 @@ func (n *Node) build() error {
 	if err := n.blocks.load(n.store); err != nil {
 		return err
 	}
-	if err := n.loadRelays(); err != nil {
-		return err
-	}
 	if err := n.trackOutbox(); err != nil {
 		return err
 	}
-	circuits := func() []ma.Multiaddr { return n.relays.circuitAddrs(n.cfg.Clock()) }
-	if n.host, err = newHost(cfg, circuits); err != nil {
+	n.peers, err = peering.New(peering.Config{
+		TransportKey: cfg.TransportKey, ListenAddrs: cfg.ListenAddrs, Transports: cfg.Transports,
+		Peers: cfg.Peers, Relays: cfg.Relays, RelayService: cfg.RelayService,
+		MDNS: cfg.MDNS, MDNSService: cfg.MDNSService, DialKnown: !cfg.DisableKnownPeers,
+		RedialMin: cfg.RedialMin, RedialMax: cfg.RedialMax, ConnectionGater: cfg.ConnectionGater,
+		Known: n.store, Tickets: tickets{n}, Random: n.rand,
+		Logger: cfg.Logger.With("component", "peering"), Clock: cfg.Clock,
+	})
+	if err != nil {
 		return err
 	}
-	n.log = cfg.Logger.With("self", short(n.host.ID()))
+	n.host = n.peers.Host()
+	n.log = cfg.Logger.With("self", peering.Short(n.host.ID()))
 	n.in.log, n.in.self, n.in.source = n.log, n.host.ID(), n.source
-	if cfg.RelayService != nil {
-		n.host.SetStreamHandler(TicketProtocol, n.serveTickets)
-	}
 	n.gossip, err = gossip.New(n.host, gossip.Config{
 		Logger:     n.log.With("component", "gossip"),
 		Clock:      cfg.Clock,
@@ -162,9 +165,9 @@ func (n *Node) build() error {
 		OnPeerJoin: n.peerJoined,
 		AppScore:   n.appScore,
 		// Every peer reached through a relay appears under its IP.
-		ColocationWhitelist: n.relays.ips(),
+		ColocationWhitelist: n.peers.RelayIPs(),
 		PeerExchange:        cfg.RelayService != nil,
-		HubDegree:           n.hubDegree(),
+		HubDegree:           n.peers.HubDegree(),
 	})
 	if err != nil {
 		return err
@@ -214,8 +217,8 @@ func (n *Node) release() error {
 	if n.gossip != nil {
 		errs = append(errs, n.gossip.Close())
 	}
-	if n.host != nil {
-		errs = append(errs, n.host.Close())
+	if n.peers != nil {
+		errs = append(errs, n.peers.Close())
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
@@ -242,17 +245,11 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 func (n *Node) startBackground() {
-	n.goFunc(n.watchConnections)
-	n.startRelays()
-	for _, p := range n.cfg.Peers {
-		n.goFunc(func(ctx context.Context) { n.keepConnected(ctx, p) })
-	}
-	if !n.cfg.DisableKnownPeers {
-		n.goFunc(n.dialKnownPeers)
-	}
-	if n.cfg.MDNS {
-		n.goFunc(n.runMDNS)
-	}
+	n.goFunc(func(ctx context.Context) {
+		if err := n.peers.Run(ctx); err != nil {
+			n.log.Error("connectivity stopped", "err", err)
+		}
+	})
 	n.goFunc(n.drainOutbox)
 	n.goFunc(n.runSyncs)
 	n.goFunc(n.runEffects)
@@ -294,12 +291,16 @@ func (n *Node) after(d time.Duration, f func()) {
 	})
 }
 
+// relayAppScore is the gossip app score of an organiser relay: enough to
+// take its peer exchange.
+const relayAppScore = 2 * gossip.AcceptPXThreshold
+
 // appScore is gossip's application score of a peer: the penalties it has
 // earned, and a bonus for the organiser relays, whose peer exchange this
 // node takes.
 func (n *Node) appScore(p peer.ID) float64 {
 	s := n.penalties.score(p)
-	if s == 0 && n.relays.has(p) {
+	if s == 0 && n.peers.IsRelay(p) {
 		return relayAppScore
 	}
 	return s
@@ -344,6 +345,15 @@ func (n *Node) Addrs() []ma.Multiaddr {
 	}
 	return addrs
 }
+
+// Connect dials a peer once, within a dial timeout.
+func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
+	return n.peers.Connect(ctx, info)
+}
+
+// Relays lists the organiser relays this node uses and how its link to
+// each stands.
+func (n *Node) Relays() []relay.Link { return n.peers.Relays() }
 
 // Open decodes a stored message of a joined group for display, unsealing it
 // in a private group.
