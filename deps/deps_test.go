@@ -85,6 +85,12 @@ var rules = []rule{{
 	forbid: []string{"starling/...", "github.com/libp2p/...", "github.com/dgraph-io/..."},
 	allow:  []string{"starling/media/...", "starling/message/..."},
 }, {
+	why: "peering keeps the node connected (host, discovery, relays, tickets) and knows nothing of messages: " +
+		"it reaches the node's groups and known peers only through its own interfaces (Tickets, KnownPeers)",
+	from: []string{"starling/peering/..."},
+	forbid: []string{"starling/node/...", "starling/gossip/...", "starling/catchup/...", "starling/apiserver/...",
+		"starling/api/...", "starling/admission/...", "github.com/libp2p/go-libp2p-pubsub/..."},
+}, {
 	why:    "negentropy is pure set reconciliation: no Starling types, no network",
 	from:   []string{"starling/negentropy/..."},
 	forbid: []string{"starling/...", "github.com/libp2p/..."},

@@ -99,7 +99,7 @@ func TestBadInputFromPeer(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			honest := newNode(t, Config{})
+			honest := newNode(t, Config{}, funcs{})
 			honest.join(t, a)
 			evil := newAttacker(t)
 			connect(t, evil.h, honest.h)

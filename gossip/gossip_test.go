@@ -22,7 +22,7 @@ func TestDeliveryAcrossLine(t *testing.T) {
 	key := newKey(t)
 	nodes := make([]*node, 5)
 	for i := range nodes {
-		nodes[i] = newNode(t, Config{})
+		nodes[i] = newNode(t, Config{}, funcs{})
 	}
 	for _, e := range [][2]int{{0, 1}, {1, 2}, {2, 3}, {1, 4}} {
 		connect(t, nodes[e[0]].h, nodes[e[1]].h)
@@ -74,7 +74,7 @@ func TestDeliveryAcrossLine(t *testing.T) {
 func TestPublishErrors(t *testing.T) {
 	a, b := groupID(t, "alpha"), groupID(t, "bravo")
 	key := newKey(t)
-	n := newNode(t, Config{})
+	n := newNode(t, Config{}, funcs{})
 	n.join(t, a)
 	ctx := context.Background()
 
@@ -112,7 +112,7 @@ func TestPublishErrors(t *testing.T) {
 
 func TestJoinBookkeeping(t *testing.T) {
 	gids := []message.GroupID{groupID(t, "one"), groupID(t, "two"), groupID(t, "three")}
-	n := newNode(t, Config{MaxTopics: 2})
+	n := newNode(t, Config{MaxTopics: 2}, funcs{})
 	n.join(t, gids[0], gids[1], gids[0]) // the second join of gids[0] is a no-op
 	if err := n.g.Join(gids[2]); !errors.Is(err, ErrTooManyGroups) {
 		t.Errorf("third join with MaxTopics 2: %v, want ErrTooManyGroups", err)
@@ -147,8 +147,8 @@ func TestSeen(t *testing.T) {
 	key := newKey(t)
 	stored := textMsg(t, key, a, "already stored")
 	fresh := textMsg(t, key, a, "fresh")
-	sender := newNode(t, Config{Seen: func(message.ID) bool { return true }})
-	receiver := newNode(t, Config{Seen: func(id message.ID) bool { return id == stored.ID }})
+	sender := newNode(t, Config{}, funcs{seen: func(message.ID) bool { return true }})
+	receiver := newNode(t, Config{}, funcs{seen: func(id message.ID) bool { return id == stored.ID }})
 	connect(t, sender.h, receiver.h)
 	sender.join(t, a)
 	receiver.join(t, a)
@@ -167,17 +167,17 @@ func TestSeen(t *testing.T) {
 func TestPolicy(t *testing.T) {
 	a := groupID(t, "alpha")
 	member, banned, muted := newKey(t), newKey(t), newKey(t)
-	policy := func(_ peer.ID, m *message.Message) Result {
+	policy := func(_ peer.ID, m *message.Message) message.Verdict {
 		switch {
 		case m.Body.Author.Equal(banned.Public()):
-			return Reject
+			return message.Reject
 		case m.Body.Author.Equal(muted.Public()):
-			return Ignore
+			return message.Ignore
 		}
-		return Accept
+		return message.Accept
 	}
-	sender := newNode(t, Config{})
-	receiver := newNode(t, Config{Policy: policy})
+	sender := newNode(t, Config{}, funcs{})
+	receiver := newNode(t, Config{}, funcs{judge: policy})
 	connect(t, sender.h, receiver.h)
 	sender.join(t, a)
 	receiver.join(t, a)
@@ -206,7 +206,7 @@ func TestPolicy(t *testing.T) {
 func TestLeave(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
-	x, y, z := newNode(t, Config{}), newNode(t, Config{}), newNode(t, Config{})
+	x, y, z := newNode(t, Config{}, funcs{}), newNode(t, Config{}, funcs{}), newNode(t, Config{}, funcs{})
 	connect(t, x.h, y.h)
 	connect(t, x.h, z.h)
 	for _, n := range []*node{x, y, z} {
@@ -252,8 +252,8 @@ func TestOnPeerJoin(t *testing.T) {
 			joined = append(joined, p)
 			mu.Unlock()
 		}
-	}})
-	other := newNode(t, Config{})
+	}}, funcs{})
+	other := newNode(t, Config{}, funcs{})
 	connect(t, n.h, other.h)
 	n.join(t, a)
 	other.join(t, a)
@@ -272,8 +272,8 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	receiver := newNode(t, Config{QueueSize: 4, Deliver: func(Received) { <-release }})
-	sender := newNode(t, Config{})
+	receiver := newNode(t, Config{QueueSize: 4}, funcs{deliver: func(Received) { <-release }})
+	sender := newNode(t, Config{}, funcs{})
 	connect(t, sender.h, receiver.h)
 	sender.join(t, a)
 	receiver.join(t, a)
@@ -300,9 +300,9 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 func TestLivePolicy(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
-	live := func(_ peer.ID, m *message.Message) Result { return Ignore }
-	sender := newNode(t, Config{LivePolicy: live})
-	receiver := newNode(t, Config{LivePolicy: live})
+	live := func(_ peer.ID, m *message.Message) message.Verdict { return message.Ignore }
+	sender := newNode(t, Config{}, funcs{live: live})
+	receiver := newNode(t, Config{}, funcs{live: live})
 	connect(t, sender.h, receiver.h)
 	sender.join(t, a)
 	receiver.join(t, a)
@@ -314,7 +314,7 @@ func TestLivePolicy(t *testing.T) {
 	if got := receiver.in.count(m.ID); got != 0 {
 		t.Errorf("live-ignored message delivered %d times", got)
 	}
-	if _, r, err := receiver.g.Check(sender.h.ID(), a, m.Raw); r != Accept {
+	if _, r, err := receiver.g.Check(sender.h.ID(), a, m.Raw); r != message.Accept {
 		t.Errorf("Check = %s, %v; want accept: catch-up must not see live rules", r, err)
 	}
 }
@@ -325,8 +325,8 @@ func TestJoinTopic(t *testing.T) {
 	a, b := groupID(t, "alpha"), groupID(t, "beta")
 	hidden := "/starling/1/g/" + strings.Repeat("ab", 32)
 	key := newKey(t)
-	sender := newNode(t, Config{})
-	receiver := newNode(t, Config{})
+	sender := newNode(t, Config{}, funcs{})
+	receiver := newNode(t, Config{}, funcs{})
 	connect(t, sender.h, receiver.h)
 	for _, n := range []*node{sender, receiver} {
 		if err := n.g.JoinTopic(a, hidden); err != nil {

@@ -104,14 +104,46 @@ type node struct {
 	mesh *meshTracer
 }
 
-// newNode starts a Gossip on a fresh host; cfg.Deliver defaults to the
+// funcs is an Inbound made of optional functions: a missing one says
+// not seen, accept, or discard.
+type funcs struct {
+	seen    func(message.ID) bool
+	judge   func(peer.ID, *message.Message) message.Verdict
+	live    func(peer.ID, *message.Message) message.Verdict
+	deliver func(Received)
+}
+
+func (f funcs) Seen(id message.ID) bool { return f.seen != nil && f.seen(id) }
+
+func (f funcs) Judge(p peer.ID, m *message.Message) message.Verdict {
+	if f.judge == nil {
+		return message.Accept
+	}
+	return f.judge(p, m)
+}
+
+func (f funcs) AdmitLive(p peer.ID, m *message.Message) message.Verdict {
+	if f.live == nil {
+		return message.Accept
+	}
+	return f.live(p, m)
+}
+
+func (f funcs) Deliver(r Received) {
+	if f.deliver != nil {
+		f.deliver(r)
+	}
+}
+
+// newNode starts a Gossip on a fresh host; in's deliver defaults to the
 // node's inbox.
-func newNode(t testing.TB, cfg Config) *node {
+func newNode(t testing.TB, cfg Config, in funcs) *node {
 	t.Helper()
 	n := &node{h: newHost(t), in: &inbox{}, mesh: &meshTracer{}}
-	if cfg.Deliver == nil {
-		cfg.Deliver = n.in.deliver
+	if in.deliver == nil {
+		in.deliver = n.in.deliver
 	}
+	cfg.Inbound = in
 	cfg.Tracer = n.mesh
 	g, err := New(n.h, cfg)
 	if err != nil {

@@ -45,7 +45,7 @@ func TestSendGuardChoosesStuckPeers(t *testing.T) {
 // its connection closed, stuckAfter later.
 func TestSendGuardResetsConnection(t *testing.T) {
 	t.Parallel()
-	n := newNode(t, Config{})
+	n := newNode(t, Config{}, funcs{})
 	other := newHost(t)
 	connect(t, n.h, other)
 	if n.h.Network().Connectedness(other.ID()) != network.Connected {

@@ -187,7 +187,7 @@ func (s *State) tombValidIn(v *view, id message.ID, t tombstone) bool {
 	}
 	if ta, ok := s.targetAuthor(t.target); ok && ta == t.author {
 		verdict, _ := s.allowedIn(v, t.author, id, t.sentAt, message.KindDelete)
-		return verdict == Accept
+		return verdict == message.Accept
 	}
 	if v == nil {
 		return false

@@ -355,7 +355,7 @@ func (h *history) consistent(p *peer) {
 			continue
 		}
 		_, v, err := p.s.Check(m, h.end)
-		if p.has(m) != (v == group.Accept) {
+		if p.has(m) != (v == message.Accept) {
 			h.t.Errorf("%s: %s %s by %s: stored %v, Check now says %s (%v)", p.u.Name, m.Body.Kind, m.ID.Short(), identity.FingerprintOf(m.Body.Author).Short(), p.has(m), v, err)
 		}
 	}

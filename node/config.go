@@ -14,6 +14,7 @@ import (
 
 	"starling/admission"
 	"starling/identity"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -55,7 +56,7 @@ type Config struct {
 	Relays []peer.AddrInfo
 	// RelayService, if set, makes this node an organiser relay: a circuit
 	// relay v2 service for other nodes (see RelayService).
-	RelayService *RelayService
+	RelayService *peering.RelayService
 	// MDNS turns on LAN discovery. Only ever inside a network you own.
 	MDNS bool
 	// MDNSService is the mDNS service name; default "_starling._udp", so
@@ -112,16 +113,7 @@ type Config struct {
 }
 
 // DefaultListenAddrs are used when Config.ListenAddrs is empty.
-func DefaultListenAddrs() []ma.Multiaddr {
-	var out []ma.Multiaddr
-	for _, s := range []string{
-		"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1",
-		"/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1",
-	} {
-		out = append(out, ma.StringCast(s))
-	}
-	return out
-}
+func DefaultListenAddrs() []ma.Multiaddr { return peering.DefaultListenAddrs() }
 
 func (c *Config) fill() error {
 	if c.User == nil {

@@ -9,6 +9,7 @@ import (
 
 	"starling/group"
 	"starling/message"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -42,7 +43,7 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	}
 	if g, err := n.store.Group(inv.Group); err == nil {
 		if st := n.groups.get(g.ID); st != nil && st.IsCarrier() && !inv.Carrier() {
-			return store.Group{}, fmt.Errorf("this node carries group %s without reading it; leave it (starling leave %s) and join again with this link", g.Name, g.ID)
+			return store.Group{}, fmt.Errorf("%w: group %s (%s)", group.ErrCarried, g.Name, g.ID)
 		}
 		return g, nil
 	}
@@ -97,11 +98,11 @@ func (n *Node) useRelays(g store.Group, inv group.Invite) store.Group {
 	if len(inv.Relays) == 0 {
 		return g
 	}
-	g.Ticket, g.Relays = inv.Ticket, relayIDs(inv.Relays)
+	g.Ticket, g.Relays = inv.Ticket, peering.RelayIDs(inv.Relays)
 	if err := n.store.PutGroup(g); err != nil {
 		n.log.Warn("could not keep the invite's relays", "group", g.Name, "err", err)
 	}
-	n.dialRelays(inv.Relays)
+	n.peers.AddRelays(inv.Relays)
 	return g
 }
 

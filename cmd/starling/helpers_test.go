@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.uber.org/goleak"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +41,17 @@ const (
 // starlingBin is the binary TestMain builds.
 var starlingBin string
 
-func TestMain(m *testing.M) { os.Exit(buildAndRun(m)) }
+func TestMain(m *testing.M) {
+	code := buildAndRun(m)
+	if code == 0 {
+		// Every goroutine a test starts ends with it.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "starling e2e:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // buildAndRun builds the binary (without -race: it runs as a separate
 // process, and the race detector would only slow it down) into a temporary

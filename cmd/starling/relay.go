@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/node"
+	"starling/peering"
 	"starling/relay"
 )
 
@@ -63,7 +64,7 @@ or give it to attendees' starling up --relay ADDR.`,
 			}
 			a := relay.NewACL(mode, nil)
 			m := relay.NewMetrics(a)
-			cfg.RelayService = &node.RelayService{ACL: a, Tracer: m, Registerer: m.Registry(), MeshDegree: degree}
+			cfg.RelayService = &peering.RelayService{ACL: a, Tracer: m, Registerer: m.Registry(), MeshDegree: degree}
 
 			served := make(chan error, 1) // the metrics server's end, once started
 			serving := false
@@ -112,7 +113,7 @@ or give it to attendees' starling up --relay ADDR.`,
 	f.StringArrayVar(&groups, "group", nil, "group to carry: a channel name or an invite link (repeatable)")
 	f.StringVar(&acl, "acl", "open", "who may reserve a slot: open, or invite (a ticket from a current invite)")
 	f.StringVar(&metrics, "metrics", "", "serve Prometheus metrics on HOST:PORT")
-	f.IntVar(&degree, "mesh-degree", node.DefaultMeshDegree, "attendees per group that get each message from the relay at once")
+	f.IntVar(&degree, "mesh-degree", peering.DefaultMeshDegree, "attendees per group that get each message from the relay at once")
 	g.addPassphraseFlag(cmd)
 	return cmd
 }

@@ -1,4 +1,4 @@
-package node
+package peering
 
 import (
 	"context"
@@ -21,36 +21,36 @@ const (
 	staticTag     = "starling-static"
 )
 
-// Connect dials a peer once.
-func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
+// Connect dials a peer once, within a dial timeout.
+func (sv *Service) Connect(ctx context.Context, info peer.AddrInfo) error {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	return n.host.Connect(ctx, info)
+	return sv.host.Connect(ctx, info)
 }
 
 // keepConnected keeps a static peer connected (see Redial), protected from
 // the connection manager. Each time it finds an organiser relay connected,
 // it hands it this node's tickets (presentTickets) before holdReservation
 // asks for a slot.
-func (n *Node) keepConnected(ctx context.Context, info peer.AddrInfo) {
-	n.host.ConnManager().Protect(info.ID, staticTag)
+func (sv *Service) keepConnected(ctx context.Context, info peer.AddrInfo) {
+	sv.host.ConnManager().Protect(info.ID, staticTag)
 	Redial{
-		Min: n.cfg.RedialMin, Max: n.cfg.RedialMax, Seed: n.rand.seed,
-		Dial: n.Connect, Log: n.log,
+		Min: sv.cfg.RedialMin, Max: sv.cfg.RedialMax, Seed: sv.rand.Seed(),
+		Dial: sv.Connect, Log: sv.log,
 		Connected: func(ctx context.Context) {
-			if n.relays.has(info.ID) && n.cfg.RelayService == nil {
-				n.presentTickets(ctx, info.ID)
+			if sv.relays.has(info.ID) && sv.cfg.RelayService == nil {
+				sv.presentTickets(ctx, info.ID)
 			}
 		},
-	}.Keep(ctx, n.host, info)
+	}.Keep(ctx, sv.host, info)
 }
 
 // watchConnections remembers every peer that completes identify, so that a
 // restart can find them again.
-func (n *Node) watchConnections(ctx context.Context) {
-	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+func (sv *Service) watchConnections(ctx context.Context) {
+	sub, err := sv.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
-		n.log.Error("cannot watch identify", "err", err)
+		sv.log.Error("cannot watch identify", "err", err)
 		return
 	}
 	defer sub.Close()
@@ -60,43 +60,43 @@ func (n *Node) watchConnections(ctx context.Context) {
 			return
 		case e := <-sub.Out():
 			ev := e.(event.EvtPeerIdentificationCompleted)
-			n.rememberPeer(ev.Peer)
+			sv.rememberPeer(ev.Peer)
 		}
 	}
 }
 
-func (n *Node) rememberPeer(p peer.ID) {
+func (sv *Service) rememberPeer(p peer.ID) {
 	var addrs []string
-	for _, a := range n.host.Peerstore().Addrs(p) {
+	for _, a := range sv.host.Peerstore().Addrs(p) {
 		addrs = append(addrs, a.String())
 	}
 	if len(addrs) == 0 {
 		return
 	}
-	if err := n.store.PutPeer(store.Peer{ID: p.String(), Addrs: addrs, LastSeen: n.cfg.Clock(), Relay: n.relays.has(p)}); err != nil {
-		n.log.Warn("could not remember peer", "peer", short(p), "err", err)
+	if err := sv.cfg.Known.PutPeer(store.Peer{ID: p.String(), Addrs: addrs, LastSeen: sv.cfg.Clock(), Relay: sv.relays.has(p)}); err != nil {
+		sv.log.Warn("could not remember peer", "peer", Short(p), "err", err)
 	}
 }
 
 // dialKnownPeers tries once, at start-up, the peers seen most recently.
-func (n *Node) dialKnownPeers(ctx context.Context) {
-	known, err := n.store.Peers()
+func (sv *Service) dialKnownPeers(ctx context.Context) {
+	known, err := sv.cfg.Known.Peers()
 	if err != nil {
-		n.log.Warn("could not read known peers", "err", err)
+		sv.log.Warn("could not read known peers", "err", err)
 		return
 	}
 	slices.SortFunc(known, func(a, b store.Peer) int { return b.LastSeen.Compare(a.LastSeen) })
-	cutoff := n.cfg.Clock().Add(-knownPeersAge)
+	cutoff := sv.cfg.Clock().Add(-knownPeersAge)
 	for i, kp := range known {
 		if i >= knownPeersMax || kp.LastSeen.Before(cutoff) || ctx.Err() != nil {
 			return
 		}
 		info, ok := parseKnownPeer(kp)
-		if !ok || info.ID == n.host.ID() {
+		if !ok || info.ID == sv.host.ID() {
 			continue
 		}
-		if err := n.Connect(ctx, info); err != nil {
-			n.log.Debug("known peer unreachable", "peer", short(info.ID), "err", err)
+		if err := sv.Connect(ctx, info); err != nil {
+			sv.log.Debug("known peer unreachable", "peer", Short(info.ID), "err", err)
 		}
 	}
 }
@@ -127,9 +127,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// short abbreviates a peer ID for logs: its last eight characters, which
+// Short abbreviates a peer ID for logs: its last eight characters, which
 // differ between peers (the start is the same multihash prefix for all).
-func short(p peer.ID) string {
+func Short(p peer.ID) string {
 	s := p.String()
 	if len(s) <= 8 {
 		return s
@@ -140,24 +140,24 @@ func short(p peer.ID) string {
 // dialRelays starts using the relays an invite names (addRelay): kept
 // connected, remembered, reserved on. Bad addresses are logged and
 // skipped: the invite itself was verified, its relay list is only advice.
-func (n *Node) dialRelays(addrs []string) {
+func (sv *Service) dialRelays(addrs []string) {
 	for _, s := range addrs {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
-			n.log.Warn("skipping an invite's relay address", "addr", s, "err", err)
+			sv.log.Warn("skipping an invite's relay address", "addr", s, "err", err)
 			continue
 		}
 		info, err := peer.AddrInfoFromP2pAddr(a)
 		if err != nil {
-			n.log.Warn("skipping an invite's relay address without /p2p/", "addr", s)
+			sv.log.Warn("skipping an invite's relay address without /p2p/", "addr", s)
 			continue
 		}
-		n.addRelay(*info)
+		sv.addRelay(*info)
 	}
 }
 
-// relayIDs lists the peer IDs of relay addresses, skipping bad ones.
-func relayIDs(addrs []string) []string {
+// RelayIDs lists the peer IDs of relay addresses, skipping bad ones.
+func RelayIDs(addrs []string) []string {
 	var out []string
 	for _, s := range addrs {
 		if info, err := peer.AddrInfoFromString(s); err == nil {

@@ -1,4 +1,4 @@
-package node
+package peering
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
-	"starling/gossip"
 	"starling/relay"
 	"starling/store"
 )
@@ -24,9 +23,6 @@ const (
 	// again after a failed reservation (libp2p AutoRelay's default is an
 	// hour); a relay that reconnects is tried at once.
 	relayBackoff = 30 * time.Second
-	// relayAppScore is the gossip app score of an organiser relay: enough to
-	// take its peer exchange.
-	relayAppScore = 2 * gossip.AcceptPXThreshold
 )
 
 // relaySet is the organiser relays this node uses: from the config, from
@@ -206,25 +202,25 @@ func (rs *relaySet) ips() []*net.IPNet {
 
 // addRelay starts using a relay: it is remembered, kept connected, handed
 // this node's tickets on every connection, and reserved on.
-func (n *Node) addRelay(info peer.AddrInfo) {
-	if info.ID == n.host.ID() || !n.relays.add(info) {
+func (sv *Service) addRelay(info peer.AddrInfo) {
+	if info.ID == sv.host.ID() || !sv.relays.add(info) {
 		return
 	}
 	addrs := make([]string, len(info.Addrs))
 	for i, a := range info.Addrs {
 		addrs[i] = a.String()
 	}
-	if err := n.store.PutPeer(store.Peer{ID: info.ID.String(), Addrs: addrs, LastSeen: n.cfg.Clock(), Relay: true}); err != nil {
-		n.log.Warn("could not remember relay", "relay", short(info.ID), "err", err)
+	if err := sv.cfg.Known.PutPeer(store.Peer{ID: info.ID.String(), Addrs: addrs, LastSeen: sv.cfg.Clock(), Relay: true}); err != nil {
+		sv.log.Warn("could not remember relay", "relay", Short(info.ID), "err", err)
 	}
-	n.keepRelay(info)
+	sv.keepRelay(info)
 }
 
 // keepRelay keeps a relay connected and a reservation on it, once.
-func (n *Node) keepRelay(info peer.AddrInfo) {
-	if n.relays.keep(info.ID) {
-		n.goFunc(func(ctx context.Context) { n.keepConnected(ctx, info) })
-		n.goFunc(func(ctx context.Context) { n.holdReservation(ctx, info) })
+func (sv *Service) keepRelay(info peer.AddrInfo) {
+	if sv.relays.keep(info.ID) {
+		sv.goFunc(func(ctx context.Context) { sv.keepConnected(ctx, info) })
+		sv.goFunc(func(ctx context.Context) { sv.holdReservation(ctx, info) })
 	}
 }
 
@@ -232,42 +228,42 @@ func (n *Node) keepRelay(info peer.AddrInfo) {
 // relay is connected and ready, refreshes at half the reservation's life,
 // and after a refusal or failure tries again after relayBackoff, or as soon
 // as the relay reconnects (a restarted relay has forgotten every slot).
-func (n *Node) holdReservation(ctx context.Context, info peer.AddrInfo) {
-	e, ok := n.relays.entry(info.ID)
+func (sv *Service) holdReservation(ctx context.Context, info peer.AddrInfo) {
+	e, ok := sv.relays.entry(info.ID)
 	if !ok {
 		return
 	}
 	notifiee := &network.NotifyBundle{DisconnectedF: func(_ network.Network, c network.Conn) {
 		if c.RemotePeer() == info.ID {
-			n.relays.setReserved(info.ID, time.Time{})
-			n.relays.wakeUp(info.ID)
+			sv.relays.setReserved(info.ID, time.Time{})
+			sv.relays.wakeUp(info.ID)
 		}
 	}}
-	n.host.Network().Notify(notifiee)
-	defer n.host.Network().StopNotify(notifiee)
+	sv.host.Network().Notify(notifiee)
+	defer sv.host.Network().StopNotify(notifiee)
 	for {
 		var wait time.Duration
-		cur, _ := n.relays.entry(info.ID)
+		cur, _ := sv.relays.entry(info.ID)
 		switch {
-		case !cur.ready || n.host.Network().Connectedness(info.ID) != network.Connected:
+		case !cur.ready || sv.host.Network().Connectedness(info.ID) != network.Connected:
 			wait = relayBackoff // or until kicked
 		default:
 			rctx, cancel := context.WithTimeout(ctx, dialTimeout)
-			rsvp, err := client.Reserve(rctx, n.host, info)
+			rsvp, err := client.Reserve(rctx, sv.host, info)
 			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
 					return
 				}
-				n.relays.setReserved(info.ID, time.Time{})
-				n.log.Info("relay reservation failed", "relay", short(info.ID), "retry_in", relayBackoff, "err", err)
-				wait = n.rand.jitter(relayBackoff)
+				sv.relays.setReserved(info.ID, time.Time{})
+				sv.log.Info("relay reservation failed", "relay", Short(info.ID), "retry_in", relayBackoff, "err", err)
+				wait = sv.rand.Jitter(relayBackoff)
 				break
 			}
-			if !cur.reservedUntil.After(n.cfg.Clock()) {
-				n.log.Info("reserved a slot on relay", "relay", short(info.ID), "until", rsvp.Expiration)
+			if !cur.reservedUntil.After(sv.cfg.Clock()) {
+				sv.log.Info("reserved a slot on relay", "relay", Short(info.ID), "until", rsvp.Expiration)
 			}
-			n.relays.setReserved(info.ID, rsvp.Expiration)
+			sv.relays.setReserved(info.ID, rsvp.Expiration)
 			wait = max(time.Until(rsvp.Expiration)/2, time.Second)
 		}
 		t := time.NewTimer(wait)
@@ -283,11 +279,11 @@ func (n *Node) holdReservation(ctx context.Context, info peer.AddrInfo) {
 }
 
 // loadRelays seeds the relay set from the config and the store.
-func (n *Node) loadRelays() error {
-	for _, info := range n.cfg.Relays {
-		n.relays.add(info)
+func (sv *Service) loadRelays() error {
+	for _, info := range sv.cfg.Relays {
+		sv.relays.add(info)
 	}
-	known, err := n.store.Peers()
+	known, err := sv.cfg.Known.Peers()
 	if err != nil {
 		return err
 	}
@@ -296,32 +292,32 @@ func (n *Node) loadRelays() error {
 			continue
 		}
 		if info, ok := parseKnownPeer(kp); ok {
-			n.relays.add(info)
+			sv.relays.add(info)
 		}
 	}
 	return nil
 }
 
 // startRelays keeps every relay of the set connected.
-func (n *Node) startRelays() {
-	for _, info := range n.relays.all() {
-		n.keepRelay(info)
+func (sv *Service) startRelays() {
+	for _, info := range sv.relays.all() {
+		sv.keepRelay(info)
 	}
 }
 
 // Relays lists the organiser relays this node uses, whether it is
 // connected to each and whether it holds a reservation there.
-func (n *Node) Relays() []relay.Link {
-	n.relays.mu.Lock()
-	defer n.relays.mu.Unlock()
+func (sv *Service) Relays() []relay.Link {
+	sv.relays.mu.Lock()
+	defer sv.relays.mu.Unlock()
 	var out []relay.Link
-	for id, e := range n.relays.relays {
+	for id, e := range sv.relays.relays {
 		out = append(out, relay.Link{
 			ID:        id,
 			Addrs:     slices.Clone(e.info.Addrs),
-			Connected: n.host.Network().Connectedness(id) == network.Connected,
+			Connected: sv.host.Network().Connectedness(id) == network.Connected,
 			Ready:     e.ready,
-			Reserved:  n.cfg.Clock().Before(e.reservedUntil),
+			Reserved:  sv.cfg.Clock().Before(e.reservedUntil),
 		})
 	}
 	slices.SortFunc(out, func(a, b relay.Link) int { return strings.Compare(string(a.ID), string(b.ID)) })

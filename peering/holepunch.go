@@ -1,4 +1,4 @@
-package node
+package peering
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func (h *punchingHost) Connect(ctx context.Context, pi peer.AddrInfo) error {
 	}
 	if relay, ok := publicRelay(pi.Addrs); ok {
 		if err := h.Host.Connect(ctx, relay); err != nil {
-			return fmt.Errorf("connect to relay %s to reach %s: %w", short(relay.ID), short(pi.ID), err)
+			return fmt.Errorf("connect to relay %s to reach %s: %w", Short(relay.ID), Short(pi.ID), err)
 		}
 		h.awaitDCUtR(ctx, pi.ID)
 		return h.Host.Connect(ctx, pi)
@@ -87,7 +87,7 @@ func (h *punchingHost) awaitDCUtR(ctx context.Context, p peer.ID) {
 		case <-t.C:
 		}
 	}
-	h.log.Debug("waited for hole punching to start", "peer", short(p), "took", time.Since(start), "started", h.servesDCUtR())
+	h.log.Debug("waited for hole punching to start", "peer", Short(p), "took", time.Since(start), "started", h.servesDCUtR())
 }
 
 // publicRelay returns the relay of the first circuit address among addrs
@@ -112,7 +112,7 @@ func publicRelay(addrs []ma.Multiaddr) (peer.AddrInfo, bool) {
 type holePunchLog struct{ log *slog.Logger }
 
 func (h holePunchLog) Trace(e *holepunch.Event) {
-	log := h.log.With("peer", short(e.Remote))
+	log := h.log.With("peer", Short(e.Remote))
 	switch ev := e.Evt.(type) {
 	case *holepunch.DirectDialEvt:
 		log.Debug("direct dial before hole punch", "ok", ev.Success, "took", ev.EllapsedTime, "err", ev.Error)

@@ -1,4 +1,4 @@
-package node
+package peering
 
 import (
 	"context"
@@ -43,16 +43,16 @@ func (f foundPeers) HandlePeerFound(info peer.AddrInfo) {
 // runMDNS advertises and browses Starling's mDNS service and dials what it
 // finds. The service snapshots interface addresses when it starts, so it is
 // restarted whenever the host's addresses change.
-func (n *Node) runMDNS(ctx context.Context) {
-	sub, err := n.host.EventBus().Subscribe(new(event.EvtLocalAddressesUpdated))
+func (sv *Service) runMDNS(ctx context.Context) {
+	sub, err := sv.host.EventBus().Subscribe(new(event.EvtLocalAddressesUpdated))
 	if err != nil {
-		n.log.Error("cannot watch local addresses; mDNS is off", "err", err)
+		sv.log.Error("cannot watch local addresses; mDNS is off", "err", err)
 		return
 	}
 	defer sub.Close()
 	found := make(foundPeers, 64)
 
-	n.goFunc(func(ctx context.Context) {
+	sv.goFunc(func(ctx context.Context) {
 		pending := map[peer.ID]bool{} // peers being dialled; owned here
 		done := make(chan peer.ID)
 		for {
@@ -62,12 +62,12 @@ func (n *Node) runMDNS(ctx context.Context) {
 			case id := <-done:
 				delete(pending, id)
 			case info := <-found:
-				if info.ID == n.host.ID() || pending[info.ID] || n.host.Network().Connectedness(info.ID) == network.Connected {
+				if info.ID == sv.host.ID() || pending[info.ID] || sv.host.Network().Connectedness(info.ID) == network.Connected {
 					continue
 				}
 				pending[info.ID] = true
-				n.goFunc(func(ctx context.Context) {
-					n.dialFound(ctx, info)
+				sv.goFunc(func(ctx context.Context) {
+					sv.dialFound(ctx, info)
 					select {
 					case done <- info.ID:
 					case <-ctx.Done():
@@ -79,9 +79,9 @@ func (n *Node) runMDNS(ctx context.Context) {
 
 	var svc mdns.Service
 	start := func() {
-		svc = mdns.NewMdnsService(n.host, n.cfg.MDNSService, found)
+		svc = mdns.NewMdnsService(sv.host, sv.cfg.MDNSService, found)
 		if err := svc.Start(); err != nil {
-			n.log.Warn("mDNS did not start", "err", err)
+			sv.log.Warn("mDNS did not start", "err", err)
 		}
 	}
 	start()
@@ -96,7 +96,7 @@ func (n *Node) runMDNS(ctx context.Context) {
 			restart = time.After(mdnsRestartDelay)
 		case <-restart:
 			restart = nil
-			n.log.Debug("addresses changed; restarting mDNS")
+			sv.log.Debug("addresses changed; restarting mDNS")
 			svc.Close()
 			start()
 		}
@@ -104,28 +104,28 @@ func (n *Node) runMDNS(ctx context.Context) {
 }
 
 // dialFound connects to a peer that mDNS found (see mdnsYield).
-func (n *Node) dialFound(ctx context.Context, info peer.AddrInfo) {
+func (sv *Service) dialFound(ctx context.Context, info peer.AddrInfo) {
 	var wait time.Duration
-	if info.ID < n.host.ID() {
+	if info.ID < sv.host.ID() {
 		wait = mdnsYield
 	}
 	for attempt := range mdnsAttempts {
-		if wait > 0 && !sleep(ctx, n.rand.jitter(wait)) {
+		if wait > 0 && !sleep(ctx, sv.rand.Jitter(wait)) {
 			return
 		}
-		if n.host.Network().Connectedness(info.ID) == network.Connected {
+		if sv.host.Network().Connectedness(info.ID) == network.Connected {
 			return
 		}
-		clearDialBackoff(n.host, info.ID)
-		err := n.Connect(ctx, info)
+		clearDialBackoff(sv.host, info.ID)
+		err := sv.Connect(ctx, info)
 		if err == nil {
-			n.log.Info("connected to mDNS peer", "peer", short(info.ID))
+			sv.log.Info("connected to mDNS peer", "peer", Short(info.ID))
 			return
 		}
 		if ctx.Err() != nil {
 			return
 		}
 		wait = mdnsRetry << attempt
-		n.log.Debug("mDNS peer unreachable", "peer", short(info.ID), "retry_in", wait, "err", err)
+		sv.log.Debug("mDNS peer unreachable", "peer", Short(info.ID), "retry_in", wait, "err", err)
 	}
 }

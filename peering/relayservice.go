@@ -1,4 +1,4 @@
-package node
+package peering
 
 import (
 	"fmt"
@@ -65,12 +65,12 @@ type RelayService struct {
 // up to 128 attendees into each group's mesh and prunes only above 256.
 const DefaultMeshDegree = 128
 
-// hubDegree is the gossip mesh degree of a relay, or 0 for an attendee.
-func (n *Node) hubDegree() int {
-	if n.cfg.RelayService == nil {
+// HubDegree is the gossip mesh degree of a relay, or 0 for an attendee.
+func (sv *Service) HubDegree() int {
+	if sv.cfg.RelayService == nil {
 		return 0
 	}
-	return n.cfg.RelayService.withDefaults().MeshDegree
+	return sv.cfg.RelayService.withDefaults().MeshDegree
 }
 
 func (r RelayService) withDefaults() RelayService {

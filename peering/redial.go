@@ -1,4 +1,4 @@
-package node
+package peering
 
 import (
 	"context"
@@ -64,14 +64,14 @@ func (r Redial) Keep(ctx context.Context, h host.Host, info peer.AddrInfo) {
 				if ctx.Err() != nil {
 					return
 				}
-				r.Log.Debug("static peer unreachable", "peer", short(info.ID), "retry_in", backoff, "err", err)
+				r.Log.Debug("static peer unreachable", "peer", Short(info.ID), "retry_in", backoff, "err", err)
 				if !sleep(ctx, spread(backoff, rng.Float64())) {
 					return
 				}
 				backoff = min(backoff*2, r.Max)
 				continue
 			}
-			r.Log.Info("connected to static peer", "peer", short(info.ID))
+			r.Log.Info("connected to static peer", "peer", Short(info.ID))
 			backoff = r.Min
 		}
 		if r.Connected != nil {
@@ -84,7 +84,7 @@ func (r Redial) Keep(ctx context.Context, h host.Host, info peer.AddrInfo) {
 			case <-gone:
 			}
 		}
-		r.Log.Info("static peer disconnected", "peer", short(info.ID))
+		r.Log.Info("static peer disconnected", "peer", Short(info.ID))
 	}
 }
 
