@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"starling/internal/testwait"
 	"starling/message"
 )
 
@@ -76,7 +77,7 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	waitUntil(b, "the last messages", func() bool { return len(inFlight) == 0 })
+	testwait.Until(b, waitTimeout, "the last messages", func() bool { return len(inFlight) == 0 })
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

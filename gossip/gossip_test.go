@@ -11,6 +11,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"starling/internal/testwait"
 	"starling/message"
 )
 
@@ -44,16 +45,16 @@ func TestDeliveryAcrossLine(t *testing.T) {
 	mB := textMsg(t, key, b, "to bravo")
 	nodes[4].publish(t, mB)
 	for _, i := range []int{0, 1, 2} {
-		waitUntil(t, "mA everywhere on A", func() bool { return nodes[i].in.count(mA.ID) > 0 })
+		testwait.Until(t, waitTimeout, "mA everywhere on A", func() bool { return nodes[i].in.count(mA.ID) > 0 })
 	}
-	waitUntil(t, "mB at node 1", func() bool { return nodes[1].in.count(mB.ID) > 0 })
+	testwait.Until(t, waitTimeout, "mB at node 1", func() bool { return nodes[1].in.count(mB.ID) > 0 })
 
 	// A second message through the whole line is the barrier after which a
 	// duplicate of the first would have arrived.
 	barrier := textMsg(t, key, a, "barrier")
 	nodes[0].publish(t, barrier)
 	for _, i := range []int{1, 2, 3} {
-		waitUntil(t, "barrier everywhere on A", func() bool { return nodes[i].in.count(barrier.ID) > 0 })
+		testwait.Until(t, waitTimeout, "barrier everywhere on A", func() bool { return nodes[i].in.count(barrier.ID) > 0 })
 	}
 
 	wantA := []int{1, 1, 1, 0, 0} // node 3 published it; node 4 is not in A
@@ -155,9 +156,9 @@ func TestSeen(t *testing.T) {
 	sender.waitPeer(t, a, receiver.h.ID())
 
 	sender.publish(t, stored)
-	waitUntil(t, "the stored message to be ignored", func() bool { return receiver.g.Stats().IgnoredSeen == 1 })
+	testwait.Until(t, waitTimeout, "the stored message to be ignored", func() bool { return receiver.g.Stats().IgnoredSeen == 1 })
 	sender.publish(t, fresh)
-	waitUntil(t, "the fresh message", func() bool { return receiver.in.count(fresh.ID) == 1 })
+	testwait.Until(t, waitTimeout, "the fresh message", func() bool { return receiver.in.count(fresh.ID) == 1 })
 	if got := receiver.in.count(stored.ID); got != 0 {
 		t.Errorf("stored message delivered %d times", got)
 	}
@@ -185,13 +186,13 @@ func TestPolicy(t *testing.T) {
 	receiver.waitPeer(t, a, sender.h.ID())
 
 	sender.publish(t, textMsg(t, muted, a, "shh"))
-	waitUntil(t, "the muted message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
+	testwait.Until(t, waitTimeout, "the muted message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
 	sender.publish(t, textMsg(t, banned, a, "spam"))
-	waitUntil(t, "the banned message to be rejected", func() bool { return receiver.g.Stats().RejectedPolicy == 1 })
-	waitUntil(t, "the forwarder's score to drop", func() bool { return receiver.g.Scores()[sender.h.ID()] < 0 })
+	testwait.Until(t, waitTimeout, "the banned message to be rejected", func() bool { return receiver.g.Stats().RejectedPolicy == 1 })
+	testwait.Until(t, waitTimeout, "the forwarder's score to drop", func() bool { return receiver.g.Scores()[sender.h.ID()] < 0 })
 	ok := textMsg(t, member, a, "hello")
 	sender.publish(t, ok)
-	waitUntil(t, "the member's message", func() bool { return receiver.in.count(ok.ID) == 1 })
+	testwait.Until(t, waitTimeout, "the member's message", func() bool { return receiver.in.count(ok.ID) == 1 })
 	if got := receiver.in.total(); got != 1 {
 		t.Errorf("receiver got %d messages, want 1", got)
 	}
@@ -217,7 +218,7 @@ func TestLeave(t *testing.T) {
 
 	before := textMsg(t, key, a, "before")
 	x.publish(t, before)
-	waitUntil(t, "z to get the first message", func() bool { return z.in.count(before.ID) == 1 })
+	testwait.Until(t, waitTimeout, "z to get the first message", func() bool { return z.in.count(before.ID) == 1 })
 	if err := z.g.Leave(a); err != nil {
 		t.Fatalf("leave: %v", err)
 	}
@@ -230,7 +231,7 @@ func TestLeave(t *testing.T) {
 
 	after := textMsg(t, key, a, "after")
 	x.publish(t, after)
-	waitUntil(t, "y to get the second message", func() bool { return y.in.count(after.ID) == 1 })
+	testwait.Until(t, waitTimeout, "y to get the second message", func() bool { return y.in.count(after.ID) == 1 })
 	if got := z.in.count(after.ID); got != 0 {
 		t.Errorf("z got a message after leaving")
 	}
@@ -239,7 +240,7 @@ func TestLeave(t *testing.T) {
 	x.waitPeer(t, a, z.h.ID())
 	again := textMsg(t, key, a, "again")
 	x.publish(t, again)
-	waitUntil(t, "z to get a message after joining again", func() bool { return z.in.count(again.ID) == 1 })
+	testwait.Until(t, waitTimeout, "z to get a message after joining again", func() bool { return z.in.count(again.ID) == 1 })
 }
 
 func TestOnPeerJoin(t *testing.T) {
@@ -257,7 +258,7 @@ func TestOnPeerJoin(t *testing.T) {
 	connect(t, n.h, other.h)
 	n.join(t, a)
 	other.join(t, a)
-	waitUntil(t, "the join event", func() bool {
+	testwait.Until(t, waitTimeout, "the join event", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Contains(joined, other.h.ID())
@@ -285,11 +286,11 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 	start := message.TimeMS(time.Now())
 	for i := range sent {
 		sender.publish(t, textMsg(t, key, a, "burst", func(b *message.Body) { b.SentAtMS = start + uint64(i) }))
-		waitUntil(t, "acceptance", func() bool { return receiver.g.Stats().Accepted == uint64(i+1) })
+		testwait.Until(t, waitTimeout, "acceptance", func() bool { return receiver.g.Stats().Accepted == uint64(i+1) })
 	}
-	waitUntil(t, "drops to be counted", func() bool { return receiver.g.Stats().DroppedSubscription >= sent-1-4 })
+	testwait.Until(t, waitTimeout, "drops to be counted", func() bool { return receiver.g.Stats().DroppedSubscription >= sent-1-4 })
 	once.Do(func() { close(release) })
-	waitUntil(t, "every message delivered or dropped", func() bool {
+	testwait.Until(t, waitTimeout, "every message delivered or dropped", func() bool {
 		s := receiver.g.Stats()
 		return s.Delivered+s.DroppedSubscription == sent
 	})
@@ -310,7 +311,7 @@ func TestLivePolicy(t *testing.T) {
 
 	m := textMsg(t, key, a, "over the rate")
 	sender.publish(t, m) // its own publish passes
-	waitUntil(t, "the live message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
+	testwait.Until(t, waitTimeout, "the live message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
 	if got := receiver.in.count(m.ID); got != 0 {
 		t.Errorf("live-ignored message delivered %d times", got)
 	}
@@ -336,7 +337,7 @@ func TestJoinTopic(t *testing.T) {
 	sender.waitPeer(t, a, receiver.h.ID())
 	m := textMsg(t, key, a, "on a hidden topic")
 	sender.publish(t, m)
-	waitUntil(t, "the message on the hidden topic", func() bool { return receiver.in.count(m.ID) == 1 })
+	testwait.Until(t, waitTimeout, "the message on the hidden topic", func() bool { return receiver.in.count(m.ID) == 1 })
 	if err := receiver.g.JoinTopic(b, "/not/a/starling/topic"); err == nil {
 		t.Error("JoinTopic accepted a topic name outside the pattern")
 	}

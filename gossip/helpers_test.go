@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"starling/group"
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/message/messagepb"
 )
@@ -32,18 +33,6 @@ func TestMain(m *testing.M) {
 // waitTimeout bounds every wait for the network; deliveries take a few
 // heartbeats (1 s each) at worst.
 const waitTimeout = 20 * time.Second
-
-// waitUntil polls cond until it holds or waitTimeout passes.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", waitTimeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func newHost(t testing.TB) host.Host {
 	t.Helper()
@@ -178,7 +167,7 @@ func (n *node) publish(t testing.TB, m *message.Message) {
 // n's own (flood) publishes to reach p.
 func (n *node) waitPeer(t testing.TB, gid message.GroupID, p peer.ID) {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%s to see %s on group %s", n.h.ID(), p, gid.Short()), func() bool {
+	testwait.Until(t, waitTimeout, fmt.Sprintf("%s to see %s on group %s", n.h.ID(), p, gid.Short()), func() bool {
 		return slices.Contains(n.g.Peers(gid), p)
 	})
 }
@@ -188,7 +177,7 @@ func (n *node) waitPeer(t testing.TB, gid message.GroupID, p peer.ID) {
 // message relayed before the mesh forms can be lost (catch-up's job).
 func (n *node) waitMesh(t testing.TB, gid message.GroupID, p peer.ID) {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%s to graft %s on group %s", n.h.ID(), p, gid.Short()), func() bool {
+	testwait.Until(t, waitTimeout, fmt.Sprintf("%s to graft %s on group %s", n.h.ID(), p, gid.Short()), func() bool {
 		return n.mesh.has(group.Topic(gid), p)
 	})
 }
@@ -305,7 +294,7 @@ func (a *attacker) join(t testing.TB, gid message.GroupID, victim peer.ID) {
 	}
 	t.Cleanup(sub.Cancel)
 	a.topics[name] = top
-	waitUntil(t, "attacker to graft its victim", func() bool { return a.mesh.has(name, victim) })
+	testwait.Until(t, waitTimeout, "attacker to graft its victim", func() bool { return a.mesh.has(name, victim) })
 }
 
 func (a *attacker) send(t testing.TB, gid message.GroupID, data []byte) {

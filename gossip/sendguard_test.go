@@ -6,6 +6,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/internal/testwait"
 )
 
 // TestSendGuardChoosesStuckPeers: a drop counts only for a peer without an
@@ -52,7 +54,7 @@ func TestSendGuardResetsConnection(t *testing.T) {
 		t.Fatal("not connected")
 	}
 	n.g.guard.DropRPC(nil, other.ID())
-	waitUntil(t, "the guard closes the connection", func() bool {
+	testwait.Until(t, waitTimeout, "the guard closes the connection", func() bool {
 		return n.h.Network().Connectedness(other.ID()) != network.Connected
 	})
 	if got := n.g.Stats().SendRepairs; got != 1 {

@@ -202,7 +202,6 @@ type snapshot struct {
 	deleted  map[message.ID]bool
 	settings Settings
 	admins   int
-	self     string
 }
 
 func (s *State) snapshotLocked() snapshot {

@@ -196,10 +196,10 @@ func TestPrivateRemoval(t *testing.T) {
 
 	for _, p := range []*peer{alice, bob} {
 		// The Op alone changes nothing: it takes effect with its parts.
-		if _, v, err, fx := p.receive(t, opm, at(51)); v != message.Accept || fx.DescriptorChanged || p.s.Epoch() != 1 {
+		if _, v, fx, err := p.receive(t, opm, at(51)); v != message.Accept || fx.DescriptorChanged || p.s.Epoch() != 1 {
 			t.Fatalf("%s: removal Op %s %v, effects %+v, epoch %d", p.u.Name, v, err, fx, p.s.Epoch())
 		}
-		_, v, err, fx := p.receive(t, partm, at(51))
+		_, v, fx, err := p.receive(t, partm, at(51))
 		if v != message.Accept || !fx.NewKey || !fx.DescriptorChanged || len(fx.Recheck) != 1 || !fx.Recheck[0].Equal(carol.u.PublicKey()) {
 			t.Fatalf("%s: removal part %s %v, effects %+v", p.u.Name, v, err, fx)
 		}
@@ -503,7 +503,7 @@ func TestRemovalWaitsForItsParts(t *testing.T) {
 	bob.want(t, kept, at(11), message.Accept, nil)
 	// bob holds the new key already (the entries come first) but does not
 	// seal with it before the removal is whole.
-	_, _, _, fx := bob.receive(t, ms[len(ms)-1], at(11))
+	_, _, fx, _ := bob.receive(t, ms[len(ms)-1], at(11))
 	if !fx.DescriptorChanged || len(fx.Recheck) != 1 || !fx.Recheck[0].Equal(carol.u.PublicKey()) {
 		t.Errorf("the last part's effects: %+v", fx)
 	}

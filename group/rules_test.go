@@ -80,14 +80,14 @@ func TestModeration(t *testing.T) {
 	}
 	// An author deletes their own message.
 	own := forge(t, mallory.u, id, group.Delete{Target: m1.ID, Reason: "typo"}, m1.ID, 0, nil, at(21))
-	if _, _, _, fx := bob.receive(t, own, at(21)); len(fx.Deleted) != 1 || fx.Deleted[0] != m1.ID {
+	if _, _, fx, _ := bob.receive(t, own, at(21)); len(fx.Deleted) != 1 || fx.Deleted[0] != m1.ID {
 		t.Errorf("own deletion: effects %+v", fx)
 	}
 
 	// The owner deletes a message: hidden, and it is dropped if it comes again.
 	del := alice.compose(t, group.Delete{Target: m2.ID, Reason: "off topic"}, at(30))
 	for _, p := range []*peer{alice, bob} {
-		_, v, err, fx := p.receive(t, del, at(30))
+		_, v, fx, err := p.receive(t, del, at(30))
 		if v != message.Accept || len(fx.Deleted) != 1 || fx.Deleted[0] != m2.ID {
 			t.Fatalf("%s: %s %v, effects %+v", p.u.Name, v, err, fx)
 		}
@@ -106,7 +106,7 @@ func TestModeration(t *testing.T) {
 	notHeld := forge(t, mallory.u, id, text("before the ban, held by nobody"), message.ID{}, 0, nil, at(99))
 	ban := alice.own(t)(alice.s.BanMember(alice.u, mallory.u.PublicKey(), "spam", at(100)))
 	bob.accept(t, at(100), ban[0])
-	_, v, err, fx := bob.receive(t, ban[1], at(100))
+	_, v, fx, err := bob.receive(t, ban[1], at(100))
 	if v != message.Accept || len(fx.Recheck) != 1 || !fx.Recheck[0].Equal(mallory.u.PublicKey()) {
 		t.Fatalf("ban: %s %v, effects %+v", v, err, fx)
 	}
@@ -153,7 +153,7 @@ func TestModeration(t *testing.T) {
 	ignored := 0
 	for i := range 100 {
 		w := forge(t, bob.u, id, group.Op{Parents: before, Action: group.Settings{Name: "whiteout", SlowModeSeconds: uint32(i)}}, message.ID{}, 0, nil, at(116))
-		_, v, err, _ := alice.receive(t, w, at(123))
+		_, v, _, err := alice.receive(t, w, at(123))
 		switch {
 		case v == message.Ignore && errors.Is(err, group.ErrRevoked):
 			ignored++

@@ -62,8 +62,8 @@ type Config struct {
 	// MDNSService is the mDNS service name; default "_starling._udp", so
 	// Starling nodes do not answer every libp2p application on the Wi-Fi.
 	MDNSService string
-	// DialKnownPeers redials peers remembered in the store at start-up
-	// (default on; tests switch it off with DisableKnownPeers).
+	// DisableKnownPeers stops the node redialling, at start-up, the peers
+	// remembered in its store (false by default: it redials them).
 	DisableKnownPeers bool
 
 	// RedialMin and RedialMax bound the backoff between dials of a static

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"starling/home"
+	"starling/internal/testwait"
 )
 
 const (
@@ -34,8 +35,6 @@ const (
 	meetTimeout = 45 * time.Second
 	// stopTimeout bounds a daemon's clean exit after SIGTERM.
 	stopTimeout = 20 * time.Second
-	// pollInterval is how often a wait checks its condition.
-	pollInterval = 50 * time.Millisecond
 )
 
 // starlingBin is the binary TestMain builds.
@@ -323,7 +322,7 @@ func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, st
 	})
 
 	var id idJSON
-	eventually(h.t, meetTimeout, "the daemon's API answers", func() error {
+	testwait.UntilNil(h.t, meetTimeout, "the daemon's API answers", func() error {
 		if d.exited() {
 			h.t.Fatalf("starling %s exited early: %s\n%s", sub, d.cmd.ProcessState, d.log())
 		}
@@ -395,33 +394,6 @@ func (id idJSON) addr(t *testing.T, prefix string) string {
 	return ""
 }
 
-// eventually calls check every pollInterval until it returns nil, and fails
-// the test with check's last error when timeout passes first.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	if err := poll(timeout, check); err != nil {
-		t.Fatalf("timed out after %s waiting until %s: %v", timeout, what, err)
-	}
-}
-
-// poll calls check every pollInterval until it returns nil or timeout
-// passes; then it returns check's last error.
-func poll(timeout time.Duration, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		<-tick.C
-	}
-}
-
 // waitPeers waits until h's daemon lists every peer ID in want as connected
 // and, unless group is empty, in group.
 func (h *testHome) waitPeers(group string, want ...string) {
@@ -432,7 +404,7 @@ func (h *testHome) waitPeers(group string, want ...string) {
 // waitPeersWithin is waitPeers with its own bound.
 func (h *testHome) waitPeersWithin(timeout time.Duration, group string, want ...string) {
 	h.t.Helper()
-	eventually(h.t, timeout, fmt.Sprintf("%s lists its peers in %q", h.dir, group), func() error {
+	testwait.UntilNil(h.t, timeout, fmt.Sprintf("%s lists its peers in %q", h.dir, group), func() error {
 		var peers []peerJSON
 		h.decode(&peers, "peers", "--json")
 		for _, id := range want {
@@ -451,7 +423,7 @@ func (h *testHome) waitPeersWithin(timeout time.Duration, group string, want ...
 // waitMessage waits until every home's log of group holds the message id.
 func waitMessage(t *testing.T, timeout time.Duration, group, id string, homes ...*testHome) error {
 	t.Helper()
-	return poll(timeout, func() error {
+	return testwait.Poll(timeout, func() error {
 		for _, h := range homes {
 			if !slices.ContainsFunc(h.log(group), func(m logLine) bool { return m.ID == id }) {
 				return fmt.Errorf("%s does not hold %s", h.dir, id)
