@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"starling/group"
+	"starling/internal/testwait"
 	"starling/store"
 )
 
@@ -93,16 +94,10 @@ func run(t *testing.T, sv *Service) (stop func() error) {
 	}
 }
 
-// waitFor polls cond until it holds or a generous deadline passes.
+// waitFor waits for cond with a generous deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within a minute", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, time.Minute, what, cond)
 }
 
 // TestServiceKeepsStaticPeerAndStops checks the service's lifetime: a
