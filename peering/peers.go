@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
@@ -138,8 +139,10 @@ func Short(p peer.ID) string {
 }
 
 // dialRelays starts using the relays an invite names (addRelay): kept
-// connected, remembered, reserved on. Bad addresses are logged and
-// skipped: the invite itself was verified, its relay list is only advice.
+// connected, remembered, reserved on. A relay in use already is handed
+// this node's tickets again, since the invite may have brought one it
+// lacked. Bad addresses are logged and skipped: the invite itself was
+// verified, its relay list is only advice.
 func (sv *Service) dialRelays(addrs []string) {
 	for _, s := range addrs {
 		a, err := ma.NewMultiaddr(s)
@@ -152,8 +155,19 @@ func (sv *Service) dialRelays(addrs []string) {
 			sv.log.Warn("skipping an invite's relay address without /p2p/", "addr", s)
 			continue
 		}
-		sv.addRelay(*info)
+		if !sv.addRelay(*info) {
+			sv.retryTickets(info.ID)
+		}
 	}
+}
+
+// retryTickets hands a connected relay this node's tickets again, in the
+// background.
+func (sv *Service) retryTickets(relay peer.ID) {
+	if sv.cfg.RelayService != nil || sv.host.Network().Connectedness(relay) != network.Connected {
+		return // the next connection presents them
+	}
+	sv.goFunc(func(ctx context.Context) { sv.presentTickets(ctx, relay) })
 }
 
 // RelayIDs lists the peer IDs of relay addresses, skipping bad ones.

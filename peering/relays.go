@@ -201,10 +201,14 @@ func (rs *relaySet) ips() []*net.IPNet {
 }
 
 // addRelay starts using a relay: it is remembered, kept connected, handed
-// this node's tickets on every connection, and reserved on.
-func (sv *Service) addRelay(info peer.AddrInfo) {
-	if info.ID == sv.host.ID() || !sv.relays.add(info) {
-		return
+// this node's tickets on every connection, and reserved on. It reports
+// whether the relay is new; one in use already only learns new addresses.
+func (sv *Service) addRelay(info peer.AddrInfo) bool {
+	if info.ID == sv.host.ID() {
+		return true // nothing to do, ever
+	}
+	if !sv.relays.add(info) {
+		return false
 	}
 	addrs := make([]string, len(info.Addrs))
 	for i, a := range info.Addrs {
@@ -214,6 +218,7 @@ func (sv *Service) addRelay(info peer.AddrInfo) {
 		sv.log.Warn("could not remember relay", "relay", Short(info.ID), "err", err)
 	}
 	sv.keepRelay(info)
+	return true
 }
 
 // keepRelay keeps a relay connected and a reservation on it, once.
@@ -227,7 +232,9 @@ func (sv *Service) keepRelay(info peer.AddrInfo) {
 // holdReservation keeps a reservation on a relay: it reserves once the
 // relay is connected and ready, refreshes at half the reservation's life,
 // and after a refusal or failure tries again after relayBackoff, or as soon
-// as the relay reconnects (a restarted relay has forgotten every slot).
+// as the relay reconnects (a restarted relay has forgotten every slot). A
+// relay that refused this node's tickets is handed them again every
+// relayBackoff while it stays connected.
 func (sv *Service) holdReservation(ctx context.Context, info peer.AddrInfo) {
 	e, ok := sv.relays.entry(info.ID)
 	if !ok {
@@ -241,12 +248,22 @@ func (sv *Service) holdReservation(ctx context.Context, info peer.AddrInfo) {
 	}}
 	sv.host.Network().Notify(notifiee)
 	defer sv.host.Network().StopNotify(notifiee)
+	retry := false // hand the relay this node's tickets again
 	for {
 		var wait time.Duration
 		cur, _ := sv.relays.entry(info.ID)
+		connected := sv.host.Network().Connectedness(info.ID) == network.Connected
 		switch {
-		case !cur.ready || sv.host.Network().Connectedness(info.ID) != network.Connected:
-			wait = relayBackoff // or until kicked
+		case retry && connected && !cur.ready && sv.cfg.RelayService == nil:
+			// It refused this node a while ago: it may carry one of its
+			// groups by now (an organiser makes the relay's link before
+			// the relay joins with it).
+			retry = false
+			sv.presentTickets(ctx, info.ID)
+			continue
+		case !cur.ready || !connected:
+			wait = sv.rand.Jitter(relayBackoff) // or until kicked
+			retry = connected
 		default:
 			rctx, cancel := context.WithTimeout(ctx, dialTimeout)
 			rsvp, err := client.Reserve(rctx, sv.host, info)
@@ -272,6 +289,7 @@ func (sv *Service) holdReservation(ctx context.Context, info peer.AddrInfo) {
 			t.Stop()
 			return
 		case <-e.kick:
+			retry = false // something changed: look again at once
 		case <-t.C:
 		}
 		t.Stop()
