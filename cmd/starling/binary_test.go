@@ -30,7 +30,7 @@ var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 type member struct {
 	name string
 	h    *testHome
-	d    *daemon
+	d    *daemonProc
 	id   idJSON
 }
 
@@ -369,11 +369,11 @@ func TestBinaryOfflineQueue(t *testing.T) {
 func TestBinaryRestartKeepsHistory(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		stop func(*daemon)
+		stop func(*daemonProc)
 	}{
-		{"SIGTERM", (*daemon).stop},
+		{"SIGTERM", (*daemonProc).stop},
 		// An acknowledged send is durable: kill -9 must not lose it.
-		{"SIGKILL", (*daemon).kill},
+		{"SIGKILL", (*daemonProc).kill},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := initHome(t, "alice")

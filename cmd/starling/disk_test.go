@@ -245,7 +245,7 @@ func fileSize(t *testing.T, path string) int64 {
 
 // startReadOnly starts alice's node on a full disk and returns what it
 // printed.
-func startReadOnly(t *testing.T, h *testHome) (*daemon, string) {
+func startReadOnly(t *testing.T, h *testHome) (*daemonProc, string) {
 	t.Helper()
 	d, _, stdout := h.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0")
 	b, err := os.ReadFile(stdout)
@@ -287,7 +287,7 @@ func checkKept(t *testing.T, h *testHome, kept []logLine) {
 
 // closedCleanly checks that a stopped node left no write-ahead log to
 // replay: a store left so cannot be read on a full disk.
-func closedCleanly(t *testing.T, h *testHome, d *daemon) {
+func closedCleanly(t *testing.T, h *testHome, d *daemonProc) {
 	t.Helper()
 	if wal, _ := filepath.Glob(filepath.Join(h.dir, "store", "*.mem")); len(wal) > 0 || strings.Contains(d.log(), "too full to close") {
 		t.Fatalf("the store was not closed cleanly (left %v):\n%s", wal, d.log())

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go.uber.org/goleak"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"starling/home"
 	"starling/internal/testwait"
@@ -269,8 +270,8 @@ func (h *testHome) sendNow(group, text string) string {
 	return id
 }
 
-// daemon is a running `starling up`.
-type daemon struct {
+// daemonProc is a running `starling up`.
+type daemonProc struct {
 	h      *testHome
 	cmd    *exec.Cmd
 	stderr string        // path of its captured stderr
@@ -280,7 +281,7 @@ type daemon struct {
 // up starts a daemon for the home with the given flags and waits until its
 // API answers. Outside a namespace it always passes --no-mdns. The daemon
 // is killed (by its PID) at cleanup if it still runs.
-func (h *testHome) up(flags ...string) (*daemon, idJSON) {
+func (h *testHome) up(flags ...string) (*daemonProc, idJSON) {
 	h.t.Helper()
 	d, id, _ := h.startDaemon("up", flags...)
 	return d, id
@@ -288,7 +289,7 @@ func (h *testHome) up(flags ...string) (*daemon, idJSON) {
 
 // startDaemon is up for any daemon subcommand (up, relay); it also returns
 // the path of the file the daemon's stdout goes to.
-func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, string) {
+func (h *testHome) startDaemon(sub string, flags ...string) (*daemonProc, idJSON, string) {
 	h.t.Helper()
 	args := append([]string{sub}, flags...)
 	if h.ns == "" && !slices.Contains(args, "--no-mdns") {
@@ -302,7 +303,7 @@ func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, st
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	d := &daemon{h: h, cmd: h.command(context.Background(), args...), stderr: stderr.Name(), done: make(chan struct{})}
+	d := &daemonProc{h: h, cmd: h.command(context.Background(), args...), stderr: stderr.Name(), done: make(chan struct{})}
 	d.cmd.Stdout, d.cmd.Stderr = stdout, stderr
 	err = d.cmd.Start()
 	stdout.Close()
@@ -335,7 +336,7 @@ func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, st
 	return d, id, stdout.Name()
 }
 
-func (d *daemon) exited() bool {
+func (d *daemonProc) exited() bool {
 	select {
 	case <-d.done:
 		return true
@@ -345,14 +346,14 @@ func (d *daemon) exited() bool {
 }
 
 // log returns what the daemon wrote on stderr so far.
-func (d *daemon) log() string {
+func (d *daemonProc) log() string {
 	b, _ := os.ReadFile(d.stderr)
 	return string(b)
 }
 
 // stop sends SIGTERM and checks that the daemon exits 0 within stopTimeout
 // and removes its API endpoint file.
-func (d *daemon) stop() {
+func (d *daemonProc) stop() {
 	t := d.h.t
 	t.Helper()
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -373,7 +374,7 @@ func (d *daemon) stop() {
 
 // kill sends SIGKILL unless the daemon has exited, and waits until it is
 // reaped.
-func (d *daemon) kill() {
+func (d *daemonProc) kill() {
 	if !d.exited() {
 		// Process.Signal goes through a pidfd, so it cannot hit another
 		// process that reused the PID.

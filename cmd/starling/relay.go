@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 
 	"github.com/spf13/cobra"
 
-	"starling/node"
+	"starling/daemon"
 	"starling/peering"
 	"starling/relay"
 )
@@ -62,49 +59,9 @@ or give it to attendees' starling up --relay ADDR.`,
 			if err != nil {
 				return err
 			}
-			a := relay.NewACL(mode, nil)
-			m := relay.NewMetrics(a)
-			cfg.RelayService = &peering.RelayService{ACL: a, Tracer: m, Registerer: m.Registry(), MeshDegree: degree}
-
-			served := make(chan error, 1) // the metrics server's end, once started
-			serving := false
-			start := func(ctx context.Context, n *node.Node, out io.Writer) error {
-				for _, ref := range groups {
-					gr, err := n.Join(ctx, ref)
-					if err != nil {
-						return fmt.Errorf("--group %q: %w", ref, err)
-					}
-					fmt.Fprintf(out, "carrying %s (%s)\n", gr.Name, gr.ID.Short())
-				}
-				fmt.Fprintf(out, "relay acl %s\n", mode)
-				if metrics == "" {
-					return nil
-				}
-				m.Watch(relaySource{n})
-				ready := make(chan net.Addr, 1)
-				serving = true
-				go func() {
-					served <- m.Serve(ctx, metrics, g.logger, func(a net.Addr) { ready <- a })
-				}()
-				select {
-				case a := <-ready:
-					fmt.Fprintf(out, "metrics http://%s/metrics\n", a)
-					return nil
-				case err := <-served:
-					serving = false
-					return err
-				}
-			}
-			simStart, simWait := d.sim.starter(g)
-			err = runDaemon(cmd, g, cfg, d.api, both(start, simStart))
-			err = errors.Join(err, simWait())
-			if serving {
-				// runDaemon's context has ended, so the server is stopping.
-				if merr := <-served; err == nil {
-					err = merr
-				}
-			}
-			return err
+			cfg.Relay = &daemon.Relay{ACL: mode, MeshDegree: degree, Metrics: metrics}
+			cfg.Join = groups
+			return runDaemon(cmd, g, cfg)
 		},
 	}
 	d.add(cmd)
