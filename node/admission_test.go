@@ -13,9 +13,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/admission"
-	"starling/group"
 	"starling/catchup"
 	"starling/catchup/catchuppb"
+	"starling/group"
 	"starling/message"
 	"starling/node"
 	"starling/store"
@@ -275,8 +275,12 @@ func TestGossipFloodNotFetchedByCatchup(t *testing.T) {
 	if got := count(); got != kept {
 		t.Errorf("catch-up brought %d more of the burst; want none", got-kept)
 	}
+	// Negentropy (1.1.0) finds the refused messages and skips them; a
+	// sketch (2.0.0) counts them as held, so they are no difference at all
+	// and the session completes with nothing to fetch.
 	res, ok := victim.LastSync(lobby)
-	if !ok || res.Fetched != 0 || res.Skipped == 0 {
+	skipped := res.Skipped > 0 || res.Protocol == catchup.ProtocolID2 && res.Complete
+	if !ok || res.Fetched != 0 || !skipped {
 		t.Errorf("the victim's session = %+v; want nothing fetched and the refused messages skipped", res)
 	}
 }
