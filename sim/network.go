@@ -14,7 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	"github.com/marcopolo/simnet"
 
-	"starling/sim/simquic"
+	"starling/sim/memnet"
 )
 
 // world is the simulated network of one run: simnet's links and router,
@@ -109,11 +109,11 @@ func (w *world) linkSettings(i int) simnet.NodeBiDiLinkSettings {
 }
 
 // transports are the libp2p options that put node i on this world: QUIC
-// only, on its simulated endpoint (see simquic.Options, which also explains
+// only, on its simulated endpoint (see memnet.Options, which also explains
 // why yamux runs without its keepalive here).
 func (w *world) transports(i int) []libp2p.Option {
 	own := w.p.nodes[i].Addr
-	return simquic.Options(func(addr *net.UDPAddr) (net.PacketConn, error) {
+	return memnet.Options(func(addr *net.UDPAddr) (net.PacketConn, error) {
 		ap := addr.AddrPort()
 		if netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) != own {
 			return nil, fmt.Errorf("listen on %s: %w (%s)", addr, errNotOwnAddr, own)

@@ -1,11 +1,12 @@
-// Package simquic puts libp2p hosts on an in-memory network: QUIC over
+// Package memnet puts libp2p hosts on an in-memory network: QUIC over
 // endpoints of a marcopolo/simnet network (go-libp2p's x/simlibp2p
 // approach, without its test dependencies), set up so that the hosts also
-// run inside a testing/synctest bubble. Package sim runs its nodes on it,
-// and node's tests run theirs on virtual time with it.
+// run inside a testing/synctest bubble, on virtual time. Package sim runs
+// its nodes on it with its own filters (Options); tests run theirs on a
+// Network, in a bubble of their own with package memtest.
 //
 // It must not be imported by code that runs outside simulations and tests.
-package simquic
+package memnet
 
 import (
 	"net"
