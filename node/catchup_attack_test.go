@@ -65,7 +65,7 @@ func fillHistory(t testing.TB, tn *testNode, gid message.GroupID, n int) []*mess
 // its connections come from that address.
 func hostAt(t testing.TB, ip string) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/"+ip+"/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(hostOptions(t, ip)...)
 	if err != nil {
 		t.Fatalf("host on %s: %v", ip, err)
 	}
@@ -141,6 +141,10 @@ func holdCatchup(ctx context.Context, h host.Host, target peer.ID, gid message.G
 // Before, every honest peer got "busy" for as long as the attack lasted.
 func TestHistoryLockout(t *testing.T) {
 	t.Parallel()
+	virtualUnless(t, testHistoryLockout, "lockout.messages", "lockout.attackers")
+}
+
+func testHistoryLockout(t *testing.T) {
 	lobby := groupID(t, "lobby")
 	keeper := startNode(t, "keeper", withSyncInterval(time.Hour))
 	keeper.join(t, "lobby")
@@ -245,6 +249,10 @@ func slowCatchupPeer(ctx context.Context, h host.Host, delay time.Duration, held
 // sessions held every outbound slot for five minutes each.
 func TestSlowPeersCannotStarveOutbound(t *testing.T) {
 	t.Parallel()
+	virtual(t, testSlowPeersCannotStarveOutbound)
+}
+
+func testSlowPeersCannotStarveOutbound(t *testing.T) {
 	lobby := groupID(t, "lobby")
 	victim := startNode(t, "victim", withSyncInterval(300*time.Millisecond))
 	victim.join(t, "lobby")

@@ -91,6 +91,10 @@ func sendN(t testing.TB, tn *testNode, channel string, n int) []*message.Message
 // each other's topics, and that starts a session.
 func TestPartitionHeal(t *testing.T) {
 	t.Parallel()
+	virtual(t, testPartitionHeal)
+}
+
+func testPartitionHeal(t *testing.T) {
 	part := &partition{}
 	nodes := startNodes(t, 6, withPartition(part), withSyncInterval(time.Hour))
 	for _, n := range nodes {
@@ -146,6 +150,10 @@ func TestPartitionHeal(t *testing.T) {
 // arrivals, each delivered once to its subscribers.
 func TestLateJoiner(t *testing.T) {
 	t.Parallel()
+	virtual(t, testLateJoiner)
+}
+
+func testLateJoiner(t *testing.T) {
 	lobby := groupID(t, "lobby")
 	early := startNodes(t, 2, withSyncInterval(time.Hour))
 	for _, n := range early {
@@ -212,6 +220,10 @@ func TestLateJoiner(t *testing.T) {
 // restart, and the messages it queued while offline reach everyone.
 func TestOfflineNodeCatchesUp(t *testing.T) {
 	t.Parallel()
+	virtual(t, testOfflineNodeCatchesUp)
+}
+
+func testOfflineNodeCatchesUp(t *testing.T) {
 	dir := t.TempDir()
 	a := startNode(t, "a", withStore(dir), withSyncInterval(time.Hour))
 	b := startNode(t, "b", withSyncInterval(time.Hour))
@@ -257,6 +269,10 @@ func TestOfflineNodeCatchesUp(t *testing.T) {
 // still brings every node every message.
 func TestLossyGossipConverges(t *testing.T) {
 	t.Parallel()
+	virtual(t, testLossyGossipConverges)
+}
+
+func testLossyGossipConverges(t *testing.T) {
 	nodes := startNodes(t, 5, withSyncInterval(300*time.Millisecond), func(c *node.Config) { c.DropGossip = 0.5 })
 	for _, n := range nodes {
 		n.join(t, "lobby")

@@ -181,7 +181,7 @@ type rawPeer struct {
 
 func newRawPeer(t testing.TB, topicName string) *rawPeer {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(hostOptions(t, "127.0.0.1")...)
 	if err != nil {
 		t.Fatal(err)
 	}

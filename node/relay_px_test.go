@@ -25,6 +25,10 @@ func TestRelayPeerExchange(t *testing.T) {
 		t.Skip("starts 16 nodes")
 	}
 	t.Parallel()
+	virtual(t, testRelayPeerExchange)
+}
+
+func testRelayPeerExchange(t *testing.T) {
 	r := startNode(t, "relay", asRelay(nil), withMeshDegree(6))
 	r.join(t, "hall")
 	attendees := make([]*testNode, pxAttendees)
@@ -70,6 +74,10 @@ func TestRelayMeshHoldsEveryAttendee(t *testing.T) {
 		t.Skip("starts 16 nodes")
 	}
 	t.Parallel()
+	virtual(t, testRelayMeshHoldsEveryAttendee)
+}
+
+func testRelayMeshHoldsEveryAttendee(t *testing.T) {
 	r := startNode(t, "relay", asRelay(nil))
 	r.join(t, "hall")
 	attendees := make([]*testNode, pxAttendees)
