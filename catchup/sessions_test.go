@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 
 	"starling/negentropy"
+	"starling/sim/memnet/memtest"
 )
 
 // holdSession opens a raw session from n's host and waits until the server
@@ -183,7 +184,7 @@ func TestClose(t *testing.T) {
 // come from that address.
 func newHostAt(t testing.TB, ip string) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/"+ip+"/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(append(memtest.HostOptions(t, ip), libp2p.DisableRelay())...)
 	if err != nil {
 		t.Fatalf("new host on %s: %v", ip, err)
 	}
@@ -381,6 +382,10 @@ func slowServer(ctx context.Context, t testing.TB, h host.Host, delay time.Durat
 // An outbound session whose peer answers, but slowly, ends with ErrSlow
 // once it has waited SlowWait, without blaming the peer.
 func TestSlowPeer(t *testing.T) {
+	memtest.Run(t, testSlowPeer)
+}
+
+func testSlowPeer(t *testing.T) {
 	g := groupID("slow")
 	client := newNode(t, Config{SlowWait: time.Second}, g)
 	slow := newHost(t)

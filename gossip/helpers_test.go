@@ -20,6 +20,7 @@ import (
 	"starling/group"
 	"starling/message"
 	"starling/message/messagepb"
+	"starling/sim/memnet/memtest"
 )
 
 // TestMain fails the run if any goroutine outlives the tests: every Gossip
@@ -47,7 +48,7 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 
 func newHost(t testing.TB) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(append(memtest.HostOptions(t, "127.0.0.1"), libp2p.DisableRelay())...)
 	if err != nil {
 		t.Fatalf("new host: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/sim/memnet/memtest"
 )
 
 // TestSendGuardChoosesStuckPeers: a drop counts only for a peer without an
@@ -45,6 +47,10 @@ func TestSendGuardChoosesStuckPeers(t *testing.T) {
 // its connection closed, stuckAfter later.
 func TestSendGuardResetsConnection(t *testing.T) {
 	t.Parallel()
+	memtest.Run(t, testSendGuardResetsConnection)
+}
+
+func testSendGuardResetsConnection(t *testing.T) {
 	n := newNode(t, Config{})
 	other := newHost(t)
 	connect(t, n.h, other)

@@ -22,6 +22,7 @@ import (
 	"starling/identity"
 	"starling/message"
 	"starling/negentropy"
+	"starling/sim/memnet/memtest"
 	"starling/store"
 )
 
@@ -65,7 +66,7 @@ func fillHistory(t testing.TB, tn *testNode, gid message.GroupID, n int) []*mess
 // its connections come from that address.
 func hostAt(t testing.TB, ip string) host.Host {
 	t.Helper()
-	h, err := libp2p.New(hostOptions(t, ip)...)
+	h, err := libp2p.New(append(memtest.HostOptions(t, ip), libp2p.DisableRelay())...)
 	if err != nil {
 		t.Fatalf("host on %s: %v", ip, err)
 	}

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/libp2p/go-libp2p"
-
 	"starling/sim/memnet/memtest"
 )
 
@@ -43,14 +41,4 @@ func virtualUnless(t *testing.T, f func(t *testing.T), flags ...string) {
 		return
 	}
 	virtual(t, f)
-}
-
-// hostOptions are the options of a bare libp2p host (an attacker, a raw
-// pubsub peer) listening on ip: on t's network if it runs on virtual time,
-// else with TCP on ip, which must be in 127.0.0.0/8.
-func hostOptions(t testing.TB, ip string) []libp2p.Option {
-	if n := memtest.Net(t); n != nil {
-		return append(n.Host(ip), libp2p.DisableRelay())
-	}
-	return []libp2p.Option{libp2p.ListenAddrStrings("/ip4/" + ip + "/tcp/0"), libp2p.DisableRelay()}
 }

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/libp2p/go-libp2p"
+
 	"starling/sim/memnet"
 )
 
@@ -47,4 +49,14 @@ func Net(t testing.TB) *memnet.Network {
 		return n.(*memnet.Network)
 	}
 	return nil
+}
+
+// HostOptions are the libp2p options of a host listening on ip: on t's
+// network if Run runs t, else TCP on ip, which must be in 127.0.0.0/8. So a
+// helper that starts hosts serves tests on both.
+func HostOptions(t testing.TB, ip string) []libp2p.Option {
+	if n := Net(t); n != nil {
+		return n.Host(ip)
+	}
+	return []libp2p.Option{libp2p.ListenAddrStrings("/ip4/" + ip + "/tcp/0")}
 }
