@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"starling/internal/testwait"
 	"starling/sim/memnet/memtest"
 )
 
@@ -51,14 +52,14 @@ func TestSendGuardResetsConnection(t *testing.T) {
 }
 
 func testSendGuardResetsConnection(t *testing.T) {
-	n := newNode(t, Config{})
+	n := newNode(t, Config{}, funcs{})
 	other := newHost(t)
 	connect(t, n.h, other)
 	if n.h.Network().Connectedness(other.ID()) != network.Connected {
 		t.Fatal("not connected")
 	}
 	n.g.guard.DropRPC(nil, other.ID())
-	waitUntil(t, "the guard closes the connection", func() bool {
+	testwait.Until(t, waitTimeout, "the guard closes the connection", func() bool {
 		return n.h.Network().Connectedness(other.ID()) != network.Connected
 	})
 	if got := n.g.Stats().SendRepairs; got != 1 {

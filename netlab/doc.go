@@ -31,6 +31,13 @@
 // daemons in the background; the lab talks to them only through the command
 // line (`id --json`, `send --json`, `log --json`, `peers --json`).
 //
+// RunExport runs the hosts of a simulator scenario's Shadow export the way
+// Shadow would, each at its exported address with its exported arguments,
+// writing its event log: the export's proof on real sockets. It takes the
+// export as plain data (Export), so that netlab links neither the simulator
+// nor the node; cmd/netlab reads the export's files (package sim/shadow)
+// into it and the logs into the simulator's report.
+//
 // Scenarios (Scenarios, Lookup) put these together and check that every
 // message reaches every host; cmd/netlab and this package's tests run them.
 // Everything here needs root, iproute2 and nftables. The package sends

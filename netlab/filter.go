@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -12,9 +13,10 @@ import (
 // family's forward hook, in the segment's namespace, so they see every frame
 // between two ports and need neither br_netfilter nor conntrack.
 type filter struct {
-	isolated []string   // ports that may not reach each other
-	sides    [][]string // a partition: ports on different sides may not meet
-	loss     int        // percent of all forwarded frames dropped
+	isolated []string      // ports that may not reach each other
+	sides    [][]string    // a partition: ports on different sides may not meet
+	blocks   [][2][]string // frames from the first ports to the second are dropped
+	loss     int           // percent of all forwarded frames dropped
 }
 
 // ruleset renders f as one nft transaction that replaces the segment's
@@ -34,6 +36,9 @@ func (f filter) ruleset() string {
 				fmt.Fprintf(&b, "\t\tiifname %s oifname %s counter drop\n", portSet(from), portSet(to))
 			}
 		}
+	}
+	for _, bl := range f.blocks {
+		fmt.Fprintf(&b, "\t\tiifname %s oifname %s counter drop\n", portSet(bl[0]), portSet(bl[1]))
 	}
 	switch {
 	case f.loss >= 100: // numgen's range ends at 99
@@ -101,6 +106,27 @@ func (s *Segment) Partition(ctx context.Context, sides ...[]*Host) error {
 		}
 		f.sides = append(f.sides, ports)
 	}
+	return s.apply(ctx, f)
+}
+
+// Block drops every frame between a host of from and a host of to, both
+// ways, for the rest of the lab's life; with the same hosts on both sides,
+// between any two of them. Blocks add up, and stand beside Isolate,
+// Partition and SetLoss.
+func (s *Segment) Block(ctx context.Context, from, to []*Host) error {
+	a, err := s.portsOf(from)
+	if err != nil {
+		return err
+	}
+	b, err := s.portsOf(to)
+	if err != nil {
+		return err
+	}
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	f := s.filter
+	f.blocks = append(slices.Clone(f.blocks), [2][]string{a, b}, [2][]string{b, a})
 	return s.apply(ctx, f)
 }
 

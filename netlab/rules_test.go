@@ -30,6 +30,10 @@ func TestRuleset(t *testing.T) {
 		{"an empty side is left out", filter{sides: [][]string{{"p1"}, nil}}, ""},
 		{"loss", filter{loss: 20}, "\t\tnumgen random mod 100 < 20 counter drop\n"},
 		{"total loss", filter{loss: 100}, "\t\tcounter drop\n"},
+		{"blocks", filter{blocks: [][2][]string{{{"p1"}, {"p2", "p3"}}, {{"p2", "p3"}, {"p1"}}}, loss: 1},
+			"\t\tiifname { \"p1\" } oifname { \"p2\", \"p3\" } counter drop\n" +
+				"\t\tiifname { \"p2\", \"p3\" } oifname { \"p1\" } counter drop\n" +
+				"\t\tnumgen random mod 100 < 1 counter drop\n"},
 		{"all at once", filter{isolated: []string{"p1", "p2"}, sides: [][]string{{"p1"}, {"p2"}}, loss: 5},
 			"\t\tiifname { \"p1\", \"p2\" } oifname { \"p1\", \"p2\" } counter drop\n" +
 				"\t\tiifname { \"p1\" } oifname { \"p2\" } counter drop\n" +

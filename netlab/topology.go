@@ -119,6 +119,25 @@ func (s *Segment) AddHost(ctx context.Context, name string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.addHost(ctx, name, addr)
+}
+
+// AddHostAt is AddHost at a chosen address of the segment's subnet, for
+// hosts whose addresses were decided elsewhere (a Shadow export). Mixing it
+// with AddHost on one segment is the caller's to keep apart.
+func (s *Segment) AddHostAt(ctx context.Context, name string, addr netip.Addr) (*Host, error) {
+	if !s.subnet.Contains(addr) || addr == s.subnet.Addr() || !s.subnet.Contains(addr.Next()) || addr == s.gateway {
+		return nil, fmt.Errorf("netlab: host %s at %s: want an address inside %s, neither its first nor its last nor its NAT's", name, addr, s.subnet)
+	}
+	for _, h := range s.hosts {
+		if h.addr == addr {
+			return nil, fmt.Errorf("netlab: host %s at %s: %s has that address", name, addr, h.name)
+		}
+	}
+	return s.addHost(ctx, name, addr)
+}
+
+func (s *Segment) addHost(ctx context.Context, name string, addr netip.Addr) (*Host, error) {
 	l := s.lab
 	ns, err := l.addNamespace(ctx, name)
 	if err != nil {

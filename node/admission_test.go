@@ -285,7 +285,7 @@ func testGossipFloodNotFetchedByCatchup(t *testing.T) {
 	// sketch (2.0.0) counts them as held, so they are no difference at all
 	// and the session completes with nothing to fetch.
 	res, ok := victim.LastSync(lobby)
-	skipped := res.Skipped > 0 || res.Protocol == catchup.ProtocolID2 && res.Complete
+	skipped := res.Skipped > 0 || res.Protocol == string(catchup.ProtocolID2) && res.Complete
 	if !ok || res.Fetched != 0 || !skipped {
 		t.Errorf("the victim's session = %+v; want nothing fetched and the refused messages skipped", res)
 	}

@@ -26,11 +26,21 @@ func Builtins() []string {
 	return out
 }
 
-// Builtin parses the shipped scenario called name (see Builtins).
-func Builtin(name string) (*Scenario, error) {
+// BuiltinYAML returns the YAML file of the shipped scenario called name
+// (see Builtins), comments and all.
+func BuiltinYAML(name string) ([]byte, error) {
 	b, err := scenarios.ReadFile(path.Join("scenarios", name+".yaml"))
 	if err != nil || strings.ContainsAny(name, `/\`) {
 		return nil, fmt.Errorf("%w: no built-in scenario %q; the built-in ones are %s", ErrScenario, name, strings.Join(Builtins(), ", "))
+	}
+	return b, nil
+}
+
+// Builtin parses the shipped scenario called name (see Builtins).
+func Builtin(name string) (*Scenario, error) {
+	b, err := BuiltinYAML(name)
+	if err != nil {
+		return nil, err
 	}
 	sc, err := Parse(b)
 	if err != nil {

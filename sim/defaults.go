@@ -110,7 +110,7 @@ func setStr(v *string, d string) {
 
 // Scaled returns a copy of sc with f times the attendees and attackers
 // (rounded, at least one where there was one); relays, groups, load and
-// times stay. `starling sim --scale 5` turns a 200-person hall into 1,000.
+// times stay. `starling-sim --scale 5` turns a 200-person hall into 1,000.
 func (sc *Scenario) Scaled(f float64) (*Scenario, error) {
 	if math.IsNaN(f) || f <= 0 || f > 100 {
 		return nil, fmt.Errorf("%w: scale %v: use a factor above 0 and at most 100", ErrScenario, f)

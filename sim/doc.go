@@ -35,7 +35,7 @@
 // seed agree on every delivery (latencies to within the order in which
 // goroutines run inside one instant, and GossipSub's own unseeded random
 // choices). `go test ./sim -run TestScenario -sim.scenario NAME` runs a
-// scenario that way. Outside a bubble, as `starling sim` runs it, the
+// scenario that way. Outside a bubble, as `starling-sim` runs it, the
 // same code runs on real time; the report's clock event says which.
 //
 // One deviation from production, forced by synctest: yamux (the muxer of

@@ -9,7 +9,7 @@ import (
 	"starling/sim/report"
 )
 
-// The simulator as a tool, on virtual time (`starling sim` runs on real
+// The simulator as a tool, on virtual time (`starling-sim` runs on real
 // time):
 //
 //	go test ./sim -run TestScenario -sim.scenario FILE_OR_NAME [-sim.out DIR] [-sim.seed N] [-sim.bare] [-sim.scale F] [-sim.log warn] [-sim.cpuprofile PREFIX] -timeout 0

@@ -70,9 +70,16 @@ func crosscheck(ctx context.Context, cfg netlab.Config, rounds int, stdout io.Wr
 		simulated = append(simulated, spread{run.Delivered, run.Expected, run.FirstLatency, run.AllLatency})
 		writeSpread(stdout, fmt.Sprint(i+1), "sim", simulated[i])
 	}
+	return agreeing(stdout, "netlab", lab, simulated), nil
+}
+
+// agreeing writes the medians of both sides' rounds and whether they
+// agree: the same delivery in every round, and every latency figure within
+// crossTolerance of the lab's.
+func agreeing(stdout io.Writer, labName string, lab, simulated []spread) bool {
 	ml, ms := median(lab), median(simulated)
 	fmt.Fprintln(stdout)
-	writeSpread(stdout, "median", "netlab", ml)
+	writeSpread(stdout, "median", labName, ml)
 	writeSpread(stdout, "median", "sim", ms)
 
 	agree := true
@@ -88,8 +95,8 @@ func crosscheck(ctx context.Context, cfg netlab.Config, rounds int, stdout io.Wr
 	for i := range lab {
 		deliveredSame = deliveredSame && lab[i].delivered == simulated[i].delivered && lab[i].expected == simulated[i].expected
 	}
-	check("delivery", deliveredSame, fmt.Sprintf("netlab %d of %d, sim %d of %d in the median round",
-		ml.delivered, ml.expected, ms.delivered, ms.expected))
+	check("delivery", deliveredSame, fmt.Sprintf("%s %d of %d, sim %d of %d in the median round",
+		labName, ml.delivered, ml.expected, ms.delivered, ms.expected))
 	for _, f := range []struct {
 		name     string
 		lab, sim time.Duration
@@ -101,9 +108,9 @@ func crosscheck(ctx context.Context, cfg netlab.Config, rounds int, stdout io.Wr
 	} {
 		off := float64(f.sim-f.lab) / float64(f.lab)
 		check(f.name, f.lab > 0 && off >= -crossTolerance && off <= crossTolerance,
-			fmt.Sprintf("sim %s, netlab %s: %+.0f%% (within ±%.0f%% to agree)", ms3(f.sim), ms3(f.lab), 100*off, 100*crossTolerance))
+			fmt.Sprintf("sim %s, %s %s: %+.0f%% (within ±%.0f%% to agree)", ms3(f.sim), labName, ms3(f.lab), 100*off, 100*crossTolerance))
 	}
-	return agree, nil
+	return agree
 }
 
 func writeSpread(w io.Writer, round, side string, s spread) {

@@ -5,10 +5,14 @@
 //
 //	netlab SCENARIO|all|list [--keep-logs DIR] [-v] [--starling PATH]
 //	netlab crosscheck [--rounds N] [-v] [--starling PATH]
+//	netlab shadow [--scenario NAME|FILE] [--out DIR] [--rounds N] [-v] [--starling PATH]
 //
 // It exits 0 when every scenario run passed, 1 when one failed (with the
 // reason), 2 when it was called wrongly. crosscheck runs the lan scenario
 // and its simulator twin and exits 0 when they agree (see crosscheck).
+// shadow exports a scenario to Shadow and runs the export's hosts as real
+// processes in the lab beside the scenario in the simulator (see
+// shadowCheck); it exits 0 when both ran, whether or not they agree.
 package main
 
 import (
@@ -42,15 +46,24 @@ type options struct {
 	// times.
 	crosscheck bool
 	rounds     int
+	// shadow runs a scenario's Shadow export in the lab against the
+	// simulator, rounds times; scenario names it, out keeps the export.
+	shadow        bool
+	scenario, out string
 }
 
 const usage = `usage: netlab SCENARIO|all|list [--keep-logs DIR] [-v] [--starling PATH]
        netlab crosscheck [--rounds N] [-v] [--starling PATH]
+       netlab shadow [--scenario NAME|FILE] [--out DIR] [--rounds N] [-v] [--starling PATH]
 
 Runs a network scenario with real starling daemons in network namespaces
 (needs root). crosscheck runs lan and its simulator twin in turn, N times
 (default 3), and says whether their delivery and latencies agree (within
-20 %). Scenarios:
+20 %). shadow exports a simulator scenario (default netlab-shadow) to Shadow,
+runs the export's hosts as real starling processes in the lab with their
+exported arguments, reads their events into the simulator's report, and
+runs the scenario in the simulator beside it, N times; --out keeps the
+export, the event logs and the reports. Scenarios:
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -98,6 +111,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if opts.shadow {
+		cfg := netlab.Config{Starling: opts.starling, Logger: logger}
+		if _, err := shadowCheck(ctx, cfg, opts.scenario, opts.out, opts.rounds, stdout); err != nil {
+			fmt.Fprintf(stderr, "netlab: shadow: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	if opts.crosscheck {
 		cfg := netlab.Config{Starling: opts.starling, Logger: logger}
 		agree, err := crosscheck(ctx, cfg, opts.rounds, stdout)
@@ -151,7 +172,9 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&opts.keepLogs, "keep-logs", "", "keep the daemons' logs in `DIR`/SCENARIO")
 	fs.BoolVar(&opts.verbose, "v", false, "log every step of the lab on stderr")
 	fs.StringVar(&opts.starling, "starling", "", "the starling binary to run (default: build ./cmd/starling)")
-	fs.IntVar(&opts.rounds, "rounds", 3, "crosscheck: run each side `N` times")
+	fs.IntVar(&opts.rounds, "rounds", 3, "crosscheck, shadow: run each side `N` times")
+	fs.StringVar(&opts.scenario, "scenario", shadowTwin, "shadow: the simulator scenario to export, a file or a built-in")
+	fs.StringVar(&opts.out, "out", "", "shadow: keep the export, the event logs and the reports in `DIR` (new or empty)")
 	var names []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -171,8 +194,8 @@ func parseArgs(args []string) (options, error) {
 		opts.list = true
 	case "all":
 		opts.scenarios = netlab.Scenarios()
-	case "crosscheck":
-		opts.crosscheck = true
+	case "crosscheck", "shadow":
+		opts.crosscheck, opts.shadow = name == "crosscheck", name == "shadow"
 		if opts.rounds < 1 || opts.rounds > 50 {
 			return opts, fmt.Errorf("--rounds %d: use 1 to 50", opts.rounds)
 		}
@@ -194,7 +217,9 @@ Flags:
   --keep-logs DIR   keep each daemon's log in DIR/SCENARIO (default: removed)
   -v                log every step (namespaces, rules, daemons, phases) on stderr
   --starling PATH   run this starling binary (default: build ./cmd/starling)
-  --rounds N        crosscheck: run each side N times (default 3)
+  --rounds N        crosscheck, shadow: run each side N times (default 3)
+  --scenario NAME   shadow: the scenario to export, a file or a built-in (default netlab-shadow)
+  --out DIR         shadow: keep the export, event logs and reports in DIR
 `)
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"starling/internal/testwait"
 	"starling/netlab"
 )
 
@@ -59,6 +60,16 @@ func TestParseArgs(t *testing.T) {
 	}
 	if opts, err := parseArgs([]string{"crosscheck", "--rounds", "5"}); err != nil || !opts.crosscheck || opts.rounds != 5 || len(opts.scenarios) != 0 {
 		t.Errorf("parseArgs(crosscheck --rounds 5) = crosscheck %v, rounds %d, scenarios %d, %v", opts.crosscheck, opts.rounds, len(opts.scenarios), err)
+	}
+	opts, err := parseArgs([]string{"shadow", "--rounds", "2", "--out", "/x", "--scenario", "rooms"})
+	if err != nil || !opts.shadow || opts.crosscheck || opts.rounds != 2 || opts.out != "/x" || opts.scenario != "rooms" {
+		t.Errorf("parseArgs(shadow ...) = %+v, %v", opts, err)
+	}
+	if opts, err := parseArgs([]string{"shadow"}); err != nil || opts.scenario != "netlab-shadow" || opts.rounds != 3 {
+		t.Errorf("parseArgs(shadow) = scenario %q, rounds %d, %v; want netlab-shadow, 3", opts.scenario, opts.rounds, err)
+	}
+	if _, err := parseArgs([]string{"shadow", "--rounds", "51"}); err == nil || !strings.Contains(err.Error(), "--rounds 51") {
+		t.Errorf("parseArgs(shadow --rounds 51) = %v", err)
 	}
 	if _, err := parseArgs([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("parseArgs(-h) = %v, want flag.ErrHelp", err)
@@ -107,14 +118,15 @@ func TestInterruptCleansUp(t *testing.T) {
 	prefix := "stlab-" + strconv.Itoa(cmd.Process.Pid) + "-"
 
 	// Wait until a daemon runs, then interrupt.
-	deadline := time.Now().Add(time.Minute)
-	for len(processesOf(starling, " up ")) == 0 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			<-done
-			t.Fatalf("no daemon started within a minute:\n%s", out.String())
+	if testwait.Poll(time.Minute, func() error {
+		if len(processesOf(starling, " up ")) == 0 {
+			return errors.New("no daemon yet")
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	}) != nil {
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("no daemon started within a minute:\n%s", out.String())
 	}
 	if ns := namespacesWith(prefix); len(ns) == 0 {
 		t.Errorf("a daemon runs, but no namespace starts with %s", prefix)

@@ -25,16 +25,18 @@ func (g *globals) daemon(ctx context.Context) (c *api.Client, ok bool, err error
 	return c, true, nil
 }
 
-// needDaemon connects to the running daemon or says how to start one.
+// needDaemon connects to the running daemon or says how to start one. A
+// daemon runs without a user key in its home when its keys are derived
+// (up --derive-keys), so the home is checked only when none answers.
 func (g *globals) needDaemon(ctx context.Context, what string) (*api.Client, error) {
-	if err := g.home.Check(); err != nil {
-		return nil, err
-	}
 	c, err := dial(ctx, g.home)
-	if err != nil {
-		return nil, fmt.Errorf("%s needs a running node: %w", what, err)
+	if err == nil {
+		return c, nil
 	}
-	return c, nil
+	if cerr := g.home.Check(); cerr != nil {
+		return nil, cerr
+	}
+	return nil, fmt.Errorf("%s needs a running node: %w", what, err)
 }
 
 // dial finds the daemon and checks that it answers.

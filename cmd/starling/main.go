@@ -25,7 +25,7 @@ func main() {
 	err := newRoot().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "starling:", oneLine(err))
+		fmt.Fprintln(os.Stderr, "starling:", oneLine(err)+advice(err))
 		var ue usageError
 		if errors.As(err, &ue) {
 			os.Exit(2)
@@ -71,7 +71,7 @@ Start with:
 		newBlock(g, "block", "block", "Block an author: this node drops their messages (only you are affected)"),
 		newBlock(g, "mute", "mute", "Mute an author: their messages are kept but not shown to you"),
 		newBlock(g, "unblock", "", "Lift a block or mute"),
-		newSim(g), newStore(g),
+		newSimMoved(), newStore(g),
 	)
 	return root
 }

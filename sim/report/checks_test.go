@@ -89,3 +89,25 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// Issue 18: a report with one target said "All 1 applicable targets met."
+func TestVerdictCounts(t *testing.T) {
+	pass := Check{Name: "delivery ratio", Status: StatusPass}
+	none := Check{Name: "CPU per message vs bare", Status: StatusNone}
+	fail := Check{Name: "delivery ratio", Value: "90%", Target: "≥ 99%", Status: StatusFail}
+	for _, tc := range []struct {
+		checks []Check
+		want   string
+		status Status
+	}{
+		{[]Check{pass, none}, "The one applicable target is met.", StatusPass},
+		{[]Check{pass, pass, none}, "All 2 applicable targets met.", StatusPass},
+		{[]Check{none}, "", StatusNone},
+		{[]Check{pass, fail}, "Missed: delivery ratio 90% (target ≥ 99%)", StatusFail},
+	} {
+		got, status := verdict(tc.checks)
+		if got != tc.want || status != tc.status {
+			t.Errorf("verdict = %q, %v; want %q, %v", got, status, tc.want, tc.status)
+		}
+	}
+}

@@ -34,19 +34,19 @@ func charts(r *Report) []chart {
 		render(chartSpec{title: "Latency CDF",
 			caption: "Share of deliveries made within a given time of publishing. Further left is faster; a long tail on the right is late delivery.",
 			xLabel:  "latency", yLabel: "deliveries", xTick: msTick, yTick: shareTick,
-			yMin: 0, yMax: 1, logX: true, right: true}, cdf),
+			yMin: 0, yMax: 1, logX: true}, cdf),
 		render(chartSpec{title: "Deliveries over time",
 			caption: "Cumulative deliveries in simulated time; dashed lines mark the scenario's events.",
 			xLabel:  "sim time", yLabel: "deliveries", xTick: secondsTick, yTick: shortTick,
-			events: events, legendTop: true}, over),
+			events: events}, over),
 		render(chartSpec{title: "Bytes per node",
 			caption: "Bytes sent plus received by each node, busiest first. A flat line is an even load; a spike on the left is a hot spot.",
 			xLabel:  "node rank", yLabel: "bytes", xTick: shortTick, yTick: byteSize,
-			yFromZero: true, legendTop: true, right: true}, bytesRank),
+			yFromZero: true}, bytesRank),
 		render(chartSpec{title: "Duplicates per node",
 			caption: "Duplicate messages each node received, most first.",
 			xLabel:  "node rank", yLabel: "duplicates", xTick: shortTick, yTick: shortTick,
-			yFromZero: true, legendTop: true, right: true}, dupRank),
+			yFromZero: true}, dupRank),
 	}
 }
 

@@ -34,14 +34,13 @@ type series struct {
 
 // chartSpec describes a line chart; the formatters label the ticks.
 type chartSpec struct {
-	title, caption   string
-	xLabel, yLabel   string
-	xTick, yTick     func(float64) string
-	yMin, yMax       float64 // fixed Y range when yMax > yMin
-	yFromZero        bool    // start the Y axis at 0
-	logX             bool    // use a log X axis when the data is positive and spans enough
-	events           []Event // vertical markers at X = sim seconds
-	legendTop, right bool
+	title, caption string
+	xLabel, yLabel string
+	xTick, yTick   func(float64) string
+	yMin, yMax     float64 // fixed Y range when yMax > yMin
+	yFromZero      bool    // start the Y axis at 0
+	logX           bool    // use a log X axis when the data is positive and spans enough
+	events         []Event // vertical markers at X = sim seconds
 }
 
 // Sizes in points (vg.Length's unit).
@@ -124,12 +123,17 @@ func drawSVG(spec chartSpec, ss []series) (template.HTML, error) {
 	if spec.yMax > spec.yMin {
 		p.Y.Min, p.Y.Max, top = spec.yMin, spec.yMax, spec.yMax
 	}
-	if err := addEvents(p, spec.events, max(top, 1), lo, hi); err != nil {
+	var legend []legendEntry
+	for i, l := range lines {
+		legend = append(legend, legendEntry{names[i], l})
+	}
+	kinds, err := addEvents(p, spec.events, max(top, 1), lo, hi)
+	if err != nil {
 		return "", err
 	}
-	for i, l := range lines {
+	legend = append(legend, kinds...)
+	for _, l := range lines {
 		p.Add(l)
-		p.Legend.Add(names[i], l)
 	}
 	if spec.yFromZero {
 		p.Y.Min = min(p.Y.Min, 0)
@@ -141,8 +145,11 @@ func drawSVG(spec chartSpec, ss []series) (template.HTML, error) {
 		p.X.Tick.Marker = labelTicks{plot.LogTicks{Prec: -1}, spec.xTick}
 	}
 
-	canvas := vgsvg.New(chartWidth, chartHeight)
-	p.Draw(draw.Crop(draw.New(canvas), 0, -rightMargin, 0, 0))
+	strip := legendHeight(legend, chartWidth)
+	canvas := vgsvg.New(chartWidth, chartHeight+strip)
+	dc := draw.New(canvas)
+	drawLegend(draw.Crop(dc, 0, 0, chartHeight, 0), legend)
+	p.Draw(draw.Crop(dc, 0, -rightMargin, 0, -strip))
 	var buf bytes.Buffer
 	if _, err := canvas.WriteTo(&buf); err != nil {
 		return "", err
@@ -150,7 +157,7 @@ func drawSVG(spec chartSpec, ss []series) (template.HTML, error) {
 	return inlineSVG(buf.Bytes(), spec.title), nil
 }
 
-// style sets fonts, colours, tick formatters and the legend corner.
+// style sets fonts, colours and tick formatters.
 func style(p *plot.Plot, spec chartSpec) {
 	p.BackgroundColor = nil // the page's background shows through
 	p.X.Label.Text, p.Y.Label.Text = spec.xLabel, spec.yLabel
@@ -170,48 +177,37 @@ func style(p *plot.Plot, spec chartSpec) {
 	if spec.yTick != nil {
 		p.Y.Tick.Marker = labelTicks{plot.DefaultTicks{}, spec.yTick}
 	}
-	p.Legend.TextStyle.Font.Size = vg.Points(10)
-	p.Legend.TextStyle.Font.Variant = sans
-	p.Legend.Padding = vg.Points(2)
-	p.Legend.TextStyle.Color = inkColor
-	p.Legend.Top, p.Legend.Left = spec.legendTop, !spec.right
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(-8), vg.Points(-4)
-	if !spec.right {
-		p.Legend.XOffs = vg.Points(8)
-	}
-	if !spec.legendTop {
-		p.Legend.YOffs = vg.Points(8)
-	}
 }
 
 // maxEventLabels bounds the text labels on the timeline; with more events
 // the lines and the legend remain and the events table has the details.
 const maxEventLabels = 8
 
-// addEvents draws a dashed vertical line per event from 0 to top and one
-// legend entry per kind. When there are few events it also labels them,
-// stepping a label down a row when it would run into the one before; lo and
-// hi are the data's X range.
-func addEvents(p *plot.Plot, events []Event, top, lo, hi float64) error {
+// addEvents draws a dashed vertical line per event from 0 to top and
+// returns one legend entry per kind. When there are few events it also
+// labels them, stepping a label down a row when it would run into the one
+// before; lo and hi are the data's X range.
+func addEvents(p *plot.Plot, events []Event, top, lo, hi float64) ([]legendEntry, error) {
 	for _, e := range events {
 		lo, hi = min(lo, e.At.Seconds()), max(hi, e.At.Seconds())
 	}
 	gap := (hi - lo) / 9 // room for a label such as "partition"
 	rowEnds := []float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
 	seen := map[string]bool{}
+	var kinds []legendEntry
 	var labels plotter.XYLabels
 	for _, e := range events {
 		x := e.At.Seconds()
 		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: top}})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.LineStyle.Color, l.LineStyle.Width = eventColor(e.Kind), vg.Points(1)
 		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
 		if !seen[e.Kind] {
 			seen[e.Kind] = true
-			p.Legend.Add(e.Kind, l)
+			kinds = append(kinds, legendEntry{e.Kind, l})
 		}
 		if len(events) > maxEventLabels {
 			continue
@@ -226,11 +222,11 @@ func addEvents(p *plot.Plot, events []Event, top, lo, hi float64) error {
 		}
 	}
 	if len(labels.XYs) == 0 {
-		return nil
+		return kinds, nil
 	}
 	l, err := plotter.NewLabels(labels)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i := range l.TextStyle {
 		l.TextStyle[i].Font.Size = vg.Points(9)
@@ -239,7 +235,7 @@ func addEvents(p *plot.Plot, events []Event, top, lo, hi float64) error {
 	}
 	l.Offset = vg.Point{X: vg.Points(3), Y: vg.Points(-10)}
 	p.Add(l)
-	return nil
+	return kinds, nil
 }
 
 // labelTicks keeps a Ticker's positions and relabels its major ticks.

@@ -102,6 +102,8 @@ func verdict(checks []Check) (string, Status) {
 	switch {
 	case len(missed) > 0:
 		return "Missed: " + strings.Join(missed, "; "), StatusFail
+	case passed == 1:
+		return "The one applicable target is met.", StatusPass
 	case passed > 0:
 		return fmt.Sprintf("All %d applicable targets met.", passed), StatusPass
 	}
