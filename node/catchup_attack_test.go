@@ -20,6 +20,7 @@ import (
 	"starling/catchup/catchuppb"
 	"starling/group"
 	"starling/identity"
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/negentropy"
 	"starling/sim/memnet/memtest"
@@ -189,13 +190,9 @@ func testHistoryLockout(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(2 * waitTimeout)
-	for count() < *lockoutMessages {
-		if time.Now().After(deadline) {
-			t.Fatalf("the late joiner holds %d of %d messages after %s under attack", count(), *lockoutMessages, 2*waitTimeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, 2*waitTimeout, fmt.Sprintf("the late joiner to hold all %d messages under attack", *lockoutMessages),
+		func() bool { return count() >= *lockoutMessages },
+		func() string { return fmt.Sprintf("it holds %d", count()) })
 	t.Logf("the late joiner held all %d messages %s after joining, with %d hostile sessions held",
 		*lockoutMessages, time.Since(joined).Round(time.Millisecond), live.Load())
 }
@@ -279,18 +276,13 @@ func testSlowPeersCannotStarveOutbound(t *testing.T) {
 	honest.join(t, "lobby")
 	fillHistory(t, honest, lobby, 200)
 	connect(t, honest, victim)
-	deadline := time.Now().Add(3 * waitTimeout)
-	for {
+	count := func() int {
 		n, err := victim.Store().Count(lobby)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the victim holds %d of the honest peer's 200 messages after %s; slow sessions held: %d", n, 3*waitTimeout, held.Load())
-		}
-		time.Sleep(10 * time.Millisecond)
+		return n
 	}
+	testwait.Until(t, 3*waitTimeout, "the victim to hold the honest peer's 200 messages", func() bool { return count() == 200 },
+		func() string { return fmt.Sprintf("it holds %d; slow sessions held: %d", count(), held.Load()) })
 }
