@@ -50,7 +50,8 @@ type RelayService struct {
 	// GossipSub mesh (gossip.HubParams); default DefaultMeshDegree. On
 	// client-isolated Wi-Fi the relay is the only path between attendees,
 	// so the attendees in its mesh get each message at once, the others
-	// only by gossip or catch-up, seconds to a minute later.
+	// only by gossip or catch-up, seconds to a minute later: keep it at
+	// least the attendees per group.
 	MeshDegree int
 
 	// Tracer receives the relay's events (reservations, circuits), e.g.
@@ -62,8 +63,15 @@ type RelayService struct {
 }
 
 // DefaultMeshDegree is RelayService.MeshDegree's default: a relay grafts
-// up to 128 attendees into each group's mesh and prunes only above 256.
-const DefaultMeshDegree = 128
+// up to 4,096 attendees into each group's mesh (prunes only above twice
+// that), so on client-isolated Wi-Fi every attendee gets each message in
+// one hop. Measured in the simulator (sim/testdata/relay2000.yaml at 500
+// attendees): with 128, 95 % delivered and every-member p99 69 s, a quarter
+// of deliveries by catch-up; with every attendee in the mesh, 100 % and
+// 25.6 ms, with half the bytes and CPU (no gossip, no catch-up, no
+// duplicates). A relay forwards each message once per attendee either way;
+// sending it at once is what costs least.
+const DefaultMeshDegree = 4096
 
 // HubDegree is the gossip mesh degree of a relay, or 0 for an attendee.
 func (sv *Service) HubDegree() int {

@@ -216,7 +216,7 @@ type NodeTuning struct {
 	Store string `yaml:"store"`
 	// RelayMeshDegree is how many attendees per group each relay forwards
 	// every message to at once (peering.RelayService.MeshDegree); default
-	// peering.DefaultMeshDegree (128). Lower it to see what a relay that
+	// peering.DefaultMeshDegree (4096). Lower it to see what a relay that
 	// carries fewer attendees costs them, or to make relays prune with
 	// peer exchange.
 	RelayMeshDegree int `yaml:"relay_mesh_degree"`
