@@ -160,6 +160,13 @@ func relayResourceManager(r RelayService) (network.ResourceManager, error) {
 	limits.TransientBaseLimit.Streams = streams / 4
 	limits.TransientBaseLimit.StreamsInbound = streams / 4
 	limits.TransientBaseLimit.StreamsOutbound = streams / 4
+	// Every attendee keeps a GossipSub stream each way with the relay and
+	// opens catch-up sessions on it: libp2p's default per-protocol limit
+	// (512 inbound, plus 256 a GB) left a third of 2,000 attendees without
+	// a gossip stream, so without the relay in their topics.
+	limits.ProtocolBaseLimit.StreamsInbound = r.MaxConns
+	limits.ProtocolBaseLimit.StreamsOutbound = r.MaxConns
+	limits.ProtocolBaseLimit.Streams = 2 * r.MaxConns
 	limits.AddServiceLimit(relayv2.ServiceName,
 		rcmgr.BaseLimit{StreamsInbound: streams, StreamsOutbound: streams, Streams: 2 * streams, Memory: 512 << 20},
 		rcmgr.BaseLimitIncrease{})
