@@ -28,13 +28,15 @@ func (n *Node) Join(ctx context.Context, ref string) (store.Group, error) {
 	if g, err := n.store.Group(st.ID()); err == nil {
 		return g, n.gossip.JoinTopic(g.ID, st.Topic())
 	}
-	return n.adopt(ctx, st, nil, nil)
+	return n.adopt(ctx, st, nil, nil, group.Invite{})
 }
 
-// joinLink verifies an invite (its descriptor must be signed for the owner
-// the link commits to) and joins its group: it stores the descriptor,
-// publishes this user's profile, so that admins include them in later
-// rekeys, and dials the invite's relays.
+// joinLink verifies an invite and joins its group: it stores the
+// descriptor if the link carries one (older links; a link made now leaves
+// it out, and catch-up brings it, checked against the link's group ID and
+// owner), publishes this user's profile, so that admins include them in
+// later rekeys, and dials the invite's relays. An open channel's link joins
+// the channel.
 func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	inv, err := group.ParseInvite(link)
 	if err != nil {
@@ -48,6 +50,13 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	}
 	if inv.Carrier() {
 		return n.carry(ctx, inv)
+	}
+	if inv.Channel != "" {
+		g, err := n.Join(ctx, inv.Channel)
+		if err != nil {
+			return store.Group{}, err
+		}
+		return n.useRelays(g, inv), nil
 	}
 	st, err := group.FromInvite(inv, n.cfg.User, n.groupCfg)
 	if err != nil {
@@ -64,18 +73,62 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 		own = append(own, pm)
 	case errors.Is(err, group.ErrStale):
 		// The link's key is newer than anything this node knows of the
-		// group: the profile goes out once it has caught up (publishProfile
-		// after the first session).
+		// group, or the genesis has not come yet: the profile goes out
+		// once it has caught up (publishProfile after the first session).
 	case !errors.Is(err, group.ErrNotAllowed):
 		return store.Group{}, err
 	}
 	// A reader of an announcement channel may not post, not even a
 	// profile; nobody rekeys such a channel, so it needs none.
-	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, own)
+	var received []*message.Message
+	if inv.Descriptor != nil {
+		received = append(received, inv.Descriptor)
+	}
+	g, err := n.adopt(ctx, st, received, own, inv)
 	if err != nil {
 		return store.Group{}, err
 	}
-	return n.useRelays(g, inv), nil
+	n.dialRelays(inv.Relays)
+	if _, _, ok := st.Descriptor(); !ok && (len(inv.Relays) > 0 || len(n.host.Network().Peers()) > 0) {
+		if err := n.awaitGenesis(ctx, st); err != nil {
+			// The link contradicts the group's own genesis: leave again.
+			if _, lerr := n.Leave(ctx, g.ID.String()); lerr != nil {
+				n.log.Warn("could not leave a group joined with an altered link", "group", st, "err", lerr)
+			}
+			return store.Group{}, err
+		}
+		g.Name = groupName(st)
+	}
+	return g, nil
+}
+
+// joinWait bounds how long joining by a link waits for the group's genesis
+// (and so its name) from the group's members, when it has a peer to ask.
+// Past it the join returns and the genesis comes whenever catch-up brings
+// it.
+const joinWait = 5 * time.Second
+
+// awaitGenesis waits, at most joinWait, until st knows its genesis. It
+// returns an error only when the genesis came and contradicts the link
+// (State.LinkError).
+func (n *Node) awaitGenesis(ctx context.Context, st *group.State) error {
+	ctx, cancel := context.WithTimeout(ctx, joinWait)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, _, ok := st.Descriptor(); ok {
+			return nil
+		}
+		if err := st.LinkError(); err != nil {
+			return fmt.Errorf("%w: %w", group.ErrBadInvite, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }
 
 // carry joins a private group as a carrier: no profile, it is no member.
@@ -84,15 +137,17 @@ func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error)
 	if err != nil {
 		return store.Group{}, err
 	}
-	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, nil)
+	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, nil, inv)
 	if err != nil {
 		return store.Group{}, err
 	}
-	return n.useRelays(g, inv), nil
+	n.dialRelays(inv.Relays)
+	return g, nil
 }
 
-// useRelays records the invite's ticket and relays with the group, so that
-// the ticket goes to those relays and no others, then starts using them.
+// useRelays records an invite's ticket and relays with a joined group, so
+// that the ticket goes to those relays and no others, then starts using
+// them.
 func (n *Node) useRelays(g store.Group, inv group.Invite) store.Group {
 	if len(inv.Relays) == 0 {
 		return g
@@ -114,14 +169,17 @@ func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, en
 	}
 	// Its creator knows all of a new group's state.
 	n.sync.confirm(st.ID())
-	return n.adopt(ctx, st, nil, msgs)
+	return n.adopt(ctx, st, nil, msgs, group.Invite{})
 }
 
 // adopt makes st a joined group: topic first (a group the store remembers
 // is rejoined at every start, so it must be one gossip can join), then the
-// store's record, secrets and expiry, then the given messages: received ones
-// (from an invite) and own ones, which are stored durably and published.
-func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*message.Message) (store.Group, error) {
+// store's record (with the invite's relays and ticket, if any, so that the
+// ticket goes to those relays and no others), secrets and expiry, then the
+// given messages: received ones (from an invite) and own ones, which are
+// stored durably and published. The record is complete before anything of
+// the group can arrive and change it.
+func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*message.Message, inv group.Invite) (store.Group, error) {
 	if now := n.cfg.Clock(); st.Expired(now) {
 		return store.Group{}, fmt.Errorf("join %s: %w: it ended at %s", st.Name(), group.ErrGroupExpired, st.EndsAt().UTC().Format(time.RFC3339))
 	}
@@ -130,6 +188,9 @@ func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*mess
 	}
 	n.groups.put(st)
 	g := store.Group{ID: st.ID(), Name: groupName(st), Kind: storeKind(st), JoinedAt: n.cfg.Clock()}
+	if len(inv.Relays) > 0 {
+		g.Ticket, g.Relays = inv.Ticket, relayIDs(inv.Relays)
+	}
 	undo := func(err error) (store.Group, error) {
 		n.groups.remove(st.ID())
 		return store.Group{}, errors.Join(err, n.gossip.Leave(st.ID()), n.store.RemoveGroup(st.ID()))
@@ -140,8 +201,18 @@ func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*mess
 	if err := n.store.PutGroup(g); err != nil {
 		return undo(fmt.Errorf("remember group %s: %w", st.Name(), err))
 	}
-	// The State has applied its first descriptor already, so no effect of
-	// storing it will set the expiry: a later descriptor's effects move it.
+	// The genesis may have come by catch-up on the topic joined above
+	// before the record was written, when its effects found no record to
+	// name: name it now.
+	if name := groupName(st); name != g.Name {
+		g.Name = name
+		if err := n.store.PutGroup(g); err != nil {
+			return undo(fmt.Errorf("remember group %s: %w", name, err))
+		}
+	}
+	// The State has applied its first descriptor already (if it knows
+	// one), so no effect of storing it will set the expiry: a later
+	// descriptor's effects move it.
 	if end := st.EndsAt(); !end.IsZero() {
 		if err := n.store.ExpireGroup(st.ID(), end.Add(n.grace())); err != nil {
 			return undo(fmt.Errorf("set the end of %s: %w", st.Name(), err))

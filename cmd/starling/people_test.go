@@ -215,7 +215,6 @@ func testGroupErrors(t *testing.T, alice *member) {
 		{"add without a node", idle, []string{"group", "add", gala, nobody}, 1, "group add needs a running node"},
 		{"relay not a multiaddr", a, []string{"invite", gala, "--relay", "relay.example.org"}, 2, `--relay "relay.example.org" must be a multiaddr ending in /p2p/PEER_ID`},
 		{"relay without p2p", a, []string{"invite", gala, "--relay", "/ip4/192.0.2.1/tcp/4001"}, 2, "must be a multiaddr ending in /p2p/PEER_ID"},
-		{"invite to a channel", a, []string{"invite", "lobby"}, 1, `"lobby" is an open channel; people join it by name`},
 		{"invite to an unjoined group", a, []string{"invite", "nowhere"}, 1, "join it first"},
 		{"png nowhere", a, []string{"invite", gala, "--png", missing}, 1, "write the QR code"},
 		{"invite without a node", idle, []string{"invite", gala}, 1, "invite needs a running node"},
