@@ -135,7 +135,7 @@ func TestJoinWithoutGenesis(t *testing.T) {
 		t.Errorf("a stranger's ticket: %v, want %v", err, group.ErrBadTicket)
 	}
 	hello := alice.compose(t, text("hello"), at(1))
-	bob.want(t, hello, at(1), group.Ignore, group.ErrStale)
+	bob.want(t, hello, at(1), message.Ignore, group.ErrStale)
 	if _, err := bob.s.Compose(bob.u, text("too early"), at(1)); !errors.Is(err, group.ErrStale) {
 		t.Errorf("Compose before the genesis: %v, want %v", err, group.ErrStale)
 	}
@@ -144,7 +144,7 @@ func TestJoinWithoutGenesis(t *testing.T) {
 	}
 	other, _ := create(t, "olga", group.KindPrivate, time.Time{})
 	_, otherGenesis := mustDescriptor(t, other)
-	bob.want(t, otherGenesis, at(1), group.Reject, group.ErrWrongGroup)
+	bob.want(t, otherGenesis, at(1), message.Reject, group.ErrWrongGroup)
 
 	// Across a restart before the genesis came.
 	blob, err := bob.s.MarshalSecrets()
@@ -177,7 +177,7 @@ func TestJoinWithoutGenesis(t *testing.T) {
 	if carol.s.LinkError() != nil {
 		t.Error("a link error before the genesis came")
 	}
-	carol.want(t, history[0], at(4), group.Ignore, group.ErrWrongGroup)
+	carol.want(t, history[0], at(4), message.Ignore, group.ErrWrongGroup)
 	if err := carol.s.LinkError(); err == nil || !strings.Contains(err.Error(), "the link was altered") {
 		t.Errorf("LinkError after the genesis: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestJoinWithoutGenesis(t *testing.T) {
 	if carol.s, err = group.RestoreSecrets(blob, carol.u, carol.cfg()); err != nil {
 		t.Fatal(err)
 	}
-	carol.want(t, history[0], at(4), group.Ignore, group.ErrWrongGroup)
+	carol.want(t, history[0], at(4), message.Ignore, group.ErrWrongGroup)
 }
 
 // Every proper prefix of a link (cut off when copied, or a QR code read in

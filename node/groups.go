@@ -9,6 +9,7 @@ import (
 
 	"starling/group"
 	"starling/message"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -44,9 +45,11 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	}
 	if g, err := n.store.Group(inv.Group); err == nil {
 		if st := n.groups.get(g.ID); st != nil && st.IsCarrier() && !inv.Carrier() {
-			return store.Group{}, fmt.Errorf("this node carries group %s without reading it; leave it (starling leave %s) and join again with this link", g.Name, g.ID)
+			return store.Group{}, fmt.Errorf("%w: group %s (%s)", group.ErrCarried, g.Name, g.ID)
 		}
-		return g, nil
+		// Joined already, perhaps by another link or as its creator: the
+		// link's relays and ticket still count.
+		return n.useRelays(g, inv.Relays, inv.Ticket), nil
 	}
 	if inv.Carrier() {
 		return n.carry(ctx, inv)
@@ -56,7 +59,7 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 		if err != nil {
 			return store.Group{}, err
 		}
-		return n.useRelays(g, inv), nil
+		return n.useRelays(g, inv.Relays, nil), nil
 	}
 	st, err := group.FromInvite(inv, n.cfg.User, n.groupCfg)
 	if err != nil {
@@ -88,7 +91,7 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	if err != nil {
 		return store.Group{}, err
 	}
-	n.dialRelays(inv.Relays)
+	g = n.useRelays(g, inv.Relays, inv.Ticket)
 	if _, _, ok := st.Descriptor(); !ok && (len(inv.Relays) > 0 || len(n.host.Network().Peers()) > 0) {
 		if err := n.awaitGenesis(ctx, st); err != nil {
 			// The link contradicts the group's own genesis: leave again.
@@ -141,23 +144,7 @@ func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error)
 	if err != nil {
 		return store.Group{}, err
 	}
-	n.dialRelays(inv.Relays)
-	return g, nil
-}
-
-// useRelays records an invite's ticket and relays with a joined group, so
-// that the ticket goes to those relays and no others, then starts using
-// them.
-func (n *Node) useRelays(g store.Group, inv group.Invite) store.Group {
-	if len(inv.Relays) == 0 {
-		return g
-	}
-	g.Ticket, g.Relays = inv.Ticket, relayIDs(inv.Relays)
-	if err := n.store.PutGroup(g); err != nil {
-		n.log.Warn("could not keep the invite's relays", "group", g.Name, "err", err)
-	}
-	n.dialRelays(inv.Relays)
-	return g
+	return n.useRelays(g, inv.Relays, inv.Ticket), nil
 }
 
 // CreateGroup creates a group owned by this user and joins it. endsAt zero
@@ -189,7 +176,7 @@ func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*mess
 	n.groups.put(st)
 	g := store.Group{ID: st.ID(), Name: groupName(st), Kind: storeKind(st), JoinedAt: n.cfg.Clock()}
 	if len(inv.Relays) > 0 {
-		g.Ticket, g.Relays = inv.Ticket, relayIDs(inv.Relays)
+		g.Ticket, g.Relays = inv.Ticket, peering.RelayIDs(inv.Relays)
 	}
 	undo := func(err error) (store.Group, error) {
 		n.groups.remove(st.ID())
