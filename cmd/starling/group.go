@@ -143,7 +143,7 @@ func printGroupDetail(cmd *cobra.Command, d api.GroupDetail) {
 	if d.Epoch > 0 {
 		fmt.Fprintf(out, "epoch    %d\n", d.Epoch)
 	}
-	fmt.Fprintf(out, "%d messages, %d peers, %d members with a profile\n", d.Messages, d.Peers, len(d.Members))
+	fmt.Fprintf(out, "%s, %s, %s with a profile\n", count(d.Messages, "message"), count(d.Peers, "peer"), count(len(d.Members), "member"))
 	for _, m := range d.Members {
 		role := ""
 		if m.Admin {

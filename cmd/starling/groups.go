@@ -91,10 +91,11 @@ func newGroups(g *globals) *cobra.Command {
 			if asJSON {
 				return printJSON(cmd, groups)
 			}
-			for _, grp := range groups {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-20s %-6s %6d messages %3d peers  %s\n", grp.Name, grp.Kind, grp.Messages, grp.Peers, grp.ID)
+			rows := make([][]string, len(groups))
+			for i, grp := range groups {
+				rows[i] = []string{forTerminal(grp.Name, true), grp.Kind, count(grp.Messages, "message"), count(grp.Peers, "peer"), grp.ID}
 			}
-			return nil
+			return printTable(cmd.OutOrStdout(), "", []bool{false, false, true, true}, rows)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
