@@ -48,6 +48,9 @@ var (
 	// ErrUnknownPerson means nobody the group's state names has that
 	// fingerprint.
 	ErrUnknownPerson = errors.New("unknown fingerprint")
+	// ErrAmbiguousPerson means a short fingerprint or a nickname matches
+	// more than one person.
+	ErrAmbiguousPerson = errors.New("more than one person matches")
 	// ErrBadInvite means an invite link is malformed or does not verify.
 	ErrBadInvite = errors.New("bad invite link")
 	// ErrBadSecrets means a secrets blob does not decode.
