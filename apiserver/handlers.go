@@ -25,6 +25,8 @@ func statusOf(err error) int {
 	case errors.Is(err, group.ErrNotAllowed), errors.Is(err, group.ErrRemoved), errors.Is(err, group.ErrBanned),
 		errors.Is(err, group.ErrNotMember), errors.Is(err, group.ErrRevoked):
 		return http.StatusForbidden
+	case errors.Is(err, group.ErrNameTaken):
+		return http.StatusConflict
 	case errors.Is(err, group.ErrStale), errors.Is(err, group.ErrNoCurrentKey):
 		// The node's view of the group is not there yet; it may be soon.
 		return http.StatusConflict

@@ -150,6 +150,9 @@ func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error)
 // CreateGroup creates a group owned by this user and joins it. endsAt zero
 // means it never ends.
 func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, endsAt time.Time) (store.Group, error) {
+	if err := n.nameFree(name); err != nil {
+		return store.Group{}, err
+	}
 	st, msgs, err := group.Create(n.cfg.User, kind, name, endsAt, n.cfg.Clock(), n.groupCfg)
 	if err != nil {
 		return store.Group{}, err
@@ -157,6 +160,23 @@ func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, en
 	// Its creator knows all of a new group's state.
 	n.sync.confirm(st.ID())
 	return n.adopt(ctx, st, nil, msgs, group.Invite{})
+}
+
+// nameFree refuses a new group's name when commands would mean another
+// group by it: a joined group with that name (whatever its case), or a
+// joined channel of that name, which wins where a command takes GROUP.
+func (n *Node) nameFree(name string) error {
+	g, err := resolveGroup(n.store, name)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: %q is %s %s already; give the new group another name (commands name groups by it)", group.ErrNameTaken, strings.TrimSpace(name), g.Kind, g.ID)
+	case errors.Is(err, group.ErrNotJoined):
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	}
+	// Several groups have that name already (joined by links).
+	return fmt.Errorf("%w: %w", group.ErrNameTaken, err)
 }
 
 // adopt makes st a joined group: topic first (a group the store remembers
