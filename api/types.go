@@ -29,6 +29,13 @@ type Message struct {
 	Ref  string `json:"ref,omitempty"`
 	// Target is the fingerprint a ban names.
 	Target string `json:"target,omitempty"`
+	// Action is what an Op (kind "op") does: "ban", "unban", "remove",
+	// "add", "role", "settings" or "rekey"; Role is the role a "role" Op
+	// gives ("member", "poster", "admin"), Reason a ban's reason. Describe
+	// says it in words.
+	Action string `json:"action,omitempty"`
+	Role   string `json:"role,omitempty"`
+	Reason string `json:"reason,omitempty"`
 	// Unreadable marks a private group's message this node holds no key
 	// for (it stores and serves the ciphertext).
 	Unreadable bool `json:"unreadable,omitempty"`

@@ -25,6 +25,8 @@ func statusOf(err error) int {
 	case errors.Is(err, group.ErrNotAllowed), errors.Is(err, group.ErrRemoved), errors.Is(err, group.ErrBanned),
 		errors.Is(err, group.ErrNotMember), errors.Is(err, group.ErrRevoked):
 		return http.StatusForbidden
+	case errors.Is(err, group.ErrNameTaken):
+		return http.StatusConflict
 	case errors.Is(err, group.ErrStale), errors.Is(err, group.ErrNoCurrentKey):
 		// The node's view of the group is not there yet; it may be soon.
 		return http.StatusConflict
@@ -263,13 +265,14 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 }
 
 // view is how a stored message shows in history and the event stream:
-// texts (replies included) and deletions, whose Ref names the deleted
-// message so that interfaces can show it gone where it was; other control
-// messages change the group and are not chat. Nothing by an author this
+// texts (replies included), deletions, whose Ref names the deleted message
+// so that interfaces can show it gone where it was, and the group's Ops
+// (bans, removals, roles: what people see happen, api.Describe); the
+// genesis, Ops' parts and profiles are not chat. Nothing by an author this
 // user muted or blocked.
 func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 	b := s.cfg.Backend
-	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete {
+	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete && k != message.KindOp {
 		return api.Message{}, false
 	}
 	if b.BlockMode(st.Msg.Body.Author) != "" {

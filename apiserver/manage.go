@@ -129,7 +129,7 @@ func (s *Server) changeMember(w http.ResponseWriter, r *http.Request, change fun
 		failBody(w, err)
 		return
 	}
-	fp, err := parseFingerprint("member", req.Member)
+	fp, err := s.person("member", req.Member)
 	if err == nil {
 		err = change(r.Context(), r.PathValue("group"), fp)
 	}
@@ -176,7 +176,7 @@ func (s *Server) moderate(w http.ResponseWriter, r *http.Request, op func(contex
 		failBody(w, err)
 		return
 	}
-	fp, err := parseFingerprint("member", req.Member)
+	fp, err := s.person("member", req.Member)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -290,7 +290,7 @@ func updateOf(req api.UpdateRequest, st *group.State, whois func(identity.Finger
 
 func (s *Server) handleWhois(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Backend
-	fp, err := parseFingerprint("fingerprint", r.PathValue("fingerprint"))
+	fp, err := s.person("fingerprint", r.PathValue("fingerprint"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -321,7 +321,7 @@ func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 		failBody(w, err)
 		return
 	}
-	fp, err := parseFingerprint("fingerprint", req.Fingerprint)
+	fp, err := s.person("fingerprint", req.Fingerprint)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -56,9 +56,15 @@ func NewMessage(s store.Stored, groupName string, c group.Content) api.Message {
 	case group.Delete:
 		m.Text = c.Reason
 	case group.Op:
-		m.Text = c.Action.ActionName()
-		if b, ok := c.Action.(group.Ban); ok && b.Reason != "" {
-			m.Text += ": " + b.Reason
+		m.Text, m.Action = c.Action.ActionName(), c.Action.ActionName()
+		switch a := c.Action.(type) {
+		case group.Ban:
+			if a.Reason != "" {
+				m.Text += ": " + a.Reason
+				m.Reason = a.Reason
+			}
+		case group.SetRole:
+			m.Role = a.Role.String()
 		}
 		if k := group.Target(c.Action); k != nil {
 			m.Target = string(identity.FingerprintOf(k))

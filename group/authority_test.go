@@ -400,6 +400,7 @@ func TestStaleInvite(t *testing.T) {
 	if n.s, err = group.FromInvite(parsed, n.u, n.cfg()); err != nil {
 		t.Fatal(err)
 	}
+	n.accept(t, at(5), history[0]) // the genesis, which catch-up brings first
 	np := n.profile(t, at(5))
 	n.deliver(t, at(5), np)
 	// Before N's node hears of the removal it could seal under epoch 1;

@@ -86,10 +86,13 @@ func TestCarrierInviteRoundTrip(t *testing.T) {
 	// Changed with issue 13: the link carries the genesis (d, sealed under
 	// the control key) and the control key (c) instead of the end time: the
 	// carrier reads the settings from the genesis and the group's Ops.
-	want := "starling://join?g=" + alice.s.ID().String() + "&o=" + string(alice.u.Fingerprint()) +
+	// Changed with issue 18: g in base64url, the relay's slashes as they
+	// are, and the owner's fingerprint last (see group.ParseInvite).
+	id := alice.s.ID()
+	want := "starling://join?g=" + base64.RawURLEncoding.EncodeToString(id[:]) +
 		"&d=" + base64.RawURLEncoding.EncodeToString(genesis.Raw) +
 		"&t=" + strings.TrimPrefix(alice.s.Topic(), "/starling/1/g/") + "&c=" + base64.RawURLEncoding.EncodeToString(ctl) +
-		"&r=%2Fip4%2F127.0.0.1%2Ftcp%2F4001"
+		"&r=/ip4/127.0.0.1/tcp/4001&o=" + string(alice.u.Fingerprint())
 	if link != want {
 		t.Fatalf("link\n%s\nwant\n%s", link, want)
 	}
@@ -179,18 +182,18 @@ func TestCarrierInviteRefuses(t *testing.T) {
 	memberLink := member.Link()
 	tHex := strings.TrimPrefix(alice.s.Topic(), "/starling/1/g/")
 	publicTopic := strings.TrimPrefix(group.Topic(alice.s.ID()), "/starling/1/g/")
-	s := memberLink[strings.Index(memberLink, "&s="):]
-	c := good[strings.Index(good, "&c="):]
-	d := good[strings.Index(good, "&d="):strings.Index(good, "&t=")]
+	s := linkParam(memberLink, "s")
+	c := linkParam(good, "c")
+	d := linkParam(good, "d")
 	other, _ := create(t, "olga", group.KindPrivate, time.Time{})
 	otherInv, err := other.s.CarrierInvite(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherD := otherInv.Link()[strings.Index(otherInv.Link(), "&d="):strings.Index(otherInv.Link(), "&t=")]
+	otherD := linkParam(otherInv.Link(), "d")
 
 	for name, tc := range map[string]struct{ link, says string }{
-		"without the genesis": {strings.Replace(good, d, "", 1), "d: the link carries no descriptor"},
+		"without the genesis": {strings.Replace(good, d, "", 1), "d: a carrier link carries the group's descriptor"},
 		"another genesis":     {strings.Replace(good, d, otherD, 1), "the descriptor is for group"},
 		"another control key": {strings.Replace(good, c, "&c="+strings.Repeat("A", 43), 1), "does not open it"},
 		"with the secret":     {good + s, "carries no s"},

@@ -15,7 +15,9 @@ import (
 // decoded content (opened, in a private group) when the verdict is Accept,
 // and an error that says why otherwise; a carrier (IsCarrier) accepts
 // messages it cannot open without content. Check does not change the
-// State: the node calls Apply once it has stored an accepted message. Rate
+// State (but for noting a genesis that contradicts the node's invite link,
+// see LinkError): the node calls Apply once it has stored an accepted
+// message. Rate
 // limits and slow mode are the Limiter's.
 //
 // Reject means the message is bad whatever else the node may learn: it does
@@ -89,12 +91,24 @@ func (s *State) checkGenesis(m *message.Message) (Content, message.Verdict, erro
 	switch {
 	case IDFor(d.Owner, d.Salt) != s.id:
 		return nil, message.Reject, fmt.Errorf("%w: the descriptor's owner and salt do not give this group's ID", ErrWrongGroup)
-	case d.Kind != s.kind:
-		return nil, message.Reject, fmt.Errorf("%w: a %s group cannot be %s", ErrBadPayload, s.kind, d.Kind)
 	case !bytes.Equal(m.Body.Author, d.Owner):
 		return nil, message.Reject, fmt.Errorf("%w: only the owner signs the genesis", ErrNotAllowed)
 	case s.carrier != nil && identity.FingerprintOf(d.Owner) != s.carrier.owner:
 		return nil, message.Reject, fmt.Errorf("%w: the genesis names another owner than the carrier link", ErrWrongGroup)
+	}
+	switch {
+	case s.linkOwner != "" && identity.FingerprintOf(d.Owner) != s.linkOwner:
+		// The genesis commits to the group ID, so it names the group's
+		// true owner: the link this node joined with was altered, not the
+		// genesis (whoever passed it on is not to blame).
+		err := fmt.Errorf("the group's owner is %s, not %s as the invite link said; the link was altered",
+			identity.FingerprintOf(d.Owner).Short(), s.linkOwner.Short())
+		s.linkMu.Lock()
+		s.linkErr = err
+		s.linkMu.Unlock()
+		return nil, message.Ignore, fmt.Errorf("%w: %w", ErrWrongGroup, err)
+	case d.Kind != s.kind:
+		return nil, message.Reject, fmt.Errorf("%w: a %s group cannot be %s", ErrBadPayload, s.kind, d.Kind)
 	}
 	return d, message.Accept, nil
 }

@@ -48,6 +48,12 @@ var (
 	// ErrUnknownPerson means nobody the group's state names has that
 	// fingerprint.
 	ErrUnknownPerson = errors.New("unknown fingerprint")
+	// ErrNameTaken means a new group would share its name with a joined
+	// group, which commands could then name only by ID.
+	ErrNameTaken = errors.New("a joined group has that name")
+	// ErrAmbiguousPerson means a short fingerprint or a nickname matches
+	// more than one person.
+	ErrAmbiguousPerson = errors.New("more than one person matches")
 	// ErrBadInvite means an invite link is malformed or does not verify.
 	ErrBadInvite = errors.New("bad invite link")
 	// ErrBadSecrets means a secrets blob does not decode.

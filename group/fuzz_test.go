@@ -173,8 +173,7 @@ func seedFiles(t *testing.T) []seedFile {
 		addLink(kind.String()+"-truncated", link[:len(link)/2])
 		addLink(kind.String()+"-extra", link+"&x=1")
 		flipped := []byte(link)
-		i := strings.Index(link, "&d=") + 20
-		flipped[i] ^= 0x01
+		flipped[len(link)/2] ^= 0x01
 		addLink(kind.String()+"-flipped", string(flipped))
 	}
 	_, bob, _, _ := afterRemoval(t)
@@ -194,6 +193,20 @@ func seedFiles(t *testing.T) []seedFile {
 	addLink("carrier-with-end", carrier.Link()+"&end=5")
 	addLink("carrier-short-control", strings.Split(carrier.Link(), "&c=")[0]+"&c=AAAA")
 	addLink("empty", "")
+	// New with issue 18: a link with the genesis, as made before, and an
+	// open channel's link.
+	withD := inv
+	_, withD.Descriptor, _ = bob.s.Descriptor()
+	addLink("private-epoch-2-descriptor", withD.Link())
+	lobby, err := group.NewChannel("lobby", group.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	channel, err := lobby.Invite([]string{"/ip4/127.0.0.1/tcp/4001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addLink("channel", channel.Link())
 
 	for i, c := range validContents(t) {
 		b, err := group.EncodePayload(c)

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,7 +150,13 @@ func join(t testing.TB, inviter *peer, name string, now time.Time, history ...*m
 	if p.s, err = group.FromInvite(parsed, p.u, p.cfg()); err != nil {
 		t.Fatalf("FromInvite: %v", err)
 	}
-	p.store[parsed.Descriptor.ID] = parsed.Descriptor
+	// The link carries no genesis: catch-up brings it first (it is the
+	// oldest message).
+	_, genesis, ok := inviter.s.Descriptor()
+	if !ok {
+		t.Fatal("the inviter knows no genesis")
+	}
+	p.accept(t, now, genesis)
 	p.deliver(t, now, history...)
 	return p
 }
@@ -185,4 +192,17 @@ func x25519Of(t testing.TB, u *identity.User) []byte {
 		t.Fatal(err)
 	}
 	return k.Bytes()
+}
+
+// linkParam returns "&name=value" as it stands in link, "" if absent.
+func linkParam(link, name string) string {
+	i := strings.Index(link, "&"+name+"=")
+	if i < 0 {
+		return ""
+	}
+	end := strings.IndexByte(link[i+1:], '&')
+	if end < 0 {
+		return link[i:]
+	}
+	return link[i : i+1+end]
 }

@@ -14,20 +14,33 @@ import (
 	"starling/message"
 )
 
-// Invite links. A link is
+// Invite links. A member's link is
 //
-//	starling://join?g=GROUP&o=OWNER&d=GENESIS[&s=SECRET&e=EPOCH[&k=KEY]][&r=RELAY]...[&tk=TICKET]
+//	starling://join?g=GROUP[&a=1][&e=EPOCH&s=SECRET[&k=KEY]][&r=RELAY]...[&tk=TICKET]&o=OWNER
 //
-// g: group ID (64 lower-case hex digits); o: the owner's fingerprint; d: the
-// group's genesis descriptor envelope (base64url without padding; in a
-// private group sealed under the control key that s gives); private groups
-// only: s: the secret, e: the current epoch (decimal, from 1), k: that
-// epoch's key (absent when e is 1, whose key derives from s); r: a relay
+// g: group ID (32 bytes in base64url without padding; 64 lower-case hex
+// digits are read too); a=1: the group is an announcement channel; private
+// groups only: e: the current epoch (decimal, from 1), s: the secret, k:
+// that epoch's key (absent when e is 1, whose key derives from s); r: a relay
 // multiaddr, repeatable (node parses it); tk: a relay ticket (Ticket) signed
-// by an owner or admin. Every parameter but r appears at most once, unknown
-// parameters are refused (a link from a newer version fails clearly rather
-// than losing what it says), and the whole link is at most MaxInviteLen
-// bytes. A carrier link (carrier.go) has t and c instead of d, s, e and k.
+// by an owner or admin, without the group ID that g gives (a whole ticket is
+// read too); o: the owner's fingerprint, always last, so that a link that
+// lost its end says so (see cutOff). Every parameter but r appears at most
+// once, unknown parameters are refused (a link from a newer version fails
+// clearly rather than losing what it says), and the whole link is at most
+// MaxInviteLen bytes.
+//
+// The link carries no descriptor: the joiner learns the group's genesis and
+// Ops by catch-up from a member or relay, and accepts the genesis only if it
+// commits to g and its owner has fingerprint o (checkGenesis). So the link
+// stays short enough for a QR code that fits an 80-column terminal. Links
+// made before this (with d, the genesis envelope, in base64url) are read
+// and checked as they were. A carrier link (carrier.go) still carries d,
+// and t and c instead of s, e and k.
+//
+// An open channel, which anyone joins by name, has a link too, so that a QR
+// code can carry it: starling://join?n=NAME&g=ID, whose g is the ID the
+// name gives (a check that the name arrived whole).
 //
 // The joiner learns the rest of the group (its Ops) by catch-up. In a
 // private group the key in the link is what admits them (see members.go): a
@@ -51,8 +64,15 @@ var b64 = base64.RawURLEncoding.Strict()
 type Invite struct {
 	Group message.GroupID
 	Owner identity.Fingerprint
-	// Descriptor is the group's genesis envelope. The joining node stores
-	// it like any message.
+	// Channel is an open channel's name: its link carries nothing else but
+	// relays.
+	Channel string
+	// Announce marks an announcement channel.
+	Announce bool
+	// Descriptor is the group's genesis envelope, when the link carries it
+	// (carrier links and links made before the genesis was left out); the
+	// joining node stores it like any message. Without it the joiner
+	// learns the genesis by catch-up.
 	Descriptor *message.Message
 	// Secret, Epoch and Key are a private group's: Key is Epoch's key, nil
 	// when Epoch is 1.
@@ -60,63 +80,142 @@ type Invite struct {
 	Epoch  uint64
 	Key    []byte
 	// Topic and Control are a carrier link's (Carrier): the private group's
-	// topic name and control key. Such a link has no Descriptor, Secret or
-	// epoch key.
+	// topic name and control key. Such a link has no Secret or epoch key.
 	Topic   string
 	Control []byte
 	Relays  []string
 	// Ticket, when set, admits the holder to the invite's relays under an
-	// invite-only ACL (see Ticket); only links with relays carry one.
+	// invite-only ACL (see Ticket); only links with relays carry one. It
+	// is the whole ticket (TicketSize bytes); the link leaves out its group.
 	Ticket []byte
 }
 
-// Link returns the starling://join link, parameters in a fixed order.
+// Kind is the kind of group the link is for.
+func (inv Invite) Kind() Kind {
+	switch {
+	case inv.Carrier() || inv.Secret != nil:
+		return KindPrivate
+	case inv.Announce:
+		return KindAnnounce
+	}
+	return KindOpen
+}
+
+// Link returns the starling://join link, parameters in a fixed order with
+// the owner's fingerprint (a channel's ID) last.
 func (inv Invite) Link() string {
 	var b strings.Builder
-	b.WriteString(inviteScheme + "://" + inviteHost + "?g=" + inv.Group.String() + "&o=" + string(inv.Owner))
-	if inv.Descriptor != nil {
-		b.WriteString("&d=" + b64.EncodeToString(inv.Descriptor.Raw))
+	b.WriteString(InvitePrefix)
+	if inv.Channel != "" {
+		b.WriteString("n=" + url.QueryEscape(inv.Channel))
+		inv.relayParams(&b)
+		b.WriteString("&g=" + b64.EncodeToString(inv.Group[:]))
+		return b.String()
+	}
+	b.WriteString("g=" + b64.EncodeToString(inv.Group[:]))
+	if inv.Announce {
+		b.WriteString("&a=1")
 	}
 	if inv.Secret != nil {
-		b.WriteString("&s=" + b64.EncodeToString(inv.Secret) + "&e=" + strconv.FormatUint(inv.Epoch, 10))
+		b.WriteString("&e=" + strconv.FormatUint(inv.Epoch, 10) + "&s=" + b64.EncodeToString(inv.Secret))
 	}
 	if inv.Key != nil {
 		b.WriteString("&k=" + b64.EncodeToString(inv.Key))
 	}
+	if inv.Descriptor != nil {
+		b.WriteString("&d=" + b64.EncodeToString(inv.Descriptor.Raw))
+	}
 	if inv.Carrier() {
 		inv.carrierLink(&b)
 	}
-	for _, r := range inv.Relays {
-		b.WriteString("&r=" + url.QueryEscape(r))
-	}
+	inv.relayParams(&b)
 	if inv.Ticket != nil {
-		b.WriteString("&tk=" + b64.EncodeToString(inv.Ticket))
+		b.WriteString("&tk=" + b64.EncodeToString(linkTicket(inv.Ticket, inv.Group)))
 	}
+	b.WriteString("&o=" + string(inv.Owner))
 	return b.String()
 }
 
-// ParseInvite parses and verifies a link strictly: the genesis decodes,
-// its signature verifies, it describes group g, its owner has fingerprint o,
-// commits to g with its salt and signed it. Errors wrap ErrBadInvite and
-// say which part is wrong.
+// relayParams writes the relays. A multiaddr's slashes and colons need no
+// escaping in a query, so they stay as they are: shorter, and readable.
+func (inv Invite) relayParams(b *strings.Builder) {
+	for _, r := range inv.Relays {
+		e := url.QueryEscape(r)
+		e = strings.NewReplacer("%2F", "/", "%3A", ":").Replace(e)
+		b.WriteString("&r=" + e)
+	}
+}
+
+// ParseInvite parses and verifies a link strictly: a descriptor in it
+// decodes, its signature verifies, it describes group g, its owner has
+// fingerprint o, commits to g with its salt and signed it. White space in
+// the link (a link copied across lines) is dropped. Errors wrap
+// ErrBadInvite, say which part is wrong, and say that the link looks cut
+// off when it does not end as a whole link does.
 func ParseInvite(link string) (Invite, error) {
+	link = strings.Join(strings.Fields(link), "")
 	inv, err := parseInvite(link)
-	if err != nil {
-		return Invite{}, fmt.Errorf("%w: %v", ErrBadInvite, err)
+	if err == nil {
+		var d Descriptor
+		if d, err = inv.verify(); err == nil {
+			if inv.Descriptor != nil && d.Kind == KindAnnounce {
+				inv.Announce = true
+			}
+			return inv, nil
+		}
 	}
-	if _, err := inv.Verify(); err != nil {
-		return Invite{}, err
+	if cutOff(link) {
+		return Invite{}, fmt.Errorf("%w: this link looks cut off: copy all of it (it ends with o= and the owner's 32-character fingerprint), or scan its QR code (%v)", ErrBadInvite, err)
 	}
-	return inv, nil
+	return Invite{}, fmt.Errorf("%w: %v", ErrBadInvite, err)
+}
+
+// cutOff reports whether link does not end as a whole link does: with the
+// owner's fingerprint, or a channel link's group ID.
+func cutOff(link string) bool {
+	i := strings.LastIndexAny(link, "?&")
+	if i < 0 {
+		return true
+	}
+	name, value, _ := strings.Cut(link[i+1:], "=")
+	switch name {
+	case "o":
+		fp, err := identity.ParseFingerprint(value)
+		return err != nil || string(fp) != value
+	case "g":
+		// Only an open channel's link, which starts with its name, ends
+		// with g.
+		_, err := parseGroupParam(value)
+		return err != nil || !strings.HasPrefix(link, InvitePrefix+"n=")
+	}
+	return true
+}
+
+// parseGroupParam reads g: base64url, or the 64 hex digits of older links.
+func parseGroupParam(v string) (message.GroupID, error) {
+	var g message.GroupID
+	if len(v) == 64 {
+		id, err := message.ParseGroupID(v)
+		if err != nil || v != id.String() {
+			return g, fmt.Errorf("g: want the group ID in base64url (or 64 lower-case hex digits)")
+		}
+		return id, nil
+	}
+	b, err := b64.DecodeString(v)
+	if err != nil || len(b) != len(g) {
+		return g, fmt.Errorf("g: want the group ID in base64url (or 64 lower-case hex digits)")
+	}
+	copy(g[:], b)
+	return g, nil
 }
 
 func parseInvite(link string) (Invite, error) {
 	if len(link) > MaxInviteLen {
 		return Invite{}, fmt.Errorf("link is %d bytes, limit %d", len(link), MaxInviteLen)
 	}
-	rest, ok := strings.CutPrefix(link, inviteScheme+"://"+inviteHost+"?")
+	rest, ok := strings.CutPrefix(link, InvitePrefix)
 	if !ok {
-		return Invite{}, fmt.Errorf("a link starts with %s://%s?", inviteScheme, inviteHost)
+		return Invite{}, fmt.Errorf("a link starts with %s", InvitePrefix)
 	}
 	q, err := url.ParseQuery(rest)
 	if err != nil {
@@ -124,7 +223,7 @@ func parseInvite(link string) (Invite, error) {
 	}
 	for name, vs := range q {
 		switch name {
-		case "g", "o", "d", "s", "e", "k", "t", "c", "tk":
+		case "g", "o", "n", "a", "d", "s", "e", "k", "t", "c", "tk":
 			if len(vs) != 1 {
 				return Invite{}, fmt.Errorf("parameter %s appears %d times", name, len(vs))
 			}
@@ -134,29 +233,43 @@ func parseInvite(link string) (Invite, error) {
 		}
 	}
 	var inv Invite
-	if inv.Group, err = message.ParseGroupID(q.Get("g")); err != nil || q.Get("g") != inv.Group.String() {
-		return Invite{}, fmt.Errorf("g: want the group ID as 64 lower-case hex digits")
-	}
-	if inv.Owner, err = identity.ParseFingerprint(q.Get("o")); err != nil || string(inv.Owner) != q.Get("o") {
-		return Invite{}, fmt.Errorf("o: want the owner's fingerprint as 32 lower-case base32 characters")
+	if inv.Group, err = parseGroupParam(q.Get("g")); err != nil {
+		return Invite{}, err
 	}
 	if err := parseRelays(q, &inv); err != nil {
 		return Invite{}, err
 	}
+	if q.Has("n") {
+		return parseChannel(q, inv)
+	}
+	if inv.Owner, err = identity.ParseFingerprint(q.Get("o")); err != nil || string(inv.Owner) != q.Get("o") {
+		return Invite{}, fmt.Errorf("o: want the owner's fingerprint as 32 lower-case base32 characters")
+	}
 	if err := parseTicket(q, &inv); err != nil {
 		return Invite{}, err
+	}
+	if a := q.Get("a"); q.Has("a") {
+		if a != "1" {
+			return Invite{}, fmt.Errorf("a: want 1 (an announcement channel) or nothing")
+		}
+		inv.Announce = true
 	}
 	raw, err := b64Param(q, "d", 0)
 	if err != nil {
 		return Invite{}, err
 	}
-	if raw == nil {
-		return Invite{}, fmt.Errorf("d: the link carries no descriptor")
-	}
-	if inv.Descriptor, err = message.Decode(raw); err != nil {
-		return Invite{}, fmt.Errorf("d: %v", err)
+	if raw != nil {
+		if inv.Descriptor, err = message.Decode(raw); err != nil {
+			return Invite{}, fmt.Errorf("d: %v", err)
+		}
 	}
 	if q.Has("t") {
+		if raw == nil {
+			return Invite{}, fmt.Errorf("d: a carrier link carries the group's descriptor")
+		}
+		if inv.Announce {
+			return Invite{}, fmt.Errorf("a: a carrier link is for a private group")
+		}
 		if err := parseCarrier(q, &inv); err != nil {
 			return Invite{}, err
 		}
@@ -185,7 +298,28 @@ func parseInvite(link string) (Invite, error) {
 		return Invite{}, fmt.Errorf("k: epoch 1's key derives from s")
 	case inv.Epoch > 1 && inv.Key == nil:
 		return Invite{}, fmt.Errorf("k: epoch %d needs its key", inv.Epoch)
+	case inv.Secret != nil && inv.Announce:
+		return Invite{}, fmt.Errorf("a: a private group's link (with s) is not an announcement channel's")
 	}
+	return inv, nil
+}
+
+// parseChannel reads an open channel's link: n, g and relays only, and g
+// must be the ID that n gives.
+func parseChannel(q url.Values, inv Invite) (Invite, error) {
+	for name := range q {
+		if name != "n" && name != "g" && name != "r" {
+			return Invite{}, fmt.Errorf("%s: an open channel's link (with n) has only n, g and r", name)
+		}
+	}
+	id, norm, err := OpenChannelID(q.Get("n"))
+	if err != nil {
+		return Invite{}, fmt.Errorf("n: %v", err)
+	}
+	if id != inv.Group {
+		return Invite{}, fmt.Errorf("g: not the ID of channel %q", norm)
+	}
+	inv.Channel = norm
 	return inv, nil
 }
 
@@ -203,14 +337,23 @@ func parseRelays(q url.Values, inv *Invite) error {
 }
 
 // parseTicket reads tk: a relay ticket for this link's group, which only a
-// link with relays has. Its signer is checked by the relay, not here.
+// link with relays has. A link leaves out the ticket's group, which g gives
+// (linkTicket); a whole ticket, as older links carry, is read too. Its
+// signer is checked by the relay, not here.
 func parseTicket(q url.Values, inv *Invite) error {
-	raw, err := b64Param(q, "tk", TicketSize)
+	raw, err := b64Param(q, "tk", 0)
 	if err != nil || raw == nil {
 		return err
 	}
 	if len(inv.Relays) == 0 {
 		return fmt.Errorf("tk: a relay ticket in a link that names no relay")
+	}
+	switch len(raw) {
+	case TicketSize - len(inv.Group):
+		raw = slices.Concat(raw[:1], inv.Group[:], raw[1:])
+	case TicketSize:
+	default:
+		return fmt.Errorf("tk: %d bytes, want %d", len(raw), TicketSize-len(inv.Group))
 	}
 	t, err := ParseTicket(raw)
 	if err != nil {
@@ -221,6 +364,16 @@ func parseTicket(q url.Values, inv *Invite) error {
 	}
 	inv.Ticket = raw
 	return nil
+}
+
+// linkTicket is a ticket as a link carries it: without the group ID, which
+// the link's g gives. A ticket for another group goes whole, and parseTicket
+// then refuses it.
+func linkTicket(raw []byte, g message.GroupID) []byte {
+	if len(raw) != TicketSize || !bytes.Equal(raw[1:1+len(g)], g[:]) {
+		return raw
+	}
+	return slices.Concat(raw[:1], raw[1+len(g):])
 }
 
 // checkRelays checks the relay addresses for a new link.
@@ -263,10 +416,11 @@ func checkRelay(r string) error {
 	return nil
 }
 
-// Verify checks the invite's descriptor against its group ID and owner
-// fingerprint (see ParseInvite) and returns the opened descriptor. A
-// carrier link has no descriptor: Verify checks its topic and returns a
-// zero Descriptor. Errors wrap ErrBadInvite.
+// Verify checks the invite's descriptor, if it carries one, against its
+// group ID and owner fingerprint (see ParseInvite) and returns the opened
+// descriptor; a link without one gets a zero Descriptor (the joiner checks
+// the genesis when it arrives). A carrier link's topic is checked too.
+// Errors wrap ErrBadInvite.
 func (inv Invite) Verify() (Descriptor, error) {
 	d, err := inv.verify()
 	if err != nil {
@@ -276,6 +430,18 @@ func (inv Invite) Verify() (Descriptor, error) {
 }
 
 func (inv Invite) verify() (Descriptor, error) {
+	if inv.Channel != "" {
+		id, norm, err := OpenChannelID(inv.Channel)
+		switch {
+		case err != nil:
+			return Descriptor{}, err
+		case id != inv.Group || norm != inv.Channel:
+			return Descriptor{}, fmt.Errorf("the link's group ID is not channel %q's", norm)
+		case inv.Descriptor != nil || inv.Secret != nil || inv.Carrier() || inv.Ticket != nil || inv.Owner != "" || inv.Announce:
+			return Descriptor{}, fmt.Errorf("an open channel's link carries only its name and relays")
+		}
+		return Descriptor{}, nil
+	}
 	genesisKey := inv.Control
 	if inv.Carrier() {
 		switch {
@@ -287,6 +453,8 @@ func (inv Invite) verify() (Descriptor, error) {
 			return Descriptor{}, fmt.Errorf("the carrier link names no owner")
 		case len(inv.Control) != KeySize:
 			return Descriptor{}, fmt.Errorf("the carrier link carries no control key")
+		case inv.Descriptor == nil:
+			return Descriptor{}, fmt.Errorf("no descriptor")
 		}
 	} else if inv.Secret != nil {
 		var err error
@@ -294,9 +462,15 @@ func (inv Invite) verify() (Descriptor, error) {
 			return Descriptor{}, err
 		}
 	}
+	switch {
+	case inv.Owner == "":
+		return Descriptor{}, fmt.Errorf("the link names no owner")
+	case inv.Secret != nil && inv.Announce:
+		return Descriptor{}, fmt.Errorf("a private group's link is not an announcement channel's")
+	}
 	m := inv.Descriptor
 	if m == nil {
-		return Descriptor{}, fmt.Errorf("no descriptor")
+		return Descriptor{}, nil
 	}
 	if err := m.CheckBody(); err != nil {
 		return Descriptor{}, fmt.Errorf("descriptor: %v", err)
@@ -342,28 +516,43 @@ func (inv Invite) verify() (Descriptor, error) {
 		return Descriptor{}, fmt.Errorf("a private group's link carries no secret")
 	case d.Kind != KindPrivate && genesisKey != nil:
 		return Descriptor{}, fmt.Errorf("a %s group's link carries a secret; only private groups have one", d.Kind)
+	case inv.Announce && d.Kind != KindAnnounce:
+		return Descriptor{}, fmt.Errorf("the link says an announcement channel, its descriptor a %s group", d.Kind)
 	}
 	return d, nil
 }
 
-// FromInvite joins the group of a verified invite as me: the invite's
-// genesis is applied and its keys are kept. The node stores inv.Descriptor,
-// publishes me's profile (NewProfile, Compose), sealed under the link's key,
-// which makes me a member unless the link is stale, learns the group's Ops
-// by catch-up, and dials inv.Relays.
+// FromInvite joins the group of a verified invite as me, and keeps its
+// keys. The State starts from the link's group ID, kind and owner
+// fingerprint; it takes the genesis the link carries, if any, and
+// otherwise accepts the one catch-up brings that commits to the group ID
+// and is signed by that owner (checkGenesis). Until then it accepts
+// nothing else of the group (its messages wait, see ErrStale). The node
+// stores inv.Descriptor when there is one, publishes me's profile
+// (NewProfile, Compose) once it can, sealed under the link's key, which
+// makes me a member unless the link is stale, learns the group's Ops by
+// catch-up, and dials inv.Relays.
 func FromInvite(inv Invite, me *identity.User, cfg Config) (*State, error) {
 	if inv.Carrier() {
 		return nil, fmt.Errorf("%w: a carrier link joins as a carrier, which reads nothing (Carry)", ErrBadInvite)
+	}
+	if inv.Channel != "" {
+		return nil, fmt.Errorf("%w: an open channel's link joins the channel by its name (NewChannel)", ErrBadInvite)
 	}
 	d, err := inv.Verify()
 	if err != nil {
 		return nil, err
 	}
-	s, err := newCreated(inv.Group, d.Kind, d.Owner, me, cfg)
+	kind := inv.Kind()
+	if inv.Descriptor != nil {
+		kind = d.Kind
+	}
+	s, err := newCreated(inv.Group, kind, d.Owner, me, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
-	if d.Kind == KindPrivate {
+	s.linkOwner = inv.Owner
+	if kind == KindPrivate {
 		if err := s.setSecret(inv.Secret); err != nil {
 			return nil, fmt.Errorf("join: %w", err)
 		}
@@ -372,7 +561,9 @@ func FromInvite(inv Invite, me *identity.User, cfg Config) (*State, error) {
 		}
 		s.linkEpoch = inv.Epoch
 	}
-	s.Apply(inv.Descriptor, d)
+	if inv.Descriptor != nil {
+		s.Apply(inv.Descriptor, d)
+	}
 	return s, nil
 }
 
@@ -389,23 +580,24 @@ func (s *State) linkKey() (uint64, []byte, bool) {
 	return epoch, key, ok
 }
 
-// Invite returns an invite to this group with the given relay addresses.
-// Name-derived channels have none: people join them by name.
+// Invite returns an invite to this group with the given relay addresses:
+// for an open channel, a link with its name; for a created group, one
+// without its descriptor, which joiners learn from the group's members.
 func (s *State) Invite(relays []string) (Invite, error) {
+	if err := checkRelays(relays); err != nil {
+		return Invite{}, fmt.Errorf("invite: %w", err)
+	}
 	if s.channel != "" {
-		return Invite{}, fmt.Errorf("invite: %q is an open channel; people join it by name", s.channel)
+		return Invite{Group: s.id, Channel: s.channel, Relays: slices.Clone(relays)}, nil
 	}
 	if s.carrier != nil {
 		return Invite{}, fmt.Errorf("invite: %w: this node can pass on only its carrier link (CarrierInvite)", ErrUnreadable)
 	}
-	if err := checkRelays(relays); err != nil {
-		return Invite{}, fmt.Errorf("invite: %w", err)
-	}
-	d, genesis, ok := s.Descriptor()
+	d, _, ok := s.Descriptor()
 	if !ok {
-		return Invite{}, fmt.Errorf("invite: the group's genesis is not known yet")
+		return Invite{}, fmt.Errorf("invite: the group's genesis is not known yet; this node learns it from the group's members")
 	}
-	inv := Invite{Group: s.id, Owner: identity.FingerprintOf(d.Owner), Descriptor: genesis, Relays: slices.Clone(relays)}
+	inv := Invite{Group: s.id, Owner: identity.FingerprintOf(d.Owner), Announce: s.kind == KindAnnounce, Relays: slices.Clone(relays)}
 	if s.kind == KindPrivate {
 		epoch, key, ok := s.linkKey()
 		if !ok {

@@ -146,7 +146,12 @@ func (h *history) node(t *testing.T, name string) *peer {
 	if p.s, err = group.FromInvite(parsed, p.u, p.cfg()); err != nil {
 		t.Fatal(err)
 	}
-	p.store[parsed.Descriptor.ID] = parsed.Descriptor
+	// The link carries no genesis: catch-up brings it first.
+	_, genesis, ok := h.owner.s.Descriptor()
+	if !ok {
+		t.Fatal("the owner knows no genesis")
+	}
+	p.accept(t, at(0), genesis)
 	return p
 }
 

@@ -190,6 +190,7 @@ func TestExpiry(t *testing.T) {
 	if strict.s, err = group.FromInvite(inv, strict.u, group.Config{Grace: -1}); err != nil {
 		t.Fatal(err)
 	}
+	strict.accept(t, at(1), history[0]) // the genesis, by catch-up
 	strict.want(t, m, at(3601), message.Reject, group.ErrGroupExpired)
 
 	if _, _, err := group.Create(alice.u, group.KindOpen, "past", at(-1), at(0), group.Config{}); err == nil {
@@ -237,8 +238,9 @@ func TestChannel(t *testing.T) {
 	other, _ := create(t, "owner", group.KindOpen, time.Time{})
 	_, gm := mustDescriptor(t, other)
 	p.want(t, forge(t, other.u, id, mustContent(t, other.s, gm), message.ID{}, 0, nil, at(3)), at(3), message.Reject, group.ErrBadPayload)
-	if _, err := p.s.Invite(nil); err == nil {
-		t.Error("a channel made an invite")
+	// Changed with issue 18: a channel's invite is a link with its name.
+	if inv, err := p.s.Invite(nil); err != nil || inv.Channel != "lobby" || inv.Group != id {
+		t.Errorf("a channel's invite: %+v, %v", inv, err)
 	}
 	if _, err := p.s.BanMember(p.u, anyone.PublicKey(), "", at(3)); !errors.Is(err, group.ErrNotAllowed) {
 		t.Errorf("a ban in a channel: %v", err)

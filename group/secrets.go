@@ -32,7 +32,7 @@ type secretsFile struct {
 	// State.linkEpoch).
 	LinkEpoch uint64 `json:"link_epoch,omitempty"`
 	// A carrier's: its topic, owner and the group's control key
-	// (carrier.go).
+	// (carrier.go). A member's Owner is its invite link's (linkOwner).
 	Topic   string `json:"topic,omitempty"`
 	Owner   string `json:"owner,omitempty"`
 	Control []byte `json:"control,omitempty"`
@@ -54,6 +54,8 @@ func (s *State) MarshalSecrets() ([]byte, error) {
 	f := secretsFile{Version: secretsVersion, Group: s.id.String(), Kind: s.kind.String(), Channel: s.channel, Secret: s.secret, LinkEpoch: s.linkEpoch}
 	if c := s.carrier; c != nil {
 		f.Topic, f.Owner, f.Control = c.topic, string(c.owner), s.ctlKey
+	} else {
+		f.Owner = string(s.linkOwner)
 	}
 	s.mu.RLock()
 	for epoch, ek := range s.epochs {
@@ -120,12 +122,19 @@ func restore(blob []byte, me *identity.User, cfg Config) (*State, error) {
 	if f.Topic != "" {
 		return restoreCarrier(f, id, kind, cfg)
 	}
-	if f.Owner != "" || f.Control != nil {
-		return nil, fmt.Errorf("an owner or control key without a carrier's topic")
+	if f.Control != nil {
+		return nil, fmt.Errorf("a control key without a carrier's topic")
 	}
 	s, err := newCreated(id, kind, nil, me, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if f.Owner != "" {
+		owner, err := identity.ParseFingerprint(f.Owner)
+		if err != nil || string(owner) != f.Owner {
+			return nil, fmt.Errorf("owner fingerprint %q", f.Owner)
+		}
+		s.linkOwner = owner
 	}
 	if kind != KindPrivate {
 		if f.Secret != nil || f.Keys != nil {

@@ -72,6 +72,14 @@ type State struct {
 	secret  []byte            // private groups
 	ctlKey  []byte            // private groups and carriers: seals the genesis and Ops
 	carrier *carrierInfo      // set when this node carries the group unread
+	// linkOwner is the owner fingerprint of the invite this node joined
+	// with: a link carries no genesis, and the one catch-up brings must be
+	// this owner's (checkGenesis). Empty for creators and older joins.
+	linkOwner identity.Fingerprint
+	// linkErr says why a genesis that commits to the group contradicts the
+	// link (LinkError).
+	linkMu  sync.Mutex
+	linkErr error
 	// linkEpoch is the epoch of the invite this node joined with: until
 	// it knows the Op that started it, it has not learnt the group's state
 	// and must not seal (the key it would pick may be one a removed member
@@ -562,6 +570,16 @@ func (s *State) Generation() uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.gen
+}
+
+// LinkError says why the group's genesis, which came by catch-up,
+// contradicts the invite link this node joined with (another owner than
+// the link's o): the link was altered, and the node learns nothing of the
+// group through it. Nil otherwise.
+func (s *State) LinkError() error {
+	s.linkMu.Lock()
+	defer s.linkMu.Unlock()
+	return s.linkErr
 }
 
 // Person finds someone the group's state names (a profile, an Op's author

@@ -116,10 +116,12 @@ func (s *State) CheckTicket(t Ticket, now time.Time) error {
 
 // signsTickets reports whether pub may sign this group's tickets: the owner
 // or an admin as the group's authority stands (a demoted admin's tickets
-// stop working), or, for a carrier that has not learnt the genesis yet, the
-// owner its link names.
+// stop working), or the owner that the link this node joined with names (a
+// carrier's link, or a member's, which carries no genesis: a relay that
+// joined with it may not have learnt the genesis yet).
 func (s *State) signsTickets(pub ed25519.PublicKey) bool {
-	if s.carrier != nil && identity.FingerprintOf(pub) == s.carrier.owner {
+	fp := identity.FingerprintOf(pub)
+	if s.carrier != nil && fp == s.carrier.owner || s.linkOwner != "" && fp == s.linkOwner && s.LinkError() == nil {
 		return true
 	}
 	return s.IsAdmin(pub)

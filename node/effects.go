@@ -162,8 +162,8 @@ func (n *Node) doEffects(ctx context.Context, st *group.State, eff group.Effects
 		n.standingChanged(st)
 	}
 	if eff.DescriptorChanged {
-		if g, err := n.store.Group(st.ID()); err == nil && g.Name != st.Name() {
-			g.Name = st.Name()
+		if g, err := n.store.Group(st.ID()); err == nil && g.Name != groupName(st) {
+			g.Name = groupName(st)
 			if err := n.store.PutGroup(g); err != nil {
 				log.Warn("could not record the group's new name", "err", err)
 			}
@@ -173,6 +173,10 @@ func (n *Node) doEffects(ctx context.Context, st *group.State, eff group.Effects
 				log.Warn("could not set the group's expiry", "err", err)
 			}
 		}
+		// A node that joined with a link learns the genesis by catch-up,
+		// and only then can it send its profile (it does nothing when the
+		// latest says the same).
+		n.publishProfile(st.ID())
 	}
 	if eff.NewKey {
 		if err := saveState(n.store, st); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"starling/group"
 	"starling/message"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -28,13 +29,15 @@ func (n *Node) Join(ctx context.Context, ref string) (store.Group, error) {
 	if g, err := n.store.Group(st.ID()); err == nil {
 		return g, n.gossip.JoinTopic(g.ID, st.Topic())
 	}
-	return n.adopt(ctx, st, nil, nil)
+	return n.adopt(ctx, st, nil, nil, group.Invite{})
 }
 
-// joinLink verifies an invite (its descriptor must be signed for the owner
-// the link commits to) and joins its group: it stores the descriptor,
-// publishes this user's profile, so that admins include them in later
-// rekeys, and dials the invite's relays.
+// joinLink verifies an invite and joins its group: it stores the
+// descriptor if the link carries one (older links; a link made now leaves
+// it out, and catch-up brings it, checked against the link's group ID and
+// owner), publishes this user's profile, so that admins include them in
+// later rekeys, and dials the invite's relays. An open channel's link joins
+// the channel.
 func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	inv, err := group.ParseInvite(link)
 	if err != nil {
@@ -51,6 +54,13 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	if inv.Carrier() {
 		return n.carry(ctx, inv)
 	}
+	if inv.Channel != "" {
+		g, err := n.Join(ctx, inv.Channel)
+		if err != nil {
+			return store.Group{}, err
+		}
+		return n.useRelays(g, inv.Relays, nil), nil
+	}
 	st, err := group.FromInvite(inv, n.cfg.User, n.groupCfg)
 	if err != nil {
 		return store.Group{}, err
@@ -66,18 +76,62 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 		own = append(own, pm)
 	case errors.Is(err, group.ErrStale):
 		// The link's key is newer than anything this node knows of the
-		// group: the profile goes out once it has caught up (publishProfile
-		// after the first session).
+		// group, or the genesis has not come yet: the profile goes out
+		// once it has caught up (publishProfile after the first session).
 	case !errors.Is(err, group.ErrNotAllowed):
 		return store.Group{}, err
 	}
 	// A reader of an announcement channel may not post, not even a
 	// profile; nobody rekeys such a channel, so it needs none.
-	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, own)
+	var received []*message.Message
+	if inv.Descriptor != nil {
+		received = append(received, inv.Descriptor)
+	}
+	g, err := n.adopt(ctx, st, received, own, inv)
 	if err != nil {
 		return store.Group{}, err
 	}
-	return n.useRelays(g, inv.Relays, inv.Ticket), nil
+	g = n.useRelays(g, inv.Relays, inv.Ticket)
+	if _, _, ok := st.Descriptor(); !ok && (len(inv.Relays) > 0 || len(n.host.Network().Peers()) > 0) {
+		if err := n.awaitGenesis(ctx, st); err != nil {
+			// The link contradicts the group's own genesis: leave again.
+			if _, lerr := n.Leave(ctx, g.ID.String()); lerr != nil {
+				n.log.Warn("could not leave a group joined with an altered link", "group", st, "err", lerr)
+			}
+			return store.Group{}, err
+		}
+		g.Name = groupName(st)
+	}
+	return g, nil
+}
+
+// joinWait bounds how long joining by a link waits for the group's genesis
+// (and so its name) from the group's members, when it has a peer to ask.
+// Past it the join returns and the genesis comes whenever catch-up brings
+// it.
+const joinWait = 5 * time.Second
+
+// awaitGenesis waits, at most joinWait, until st knows its genesis. It
+// returns an error only when the genesis came and contradicts the link
+// (State.LinkError).
+func (n *Node) awaitGenesis(ctx context.Context, st *group.State) error {
+	ctx, cancel := context.WithTimeout(ctx, joinWait)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, _, ok := st.Descriptor(); ok {
+			return nil
+		}
+		if err := st.LinkError(); err != nil {
+			return fmt.Errorf("%w: %w", group.ErrBadInvite, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }
 
 // carry joins a private group as a carrier: no profile, it is no member.
@@ -86,7 +140,7 @@ func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error)
 	if err != nil {
 		return store.Group{}, err
 	}
-	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, nil)
+	g, err := n.adopt(ctx, st, []*message.Message{inv.Descriptor}, nil, inv)
 	if err != nil {
 		return store.Group{}, err
 	}
@@ -96,20 +150,43 @@ func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error)
 // CreateGroup creates a group owned by this user and joins it. endsAt zero
 // means it never ends.
 func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, endsAt time.Time) (store.Group, error) {
+	if err := n.nameFree(name); err != nil {
+		return store.Group{}, err
+	}
 	st, msgs, err := group.Create(n.cfg.User, kind, name, endsAt, n.cfg.Clock(), n.groupCfg)
 	if err != nil {
 		return store.Group{}, err
 	}
 	// Its creator knows all of a new group's state.
 	n.sync.confirm(st.ID())
-	return n.adopt(ctx, st, nil, msgs)
+	return n.adopt(ctx, st, nil, msgs, group.Invite{})
+}
+
+// nameFree refuses a new group's name when commands would mean another
+// group by it: a joined group with that name (whatever its case), or a
+// joined channel of that name, which wins where a command takes GROUP.
+func (n *Node) nameFree(name string) error {
+	g, err := resolveGroup(n.store, name)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: %q is %s %s already; give the new group another name (commands name groups by it)", group.ErrNameTaken, strings.TrimSpace(name), g.Kind, g.ID)
+	case errors.Is(err, group.ErrNotJoined):
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	}
+	// Several groups have that name already (joined by links).
+	return fmt.Errorf("%w: %w", group.ErrNameTaken, err)
 }
 
 // adopt makes st a joined group: topic first (a group the store remembers
 // is rejoined at every start, so it must be one gossip can join), then the
-// store's record, secrets and expiry, then the given messages: received ones
-// (from an invite) and own ones, which are stored durably and published.
-func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*message.Message) (store.Group, error) {
+// store's record (with the invite's relays and ticket, if any, so that the
+// ticket goes to those relays and no others), secrets and expiry, then the
+// given messages: received ones (from an invite) and own ones, which are
+// stored durably and published. The record is complete before anything of
+// the group can arrive and change it.
+func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*message.Message, inv group.Invite) (store.Group, error) {
 	if now := n.cfg.Clock(); st.Expired(now) {
 		return store.Group{}, fmt.Errorf("join %s: %w: it ended at %s", st.Name(), group.ErrGroupExpired, st.EndsAt().UTC().Format(time.RFC3339))
 	}
@@ -118,6 +195,9 @@ func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*mess
 	}
 	n.groups.put(st)
 	g := store.Group{ID: st.ID(), Name: groupName(st), Kind: storeKind(st), JoinedAt: n.cfg.Clock()}
+	if len(inv.Relays) > 0 {
+		g.Ticket, g.Relays = inv.Ticket, peering.RelayIDs(inv.Relays)
+	}
 	undo := func(err error) (store.Group, error) {
 		n.groups.remove(st.ID())
 		return store.Group{}, errors.Join(err, n.gossip.Leave(st.ID()), n.store.RemoveGroup(st.ID()))
@@ -128,8 +208,18 @@ func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*mess
 	if err := n.store.PutGroup(g); err != nil {
 		return undo(fmt.Errorf("remember group %s: %w", st.Name(), err))
 	}
-	// The State has applied its first descriptor already, so no effect of
-	// storing it will set the expiry: a later descriptor's effects move it.
+	// The genesis may have come by catch-up on the topic joined above
+	// before the record was written, when its effects found no record to
+	// name: name it now.
+	if name := groupName(st); name != g.Name {
+		g.Name = name
+		if err := n.store.PutGroup(g); err != nil {
+			return undo(fmt.Errorf("remember group %s: %w", name, err))
+		}
+	}
+	// The State has applied its first descriptor already (if it knows
+	// one), so no effect of storing it will set the expiry: a later
+	// descriptor's effects move it.
 	if end := st.EndsAt(); !end.IsZero() {
 		if err := n.store.ExpireGroup(st.ID(), end.Add(n.grace())); err != nil {
 			return undo(fmt.Errorf("set the end of %s: %w", st.Name(), err))

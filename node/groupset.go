@@ -162,12 +162,16 @@ func storeKind(st *group.State) string {
 }
 
 // groupName is the name the store records for a group: a carrier cannot
-// read the group's name, so it names it by its ID.
+// read the group's name, so it names it by its ID, and so does a member
+// until catch-up brings the genesis (effects then record its name).
 func groupName(st *group.State) string {
 	if st.IsCarrier() {
 		return "carried-" + st.ID().Short()
 	}
-	return st.Name()
+	if name := st.Name(); name != "" {
+		return name
+	}
+	return "joining-" + st.ID().Short()
 }
 
 // resolveGroup finds a joined group by hex ID, by channel name, or by the

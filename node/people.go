@@ -114,6 +114,12 @@ func (n *Node) publishProfile(g message.GroupID) {
 	if errors.Is(err, group.ErrNotAllowed) {
 		return // a reader of an announcement channel
 	}
+	if errors.Is(err, group.ErrStale) {
+		// Still learning the group (its genesis, or the Op behind the
+		// link's key): the next completed catch-up tries again.
+		n.log.Debug("this user's profile waits until the group is known", "group", st, "err", err)
+		return
+	}
 	if err != nil {
 		n.log.Warn("could not compose this user's profile", "group", st, "err", err)
 		return

@@ -6,7 +6,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 
@@ -227,16 +226,13 @@ func (m *model) gotJoined(msg joinedMsg) tea.Cmd {
 	return tea.Batch(m.show(msg.id), m.fetchStatus())
 }
 
-func (m *model) gotInvite(msg inviteMsg) {
+func (m *model) gotInvite(msg inviteMsg) tea.Cmd {
 	if msg.err != nil {
 		m.fail("no invite link: %v", msg.err)
-		return
+		return nil
 	}
 	g, _ := m.group(msg.groupID)
-	c := m.conv(msg.groupID)
-	c.note(m.cfg.Now(), fmt.Sprintf("Invite link to #%s (whoever has it can join; `starling invite %s --qr` draws it as a QR code):\n%s",
-		clean(g.Name, true), clean(g.Name, true), msg.link))
-	c.offset = 0
+	return m.showInvite(g.Name, msg.link)
 }
 
 func (m *model) gotBlocked(msg blockedMsg) tea.Cmd {

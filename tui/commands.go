@@ -136,11 +136,6 @@ func (m *model) invite() tea.Cmd {
 		m.fail("you are in no group yet; /join or /group create one first")
 		return nil
 	}
-	if g, _ := m.group(m.current); g.Kind == "channel" {
-		name := clean(g.Name, true)
-		m.note(fmt.Sprintf("#%s is an open channel: there is no link; others join it by name with /join %s here or `starling join %s` in a shell.", name, name, name))
-		return nil
-	}
 	ctx, client, gid := m.ctx, m.cfg.Client, m.current
 	return func() tea.Msg {
 		link, err := client.Invite(ctx, gid, nil)

@@ -41,6 +41,8 @@ type model struct {
 	width, height       int
 	sidebar             sidebarMode
 	quitting, ready     bool
+	// inviting is the invite screen, over the chat while it is up.
+	inviting *inviteScreen
 }
 
 type sidebarMode int
@@ -80,6 +82,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height, m.ready = msg.Width, msg.Height, true
 		m.clampScroll()
 	case tea.KeyPressMsg:
+		if m.inviting != nil {
+			return m, m.inviteKey(msg)
+		}
 		return m, m.key(msg)
 	case tea.PasteMsg:
 		// Terminals paste line ends as carriage returns.
@@ -99,7 +104,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case joinedMsg:
 		return m, m.gotJoined(msg)
 	case inviteMsg:
-		m.gotInvite(msg)
+		return m, m.gotInvite(msg)
 	case blockedMsg:
 		return m, m.gotBlocked(msg)
 	}

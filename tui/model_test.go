@@ -252,7 +252,7 @@ func TestChatCommands(t *testing.T) {
 		{line: "/frobnicate now", show: "unknown command /frobnicate; /help lists the commands"},
 		{line: "/block", show: "usage: /block NAME"},
 		{line: "/invite", group: "party", show: "starling://join/" + groupID("party")},
-		{line: "/invite", show: "#lobby is an open channel: there is no link; others join it by name with /join lobby"},
+		{line: "/invite", show: "Invite link to #lobby"},
 		{line: "/help", show: "/group create NAME [open|private|announce]"},
 		{line: "//join is a command", record: func(f *fakeClient) []string { return f.calls(&f.sent) },
 			want: []string{groupID("lobby") + ": /join is a command"}},
@@ -574,5 +574,43 @@ func TestChatPasteKeepsLines(t *testing.T) {
 	s := x.screen()
 	if one, two := lineOf(s, "me: line one"), lineOf(s, "line two"); one < 0 || two != one+1 {
 		t.Fatalf("a multi-line message does not show on its lines:\n%s", s)
+	}
+}
+
+// Issue 18: /invite showed the link inside the chat's panes, where the group
+// list's border and the indent broke it when copied. It shows on a screen
+// of its own now: the link's lines hold nothing else, so that what a mouse
+// copies is the link and line breaks, which joining ignores; Esc goes
+// back.
+func TestChatInviteScreen(t *testing.T) {
+	fake := newFake(lobbyAndParty()...)
+	x := newHarness(t, fake, "party", 50, 20)
+	want, err := fake.Invite(t.Context(), groupID("party"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.enter("/invite")
+	lines := strings.Split(x.screen(), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "starling://") })
+	if i < 0 {
+		t.Fatalf("no line starts with the link:\n%s", x.screen())
+	}
+	var got strings.Builder
+	for _, l := range lines[i:] {
+		if l == "" {
+			break
+		}
+		if len(l) > 50 {
+			t.Errorf("a line of the link is %d wide on a 50-column screen: %q", len(l), l)
+		}
+		got.WriteString(l)
+	}
+	if got.String() != want {
+		t.Fatalf("the link's lines join to %q, want %q:\n%s", got.String(), want, x.screen())
+	}
+	x.press("esc")
+	x.mustShow("#party")
+	if strings.Contains(x.screen(), "Invite link to") {
+		t.Errorf("Esc left the invite screen up:\n%s", x.screen())
 	}
 }

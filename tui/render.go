@@ -74,7 +74,7 @@ func (m *model) entryLines(c *conversation, e *entry, shared map[string]bool, w 
 		out = append(out, m.replyLine(c, x.Ref, shared, w))
 	}
 	body, style := m.body(c, e, shared)
-	if x.Kind == "ban" || x.Kind == "profile" || x.Kind == "descriptor" {
+	if x.Kind == "ban" || x.Kind == "op" || x.Kind == "profile" || x.Kind == "descriptor" {
 		sep = " "
 	}
 	pw := width(at) + 1 + width(name) + width(sep)
@@ -128,6 +128,9 @@ func (m *model) body(c *conversation, e *entry, shared map[string]bool) (string,
 			s += ": " + clean(x.Text, true)
 		}
 		return s, noteStyle.Render
+	case "op":
+		s, _ := api.Describe(x, func(fp string) string { return m.displayName(fp, c.authors[fp], shared) })
+		return clean(s, true), noteStyle.Render
 	case "profile":
 		return "now goes by " + clean(x.Name, true), noteStyle.Render
 	case "descriptor":

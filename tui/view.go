@@ -97,6 +97,9 @@ func (m *model) View() tea.View {
 		v.AltScreen = true
 		return v
 	}
+	if m.inviting != nil {
+		return m.inviteView()
+	}
 	top := append([]string{m.header()}, m.conversationView(m.convRows())...)
 	lines := make([]string, 0, m.height)
 	if m.showSidebar() {

@@ -305,6 +305,12 @@ func TestBrowserTwoNodes(t *testing.T) {
 	// leave her view.
 	a.do(chromedp.Click(chromedp.CSS(`#invite-dialog button[value=close]`)),
 		chromedp.Click(chromedp.CSS(`#groups button[title^="lobby "]`)))
+	// Issue 18: an open channel's QR code encoded the bare word "lobby".
+	// It is a link that joins the channel now.
+	a.do(chromedp.Click(chromedp.CSS("#open-invite")))
+	a.waitJS("lobby's invite is a link to the channel", `document.getElementById('invite-link').value.startsWith('starling://join?n=lobby&') && `+
+		`document.getElementById('invite-qr').complete && document.getElementById('invite-qr').naturalWidth > 0`)
+	a.do(chromedp.Click(chromedp.CSS(`#invite-dialog button[value=close]`)))
 	a.waitJS("lobby shows bob's messages", `[...document.querySelectorAll('#messages .author')].some((e) => e.textContent === 'bob')`)
 	a.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#messages .author')].find((e) => e.textContent === 'bob').click()`))
 	a.waitJS("bob's card opens", `document.getElementById('author-dialog').open`)

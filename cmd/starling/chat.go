@@ -79,11 +79,11 @@ func chatLines(cmd *cobra.Command, c *api.Client, ref string, history int) error
 		return err
 	}
 	var mu sync.Mutex // one writer at a time on stdout
-	out := cmd.OutOrStdout()
+	p := &logPrinter{w: cmd.OutOrStdout()}
 	print := func(m api.Message) error {
 		mu.Lock()
 		defer mu.Unlock()
-		return printMessage(out, m, false)
+		return p.print(m)
 	}
 	// The follower ends with ctx; the chat returns only once it has, so no
 	// print of it outlives the command.

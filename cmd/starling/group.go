@@ -143,7 +143,7 @@ func printGroupDetail(cmd *cobra.Command, d api.GroupDetail) {
 	if d.Epoch > 0 {
 		fmt.Fprintf(out, "epoch    %d\n", d.Epoch)
 	}
-	fmt.Fprintf(out, "%d messages, %d peers, %d members with a profile\n", d.Messages, d.Peers, len(d.Members))
+	fmt.Fprintf(out, "%s, %s, %s with a profile\n", count(d.Messages, "message"), count(d.Peers, "peer"), count(len(d.Members), "member"))
 	for _, m := range d.Members {
 		role := ""
 		if m.Admin {
@@ -332,11 +332,13 @@ func newInvite(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "invite GROUP [--relay MULTIADDR]... [--carrier] [--qr] [--png FILE]",
 		Short: "Print a starling://join link to a group (and its QR code)",
-		Long: `Prints a link that lets someone join the group: its ID, the fingerprint of
-the owner key the group commits to, its signed descriptor, for a private group
-its secret and current key (so treat such a link like a key), and the relays to
-reach it through. The link is on the first line; --qr draws it as a QR code in
-the terminal, --png writes the QR code to FILE.
+		Long: `Prints a link that lets someone join the group: its ID, for a private group
+its secret and current key (so treat such a link like a key), the relays to
+reach it through and, last, the fingerprint of the owner key the group commits
+to. The joiner's node learns the group's signed descriptor from its members.
+An open channel's link carries its name. The link is on the first line; --qr
+draws it as a QR code in the terminal (at most 80 columns wide), --png writes
+the QR code to FILE.
 
 --carrier makes a private group's carrier link instead, for an organiser relay:
 ` + "`starling relay --group LINK`" + ` then stores, forwards and serves the group's

@@ -6,6 +6,8 @@ package main
 // the command line.
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -94,19 +96,45 @@ func (h *testHome) invite(ref string, flags ...string) (link, rest string) {
 	h.t.Helper()
 	r := h.ok(append([]string{"invite", ref}, flags...)...)
 	link, rest, _ = strings.Cut(r.stdout, "\n")
-	if !strings.HasPrefix(link, "starling://join?g="+ref+"&o=") {
+	if !strings.HasPrefix(link, "starling://join?") || len(ref) == 64 && linkGroup(h.t, link) != ref {
 		h.t.Fatalf("invite %s printed no link to it on the first line:\n%s", ref, r)
 	}
 	return link, rest
 }
 
-// joinLink joins by invite link and checks what join says.
+// linkGroup returns the group ID (in hex) that a link's g names.
+func linkGroup(t *testing.T, link string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(linkParams(t, link).Get("g"))
+	if err != nil || len(b) != 32 {
+		t.Fatalf("the link's g is not a group ID in base64url: %v\n%s", err, link)
+	}
+	return hex.EncodeToString(b)
+}
+
+// joinLink joins by invite link and checks what join says: the group's
+// name, which its members send (the link carries none), or, when none
+// answered in time, that it waits for them; then it waits until the
+// node knows the name.
 func (h *testHome) joinLink(link, name, id string) {
 	h.t.Helper()
 	r := h.ok("join", link)
-	if want := fmt.Sprintf("joined %s (%s), ", name, id); !strings.HasPrefix(r.stdout, want) {
+	if want := fmt.Sprintf("joined %s (%s), ", name, id); strings.HasPrefix(r.stdout, want) {
+		return
+	}
+	if want := fmt.Sprintf("joined group %s; no member has answered yet", id); !strings.HasPrefix(r.stdout, want) {
 		h.t.Fatalf("join by link printed %q, want it to start %q", r.stdout, want)
 	}
+	testwait.UntilNil(h.t, meetTimeout, h.dir+" learns the name of "+name, func() error {
+		var groups []groupJSON
+		h.decode(&groups, "groups", "--json")
+		for _, g := range groups {
+			if g.ID == id && g.Name == name {
+				return nil
+			}
+		}
+		return fmt.Errorf("groups: %+v", groups)
+	})
 }
 
 // groupLog returns a group's whole history from `log REF --json --limit 0`.
@@ -194,7 +222,11 @@ func waitSynced(t *testing.T, ref string, homes ...*testHome) {
 				Complete bool   `json:"complete"`
 				Error    string `json:"error"`
 			}
-			h.decode(&syncs, "sync", ref, "--json")
+			// A failed session makes sync exit 1; its JSON says why.
+			r := h.run("sync", ref, "--json")
+			if err := json.Unmarshal([]byte(r.stdout), &syncs); err != nil {
+				return fmt.Errorf("%v\n%s", err, r)
+			}
 			if len(syncs) == 0 {
 				return fmt.Errorf("no peer in %s to catch up with", ref)
 			}
@@ -295,7 +327,7 @@ func testGroupCreate(t *testing.T, alice *member) {
 		}
 	}
 	human := h.ok("groups").stdout
-	if !regexp.MustCompile(`(?m)^quiet +private +\d+ messages +\d+ peers  [0-9a-f]{64}$`).MatchString(human) {
+	if !regexp.MustCompile(`(?m)^quiet +private +\d+ messages? +\d+ peers? +[0-9a-f]{64}$`).MatchString(human) {
 		t.Errorf("groups does not show the private group as such:\n%s", human)
 	}
 }
@@ -386,6 +418,18 @@ func testPrivate(t *testing.T, alice, bob, carol *member) {
 	b.synced("hideout")
 	if m := withText(b.groupLog("hideout"), "carol is still here"); m != nil {
 		t.Errorf("bob holds a message the removed member's node refused to send: %+v", *m)
+	}
+
+	// New with issue 18: at epoch 2 the link carries the epoch's key too,
+	// and still fits a QR code in 80 columns with a relay and its ticket.
+	lanRelay := "/ip4/192.168.1.20/tcp/4001/p2p/" + alice.id.PeerID
+	for _, flags := range [][]string{{"--qr"}, {"--qr", "--relay", lanRelay}} {
+		link, drawing := a.invite(id, flags...)
+		if q := linkParams(t, link); q.Get("e") != "2" || !q.Has("k") || len(flags) > 1 && !q.Has("tk") {
+			t.Errorf("the link at epoch 2 carries %v", q)
+		}
+		width := checkQRFits(t, link, drawing)
+		t.Logf("private at epoch 2 %q: link %d characters, QR %d columns", flags[1:], len(link), width)
 	}
 }
 

@@ -25,7 +25,11 @@ func newJoin(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "joined %s (%s), %d peers in it now\n", grp.Name, grp.ID, grp.Peers)
+				if learning(grp) {
+					fmt.Fprintf(cmd.OutOrStdout(), "joined group %s; no member has answered yet: its name and messages come when one is reachable (see `starling groups`)\n", grp.ID)
+					return nil
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "joined %s (%s), %s in it now\n", grp.Name, grp.ID, count(grp.Peers, "peer"))
 				return nil
 			}
 			if strings.HasPrefix(strings.TrimSpace(args[0]), "starling:") {
@@ -44,6 +48,13 @@ func newJoin(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// learning reports whether a group joined by link still waits for its
+// genesis, and so its name, from its members: the node names it
+// "joining-" and the start of its ID until then.
+func learning(grp api.Group) bool {
+	return len(grp.ID) >= 8 && grp.Name == "joining-"+grp.ID[:8]
 }
 
 func newLeave(g *globals) *cobra.Command {
@@ -80,10 +91,11 @@ func newGroups(g *globals) *cobra.Command {
 			if asJSON {
 				return printJSON(cmd, groups)
 			}
-			for _, grp := range groups {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-20s %-6s %6d messages %3d peers  %s\n", grp.Name, grp.Kind, grp.Messages, grp.Peers, grp.ID)
+			rows := make([][]string, len(groups))
+			for i, grp := range groups {
+				rows[i] = []string{forTerminal(grp.Name, true), grp.Kind, count(grp.Messages, "message"), count(grp.Peers, "peer"), grp.ID}
 			}
-			return nil
+			return printTable(cmd.OutOrStdout(), "", []bool{false, false, true, true}, rows)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

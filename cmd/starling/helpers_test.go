@@ -244,7 +244,7 @@ func (h *testHome) log(group string) []logLine {
 }
 
 // sentRE matches what `send` prints on success, with the message ID.
-var sentRE = regexp.MustCompile(`^(sent|queued) ([0-9a-f]{64})(?: to (\d+) peers in (.+)|: no peer in (.+) yet; it goes out when one is there)\n$`)
+var sentRE = regexp.MustCompile(`^(sent|queued) ([0-9a-f]{64})(?: to (\d+) peers? in (.+)|: no peer in (.+) yet; it goes out when one is there)\n$`)
 
 // send sends text and returns the message ID and whether it was queued.
 func (h *testHome) send(group, text string) (id string, queued bool) {

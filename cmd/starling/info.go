@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -118,9 +119,10 @@ func newStatus(g *globals) *cobra.Command {
 				return printJSON(cmd, st)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "node       running for %s, %d peers, %d queued to send\n",
-				time.Since(st.Started).Round(time.Second), st.Peers, st.Outbox)
+			fmt.Fprintf(out, "node       running for %s, %s, %d queued to send\n",
+				time.Since(st.Started).Round(time.Second), count(st.Peers, "peer"), st.Outbox)
 			fmt.Fprintf(out, "you        %s (%s)\n", st.Name, st.Fingerprint)
+			printRelays(out, st.Relays)
 			printStore(cmd, st.Store)
 			printGroupTable(cmd, st.Groups)
 			printCounters(cmd, st.Gossip)
@@ -183,14 +185,44 @@ func printGroupTable(cmd *cobra.Command, groups []api.Group) {
 		return
 	}
 	fmt.Fprintln(out, "groups")
-	for _, grp := range groups {
+	rows := make([][]string, len(groups))
+	for i, grp := range groups {
 		last := "no catch-up yet"
 		if s := grp.LastSync; s != nil {
 			last = fmt.Sprintf("caught up %s ago with %s (fetched %d, sent %d)",
 				time.Since(s.At).Round(time.Second), shortPeer(s.Peer), s.Fetched, s.Pushed)
 		}
-		fmt.Fprintf(out, "  %-20s %6d messages %3d peers  %s\n", grp.Name, grp.Messages, grp.Peers, last)
+		rows[i] = []string{forTerminal(grp.Name, true), count(grp.Messages, "message"), count(grp.Peers, "peer"), last}
 	}
+	printTable(out, "  ", []bool{false, true, true}, rows)
+}
+
+// printRelays prints the relays line: the organiser relays the node knows
+// (from --relay and invites), how many it is connected to and holds a
+// reservation on (through which peers it cannot reach directly reach it),
+// each by the end of its peer ID.
+func printRelays(w io.Writer, relays []api.Relay) {
+	if len(relays) == 0 {
+		fmt.Fprintln(w, "relays     none (an invite link that names a relay, or `starling up --relay ADDR`, adds one)")
+		return
+	}
+	connected, reserved := 0, 0
+	each := make([]string, len(relays))
+	for i, r := range relays {
+		state := "not connected"
+		switch {
+		case r.Reserved:
+			state = "reserved"
+			reserved++
+			connected++
+		case r.Connected:
+			state = "connected"
+			connected++
+		}
+		each[i] = shortPeer(r.PeerID) + " " + state
+	}
+	fmt.Fprintf(w, "relays     %s, %d connected, %d with a reservation: %s\n",
+		count(len(relays), "relay"), connected, reserved, strings.Join(each, ", "))
 }
 
 func printCounters(cmd *cobra.Command, counters map[string]uint64) {

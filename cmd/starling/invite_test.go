@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"rsc.io/qr"
+
+	"starling/group"
 )
 
 // linkParams parses an invite link's query.
@@ -31,7 +33,10 @@ func linkParams(t *testing.T, link string) url.Values {
 }
 
 // testInvite prints invites to alice's groups: the link, the relays it
-// names, the QR code in the terminal and as a PNG.
+// names, the QR code in the terminal and as a PNG. Changed with issue 18:
+// a link no longer carries the group's descriptor (joiners learn it from
+// members), g is in base64url and the owner's fingerprint comes last, so
+// that every link alice can make draws within 80 columns.
 func testInvite(t *testing.T, alice *member) {
 	h := alice.h.in(t)
 	gala, quiet := h.info("gala").ID, h.info("quiet").ID
@@ -41,11 +46,12 @@ func testInvite(t *testing.T, alice *member) {
 		t.Errorf("invite without --qr printed more than the link:\n%s", rest)
 	}
 	q := linkParams(t, link)
-	if q.Get("g") != gala || q.Get("o") != alice.id.Fingerprint || q.Get("d") == "" || q.Has("s") || q.Has("r") {
-		t.Errorf("an open group's link carries %v, want g, o and d only", q)
+	if linkGroup(t, link) != gala || q.Get("o") != alice.id.Fingerprint || !strings.HasSuffix(link, "&o="+alice.id.Fingerprint) ||
+		q.Has("d") || q.Has("s") || q.Has("r") {
+		t.Errorf("an open group's link carries %v, want g and o (last) only", q)
 	}
-	if q := linkParams(t, first(h.invite(quiet))); q.Get("s") == "" || q.Get("e") != "1" || q.Get("d") == "" {
-		t.Errorf("a private group's link carries %v, want its secret and epoch 1", q)
+	if q := linkParams(t, first(h.invite(quiet))); q.Get("s") == "" || q.Get("e") != "1" || q.Has("d") {
+		t.Errorf("a private group's link carries %v, want its secret and epoch 1 and no descriptor", q)
 	}
 
 	relays := []string{
@@ -81,6 +87,53 @@ func testInvite(t *testing.T, alice *member) {
 	if got := pngModules(t, img, len(want)); !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("the PNG's QR code is not the link's")
 	}
+
+	// Every link fits a QR code drawn in 80 columns, the longest too: a
+	// private group's with a relay and the ticket its owner signs. (The
+	// private group's later epochs, whose links add the epoch key, are
+	// measured in testPrivate.) An open channel's link is a link too.
+	lanRelay := "/ip4/192.168.1.20/tcp/4001/p2p/" + alice.id.PeerID
+	for _, c := range []struct {
+		name  string
+		args  []string
+		param string
+	}{
+		{"open", []string{gala}, "o"},
+		{"private", []string{quiet}, "s"},
+		{"open, relay and ticket", []string{gala, "--relay", lanRelay}, "tk"},
+		{"private, relay and ticket", []string{quiet, "--relay", lanRelay}, "tk"},
+		{"channel", []string{"lobby"}, "n"},
+	} {
+		link, drawing := h.invite(c.args[0], append(c.args[1:], "--qr")...)
+		if !linkParams(t, link).Has(c.param) {
+			t.Errorf("%s: the link has no %s: %s", c.name, c.param, link)
+		}
+		width := checkQRFits(t, link, drawing)
+		t.Logf("%s: link %d characters, QR %d columns", c.name, len(link), width)
+	}
+	channel, _ := h.invite("lobby")
+	lobby, _, _ := group.OpenChannelID("lobby")
+	if want := "starling://join?n=lobby&g="; !strings.HasPrefix(channel, want) || linkGroup(t, channel) != lobby.String() {
+		t.Errorf("the channel's link is %s, want one starting %s with lobby's ID", channel, want)
+	}
+}
+
+// checkQRFits checks that a terminal QR drawing encodes link and is at
+// most 80 columns wide, and returns its width.
+func checkQRFits(t *testing.T, link, drawing string) int {
+	t.Helper()
+	code, err := qrCode(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := terminalModules(t, drawing)
+	if want := qrModules(code); !slices.EqualFunc(grid, want, slices.Equal) {
+		t.Errorf("the terminal QR code is not the link's:\n%s", drawing)
+	}
+	if len(grid) > 80 {
+		t.Errorf("the QR code of a %d-character link is %d columns wide, more than 80:\n%s", len(link), len(grid), link)
+	}
+	return len(grid)
 }
 
 // first returns the first of two strings.
@@ -158,25 +211,23 @@ func pngModules(t *testing.T, img image.Image, size int) [][]bool {
 }
 
 // testRefusedLinks: links that do not verify are refused with one line, and
-// the group is not joined.
+// the group is not joined. Changed with issue 18: a link carries no
+// descriptor, so a link whose owner was changed is refused once the genesis
+// comes from a member (alice, bob's peer), and a cut-off link says so.
 func testRefusedLinks(t *testing.T, alice, bob *member) {
 	a, b := alice.h.in(t), bob.h.in(t)
 	gala, bulletin, quiet := a.info("gala").ID, a.info("bulletin").ID, a.info("quiet").ID
 	link, _ := a.invite(gala)
-	q := linkParams(t, link)
-	otherD := linkParams(t, first(a.invite(bulletin))).Get("d")
 	privateLink, _ := a.invite(quiet)
-	secret := linkParams(t, privateLink).Get("s")
 
 	for _, tc := range []struct{ name, link, hint string }{
-		// The descriptor is alice's, signed by her; the link claims bob
-		// owns the group.
+		// The genesis, from alice, is hers; the link claims bob owns the
+		// group.
 		{"another owner", strings.Replace(link, "&o="+alice.id.Fingerprint, "&o="+bob.id.Fingerprint, 1),
-			"bad invite link: the descriptor's owner " + alice.id.Fingerprint[:8] + " is not the owner " + bob.id.Fingerprint[:8] + " the link commits to"},
-		{"another group's descriptor", strings.Replace(link, "&d="+q.Get("d"), "&d="+otherD, 1), "bad invite link: the descriptor is for group"},
-		{"cut short", link[:len(link)-10], "bad invite link: d:"},
-		{"private without its secret", strings.Replace(privateLink, "&s="+secret+"&e=1", "", 1), "bad invite link: the link carries no secret (s), which a private group's link needs"},
-		{"not a link", "starling://join?g=zz", "bad invite link: g: want the group ID as 64 lower-case hex digits"},
+			"bad invite link: the group's owner is " + alice.id.Fingerprint[:8] + ", not " + bob.id.Fingerprint[:8] + " as the invite link said; the link was altered"},
+		{"cut short", link[:len(link)-10], "bad invite link: this link looks cut off: copy all of it"},
+		{"private cut short", privateLink[:len(privateLink)/2], "bad invite link: this link looks cut off: copy all of it"},
+		{"not a link", "starling://join?g=zz", "bad invite link: this link looks cut off"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkOneLineError(t, b.in(t).run("join", tc.link), 1, tc.hint)

@@ -29,7 +29,7 @@ func newLog(g *globals) *cobra.Command {
 				return usageError{errors.New("--limit must be 0 (everything) or more")}
 			}
 			ref := args[0]
-			out := cmd.OutOrStdout()
+			p := &logPrinter{w: cmd.OutOrStdout(), asJSON: asJSON}
 			c, ok, err := g.daemon(cmd.Context())
 			if err != nil {
 				return err
@@ -43,12 +43,7 @@ func newLog(g *globals) *cobra.Command {
 					return err
 				}
 				warnSkipped(cmd, skipped)
-				for _, m := range msgs {
-					if err := printMessage(out, m, asJSON); err != nil {
-						return err
-					}
-				}
-				return nil
+				return printAll(p, msgs)
 			}
 			if !follow {
 				msgs, skipped, err := history(cmd.Context(), c, ref, limit)
@@ -56,14 +51,9 @@ func newLog(g *globals) *cobra.Command {
 					return err
 				}
 				warnSkipped(cmd, skipped)
-				for _, m := range msgs {
-					if err := printMessage(out, m, asJSON); err != nil {
-						return err
-					}
-				}
-				return nil
+				return printAll(p, msgs)
 			}
-			return followLog(cmd.Context(), c, ref, limit, func(m api.Message) error { return printMessage(out, m, asJSON) })
+			return followLog(cmd.Context(), c, ref, limit, p.print)
 		},
 	}
 	f := cmd.Flags()
@@ -71,6 +61,17 @@ func newLog(g *globals) *cobra.Command {
 	f.BoolVar(&follow, "follow", false, "keep printing new messages as they arrive")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per line")
 	return cmd
+}
+
+// printAll prints msgs, naming people by the nicknames any of them carry.
+func printAll(p *logPrinter, msgs []api.Message) error {
+	p.learn(msgs)
+	for _, m := range msgs {
+		if err := p.print(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // warnSkipped says on stderr that damaged messages were left out.
@@ -122,8 +123,10 @@ func (g *globals) localHistory(ref string, limit int) (out []api.Message, skippe
 		}
 		skipped += page.Skipped
 		for _, m := range page.Messages {
-			if m.Msg.Body.Kind != message.KindText {
-				continue // control messages change the group; they are not chat
+			switch m.Msg.Body.Kind {
+			case message.KindText, message.KindDelete, message.KindOp:
+			default:
+				continue // the genesis, Ops' parts and profiles are not what people read
 			}
 			c, err := l.Open(m.Msg)
 			if err != nil {

@@ -23,14 +23,69 @@ func printJSON(cmd *cobra.Command, v any) error {
 // printMessage writes one message: a JSON line, or a line for people with
 // the local time, the author's name and short fingerprint, and the text as
 // it was sent but for control characters (see forTerminal; multi-line texts
-// are indented, never reflowed).
+// are indented, never reflowed). A deletion or an Op is a line of what its
+// author did (see logPrinter), never as if they had posted its reason.
 func printMessage(w io.Writer, m api.Message, asJSON bool) error {
-	if asJSON {
+	return (&logPrinter{w: w, asJSON: asJSON}).print(m)
+}
+
+// logPrinter prints messages one after another and remembers the
+// nicknames their texts carry, so that a deletion or an Op (which carries
+// none) names its author and target as their texts do.
+type logPrinter struct {
+	w      io.Writer
+	asJSON bool
+	names  map[string]string // fingerprint: latest nickname
+}
+
+// learn takes the nicknames of msgs before they are printed, so that a ban
+// names someone whose texts come after it.
+func (p *logPrinter) learn(msgs []api.Message) {
+	for _, m := range msgs {
+		p.remember(m)
+	}
+}
+
+func (p *logPrinter) remember(m api.Message) {
+	if m.Kind != "text" || m.Name == "" {
+		return
+	}
+	if p.names == nil {
+		p.names = map[string]string{}
+	}
+	p.names[m.Author] = m.Name
+}
+
+// who names a fingerprint: the nickname its texts carry and the short
+// fingerprint, or the short fingerprint alone.
+func (p *logPrinter) who(fp string) string {
+	short := fp
+	if len(short) > 8 {
+		short = short[:8]
+	}
+	if name := p.names[fp]; name != "" {
+		return forTerminal(name, true) + " (" + short + ")"
+	}
+	return short
+}
+
+func (p *logPrinter) print(m api.Message) error {
+	if p.asJSON {
 		b, err := json.Marshal(m)
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
+		_, err = fmt.Fprintf(p.w, "%s\n", b)
+		return err
+	}
+	p.remember(m)
+	at := m.SentAt.Local().Format(time.DateTime)
+	late := ""
+	if m.Late {
+		late = "  [arrived late]"
+	}
+	if did, ok := api.Describe(m, p.who); ok {
+		_, err := fmt.Fprintf(p.w, "%s  * %s %s%s\n", at, p.who(m.Author), forTerminal(did, true), late)
 		return err
 	}
 	author := m.Author
@@ -38,11 +93,7 @@ func printMessage(w io.Writer, m api.Message, asJSON bool) error {
 		author = author[:8]
 	}
 	text := strings.ReplaceAll(forTerminal(m.Text, false), "\n", "\n    ")
-	late := ""
-	if m.Late {
-		late = "  [arrived late]"
-	}
-	_, err := fmt.Fprintf(w, "%s  %s (%s): %s%s\n", m.SentAt.Local().Format(time.DateTime), forTerminal(m.Name, true), author, text, late)
+	_, err := fmt.Fprintf(p.w, "%s  %s (%s): %s%s\n", at, forTerminal(m.Name, true), author, text, late)
 	return err
 }
 

@@ -13,9 +13,9 @@ import (
 func newWhois(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "whois FINGERPRINT [--json]",
+		Use:   "whois PERSON [--json]",
 		Short: "Who has this fingerprint: their nicknames in your groups",
-		Args:  exactArgs(1, "a fingerprint"),
+		Args:  exactArgs(1, "a person: a fingerprint, its start (as log shows it) or a nickname"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.needDaemon(cmd.Context(), "whois")
 			if err != nil {
@@ -50,9 +50,9 @@ func newWhois(g *globals) *cobra.Command {
 // sent to anyone.
 func newBlock(g *globals, use, mode, short string) *cobra.Command {
 	return &cobra.Command{
-		Use:   use + " FINGERPRINT",
+		Use:   use + " PERSON",
 		Short: short,
-		Args:  exactArgs(1, "a fingerprint"),
+		Args:  exactArgs(1, "a person: a fingerprint, its start (as log shows it) or a nickname"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.needDaemon(cmd.Context(), use)
 			if err != nil {
@@ -78,6 +78,11 @@ func (g *globals) safetyNumber(cmd *cobra.Command, with string) error {
 	if with == "" {
 		fmt.Fprintf(out, "your safety code: %s\ncompare it in person, or run `starling id --safety FINGERPRINT` for the number you share with someone\n", u.SafetyCode())
 		return nil
+	}
+	// Whois takes a nickname or a fingerprint's start too; a safety number
+	// is for checking one key, so it takes its whole fingerprint.
+	if _, err := identity.ParseFingerprint(with); err != nil {
+		return err
 	}
 	c, err := g.needDaemon(cmd.Context(), "the safety number with someone")
 	if err != nil {

@@ -67,6 +67,17 @@ func testWhois(t *testing.T, alice, bob, carol *member) {
 		!regexp.MustCompile(`(?m)^  forum +as bob$`).MatchString(r.stdout) {
 		t.Errorf("whois for people:\n%s", r.stdout)
 	}
+	// Issue 18: whois, block and mute refused the short fingerprint log and
+	// the chat show, and a nickname ("want 32 base32 characters"). They take
+	// a unique start of a fingerprint (with or without the "…") and a
+	// nickname; a start nobody has is refused in words.
+	for _, ref := range []string{bob.id.Fingerprint[:8], "…" + bob.id.Fingerprint[:6], "bob", "BOB"} {
+		if p := a.whois(ref); p.Fingerprint != bob.id.Fingerprint {
+			t.Errorf("whois %q found %+v, want bob", ref, p)
+		}
+	}
+	checkOneLineError(t, a.run("whois", "zzzzzzzz"), 1, "nobody in your groups is called \"zzzzzzzz\" or has a fingerprint that starts so")
+	checkOneLineError(t, a.run("mute", "nobody-here"), 1, "nobody in your groups is called \"nobody-here\"")
 	// In a channel, which has no profiles, people are known by their texts.
 	c := carol.h.in(t)
 	awaitMesh(t, "lobby", a, c)
@@ -215,15 +226,14 @@ func testGroupErrors(t *testing.T, alice *member) {
 		{"add without a node", idle, []string{"group", "add", gala, nobody}, 1, "group add needs a running node"},
 		{"relay not a multiaddr", a, []string{"invite", gala, "--relay", "relay.example.org"}, 2, `--relay "relay.example.org" must be a multiaddr ending in /p2p/PEER_ID`},
 		{"relay without p2p", a, []string{"invite", gala, "--relay", "/ip4/192.0.2.1/tcp/4001"}, 2, "must be a multiaddr ending in /p2p/PEER_ID"},
-		{"invite to a channel", a, []string{"invite", "lobby"}, 1, `"lobby" is an open channel; people join it by name`},
 		{"invite to an unjoined group", a, []string{"invite", "nowhere"}, 1, "join it first"},
 		{"png nowhere", a, []string{"invite", gala, "--png", missing}, 1, "write the QR code"},
 		{"invite without a node", idle, []string{"invite", gala}, 1, "invite needs a running node"},
-		{"whois not a fingerprint", a, []string{"whois", "nonsense"}, 1, "want 32 base32 characters"},
+		{"whois nobody", a, []string{"whois", "nonsense"}, 1, `nobody in your groups is called "nonsense"`},
 		{"whois nobody", a, []string{"whois", nobody}, 1, "nobody with fingerprint " + nobody},
-		{"block without whom", a, []string{"block"}, 2, "block takes a fingerprint"},
+		{"block without whom", a, []string{"block"}, 2, "block takes a person: a fingerprint, its start (as log shows it) or a nickname"},
 		{"mute nobody", a, []string{"mute", nobody}, 1, "nobody with fingerprint " + nobody},
-		{"unblock not a fingerprint", a, []string{"unblock", "nonsense"}, 1, "want 32 base32 characters"},
+		{"unblock nobody", a, []string{"unblock", "nonsense"}, 1, `nobody in your groups is called "nonsense"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkOneLineError(t, tc.h.in(t).run(tc.args...), tc.code, tc.hint)

@@ -14,9 +14,25 @@ import (
 // QR code.
 const quietZone = 4
 
+// maxQRColumns is the widest terminal QR code qrCode makes when it can:
+// an 80-column terminal's width.
+const maxQRColumns = 80
+
 // qrCode encodes text at medium error correction, good for phone cameras
-// pointed at a laptop screen.
-func qrCode(text string) (*qr.Code, error) { return qr.Encode(text, qr.M) }
+// pointed at a laptop screen, or at low error correction when that keeps
+// the terminal drawing (qrTerminal) within maxQRColumns: a long invite
+// link (a private group's with a relay and its ticket) fits 80 columns at
+// L, not at M, and a screen is a clean surface for a camera.
+func qrCode(text string) (*qr.Code, error) {
+	c, err := qr.Encode(text, qr.M)
+	if err != nil || c.Size+2*quietZone <= maxQRColumns {
+		return c, err
+	}
+	if l, err := qr.Encode(text, qr.L); err == nil && l.Size < c.Size {
+		return l, nil
+	}
+	return c, nil
+}
 
 // qrTerminal draws a code with half-block characters, two modules per
 // line, dark on light whatever the terminal's colours (it writes the light

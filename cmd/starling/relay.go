@@ -40,7 +40,10 @@ one of the relay's groups get a reservation or a circuit. --metrics serves
 Prometheus metrics at http://ADDR/metrics.
 
 Put the relay's address in invites with starling invite GROUP --relay ADDR,
-or give it to attendees' starling up --relay ADDR.`,
+or give it to attendees' starling up --relay ADDR.
+
+Like up, a relay needs a home with a key: run starling init --name NAME
+(with the same --home) first.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode, err := relay.ParseMode(acl)

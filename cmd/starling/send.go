@@ -36,7 +36,7 @@ marked refused.`,
 			out := cmd.OutOrStdout()
 			switch {
 			case !res.Queued:
-				fmt.Fprintf(out, "sent %s to %d peers in %s\n", res.Message.ID, res.Peers, res.Message.Group)
+				fmt.Fprintf(out, "sent %s to %s in %s\n", res.Message.ID, count(res.Peers, "peer"), res.Message.Group)
 			default:
 				fmt.Fprintf(out, "queued %s: no peer in %s yet; it goes out when one is there\n", res.Message.ID, res.Message.Group)
 			}

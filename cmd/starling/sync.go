@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,7 +38,10 @@ node lacks and sending what they lack. Needs the node.`,
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd, results)
+				if err := printJSON(cmd, results); err != nil {
+					return err
+				}
+				return syncFailures(results)
 			}
 			out := cmd.OutOrStdout()
 			if len(results) == 0 {
@@ -46,11 +50,29 @@ node lacks and sending what they lack. Needs the node.`,
 			for _, r := range results {
 				fmt.Fprintf(out, "%-16s %s  %s\n", r.Group, shortPeer(r.Peer), syncSummary(r))
 			}
-			return nil
+			return syncFailures(results)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// errSyncFailed: a catch-up session that sync ran failed.
+var errSyncFailed = errors.New("catch-up failed")
+
+// syncFailures makes sync exit 1 when any session failed (each one's
+// reason is on its line above), so that a script sees it.
+func syncFailures(results []api.Sync) error {
+	failed := 0
+	for _, r := range results {
+		if r.Error != "" {
+			failed++
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %d of %s; see why above, and run sync again once the peer is reachable", errSyncFailed, failed, count(len(results), "session"))
 }
 
 // syncSummary says what one catch-up session moved, or why it failed.

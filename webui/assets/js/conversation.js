@@ -3,7 +3,8 @@
 // element. Every text from the network (nicknames, messages, reasons) goes
 // into the page with textContent, never as HTML.
 
-import { el, ms, shortFP, hueOf, clock, fullTime, deliveryText } from './view.js';
+import { el, ms, shortFP, fullTime, deliveryText } from './view.js';
+import { authorColour, clock24, markDay, foldLong, deletedPlaceholder } from './look.js';
 
 // maxPending bounds the news held for messages not loaded yet (a delivery
 // update or a deletion can overtake its message).
@@ -85,6 +86,8 @@ export class Conversation {
     e.node = this.render(e);
     const next = this.entries[i + 1];
     this.el.insertBefore(e.node, next ? next.node : null);
+    markDay(this.entries, i);
+    markDay(this.entries, i + 1);
     return { isNew: true, inMiddle };
   }
 
@@ -137,9 +140,28 @@ export class Conversation {
     if (e) {
       e.deleted = by;
       this.redraw(e);
-    } else if (this.pendingDelete.size < maxPending) {
-      this.pendingDelete.set(id, by);
+    } else {
+      // A node drops a deleted message and keeps its deletion: show where
+      // it went, as the terminal chat does, at the deletion's time.
+      this.placeDeleted(id, by);
     }
+  }
+
+  // placeDeleted puts a placeholder for a deleted message this
+  // conversation does not hold. Should the message come after all, it
+  // stays a placeholder.
+  placeDeleted(id, by) {
+    const named = this.entries.find((x) => x.msg.author === by.author && x.msg.name);
+    const deleted = { ...by, name: by.name || (named ? named.msg.name : '') };
+    const e = { id, sentAt: ms(by.sent_at), msg: { id, author: '', sent_at: by.sent_at }, deleted, placeholder: true, node: null };
+    const i = this.indexFor(e);
+    this.entries.splice(i, 0, e);
+    this.byID.set(id, e);
+    e.node = deletedPlaceholder(e);
+    const next = this.entries[i + 1];
+    this.el.insertBefore(e.node, next ? next.node : null);
+    markDay(this.entries, i);
+    markDay(this.entries, i + 1);
   }
 
   // hide drops an author's messages (after a block or mute).
@@ -150,6 +172,7 @@ export class Conversation {
       this.byID.delete(e.id);
       return false;
     });
+    this.entries.forEach((_, i) => markDay(this.entries, i));
   }
 
   // reset forgets the messages; the next read starts afresh.
@@ -169,9 +192,10 @@ export class Conversation {
   }
 
   redraw(e) {
-    const node = this.render(e);
+    const node = e.placeholder ? deletedPlaceholder(e) : this.render(e);
     e.node.replaceWith(node);
     e.node = node;
+    markDay(this.entries, this.entries.indexOf(e));
   }
 
   render(e) {
@@ -184,15 +208,15 @@ export class Conversation {
     node.classList.toggle('deleted', !!e.deleted);
 
     const author = el('button', { type: 'button', className: 'author', textContent: m.name || 'no name' });
-    author.style.setProperty('--hue', hueOf(m.author));
+    author.style.color = authorColour(m.author_key || m.author);
     author.title = 'Fingerprint ' + m.author;
     author.addEventListener('click', () => this.ui.onAuthor(m));
-    const sent = el('time', { textContent: clock(m.sent_at) });
+    const sent = el('time', { textContent: clock24(m.sent_at) });
     sent.dateTime = m.sent_at;
     sent.title = 'sent ' + fullTime(m.sent_at) + ', received ' + fullTime(m.received_at);
     const meta = el('div', { className: 'meta' }, author, el('span', { className: 'fp', textContent: shortFP(m.author) }), sent);
     if (e.late) {
-      meta.append(el('span', { className: 'late-note', textContent: '↳ arrived late, ' + clock(m.received_at) }));
+      meta.append(el('span', { className: 'late-note', textContent: '↳ arrived late, ' + clock24(m.received_at) }));
     }
     if (own && !e.deleted) {
       const del = el('button', { type: 'button', textContent: 'Delete' });
@@ -216,6 +240,7 @@ export class Conversation {
       text = `message deleted${by}` + (e.deleted.text ? `: ${e.deleted.text}` : '');
     }
     node.append(el('div', { className: 'text', textContent: text }));
+    if (!e.deleted) foldLong(node, text || '');
     if (own && e.delivery && !e.deleted) {
       const d = el('div', { className: 'delivery', textContent: deliveryText(e.delivery) });
       d.dataset.state = e.delivery.state;

@@ -98,13 +98,13 @@ export function setupInvite(api) {
     showError('invite-error', null);
     $('invite-dialog').showModal();
     try {
-      // An open channel has no invite: people join it by its name, which
-      // the code then carries.
+      // An open channel's link carries its name: scanned or pasted, it
+      // joins the channel like any link.
       const channel = group.kind === 'channel';
       $('invite-what').textContent = channel
-        ? 'An open channel: anyone joins it by this name (Join… and paste it).'
+        ? `An open channel: anyone joins it with this link, or by its name (${group.name}).`
         : 'Anyone with this link can join. Scan it or send it; keep it from people who should not read along.';
-      const l = channel ? group.name : (await api.invite(group.id)).link;
+      const l = (await api.invite(group.id)).link;
       link.value = l;
       const blob = await api.qr(l);
       if (url) URL.revokeObjectURL(url);

@@ -1,5 +1,5 @@
 // Small helpers for drawing: elements built from properties (text goes in
-// as textContent, never as HTML), names, colours, times and delivery states.
+// as textContent, never as HTML), names, times and delivery states.
 
 // el makes an element with properties and children.
 export function el(tag, props, ...children) {
@@ -15,17 +15,6 @@ export function shortFP(fp) {
   return (fp || '').slice(0, 8);
 }
 
-// hueOf gives each author a stable colour from their fingerprint (FNV-1a),
-// the same on every device.
-export function hueOf(fp) {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < (fp || '').length; i++) {
-    h ^= fp.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return String(h % 360);
-}
-
 // ms reads an API time (RFC 3339, up to nanoseconds) as milliseconds.
 export function ms(iso) {
   return iso ? Date.parse(String(iso).replace(/(\.\d{3})\d+/, '$1')) || 0 : 0;
@@ -38,12 +27,12 @@ const sameDay = (a, b) => a.toDateString() === b.toDateString();
 export function clock(iso) {
   const t = new Date(ms(iso));
   if (!ms(iso)) return '';
-  const hm = t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const hm = t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   return sameDay(t, new Date()) ? hm : t.toLocaleDateString([], { month: 'short', day: 'numeric' }) + ' ' + hm;
 }
 
 export function fullTime(iso) {
-  return ms(iso) ? new Date(ms(iso)).toLocaleString() : '?';
+  return ms(iso) ? new Date(ms(iso)).toLocaleString([], { hourCycle: 'h23' }) : '?';
 }
 
 export function plural(n, what) {
