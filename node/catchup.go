@@ -480,6 +480,7 @@ func (n *Node) stored(batch []store.Stored) {
 	}
 	n.versions.mu.Unlock()
 	n.admit.Stored(batch)
+	n.watch.stored(batch)
 	n.onStored(batch)
 }
 

@@ -54,6 +54,7 @@ type Node struct {
 	deliveries  *delivery.Tracker
 	deliveryHub *hub[delivery.Status]
 	dropped     atomic.Uint64 // gossip messages lost to Config.DropGossip
+	watch       *netWatch     // network facts for `starling doctor` (netwatch.go)
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -91,6 +92,7 @@ func New(cfg Config) (*Node, error) {
 		relays:     newRelaySet(),
 		pending:    newPending(),
 		held:       newHeld(),
+		watch:      newNetWatch(cfg),
 	}
 	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
@@ -241,6 +243,7 @@ func (n *Node) startBackground() {
 	if n.cfg.MDNS {
 		n.goFunc(n.runMDNS)
 	}
+	n.startWatch()
 	n.goFunc(n.drainOutbox)
 	n.goFunc(n.runSyncs)
 	n.goFunc(n.runEffects)

@@ -25,7 +25,9 @@ const (
 func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	return n.host.Connect(ctx, info)
+	err := n.host.Connect(ctx, info)
+	n.dialed(info.ID, err)
+	return err
 }
 
 // keepConnected keeps a static peer connected (see Redial), protected from

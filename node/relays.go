@@ -255,6 +255,7 @@ func (n *Node) holdReservation(ctx context.Context, info peer.AddrInfo) {
 			rctx, cancel := context.WithTimeout(ctx, dialTimeout)
 			rsvp, err := client.Reserve(rctx, n.host, info)
 			cancel()
+			n.watch.dials.Reserved(info.ID.String(), err, n.cfg.Clock())
 			if err != nil {
 				if ctx.Err() != nil {
 					return
