@@ -9,6 +9,9 @@ import (
 // `starling doctor`'s findings. Times are absent when the event never
 // happened.
 type Network struct {
+	// Now is when the node made this report, by its clock: the other times
+	// of the status are read on it.
+	Now *time.Time `json:"now,omitempty"`
 	// Relay: this node is an organiser relay (`starling relay`).
 	Relay bool `json:"relay"`
 	MDNS  MDNS `json:"mdns"`
