@@ -72,6 +72,7 @@ func Diagnose(f Facts) []api.Finding {
 		add(noNode(f), noNetwork(f), diskFull(f.Store), diskLow(f.Store))
 		return sorted(out)
 	}
+	f.Now = nodeNow(f)
 	d := newDiag(f)
 	add(noNetwork(f), diskFull(d.st.Store), d.relayUnreachable(), d.noMulticast(), d.mdnsBlocked())
 	add(d.isolation(), d.clock(), d.peersUnreachable(), d.mdnsOff(), d.mdnsSilent(), d.noStarling())
@@ -88,12 +89,37 @@ func Pending(f Facts) string {
 	if f.Status == nil {
 		return ""
 	}
-	up := f.Now.Sub(f.Status.Started)
+	up := nodeNow(f).Sub(f.Status.Started)
 	if up >= quiet {
 		return ""
 	}
 	return fmt.Sprintf("the node started %s ago; discovery checks wait until it has run for %s, so run `starling doctor` again then",
 		round(up), quiet)
+}
+
+// nodeNow is the node's clock at its status, when it says it, else f.Now.
+func nodeNow(f Facts) time.Time {
+	if n := f.Status.Network; n != nil && n.Now != nil {
+		return *n.Now
+	}
+	return f.Now
+}
+
+// Why returns the finding that says why a node has found nobody, for the
+// chats' status line: the first of its status's findings, the disk's aside
+// (the chats warn of the disk on a line of their own, and a full disk does
+// not keep peers away). ok is false while the node has found someone, or
+// nothing explains why not.
+func Why(st *api.Status) (f api.Finding, ok bool) {
+	if !NoPeers(st) {
+		return api.Finding{}, false
+	}
+	for _, f := range st.Findings {
+		if f.Cause != CauseDiskFull && f.Cause != CauseDiskLow {
+			return f, true
+		}
+	}
+	return api.Finding{}, false
 }
 
 // Line is a finding in one line, for a status bar.

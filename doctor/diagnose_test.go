@@ -197,7 +197,7 @@ func TestDiagnose(t *testing.T) {
 			f.Status.Peers = 0
 		}, want: []string{CauseNoRelay}},
 		{name: "problems before warnings", edit: func(f *Facts) {
-			f.Status.Store.FreeBytes = 500 << 20 // warning
+			f.Status.Store.FreeBytes = 500 << 20                                                                     // warning
 			f.Status.Network.Clock = api.Clock{OffsetMS: 3600e3, MinMS: 3600e3, MaxMS: 3600e3, Authors: 2, Ahead: 2} // problem
 		}, want: []string{CauseClockSkew, CauseDiskLow}},
 	} {
@@ -283,5 +283,45 @@ func TestInterfaces(t *testing.T) {
 	// Every machine that runs the tests has a loopback interface.
 	if !slices.ContainsFunc(ifaces, func(i Interface) bool { return i.Loopback && i.Up }) {
 		t.Errorf("no loopback interface up among %+v", ifaces)
+	}
+}
+
+// The node's times are read on its own clock, which may not be the
+// doctor's.
+func TestNodeClock(t *testing.T) {
+	f := alone()
+	nodeNow := now.Add(time.Hour) // the node's clock is an hour ahead
+	f.Status.Network.Now = &nodeNow
+	f.Status.Started = nodeNow.Add(-10 * time.Second)
+	f.Status.Network.MDNS.Since = &f.Status.Started
+	f.Status.Network.MDNS.Own, f.Status.Network.MDNS.LastOwn = 0, nil
+	if got := Diagnose(f); len(got) != 0 {
+		t.Errorf("ten seconds after start by the node's clock: %+v, want nothing yet", got)
+	}
+	if p := Pending(f); !strings.Contains(p, "10s ago") {
+		t.Errorf("pending %q", p)
+	}
+	later := nodeNow.Add(time.Minute)
+	f.Status.Network.Now = &later
+	if got := Diagnose(f); len(got) == 0 || got[0].Cause != CauseMDNSBlocked {
+		t.Errorf("a minute later: %+v, want mDNS blocked", got)
+	}
+}
+
+func TestWhy(t *testing.T) {
+	st := &api.Status{Findings: []api.Finding{
+		{Cause: CauseDiskFull, Summary: "disk"}, {Cause: CauseMDNSOff, Summary: "off"}, {Cause: CauseNoRelay, Summary: "relay"},
+	}}
+	if f, ok := Why(st); !ok || f.Cause != CauseMDNSOff {
+		t.Errorf("Why = %+v, %v; want mdns-off, past the disk", f, ok)
+	}
+	st.Findings = st.Findings[:1]
+	if f, ok := Why(st); ok {
+		t.Errorf("Why with only the disk = %+v", f)
+	}
+	st.Peers = 1
+	st.Findings = []api.Finding{{Cause: CauseMDNSOff}}
+	if f, ok := Why(st); ok {
+		t.Errorf("Why with a peer = %+v", f)
 	}
 }

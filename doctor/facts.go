@@ -10,7 +10,9 @@ import (
 
 // Facts are what a diagnosis rests on.
 type Facts struct {
-	// Now is when the diagnosis is made.
+	// Now is when the diagnosis is made. The node's own clock, when its
+	// status says it (Network.Now), takes its place: the status's times are
+	// read on that clock.
 	Now time.Time
 	// Status is the running node's status; nil when no node answers.
 	Status *api.Status

@@ -15,6 +15,7 @@ import (
 
 	"starling/api"
 	"starling/apiserver"
+	"starling/doctor"
 	"starling/identity"
 	"starling/node"
 	"starling/store"
@@ -28,6 +29,7 @@ type daemonFlags struct {
 	noMDNS bool
 	api    string
 	sim    simFlags
+	clock  clockOffsetFlag // hidden, for tests (testclock.go)
 }
 
 func (d *daemonFlags) add(cmd *cobra.Command) {
@@ -37,6 +39,7 @@ func (d *daemonFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&d.noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
 	f.StringVar(&d.api, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")
 	d.sim.add(cmd)
+	d.clock.add(cmd)
 }
 
 // config builds the node config from the flags and loads the keys.
@@ -58,6 +61,7 @@ func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (node.Config, error
 	if err := d.sim.apply(&cfg); err != nil {
 		return cfg, err
 	}
+	d.clock.apply(&cfg)
 	// Before the key: a sealed one would ask for its passphrase only to be
 	// told that a daemon runs.
 	if _, err := dial(cmd.Context(), g.home); err == nil {
@@ -138,7 +142,7 @@ func runDaemon(cmd *cobra.Command, g *globals, cfg node.Config, apiAddr string,
 		n.Close()
 		return err
 	}
-	srv, err := apiserver.New(apiserver.Config{Backend: n, Token: token, Logger: g.logger.With("component", "api")})
+	srv, err := apiserver.New(apiserver.Config{Backend: n, Token: token, Logger: g.logger.With("component", "api"), Interfaces: doctor.Interfaces})
 	if err != nil {
 		n.Close()
 		return err
