@@ -41,8 +41,12 @@ func (d *diag) clock() *api.Finding {
 		f.Summary = "Messages arrive dated more than 5 minutes ahead of this device's clock, and are ignored."
 		f.Evidence = []string{fmt.Sprintf("%d deliveries ignored as dated in the future", ignored)}
 		if c.Authors > 0 {
-			f.Evidence = append(f.Evidence, fmt.Sprintf("the %s heard live agree with this clock (median %s): the sender's clock is ahead",
-				plural(c.Authors, "other author"), signed(c.OffsetMS)))
+			agree := "agree"
+			if c.Authors == 1 {
+				agree = "agrees"
+			}
+			f.Evidence = append(f.Evidence, fmt.Sprintf("the %s heard live %s with this clock (median %s): the sender's clock is ahead",
+				plural(c.Authors, "other author"), agree, signed(c.OffsetMS)))
 			f.Advice = "Whoever sent them should set their clock right (automatic date and time); until then everyone ignores their messages."
 		} else {
 			f.Evidence = append(f.Evidence, "no peer's message was taken live to compare clocks with: this clock is behind, or the senders' are ahead")

@@ -179,8 +179,9 @@ func TestDiagnose(t *testing.T) {
 		}, want: []string{CauseClockSkew}, top: []string{"the sender's clock is ahead"}},
 		{name: "disk low", edit: func(f *Facts) {
 			f.Status.Store = &api.StoreHealth{State: "low", Reason: "only 300 MiB free", FreeBytes: 300 << 20, FloorBytes: 349 << 20, HardFloorBytes: 317 << 20, Refused: 4}
-		}, want: []string{CauseDiskFull}, top: []string{"refuses messages from others", "300.0 MiB free", "4 writes refused"}},
-		{name: "disk read-only", edit: func(f *Facts) { f.Status.Store.State = "read-only" }, want: []string{CauseDiskFull}, top: []string{"read-only"}},
+		}, want: []string{CauseDiskFull}, top: []string{"refuses messages from others", "only 300 MiB free", "4 writes refused"}},
+		{name: "disk read-only", edit: func(f *Facts) { f.Status.Store.State = "read-only" }, want: []string{CauseDiskFull},
+			top: []string{"read-only", "20.0 GiB free; messages from others need 349.0 MiB"}},
 		{name: "disk almost full", edit: func(f *Facts) { f.Status.Store.FreeBytes = 500 << 20 },
 			want: []string{CauseDiskLow}, top: []string{"500.0 MiB free", "below 349.0 MiB"}},
 		{name: "nobody, nothing wrong", edit: func(f *Facts) {

@@ -109,9 +109,8 @@ func diskFull(h *api.StoreHealth) *api.Finding {
 	}
 	ev := []string{}
 	if h.Reason != "" {
-		ev = append(ev, h.Reason)
-	}
-	if h.FreeBytes >= 0 {
+		ev = append(ev, h.Reason) // the store's own sentence has the figures
+	} else if h.FreeBytes >= 0 {
 		ev = append(ev, fmt.Sprintf("%s free; messages from others need %s, anything at all %s",
 			bytes(h.FreeBytes), bytes(h.FloorBytes), bytes(h.HardFloorBytes)))
 	}
