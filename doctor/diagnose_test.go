@@ -95,6 +95,11 @@ func TestDiagnose(t *testing.T) {
 			m := &f.Status.Network.MDNS
 			m.Own, m.Others, m.Starling, m.LastOwn, m.LastOther, m.LastStarling = 0, 0, 0, nil, nil, nil
 		}, want: []string{CauseMDNSBlocked, CauseNoRelay}, top: []string{"none of its own", "5353"}},
+		{name: "no IPv4: the silence of IPv4 mDNS says nothing", edit: func(f *Facts) {
+			f.Interfaces[1].Addrs = []netip.Prefix{netip.MustParsePrefix("2001:db8::5/64")}
+			m := &f.Status.Network.MDNS
+			m.Own, m.LastOwn = 0, nil
+		}, want: nil},
 		{name: "mDNS blocked since a while", edit: func(f *Facts) {
 			f.Status.Network.MDNS.LastOwn = at(5 * time.Minute)
 		}, want: []string{CauseMDNSBlocked}, top: []string{"last heard its own mDNS packets 5m0s ago"}},

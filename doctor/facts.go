@@ -90,6 +90,18 @@ func connected(ifaces []Interface) []Interface {
 	return out
 }
 
+// hasIPv4 reports whether any of ifaces has a usable IPv4 address.
+func hasIPv4(ifaces []Interface) bool {
+	for _, i := range ifaces {
+		for _, a := range i.Addrs {
+			if a.Addr().Unmap().Is4() && usable(a.Addr()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // NoPeers reports whether the node has found nobody: no peer connected,
 // organiser relays aside.
 func NoPeers(st *api.Status) bool {

@@ -20,8 +20,11 @@ func (d *diag) mdnsWorks() bool {
 // mdnsBlocked: mDNS is on, but the node does not even hear its own
 // packets, which the kernel loops back: a firewall drops UDP 5353, or no
 // route takes multicast out.
+//
+// The node listens to IPv4 mDNS only, so on a LAN without IPv4 (rare) its
+// silence says nothing, and no finding is made.
 func (d *diag) mdnsBlocked() *api.Finding {
-	if d.net == nil || d.noMC || !d.net.MDNS.Enabled {
+	if d.net == nil || d.noMC || !d.net.MDNS.Enabled || (d.f.Interfaces != nil && !hasIPv4(connected(d.f.Interfaces))) {
 		return nil
 	}
 	m := d.net.MDNS
