@@ -39,26 +39,6 @@ func Final(err error) bool {
 	return false
 }
 
-// Verdict is admission's decision.
-type Verdict int
-
-const (
-	// Accept: store the message.
-	Accept Verdict = iota + 1
-	// Ignore: do not store it; the error says which rule.
-	Ignore
-)
-
-func (v Verdict) String() string {
-	switch v {
-	case Accept:
-		return "accept"
-	case Ignore:
-		return "ignore"
-	}
-	return fmt.Sprintf("verdict(%d)", int(v))
-}
-
 // Way is how a message came in.
 type Way uint8
 
@@ -169,16 +149,16 @@ func addrOf(src Source) string {
 // src, and charges the accounts when it returns Accept. A message admitted
 // moments ago (the same one by gossip and by catch-up) is accepted again
 // without a second charge.
-func (a *Admission) Admit(src Source, g Group, m *message.Message) (Verdict, error) {
+func (a *Admission) Admit(src Source, g Group, m *message.Message) (message.Verdict, error) {
 	if g.ID() != m.Body.Group {
-		return Ignore, fmt.Errorf("admission: message of group %s judged for group %s", m.Body.Group.Short(), g.ID().Short())
+		return message.Ignore, fmt.Errorf("admission: message of group %s judged for group %s", m.Body.Group.Short(), g.ID().Short())
 	}
 	if a.recent.has(m.ID) {
-		return Accept, nil
+		return message.Accept, nil
 	}
 	ga, err := a.group(g.ID())
 	if err != nil {
-		return Ignore, err
+		return message.Ignore, err
 	}
 	now := a.cfg.Clock()
 	privileged := a.privileged(g, m.Body.Author)
@@ -187,11 +167,11 @@ func (a *Admission) Admit(src Source, g Group, m *message.Message) (Verdict, err
 	defer ga.mu.Unlock()
 	if !privileged {
 		if err := a.checkLocked(src, g, ga, m, size, now); err != nil {
-			return Ignore, err
+			return message.Ignore, err
 		}
 	}
 	if err := a.roomLocked(g, ga, m, size, privileged, now); err != nil {
-		return Ignore, err
+		return message.Ignore, err
 	}
 	if !privileged && !src.Trusted {
 		a.peers.Take(string(src.Peer), float64(size))
@@ -199,7 +179,7 @@ func (a *Admission) Admit(src Source, g Group, m *message.Message) (Verdict, err
 	}
 	ga.addLocked(m, size, privileged && a.isSelf(m.Body.Author), a.rateWindow(m, g, privileged), now, a.lim.RateHorizon)
 	a.recent.add(m.ID)
-	return Accept, nil
+	return message.Accept, nil
 }
 
 // checkLocked applies the rules that bind everyone but the privileged:

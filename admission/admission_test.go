@@ -129,9 +129,9 @@ func (f *fixture) advance(d time.Duration) {
 func (f *fixture) offer(src Source, g Group, m *message.Message) error {
 	f.t.Helper()
 	v, err := f.adm.Admit(src, g, m)
-	if v == Accept {
+	if v == message.Accept {
 		if err != nil {
-			f.t.Fatalf("Accept with error %v", err)
+			f.t.Fatalf("message.Accept with error %v", err)
 		}
 		if _, err := f.st.Put(context.Background(), m, store.OriginGossip); err != nil {
 			f.t.Fatal(err)

@@ -72,6 +72,8 @@ func (c *Client) Close() { c.http.CloseIdleConnections() }
 type APIError struct {
 	Status  int
 	Message string
+	// Code and Channel are the server's Error.Code and Error.Channel.
+	Code, Channel string
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -123,7 +125,7 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) != nil || e.Error == "" {
 			e.Error = resp.Status
 		}
-		return nil, &APIError{Status: resp.StatusCode, Message: e.Error}
+		return nil, &APIError{Status: resp.StatusCode, Message: e.Error, Code: e.Code, Channel: e.Channel}
 	}
 	return resp, nil
 }

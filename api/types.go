@@ -188,4 +188,18 @@ type StoreHealth struct {
 // Error is the body of every failed request.
 type Error struct {
 	Error string `json:"error"`
+	// Code names the error for programs, when it is one they may act on
+	// (Code* constants); a client's error wraps it (see APIError).
+	Code string `json:"code,omitempty"`
+	// Channel is the open channel a not_joined error names, if it named
+	// one.
+	Channel string `json:"channel,omitempty"`
 }
+
+// Error codes.
+const (
+	// CodeNotJoined: the request names a group this node has not joined.
+	CodeNotJoined = "not_joined"
+	// CodeCarried: a member's link for a group this node only carries.
+	CodeCarried = "carried"
+)

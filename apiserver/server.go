@@ -257,5 +257,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, api.Error{Error: err.Error()})
+	e := api.Error{Error: err.Error(), Code: codeOf(err)}
+	var nj *group.NotJoinedError
+	if errors.As(err, &nj) {
+		e.Channel = nj.Channel
+	}
+	writeJSON(w, status, e)
+}
+
+// codeOf names the errors a client may act on.
+func codeOf(err error) string {
+	switch {
+	case errors.Is(err, group.ErrNotJoined):
+		return api.CodeNotJoined
+	case errors.Is(err, group.ErrCarried):
+		return api.CodeCarried
+	}
+	return ""
 }

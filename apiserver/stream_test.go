@@ -10,6 +10,7 @@ import (
 
 	"starling/api"
 	"starling/group"
+	"starling/internal/testwait"
 	"starling/store"
 )
 
@@ -175,7 +176,7 @@ func TestEventsEnds(t *testing.T) {
 			t.Errorf("Events = %v, want %v", err, context.Canceled)
 		}
 		// The server notices the client left and ends the subscription.
-		waitFor(t, "the server to end the subscription", func() bool {
+		testwait.Until(t, waitTimeout, "the server to end the subscription", func() bool {
 			sub.mu.Lock()
 			defer sub.mu.Unlock()
 			return sub.done
@@ -207,15 +208,4 @@ func TestEventsEnds(t *testing.T) {
 			t.Errorf("Events = %v, want %v", err, api.ErrStreamEnded)
 		}
 	})
-}
-
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", waitTimeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -52,18 +52,18 @@ func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, e
 	for i, j := range s.judge(p, group, envs) {
 		id := ids[i]
 		switch j.verdict {
-		case Accept:
+		case message.Accept:
 			if j.m == nil {
-				return admitted{}, fmt.Errorf("%w: Config.Check accepted message %s but returned no message", errInternal, id.Short())
+				return admitted{}, fmt.Errorf("%w: Config.Judge accepted message %s but returned no message", errInternal, id.Short())
 			}
 			if j.m.ID != id || j.m.Body.Group != group {
 				return admitted{}, fmt.Errorf("%w: message %s of group %s in a session for group %s",
 					ErrInvalid, j.m.ID.Short(), j.m.Body.Group.Short(), group.Short())
 			}
 			accepted = append(accepted, j.m)
-		case Reject:
+		case message.Reject:
 			return admitted{}, fmt.Errorf("%w: message %s: %w", ErrInvalid, id.Short(), j.err)
-		case Ignore:
+		case message.Ignore:
 			out.ignored++
 			if errors.Is(j.err, ErrLimit) {
 				out.limited = true
@@ -73,7 +73,7 @@ func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, e
 			s.log.Debug("catch-up message ignored", "peer", p, "id", id.Short(), "err", j.err)
 		default:
 			out.ignored++
-			s.log.Warn("Config.Check returned an unknown verdict; message ignored", "verdict", j.verdict, "id", id.Short())
+			s.log.Warn("Config.Judge returned an unknown verdict; message ignored", "verdict", j.verdict, "id", id.Short())
 		}
 	}
 	if err := s.storeAll(ctx, accepted); err != nil {
@@ -83,14 +83,14 @@ func (s *Service) admit(ctx context.Context, p peer.ID, group message.GroupID, e
 	return out, nil
 }
 
-// judgement is Config.Check's answer for one envelope.
+// judgement is Config.Judge's answer for one envelope.
 type judgement struct {
 	m       *message.Message
-	verdict Verdict
+	verdict message.Verdict
 	err     error
 }
 
-// judge runs Config.Check on every envelope, on as many goroutines as there
+// judge runs Config.Judge on every envelope, on as many goroutines as there
 // are CPUs: signature checks are what catching up on a long history costs.
 func (s *Service) judge(p peer.ID, group message.GroupID, envs [][]byte) []judgement {
 	out := make([]judgement, len(envs))
@@ -101,7 +101,7 @@ func (s *Service) judge(p peer.ID, group message.GroupID, envs [][]byte) []judge
 	for range min(runtime.GOMAXPROCS(0), len(envs)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(envs); i = int(next.Add(1) - 1) {
-				m, v, err := s.cfg.Check(p, group, envs[i])
+				m, v, err := s.cfg.Judge.Check(p, group, envs[i])
 				out[i] = judgement{m: m, verdict: v, err: err}
 			}
 		})

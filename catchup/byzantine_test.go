@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	pb "starling/catchup/catchuppb"
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/negentropy"
 )
@@ -222,7 +223,7 @@ func TestByzantineClient(t *testing.T) {
 			if reason := r.expectEnd(); !strings.Contains(reason, tc.want) {
 				t.Errorf("server's reason %q does not mention %q", reason, tc.want)
 			}
-			waitUntil(t, "the server to penalise the rogue", func() bool { return len(server.pen.peers()) > 0 })
+			testwait.Until(t, waitTimeout, "the server to penalise the rogue", func() bool { return len(server.pen.peers()) > 0 })
 			if got := server.pen.peers(); !slices.Equal(got, []peer.ID{rogue.ID()}) {
 				t.Errorf("penalised %v, want just the rogue %s", got, rogue.ID())
 			}
@@ -281,7 +282,7 @@ func TestGroupIsolation(t *testing.T) {
 	if reason := r.expectEnd(); !strings.Contains(reason, "not of group") {
 		t.Errorf("reason %q, want it to say the message is not of the group", reason)
 	}
-	waitUntil(t, "the rogue to be penalised", func() bool { return slices.Contains(server.pen.peers(), rogue.ID()) })
+	testwait.Until(t, waitTimeout, "the rogue to be penalised", func() bool { return slices.Contains(server.pen.peers(), rogue.ID()) })
 }
 
 // frameBytes encodes a frame as it goes on the wire.

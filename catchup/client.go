@@ -20,7 +20,7 @@ import (
 type Result struct {
 	Peer  peer.ID
 	Group message.GroupID
-	// Fetched counts messages received, accepted by Config.Check and stored
+	// Fetched counts messages received, accepted by Config.Judge and stored
 	// (gossip may have stored some of them meanwhile); Ignored those Check
 	// ignored.
 	Fetched, Ignored int

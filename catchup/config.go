@@ -58,34 +58,6 @@ const (
 	DefaultBanTime            = 10 * time.Minute
 )
 
-// Verdict is Config.Check's decision on one message.
-type Verdict int
-
-// Verdicts. The zero value is not a verdict, so a forgotten one is caught.
-const (
-	// Accept: store the message.
-	Accept Verdict = iota + 1
-	// Ignore: skip it without blaming the peer (a newer version or kind, a
-	// time outside the accepted window, a duplicate).
-	Ignore
-	// Reject: the peer sent a forged, malformed or wrong-group message; it
-	// is cut off and penalised.
-	Reject
-)
-
-func (v Verdict) String() string {
-	switch v {
-	case Accept:
-		return "accept"
-	case Ignore:
-		return "ignore"
-	case Reject:
-		return "reject"
-	default:
-		return fmt.Sprintf("verdict(%d)", int(v))
-	}
-}
-
 // Store is what catch-up needs of the message store; *store.Store satisfies
 // it. Its methods are called concurrently from every session.
 type Store interface {
@@ -102,7 +74,23 @@ type Store interface {
 	Deleted(id message.ID) bool
 }
 
-// Config sets up a Service. Store, Joined and Check are required; zero
+// Judge decides on each envelope a peer hands over in a session: the node's
+// inbound pipeline, which judges it exactly as gossip's validator would and
+// then applies admission. Check returns the decoded message with Accept;
+// it is called concurrently and must not block on the network.
+type Judge interface {
+	Check(from peer.ID, group message.GroupID, raw []byte) (*message.Message, message.Verdict, error)
+}
+
+// CheckFunc is a function that is a Judge.
+type CheckFunc func(from peer.ID, group message.GroupID, raw []byte) (*message.Message, message.Verdict, error)
+
+// Check calls f.
+func (f CheckFunc) Check(from peer.ID, group message.GroupID, raw []byte) (*message.Message, message.Verdict, error) {
+	return f(from, group, raw)
+}
+
+// Config sets up a Service. Store, Joined and Judge are required; zero
 // fields of the rest take the documented defaults.
 type Config struct {
 	Store Store
@@ -110,14 +98,12 @@ type Config struct {
 	// groups are refused in both directions. Called concurrently; must not
 	// block.
 	Joined func(message.GroupID) bool
-	// Check judges one received envelope as the group's gossip validator
-	// would (the node passes gossip.Check) and returns the decoded message
-	// with Accept. Called concurrently; must not block on the network.
-	Check func(from peer.ID, group message.GroupID, raw []byte) (*message.Message, Verdict, error)
+	// Judge judges each received envelope (see Judge).
+	Judge Judge
 	// Penalize, if set, is told about a peer that was cut off for
 	// misbehaving in a session of group g (the zero GroupID: before its
 	// Hello named a group), with a short reason: it broke the protocol or
-	// sent a message Check rejected, both provable. The peer is banned from
+	// sent a message Judge rejected, both provable. The peer is banned from
 	// g's sessions for BanTime; other groups are not affected. Called from
 	// session goroutines; must not block.
 	Penalize func(p peer.ID, g message.GroupID, reason string)
@@ -130,7 +116,7 @@ type Config struct {
 	// View, if set, returns a number that changes whenever this node's view
 	// of the group changes in a way that may make a message it ignored
 	// acceptable: an epoch key or a descriptor learnt, an author unblocked.
-	// A message Check ignored is not fetched again while the view stays the
+	// A message Judge ignored is not fetched again while the view stays the
 	// same (and for at most RefusedTTL). Nil: only the TTL ends a refusal.
 	// Called concurrently; must not block.
 	View func(message.GroupID) uint64
@@ -249,8 +235,8 @@ func (c Config) validate() error {
 		return errors.New("Config.Store is required")
 	case c.Joined == nil:
 		return errors.New("Config.Joined is required")
-	case c.Check == nil:
-		return errors.New("Config.Check is required (the node passes gossip's Check)")
+	case c.Judge == nil:
+		return errors.New("Config.Judge is required (the node's inbound pipeline)")
 	case c.MaxFrame < minFrame || c.MaxFrame > MaxFrameSize:
 		return fmt.Errorf("Config.MaxFrame %d: must be between %d and %d", c.MaxFrame, minFrame, MaxFrameSize)
 	case c.FrameSizeLimit < negentropy.MinFrameSizeLimit || helloFrameSize(c.FrameSizeLimit) > c.MaxFrame:

@@ -112,7 +112,7 @@
 // # Trust
 //
 // The peer is untrusted. Every received envelope must be one the receiver
-// asked for (when fetching) and pass Config.Check for the session's group
+// asked for (when fetching) and pass Config.Judge for the session's group
 // (the node passes gossip's rules) before it is stored with
 // store.OriginCatchup. A server serves only messages it holds of the
 // session's group. A peer that sends undecodable or oversized frames, breaks

@@ -45,7 +45,7 @@ var (
 	// ErrProtocol: undecodable or oversized frames, frames out of turn,
 	// malformed negentropy, requests for messages it may not have.
 	ErrProtocol = fmt.Errorf("%w: protocol violation", ErrMisbehaving)
-	// ErrInvalid: a message that Config.Check rejected (forged, malformed,
+	// ErrInvalid: a message that Config.Judge rejected (forged, malformed,
 	// of another group, oversized).
 	ErrInvalid = fmt.Errorf("%w: invalid message", ErrMisbehaving)
 	// ErrUnrequested: a message the receiver did not ask for.

@@ -32,18 +32,6 @@ func TestMain(m *testing.M) {
 // their signature checks has taken more than 20 s.
 const waitTimeout = 60 * time.Second
 
-// waitUntil polls cond until it holds or waitTimeout passes.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", waitTimeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func newHost(t testing.TB) host.Host {
 	t.Helper()
 	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
@@ -133,14 +121,14 @@ func spread(i int) uint64   { return baseMS + uint64(i) }
 func sameTime(i int) uint64 { return baseMS + uint64(i%10) }
 
 // check mirrors gossip.Check: format, group binding, time, body, signature.
-func check(now func() time.Time) func(peer.ID, message.GroupID, []byte) (*message.Message, Verdict, error) {
-	return func(_ peer.ID, gid message.GroupID, raw []byte) (*message.Message, Verdict, error) {
+func check(now func() time.Time) func(peer.ID, message.GroupID, []byte) (*message.Message, message.Verdict, error) {
+	return func(_ peer.ID, gid message.GroupID, raw []byte) (*message.Message, message.Verdict, error) {
 		m, err := message.Decode(raw)
 		if err != nil {
 			return nil, classify(err), err
 		}
 		if m.Body.Group != gid {
-			return nil, Reject, fmt.Errorf("message of group %s in group %s", m.Body.Group.Short(), gid.Short())
+			return nil, message.Reject, fmt.Errorf("message of group %s in group %s", m.Body.Group.Short(), gid.Short())
 		}
 		if err := m.CheckTime(now()); err != nil {
 			return nil, classify(err), err
@@ -149,19 +137,19 @@ func check(now func() time.Time) func(peer.ID, message.GroupID, []byte) (*messag
 			return nil, classify(err), err
 		}
 		if err := m.VerifySignature(); err != nil {
-			return nil, Reject, err
+			return nil, message.Reject, err
 		}
-		return m, Accept, nil
+		return m, message.Accept, nil
 	}
 }
 
-func classify(err error) Verdict {
+func classify(err error) message.Verdict {
 	for _, ignored := range []error{message.ErrVersion, message.ErrUnknownKind, message.ErrFutureSkew, message.ErrExpired} {
 		if errors.Is(err, ignored) && !errors.Is(err, message.ErrBadPayload) {
-			return Ignore
+			return message.Ignore
 		}
 	}
-	return Reject
+	return message.Reject
 }
 
 // penalties records Config.Penalize calls.
@@ -212,8 +200,8 @@ func newNode(t testing.TB, cfg Config, groups ...message.GroupID) *node {
 	if cfg.Joined == nil {
 		cfg.Joined = func(g message.GroupID) bool { return slices.Contains(groups, g) }
 	}
-	if cfg.Check == nil {
-		cfg.Check = check(time.Now)
+	if cfg.Judge == nil {
+		cfg.Judge = CheckFunc(check(time.Now))
 	}
 	if cfg.Penalize == nil {
 		cfg.Penalize = n.pen.penalize

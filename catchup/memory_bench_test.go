@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/store"
 )
@@ -105,7 +106,7 @@ func BenchmarkHeldSessionMemory(b *testing.B) {
 					for _, s := range streams {
 						_ = s.Reset()
 					}
-					waitUntil(b, "the server to end the held sessions", func() bool { return server.svc.slots.count() == 0 })
+					testwait.Until(b, waitTimeout, "the server to end the held sessions", func() bool { return server.svc.slots.count() == 0 })
 				}
 				b.ReportMetric(float64(total)/(1<<20), "MiB-total")
 				b.ReportMetric(float64(total)/float64(held)/(1<<10), "KiB/session")

@@ -14,16 +14,16 @@ import (
 
 // ignoreTexts wraps check: it ignores texts containing word, as a node
 // ignores a blocked author's messages, and counts the envelopes judged.
-func ignoreTexts(word string, judged *atomic.Int64) func(peer.ID, message.GroupID, []byte) (*message.Message, Verdict, error) {
+func ignoreTexts(word string, judged *atomic.Int64) func(peer.ID, message.GroupID, []byte) (*message.Message, message.Verdict, error) {
 	inner := check(time.Now)
-	return func(p peer.ID, g message.GroupID, raw []byte) (*message.Message, Verdict, error) {
+	return func(p peer.ID, g message.GroupID, raw []byte) (*message.Message, message.Verdict, error) {
 		judged.Add(1)
 		m, v, err := inner(p, g, raw)
-		if v != Accept {
+		if v != message.Accept {
 			return m, v, err
 		}
 		if t, err := message.DecodeText(m.Body.Payload); err == nil && strings.Contains(t.Text, word) {
-			return nil, Ignore, errors.New("blocked")
+			return nil, message.Ignore, errors.New("blocked")
 		}
 		return m, v, nil
 	}
@@ -36,7 +36,7 @@ func TestRefusedNotFetchedAgain(t *testing.T) {
 	g := groupID("refused")
 	var judged atomic.Int64
 	var view atomic.Uint64
-	client, server := pair(t, Config{Check: ignoreTexts("blocked", &judged),
+	client, server := pair(t, Config{Judge: CheckFunc(ignoreTexts("blocked", &judged)),
 		View: func(message.GroupID) uint64 { return view.Load() }}, Config{}, g)
 	server.put(t, gen(t, g, "fine", 10, spread)...)
 	server.put(t, gen(t, g, "blocked", 5, func(i int) uint64 { return spread(100 + i) })...)

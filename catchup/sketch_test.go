@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	pb "starling/catchup/catchuppb"
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/riblt"
 )
@@ -298,7 +299,7 @@ func TestSketchServerRejects(t *testing.T) {
 				r.send(f)
 			}
 			r.expectEndAfterAnswers()
-			waitUntil(t, "the server to ban the client", func() bool { return server.svc.Banned(client.h.ID(), g) })
+			testwait.Until(t, waitTimeout, "the server to ban the client", func() bool { return server.svc.Banned(client.h.ID(), g) })
 		})
 	}
 }

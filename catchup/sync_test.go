@@ -193,14 +193,14 @@ func TestNewConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	base := Config{Store: st, Joined: func(message.GroupID) bool { return true }, Check: check(time.Now)}
+	base := Config{Store: st, Joined: func(message.GroupID) bool { return true }, Judge: CheckFunc(check(time.Now))}
 	for _, tc := range []struct {
 		name string
 		edit func(*Config)
 	}{
 		{"no store", func(c *Config) { c.Store = nil }},
 		{"no joined", func(c *Config) { c.Joined = nil }},
-		{"no check", func(c *Config) { c.Check = nil }},
+		{"no judge", func(c *Config) { c.Judge = nil }},
 		{"frame too small for an envelope", func(c *Config) { c.MaxFrame = message.MaxEnvelopeSize }},
 		{"frame above the protocol limit", func(c *Config) { c.MaxFrame = MaxFrameSize + 1 }},
 		{"negentropy limit too small", func(c *Config) { c.FrameSizeLimit = 1000 }},

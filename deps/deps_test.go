@@ -36,9 +36,9 @@ var rules = []rule{{
 		"starling/negentropy/...", "starling/store/...", "starling/delivery/..."},
 	forbid: []string{"starling/node/...", "starling/api/...", "starling/apiserver/...", "starling/gossip/...", "starling/cmd/..."},
 }, {
-	why:    "only cmd and sim wire a node together; apiserver declares the Backend it needs and node satisfies it",
+	why:    "only daemon, cmd and sim wire a node together; apiserver declares the Backend it needs and node satisfies it",
 	from:   []string{"starling/..."},
-	except: []string{"starling/cmd/...", "starling/sim/...", "starling/node/..."},
+	except: []string{"starling/daemon/...", "starling/cmd/...", "starling/sim/...", "starling/node/..."},
 	forbid: []string{"starling/node/..."},
 }, {
 	why:    "apiserver must not import node, even indirectly",
@@ -89,6 +89,22 @@ var rules = []rule{{
 	from:   []string{"starling/netwatch/..."},
 	forbid: []string{"starling/...", "github.com/dgraph-io/...", "github.com/libp2p/..."},
 	allow:  []string{"starling/netwatch/..."},
+}, {
+	why: "media prepares and checks pictures: a lower layer that knows messages' IDs and nothing of " +
+		"the network, the store or the node",
+	from:   []string{"starling/media/..."},
+	forbid: []string{"starling/...", "github.com/libp2p/...", "github.com/dgraph-io/..."},
+	allow:  []string{"starling/media/...", "starling/message/..."},
+}, {
+	why: "peering keeps the node connected (host, discovery, relays, tickets) and knows nothing of messages: " +
+		"it reaches the node's groups and known peers only through its own interfaces (Tickets, KnownPeers)",
+	from: []string{"starling/peering/..."},
+	forbid: []string{"starling/node/...", "starling/gossip/...", "starling/catchup/...", "starling/apiserver/...",
+		"starling/api/...", "starling/admission/...", "github.com/libp2p/go-libp2p-pubsub/..."},
+}, {
+	why:    "daemon is the messenger's composition root: cmd uses it, it never uses cmd or the simulator",
+	from:   []string{"starling/daemon/..."},
+	forbid: []string{"starling/cmd/...", "starling/sim/...", "gonum.org/...", "github.com/marcopolo/simnet/..."},
 }, {
 	why:    "negentropy is pure set reconciliation: no Starling types, no network",
 	from:   []string{"starling/negentropy/..."},

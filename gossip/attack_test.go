@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/message/messagepb"
 )
@@ -99,7 +100,7 @@ func TestBadInputFromPeer(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			honest := newNode(t, Config{})
+			honest := newNode(t, Config{}, funcs{})
 			honest.join(t, a)
 			evil := newAttacker(t)
 			connect(t, evil.h, honest.h)
@@ -108,9 +109,9 @@ func TestBadInputFromPeer(t *testing.T) {
 
 			in := c.input(t)
 			evil.send(t, a, in.bad)
-			waitUntil(t, "the bad input to be counted", func() bool { return c.stat(honest.g.Stats()) == 1 })
+			testwait.Until(t, waitTimeout, "the bad input to be counted", func() bool { return c.stat(honest.g.Stats()) == 1 })
 			if c.reject {
-				waitUntil(t, "the sender's score to drop below zero", func() bool {
+				testwait.Until(t, waitTimeout, "the sender's score to drop below zero", func() bool {
 					return honest.g.Scores()[evil.h.ID()] < 0
 				})
 			}
@@ -120,7 +121,7 @@ func TestBadInputFromPeer(t *testing.T) {
 				good = textMsg(t, key, a, "still fine")
 			}
 			evil.send(t, a, good.Raw)
-			waitUntil(t, "the valid message after the bad one", func() bool { return honest.in.count(good.ID) == 1 })
+			testwait.Until(t, waitTimeout, "the valid message after the bad one", func() bool { return honest.in.count(good.ID) == 1 })
 			s := honest.g.Stats()
 			if got := honest.in.total(); got != 1 {
 				t.Errorf("delivered %d messages, want only the valid one", got)

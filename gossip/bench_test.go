@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"starling/internal/testwait"
 	"starling/message"
 )
 
@@ -15,8 +16,8 @@ func benchPair(b *testing.B, deliver func(Received)) (sender *node, msgs []*mess
 	b.Helper()
 	gid := groupID(b, "bench")
 	key := newKey(b)
-	sender = newNode(b, Config{})
-	receiver := newNode(b, Config{Deliver: deliver})
+	sender = newNode(b, Config{}, funcs{})
+	receiver := newNode(b, Config{}, funcs{deliver: deliver})
 	connect(b, sender.h, receiver.h)
 	sender.join(b, gid)
 	receiver.join(b, gid)
@@ -76,7 +77,7 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	waitUntil(b, "the last messages", func() bool { return len(inFlight) == 0 })
+	testwait.Until(b, waitTimeout, "the last messages", func() bool { return len(inFlight) == 0 })
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -42,6 +42,41 @@ type Received struct {
 	From peer.ID
 }
 
+// Inbound is the node's side of what gossip receives. Seen, Judge and
+// AdmitLive run on pubsub's validation goroutines, concurrently: each must
+// be cheap, must not block and must not write to disk. Deliver runs on a
+// group's reader goroutine, one message at a time per group.
+type Inbound interface {
+	// Seen reports whether a message is already stored; such a message is
+	// ignored, which stops re-broadcast loops. It is not asked about
+	// messages this host publishes.
+	Seen(id message.ID) bool
+	// Judge applies the stateful rules (the local block list, the group's
+	// rules), after the stateless ones and the signature. It also runs on
+	// this host's own publishes, with from set to the host's ID. Reject only
+	// what no honest peer would forward, since every peer that forwarded
+	// the message loses score; Ignore what may just be a view this node does
+	// not share.
+	Judge(from peer.ID, m *message.Message) message.Verdict
+	// AdmitLive runs after Judge for messages other peers send by gossip,
+	// never for Check (catch-up) or this host's publishes: admission's
+	// budgets and rates.
+	AdmitLive(from peer.ID, m *message.Message) message.Verdict
+	// Deliver receives each accepted message from another peer. It may
+	// block briefly: while it does, pubsub buffers up to QueueSize messages
+	// for the group and then drops (counted in Stats.DroppedSubscription);
+	// catch-up recovers them.
+	Deliver(Received)
+}
+
+// acceptAll is the Inbound of a Gossip configured without one.
+type acceptAll struct{}
+
+func (acceptAll) Seen(message.ID) bool                                { return false }
+func (acceptAll) Judge(peer.ID, *message.Message) message.Verdict     { return message.Accept }
+func (acceptAll) AdmitLive(peer.ID, *message.Message) message.Verdict { return message.Accept }
+func (acceptAll) Deliver(Received)                                    {}
+
 // Config configures a Gossip. Zero fields take the documented defaults.
 type Config struct {
 	// Logger receives lifecycle lines at Info and per-message lines at Debug.
@@ -50,31 +85,10 @@ type Config struct {
 	// Clock is used for the future-skew and expiry rules. Nil: time.Now.
 	Clock func() time.Time
 
-	// Seen reports whether a message is already stored; such a message is
-	// Ignored, which stops re-broadcast loops. It is not asked about messages
-	// this host publishes. Optional; it must be cheap and safe for concurrent
-	// use.
-	Seen func(message.ID) bool
-	// Policy is the stateful check (membership, roles, bans, per-author
-	// rate), run last, after the signature. It is also run on this host's own
-	// publishes, with from set to the host's ID. Return Reject only for what
-	// no honest peer would forward, since every peer that forwarded the
-	// message loses score; Ignore what may just be stale state. Optional; it
-	// must be safe for concurrent use, must not block and must not write to
-	// disk.
-	Policy func(from peer.ID, m *message.Message) Result
-	// LivePolicy, if set, runs after Policy for messages that arrive by
-	// gossip from other peers, never for Check (catch-up) or this host's
-	// publishes: rules about live traffic such as per-author rate limits and
-	// slow mode, which must not refuse history. Same rules as Policy: safe
-	// for concurrent use, must not block.
-	LivePolicy func(from peer.ID, m *message.Message) Result
-	// Deliver receives each accepted message from another peer, from the
-	// topic's reader goroutine, one at a time per group. It may block
-	// briefly: while it does, pubsub buffers up to QueueSize messages for the
-	// group and then drops (counted in Stats.DroppedSubscription); catch-up
-	// recovers them. Nil discards accepted messages (a pure relay).
-	Deliver func(Received)
+	// Inbound is where what gossip receives goes: the node's inbound
+	// pipeline (see Inbound). Nil accepts every valid message and discards
+	// it (a pure relay).
+	Inbound Inbound
 	// OnPeerJoin is told when a peer subscribes to a joined group's topic,
 	// including the peers already there when the group is joined. Optional;
 	// it runs on the group's event goroutine and must not block.
@@ -141,6 +155,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxTopics == 0 {
 		c.MaxTopics = DefaultMaxTopics
 	}
+	if c.Inbound == nil {
+		c.Inbound = acceptAll{}
+	}
 	if c.SeenTTL == 0 {
 		c.SeenTTL = DefaultSeenTTL
 	}
@@ -201,14 +218,12 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		guard:  newSendGuard(cfg.Clock),
 	}
 	g.val = &validator{
-		self:   h.ID(),
-		now:    cfg.Clock,
-		seen:   cfg.Seen,
-		policy: cfg.Policy,
-		live:   cfg.LivePolicy,
-		group:  g.groupOf,
-		stats:  &g.stats,
-		log:    g.log,
+		self:  h.ID(),
+		now:   cfg.Clock,
+		in:    cfg.Inbound,
+		group: g.groupOf,
+		stats: &g.stats,
+		log:   g.log,
 	}
 	opts, err := g.options()
 	if err != nil {

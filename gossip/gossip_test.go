@@ -11,6 +11,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"starling/internal/testwait"
 	"starling/message"
 )
 
@@ -22,7 +23,7 @@ func TestDeliveryAcrossLine(t *testing.T) {
 	key := newKey(t)
 	nodes := make([]*node, 5)
 	for i := range nodes {
-		nodes[i] = newNode(t, Config{})
+		nodes[i] = newNode(t, Config{}, funcs{})
 	}
 	for _, e := range [][2]int{{0, 1}, {1, 2}, {2, 3}, {1, 4}} {
 		connect(t, nodes[e[0]].h, nodes[e[1]].h)
@@ -44,16 +45,16 @@ func TestDeliveryAcrossLine(t *testing.T) {
 	mB := textMsg(t, key, b, "to bravo")
 	nodes[4].publish(t, mB)
 	for _, i := range []int{0, 1, 2} {
-		waitUntil(t, "mA everywhere on A", func() bool { return nodes[i].in.count(mA.ID) > 0 })
+		testwait.Until(t, waitTimeout, "mA everywhere on A", func() bool { return nodes[i].in.count(mA.ID) > 0 })
 	}
-	waitUntil(t, "mB at node 1", func() bool { return nodes[1].in.count(mB.ID) > 0 })
+	testwait.Until(t, waitTimeout, "mB at node 1", func() bool { return nodes[1].in.count(mB.ID) > 0 })
 
 	// A second message through the whole line is the barrier after which a
 	// duplicate of the first would have arrived.
 	barrier := textMsg(t, key, a, "barrier")
 	nodes[0].publish(t, barrier)
 	for _, i := range []int{1, 2, 3} {
-		waitUntil(t, "barrier everywhere on A", func() bool { return nodes[i].in.count(barrier.ID) > 0 })
+		testwait.Until(t, waitTimeout, "barrier everywhere on A", func() bool { return nodes[i].in.count(barrier.ID) > 0 })
 	}
 
 	wantA := []int{1, 1, 1, 0, 0} // node 3 published it; node 4 is not in A
@@ -74,7 +75,7 @@ func TestDeliveryAcrossLine(t *testing.T) {
 func TestPublishErrors(t *testing.T) {
 	a, b := groupID(t, "alpha"), groupID(t, "bravo")
 	key := newKey(t)
-	n := newNode(t, Config{})
+	n := newNode(t, Config{}, funcs{})
 	n.join(t, a)
 	ctx := context.Background()
 
@@ -112,7 +113,7 @@ func TestPublishErrors(t *testing.T) {
 
 func TestJoinBookkeeping(t *testing.T) {
 	gids := []message.GroupID{groupID(t, "one"), groupID(t, "two"), groupID(t, "three")}
-	n := newNode(t, Config{MaxTopics: 2})
+	n := newNode(t, Config{MaxTopics: 2}, funcs{})
 	n.join(t, gids[0], gids[1], gids[0]) // the second join of gids[0] is a no-op
 	if err := n.g.Join(gids[2]); !errors.Is(err, ErrTooManyGroups) {
 		t.Errorf("third join with MaxTopics 2: %v, want ErrTooManyGroups", err)
@@ -147,17 +148,17 @@ func TestSeen(t *testing.T) {
 	key := newKey(t)
 	stored := textMsg(t, key, a, "already stored")
 	fresh := textMsg(t, key, a, "fresh")
-	sender := newNode(t, Config{Seen: func(message.ID) bool { return true }})
-	receiver := newNode(t, Config{Seen: func(id message.ID) bool { return id == stored.ID }})
+	sender := newNode(t, Config{}, funcs{seen: func(message.ID) bool { return true }})
+	receiver := newNode(t, Config{}, funcs{seen: func(id message.ID) bool { return id == stored.ID }})
 	connect(t, sender.h, receiver.h)
 	sender.join(t, a)
 	receiver.join(t, a)
 	sender.waitPeer(t, a, receiver.h.ID())
 
 	sender.publish(t, stored)
-	waitUntil(t, "the stored message to be ignored", func() bool { return receiver.g.Stats().IgnoredSeen == 1 })
+	testwait.Until(t, waitTimeout, "the stored message to be ignored", func() bool { return receiver.g.Stats().IgnoredSeen == 1 })
 	sender.publish(t, fresh)
-	waitUntil(t, "the fresh message", func() bool { return receiver.in.count(fresh.ID) == 1 })
+	testwait.Until(t, waitTimeout, "the fresh message", func() bool { return receiver.in.count(fresh.ID) == 1 })
 	if got := receiver.in.count(stored.ID); got != 0 {
 		t.Errorf("stored message delivered %d times", got)
 	}
@@ -167,17 +168,17 @@ func TestSeen(t *testing.T) {
 func TestPolicy(t *testing.T) {
 	a := groupID(t, "alpha")
 	member, banned, muted := newKey(t), newKey(t), newKey(t)
-	policy := func(_ peer.ID, m *message.Message) Result {
+	policy := func(_ peer.ID, m *message.Message) message.Verdict {
 		switch {
 		case m.Body.Author.Equal(banned.Public()):
-			return Reject
+			return message.Reject
 		case m.Body.Author.Equal(muted.Public()):
-			return Ignore
+			return message.Ignore
 		}
-		return Accept
+		return message.Accept
 	}
-	sender := newNode(t, Config{})
-	receiver := newNode(t, Config{Policy: policy})
+	sender := newNode(t, Config{}, funcs{})
+	receiver := newNode(t, Config{}, funcs{judge: policy})
 	connect(t, sender.h, receiver.h)
 	sender.join(t, a)
 	receiver.join(t, a)
@@ -185,13 +186,13 @@ func TestPolicy(t *testing.T) {
 	receiver.waitPeer(t, a, sender.h.ID())
 
 	sender.publish(t, textMsg(t, muted, a, "shh"))
-	waitUntil(t, "the muted message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
+	testwait.Until(t, waitTimeout, "the muted message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
 	sender.publish(t, textMsg(t, banned, a, "spam"))
-	waitUntil(t, "the banned message to be rejected", func() bool { return receiver.g.Stats().RejectedPolicy == 1 })
-	waitUntil(t, "the forwarder's score to drop", func() bool { return receiver.g.Scores()[sender.h.ID()] < 0 })
+	testwait.Until(t, waitTimeout, "the banned message to be rejected", func() bool { return receiver.g.Stats().RejectedPolicy == 1 })
+	testwait.Until(t, waitTimeout, "the forwarder's score to drop", func() bool { return receiver.g.Scores()[sender.h.ID()] < 0 })
 	ok := textMsg(t, member, a, "hello")
 	sender.publish(t, ok)
-	waitUntil(t, "the member's message", func() bool { return receiver.in.count(ok.ID) == 1 })
+	testwait.Until(t, waitTimeout, "the member's message", func() bool { return receiver.in.count(ok.ID) == 1 })
 	if got := receiver.in.total(); got != 1 {
 		t.Errorf("receiver got %d messages, want 1", got)
 	}
@@ -206,7 +207,7 @@ func TestPolicy(t *testing.T) {
 func TestLeave(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
-	x, y, z := newNode(t, Config{}), newNode(t, Config{}), newNode(t, Config{})
+	x, y, z := newNode(t, Config{}, funcs{}), newNode(t, Config{}, funcs{}), newNode(t, Config{}, funcs{})
 	connect(t, x.h, y.h)
 	connect(t, x.h, z.h)
 	for _, n := range []*node{x, y, z} {
@@ -217,7 +218,7 @@ func TestLeave(t *testing.T) {
 
 	before := textMsg(t, key, a, "before")
 	x.publish(t, before)
-	waitUntil(t, "z to get the first message", func() bool { return z.in.count(before.ID) == 1 })
+	testwait.Until(t, waitTimeout, "z to get the first message", func() bool { return z.in.count(before.ID) == 1 })
 	if err := z.g.Leave(a); err != nil {
 		t.Fatalf("leave: %v", err)
 	}
@@ -230,7 +231,7 @@ func TestLeave(t *testing.T) {
 
 	after := textMsg(t, key, a, "after")
 	x.publish(t, after)
-	waitUntil(t, "y to get the second message", func() bool { return y.in.count(after.ID) == 1 })
+	testwait.Until(t, waitTimeout, "y to get the second message", func() bool { return y.in.count(after.ID) == 1 })
 	if got := z.in.count(after.ID); got != 0 {
 		t.Errorf("z got a message after leaving")
 	}
@@ -239,7 +240,7 @@ func TestLeave(t *testing.T) {
 	x.waitPeer(t, a, z.h.ID())
 	again := textMsg(t, key, a, "again")
 	x.publish(t, again)
-	waitUntil(t, "z to get a message after joining again", func() bool { return z.in.count(again.ID) == 1 })
+	testwait.Until(t, waitTimeout, "z to get a message after joining again", func() bool { return z.in.count(again.ID) == 1 })
 }
 
 func TestOnPeerJoin(t *testing.T) {
@@ -252,12 +253,12 @@ func TestOnPeerJoin(t *testing.T) {
 			joined = append(joined, p)
 			mu.Unlock()
 		}
-	}})
-	other := newNode(t, Config{})
+	}}, funcs{})
+	other := newNode(t, Config{}, funcs{})
 	connect(t, n.h, other.h)
 	n.join(t, a)
 	other.join(t, a)
-	waitUntil(t, "the join event", func() bool {
+	testwait.Until(t, waitTimeout, "the join event", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Contains(joined, other.h.ID())
@@ -272,8 +273,8 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	receiver := newNode(t, Config{QueueSize: 4, Deliver: func(Received) { <-release }})
-	sender := newNode(t, Config{})
+	receiver := newNode(t, Config{QueueSize: 4}, funcs{deliver: func(Received) { <-release }})
+	sender := newNode(t, Config{}, funcs{})
 	connect(t, sender.h, receiver.h)
 	sender.join(t, a)
 	receiver.join(t, a)
@@ -285,11 +286,11 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 	start := message.TimeMS(time.Now())
 	for i := range sent {
 		sender.publish(t, textMsg(t, key, a, "burst", func(b *message.Body) { b.SentAtMS = start + uint64(i) }))
-		waitUntil(t, "acceptance", func() bool { return receiver.g.Stats().Accepted == uint64(i+1) })
+		testwait.Until(t, waitTimeout, "acceptance", func() bool { return receiver.g.Stats().Accepted == uint64(i+1) })
 	}
-	waitUntil(t, "drops to be counted", func() bool { return receiver.g.Stats().DroppedSubscription >= sent-1-4 })
+	testwait.Until(t, waitTimeout, "drops to be counted", func() bool { return receiver.g.Stats().DroppedSubscription >= sent-1-4 })
 	once.Do(func() { close(release) })
-	waitUntil(t, "every message delivered or dropped", func() bool {
+	testwait.Until(t, waitTimeout, "every message delivered or dropped", func() bool {
 		s := receiver.g.Stats()
 		return s.Delivered+s.DroppedSubscription == sent
 	})
@@ -300,9 +301,9 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 func TestLivePolicy(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
-	live := func(_ peer.ID, m *message.Message) Result { return Ignore }
-	sender := newNode(t, Config{LivePolicy: live})
-	receiver := newNode(t, Config{LivePolicy: live})
+	live := func(_ peer.ID, m *message.Message) message.Verdict { return message.Ignore }
+	sender := newNode(t, Config{}, funcs{live: live})
+	receiver := newNode(t, Config{}, funcs{live: live})
 	connect(t, sender.h, receiver.h)
 	sender.join(t, a)
 	receiver.join(t, a)
@@ -310,11 +311,11 @@ func TestLivePolicy(t *testing.T) {
 
 	m := textMsg(t, key, a, "over the rate")
 	sender.publish(t, m) // its own publish passes
-	waitUntil(t, "the live message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
+	testwait.Until(t, waitTimeout, "the live message to be ignored", func() bool { return receiver.g.Stats().IgnoredPolicy == 1 })
 	if got := receiver.in.count(m.ID); got != 0 {
 		t.Errorf("live-ignored message delivered %d times", got)
 	}
-	if _, r, err := receiver.g.Check(sender.h.ID(), a, m.Raw); r != Accept {
+	if _, r, err := receiver.g.Check(sender.h.ID(), a, m.Raw); r != message.Accept {
 		t.Errorf("Check = %s, %v; want accept: catch-up must not see live rules", r, err)
 	}
 }
@@ -325,8 +326,8 @@ func TestJoinTopic(t *testing.T) {
 	a, b := groupID(t, "alpha"), groupID(t, "beta")
 	hidden := "/starling/1/g/" + strings.Repeat("ab", 32)
 	key := newKey(t)
-	sender := newNode(t, Config{})
-	receiver := newNode(t, Config{})
+	sender := newNode(t, Config{}, funcs{})
+	receiver := newNode(t, Config{}, funcs{})
 	connect(t, sender.h, receiver.h)
 	for _, n := range []*node{sender, receiver} {
 		if err := n.g.JoinTopic(a, hidden); err != nil {
@@ -336,7 +337,7 @@ func TestJoinTopic(t *testing.T) {
 	sender.waitPeer(t, a, receiver.h.ID())
 	m := textMsg(t, key, a, "on a hidden topic")
 	sender.publish(t, m)
-	waitUntil(t, "the message on the hidden topic", func() bool { return receiver.in.count(m.ID) == 1 })
+	testwait.Until(t, waitTimeout, "the message on the hidden topic", func() bool { return receiver.in.count(m.ID) == 1 })
 	if err := receiver.g.JoinTopic(b, "/not/a/starling/topic"); err == nil {
 		t.Error("JoinTopic accepted a topic name outside the pattern")
 	}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"starling/group"
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/message/messagepb"
 )
@@ -32,18 +33,6 @@ func TestMain(m *testing.M) {
 // waitTimeout bounds every wait for the network; deliveries take a few
 // heartbeats (1 s each) at worst.
 const waitTimeout = 20 * time.Second
-
-// waitUntil polls cond until it holds or waitTimeout passes.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", waitTimeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func newHost(t testing.TB) host.Host {
 	t.Helper()
@@ -104,14 +93,46 @@ type node struct {
 	mesh *meshTracer
 }
 
-// newNode starts a Gossip on a fresh host; cfg.Deliver defaults to the
+// funcs is an Inbound made of optional functions: a missing one says
+// not seen, accept, or discard.
+type funcs struct {
+	seen    func(message.ID) bool
+	judge   func(peer.ID, *message.Message) message.Verdict
+	live    func(peer.ID, *message.Message) message.Verdict
+	deliver func(Received)
+}
+
+func (f funcs) Seen(id message.ID) bool { return f.seen != nil && f.seen(id) }
+
+func (f funcs) Judge(p peer.ID, m *message.Message) message.Verdict {
+	if f.judge == nil {
+		return message.Accept
+	}
+	return f.judge(p, m)
+}
+
+func (f funcs) AdmitLive(p peer.ID, m *message.Message) message.Verdict {
+	if f.live == nil {
+		return message.Accept
+	}
+	return f.live(p, m)
+}
+
+func (f funcs) Deliver(r Received) {
+	if f.deliver != nil {
+		f.deliver(r)
+	}
+}
+
+// newNode starts a Gossip on a fresh host; in's deliver defaults to the
 // node's inbox.
-func newNode(t testing.TB, cfg Config) *node {
+func newNode(t testing.TB, cfg Config, in funcs) *node {
 	t.Helper()
 	n := &node{h: newHost(t), in: &inbox{}, mesh: &meshTracer{}}
-	if cfg.Deliver == nil {
-		cfg.Deliver = n.in.deliver
+	if in.deliver == nil {
+		in.deliver = n.in.deliver
 	}
+	cfg.Inbound = in
 	cfg.Tracer = n.mesh
 	g, err := New(n.h, cfg)
 	if err != nil {
@@ -146,7 +167,7 @@ func (n *node) publish(t testing.TB, m *message.Message) {
 // n's own (flood) publishes to reach p.
 func (n *node) waitPeer(t testing.TB, gid message.GroupID, p peer.ID) {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%s to see %s on group %s", n.h.ID(), p, gid.Short()), func() bool {
+	testwait.Until(t, waitTimeout, fmt.Sprintf("%s to see %s on group %s", n.h.ID(), p, gid.Short()), func() bool {
 		return slices.Contains(n.g.Peers(gid), p)
 	})
 }
@@ -156,7 +177,7 @@ func (n *node) waitPeer(t testing.TB, gid message.GroupID, p peer.ID) {
 // message relayed before the mesh forms can be lost (catch-up's job).
 func (n *node) waitMesh(t testing.TB, gid message.GroupID, p peer.ID) {
 	t.Helper()
-	waitUntil(t, fmt.Sprintf("%s to graft %s on group %s", n.h.ID(), p, gid.Short()), func() bool {
+	testwait.Until(t, waitTimeout, fmt.Sprintf("%s to graft %s on group %s", n.h.ID(), p, gid.Short()), func() bool {
 		return n.mesh.has(group.Topic(gid), p)
 	})
 }
@@ -273,7 +294,7 @@ func (a *attacker) join(t testing.TB, gid message.GroupID, victim peer.ID) {
 	}
 	t.Cleanup(sub.Cancel)
 	a.topics[name] = top
-	waitUntil(t, "attacker to graft its victim", func() bool { return a.mesh.has(name, victim) })
+	testwait.Until(t, waitTimeout, "attacker to graft its victim", func() bool { return a.mesh.has(name, victim) })
 }
 
 func (a *attacker) send(t testing.TB, gid message.GroupID, data []byte) {

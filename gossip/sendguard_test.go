@@ -6,6 +6,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"starling/internal/testwait"
 )
 
 // TestSendGuardChoosesStuckPeers: a drop counts only for a peer without an
@@ -45,14 +47,14 @@ func TestSendGuardChoosesStuckPeers(t *testing.T) {
 // its connection closed, stuckAfter later.
 func TestSendGuardResetsConnection(t *testing.T) {
 	t.Parallel()
-	n := newNode(t, Config{})
+	n := newNode(t, Config{}, funcs{})
 	other := newHost(t)
 	connect(t, n.h, other)
 	if n.h.Network().Connectedness(other.ID()) != network.Connected {
 		t.Fatal("not connected")
 	}
 	n.g.guard.DropRPC(nil, other.ID())
-	waitUntil(t, "the guard closes the connection", func() bool {
+	testwait.Until(t, waitTimeout, "the guard closes the connection", func() bool {
 		return n.h.Network().Connectedness(other.ID()) != network.Connected
 	})
 	if got := n.g.Stats().SendRepairs; got != 1 {

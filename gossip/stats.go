@@ -24,7 +24,7 @@ type Stats struct {
 	RejectedBadPayload   uint64 // payload breaks its kind's rules
 	RejectedBadSignature uint64 // forged or corrupted signature
 	RejectedWrongGroup   uint64 // body's group is not the topic's
-	RejectedPolicy       uint64 // Config.Policy said Reject
+	RejectedPolicy       uint64 // Config.Policy said message.Reject
 	RejectedEnvelope     uint64 // pubsub-level: libp2p signature or author fields present
 
 	IgnoredVersion     uint64 // body version this node does not speak
@@ -32,7 +32,7 @@ type Stats struct {
 	IgnoredFutureSkew  uint64 // dated more than message.MaxFutureSkew ahead
 	IgnoredExpired     uint64 // past its expiry
 	IgnoredSeen        uint64 // Config.Seen said it is stored
-	IgnoredPolicy      uint64 // Config.Policy said Ignore
+	IgnoredPolicy      uint64 // Config.Policy said message.Ignore
 	IgnoredNotJoined   uint64 // its group was left while it queued
 	IgnoredOther       uint64 // an error this version does not classify
 

@@ -161,9 +161,9 @@ func (g *Gossip) read(ctx context.Context, t *topic) {
 			continue
 		}
 		g.log.Debug("delivering message", "msg", m, "from", pm.ReceivedFrom)
-		if g.cfg.Deliver != nil {
+		if g.cfg.Inbound != nil {
 			g.stats.inc(statDelivered)
-			g.cfg.Deliver(Received{Msg: m, From: pm.ReceivedFrom})
+			g.cfg.Inbound.Deliver(Received{Msg: m, From: pm.ReceivedFrom})
 		}
 	}
 }
@@ -197,7 +197,7 @@ func (g *Gossip) Publish(ctx context.Context, m *message.Message) (int, error) {
 	// Validate first, so a broken message fails now instead of waiting in
 	// the caller's outbox for a peer.
 	checked, v := g.val.check(g.host.ID(), t.name, m.Raw)
-	if v.result != Accept {
+	if v.result != message.Accept {
 		return 0, fmt.Errorf("publish %s: %w: %w", m.ID.Short(), ErrRefused, v.err)
 	}
 	peers := len(t.handle.ListPeers())

@@ -16,38 +16,13 @@ import (
 	"starling/message"
 )
 
-// Result is a validation decision.
-type Result int
-
-const (
-	// Accept delivers the message and forwards it.
-	Accept Result = iota
-	// Ignore drops the message without penalising the peer that sent it:
-	// duplicates, over-rate, not yet valid, from a newer version.
-	Ignore
-	// Reject drops the message and lowers the score of every peer that
-	// forwarded it: forgeries and policy violations.
-	Reject
-)
-
-func (r Result) String() string {
-	switch r {
-	case Accept:
-		return "accept"
-	case Ignore:
-		return "ignore"
-	case Reject:
-		return "reject"
-	default:
-		return fmt.Sprintf("result(%d)", int(r))
-	}
-}
-
-func (r Result) pubsub() pubsub.ValidationResult {
-	switch r {
-	case Accept:
+// pubsubResult is pubsub's form of a verdict. No verdict at all (a policy
+// that forgot to answer) is never taken for an accept: it is ignored.
+func pubsubResult(v message.Verdict) pubsub.ValidationResult {
+	switch v {
+	case message.Accept:
 		return pubsub.ValidationAccept
-	case Reject:
+	case message.Reject:
 		return pubsub.ValidationReject
 	default:
 		return pubsub.ValidationIgnore
@@ -66,12 +41,12 @@ func pubsubID(pm *pb.Message) string {
 // verdict is a decision and the counter it goes to; err says why for
 // anything but Accept.
 type verdict struct {
-	result Result
+	result message.Verdict
 	why    stat
 	err    error
 }
 
-var accepted = verdict{result: Accept, why: statAccepted}
+var accepted = verdict{result: message.Accept, why: statAccepted}
 
 // prechecked marks a local publish that Publish has validated already, so
 // the pubsub validator does not verify the signature a second time. It only
@@ -80,14 +55,12 @@ type prechecked struct{ m *message.Message }
 
 // validator judges every message on every topic. Its fields are set once.
 type validator struct {
-	self   peer.ID
-	now    func() time.Time
-	seen   func(message.ID) bool
-	policy func(peer.ID, *message.Message) Result
-	live   func(peer.ID, *message.Message) Result
-	group  func(topic string) (message.GroupID, bool)
-	stats  *counters
-	log    *slog.Logger
+	self  peer.ID
+	now   func() time.Time
+	in    Inbound
+	group func(topic string) (message.GroupID, bool)
+	stats *counters
+	log   *slog.Logger
 }
 
 // validate is the pubsub validator. For an accepted message it leaves the
@@ -99,25 +72,25 @@ func (v *validator) validate(_ context.Context, from peer.ID, pm *pubsub.Message
 		}
 	}
 	m, vd := v.check(from, pm.GetTopic(), pm.GetData())
-	if vd.result == Accept && from != v.self && v.live != nil {
-		switch r := v.live(from, m); r {
-		case Accept:
-		case Reject:
-			vd = verdict{Reject, rejPolicy, errors.New("rejected by live policy")}
+	if vd.result == message.Accept && from != v.self {
+		switch r := v.in.AdmitLive(from, m); r {
+		case message.Accept:
+		case message.Reject:
+			vd = verdict{message.Reject, rejPolicy, errors.New("rejected by live policy")}
 		default:
-			vd = verdict{Ignore, ignPolicy, fmt.Errorf("live policy said %s", r)}
+			vd = verdict{message.Ignore, ignPolicy, fmt.Errorf("live policy said %s", r)}
 		}
 	}
 	if from != v.self {
 		v.stats.inc(vd.why)
-		if vd.result != Accept {
+		if vd.result != message.Accept {
 			v.log.Debug("message not accepted", "from", from, "result", vd.result, "reason", vd.why, "err", vd.err)
 		}
 	}
-	if vd.result == Accept {
+	if vd.result == message.Accept {
 		pm.ValidatorData = m
 	}
-	return vd.result.pubsub()
+	return pubsubResult(vd.result)
 }
 
 // check applies the rules cheapest first and returns the decoded message
@@ -126,7 +99,7 @@ func (v *validator) check(from peer.ID, topic string, data []byte) (*message.Mes
 	gid, ok := v.group(topic)
 	if !ok {
 		// A message still in the queue when its group was left.
-		return nil, verdict{Ignore, ignNotJoined, fmt.Errorf("topic %q is not joined", topic)}
+		return nil, verdict{message.Ignore, ignNotJoined, fmt.Errorf("topic %q is not joined", topic)}
 	}
 	return v.checkGroup(from, gid, data, true)
 }
@@ -139,14 +112,14 @@ func (v *validator) checkGroup(from peer.ID, gid message.GroupID, data []byte, a
 		return nil, classify(err)
 	}
 	if m.Body.Group != gid {
-		return nil, verdict{Reject, rejWrongGroup, fmt.Errorf("message of group %s on the topic of group %s", m.Body.Group.Short(), gid.Short())}
+		return nil, verdict{message.Reject, rejWrongGroup, fmt.Errorf("message of group %s on the topic of group %s", m.Body.Group.Short(), gid.Short())}
 	}
 	now := v.now()
 	if err := m.CheckTime(now); err != nil {
 		return nil, classify(err)
 	}
-	if askSeen && from != v.self && v.seen != nil && v.seen(m.ID) {
-		return nil, verdict{Ignore, ignSeen, fmt.Errorf("message %s is already stored", m.ID.Short())}
+	if askSeen && from != v.self && v.in.Seen(m.ID) {
+		return nil, verdict{message.Ignore, ignSeen, fmt.Errorf("message %s is already stored", m.ID.Short())}
 	}
 	if err := m.CheckBody(); err != nil {
 		return nil, classify(err)
@@ -154,14 +127,12 @@ func (v *validator) checkGroup(from peer.ID, gid message.GroupID, data []byte, a
 	if err := m.VerifySignature(); err != nil {
 		return nil, classify(err)
 	}
-	if v.policy != nil {
-		switch r := v.policy(from, m); r {
-		case Accept:
-		case Reject:
-			return nil, verdict{Reject, rejPolicy, errors.New("rejected by group policy")}
-		default:
-			return nil, verdict{Ignore, ignPolicy, fmt.Errorf("group policy said %s", r)}
-		}
+	switch r := v.in.Judge(from, m); r {
+	case message.Accept:
+	case message.Reject:
+		return nil, verdict{message.Reject, rejPolicy, errors.New("rejected by group policy")}
+	default:
+		return nil, verdict{message.Ignore, ignPolicy, fmt.Errorf("group policy said %s", r)}
 	}
 	return m, accepted
 }
@@ -172,26 +143,26 @@ func (v *validator) checkGroup(from peer.ID, gid message.GroupID, data []byte, a
 func classify(err error) verdict {
 	for _, c := range []struct {
 		sentinel error
-		result   Result
+		result   message.Verdict
 		why      stat
 	}{
 		// A bad text payload wraps ErrBadPayload and the inner decode
 		// error, so ErrBadPayload goes first.
-		{message.ErrBadPayload, Reject, rejBadPayload},
-		{message.ErrTooLarge, Reject, rejTooLarge},
-		{message.ErrNonCanonical, Reject, rejNonCanonical},
-		{message.ErrMalformed, Reject, rejMalformed},
-		{message.ErrBadSignature, Reject, rejBadSignature},
-		{message.ErrVersion, Ignore, ignVersion},
-		{message.ErrUnknownKind, Ignore, ignUnknownKind},
-		{message.ErrFutureSkew, Ignore, ignFutureSkew},
-		{message.ErrExpired, Ignore, ignExpired},
+		{message.ErrBadPayload, message.Reject, rejBadPayload},
+		{message.ErrTooLarge, message.Reject, rejTooLarge},
+		{message.ErrNonCanonical, message.Reject, rejNonCanonical},
+		{message.ErrMalformed, message.Reject, rejMalformed},
+		{message.ErrBadSignature, message.Reject, rejBadSignature},
+		{message.ErrVersion, message.Ignore, ignVersion},
+		{message.ErrUnknownKind, message.Ignore, ignUnknownKind},
+		{message.ErrFutureSkew, message.Ignore, ignFutureSkew},
+		{message.ErrExpired, message.Ignore, ignExpired},
 	} {
 		if errors.Is(err, c.sentinel) {
 			return verdict{c.result, c.why, err}
 		}
 	}
-	return verdict{Ignore, ignOther, err}
+	return verdict{message.Ignore, ignOther, err}
 }
 
 // Check judges a message of group gid that arrived some other way than
@@ -199,7 +170,7 @@ func classify(err error) verdict {
 // format, group binding, time, body, signature, Config.Policy. It does not
 // ask Config.Seen (the caller's store deduplicates) and counts nothing in
 // Stats. The error says why for anything but Accept.
-func (g *Gossip) Check(from peer.ID, gid message.GroupID, raw []byte) (*message.Message, Result, error) {
+func (g *Gossip) Check(from peer.ID, gid message.GroupID, raw []byte) (*message.Message, message.Verdict, error) {
 	m, v := g.val.checkGroup(from, gid, raw, false)
 	return m, v.result, v.err
 }

@@ -24,13 +24,12 @@ const (
 )
 
 // testValidator judges messages for group a at a fixed time.
-func testValidator(a message.GroupID, now time.Time, seen func(message.ID) bool, policy func(peer.ID, *message.Message) Result) *validator {
+func testValidator(a message.GroupID, now time.Time, seen func(message.ID) bool, policy func(peer.ID, *message.Message) message.Verdict) *validator {
 	name := group.Topic(a)
 	return &validator{
-		self:   self,
-		now:    func() time.Time { return now },
-		seen:   seen,
-		policy: policy,
+		self: self,
+		now:  func() time.Time { return now },
+		in:   funcs{seen: seen, judge: policy},
 		group: func(topic string) (message.GroupID, bool) {
 			return a, topic == name
 		},
@@ -48,14 +47,14 @@ func TestCheck(t *testing.T) {
 	forged := bytes.Clone(ok.Raw)
 	forged[len(forged)-1] ^= 1
 	seen := func(id message.ID) bool { return id == stored.ID }
-	policy := func(_ peer.ID, m *message.Message) Result {
+	policy := func(_ peer.ID, m *message.Message) message.Verdict {
 		if m.Body.Author.Equal(banned.Public()) {
-			return Reject
+			return message.Reject
 		}
 		if string(m.Body.Payload) == string(mustText(t, "quiet")) {
-			return Ignore
+			return message.Ignore
 		}
-		return Accept
+		return message.Accept
 	}
 	v := testValidator(a, now, seen, policy)
 
@@ -64,40 +63,40 @@ func TestCheck(t *testing.T) {
 		from   peer.ID
 		topic  string
 		data   []byte
-		result Result
+		result message.Verdict
 		why    stat
 	}{
-		{"valid", remote, group.Topic(a), ok.Raw, Accept, statAccepted},
-		{"topic not joined", remote, group.Topic(b), ok.Raw, Ignore, ignNotJoined},
-		{"empty", remote, group.Topic(a), nil, Reject, rejMalformed},
-		{"garbage", remote, group.Topic(a), []byte{0xff, 0xff}, Reject, rejMalformed},
-		{"too large", remote, group.Topic(a), make([]byte, message.MaxEnvelopeSize+1), Reject, rejTooLarge},
-		{"non-canonical", remote, group.Topic(a), rawEnvelope(rawField{2, ok.Signature}, rawField{1, ok.BodyBytes}), Reject, rejNonCanonical},
-		{"wrong group", remote, group.Topic(a), textMsg(t, key, b, "b").Raw, Reject, rejWrongGroup},
-		{"forged", remote, group.Topic(a), forged, Reject, rejBadSignature},
+		{"valid", remote, group.Topic(a), ok.Raw, message.Accept, statAccepted},
+		{"topic not joined", remote, group.Topic(b), ok.Raw, message.Ignore, ignNotJoined},
+		{"empty", remote, group.Topic(a), nil, message.Reject, rejMalformed},
+		{"garbage", remote, group.Topic(a), []byte{0xff, 0xff}, message.Reject, rejMalformed},
+		{"too large", remote, group.Topic(a), make([]byte, message.MaxEnvelopeSize+1), message.Reject, rejTooLarge},
+		{"non-canonical", remote, group.Topic(a), rawEnvelope(rawField{2, ok.Signature}, rawField{1, ok.BodyBytes}), message.Reject, rejNonCanonical},
+		{"wrong group", remote, group.Topic(a), textMsg(t, key, b, "b").Raw, message.Reject, rejWrongGroup},
+		{"forged", remote, group.Topic(a), forged, message.Reject, rejBadSignature},
 		{"future", remote, group.Topic(a), textMsg(t, key, a, "later", func(b *message.Body) {
 			b.SentAtMS = message.TimeMS(now.Add(message.MaxFutureSkew + time.Second))
-		}).Raw, Ignore, ignFutureSkew},
+		}).Raw, message.Ignore, ignFutureSkew},
 		{"slightly ahead", remote, group.Topic(a), textMsg(t, key, a, "soon", func(b *message.Body) {
 			b.SentAtMS = message.TimeMS(now.Add(message.MaxFutureSkew - time.Second))
-		}).Raw, Accept, statAccepted},
+		}).Raw, message.Accept, statAccepted},
 		{"expired", remote, group.Topic(a), textMsg(t, key, a, "gone", func(b *message.Body) {
 			b.ExpiresMS = message.TimeMS(now)
-		}).Raw, Ignore, ignExpired},
+		}).Raw, message.Ignore, ignExpired},
 		{"newer version", remote, group.Topic(a), signedRaw(t, key, &messagepb.Body{
 			Version: message.Version + 1, GroupId: a[:], Author: key.Public().(ed25519.PublicKey), SentAtMs: 1, Kind: messagepb.Kind_KIND_TEXT,
-		}), Ignore, ignVersion},
+		}), message.Ignore, ignVersion},
 		{"unknown kind", remote, group.Topic(a), signedRaw(t, key, &messagepb.Body{
 			Version: message.Version, GroupId: a[:], Author: key.Public().(ed25519.PublicKey), SentAtMs: 1, Kind: 77,
-		}), Ignore, ignUnknownKind},
+		}), message.Ignore, ignUnknownKind},
 		{"bad payload", remote, group.Topic(a), signedRaw(t, key, &messagepb.Body{
 			Version: message.Version, GroupId: a[:], Author: key.Public().(ed25519.PublicKey), SentAtMs: 1, Kind: messagepb.Kind_KIND_TEXT,
-		}), Reject, rejBadPayload},
-		{"stored", remote, group.Topic(a), stored.Raw, Ignore, ignSeen},
-		{"stored but own", self, group.Topic(a), stored.Raw, Accept, statAccepted},
-		{"policy reject", remote, group.Topic(a), textMsg(t, banned, a, "spam").Raw, Reject, rejPolicy},
-		{"policy ignore", remote, group.Topic(a), textMsg(t, key, a, "quiet").Raw, Ignore, ignPolicy},
-		{"policy on own", self, group.Topic(a), textMsg(t, banned, a, "spam").Raw, Reject, rejPolicy},
+		}), message.Reject, rejBadPayload},
+		{"stored", remote, group.Topic(a), stored.Raw, message.Ignore, ignSeen},
+		{"stored but own", self, group.Topic(a), stored.Raw, message.Accept, statAccepted},
+		{"policy reject", remote, group.Topic(a), textMsg(t, banned, a, "spam").Raw, message.Reject, rejPolicy},
+		{"policy ignore", remote, group.Topic(a), textMsg(t, key, a, "quiet").Raw, message.Ignore, ignPolicy},
+		{"policy on own", self, group.Topic(a), textMsg(t, banned, a, "spam").Raw, message.Reject, rejPolicy},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -105,10 +104,10 @@ func TestCheck(t *testing.T) {
 			if vd.result != c.result || vd.why != c.why {
 				t.Fatalf("check = %s (%s, %v), want %s (%s)", vd.result, vd.why, vd.err, c.result, c.why)
 			}
-			if (m != nil) != (c.result == Accept) {
+			if (m != nil) != (c.result == message.Accept) {
 				t.Errorf("message returned = %v for %s", m != nil, vd.result)
 			}
-			if c.result != Accept && vd.err == nil {
+			if c.result != message.Accept && vd.err == nil {
 				t.Error("no error says why")
 			}
 		})
@@ -163,17 +162,19 @@ func TestValidateHook(t *testing.T) {
 }
 
 func TestResultMapping(t *testing.T) {
-	for r, want := range map[Result]pubsub.ValidationResult{
-		Accept:     pubsub.ValidationAccept,
-		Ignore:     pubsub.ValidationIgnore,
-		Reject:     pubsub.ValidationReject,
-		Result(42): pubsub.ValidationIgnore,
+	for r, want := range map[message.Verdict]pubsub.ValidationResult{
+		message.Accept: pubsub.ValidationAccept,
+		message.Ignore: pubsub.ValidationIgnore,
+		message.Reject: pubsub.ValidationReject,
+		// No verdict (a policy that forgot to answer) is never an accept.
+		message.Verdict(0):  pubsub.ValidationIgnore,
+		message.Verdict(42): pubsub.ValidationIgnore,
 	} {
-		if got := r.pubsub(); got != want {
+		if got := pubsubResult(r); got != want {
 			t.Errorf("%s maps to %v, want %v", r, got, want)
 		}
 	}
-	if got := classify(errors.New("something new")); got.result != Ignore || got.why != ignOther {
+	if got := classify(errors.New("something new")); got.result != message.Ignore || got.why != ignOther {
 		t.Errorf("an unknown error classifies as %s (%s), want ignore (other)", got.result, got.why)
 	}
 }
@@ -214,7 +215,7 @@ func FuzzCheck(f *testing.F) {
 	v := testValidator(a, now, nil, nil)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, vd := v.check(remote, group.Topic(a), data)
-		if vd.result != Accept {
+		if vd.result != message.Accept {
 			return
 		}
 		want, err := message.Verify(data, now)

@@ -187,7 +187,7 @@ func (s *State) tombValidIn(v *view, id message.ID, t tombstone) bool {
 	}
 	if ta, ok := s.targetAuthor(t.target); ok && ta == t.author {
 		verdict, _ := s.allowedIn(v, t.author, id, t.sentAt, message.KindDelete)
-		return verdict == Accept
+		return verdict == message.Accept
 	}
 	if v == nil {
 		return false
@@ -202,7 +202,6 @@ type snapshot struct {
 	deleted  map[message.ID]bool
 	settings Settings
 	admins   int
-	self     string
 }
 
 func (s *State) snapshotLocked() snapshot {

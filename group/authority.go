@@ -80,8 +80,6 @@ type anode struct {
 	void     bool // valid in its own history, but its author was revoked concurrently
 }
 
-func (n *anode) isOwnerOf(owner key32) bool { return n.author == owner }
-
 // before reports whether n is an ancestor of o or o itself.
 func (n *anode) before(o *anode) bool { return n == o || o.anc.has(n.idx) }
 

@@ -31,14 +31,14 @@ func (p *peer) deliver(t testing.TB, now time.Time, ms ...*message.Message) int 
 			}
 			c, v, _ := p.s.Check(m, now)
 			switch {
-			case v == group.Accept:
+			case v == message.Accept:
 				p.mu.Lock()
 				p.store[m.ID] = m
 				p.mu.Unlock()
 				p.effects(t, p.s.Apply(m, c), now)
 				accepted++
 				progress = true
-			case v == group.Ignore:
+			case v == message.Ignore:
 				left = append(left, m)
 			}
 		}
@@ -73,7 +73,7 @@ func (p *peer) effects(t testing.TB, eff group.Effects, now time.Time) {
 	p.mu.Unlock()
 	var drop []message.ID
 	for _, m := range again {
-		if _, v, _ := p.s.Check(m, now); v != group.Accept {
+		if _, v, _ := p.s.Check(m, now); v != message.Accept {
 			drop = append(drop, m.ID)
 		}
 	}
@@ -200,7 +200,7 @@ func TestFormerAdminForkAnnounce(t *testing.T) {
 	grant := alice.own(t)(alice.s.Update(alice.u, group.Update{AddAdmins: []ed25519.PublicKey{bob.u.PublicKey()}}, at(2)))
 	everyone(t, peers, at(2), grant...)
 	post := forge(t, carol.u, alice.s.ID(), text("an announcement by a reader"), message.ID{}, 0, nil, at(3))
-	if _, v, _ := alice.s.Check(post, at(3)); v == group.Accept {
+	if _, v, _ := alice.s.Check(post, at(3)); v == message.Accept {
 		t.Fatal("a reader posts in an announcement channel")
 	}
 	bobPost := bob.compose(t, text("bob announces"), at(4))
@@ -224,7 +224,7 @@ func TestFormerAdminForkAnnounce(t *testing.T) {
 		if p.s.Standing(carol.u.PublicKey()).Banned {
 			t.Errorf("%s: carol is banned by bob's void ban", p.u.Name)
 		}
-		if _, v, err := p.s.Check(evePost, at(8)); v == group.Accept {
+		if _, v, err := p.s.Check(evePost, at(8)); v == message.Accept {
 			t.Errorf("%s: eve's post accepted (%v)", p.u.Name, err)
 		}
 		// Bob's announcement before his demotion stays: the demotion's cut
@@ -433,7 +433,7 @@ func TestStaleInvite(t *testing.T) {
 		t.Errorf("N cannot read the current epoch after the Add: %v", err)
 	}
 	now := n.compose(t, text("admitted"), at(10))
-	if _, v, err := owner.s.Check(now, at(10)); v != group.Accept {
+	if _, v, err := owner.s.Check(now, at(10)); v != message.Accept {
 		t.Errorf("the owner refuses the admitted member: %s %v", v, err)
 	}
 	// A fresh link made after the removal admits at once.
@@ -494,7 +494,7 @@ func TestOwnDeleteAfterTargetGone(t *testing.T) {
 	if bob.has(msg) {
 		t.Fatal("the target is still stored")
 	}
-	if _, v, err := bob.s.Check(del, at(3)); v != group.Accept {
+	if _, v, err := bob.s.Check(del, at(3)); v != message.Accept {
 		t.Errorf("the author's own tombstone, checked again after its target went: %s %v", v, err)
 	}
 	alice.deliver(t, at(4), msg, del)

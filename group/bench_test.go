@@ -23,7 +23,7 @@ func BenchmarkCheck(b *testing.B) {
 			alice, bob := benchGroup(b, kind)
 			m := alice.compose(b, text("a typical chat line of some forty bytes"), at(2))
 			for b.Loop() {
-				if _, v, err := bob.s.Check(m, at(3)); v != group.Accept {
+				if _, v, err := bob.s.Check(m, at(3)); v != message.Accept {
 					b.Fatal(v, err)
 				}
 			}
@@ -79,7 +79,7 @@ func BenchmarkLimiterAllow(b *testing.B) {
 	alice, _ := benchGroup(b, group.KindOpen)
 	m := forge(b, user(b, "carol"), alice.s.ID(), text("x"), message.ID{}, 0, nil, at(2))
 	for b.Loop() {
-		if v, err := l.Allow(alice.s, m, at(2)); v != group.Accept {
+		if v, err := l.Allow(alice.s, m, at(2)); v != message.Accept {
 			b.Fatal(v, err)
 		}
 	}
@@ -148,7 +148,7 @@ func BenchmarkGroup5000(b *testing.B) {
 		// against the removal.
 		m := bob.compose(b, text("a typical chat line of some forty bytes"), at(3))
 		for b.Loop() {
-			if _, v, err := alice.s.Check(m, at(3)); v != group.Accept {
+			if _, v, err := alice.s.Check(m, at(3)); v != message.Accept {
 				b.Fatal(v, err)
 			}
 		}
@@ -159,7 +159,7 @@ func BenchmarkGroup5000(b *testing.B) {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if _, v, err := bob.s.Check(ms[0], at(3)); v != group.Accept {
+			if _, v, err := bob.s.Check(ms[0], at(3)); v != message.Accept {
 				b.Fatal(v, err)
 			}
 		}
@@ -212,7 +212,7 @@ func (t *checkApplyTimer) receive(b *testing.B, p *peer, now time.Time, ms ...*m
 		start := time.Now()
 		c, v, err := p.s.Check(m, now)
 		t.check += time.Since(start)
-		if v != group.Accept {
+		if v != message.Accept {
 			b.Fatal(v, err)
 		}
 		start = time.Now()

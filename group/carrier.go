@@ -33,6 +33,11 @@ import (
 // joined with a carrier link) but holds no key to read them.
 var ErrUnreadable = errors.New("this node carries the group's messages but holds no key to read them")
 
+// ErrCarried means a member's link was given for a group this node already
+// carries without reading it: it must leave the group and join again with
+// the member's link.
+var ErrCarried = errors.New("this node carries the group without reading it")
+
 // carrierInfo is what a carrier knows of its group besides the ID.
 type carrierInfo struct {
 	topic string

@@ -286,7 +286,7 @@ func TestCarrierCheck(t *testing.T) {
 	for _, m := range good {
 		content, v, err := c.s.Check(m, at(20))
 		isControl := m.Body.Kind == message.KindDescriptor || m.Body.Kind == message.KindOp || m.Body.Kind == message.KindOpPart
-		if v != group.Accept || err != nil || (content != nil) != isControl {
+		if v != message.Accept || err != nil || (content != nil) != isControl {
 			t.Errorf("%s by %x: %s, %v, content %v; want accept, content only for control messages", m.Body.Kind, m.Body.Author[:4], v, err, content)
 		}
 		_, err = c.s.Open(m)
@@ -357,22 +357,22 @@ func TestCarrierCheck(t *testing.T) {
 				t.Fatalf("the carrier's end %s, alice's %s", c.s.EndsAt(), alice.s.EndsAt())
 			}
 		}
-		if _, v, err := c.s.Check(b.m, now); v != group.Reject || !errors.Is(err, b.err) {
+		if _, v, err := c.s.Check(b.m, now); v != message.Reject || !errors.Is(err, b.err) {
 			t.Errorf("%s: %s, %v; want reject, %v", name, v, err, b.err)
 		}
 	}
 	// Sealed junk from a stranger looks like any sealed message to a
 	// carrier (members reject it): the carrier can only pass it on.
 	junk := raw(message.KindText, sealed.Body.Epoch, message.ID{}, sealed.Body.Payload)
-	if _, v, _ := c.s.Check(junk, at(20)); v != group.Accept {
+	if _, v, _ := c.s.Check(junk, at(20)); v != message.Accept {
 		t.Errorf("sealed junk: %s", v)
 	}
-	if _, v, _ := alice.s.Check(junk, at(20)); v != group.Reject {
+	if _, v, _ := alice.s.Check(junk, at(20)); v != message.Reject {
 		t.Errorf("a member's verdict on sealed junk: %s, want reject", v)
 	}
 	// But what a removed member signs and the removal did not keep, the
 	// carrier drops like a member: it reads the removal and its cut.
-	if _, v, err := c.s.Check(carol.compose(t, text("after my removal"), at(16)), at(20)); v != group.Ignore || !errors.Is(err, group.ErrRemoved) {
+	if _, v, err := c.s.Check(carol.compose(t, text("after my removal"), at(16)), at(20)); v != message.Ignore || !errors.Is(err, group.ErrRemoved) {
 		t.Errorf("a removed member's message on a carrier: %s, %v", v, err)
 	}
 }
@@ -414,16 +414,16 @@ func TestCarrierAppliesBansAndTombstones(t *testing.T) {
 	if !c.has(before) {
 		t.Error("the carrier dropped what the ban's cut keeps")
 	}
-	c.want(t, unseen, at(22), group.Ignore, group.ErrBanned)
-	c.want(t, carol.compose(t, text("after"), at(22)), at(22), group.Ignore, group.ErrBanned)
+	c.want(t, unseen, at(22), message.Ignore, group.ErrBanned)
+	c.want(t, carol.compose(t, text("after"), at(22)), at(22), message.Ignore, group.ErrBanned)
 
 	own := bob.compose(t, group.Delete{Target: mine.ID}, at(30))
 	mod := alice.compose(t, group.Delete{Target: theirs.ID}, at(30))
 	// A banned author's deletion, even of her own kept message, is hers
 	// no more to make; nor is anyone's deletion of another's message.
-	c.want(t, forge(t, carol.u, alice.s.ID(), group.Delete{Target: before.ID}, before.ID, 1, epochOne(t, alice), at(30)), at(30), group.Ignore, group.ErrBanned)
-	c.want(t, forge(t, carol.u, alice.s.ID(), group.Delete{Target: theirs.ID}, theirs.ID, 1, epochOne(t, alice), at(30)), at(30), group.Ignore, group.ErrNotAllowed)
-	if _, v, err := c.s.Check(forge(t, user(t, "stranger"), alice.s.ID(), group.Delete{Target: theirs.ID}, theirs.ID, 1, epochOne(t, alice), at(30)), at(30)); v == group.Accept {
+	c.want(t, forge(t, carol.u, alice.s.ID(), group.Delete{Target: before.ID}, before.ID, 1, epochOne(t, alice), at(30)), at(30), message.Ignore, group.ErrBanned)
+	c.want(t, forge(t, carol.u, alice.s.ID(), group.Delete{Target: theirs.ID}, theirs.ID, 1, epochOne(t, alice), at(30)), at(30), message.Ignore, group.ErrNotAllowed)
+	if _, v, err := c.s.Check(forge(t, user(t, "stranger"), alice.s.ID(), group.Delete{Target: theirs.ID}, theirs.ID, 1, epochOne(t, alice), at(30)), at(30)); v == message.Accept {
 		t.Errorf("a stranger's deletion of bob's message: %s, %v", v, err)
 	}
 	c.deliver(t, at(30), own, mod)
@@ -431,7 +431,7 @@ func TestCarrierAppliesBansAndTombstones(t *testing.T) {
 		if !c.s.Deleted(m.ID) || c.has(m) {
 			t.Errorf("the carrier keeps deleted %s (deleted %v)", m.ID.Short(), c.s.Deleted(m.ID))
 		}
-		c.want(t, m, at(31), group.Ignore, group.ErrDeleted)
+		c.want(t, m, at(31), message.Ignore, group.ErrDeleted)
 	}
 	// Unban: carol posts again from the unban on; what she signed while
 	// banned stays out.
@@ -442,7 +442,7 @@ func TestCarrierAppliesBansAndTombstones(t *testing.T) {
 	if c.deliver(t, at(41), back); !c.has(back) {
 		t.Error("the carrier refuses carol's message after the unban")
 	}
-	c.want(t, unseen, at(41), group.Ignore, group.ErrRevoked)
+	c.want(t, unseen, at(41), message.Ignore, group.ErrRevoked)
 	if st := c.s.Standing(carol.u.PublicKey()); st.Banned {
 		t.Errorf("carol still banned on the carrier after the unban: %+v", st)
 	}

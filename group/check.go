@@ -23,16 +23,16 @@ import (
 // authorised by its own history. Ignore means it may be valid in another
 // view: an unknown parent or key, or an author whose standing this node's
 // Ops take away (forwarders of such messages are not to blame).
-func (s *State) Check(m *message.Message, now time.Time) (Content, Verdict, error) {
+func (s *State) Check(m *message.Message, now time.Time) (Content, message.Verdict, error) {
 	if m.Body.Group != s.id {
-		return nil, Reject, fmt.Errorf("%w: %s, not %s", ErrWrongGroup, m.Body.Group.Short(), s.id.Short())
+		return nil, message.Reject, fmt.Errorf("%w: %s, not %s", ErrWrongGroup, m.Body.Group.Short(), s.id.Short())
 	}
 	if s.Expired(now) {
-		return nil, Reject, fmt.Errorf("%w: it ended at %s", ErrGroupExpired, s.EndsAt().UTC().Format(time.RFC3339))
+		return nil, message.Reject, fmt.Errorf("%w: it ended at %s", ErrGroupExpired, s.EndsAt().UTC().Format(time.RFC3339))
 	}
 	b := &m.Body
 	if s.channel != "" && b.Kind != message.KindText && b.Kind != message.KindProfile && b.Kind != message.KindDelete {
-		return nil, Reject, fmt.Errorf("%w: a %s in an open channel, which has no owner", ErrBadPayload, b.Kind)
+		return nil, message.Reject, fmt.Errorf("%w: a %s in an open channel, which has no owner", ErrBadPayload, b.Kind)
 	}
 	switch b.Kind {
 	case message.KindDescriptor:
@@ -44,7 +44,7 @@ func (s *State) Check(m *message.Message, now time.Time) (Content, Verdict, erro
 	case message.KindText, message.KindProfile, message.KindDelete:
 		return s.checkPost(m)
 	}
-	return nil, Ignore, fmt.Errorf("%w: %s", message.ErrUnknownKind, b.Kind)
+	return nil, message.Ignore, fmt.Errorf("%w: %s", message.ErrUnknownKind, b.Kind)
 }
 
 // openControl decodes (and in a private group opens, under the control key)
@@ -80,45 +80,45 @@ func (s *State) openControl(m *message.Message) (Content, error) {
 }
 
 // checkGenesis: the owner's version-1 descriptor, committing to this group.
-func (s *State) checkGenesis(m *message.Message) (Content, Verdict, error) {
+func (s *State) checkGenesis(m *message.Message) (Content, message.Verdict, error) {
 	c, err := s.openControl(m)
 	if err != nil {
-		return nil, Reject, err
+		return nil, message.Reject, err
 	}
 	d := c.(Descriptor)
 	switch {
 	case IDFor(d.Owner, d.Salt) != s.id:
-		return nil, Reject, fmt.Errorf("%w: the descriptor's owner and salt do not give this group's ID", ErrWrongGroup)
+		return nil, message.Reject, fmt.Errorf("%w: the descriptor's owner and salt do not give this group's ID", ErrWrongGroup)
 	case d.Kind != s.kind:
-		return nil, Reject, fmt.Errorf("%w: a %s group cannot be %s", ErrBadPayload, s.kind, d.Kind)
+		return nil, message.Reject, fmt.Errorf("%w: a %s group cannot be %s", ErrBadPayload, s.kind, d.Kind)
 	case !bytes.Equal(m.Body.Author, d.Owner):
-		return nil, Reject, fmt.Errorf("%w: only the owner signs the genesis", ErrNotAllowed)
+		return nil, message.Reject, fmt.Errorf("%w: only the owner signs the genesis", ErrNotAllowed)
 	case s.carrier != nil && identity.FingerprintOf(d.Owner) != s.carrier.owner:
-		return nil, Reject, fmt.Errorf("%w: the genesis names another owner than the carrier link", ErrWrongGroup)
+		return nil, message.Reject, fmt.Errorf("%w: the genesis names another owner than the carrier link", ErrWrongGroup)
 	}
-	return d, Accept, nil
+	return d, message.Accept, nil
 }
 
 // checkOp judges an Op as if it were added: it is resolved with the Ops
 // known, then taken out again.
-func (s *State) checkOp(m *message.Message) (Content, Verdict, error) {
+func (s *State) checkOp(m *message.Message) (Content, message.Verdict, error) {
 	c, err := s.openControl(m)
 	if err != nil {
-		return nil, Reject, err
+		return nil, message.Reject, err
 	}
 	op := c.(Op)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.auth
 	if n := a.nodes[m.ID]; n != nil {
-		return op, Accept, nil
+		return op, message.Accept, nil
 	}
 	if a.view().genesis == nil {
-		return nil, Ignore, fmt.Errorf("%w: the group's genesis is not known yet", ErrStale)
+		return nil, message.Ignore, fmt.Errorf("%w: the group's genesis is not known yet", ErrStale)
 	}
 	for _, p := range op.Parents {
 		if pn := a.nodes[p]; pn == nil || pn.idx < 0 {
-			return nil, Ignore, fmt.Errorf("%w: parent %s is unknown", ErrStale, p.Short())
+			return nil, message.Ignore, fmt.Errorf("%w: parent %s is unknown", ErrStale, p.Short())
 		}
 	}
 	a.add(m, op)
@@ -133,25 +133,25 @@ func (s *State) checkOp(m *message.Message) (Content, Verdict, error) {
 	bad, void, author := n.bad, n.void, n.author
 	switch {
 	case bad != nil:
-		return nil, Reject, bad
+		return nil, message.Reject, bad
 	case void && v.whiteouts[author] > maxWhiteouts:
-		return nil, Ignore, fmt.Errorf("%w: too many operations of a revoked admin", ErrRevoked)
+		return nil, message.Ignore, fmt.Errorf("%w: too many operations of a revoked admin", ErrRevoked)
 	}
-	return op, Accept, nil
+	return op, message.Accept, nil
 }
 
 // checkPart: the part of a known, not void Op, by the same author, matching
 // the Op's digest; no key entry for a member removed in the Op's history;
 // a cut only for a revocation; this node's own entry opens.
-func (s *State) checkPart(m *message.Message) (Content, Verdict, error) {
+func (s *State) checkPart(m *message.Message) (Content, message.Verdict, error) {
 	c, err := s.openControl(m)
 	if err != nil {
-		return nil, Reject, err
+		return nil, message.Reject, err
 	}
 	p := c.(OpPart)
 	plain, err := EncodePayload(p)
 	if err != nil {
-		return nil, Reject, err
+		return nil, message.Reject, err
 	}
 	digest := partDigest(plain)
 	s.mu.RLock()
@@ -160,26 +160,26 @@ func (s *State) checkPart(m *message.Message) (Content, Verdict, error) {
 	n := s.auth.nodes[p.Op]
 	switch {
 	case n == nil || n.idx < 0:
-		return nil, Ignore, fmt.Errorf("%w: operation %s is unknown", ErrStale, p.Op.Short())
+		return nil, message.Ignore, fmt.Errorf("%w: operation %s is unknown", ErrStale, p.Op.Short())
 	case n.genesis != nil:
-		return nil, Reject, fmt.Errorf("%w: the genesis has no parts", ErrBadPayload)
+		return nil, message.Reject, fmt.Errorf("%w: the genesis has no parts", ErrBadPayload)
 	case n.author != key32(m.Body.Author):
-		return nil, Reject, fmt.Errorf("%w: a part signed by another than its operation's author", ErrNotAllowed)
+		return nil, message.Reject, fmt.Errorf("%w: a part signed by another than its operation's author", ErrNotAllowed)
 	case p.Index >= len(n.op.Parts) || n.op.Parts[p.Index] != digest:
-		return nil, Reject, fmt.Errorf("%w: part %d is not one its operation commits to", ErrBadPayload, p.Index)
+		return nil, message.Reject, fmt.Errorf("%w: part %d is not one its operation commits to", ErrBadPayload, p.Index)
 	case n.void:
-		return nil, Ignore, fmt.Errorf("%w: the part of a revoked admin's operation", ErrRevoked)
+		return nil, message.Ignore, fmt.Errorf("%w: the part of a revoked admin's operation", ErrRevoked)
 	case len(p.Cut) > 0 && !revokesPosting(s.kind, n.op.Action):
-		return nil, Reject, fmt.Errorf("%w: a cut in a %s, which revokes nothing", ErrBadPayload, n.op.Action.ActionName())
+		return nil, message.Reject, fmt.Errorf("%w: a cut in a %s, which revokes nothing", ErrBadPayload, n.op.Action.ActionName())
 	case len(p.Keys) > 0 && n.op.Key == nil:
-		return nil, Reject, fmt.Errorf("%w: key entries in a %s, which delivers no key", ErrBadPayload, n.op.Action.ActionName())
+		return nil, message.Reject, fmt.Errorf("%w: key entries in a %s, which delivers no key", ErrBadPayload, n.op.Action.ActionName())
 	}
 	if len(p.Keys) > 0 {
 		if err := s.checkEntriesLocked(v, n, p.Keys); err != nil {
-			return nil, Reject, err
+			return nil, message.Reject, err
 		}
 	}
-	return p, Accept, nil
+	return p, message.Accept, nil
 }
 
 // checkEntriesLocked: a key reaches no member removed in its Op's history
@@ -243,7 +243,7 @@ func (s *State) removedBefore(v *view, n *anode) map[key32]bool {
 }
 
 // checkPost judges a text, profile or deletion.
-func (s *State) checkPost(m *message.Message) (Content, Verdict, error) {
+func (s *State) checkPost(m *message.Message) (Content, message.Verdict, error) {
 	b := &m.Body
 	// The author of a deletion's target, asked before locking.
 	var (
@@ -261,10 +261,10 @@ func (s *State) checkPost(m *message.Message) (Content, Verdict, error) {
 		s.noteTargetLocked(b.Ref, targetAuthor)
 	}
 	if s.deletedIn(v, m.ID) {
-		return nil, Ignore, ErrDeleted
+		return nil, message.Ignore, ErrDeleted
 	}
 	c, verdict, err := s.contentLocked(m)
-	if verdict != Accept {
+	if verdict != message.Accept {
 		return nil, verdict, err
 	}
 	if b.Kind == message.KindDelete {
@@ -274,96 +274,96 @@ func (s *State) checkPost(m *message.Message) (Content, Verdict, error) {
 				targetAuthor = k[:]
 			}
 		}
-		if verdict, err := s.deleteAllowedIn(v, m, targetAuthor, knowsTarget); verdict != Accept {
+		if verdict, err := s.deleteAllowedIn(v, m, targetAuthor, knowsTarget); verdict != message.Accept {
 			return nil, verdict, err
 		}
 		if _, ok := c.(carried); ok {
-			return nil, Accept, nil
+			return nil, message.Accept, nil
 		}
-		return c, Accept, nil
+		return c, message.Accept, nil
 	}
-	if verdict, err := s.allowedIn(v, key32(b.Author), m.ID, b.SentAtMS, b.Kind); verdict != Accept {
+	if verdict, err := s.allowedIn(v, key32(b.Author), m.ID, b.SentAtMS, b.Kind); verdict != message.Accept {
 		return nil, verdict, err
 	}
 	if _, ok := c.(carried); ok {
-		return nil, Accept, nil
+		return nil, message.Accept, nil
 	}
-	return c, Accept, nil
+	return c, message.Accept, nil
 }
 
 // deleteAllowedIn: authors delete their own messages while they may post;
 // the owner and admins delete anything, and a revoked admin's deletions
 // stand where their revocation's cut keeps them.
-func (s *State) deleteAllowedIn(v *view, m *message.Message, targetAuthor ed25519.PublicKey, knowsTarget bool) (Verdict, error) {
+func (s *State) deleteAllowedIn(v *view, m *message.Message, targetAuthor ed25519.PublicKey, knowsTarget bool) (message.Verdict, error) {
 	b := &m.Body
 	k := key32(b.Author)
 	// Admins first: whether the target is known must not change the
 	// verdict on an admin's deletion.
 	if s.isAdminIn(v, b.Author) {
-		return Accept, nil
+		return message.Accept, nil
 	}
 	if knowsTarget && bytes.Equal(targetAuthor, b.Author) {
 		return s.allowedIn(v, k, m.ID, b.SentAtMS, b.Kind)
 	}
 	if v != nil {
 		if _, kept := v.keep[k][m.ID]; kept {
-			return Accept, nil
+			return message.Accept, nil
 		}
 	}
 	if !knowsTarget {
-		return Ignore, fmt.Errorf("%w: %s", ErrUnknownTarget, b.Ref.Short())
+		return message.Ignore, fmt.Errorf("%w: %s", ErrUnknownTarget, b.Ref.Short())
 	}
-	return Ignore, fmt.Errorf("%w: only the owner, admins and the author delete a message", ErrNotAllowed)
+	return message.Ignore, fmt.Errorf("%w: only the owner, admins and the author delete a message", ErrNotAllowed)
 }
 
 // contentLocked decodes (and opens) the payload of a text, profile or
 // deletion and applies the rules on epochs and refs that need no roles. A
 // carrier gets no content for a sealed payload it cannot open.
-func (s *State) contentLocked(m *message.Message) (Content, Verdict, error) {
+func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, error) {
 	b := &m.Body
 	private := s.kind == KindPrivate
 	switch {
 	case !private && b.Epoch != 0:
-		return nil, Reject, fmt.Errorf("%w: epoch %d in a group that is not private", ErrBadPayload, b.Epoch)
+		return nil, message.Reject, fmt.Errorf("%w: epoch %d in a group that is not private", ErrBadPayload, b.Epoch)
 	case private && b.Epoch == 0:
-		return nil, Reject, fmt.Errorf("%w: unsealed %s in a private group", ErrBadPayload, b.Kind)
+		return nil, message.Reject, fmt.Errorf("%w: unsealed %s in a private group", ErrBadPayload, b.Kind)
 	case b.Kind == message.KindDelete && b.Ref.IsZero():
-		return nil, Reject, fmt.Errorf("%w: a deletion names no message", ErrBadPayload)
+		return nil, message.Reject, fmt.Errorf("%w: a deletion names no message", ErrBadPayload)
 	case b.Kind == message.KindProfile && !b.Ref.IsZero():
-		return nil, Reject, fmt.Errorf("%w: a profile has no ref", ErrBadPayload)
+		return nil, message.Reject, fmt.Errorf("%w: a profile has no ref", ErrBadPayload)
 	}
 	payload := b.Payload
 	if private {
 		kid, ok := SealedKeyID(payload)
 		if !ok {
-			return nil, Reject, fmt.Errorf("%w: sealed payload of %d bytes", ErrBadPayload, len(payload))
+			return nil, message.Reject, fmt.Errorf("%w: sealed payload of %d bytes", ErrBadPayload, len(payload))
 		}
 		if s.carrier != nil {
-			return carried{}, Accept, nil
+			return carried{}, message.Accept, nil
 		}
 		key, ok := s.keyLocked(b.Epoch, kid)
 		if !ok {
-			return nil, Ignore, fmt.Errorf("%w: epoch %d, key %x", ErrUnknownKey, b.Epoch, kid[:])
+			return nil, message.Ignore, fmt.Errorf("%w: epoch %d, key %x", ErrUnknownKey, b.Epoch, kid[:])
 		}
 		pt, err := Open(key, b, payload)
 		if err != nil {
-			return nil, Reject, err
+			return nil, message.Reject, err
 		}
 		payload = pt
 	}
 	c, err := DecodePayload(b.Kind, payload)
 	if err != nil {
-		return nil, Reject, err
+		return nil, message.Reject, err
 	}
 	switch c := c.(type) {
 	case Text:
 		c.Ref = b.Ref
-		return c, Accept, nil
+		return c, message.Accept, nil
 	case Delete:
 		c.Target = b.Ref
-		return c, Accept, nil
+		return c, message.Accept, nil
 	}
-	return c, Accept, nil
+	return c, message.Accept, nil
 }
 
 // carried is the content a carrier accepts without reading it.

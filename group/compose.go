@@ -93,7 +93,7 @@ func (s *State) noKeyReason(pub ed25519.PublicKey) error {
 }
 
 func (s *State) selfCheck(m *message.Message, now time.Time) error {
-	if _, v, err := s.Check(m, now); v != Accept {
+	if _, v, err := s.Check(m, now); v != message.Accept {
 		if errors.Is(err, ErrRemoved) || errors.Is(err, ErrBanned) || errors.Is(err, ErrNotMember) || errors.Is(err, ErrRevoked) {
 			if why := s.Standing(m.Body.Author).Why(s.Name()); why != "" {
 				return fmt.Errorf("%w: %s", err, why)
@@ -167,7 +167,7 @@ func (s *State) composeOp(u *identity.User, act Action, key *KeyDelivery, parts 
 	if err != nil {
 		return nil, err
 	}
-	if _, v, err := s.Check(om, now); v != Accept {
+	if _, v, err := s.Check(om, now); v != message.Accept {
 		return nil, fmt.Errorf("this group would not accept it (%s): %w", v, err)
 	}
 	out := []*message.Message{om}

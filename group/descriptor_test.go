@@ -52,21 +52,21 @@ func TestGenesisTampering(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		m       *message.Message
-		verdict group.Verdict
+		verdict message.Verdict
 		err     error
 	}{
-		{"changed owner", forge(t, mallory, id, edit(func(d *group.Descriptor) { d.Owner = mallory.PublicKey() }), message.ID{}, 0, nil, at(3)), group.Reject, group.ErrWrongGroup},
-		{"changed salt", forge(t, alice.u, id, edit(func(d *group.Descriptor) { d.Salt = salt }), message.ID{}, 0, nil, at(3)), group.Reject, group.ErrWrongGroup},
-		{"another group's genesis", otherMsg, group.Reject, group.ErrWrongGroup},
-		{"another group's genesis moved here", forge(t, mallory, id, mustContent(t, other.s, otherMsg), message.ID{}, 0, nil, at(3)), group.Reject, group.ErrWrongGroup},
-		{"signed by another than the owner", forge(t, bob.u, id, gen, message.ID{}, 0, nil, at(3)), group.Reject, group.ErrNotAllowed},
-		{"version 2", forgeRaw(t, alice.u, id, message.KindDescriptor, message.ID{}, 0, nil, marshal(t, rawGenesis(v2)), at(3)), group.Reject, group.ErrBadPayload},
-		{"version 2 naming a parent", forgeRaw(t, alice.u, id, message.KindDescriptor, curMsg.ID, 0, nil, marshal(t, rawGenesis(v2)), at(3)), group.Reject, group.ErrBadPayload},
-		{"listing admins", forgeRaw(t, alice.u, id, message.KindDescriptor, message.ID{}, 0, nil, genesisWithAdmins(t, gen, bob.u.PublicKey()), at(3)), group.Reject, group.ErrBadPayload},
-		{"kind changed", forge(t, alice.u, id, edit(func(d *group.Descriptor) { d.Kind = group.KindAnnounce }), message.ID{}, 0, nil, at(3)), group.Reject, group.ErrBadPayload},
-		{"with a ref", forge(t, alice.u, id, gen, curMsg.ID, 0, nil, at(3)), group.Reject, group.ErrBadPayload},
-		{"with an epoch", forge(t, alice.u, id, gen, message.ID{}, 1, nil, at(3)), group.Reject, group.ErrBadPayload},
-		{"sealed in an open group", forge(t, alice.u, id, gen, message.ID{}, 0, make([]byte, 32), at(3)), group.Reject, group.ErrBadPayload},
+		{"changed owner", forge(t, mallory, id, edit(func(d *group.Descriptor) { d.Owner = mallory.PublicKey() }), message.ID{}, 0, nil, at(3)), message.Reject, group.ErrWrongGroup},
+		{"changed salt", forge(t, alice.u, id, edit(func(d *group.Descriptor) { d.Salt = salt }), message.ID{}, 0, nil, at(3)), message.Reject, group.ErrWrongGroup},
+		{"another group's genesis", otherMsg, message.Reject, group.ErrWrongGroup},
+		{"another group's genesis moved here", forge(t, mallory, id, mustContent(t, other.s, otherMsg), message.ID{}, 0, nil, at(3)), message.Reject, group.ErrWrongGroup},
+		{"signed by another than the owner", forge(t, bob.u, id, gen, message.ID{}, 0, nil, at(3)), message.Reject, group.ErrNotAllowed},
+		{"version 2", forgeRaw(t, alice.u, id, message.KindDescriptor, message.ID{}, 0, nil, marshal(t, rawGenesis(v2)), at(3)), message.Reject, group.ErrBadPayload},
+		{"version 2 naming a parent", forgeRaw(t, alice.u, id, message.KindDescriptor, curMsg.ID, 0, nil, marshal(t, rawGenesis(v2)), at(3)), message.Reject, group.ErrBadPayload},
+		{"listing admins", forgeRaw(t, alice.u, id, message.KindDescriptor, message.ID{}, 0, nil, genesisWithAdmins(t, gen, bob.u.PublicKey()), at(3)), message.Reject, group.ErrBadPayload},
+		{"kind changed", forge(t, alice.u, id, edit(func(d *group.Descriptor) { d.Kind = group.KindAnnounce }), message.ID{}, 0, nil, at(3)), message.Reject, group.ErrBadPayload},
+		{"with a ref", forge(t, alice.u, id, gen, curMsg.ID, 0, nil, at(3)), message.Reject, group.ErrBadPayload},
+		{"with an epoch", forge(t, alice.u, id, gen, message.ID{}, 1, nil, at(3)), message.Reject, group.ErrBadPayload},
+		{"sealed in an open group", forge(t, alice.u, id, gen, message.ID{}, 0, make([]byte, 32), at(3)), message.Reject, group.ErrBadPayload},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bob.want(t, c.m, at(4), c.verdict, c.err)
@@ -81,9 +81,9 @@ func TestGenesisTampering(t *testing.T) {
 	pbob := join(t, palice, "bob", at(1), phistory...)
 	_, pmsg := mustDescriptor(t, palice)
 	pgen := mustContent(t, palice.s, pmsg)
-	pbob.want(t, forge(t, palice.u, palice.s.ID(), pgen, message.ID{}, 0, nil, at(3)), at(4), group.Reject, group.ErrBadPayload)
-	pbob.want(t, forge(t, palice.u, palice.s.ID(), pgen, message.ID{}, 0, epochOne(t, palice), at(3)), at(4), group.Reject, group.ErrBadPayload)
-	pbob.want(t, forge(t, pbob.u, palice.s.ID(), pgen, message.ID{}, 0, controlKey(t, palice), at(3)), at(4), group.Reject, group.ErrNotAllowed)
+	pbob.want(t, forge(t, palice.u, palice.s.ID(), pgen, message.ID{}, 0, nil, at(3)), at(4), message.Reject, group.ErrBadPayload)
+	pbob.want(t, forge(t, palice.u, palice.s.ID(), pgen, message.ID{}, 0, epochOne(t, palice), at(3)), at(4), message.Reject, group.ErrBadPayload)
+	pbob.want(t, forge(t, pbob.u, palice.s.ID(), pgen, message.ID{}, 0, controlKey(t, palice), at(3)), at(4), message.Reject, group.ErrNotAllowed)
 }
 
 // genesisWithAdmins encodes a genesis with admins in field 6, which later
@@ -134,31 +134,31 @@ func TestOpTampering(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		m       *message.Message
-		verdict group.Verdict
+		verdict message.Verdict
 		err     error
 	}{
-		{"settings by a stranger", op(m, group.Settings{Name: "pwned"}), group.Reject, group.ErrNotAllowed},
-		{"settings by a member", forge(t, carol.u, id, group.Op{Parents: heads, Action: group.Settings{Name: "pwned"}}, message.ID{}, 0, nil, at(3)), group.Reject, group.ErrNotAllowed},
-		{"no parent", raw(a, settingsPB()), group.Reject, group.ErrBadPayload},
-		{"parents unsorted", raw(a, settingsPB(many[1], many[0])), group.Reject, group.ErrBadPayload},
-		{"a parent twice", raw(a, settingsPB(heads[0][:], heads[0][:])), group.Reject, group.ErrBadPayload},
-		{"too many parents", raw(a, settingsPB(many...)), group.Reject, group.ErrBadPayload},
-		{"unknown parent", op(m, group.Settings{Name: "later?"}, message.ID{9}), group.Ignore, group.ErrStale},
-		{"a text as parent", op(a, group.Settings{Name: "x"}, post.ID), group.Ignore, group.ErrStale},
-		{"an admin bans the owner", op(b, group.Ban{Member: alice.u.PublicKey()}), group.Reject, group.ErrNotAllowed},
-		{"the owner demoted", op(a, group.SetRole{Member: alice.u.PublicKey(), Role: group.RoleMember}), group.Reject, group.ErrNotAllowed},
+		{"settings by a stranger", op(m, group.Settings{Name: "pwned"}), message.Reject, group.ErrNotAllowed},
+		{"settings by a member", forge(t, carol.u, id, group.Op{Parents: heads, Action: group.Settings{Name: "pwned"}}, message.ID{}, 0, nil, at(3)), message.Reject, group.ErrNotAllowed},
+		{"no parent", raw(a, settingsPB()), message.Reject, group.ErrBadPayload},
+		{"parents unsorted", raw(a, settingsPB(many[1], many[0])), message.Reject, group.ErrBadPayload},
+		{"a parent twice", raw(a, settingsPB(heads[0][:], heads[0][:])), message.Reject, group.ErrBadPayload},
+		{"too many parents", raw(a, settingsPB(many...)), message.Reject, group.ErrBadPayload},
+		{"unknown parent", op(m, group.Settings{Name: "later?"}, message.ID{9}), message.Ignore, group.ErrStale},
+		{"a text as parent", op(a, group.Settings{Name: "x"}, post.ID), message.Ignore, group.ErrStale},
+		{"an admin bans the owner", op(b, group.Ban{Member: alice.u.PublicKey()}), message.Reject, group.ErrNotAllowed},
+		{"the owner demoted", op(a, group.SetRole{Member: alice.u.PublicKey(), Role: group.RoleMember}), message.Reject, group.ErrNotAllowed},
 		// Changed with issue 13: only the owner makes, demotes, bans or
 		// removes admins.
-		{"an admin makes an admin", op(b, group.SetRole{Member: carol.u.PublicKey(), Role: group.RoleAdmin}), group.Reject, group.ErrNotAllowed},
-		{"an admin demotes an admin", op(b, group.SetRole{Member: dave.PublicKey(), Role: group.RoleMember}), group.Reject, group.ErrNotAllowed},
-		{"an admin bans an admin", op(b, group.Ban{Member: dave.PublicKey()}), group.Reject, group.ErrNotAllowed},
-		{"a removal in an open group", forge(t, alice.u, id, group.Op{Parents: heads, Action: group.Remove{Member: carol.u.PublicKey()}, Key: key, Parts: [][32]byte{{1}}}, message.ID{}, 0, nil, at(3)), group.Reject, group.ErrBadPayload},
-		{"a poster in an open group", op(a, group.SetRole{Member: carol.u.PublicKey(), Role: group.RolePoster}), group.Reject, group.ErrBadPayload},
-		{"an unknown role", raw(a, &grouppb.Op{Parents: [][]byte{heads[0][:]}, Action: &grouppb.Op_Role{Role: &grouppb.SetRole{Member: carol.u.PublicKey(), Role: 3}}}), group.Reject, group.ErrBadPayload},
-		{"no action", raw(a, &grouppb.Op{Parents: [][]byte{heads[0][:]}}), group.Reject, group.ErrBadPayload},
+		{"an admin makes an admin", op(b, group.SetRole{Member: carol.u.PublicKey(), Role: group.RoleAdmin}), message.Reject, group.ErrNotAllowed},
+		{"an admin demotes an admin", op(b, group.SetRole{Member: dave.PublicKey(), Role: group.RoleMember}), message.Reject, group.ErrNotAllowed},
+		{"an admin bans an admin", op(b, group.Ban{Member: dave.PublicKey()}), message.Reject, group.ErrNotAllowed},
+		{"a removal in an open group", forge(t, alice.u, id, group.Op{Parents: heads, Action: group.Remove{Member: carol.u.PublicKey()}, Key: key, Parts: [][32]byte{{1}}}, message.ID{}, 0, nil, at(3)), message.Reject, group.ErrBadPayload},
+		{"a poster in an open group", op(a, group.SetRole{Member: carol.u.PublicKey(), Role: group.RolePoster}), message.Reject, group.ErrBadPayload},
+		{"an unknown role", raw(a, &grouppb.Op{Parents: [][]byte{heads[0][:]}, Action: &grouppb.Op_Role{Role: &grouppb.SetRole{Member: carol.u.PublicKey(), Role: 3}}}), message.Reject, group.ErrBadPayload},
+		{"no action", raw(a, &grouppb.Op{Parents: [][]byte{heads[0][:]}}), message.Reject, group.ErrBadPayload},
 		{"a settings Op with a key", raw(a, &grouppb.Op{Parents: [][]byte{heads[0][:]}, Action: &grouppb.Op_Settings{Settings: &grouppb.Settings{Name: "x"}},
-			Key: &grouppb.KeyDelivery{Epoch: 2, KeyId: make([]byte, group.KeyIDSize), Fresh: true}, Parts: [][]byte{make([]byte, 32)}}), group.Reject, group.ErrBadPayload},
-		{"sealed in an open group", forge(t, alice.u, id, group.Op{Parents: heads, Action: group.Settings{Name: "x"}}, message.ID{}, 0, make([]byte, 32), at(3)), group.Reject, group.ErrBadPayload},
+			Key: &grouppb.KeyDelivery{Epoch: 2, KeyId: make([]byte, group.KeyIDSize), Fresh: true}, Parts: [][]byte{make([]byte, 32)}}), message.Reject, group.ErrBadPayload},
+		{"sealed in an open group", forge(t, alice.u, id, group.Op{Parents: heads, Action: group.Settings{Name: "x"}}, message.ID{}, 0, make([]byte, 32), at(3)), message.Reject, group.ErrBadPayload},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bob.want(t, c.m, at(4), c.verdict, c.err)
@@ -179,7 +179,7 @@ func TestOpTampering(t *testing.T) {
 	palice, peers, _ := privateGroup(t, "bob")
 	pbob := peers["bob"]
 	forged := forge(t, pbob.u, palice.s.ID(), group.Op{Parents: palice.s.Heads(), Action: group.Settings{Name: "taken over"}}, message.ID{}, 0, controlKey(t, palice), at(3))
-	palice.want(t, forged, at(4), group.Reject, group.ErrNotAllowed)
+	palice.want(t, forged, at(4), message.Reject, group.ErrNotAllowed)
 	if _, err := pbob.s.Update(pbob.u, group.Update{Name: "x"}, at(5)); err == nil {
 		t.Error("Update by a non-admin succeeded")
 	}
@@ -207,9 +207,9 @@ func TestOpConvergence(t *testing.T) {
 
 	x.accept(t, at(5), grant[0], rename[0], byAlice[0], byBob[0])
 	// yasmin gets them backwards: each waits for its parent.
-	y.want(t, byBob[0], at(5), group.Ignore, group.ErrStale)
-	y.want(t, rename[0], at(5), group.Ignore, group.ErrStale)
-	y.want(t, byAlice[0], at(5), group.Ignore, group.ErrStale)
+	y.want(t, byBob[0], at(5), message.Ignore, group.ErrStale)
+	y.want(t, rename[0], at(5), message.Ignore, group.ErrStale)
+	y.want(t, byAlice[0], at(5), message.Ignore, group.ErrStale)
 	y.accept(t, at(5), grant[0], rename[0], byAlice[0], byBob[0])
 	alice.accept(t, at(5), byBob...)
 	bob.accept(t, at(5), byAlice...)

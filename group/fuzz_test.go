@@ -136,14 +136,14 @@ func FuzzCheckOp(f *testing.F) {
 		m := forgeRaw(t, u, o.s.ID(), message.KindOp, message.ID{}, 0, o.ctl, payload, o.now)
 		c, v, err := o.s.Check(m, o.now)
 		switch {
-		case v == group.Accept && (err != nil || c == nil):
+		case v == message.Accept && (err != nil || c == nil):
 			t.Fatalf("accept with error %v, content %v", err, c)
-		case v != group.Accept && err == nil:
+		case v != message.Accept && err == nil:
 			t.Fatalf("%s without an error", v)
-		case v != group.Accept && v != group.Ignore && v != group.Reject:
+		case v != message.Accept && v != message.Ignore && v != message.Reject:
 			t.Fatalf("verdict %d", v)
 		}
-		if _, pv, perr := o.s.Check(o.probe, o.now); pv != group.Accept {
+		if _, pv, perr := o.s.Check(o.probe, o.now); pv != message.Accept {
 			t.Fatalf("after checking %x, the probe Op is %s: %v", payload, pv, perr)
 		}
 	})

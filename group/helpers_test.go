@@ -69,32 +69,32 @@ func (p *peer) cfg() group.Config {
 }
 
 // receive runs Check at now and, when it accepts, stores and applies m.
-func (p *peer) receive(t testing.TB, m *message.Message, now time.Time) (group.Content, group.Verdict, error, group.Effects) {
+func (p *peer) receive(t testing.TB, m *message.Message, now time.Time) (group.Content, message.Verdict, group.Effects, error) {
 	t.Helper()
 	if _, err := message.Verify(m.Raw, now); err != nil {
 		t.Fatalf("%s: message.Verify: %v", p.u.Name, err)
 	}
 	c, v, err := p.s.Check(m, now)
-	if v == group.Accept {
+	if v == message.Accept {
 		if err != nil || c == nil {
 			t.Fatalf("%s: Accept with error %v and content %v", p.u.Name, err, c)
 		}
 		p.mu.Lock()
 		p.store[m.ID] = m
 		p.mu.Unlock()
-		return c, v, err, p.s.Apply(m, c)
+		return c, v, p.s.Apply(m, c), err
 	}
 	if err == nil {
 		t.Fatalf("%s: %s without an error", p.u.Name, v)
 	}
-	return c, v, err, group.Effects{}
+	return c, v, group.Effects{}, err
 }
 
 // want receives m and requires verdict v with an error wrapping wantErr
 // (nil for Accept).
-func (p *peer) want(t testing.TB, m *message.Message, now time.Time, v group.Verdict, wantErr error) group.Content {
+func (p *peer) want(t testing.TB, m *message.Message, now time.Time, v message.Verdict, wantErr error) group.Content {
 	t.Helper()
-	c, got, err, _ := p.receive(t, m, now)
+	c, got, _, err := p.receive(t, m, now)
 	if got != v || (wantErr != nil && !errors.Is(err, wantErr)) {
 		t.Fatalf("%s: %s %s: got %s (%v), want %s (%v)", p.u.Name, m.Body.Kind, m.ID.Short(), got, err, v, wantErr)
 	}
@@ -104,7 +104,7 @@ func (p *peer) want(t testing.TB, m *message.Message, now time.Time, v group.Ver
 func (p *peer) accept(t testing.TB, now time.Time, ms ...*message.Message) {
 	t.Helper()
 	for _, m := range ms {
-		p.want(t, m, now, group.Accept, nil)
+		p.want(t, m, now, message.Accept, nil)
 	}
 }
 

@@ -56,31 +56,6 @@ func kindFromPB(k grouppb.GroupKind) Kind {
 	return Kind(k)
 }
 
-// Verdict is a Check result, as GossipSub's validator needs it.
-type Verdict uint8
-
-const (
-	// Accept: store, apply and forward the message.
-	Accept Verdict = iota + 1
-	// Ignore: drop it without blame; it may be valid later or in another
-	// view of the group (unknown key, unknown parent, rate limit, ban).
-	Ignore
-	// Reject: provably bad; the peer that sent it is scored down.
-	Reject
-)
-
-func (v Verdict) String() string {
-	switch v {
-	case Accept:
-		return "accept"
-	case Ignore:
-		return "ignore"
-	case Reject:
-		return "reject"
-	}
-	return fmt.Sprintf("verdict(%d)", uint8(v))
-}
-
 // SaltSize is the size of a created group's random salt.
 const SaltSize = 16
 

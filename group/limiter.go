@@ -75,9 +75,9 @@ func NewLimiter(cfg LimiterConfig) (*Limiter, error) {
 // by authors other than the owner and admins: texts closer than the slow
 // mode by sent_at). It returns Accept, or Ignore with ErrRateLimited, and
 // counts the message only when it returns Accept.
-func (l *Limiter) Allow(s *State, m *message.Message, now time.Time) (Verdict, error) {
+func (l *Limiter) Allow(s *State, m *message.Message, now time.Time) (message.Verdict, error) {
 	if len(m.Body.Author) != ed25519.PublicKeySize {
-		return Ignore, fmt.Errorf("%w: no author", ErrRateLimited)
+		return message.Ignore, fmt.Errorf("%w: no author", ErrRateLimited)
 	}
 	var slow time.Duration
 	if m.Body.Kind == message.KindText && !s.IsAdmin(m.Body.Author) {
@@ -90,7 +90,7 @@ func (l *Limiter) Allow(s *State, m *message.Message, now time.Time) (Verdict, e
 	b := l.buckets[k]
 	if b == nil {
 		if len(l.buckets) >= l.max && !l.sweepLocked(now) {
-			return Ignore, fmt.Errorf("%w: too many authors are sending at once", ErrRateLimited)
+			return message.Ignore, fmt.Errorf("%w: too many authors are sending at once", ErrRateLimited)
 		}
 		b = &bucket{tokens: l.burst, last: now}
 		l.buckets[k] = b
@@ -100,16 +100,16 @@ func (l *Limiter) Allow(s *State, m *message.Message, now time.Time) (Verdict, e
 		b.last = now
 	}
 	if slow > 0 && b.lastSent != 0 && absDiff(m.Body.SentAtMS, b.lastSent) < uint64(slow.Milliseconds()) {
-		return Ignore, fmt.Errorf("%w: slow mode allows one message per %s", ErrRateLimited, slow)
+		return message.Ignore, fmt.Errorf("%w: slow mode allows one message per %s", ErrRateLimited, slow)
 	}
 	if b.tokens < 1 {
-		return Ignore, fmt.Errorf("%w: more than %g messages per second", ErrRateLimited, l.rate)
+		return message.Ignore, fmt.Errorf("%w: more than %g messages per second", ErrRateLimited, l.rate)
 	}
 	b.tokens--
 	if slow > 0 {
 		b.lastSent, b.slow = m.Body.SentAtMS, slow
 	}
-	return Accept, nil
+	return message.Accept, nil
 }
 
 // sweepLocked forgets authors whose bucket has refilled and whose slow mode

@@ -21,29 +21,29 @@ func TestLimiterRate(t *testing.T) {
 	msg := func(s *group.State, u *identity.User, sec int) *message.Message {
 		return forge(t, u, s.ID(), text("x"), message.ID{}, 0, nil, at(sec))
 	}
-	allow := func(s *group.State, m *message.Message, now time.Time, want group.Verdict) {
+	allow := func(s *group.State, m *message.Message, now time.Time, want message.Verdict) {
 		t.Helper()
 		v, err := l.Allow(s, m, now)
-		if v != want || (v == group.Ignore && !errors.Is(err, group.ErrRateLimited)) {
+		if v != want || (v == message.Ignore && !errors.Is(err, group.ErrRateLimited)) {
 			t.Fatalf("Allow = %s, %v; want %s", v, err, want)
 		}
 	}
 	now := at(0)
 	for range 3 {
-		allow(g.s, msg(g.s, ann, 0), now, group.Accept)
+		allow(g.s, msg(g.s, ann, 0), now, message.Accept)
 	}
-	allow(g.s, msg(g.s, ann, 0), now, group.Ignore)
+	allow(g.s, msg(g.s, ann, 0), now, message.Ignore)
 	// Other authors and other groups have their own buckets.
-	allow(g.s, msg(g.s, bob, 0), now, group.Accept)
-	allow(other.s, msg(other.s, ann, 0), now, group.Accept)
+	allow(g.s, msg(g.s, bob, 0), now, message.Accept)
+	allow(other.s, msg(other.s, ann, 0), now, message.Accept)
 	// One token a second comes back, up to the burst.
-	allow(g.s, msg(g.s, ann, 0), now.Add(time.Second), group.Accept)
-	allow(g.s, msg(g.s, ann, 0), now.Add(time.Second), group.Ignore)
+	allow(g.s, msg(g.s, ann, 0), now.Add(time.Second), message.Accept)
+	allow(g.s, msg(g.s, ann, 0), now.Add(time.Second), message.Ignore)
 	later := now.Add(time.Hour)
 	for range 3 {
-		allow(g.s, msg(g.s, ann, 0), later, group.Accept)
+		allow(g.s, msg(g.s, ann, 0), later, message.Accept)
 	}
-	allow(g.s, msg(g.s, ann, 0), later, group.Ignore)
+	allow(g.s, msg(g.s, ann, 0), later, message.Ignore)
 }
 
 func TestLimiterSlowMode(t *testing.T) {
@@ -62,8 +62,8 @@ func TestLimiterSlowMode(t *testing.T) {
 	carol := user(t, "carol")
 	for _, c := range []struct {
 		sec  int
-		want group.Verdict
-	}{{100, group.Accept}, {105, group.Ignore}, {109, group.Ignore}, {110, group.Accept}, {101, group.Ignore}, {125, group.Accept}} {
+		want message.Verdict
+	}{{100, message.Accept}, {105, message.Ignore}, {109, message.Ignore}, {110, message.Accept}, {101, message.Ignore}, {125, message.Accept}} {
 		m := forge(t, carol, bob.s.ID(), text("x"), message.ID{}, 0, nil, at(c.sec))
 		if v, err := l.Allow(bob.s, m, at(c.sec)); v != c.want {
 			t.Errorf("text sent at %d: %s (%v), want %s", c.sec, v, err, c.want)
@@ -71,11 +71,11 @@ func TestLimiterSlowMode(t *testing.T) {
 	}
 	// The owner and admins are exempt; other kinds are not slowed.
 	for sec := 200; sec < 203; sec++ {
-		if v, err := l.Allow(bob.s, alice.compose(t, text("x"), at(sec)), at(sec)); v != group.Accept {
+		if v, err := l.Allow(bob.s, alice.compose(t, text("x"), at(sec)), at(sec)); v != message.Accept {
 			t.Errorf("owner at %d: %s %v", sec, v, err)
 		}
 		pr := forge(t, carol, bob.s.ID(), group.Profile{Nick: "c", X25519: x25519Of(t, carol)}, message.ID{}, 0, nil, at(sec))
-		if v, err := l.Allow(bob.s, pr, at(sec)); v != group.Accept {
+		if v, err := l.Allow(bob.s, pr, at(sec)); v != message.Accept {
 			t.Errorf("profile at %d: %s %v", sec, v, err)
 		}
 	}
@@ -87,19 +87,19 @@ func TestLimiterBoundsAuthors(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, _ := create(t, "alice", group.KindOpen, time.Time{})
-	send := func(name string, now time.Time) group.Verdict {
+	send := func(name string, now time.Time) message.Verdict {
 		v, _ := l.Allow(g.s, forge(t, user(t, name), g.s.ID(), text("x"), message.ID{}, 0, nil, now), now)
 		return v
 	}
-	if send("a", at(0)) != group.Accept || send("b", at(0)) != group.Accept {
+	if send("a", at(0)) != message.Accept || send("b", at(0)) != message.Accept {
 		t.Fatal("the first two authors were refused")
 	}
-	if v := send("c", at(0)); v != group.Ignore {
+	if v := send("c", at(0)); v != message.Ignore {
 		t.Fatalf("a third author while both are busy: %s", v)
 	}
 	// Once the others are idle (bucket refilled, past the skew window), a
 	// new author gets their place.
-	if v := send("c", at(400)); v != group.Accept {
+	if v := send("c", at(400)); v != message.Accept {
 		t.Fatalf("a new author after the others went idle: %s", v)
 	}
 	for _, bad := range []group.LimiterConfig{{Burst: -1}, {Rate: -1}, {MaxAuthors: -1}} {

@@ -107,24 +107,24 @@ func (s *State) rightIn(v *view, k key32, kind message.Kind) (bool, error) {
 // got it back posts only from when they got it back; and whatever a
 // revocation's cut keeps stays valid. It answers Accept or Ignore (what it
 // refuses depends on the Ops this node holds).
-func (s *State) allowedIn(v *view, k key32, id message.ID, sentAtMS uint64, kind message.Kind) (Verdict, error) {
+func (s *State) allowedIn(v *view, k key32, id message.ID, sentAtMS uint64, kind message.Kind) (message.Verdict, error) {
 	if v == nil {
-		return Accept, nil
+		return message.Accept, nil
 	}
 	if v.genesis == nil {
-		return Ignore, fmt.Errorf("%w: the group's genesis is not known yet", ErrStale)
+		return message.Ignore, fmt.Errorf("%w: the group's genesis is not known yet", ErrStale)
 	}
 	if _, kept := v.keep[k][id]; kept {
-		return Accept, nil
+		return message.Accept, nil
 	}
 	ok, why := s.rightIn(v, k, kind)
 	if !ok {
-		return Ignore, why
+		return message.Ignore, why
 	}
 	if v.revoked[k] && (v.since[k] == 0 || sentAtMS < v.since[k]) {
-		return Ignore, fmt.Errorf("%w: sent while the author could not post here, and no revocation kept it", ErrRevoked)
+		return message.Ignore, fmt.Errorf("%w: sent while the author could not post here, and no revocation kept it", ErrRevoked)
 	}
-	return Accept, nil
+	return message.Accept, nil
 }
 
 // Standing is where a person stands in a group, as this node knows it.

@@ -16,6 +16,7 @@ var (
 	// ErrBadName means a channel name breaks the naming rules.
 	ErrBadName = errors.New("bad channel name")
 	// ErrNotJoined means a command names a group this node has not joined.
+	// A NotJoinedError wraps it when the name is an open channel's.
 	ErrNotJoined = errors.New("group not joined")
 )
 
@@ -64,3 +65,14 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// NotJoinedError says that an open channel a command names is not joined:
+// its caller can tell the person how to join it.
+type NotJoinedError struct {
+	Channel string // the channel's normalised name
+}
+
+func (e *NotJoinedError) Error() string { return ErrNotJoined.Error() + ": channel " + e.Channel }
+
+// Unwrap makes errors.Is(err, ErrNotJoined) hold.
+func (e *NotJoinedError) Unwrap() error { return ErrNotJoined }

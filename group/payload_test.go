@@ -327,7 +327,7 @@ func TestOpNamesAMember(t *testing.T) {
 							t.Errorf("%s group, %T by %s: Check panics: %v", kind, pb.Action, by, r)
 						}
 					}()
-					if _, v, err := alice.s.Check(m, at(3)); v != group.Reject || !errors.Is(err, group.ErrBadPayload) {
+					if _, v, err := alice.s.Check(m, at(3)); v != message.Reject || !errors.Is(err, group.ErrBadPayload) {
 						t.Errorf("%s group, %T by %s: %s, %v; want reject, %v", kind, pb.Action, by, v, err, group.ErrBadPayload)
 					}
 				}()

@@ -52,7 +52,7 @@ func TestPrivateRoundTrip(t *testing.T) {
 		if m.Body.Epoch != 1 || bytes.Contains(m.Raw, []byte(marker)) {
 			t.Fatalf("message of epoch %d carries the plaintext: %v", m.Body.Epoch, bytes.Contains(m.Raw, []byte(marker)))
 		}
-		got := c.to.want(t, m, at(11), group.Accept, nil)
+		got := c.to.want(t, m, at(11), message.Accept, nil)
 		if got.(group.Text).Text != marker+" from "+c.from.u.Name {
 			t.Errorf("%s read %q", c.to.u.Name, got.(group.Text).Text)
 		}
@@ -62,7 +62,7 @@ func TestPrivateRoundTrip(t *testing.T) {
 		}
 	}
 	reply := alice.compose(t, group.Text{Text: "re", Ref: message.ID{1}}, at(12))
-	if got := bob.want(t, reply, at(12), group.Accept, nil).(group.Text); got.Ref != (message.ID{1}) {
+	if got := bob.want(t, reply, at(12), message.Accept, nil).(group.Text); got.Ref != (message.ID{1}) {
 		t.Errorf("reply ref = %s", got.Ref.Short())
 	}
 	// The genesis and Ops are sealed too, under the control key: the
@@ -92,7 +92,7 @@ func TestPrivateNonMember(t *testing.T) {
 	own := make([]byte, group.KeySize)
 	rand.Read(own)
 	m := forge(t, mallory, alice.s.ID(), text("let me in"), message.ID{}, 1, own, at(20))
-	bob.want(t, m, at(21), group.Ignore, group.ErrUnknownKey)
+	bob.want(t, m, at(21), message.Ignore, group.ErrUnknownKey)
 
 	real := alice.compose(t, text("hi"), at(20))
 	forged := forge(t, mallory, alice.s.ID(), text("let me in"), message.ID{}, 1, own, at(20))
@@ -103,18 +103,18 @@ func TestPrivateNonMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob.want(t, forged, at(21), group.Reject, group.ErrDecrypt)
+	bob.want(t, forged, at(21), message.Reject, group.ErrDecrypt)
 
 	future := forge(t, mallory, alice.s.ID(), text("from the future"), message.ID{}, 9, own, at(20))
-	bob.want(t, future, at(21), group.Ignore, group.ErrUnknownKey)
+	bob.want(t, future, at(21), message.Ignore, group.ErrUnknownKey)
 
 	plain := forge(t, mallory, alice.s.ID(), text("unsealed"), message.ID{}, 0, nil, at(20))
-	bob.want(t, plain, at(21), group.Reject, group.ErrBadPayload)
+	bob.want(t, plain, at(21), message.Reject, group.ErrBadPayload)
 
 	// New with issue 13: holding the epoch key is not membership. Mallory
 	// has the key (a leaked link) but no profile in the group.
 	leaked := forge(t, mallory, alice.s.ID(), text("I have the key"), message.ID{}, 1, epochOne(t, alice), at(20))
-	bob.want(t, leaked, at(21), group.Ignore, group.ErrNotMember)
+	bob.want(t, leaked, at(21), message.Ignore, group.ErrNotMember)
 	if st := bob.s.Standing(mallory.PublicKey()); st.Member {
 		t.Errorf("mallory's standing without a profile: %+v", st)
 	}
@@ -143,7 +143,7 @@ func TestPrivateForgedAuthor(t *testing.T) {
 	for _, m := range []*message.Message{m, op} {
 		b := m.Body
 		moved := forgeRaw(t, carol.u, b.Group, b.Kind, b.Ref, b.Epoch, nil, b.Payload, time.UnixMilli(int64(b.SentAtMS)))
-		alice.want(t, moved, at(32), group.Reject, group.ErrDecrypt)
+		alice.want(t, moved, at(32), message.Reject, group.ErrDecrypt)
 	}
 }
 
@@ -196,11 +196,11 @@ func TestPrivateRemoval(t *testing.T) {
 
 	for _, p := range []*peer{alice, bob} {
 		// The Op alone changes nothing: it takes effect with its parts.
-		if _, v, err, fx := p.receive(t, opm, at(51)); v != group.Accept || fx.DescriptorChanged || p.s.Epoch() != 1 {
+		if _, v, fx, err := p.receive(t, opm, at(51)); v != message.Accept || fx.DescriptorChanged || p.s.Epoch() != 1 {
 			t.Fatalf("%s: removal Op %s %v, effects %+v, epoch %d", p.u.Name, v, err, fx, p.s.Epoch())
 		}
-		_, v, err, fx := p.receive(t, partm, at(51))
-		if v != group.Accept || !fx.NewKey || !fx.DescriptorChanged || len(fx.Recheck) != 1 || !fx.Recheck[0].Equal(carol.u.PublicKey()) {
+		_, v, fx, err := p.receive(t, partm, at(51))
+		if v != message.Accept || !fx.NewKey || !fx.DescriptorChanged || len(fx.Recheck) != 1 || !fx.Recheck[0].Equal(carol.u.PublicKey()) {
 			t.Fatalf("%s: removal part %s %v, effects %+v", p.u.Name, v, err, fx)
 		}
 		if p.s.Epoch() != 2 {
@@ -228,7 +228,7 @@ func TestPrivateRemoval(t *testing.T) {
 	if after.Body.Epoch != 2 {
 		t.Fatalf("bob sealed under epoch %d", after.Body.Epoch)
 	}
-	carol.want(t, after, at(61), group.Ignore, group.ErrUnknownKey)
+	carol.want(t, after, at(61), message.Ignore, group.ErrUnknownKey)
 	if _, err := carol.s.Open(after); err == nil {
 		t.Error("carol opened a message of the new epoch")
 	}
@@ -237,9 +237,9 @@ func TestPrivateRemoval(t *testing.T) {
 	// Rejected (whoever forwards it may not know of the removal yet), and
 	// what she signed is kept only if the removal's cut lists it, however
 	// it is dated.
-	bob.want(t, late, at(71), group.Ignore, group.ErrRemoved)
-	bob.want(t, early, at(71), group.Accept, nil)
-	bob.want(t, unseen, at(71), group.Ignore, group.ErrRemoved)
+	bob.want(t, late, at(71), message.Ignore, group.ErrRemoved)
+	bob.want(t, early, at(71), message.Accept, nil)
+	bob.want(t, unseen, at(71), message.Ignore, group.ErrRemoved)
 
 	if _, err := bob.s.RemoveMember(bob.u, alice.u.PublicKey(), at(80)); err == nil {
 		t.Error("a member who is not an admin removed someone")
@@ -302,13 +302,13 @@ func TestConcurrentRekeys(t *testing.T) {
 		}
 		last = m
 		for _, m := range []*message.Message{mA, mB} {
-			if _, v, err := p.s.Check(m, at(16)); v != group.Accept {
+			if _, v, err := p.s.Check(m, at(16)); v != message.Accept {
 				t.Errorf("%s: %s %v for a message sealed under a concurrent removal's key", p.u.Name, v, err)
 			}
 		}
 	}
 	for _, m := range []*message.Message{mA, mB, last} {
-		dave.want(t, m, at(16), group.Ignore, group.ErrUnknownKey)
+		dave.want(t, m, at(16), message.Ignore, group.ErrUnknownKey)
 	}
 	if !dave.s.Standing(dave.u.PublicKey()).Removed {
 		t.Error("dave does not know he was removed")
@@ -407,34 +407,34 @@ func TestRekeyRules(t *testing.T) {
 
 	type step struct {
 		m       *message.Message
-		verdict group.Verdict
+		verdict message.Verdict
 		err     error
 	}
 	for _, c := range []struct {
 		name  string
 		steps []step
 	}{
-		{"by a member", []step{{rekey(bob, 3, strangers)[0], group.Reject, group.ErrNotAllowed}}},
-		{"epoch ahead", []step{{rekey(alice, 4, strangers)[0], group.Reject, group.ErrBadPayload}}},
-		{"epoch not above its history's", []step{{rekey(alice, 2, strangers)[0], group.Reject, group.ErrBadPayload}}},
-		{"fresh epoch 1", []step{{freshOne, group.Reject, group.ErrBadPayload}}},
-		{"with a ref", []step{{withRef, group.Reject, group.ErrBadPayload}}},
-		{"with an epoch", []step{{withEpoch, group.Reject, group.ErrBadPayload}}},
-		{"not sealed", []step{{unsealed, group.Reject, group.ErrBadPayload}}},
-		{"sealed under an epoch key", []step{{underEpochKey, group.Reject, group.ErrBadPayload}}},
-		{"unknown parent", []step{{forgeOp(t, alice.u, id, ctl, group.Op{Parents: []message.ID{{7}}, Action: group.Rekey{}, Key: fresh(3)}, []group.OpPart{strangers}, at(20))[0], group.Ignore, group.ErrStale}}},
-		{"to a removed member", []step{{toCarol[0], group.Accept, nil}, {toCarol[1], group.Reject, group.ErrNotAllowed}}},
-		{"an entry that does not open", []step{{notOpening[0], group.Accept, nil}, {notOpening[1], group.Reject, group.ErrDecrypt}}},
-		{"a part the Op does not commit to", []step{{committed[0], group.Accept, nil}, {otherPart, group.Reject, group.ErrBadPayload}}},
-		{"an index the Op does not have", []step{{secondIndex, group.Reject, group.ErrBadPayload}}},
-		{"a part signed by another", []step{{bobsPart, group.Reject, group.ErrNotAllowed}}},
-		{"a cut in a rekey", []step{{withCut[0], group.Accept, nil}, {withCut[2], group.Reject, group.ErrBadPayload}}},
-		{"key entries in a settings Op", []step{{settingsWithKeys[0], group.Accept, nil}, {settingsWithKeys[1], group.Reject, group.ErrBadPayload}}},
-		{"a cut in a settings Op", []step{{settingsWithCut[0], group.Accept, nil}, {settingsWithCut[1], group.Reject, group.ErrBadPayload}}},
-		{"a part of the genesis", []step{{genesisPart, group.Reject, group.ErrBadPayload}}},
-		{"a part of an unknown Op", []step{{unknownOp, group.Ignore, group.ErrStale}}},
-		{"a shared key not in the history", []step{{shared(2, wrong)[0], group.Reject, group.ErrBadPayload}}},
-		{"a shared epoch-1 key that is not epoch 1's", []step{{shared(1, wrong)[0], group.Reject, group.ErrBadPayload}}},
+		{"by a member", []step{{rekey(bob, 3, strangers)[0], message.Reject, group.ErrNotAllowed}}},
+		{"epoch ahead", []step{{rekey(alice, 4, strangers)[0], message.Reject, group.ErrBadPayload}}},
+		{"epoch not above its history's", []step{{rekey(alice, 2, strangers)[0], message.Reject, group.ErrBadPayload}}},
+		{"fresh epoch 1", []step{{freshOne, message.Reject, group.ErrBadPayload}}},
+		{"with a ref", []step{{withRef, message.Reject, group.ErrBadPayload}}},
+		{"with an epoch", []step{{withEpoch, message.Reject, group.ErrBadPayload}}},
+		{"not sealed", []step{{unsealed, message.Reject, group.ErrBadPayload}}},
+		{"sealed under an epoch key", []step{{underEpochKey, message.Reject, group.ErrBadPayload}}},
+		{"unknown parent", []step{{forgeOp(t, alice.u, id, ctl, group.Op{Parents: []message.ID{{7}}, Action: group.Rekey{}, Key: fresh(3)}, []group.OpPart{strangers}, at(20))[0], message.Ignore, group.ErrStale}}},
+		{"to a removed member", []step{{toCarol[0], message.Accept, nil}, {toCarol[1], message.Reject, group.ErrNotAllowed}}},
+		{"an entry that does not open", []step{{notOpening[0], message.Accept, nil}, {notOpening[1], message.Reject, group.ErrDecrypt}}},
+		{"a part the Op does not commit to", []step{{committed[0], message.Accept, nil}, {otherPart, message.Reject, group.ErrBadPayload}}},
+		{"an index the Op does not have", []step{{secondIndex, message.Reject, group.ErrBadPayload}}},
+		{"a part signed by another", []step{{bobsPart, message.Reject, group.ErrNotAllowed}}},
+		{"a cut in a rekey", []step{{withCut[0], message.Accept, nil}, {withCut[2], message.Reject, group.ErrBadPayload}}},
+		{"key entries in a settings Op", []step{{settingsWithKeys[0], message.Accept, nil}, {settingsWithKeys[1], message.Reject, group.ErrBadPayload}}},
+		{"a cut in a settings Op", []step{{settingsWithCut[0], message.Accept, nil}, {settingsWithCut[1], message.Reject, group.ErrBadPayload}}},
+		{"a part of the genesis", []step{{genesisPart, message.Reject, group.ErrBadPayload}}},
+		{"a part of an unknown Op", []step{{unknownOp, message.Ignore, group.ErrStale}}},
+		{"a shared key not in the history", []step{{shared(2, wrong)[0], message.Reject, group.ErrBadPayload}}},
+		{"a shared epoch-1 key that is not epoch 1's", []step{{shared(1, wrong)[0], message.Reject, group.ErrBadPayload}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for _, s := range c.steps {
@@ -451,11 +451,11 @@ func TestRekeyRules(t *testing.T) {
 	// group's current one, and bob, who holds it not, has nothing to seal
 	// with until an admin hands it to him.
 	notForMe := rekey(alice, 3, strangers)
-	bob.want(t, notForMe[0], at(21), group.Accept, nil)
+	bob.want(t, notForMe[0], at(21), message.Accept, nil)
 	if bob.s.Epoch() != 2 {
 		t.Errorf("bob seals with epoch %d before the rekey's parts arrive", bob.s.Epoch())
 	}
-	bob.want(t, notForMe[1], at(21), group.Accept, nil)
+	bob.want(t, notForMe[1], at(21), message.Accept, nil)
 	if e := bob.s.Epoch(); e != 0 {
 		t.Errorf("bob seals with epoch %d under a rekey he cannot open", e)
 	}
@@ -465,7 +465,7 @@ func TestRekeyRules(t *testing.T) {
 
 	open, _ := create(t, "olga", group.KindOpen, time.Time{})
 	openRekey := forgeOp(t, open.u, open.s.ID(), nil, group.Op{Parents: open.s.Heads(), Action: group.Rekey{}, Key: &group.KeyDelivery{Epoch: 2, KeyID: group.KeyIDOf(newKey), Fresh: true}}, []group.OpPart{strangers}, at(20))
-	open.want(t, openRekey[0], at(21), group.Reject, group.ErrBadPayload)
+	open.want(t, openRekey[0], at(21), message.Reject, group.ErrBadPayload)
 	if _, err := open.s.Rekey(open.u, at(21)); err == nil {
 		t.Error("Rekey in an open group")
 	}
@@ -500,10 +500,10 @@ func TestRemovalWaitsForItsParts(t *testing.T) {
 	if st := bob.s.Standing(carol.u.PublicKey()); st.Removed || !st.Member || bob.s.Epoch() != 1 {
 		t.Errorf("bob, one part short: carol %+v, epoch %d", st, bob.s.Epoch())
 	}
-	bob.want(t, kept, at(11), group.Accept, nil)
+	bob.want(t, kept, at(11), message.Accept, nil)
 	// bob holds the new key already (the entries come first) but does not
 	// seal with it before the removal is whole.
-	_, _, _, fx := bob.receive(t, ms[len(ms)-1], at(11))
+	_, _, fx, _ := bob.receive(t, ms[len(ms)-1], at(11))
 	if !fx.DescriptorChanged || len(fx.Recheck) != 1 || !fx.Recheck[0].Equal(carol.u.PublicKey()) {
 		t.Errorf("the last part's effects: %+v", fx)
 	}
@@ -511,7 +511,7 @@ func TestRemovalWaitsForItsParts(t *testing.T) {
 		t.Errorf("bob with every part: carol %+v, epoch %d", st, bob.s.Epoch())
 	}
 	// kept is not in alice's cut: once the removal is whole, it goes.
-	if _, v, err := bob.s.Check(kept, at(12)); v != group.Ignore || !errors.Is(err, group.ErrRemoved) {
+	if _, v, err := bob.s.Check(kept, at(12)); v != message.Ignore || !errors.Is(err, group.ErrRemoved) {
 		t.Errorf("carol's message no cut keeps: %s, %v", v, err)
 	}
 }

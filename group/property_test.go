@@ -269,23 +269,21 @@ func (h *history) op(i int) {
 		slices.SortFunc(entries, func(a, b group.KeyEntry) int { return bytes.Compare(a.Member, b.Member) })
 		parts = append(parts, group.OpPart{Keys: entries})
 	}
-	switch act.(type) {
+	switch act := act.(type) {
 	case group.Ban, group.Remove:
 		parts = append(parts, h.cut(who))
 	case group.SetRole:
-		if h.kind == group.KindAnnounce && act.(group.SetRole).Role == group.RoleMember {
+		if h.kind == group.KindAnnounce && act.Role == group.RoleMember {
 			parts = append(parts, h.cut(who))
 		}
 	}
 	op := group.Op{Parents: parents, Action: act, Key: key}
-	var plains [][]byte
 	for i := range parts {
 		parts[i].Index = i
 		b, err := group.EncodePayload(parts[i])
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		plains = append(plains, b)
 		op.Parts = append(op.Parts, sha256Sum(b))
 	}
 	sec := 1 + h.pick(9000)
@@ -355,7 +353,7 @@ func (h *history) consistent(p *peer) {
 			continue
 		}
 		_, v, err := p.s.Check(m, h.end)
-		if p.has(m) != (v == group.Accept) {
+		if p.has(m) != (v == message.Accept) {
 			h.t.Errorf("%s: %s %s by %s: stored %v, Check now says %s (%v)", p.u.Name, m.Body.Kind, m.ID.Short(), identity.FingerprintOf(m.Body.Author).Short(), p.has(m), v, err)
 		}
 	}

@@ -492,7 +492,7 @@ func (s *State) profileCountsIn(v *view, k key32, e profileEntry) bool {
 		return false
 	}
 	verdict, _ := s.allowedIn(v, k, e.id, e.sentAt, message.KindProfile)
-	return verdict == Accept
+	return verdict == message.Accept
 }
 
 // Epoch returns the epoch this node seals with (0 for groups that are not

@@ -54,7 +54,7 @@ var ErrNotInitialised = errors.New("not initialised")
 func (d Dir) Check() error {
 	_, err := os.Stat(d.UserKey())
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%w: %s has no user key; run `starling init --name NAME` first (or pass --home)", ErrNotInitialised, d)
+		return fmt.Errorf("%w: %s has no user key", ErrNotInitialised, d)
 	}
 	if err != nil {
 		return fmt.Errorf("read %s: %w", d.UserKey(), err)

@@ -75,7 +75,9 @@ func TestGoNostrSharedPrefixDeviation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := newNostrClient(nostrVector(t, items), 0).initiate()
+	nc := newNostrClient(nostrVector(t, items), 0)
+	defer nc.close()
+	theirs, err := nc.initiate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +103,7 @@ func TestGoNostrSharedPrefixDeviation(t *testing.T) {
 	// go-nostr against itself keeps splitting the same ranges: its bounds
 	// and its fingerprints never agree on where a bucket ends.
 	c, s := newNostrClient(nostrVector(t, d.client), 0), newNostrServer(nostrVector(t, d.server), 0)
+	defer c.close()
 	if ses, err := runRounds(c, s, 100); err == nil {
 		t.Errorf("go-nostr against itself converged in %d rounds; update this test and the package notes", ses.rounds)
 	}

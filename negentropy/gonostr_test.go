@@ -32,6 +32,7 @@ func nostrVector(tb testing.TB, items []Item) *vector.Vector {
 
 type nostrClient struct {
 	neg        *nostrneg.Negentropy
+	stop       chan struct{} // ends the drains of a session left unfinished
 	wg         sync.WaitGroup
 	done       bool // go-nostr closed its channels
 	have, need [][IDSize]byte
@@ -42,14 +43,31 @@ type nostrClient struct {
 // one after another but not at the same time (its Fingerprint writes to the
 // vector).
 func newNostrClient(v *vector.Vector, limit int) *nostrClient {
-	return &nostrClient{neg: nostrneg.New(v, limit)}
+	return &nostrClient{neg: nostrneg.New(v, limit), stop: make(chan struct{})}
+}
+
+// close ends a session the test leaves unfinished: go-nostr closes its
+// channels only when a session completes.
+func (c *nostrClient) close() {
+	close(c.stop)
+	c.wg.Wait()
 }
 
 func (c *nostrClient) initiate() ([]byte, error) {
 	// The channels close when the session completes; result waits for that.
 	drain := func(ch chan string, dst *[][IDSize]byte, errp *error) {
 		defer c.wg.Done()
-		for s := range ch {
+		for {
+			var s string
+			select {
+			case <-c.stop:
+				return
+			case got, ok := <-ch:
+				if !ok {
+					return
+				}
+				s = got
+			}
 			b, err := hex.DecodeString(s)
 			if err != nil || len(b) != IDSize {
 				*errp = fmt.Errorf("go-nostr reported id %q", s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.uber.org/goleak"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -33,6 +34,13 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
+	if code == 0 {
+		// Every goroutine a test starts ends with it.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "netlab test:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 

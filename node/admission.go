@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"sync"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 
 	"starling/admission"
 	"starling/catchup"
-	"starling/gossip"
 	"starling/group"
 	"starling/message"
 )
@@ -45,62 +43,11 @@ func (n *Node) newAdmission() error {
 // source describes peer p for admission: its address, and whether it is
 // one of this node's organiser relays, which forward everyone's messages.
 func (n *Node) source(p peer.ID, way admission.Way) admission.Source {
-	src := admission.Source{Way: way, Peer: p, Trusted: n.relays.has(p)}
+	src := admission.Source{Way: way, Peer: p, Trusted: n.peers.IsRelay(p)}
 	if conns := n.host.Network().ConnsToPeer(p); len(conns) > 0 {
 		src.Addr = catchup.AddrKey(conns[0].RemoteMultiaddr(), p)
 	}
 	return src
-}
-
-// livePolicy is gossip's LivePolicy, after the group's rules: admission.
-// What it refuses for good (rate, slow mode, budgets, dated before the
-// group) is also not fetched by catch-up later.
-func (n *Node) livePolicy(from peer.ID, m *message.Message) gossip.Result {
-	st := n.groups.get(m.Body.Group)
-	if st == nil {
-		return gossip.Ignore
-	}
-	v, err := n.admit.Admit(n.source(from, admission.Gossip), st, m)
-	if v == admission.Accept {
-		return gossip.Accept
-	}
-	if admission.Final(err) {
-		n.catchup.Refuse(m.Body.Group, m.ID)
-	}
-	n.log.Debug("admission refused a message", "msg", m, "from", short(from), "err", err)
-	return gossip.Ignore
-}
-
-// checkCatchup judges a message that arrived by catch-up exactly as live
-// gossip is judged: the same validation, then the same admission. A peer
-// over its budget is refused before any signature is checked, and its
-// session ends (an error wrapping catchup.ErrLimit) without blame.
-func (n *Node) checkCatchup(from peer.ID, g message.GroupID, raw []byte) (*message.Message, catchup.Verdict, error) {
-	src := n.source(from, admission.Catchup)
-	if n.admit.Throttled(src) {
-		return nil, catchup.Ignore, fmt.Errorf("%w: %w", catchup.ErrLimit, admission.ErrThrottled)
-	}
-	m, r, err := n.gossip.Check(from, g, raw)
-	switch r {
-	case gossip.Accept:
-	case gossip.Reject:
-		return nil, catchup.Reject, err
-	default:
-		return nil, catchup.Ignore, err
-	}
-	st := n.groups.get(g)
-	if st == nil {
-		return nil, catchup.Ignore, fmt.Errorf("%w: %s", group.ErrNotJoined, g.Short())
-	}
-	v, err := n.admit.Admit(src, st, m)
-	switch {
-	case v == admission.Accept:
-		return m, catchup.Accept, nil
-	case admission.Final(err):
-		return nil, catchup.Ignore, err
-	default:
-		return nil, catchup.Ignore, fmt.Errorf("%w: %w", catchup.ErrLimit, err)
-	}
 }
 
 // creations caches each group's creation: the sent_at of its first

@@ -13,9 +13,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/admission"
-	"starling/group"
 	"starling/catchup"
 	"starling/catchup/catchuppb"
+	"starling/group"
 	"starling/message"
 	"starling/node"
 	"starling/store"

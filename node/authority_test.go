@@ -281,7 +281,7 @@ func TestCarrierAppliesBans(t *testing.T) {
 	kept := before[2] // mallory's text from before the ban
 	late := forgeContent(t, mallory.User(), gid, group.Text{Text: "after the ban", Nick: "m"}, message.ID{}, 1,
 		epochOneKey(t, alice.link(t, gid)), time.Now())
-	if _, v, err := st.Check(late, time.Now()); v == group.Accept {
+	if _, v, err := st.Check(late, time.Now()); v == message.Accept {
 		t.Errorf("the carrier accepts a banned member's message: %v", err)
 	}
 	if !carrier.has(kept) {

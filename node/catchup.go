@@ -12,6 +12,7 @@ import (
 
 	"starling/catchup"
 	"starling/message"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -233,7 +234,7 @@ func (n *Node) peerJoined(g message.GroupID, p peer.ID) {
 	// started holds its own messages back (confirmed): it starts a session
 	// itself rather than wait for the peer to.
 	if n.host.ID() < p || !n.groupConfirmed(g) {
-		time.AfterFunc(joinSyncDelay, func() { n.sync.request(syncRequest{syncKey{g, p}, true}) })
+		n.after(joinSyncDelay, func() { n.sync.request(syncRequest{syncKey{g, p}, true}) })
 	}
 }
 
@@ -243,7 +244,7 @@ func (n *Node) runSyncs(ctx context.Context) {
 	sem := make(chan struct{}, maxConcurrentSyncs)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	timer := time.NewTimer(n.rand.jitter(n.cfg.SyncInterval))
+	timer := time.NewTimer(n.rand.Jitter(n.cfg.SyncInterval))
 	defer timer.Stop()
 	for {
 		select {
@@ -251,7 +252,7 @@ func (n *Node) runSyncs(ctx context.Context) {
 			return
 		case <-timer.C:
 			n.periodicSyncs()
-			timer.Reset(n.rand.jitter(n.cfg.SyncInterval))
+			timer.Reset(n.rand.Jitter(n.cfg.SyncInterval))
 		case r := <-n.sync.queue:
 			if n.sync.cooling(r.peer, n.cfg.Clock()) && len(n.warmPeers(r.group)) > 0 {
 				continue
@@ -276,7 +277,7 @@ func (n *Node) periodicSyncs() {
 			peers = n.syncPeers(g)
 		}
 		if len(peers) > 0 {
-			n.sync.request(syncRequest{syncKey{g, peers[n.rand.intN(len(peers))]}, false})
+			n.sync.request(syncRequest{syncKey{g, peers[n.rand.IntN(len(peers))]}, false})
 		}
 	}
 }
@@ -327,7 +328,7 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 		n.sync.markSlow(k.peer, n.cfg.Clock())
 	}
 	if err == nil && res.Complete {
-		n.deliveries.Synced(k.group, k.peer, n.relays.has(k.peer), res.Started)
+		n.deliveries.Synced(k.group, k.peer, n.peers.IsRelay(k.peer), res.Started)
 		// A private group's messages held back until now may go out, and
 		// a profile a stale view held back too.
 		n.kickOutbox()
@@ -338,7 +339,7 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 	}
 	switch {
 	case err != nil && ctx.Err() == nil:
-		n.log.Debug("catch-up failed", "group", k.group.Short(), "peer", short(k.peer), "err", err)
+		n.log.Debug("catch-up failed", "group", k.group.Short(), "peer", peering.Short(k.peer), "err", err)
 	case err == nil && (res.Fetched > 0 || res.Pushed > 0):
 		n.log.Info("caught up", "result", res)
 	default:
@@ -380,7 +381,7 @@ func (n *Node) followUp(k syncKey) {
 	if !n.sync.schedule(k) {
 		return
 	}
-	time.AfterFunc(followUpDelay, func() {
+	n.after(followUpDelay, func() {
 		n.sync.unschedule(k)
 		if n.ctx.Err() == nil && slices.Contains(n.syncPeers(k.group), k.peer) {
 			n.sync.request(syncRequest{k, true})
@@ -405,7 +406,7 @@ func (n *Node) Sync(ctx context.Context, ref string) ([]catchup.Result, error) {
 	results := []catchup.Result{}
 	for _, g := range groups {
 		peers := n.syncPeers(g)
-		n.rand.shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+		n.rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
 		for _, p := range peers[:min(len(peers), maxOnDemandPeers)] {
 			res, err := n.syncOne(ctx, syncKey{g, p}, true)
 			res.Err = err
@@ -447,7 +448,7 @@ func (n *Node) joined(g message.GroupID) bool { return n.groups.get(g) != nil }
 // would for an invalid message. The connection stays: the peer may serve
 // the node's other groups.
 func (n *Node) penalize(p peer.ID, g message.GroupID, reason string) {
-	n.log.Warn("peer misbehaved in catch-up; banned from the group's catch-up", "peer", short(p), "group", g.Short(), "reason", reason)
+	n.log.Warn("peer misbehaved in catch-up; banned from the group's catch-up", "peer", peering.Short(p), "group", g.Short(), "reason", reason)
 	n.penalties.add(p)
 }
 
@@ -480,7 +481,7 @@ func (n *Node) stored(batch []store.Stored) {
 	}
 	n.versions.mu.Unlock()
 	n.admit.Stored(batch)
-	n.watch.stored(batch)
+	n.clockSamples(batch)
 	n.onStored(batch)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"starling/admission"
 	"starling/identity"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -55,14 +56,14 @@ type Config struct {
 	Relays []peer.AddrInfo
 	// RelayService, if set, makes this node an organiser relay: a circuit
 	// relay v2 service for other nodes (see RelayService).
-	RelayService *RelayService
+	RelayService *peering.RelayService
 	// MDNS turns on LAN discovery. Only ever inside a network you own.
 	MDNS bool
 	// MDNSService is the mDNS service name; default "_starling._udp", so
 	// Starling nodes do not answer every libp2p application on the Wi-Fi.
 	MDNSService string
-	// DialKnownPeers redials peers remembered in the store at start-up
-	// (default on; tests switch it off with DisableKnownPeers).
+	// DisableKnownPeers stops the node redialling, at start-up, the peers
+	// remembered in its store (false by default: it redials them).
 	DisableKnownPeers bool
 
 	// RedialMin and RedialMax bound the backoff between dials of a static
@@ -112,16 +113,7 @@ type Config struct {
 }
 
 // DefaultListenAddrs are used when Config.ListenAddrs is empty.
-func DefaultListenAddrs() []ma.Multiaddr {
-	var out []ma.Multiaddr
-	for _, s := range []string{
-		"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1",
-		"/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1",
-	} {
-		out = append(out, ma.StringCast(s))
-	}
-	return out
-}
+func DefaultListenAddrs() []ma.Multiaddr { return peering.DefaultListenAddrs() }
 
 func (c *Config) fill() error {
 	if c.User == nil {

@@ -3,8 +3,6 @@ package node
 import (
 	"context"
 
-	"github.com/libp2p/go-libp2p/core/peer"
-
 	"starling/store"
 )
 
@@ -22,12 +20,6 @@ func (n *Node) Disk() store.Disk { return n.store.Disk() }
 // CorruptSkipped counts the damaged records the store's reads skipped since
 // the node started.
 func (n *Node) CorruptSkipped() uint64 { return n.store.Skipped() }
-
-// refusesReceived reports whether a message from peer from would be
-// refused for want of disk space; never the node's own publishes.
-func (n *Node) refusesReceived(from peer.ID) bool {
-	return from != n.host.ID() && n.store.Disk().State != store.DiskOK
-}
 
 // onDisk is the store's OnDisk. It runs on a store goroutine, so it only
 // wakes watchDisk.

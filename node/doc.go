@@ -1,9 +1,34 @@
-// Package node wires a Starling peer together: the libp2p host, discovery
-// (mDNS, static peers, remembered peers), gossip, the store and the outbox.
-// It owns their lifecycle and is the Go API that cmd, api, sim and tests use.
+// Package node wires a Starling peer together and owns its lifetime. The
+// parts each live in their own package; node holds the state they share
+// (the store, the joined groups) and the paths between them:
+//
+//	            peering (host, mDNS, static peers, relays, tickets, hole punching)
+//	                 │ connections
+//	     ┌───────────┴────────────┐
+//	  gossip                   catchup            (per-group topics; sessions)
+//	     │ gossip.Inbound         │ catchup.Judge
+//	     └──────────► inbound ◄───┘               (inbound.go: rules, admission)
+//	                    │ store.Put
+//	                  store ─► stored ─► group State (apply) ─► effects ─► subscribers
+//	                    ▲                                         │ rekey, deletions,
+//	                    │ sign, seal, mark in the outbox          │ heal, recheck
+//	Send ─► own rate ───┴──► gossip.Publish ◄─────────────────────┘ (the node's own Ops)
+//
+// What other nodes send takes one path whichever way it came: the group's
+// rules (Judge), then admission's budgets, then the store. What the rules
+// ignore only for want of something (an Op's parent, a key) waits in the
+// pending pool; private messages not yet readable wait in held. Once the
+// store's writer commits a batch, the groups apply it and the effects queue
+// does what applying asked for, off the writer's goroutine.
+//
+// The node's own messages take the reverse path: Send signs (and in a
+// private group seals) a message, stores it, and publishes it; what gossip
+// could not publish yet waits in the outbox.
 //
 // New acquires everything (the store's lock, listening sockets) so that its
 // errors come back at once; Run runs the node until its context ends and
-// then releases everything. Close releases a node whose Run was never
-// called. Nothing but cmd, sim and tests imports this package.
+// then releases everything, after every goroutine it started has ended.
+// Close releases a node whose Run was never called. Nothing but cmd, sim
+// and tests imports this package; apiserver declares the Backend it needs
+// and *Node satisfies it.
 package node

@@ -116,7 +116,7 @@ func (n *Node) runEffects(ctx context.Context) {
 				}
 				if j.st.NeedsRekey() && j.st.IsAdmin(n.cfg.User.PublicKey()) && heal[j.st.ID()] == nil {
 					heal[j.st.ID()] = j.st
-					healTimer.Reset(n.rand.jitter(healDelay))
+					healTimer.Reset(n.rand.Jitter(healDelay))
 				}
 			}
 			n.expireGroups(ctx)
@@ -223,7 +223,7 @@ func (n *Node) recheck(ctx context.Context, st *group.State, authors []ed25519.P
 		if !slices.ContainsFunc(authors, func(a ed25519.PublicKey) bool { return a.Equal(b.Author) }) {
 			return true
 		}
-		if _, v, err := st.Check(s.Msg, now); v != group.Accept {
+		if _, v, err := st.Check(s.Msg, now); v != message.Accept {
 			n.log.Debug("dropping a message the group no longer accepts", "msg", s.Msg, "err", err)
 			drop = append(drop, s.Msg.ID)
 		}

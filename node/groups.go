@@ -42,9 +42,11 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	}
 	if g, err := n.store.Group(inv.Group); err == nil {
 		if st := n.groups.get(g.ID); st != nil && st.IsCarrier() && !inv.Carrier() {
-			return store.Group{}, fmt.Errorf("this node carries group %s without reading it; leave it (starling leave %s) and join again with this link", g.Name, g.ID)
+			return store.Group{}, fmt.Errorf("%w: group %s (%s)", group.ErrCarried, g.Name, g.ID)
 		}
-		return g, nil
+		// Joined already, perhaps by another link or as its creator: the
+		// link's relays and ticket still count.
+		return n.useRelays(g, inv.Relays, inv.Ticket), nil
 	}
 	if inv.Carrier() {
 		return n.carry(ctx, inv)
@@ -75,7 +77,7 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 	if err != nil {
 		return store.Group{}, err
 	}
-	return n.useRelays(g, inv), nil
+	return n.useRelays(g, inv.Relays, inv.Ticket), nil
 }
 
 // carry joins a private group as a carrier: no profile, it is no member.
@@ -88,21 +90,7 @@ func (n *Node) carry(ctx context.Context, inv group.Invite) (store.Group, error)
 	if err != nil {
 		return store.Group{}, err
 	}
-	return n.useRelays(g, inv), nil
-}
-
-// useRelays records the invite's ticket and relays with the group, so that
-// the ticket goes to those relays and no others, then starts using them.
-func (n *Node) useRelays(g store.Group, inv group.Invite) store.Group {
-	if len(inv.Relays) == 0 {
-		return g
-	}
-	g.Ticket, g.Relays = inv.Ticket, relayIDs(inv.Relays)
-	if err := n.store.PutGroup(g); err != nil {
-		n.log.Warn("could not keep the invite's relays", "group", g.Name, "err", err)
-	}
-	n.dialRelays(inv.Relays)
-	return g
+	return n.useRelays(g, inv.Relays, inv.Ticket), nil
 }
 
 // CreateGroup creates a group owned by this user and joins it. endsAt zero

@@ -30,8 +30,8 @@ func TestJoinLeaveResolveErrors(t *testing.T) {
 		t.Helper()
 		if !errors.Is(err, group.ErrNotJoined) {
 			t.Errorf("%s = %v, want %v", what, err, group.ErrNotJoined)
-		} else if !strings.Contains(err.Error(), "starling join lobby") {
-			t.Errorf("%s: %q does not say how to join", what, err)
+		} else if nj := (*group.NotJoinedError)(nil); !errors.As(err, &nj) || nj.Channel != "lobby" {
+			t.Errorf("%s: %v does not name the channel to join (a group.NotJoinedError)", what, err)
 		}
 	}
 	_, _, err := alice.History("lobby", store.Query{})

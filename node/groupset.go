@@ -203,10 +203,10 @@ func resolveGroup(s *store.Store, ref string) (store.Group, error) {
 	case 0:
 		_, norm, err := group.OpenChannelID(ref)
 		if err == nil {
-			return store.Group{}, fmt.Errorf("%w: %s; join it first with `starling join %s`", group.ErrNotJoined, norm, norm)
+			return store.Group{}, &group.NotJoinedError{Channel: norm}
 		}
 		// Not a channel name either: say both.
-		return store.Group{}, fmt.Errorf("%w: no joined group is called %q (join one with the invite link you were given); as a channel name: %w", group.ErrNotJoined, ref, err)
+		return store.Group{}, fmt.Errorf("%w: no joined group is called %q; as a channel name: %w", group.ErrNotJoined, ref, err)
 	default:
 		ids := make([]string, len(found))
 		for i, g := range found {

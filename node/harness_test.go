@@ -23,6 +23,7 @@ import (
 
 	"starling/group"
 	"starling/identity"
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/node"
 )
@@ -55,17 +56,7 @@ const waitTimeout = 30 * time.Second
 // with what it waited for and, if given, why cond still fails.
 func waitUntil(t testing.TB, what string, cond func() bool, why ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			detail := ""
-			for _, w := range why {
-				detail += "\n" + w()
-			}
-			t.Fatalf("timed out after %s waiting for %s%s", waitTimeout, what, detail)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, waitTimeout, what, cond, why...)
 }
 
 // testNode is a running node and what the harness knows about it.

@@ -12,8 +12,11 @@ import (
 )
 
 // Invite returns a joined group's invite link naming the given relays.
+// When this user is the group's owner or an admin, the link carries a
+// ticket for the relays' invite-only ACL, and this node starts using the
+// relays with tickets of its own.
 func (n *Node) Invite(ref string, relays []string) (string, error) {
-	_, st, err := n.state(ref)
+	g, st, err := n.state(ref)
 	if err != nil {
 		return "", err
 	}
@@ -29,6 +32,9 @@ func (n *Node) Invite(ref string, relays []string) (string, error) {
 			return "", err
 		}
 		inv.Ticket = t.Bytes()
+		// The relays an organiser names take this node's own tickets too,
+		// so that it reserves on an invite-only relay like its guests.
+		n.useRelays(g, relays, nil)
 	}
 	return inv.Link(), nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -20,6 +19,9 @@ import (
 	"starling/group"
 	"starling/identity"
 	"starling/message"
+	"starling/netwatch"
+	"starling/peering"
+	"starling/relay"
 	"starling/store"
 )
 
@@ -39,7 +41,7 @@ type Node struct {
 
 	sync        *syncer
 	versions    *storeVersions
-	rand        *random
+	rand        *peering.Random
 	penalties   *penalties
 	groups      *groupSet
 	groupCfg    group.Config
@@ -48,18 +50,22 @@ type Node struct {
 	creation    *creations
 	effects     *effectQueue
 	blocks      *blockList
-	relays      *relaySet
+	peers       *peering.Service // connectivity
 	pending     *pending
 	held        *held
 	deliveries  *delivery.Tracker
 	deliveryHub *hub[delivery.Status]
-	dropped     atomic.Uint64 // gossip messages lost to Config.DropGossip
-	watch       *netWatch     // network facts for `starling doctor` (netwatch.go)
+	in          *inbound        // the path of what other nodes send (inbound.go)
+	clock       *netwatch.Clock // this clock against the peers', for `starling doctor` (netwatch.go)
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// goMu orders goFunc's wg.Add before Close's wg.Wait; closing is set
+	// under it once Close begins.
+	goMu    sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
 
 	outboxKick chan struct{}
 	diskKick   chan struct{} // the store's disk state changed (disk.go)
@@ -84,20 +90,26 @@ func New(cfg Config) (*Node, error) {
 		sync:       newSyncer(),
 		versions:   newStoreVersions(),
 		creation:   &creations{known: map[message.GroupID]uint64{}, asked: map[message.GroupID]time.Time{}},
-		rand:       newRandom(cfg.Seed),
+		rand:       peering.NewRandom(cfg.Seed),
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
 		effects:    newEffectQueue(),
 		blocks:     newBlockList(),
-		relays:     newRelaySet(),
 		pending:    newPending(),
 		held:       newHeld(),
-		watch:      newNetWatch(cfg),
+		clock:      netwatch.NewClock(),
 	}
 	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
 	n.deliveries = delivery.NewTracker(0, cfg.Clock, func(s delivery.Status) { n.deliveryHub.publish(s) })
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.in = &inbound{
+		log: cfg.Logger, clock: cfg.Clock, ctx: n.ctx,
+		groups: n.groups, blocks: n.blocks, pending: n.pending,
+	}
+	if cfg.DropGossip > 0 {
+		n.in.lose = func() bool { return n.rand.Float64() < cfg.DropGossip }
+	}
 	if err := n.build(); err != nil {
 		n.cancel()
 		return nil, errors.Join(err, n.release())
@@ -114,7 +126,7 @@ func (n *Node) build() error {
 		MemTableSize: cfg.StoreMemTableSize,
 		NoCompaction: cfg.StoreNoCompaction,
 		Logger:       cfg.Logger.With("component", "store"),
-		OnStored:     n.stored,
+		OnStored:     n.in.stored,
 		OnDeleted:    n.deleted,
 		Clock:        cfg.Clock,
 		Disk:         cfg.StoreDisk,
@@ -123,48 +135,51 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
+	n.in.store = n.store
 	n.groupCfg = groupConfig(n.store, cfg.GroupGrace)
 	if err := n.newAdmission(); err != nil {
 		return err
 	}
+	n.in.admit = n.admit
 	if err := n.blocks.load(n.store); err != nil {
-		return err
-	}
-	if err := n.loadRelays(); err != nil {
 		return err
 	}
 	if err := n.trackOutbox(); err != nil {
 		return err
 	}
-	circuits := func() []ma.Multiaddr { return n.relays.circuitAddrs(n.cfg.Clock()) }
-	if n.host, err = newHost(cfg, circuits); err != nil {
-		return err
-	}
-	n.log = cfg.Logger.With("self", short(n.host.ID()))
-	if cfg.RelayService != nil {
-		n.host.SetStreamHandler(TicketProtocol, n.serveTickets)
-	}
-	n.gossip, err = gossip.New(n.host, gossip.Config{
-		Logger:     n.log.With("component", "gossip"),
-		Clock:      cfg.Clock,
-		Seen:       n.seen,
-		Policy:     n.policy,
-		LivePolicy: n.livePolicy,
-		Deliver:    n.deliver,
-		OnPeerJoin: n.peerJoined,
-		AppScore:   n.appScore,
-		// Every peer reached through a relay appears under its IP.
-		ColocationWhitelist: n.relays.ips(),
-		PeerExchange:        cfg.RelayService != nil,
-		HubDegree:           n.hubDegree(),
+	n.peers, err = peering.New(peering.Config{
+		TransportKey: cfg.TransportKey, ListenAddrs: cfg.ListenAddrs, Transports: cfg.Transports,
+		Peers: cfg.Peers, Relays: cfg.Relays, RelayService: cfg.RelayService,
+		MDNS: cfg.MDNS, MDNSService: cfg.MDNSService, DialKnown: !cfg.DisableKnownPeers,
+		RedialMin: cfg.RedialMin, RedialMax: cfg.RedialMax, ConnectionGater: cfg.ConnectionGater,
+		Known: n.store, Tickets: tickets{n}, Random: n.rand,
+		Logger: cfg.Logger.With("component", "peering"), Clock: cfg.Clock,
 	})
 	if err != nil {
 		return err
 	}
+	n.host = n.peers.Host()
+	n.log = cfg.Logger.With("self", peering.Short(n.host.ID()))
+	n.in.log, n.in.self, n.in.source = n.log, n.host.ID(), n.source
+	n.gossip, err = gossip.New(n.host, gossip.Config{
+		Logger:     n.log.With("component", "gossip"),
+		Clock:      cfg.Clock,
+		Inbound:    n.in,
+		OnPeerJoin: n.peerJoined,
+		AppScore:   n.appScore,
+		// Every peer reached through a relay appears under its IP.
+		ColocationWhitelist: n.peers.RelayIPs(),
+		PeerExchange:        cfg.RelayService != nil,
+		HubDegree:           n.peers.HubDegree(),
+	})
+	if err != nil {
+		return err
+	}
+	n.in.validate = n.gossip.Check
 	n.catchup, err = catchup.New(n.host, catchup.Config{
 		Store:    catchupStore{n.store, n.held},
 		Joined:   n.joined,
-		Check:    n.checkCatchup,
+		Judge:    n.in,
 		Penalize: n.penalize,
 		Version:  n.versions.version,
 		View:     n.view,
@@ -174,6 +189,7 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
+	n.in.refuse, n.in.onStored = n.catchup.Refuse, n.stored
 	groups, err := n.store.Groups()
 	if err != nil {
 		return err
@@ -204,8 +220,8 @@ func (n *Node) release() error {
 	if n.gossip != nil {
 		errs = append(errs, n.gossip.Close())
 	}
-	if n.host != nil {
-		errs = append(errs, n.host.Close())
+	if n.peers != nil {
+		errs = append(errs, n.peers.Close())
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
@@ -232,18 +248,11 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 func (n *Node) startBackground() {
-	n.goFunc(n.watchConnections)
-	n.startRelays()
-	for _, p := range n.cfg.Peers {
-		n.goFunc(func(ctx context.Context) { n.keepConnected(ctx, p) })
-	}
-	if !n.cfg.DisableKnownPeers {
-		n.goFunc(n.dialKnownPeers)
-	}
-	if n.cfg.MDNS {
-		n.goFunc(n.runMDNS)
-	}
-	n.startWatch()
+	n.goFunc(func(ctx context.Context) {
+		if err := n.peers.Run(ctx); err != nil {
+			n.log.Error("connectivity stopped", "err", err)
+		}
+	})
 	n.goFunc(n.drainOutbox)
 	n.goFunc(n.runSyncs)
 	n.goFunc(n.runEffects)
@@ -255,8 +264,15 @@ func (n *Node) startBackground() {
 	})
 }
 
-// goFunc runs f in a goroutine that Close waits for.
+// goFunc runs f in a goroutine that Close waits for. Once Close has
+// begun it runs nothing: a goroutine started while Close waits would race
+// its Wait.
 func (n *Node) goFunc(f func(ctx context.Context)) {
+	n.goMu.Lock()
+	defer n.goMu.Unlock()
+	if n.closing {
+		return
+	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -264,12 +280,30 @@ func (n *Node) goFunc(f func(ctx context.Context)) {
 	}()
 }
 
+// after runs f after d on a goroutine Close waits for, unless the node
+// shuts down first.
+func (n *Node) after(d time.Duration, f func()) {
+	n.goFunc(func(ctx context.Context) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			f()
+		}
+	})
+}
+
+// relayAppScore is the gossip app score of an organiser relay: enough to
+// take its peer exchange.
+const relayAppScore = 2 * gossip.AcceptPXThreshold
+
 // appScore is gossip's application score of a peer: the penalties it has
 // earned, and a bonus for the organiser relays, whose peer exchange this
 // node takes.
 func (n *Node) appScore(p peer.ID) float64 {
 	s := n.penalties.score(p)
-	if s == 0 && n.relays.has(p) {
+	if s == 0 && n.peers.IsRelay(p) {
 		return relayAppScore
 	}
 	return s
@@ -281,6 +315,9 @@ func (n *Node) appScore(p peer.ID) float64 {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.runOnce.Do(func() {}) // a closed node cannot be run
+		n.goMu.Lock()
+		n.closing = true
+		n.goMu.Unlock()
 		n.cancel()
 		n.wg.Wait()
 		n.hub.close()
@@ -312,57 +349,14 @@ func (n *Node) Addrs() []ma.Multiaddr {
 	return addrs
 }
 
-// seen is the gossip validator's duplicate check. Only gossip asks it, so
-// it is also where Config.DropGossip loses messages: a message "seen" is
-// neither stored nor forwarded, as if it never arrived.
-func (n *Node) seen(id message.ID) bool {
-	if n.cfg.DropGossip > 0 && n.rand.float64() < n.cfg.DropGossip {
-		n.dropped.Add(1)
-		return true
-	}
-	ok, err := n.store.Has(id)
-	return err == nil && ok
+// Connect dials a peer once, within a dial timeout.
+func (n *Node) Connect(ctx context.Context, info peer.AddrInfo) error {
+	return n.peers.Connect(ctx, info)
 }
 
-// deliver hands a message accepted by gossip to the store's batched writer;
-// subscribers hear of it once it is committed.
-func (n *Node) deliver(r gossip.Received) {
-	if err := n.store.Enqueue(n.ctx, r.Msg, store.OriginGossip); err != nil && n.ctx.Err() == nil {
-		n.log.Warn("could not queue a received message for the store", "msg", r.Msg, "err", err)
-	}
-}
-
-// policy is the stateful check that gossip and catch-up share: the local
-// block list, then the group's rules (membership, roles, keys, bans,
-// tombstones, expiry).
-func (n *Node) policy(from peer.ID, m *message.Message) gossip.Result {
-	if n.refusesReceived(from) {
-		return gossip.Ignore // the disk is low (disk.go)
-	}
-	st := n.groups.get(m.Body.Group)
-	if st == nil || n.blocks.blocked(m.Body.Author) {
-		return gossip.Ignore
-	}
-	_, v, err := st.Check(m, n.cfg.Clock())
-	if v != group.Accept {
-		n.log.Debug("group rules refused a message", "msg", m, "verdict", v, "err", err)
-		if v == group.Ignore && waits(err) {
-			n.pending.add(m, from)
-		}
-	}
-	return result(v)
-}
-
-func result(v group.Verdict) gossip.Result {
-	switch v {
-	case group.Accept:
-		return gossip.Accept
-	case group.Reject:
-		return gossip.Reject
-	default:
-		return gossip.Ignore
-	}
-}
+// Relays lists the organiser relays this node uses and how its link to
+// each stands.
+func (n *Node) Relays() []relay.Link { return n.peers.Relays() }
 
 // Open decodes a stored message of a joined group for display, unsealing it
 // in a private group.
@@ -375,4 +369,4 @@ func (n *Node) Open(m *message.Message) (group.Content, error) {
 }
 
 // DroppedGossip counts the gossip messages Config.DropGossip dropped.
-func (n *Node) DroppedGossip() uint64 { return n.dropped.Load() }
+func (n *Node) DroppedGossip() uint64 { return n.in.dropped.Load() }

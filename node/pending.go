@@ -102,8 +102,8 @@ func (n *Node) retryPending(ctx context.Context, st *group.State) {
 			}
 			_, v, err := st.Check(m, n.cfg.Clock())
 			switch {
-			case v == group.Accept:
-				if av, err := n.admit.Admit(n.source(w.from, admission.Catchup), st, m); av != admission.Accept {
+			case v == message.Accept:
+				if av, err := n.admit.Admit(n.source(w.from, admission.Catchup), st, m); av != message.Accept {
 					n.log.Debug("admission refused a message that was waiting", "msg", m, "err", err)
 					continue
 				}
@@ -114,7 +114,7 @@ func (n *Node) retryPending(ctx context.Context, st *group.State) {
 					continue
 				}
 				progress = true
-			case v == group.Ignore && waits(err):
+			case v == message.Ignore && waits(err):
 				n.pending.add(m, w.from)
 			}
 		}

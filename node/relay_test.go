@@ -17,6 +17,7 @@ import (
 	"starling/group"
 	"starling/message"
 	"starling/node"
+	"starling/peering"
 	"starling/relay"
 )
 
@@ -64,7 +65,7 @@ func withRelay(r *testNode) option {
 
 func asRelay(acl *relay.ACL) option {
 	return func(c *node.Config) {
-		c.RelayService = &node.RelayService{}
+		c.RelayService = &peering.RelayService{}
 		if acl != nil { // not a typed nil in the interface
 			c.RelayService.ACL = acl
 		}

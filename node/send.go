@@ -78,7 +78,7 @@ func (n *Node) publish(ctx context.Context, m *message.Message) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n.deliveries.Handed(m, n.gossip.Peers(m.Body.Group), n.relays.has)
+	n.deliveries.Handed(m, n.gossip.Peers(m.Body.Group), n.peers.IsRelay)
 	n.held.remove(m)
 	if err := n.store.RemoveOutbox(m.ID); err != nil {
 		n.log.Warn("could not clear a sent message from the outbox", "msg", m, "err", err)

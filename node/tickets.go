@@ -1,201 +1,112 @@
 package node
 
 import (
-	"bufio"
-	"context"
-	"encoding/binary"
-	"errors"
+	"bytes"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/protocol"
-	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
-	"github.com/multiformats/go-multistream"
 
 	"starling/group"
+	"starling/peering"
+	"starling/store"
 )
 
-// TicketProtocol is the stream protocol on which a node hands its relay
-// tickets to an organiser relay before it asks for a reservation.
-//
-// The client writes a uvarint count (at most maxTickets) and that many
-// tickets of group.TicketSize bytes; the relay answers with one status byte
-// and a uvarint-prefixed reason of at most maxReason bytes.
-const TicketProtocol protocol.ID = "/starling/relay-ticket/1.0.0"
+// maxGroupRelays bounds the relays a group's record remembers: links are
+// advice, and a pile of them must not grow the record without end.
+const maxGroupRelays = 16
 
-// RelayACL decides who may use an organiser relay. The node feeds it the
-// peers that present valid tickets.
-type RelayACL interface {
-	relayv2.ACLFilter
-	// Open reports whether the relay admits everyone, tickets or not.
-	Open() bool
-	// Admit lets p reserve slots and open circuits until until: it
-	// presented a valid ticket.
-	Admit(p peer.ID, until time.Time)
-}
+// tickets is the node's side of relay tickets (peering.Tickets): which
+// tickets to hand a relay, and, on an organiser relay, whether a ticket
+// admits its holder.
+type tickets struct{ n *Node }
 
-const (
-	maxTickets    = 16
-	maxReason     = 200
-	ticketTimeout = 10 * time.Second
+var _ peering.Tickets = tickets{}
 
-	ticketRefused  byte = 0
-	ticketAdmitted byte = 1
-	ticketOpen     byte = 2
-)
-
-// serveTickets answers TicketProtocol on a relay: it checks each ticket
-// against the group it names, which the relay must carry, and admits the
-// peer until the latest expiry among the valid ones.
-func (n *Node) serveTickets(s network.Stream) {
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(ticketTimeout))
-	p := s.Conn().RemotePeer()
-	acl := n.cfg.RelayService.ACL
-	status, reason := ticketOpen, "this relay is open"
-	if acl != nil && !acl.Open() {
-		until, err := n.checkTickets(bufio.NewReader(io.LimitReader(s, 10+maxTickets*group.TicketSize)))
-		if err != nil {
-			status, reason = ticketRefused, err.Error()
-			n.log.Info("relay refused a peer's tickets", "peer", short(p), "err", err)
-		} else {
-			status, reason = ticketAdmitted, "admitted until "+until.UTC().Format(time.RFC3339)
-			acl.Admit(p, until)
-			n.log.Debug("relay admitted a peer", "peer", short(p), "until", until)
-		}
-	}
-	if len(reason) > maxReason {
-		reason = reason[:maxReason]
-	}
-	msg := binary.AppendUvarint([]byte{status}, uint64(len(reason)))
-	if _, err := s.Write(append(msg, reason...)); err != nil {
-		s.Reset()
-	}
-}
-
-// checkTickets reads a ticket request and returns the latest expiry among
-// the tickets that admit their holder.
-func (n *Node) checkTickets(r *bufio.Reader) (time.Time, error) {
-	count, err := binary.ReadUvarint(r)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read the ticket count: %w", err)
-	}
-	switch {
-	case count == 0:
-		return time.Time{}, errors.New("no ticket; join with a current invite that names this relay")
-	case count > maxTickets:
-		return time.Time{}, fmt.Errorf("%d tickets; send at most %d", count, maxTickets)
-	}
-	now := n.cfg.Clock()
-	var until time.Time
-	var errs []error
-	buf := make([]byte, group.TicketSize)
-	for range count {
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return time.Time{}, fmt.Errorf("read a ticket: %w", err)
-		}
-		t, err := group.ParseTicket(buf)
-		if err == nil {
-			err = n.checkTicket(t, now)
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if t.NotAfter.After(until) {
-			until = t.NotAfter
-		}
-	}
-	if until.IsZero() {
-		return time.Time{}, fmt.Errorf("no valid ticket: %w", errors.Join(errs...))
-	}
-	return until, nil
-}
-
-func (n *Node) checkTicket(t group.Ticket, now time.Time) error {
-	st := n.groups.get(t.Group)
-	if st == nil {
-		return fmt.Errorf("%w: this relay does not carry group %s", group.ErrBadTicket, t.Group.Short())
-	}
-	return st.CheckTicket(t, now)
-}
-
-// presentTickets hands a relay the tickets of the groups whose invites
-// named it, and marks it ready for a reservation unless it refused them. A relay
-// that does not speak TicketProtocol (a plain libp2p relay) is ready at
-// once.
-func (n *Node) presentTickets(ctx context.Context, relay peer.ID) {
-	ctx, cancel := context.WithTimeout(ctx, ticketTimeout)
-	defer cancel()
-	status, reason, err := n.sendTickets(ctx, relay)
-	switch {
-	case errors.Is(err, multistream.ErrNotSupported[protocol.ID]{}):
-		n.relays.setReady(relay, true)
-	case err != nil:
-		n.log.Debug("could not hand tickets to relay; trying again on the next connection", "relay", short(relay), "err", err)
-	case status == ticketRefused:
-		n.log.Warn("relay refused this node; join with a current invite that names the relay",
-			"relay", short(relay), "reason", reason)
-		n.relays.setReady(relay, false)
-	default:
-		n.log.Info("relay accepted this node", "relay", short(relay), "reason", reason)
-		n.relays.setReady(relay, true)
-	}
-}
-
-func (n *Node) sendTickets(ctx context.Context, relay peer.ID) (byte, string, error) {
-	tickets, err := n.ticketsFor(relay)
-	if err != nil {
-		return 0, "", err
-	}
-	s, err := n.host.NewStream(ctx, relay, TicketProtocol)
-	if err != nil {
-		return 0, "", err
-	}
-	defer s.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = s.SetDeadline(dl)
-	}
-	msg := binary.AppendUvarint(nil, uint64(len(tickets)))
-	for _, t := range tickets {
-		msg = append(msg, t...)
-	}
-	if _, err := s.Write(msg); err != nil {
-		return 0, "", err
-	}
-	_ = s.CloseWrite()
-	r := bufio.NewReader(io.LimitReader(s, 1+10+maxReason))
-	status, err := r.ReadByte()
-	if err != nil {
-		return 0, "", fmt.Errorf("read the relay's answer: %w", err)
-	}
-	size, err := binary.ReadUvarint(r)
-	if err != nil || size > maxReason {
-		return 0, "", fmt.Errorf("read the relay's reason: bad length (%v)", err)
-	}
-	reason := make([]byte, size)
-	if _, err := io.ReadFull(r, reason); err != nil {
-		return 0, "", fmt.Errorf("read the relay's reason: %w", err)
-	}
-	return status, string(reason), nil
-}
-
-// ticketsFor lists the tickets of the joined groups whose invites named the
-// relay, at most maxTickets.
-func (n *Node) ticketsFor(relay peer.ID) ([][]byte, error) {
-	groups, err := n.store.Groups()
+// For lists a ticket for each joined group that names relay (an invite's
+// relays, or those this user put in an invite): one this node signs afresh
+// where this user is the group's owner or an admin, else the one its
+// invite carried.
+func (t tickets) For(relay peer.ID) ([][]byte, error) {
+	groups, err := t.n.store.Groups()
 	if err != nil {
 		return nil, err
 	}
 	var out [][]byte
 	for _, g := range groups {
-		if len(g.Ticket) == group.TicketSize && slices.Contains(g.Relays, relay.String()) && len(out) < maxTickets {
+		if !slices.Contains(g.Relays, relay.String()) {
+			continue
+		}
+		if st := t.n.groups.get(g.ID); st != nil && st.IsAdmin(t.n.cfg.User.PublicKey()) {
+			if tk, err := st.Ticket(t.n.cfg.User, t.n.cfg.Clock()); err == nil {
+				out = append(out, tk.Bytes())
+				continue
+			}
+		}
+		if len(g.Ticket) == group.TicketSize {
 			out = append(out, g.Ticket)
 		}
 	}
 	return out, nil
+}
+
+// Check reports whether a ticket admits its holder to this relay: the
+// relay must carry the ticket's group.
+func (t tickets) Check(tk group.Ticket, now time.Time) error {
+	st := t.n.groups.get(tk.Group)
+	if st == nil {
+		return fmt.Errorf("%w: this relay does not carry group %s", group.ErrBadTicket, tk.Group.Short())
+	}
+	return st.CheckTicket(tk, now)
+}
+
+// useRelays records relay addresses (an invite's, or those this user puts
+// in an invite) with the group, and ticket if it is better than the one
+// the group holds, then starts using the relays: new ones are dialled and
+// reserved on, and those in use already get this node's tickets again, so
+// that a relay that refused the node before admits it now.
+func (n *Node) useRelays(g store.Group, addrs []string, ticket []byte) store.Group {
+	if len(addrs) == 0 {
+		return g
+	}
+	changed := false
+	for _, id := range peering.RelayIDs(addrs) {
+		if !slices.Contains(g.Relays, id) {
+			g.Relays = append(g.Relays, id)
+			changed = true
+		}
+	}
+	if len(g.Relays) > maxGroupRelays {
+		g.Relays = slices.Clone(g.Relays[len(g.Relays)-maxGroupRelays:])
+	}
+	if n.betterTicket(g, ticket) {
+		g.Ticket = slices.Clone(ticket)
+		changed = true
+	}
+	if changed {
+		if err := n.store.PutGroup(g); err != nil {
+			n.log.Warn("could not keep the group's relays", "group", g.Name, "err", err)
+		}
+	}
+	n.peers.AddRelays(addrs)
+	return g
+}
+
+// betterTicket reports whether ticket admits this node to the group's
+// relays (it checks out against the group as this node knows it) for
+// longer than the one the group holds.
+func (n *Node) betterTicket(g store.Group, ticket []byte) bool {
+	if len(ticket) == 0 || bytes.Equal(ticket, g.Ticket) {
+		return false
+	}
+	tk, err := group.ParseTicket(ticket)
+	if err != nil {
+		return false
+	}
+	if st := n.groups.get(g.ID); st == nil || st.CheckTicket(tk, n.cfg.Clock()) != nil {
+		return false
+	}
+	old, err := group.ParseTicket(g.Ticket)
+	return err != nil || tk.NotAfter.After(old.NotAfter)
 }

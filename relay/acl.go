@@ -43,7 +43,7 @@ func (m Mode) String() string {
 // expired entries are swept, and if none have expired new peers wait.
 const MaxAdmitted = 1 << 16
 
-// ACL is what node.RelayService takes as its ACL (node.RelayACL). Its
+// ACL is what peering.RelayService takes as its ACL (peering.RelayACL). Its
 // methods are safe for concurrent use.
 type ACL struct {
 	mode  Mode

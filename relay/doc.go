@@ -2,5 +2,5 @@
 // decides who may reserve a slot and open circuits (open, or only peers
 // that presented a ticket from a current invite), and its Prometheus
 // metrics. The node runs the circuit relay service itself
-// (node.RelayService); cmd/starling's `relay` command wires the two.
+// (peering.RelayService); cmd/starling's `relay` command wires the two.
 package relay

@@ -8,11 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"starling/peering"
+
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"starling/node"
 )
 
 // attackers runs the scenario's hostile nodes: raw libp2p hosts with
@@ -85,7 +85,7 @@ func (a *attackers) begin(k int) {
 		h, ps := a.hosts[i-a.p.honest], a.ps[i-a.p.honest]
 		for _, j := range a.p.nodes[i].Peers {
 			info := addrInfo(a.p, a.keys, j)
-			wg.Go(func() { node.Redial{Seed: a.p.nodeSeed(i)}.Keep(ctx, h, info) })
+			wg.Go(func() { peering.Redial{Seed: a.p.nodeSeed(i)}.Keep(ctx, h, info) })
 		}
 		t, err := ps.Join(a.format.topic(a.p.groups[set.Group]))
 		if err != nil {

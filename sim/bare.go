@@ -17,7 +17,7 @@ import (
 
 	"starling/gossip"
 	"starling/group"
-	"starling/node"
+	"starling/peering"
 )
 
 // bareFleet is the baseline: plain go-libp2p hosts with go-libp2p-pubsub
@@ -27,7 +27,7 @@ import (
 // an inline validator that checks one Ed25519 signature over a message of
 // the same size, and nothing else: no store, no catch-up, no groups, no
 // application score (it is 0), no relay circuits. Static peers are kept
-// connected by node's own loop (node.Redial), seeded as the Starling node
+// connected by node's own loop (peering.Redial), seeded as the Starling node
 // in the same place is, so both stacks redial on the same schedule. Where
 // Starling attendees reach each other through relay circuits, bare
 // attendees have only the relays' meshes.
@@ -82,7 +82,7 @@ func (f *bareFleet) start(ctx context.Context) error {
 		}
 		for _, j := range peers {
 			info := addrInfo(f.p, f.keys, j)
-			f.wg.Go(func() { node.Redial{Seed: f.p.nodeSeed(i)}.Keep(f.ctx, f.hosts[i], info) })
+			f.wg.Go(func() { peering.Redial{Seed: f.p.nodeSeed(i)}.Keep(f.ctx, f.hosts[i], info) })
 		}
 	}
 	return nil
@@ -97,7 +97,7 @@ func (f *bareFleet) startHost(i int) error {
 	f.tracer[i] = &bareTracer{}
 	degree := 0 // not a relay
 	if f.p.isRelay(i) {
-		degree = cmp.Or(f.p.sc.Node.RelayMeshDegree, node.DefaultMeshDegree)
+		degree = cmp.Or(f.p.sc.Node.RelayMeshDegree, peering.DefaultMeshDegree)
 	}
 	opts, err := barePubsubOptions(degree, f.tracer[i], bareValidator)
 	if err != nil {

@@ -211,8 +211,8 @@ type NodeTuning struct {
 	// Store is StoreMemory (the default) or StoreDisk.
 	Store string `yaml:"store"`
 	// RelayMeshDegree is how many attendees per group each relay forwards
-	// every message to at once (node.RelayService.MeshDegree); default
-	// node.DefaultMeshDegree (128). Lower it to see what a relay that
+	// every message to at once (peering.RelayService.MeshDegree); default
+	// peering.DefaultMeshDegree (128). Lower it to see what a relay that
 	// carries fewer attendees costs them, or to make relays prune with
 	// peer exchange.
 	RelayMeshDegree int `yaml:"relay_mesh_degree"`

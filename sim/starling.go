@@ -19,6 +19,7 @@ import (
 	"starling/group"
 	"starling/message"
 	"starling/node"
+	"starling/peering"
 	"starling/store"
 )
 
@@ -113,7 +114,7 @@ func (f *starlingFleet) config(i int) node.Config {
 		cfg.Peers = append(cfg.Peers, addrInfo(p, f.keys, j))
 	}
 	if sn.Role == RoleRelay {
-		cfg.RelayService = &node.RelayService{MeshDegree: p.sc.Node.RelayMeshDegree}
+		cfg.RelayService = &peering.RelayService{MeshDegree: p.sc.Node.RelayMeshDegree}
 	} else {
 		for _, r := range p.relays {
 			cfg.Relays = append(cfg.Relays, addrInfo(p, f.keys, r))

@@ -105,9 +105,7 @@ func (r Report) Err() error {
 	if r.Total > len(whats) {
 		more = fmt.Sprintf("; and %d more", r.Total-len(whats))
 	}
-	return fmt.Errorf("%w: %s: %d problems: %s%s; `starling store check --repair` quarantines what is damaged "+
-		"and keeps the rest (peers can send the messages again)",
-		ErrCorrupt, r.where, r.Total, strings.Join(whats, "; "), more)
+	return fmt.Errorf("%w: %s: %d problems: %s%s", ErrCorrupt, r.where, r.Total, strings.Join(whats, "; "), more)
 }
 
 // Inspect scans the whole store in one snapshot, as Check does, and returns

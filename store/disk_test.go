@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"starling/internal/testwait"
 	"starling/message"
 )
 
@@ -72,7 +73,7 @@ func TestDiskFloors(t *testing.T) {
 			}
 
 			fd.free.Store(floor - 1)
-			waitFor(t, "the low state", func() bool { return s.Disk().State == DiskLow })
+			testwait.Until(t, waitTimeout, "the low state", func() bool { return s.Disk().State == DiskLow })
 			if _, err := s.Put(ctx, ms[2], OriginGossip); !errors.Is(err, ErrDiskFull) {
 				t.Errorf("put below the floor: %v, want ErrDiskFull", err)
 			}
@@ -90,10 +91,10 @@ func TestDiskFloors(t *testing.T) {
 			}
 
 			fd.free.Store(hard - 1)
-			waitFor(t, "the full state", func() bool { return s.Disk().State == DiskFull })
+			testwait.Until(t, waitTimeout, "the full state", func() bool { return s.Disk().State == DiskFull })
 			if b.onDisk {
 				// Below the hard floor an on-disk store goes read-only.
-				waitFor(t, "the read-only state", func() bool { return s.Disk().ReadOnly })
+				testwait.Until(t, waitTimeout, "the read-only state", func() bool { return s.Disk().ReadOnly })
 			}
 			if _, err := s.PutOwn(ctx, ms[5]); !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "not saved") {
 				t.Errorf("own message below the hard floor: %v, want ErrDiskFull saying it was not saved", err)
@@ -119,7 +120,7 @@ func TestDiskFloors(t *testing.T) {
 			}
 
 			fd.free.Store(1 << 40)
-			waitFor(t, "recovery", func() bool { return s.Disk().State == DiskOK })
+			testwait.Until(t, waitTimeout, "recovery", func() bool { return s.Disk().State == DiskOK })
 			if added, err := s.Put(ctx, ms[2], OriginGossip); err != nil || !added {
 				t.Errorf("put after recovery: added %v, %v", added, err)
 			}
@@ -231,7 +232,7 @@ func TestDiskReadOnlyStart(t *testing.T) {
 	}
 
 	fd.free.Store(1 << 40)
-	waitFor(t, "the store to reopen for writing", func() bool { return !s.Disk().ReadOnly && s.Disk().State == DiskOK })
+	testwait.Until(t, waitTimeout, "the store to reopen for writing", func() bool { return !s.Disk().ReadOnly && s.Disk().State == DiskOK })
 	if _, err := s.PutOwn(ctx, ms[4]); err != nil {
 		t.Errorf("own message after reopening: %v", err)
 	}

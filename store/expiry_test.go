@@ -10,6 +10,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"starling/internal/testwait"
 	"starling/message"
 )
 
@@ -217,7 +218,7 @@ func testExpireByTTL(t *testing.T, b backend) {
 	f.wantUntouched(t, s)
 	checkHealthy(t, s)
 
-	waitFor(t, "the group to expire", func() bool {
+	testwait.Until(t, waitTimeout, "the group to expire", func() bool {
 		checkHealthy(t, s)
 		if _, err := s.History(Query{Group: f.g, Limit: 3}); err != nil {
 			t.Fatalf("history while expiring: %v", err)
@@ -307,7 +308,7 @@ func testSweep(t *testing.T, b backend) {
 	}
 	wantTTL(t, s, keys, badgerExpiry(at))
 	clock.Set(at)
-	waitFor(t, "the sweep", func() bool {
+	testwait.Until(t, waitTimeout, "the sweep", func() bool {
 		n, err := s.Count(f.g)
 		return err == nil && n == 0
 	})

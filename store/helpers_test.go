@@ -205,14 +205,6 @@ func (l *idLog) snapshot() [][]message.ID {
 	return slices.Clone(l.calls)
 }
 
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// waitTimeout bounds every wait for the store's background work (flushes,
+// expiry sweeps, disk checks); a wait ends as soon as its condition holds.
+const waitTimeout = 20 * time.Second

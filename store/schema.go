@@ -118,7 +118,7 @@ func readVersion(item *badger.Item) (byte, error) {
 	case len(v) != 1:
 		return 0, fmt.Errorf("%w: schema version has %d bytes", ErrCorrupt, len(v))
 	case v[0] > schemaVersion:
-		return 0, fmt.Errorf("%w: it has schema version %d, this starling knows up to %d; upgrade starling",
+		return 0, fmt.Errorf("%w: it has schema version %d, this version of the store knows up to %d",
 			ErrSchema, v[0], schemaVersion)
 	case v[0] < 1:
 		return 0, fmt.Errorf("%w: schema version %d is unknown", ErrCorrupt, v[0])

@@ -174,8 +174,7 @@ func Open(dir string, cfg Config) (*Store, error) {
 	db, ro, err := guard.openBadger(opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("open store %s: %w: another process (probably a running starling daemon) holds it; "+
-				"stop that process, or talk to the daemon through its local API", dir, ErrLocked)
+			return nil, fmt.Errorf("open store %s: %w: another process (probably a running node) holds it", dir, ErrLocked)
 		}
 		return nil, fmt.Errorf("open store %s: %w", where, err)
 	}

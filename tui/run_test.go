@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"starling/api"
+	"starling/internal/testwait"
 )
 
 // runChat runs Run on a pipe for input and a buffer for output, and
@@ -45,17 +46,8 @@ func runChat(t *testing.T, fake *fakeClient, group string) (typeIn func(string),
 	return typeIn, wait
 }
 
-// eventually polls check until it holds or 10 seconds pass.
-func eventually(t *testing.T, what string, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// waitTimeout bounds every wait for the chat program to react.
+const waitTimeout = 10 * time.Second
 
 // TestChatRunSendsAndQuits runs the whole program: keys typed on the input
 // send a message, Ctrl-C quits, and Run returns nil having ended every
@@ -68,7 +60,7 @@ func TestChatRunSendsAndQuits(t *testing.T) {
 	typeIn, wait := runChat(t, fake, "party")
 	typeIn("hello from the pipe\r")
 	want := groupID("party") + ": hello from the pipe"
-	eventually(t, "the typed line is sent", func() bool { return slices.Contains(fake.calls(&fake.sent), want) })
+	testwait.Until(t, waitTimeout, "the typed line is sent", func() bool { return slices.Contains(fake.calls(&fake.sent), want) })
 	typeIn("\x03") // Ctrl-C
 	if err := wait(); err != nil {
 		t.Fatalf("Run after Ctrl-C: %v", err)
@@ -131,7 +123,7 @@ func TestChatRunEndsWithContext(t *testing.T) {
 	go func() {
 		done <- Run(ctx, Config{Client: fake, Input: r, Output: &bytes.Buffer{}, options: []tea.ProgramOption{tea.WithWindowSize(80, 24)}})
 	}()
-	eventually(t, "the chat asks for history", func() bool { return len(fake.calls(&fake.cursors)) > 0 })
+	testwait.Until(t, waitTimeout, "the chat asks for history", func() bool { return len(fake.calls(&fake.cursors)) > 0 })
 	cancel()
 	select {
 	case err := <-done:

@@ -149,11 +149,3 @@ func fit(s string, n int) string {
 	}
 	return s + strings.Repeat(" ", max(0, n-width(s)))
 }
-
-// short returns the first n bytes of a fingerprint or ID (ASCII).
-func short(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}

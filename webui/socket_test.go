@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 
 	"starling/api"
+	"starling/internal/testwait"
 )
 
 // dial opens the event socket as the page does: same origin, token as a
@@ -165,18 +165,12 @@ func TestWebSocketLimit(t *testing.T) {
 		t.Fatalf("second socket: %v, want 503", err)
 	}
 	first.Close(websocket.StatusNormalClosure, "")
-	deadline := time.Now().Add(waitFor)
-	for {
-		c, _, err := dial(t, addr, "http://"+addr, nil)
-		if err == nil {
-			readFrame(t, c)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no socket after the first closed: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var c *websocket.Conn
+	testwait.UntilNil(t, waitFor, "a socket after the first closed", func() (err error) {
+		c, _, err = dial(t, addr, "http://"+addr, nil)
+		return err
+	})
+	readFrame(t, c)
 }
 
 // When the API refuses the event stream, the page hears why.

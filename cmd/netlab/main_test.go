@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"starling/internal/testwait"
 	"starling/netlab"
 )
 
@@ -117,14 +118,15 @@ func TestInterruptCleansUp(t *testing.T) {
 	prefix := "stlab-" + strconv.Itoa(cmd.Process.Pid) + "-"
 
 	// Wait until a daemon runs, then interrupt.
-	deadline := time.Now().Add(time.Minute)
-	for len(processesOf(starling, " up ")) == 0 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			<-done
-			t.Fatalf("no daemon started within a minute:\n%s", out.String())
+	if testwait.Poll(time.Minute, func() error {
+		if len(processesOf(starling, " up ")) == 0 {
+			return errors.New("no daemon yet")
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	}) != nil {
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("no daemon started within a minute:\n%s", out.String())
 	}
 	if ns := namespacesWith(prefix); len(ns) == 0 {
 		t.Errorf("a daemon runs, but no namespace starts with %s", prefix)

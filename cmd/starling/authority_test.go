@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"starling/internal/testwait"
 )
 
 // testStaleInvite: alice makes a link to a private group, carol joins with
@@ -57,7 +59,7 @@ func testStaleInvite(t *testing.T, alice, bob, carol *member) {
 	// her by catch-up: bob's node publishes nothing once it knows his
 	// invite is stale, but serves what it stored.
 	var added result
-	eventually(t, meetTimeout, "alice adds bob to vault", func() error {
+	testwait.UntilNil(t, meetTimeout, "alice adds bob to vault", func() error {
 		added = a.run("group", "add", id, bob.id.Fingerprint)
 		if added.code != 0 {
 			b.run("sync", "vault")
@@ -120,7 +122,7 @@ func testOwnDeletion(t *testing.T, alice, bob *member) {
 		t.Errorf("group delete printed %q", r.stdout)
 	}
 	for _, h := range []*testHome{a, b} {
-		eventually(t, meetTimeout, h.dir+" no longer shows bob's deleted message", func() error {
+		testwait.UntilNil(t, meetTimeout, h.dir+" no longer shows bob's deleted message", func() error {
 			log := h.groupLog("stage")
 			if withID(log, oops) != nil {
 				return fmt.Errorf("%s still shown", oops)
@@ -131,7 +133,7 @@ func testOwnDeletion(t *testing.T, alice, bob *member) {
 			return nil
 		})
 	}
-	eventually(t, meetTimeout, "bob's outbox is empty", func() error {
+	testwait.UntilNil(t, meetTimeout, "bob's outbox is empty", func() error {
 		var st struct {
 			Outbox int `json:"outbox"`
 		}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"starling/internal/testwait"
 )
 
 // trickyText is one message made of what people use to slip past keyword
@@ -28,7 +30,7 @@ var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 type member struct {
 	name string
 	h    *testHome
-	d    *daemon
+	d    *daemonProc
 	id   idJSON
 }
 
@@ -205,7 +207,7 @@ func testChat(t *testing.T, chatter, other *member) {
 		<-waited
 	})
 
-	eventually(t, meetTimeout, "chat shows the newest message", func() error {
+	testwait.UntilNil(t, meetTimeout, "chat shows the newest message", func() error {
 		if stdout.String() == "" {
 			return fmt.Errorf("no output yet; stderr %q", stderr.String())
 		}
@@ -214,7 +216,7 @@ func testChat(t *testing.T, chatter, other *member) {
 	if _, err := io.WriteString(stdin, "bad \xff byte\n\nhello from chat\n"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, meetTimeout, "the line typed into chat reaches "+other.name, func() error {
+	testwait.UntilNil(t, meetTimeout, "the line typed into chat reaches "+other.name, func() error {
 		for _, m := range otherHome.log("lobby") {
 			if m.Text == "hello from chat" && m.Author == chatter.id.Fingerprint {
 				return nil
@@ -223,7 +225,7 @@ func testChat(t *testing.T, chatter, other *member) {
 		return fmt.Errorf("not there; chat stderr %q", stderr.String())
 	})
 	otherHome.sendNow("lobby", "reply to chat")
-	eventually(t, meetTimeout, "chat prints the reply", func() error {
+	testwait.UntilNil(t, meetTimeout, "chat prints the reply", func() error {
 		if !strings.Contains(stdout.String(), "): reply to chat\n") {
 			return fmt.Errorf("chat printed %q", stdout.String())
 		}
@@ -332,7 +334,7 @@ func TestBinaryOfflineQueue(t *testing.T) {
 			t.Errorf("bob holds %+v", m)
 		}
 	}
-	eventually(t, meetTimeout, "alice's outbox is empty", func() error {
+	testwait.UntilNil(t, meetTimeout, "alice's outbox is empty", func() error {
 		var st struct {
 			Outbox int `json:"outbox"`
 		}
@@ -367,11 +369,11 @@ func TestBinaryOfflineQueue(t *testing.T) {
 func TestBinaryRestartKeepsHistory(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		stop func(*daemon)
+		stop func(*daemonProc)
 	}{
-		{"SIGTERM", (*daemon).stop},
+		{"SIGTERM", (*daemonProc).stop},
 		// An acknowledged send is durable: kill -9 must not lose it.
-		{"SIGKILL", (*daemon).kill},
+		{"SIGKILL", (*daemonProc).kill},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := initHome(t, "alice")

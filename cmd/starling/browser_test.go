@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"starling/api"
+	"starling/internal/testwait"
 	"starling/webui"
 )
 
@@ -142,7 +143,7 @@ func eval[T any](b *tab, js string) (T, error) {
 // waitJS polls a JavaScript expression until it is true.
 func (b *tab) waitJS(what, js string) {
 	b.t.Helper()
-	eventually(b.t, meetTimeout, b.name+": "+what, func() error {
+	testwait.UntilNil(b.t, meetTimeout, b.name+": "+what, func() error {
 		ok, err := eval[bool](b, js)
 		if err != nil {
 			return err
@@ -167,7 +168,7 @@ func (b *tab) texts() []string {
 
 func (b *tab) waitText(text string) {
 	b.t.Helper()
-	eventually(b.t, meetTimeout, fmt.Sprintf("%s shows %q", b.name, text), func() error {
+	testwait.UntilNil(b.t, meetTimeout, fmt.Sprintf("%s shows %q", b.name, text), func() error {
 		if got := b.texts(); !slices.Contains(got, text) {
 			return fmt.Errorf("the conversation shows %q", got)
 		}
@@ -237,7 +238,7 @@ func TestBrowserTwoNodes(t *testing.T) {
 	a.do(chromedp.SendKeys(chromedp.CSS("#input"), kb.ArrowUp))
 	a.waitJS("the up arrow recalls the message", `document.getElementById('input').value === `+jsString(text))
 	a.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('input').value = ''`))
-	eventually(t, meetTimeout, "alice's browser shows the message as sent to bob", func() error {
+	testwait.UntilNil(t, meetTimeout, "alice's browser shows the message as sent to bob", func() error {
 		d, err := eval[string](a, `(() => { const m = [...document.querySelectorAll('#messages .msg.own')].find((e) => `+
 			`e.querySelector('.text').textContent === `+jsString(text)+`); return m ? m.querySelector('.delivery')?.textContent || '' : 'not shown'; })()`)
 		if err != nil {

@@ -85,8 +85,15 @@ func chatLines(cmd *cobra.Command, c *api.Client, ref string, history int) error
 		defer mu.Unlock()
 		return printMessage(out, m, false)
 	}
+	// The follower ends with ctx; the chat returns only once it has, so no
+	// print of it outlives the command.
 	followErr := make(chan error, 1)
-	go func() { followErr <- followLog(ctx, c, ref, max(history, 1), print) }()
+	var following sync.WaitGroup
+	following.Go(func() { followErr <- followLog(ctx, c, ref, max(history, 1), print) })
+	defer func() {
+		cancel()
+		following.Wait()
+	}()
 
 	// readErr is written once, before lines closes.
 	lines, readErr := make(chan string), make(chan error, 1)

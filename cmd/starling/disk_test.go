@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"starling/internal/testwait"
 )
 
 // storeJSON is the store field of `status --json`.
@@ -82,7 +84,7 @@ func TestDiskFullNode(t *testing.T) {
 	fill(t, filler, st.FreeBytes-st.FloorBytes-64<<10)
 	text := strings.Repeat("flood ", 16000/6)
 	var sent []string
-	eventually(t, meetTimeout, "alice's disk to be low", func() error {
+	testwait.UntilNil(t, meetTimeout, "alice's disk to be low", func() error {
 		if st = alice.storeStatus(); st.State == "low" {
 			return nil
 		}
@@ -98,7 +100,7 @@ func TestDiskFullNode(t *testing.T) {
 	if !strings.Contains(r.stdout, "store      LOW: only ") || !strings.Contains(r.stdout, "messages from others are refused") {
 		t.Errorf("status does not say why the node refuses messages:\n%s", r.stdout)
 	}
-	eventually(t, meetTimeout, "alice's log to say the disk is low", func() error {
+	testwait.UntilNil(t, meetTimeout, "alice's log to say the disk is low", func() error {
 		if !strings.Contains(ad.log(), "disk space is low") {
 			return errors.New("not yet")
 		}
@@ -134,7 +136,7 @@ func TestDiskFullNode(t *testing.T) {
 	// back to flush. Then the program takes that room too: the node still
 	// serves every read and stops cleanly.
 	grab(t, filler)
-	eventually(t, meetTimeout, "alice's node to turn read-only", func() error {
+	testwait.UntilNil(t, meetTimeout, "alice's node to turn read-only", func() error {
 		if st = alice.storeStatus(); st.State != "read-only" {
 			return fmt.Errorf("state %s, %d free", st.State, st.FreeBytes)
 		}
@@ -243,7 +245,7 @@ func fileSize(t *testing.T, path string) int64 {
 
 // startReadOnly starts alice's node on a full disk and returns what it
 // printed.
-func startReadOnly(t *testing.T, h *testHome) (*daemon, string) {
+func startReadOnly(t *testing.T, h *testHome) (*daemonProc, string) {
 	t.Helper()
 	d, _, stdout := h.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0")
 	b, err := os.ReadFile(stdout)
@@ -285,7 +287,7 @@ func checkKept(t *testing.T, h *testHome, kept []logLine) {
 
 // closedCleanly checks that a stopped node left no write-ahead log to
 // replay: a store left so cannot be read on a full disk.
-func closedCleanly(t *testing.T, h *testHome, d *daemon) {
+func closedCleanly(t *testing.T, h *testHome, d *daemonProc) {
 	t.Helper()
 	if wal, _ := filepath.Glob(filepath.Join(h.dir, "store", "*.mem")); len(wal) > 0 || strings.Contains(d.log(), "too full to close") {
 		t.Fatalf("the store was not closed cleanly (left %v):\n%s", wal, d.log())

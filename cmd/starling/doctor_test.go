@@ -11,6 +11,7 @@ import (
 
 	"starling/api"
 	"starling/doctor"
+	"starling/internal/testwait"
 )
 
 // doctorQuiet is how long a node runs before the doctor's discovery
@@ -78,7 +79,7 @@ func TestDoctorOnLoopback(t *testing.T) {
 	// Alice alone: bob stops.
 	bobD.stop()
 	var got doctorJSON
-	eventually(t, meetTimeout+doctorQuiet, "alice's doctor finds mDNS off and no relay", func() error {
+	testwait.UntilNil(t, meetTimeout+doctorQuiet, "alice's doctor finds mDNS off and no relay", func() error {
 		d, r := alice.doctor()
 		got = d
 		if r.code != 1 || len(d.Findings) < 2 || d.Findings[0].Cause != doctor.CauseMDNSOff || d.Findings[1].Cause != doctor.CauseNoRelay {

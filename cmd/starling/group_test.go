@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"starling/internal/testwait"
 )
 
 // The group JSON the CLI prints, spelled out (see helpers_test.go).
@@ -144,7 +146,7 @@ func withID(log []groupLine, id string) *groupLine {
 // waitText waits until h's log of ref shows text from author, readable.
 func waitText(t *testing.T, h *testHome, ref, author, text string) {
 	t.Helper()
-	eventually(t, meetTimeout, fmt.Sprintf("%s reads %q in %s", h.dir, text, ref), func() error {
+	testwait.UntilNil(t, meetTimeout, fmt.Sprintf("%s reads %q in %s", h.dir, text, ref), func() error {
 		m := withText(h.groupLog(ref), text)
 		if m == nil {
 			return fmt.Errorf("not there")
@@ -159,7 +161,7 @@ func waitText(t *testing.T, h *testHome, ref, author, text string) {
 // waitInfo waits until check accepts h's `group info REF --json`.
 func waitInfo(t *testing.T, h *testHome, ref, what string, check func(groupDetailJSON) error) {
 	t.Helper()
-	eventually(t, meetTimeout, what, func() error { return check(h.info(ref)) })
+	testwait.UntilNil(t, meetTimeout, what, func() error { return check(h.info(ref)) })
 }
 
 // synced runs `sync REF --json` and checks that every session completed, so
@@ -187,7 +189,7 @@ func (h *testHome) synced(ref string) {
 func waitSynced(t *testing.T, ref string, homes ...*testHome) {
 	t.Helper()
 	for _, h := range homes {
-		eventually(t, meetTimeout, h.dir+" has caught up in "+ref, func() error {
+		testwait.UntilNil(t, meetTimeout, h.dir+" has caught up in "+ref, func() error {
 			var syncs []struct {
 				Complete bool   `json:"complete"`
 				Error    string `json:"error"`
@@ -463,7 +465,7 @@ func testDeleteAndBan(t *testing.T, alice, bob *member) {
 	}
 	b.ok("group", "delete", "forum", own)
 	for _, h := range []*testHome{a, b} {
-		eventually(t, meetTimeout, h.dir+" hides both deleted messages", func() error {
+		testwait.UntilNil(t, meetTimeout, h.dir+" hides both deleted messages", func() error {
 			log := h.groupLog("forum")
 			for _, gone := range []string{spam, own} {
 				if withID(log, gone) != nil {

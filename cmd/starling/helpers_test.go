@@ -20,7 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"starling/home"
+	"starling/internal/testwait"
 )
 
 const (
@@ -33,14 +36,22 @@ const (
 	meetTimeout = 45 * time.Second
 	// stopTimeout bounds a daemon's clean exit after SIGTERM.
 	stopTimeout = 20 * time.Second
-	// pollInterval is how often a wait checks its condition.
-	pollInterval = 50 * time.Millisecond
 )
 
 // starlingBin is the binary TestMain builds.
 var starlingBin string
 
-func TestMain(m *testing.M) { os.Exit(buildAndRun(m)) }
+func TestMain(m *testing.M) {
+	code := buildAndRun(m)
+	if code == 0 {
+		// Every goroutine a test starts ends with it.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "starling e2e:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // buildAndRun builds the binary (without -race: it runs as a separate
 // process, and the race detector would only slow it down) into a temporary
@@ -259,8 +270,8 @@ func (h *testHome) sendNow(group, text string) string {
 	return id
 }
 
-// daemon is a running `starling up`.
-type daemon struct {
+// daemonProc is a running `starling up`.
+type daemonProc struct {
 	h      *testHome
 	cmd    *exec.Cmd
 	stderr string        // path of its captured stderr
@@ -270,7 +281,7 @@ type daemon struct {
 // up starts a daemon for the home with the given flags and waits until its
 // API answers. Outside a namespace it always passes --no-mdns. The daemon
 // is killed (by its PID) at cleanup if it still runs.
-func (h *testHome) up(flags ...string) (*daemon, idJSON) {
+func (h *testHome) up(flags ...string) (*daemonProc, idJSON) {
 	h.t.Helper()
 	d, id, _ := h.startDaemon("up", flags...)
 	return d, id
@@ -278,7 +289,7 @@ func (h *testHome) up(flags ...string) (*daemon, idJSON) {
 
 // startDaemon is up for any daemon subcommand (up, relay); it also returns
 // the path of the file the daemon's stdout goes to.
-func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, string) {
+func (h *testHome) startDaemon(sub string, flags ...string) (*daemonProc, idJSON, string) {
 	h.t.Helper()
 	args := append([]string{sub}, flags...)
 	if h.ns == "" && !slices.Contains(args, "--no-mdns") {
@@ -292,7 +303,7 @@ func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, st
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	d := &daemon{h: h, cmd: h.command(context.Background(), args...), stderr: stderr.Name(), done: make(chan struct{})}
+	d := &daemonProc{h: h, cmd: h.command(context.Background(), args...), stderr: stderr.Name(), done: make(chan struct{})}
 	d.cmd.Stdout, d.cmd.Stderr = stdout, stderr
 	err = d.cmd.Start()
 	stdout.Close()
@@ -312,7 +323,7 @@ func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, st
 	})
 
 	var id idJSON
-	eventually(h.t, meetTimeout, "the daemon's API answers", func() error {
+	testwait.UntilNil(h.t, meetTimeout, "the daemon's API answers", func() error {
 		if d.exited() {
 			h.t.Fatalf("starling %s exited early: %s\n%s", sub, d.cmd.ProcessState, d.log())
 		}
@@ -325,7 +336,7 @@ func (h *testHome) startDaemon(sub string, flags ...string) (*daemon, idJSON, st
 	return d, id, stdout.Name()
 }
 
-func (d *daemon) exited() bool {
+func (d *daemonProc) exited() bool {
 	select {
 	case <-d.done:
 		return true
@@ -335,14 +346,14 @@ func (d *daemon) exited() bool {
 }
 
 // log returns what the daemon wrote on stderr so far.
-func (d *daemon) log() string {
+func (d *daemonProc) log() string {
 	b, _ := os.ReadFile(d.stderr)
 	return string(b)
 }
 
 // stop sends SIGTERM and checks that the daemon exits 0 within stopTimeout
 // and removes its API endpoint file.
-func (d *daemon) stop() {
+func (d *daemonProc) stop() {
 	t := d.h.t
 	t.Helper()
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -363,7 +374,7 @@ func (d *daemon) stop() {
 
 // kill sends SIGKILL unless the daemon has exited, and waits until it is
 // reaped.
-func (d *daemon) kill() {
+func (d *daemonProc) kill() {
 	if !d.exited() {
 		// Process.Signal goes through a pidfd, so it cannot hit another
 		// process that reused the PID.
@@ -384,33 +395,6 @@ func (id idJSON) addr(t *testing.T, prefix string) string {
 	return ""
 }
 
-// eventually calls check every pollInterval until it returns nil, and fails
-// the test with check's last error when timeout passes first.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	if err := poll(timeout, check); err != nil {
-		t.Fatalf("timed out after %s waiting until %s: %v", timeout, what, err)
-	}
-}
-
-// poll calls check every pollInterval until it returns nil or timeout
-// passes; then it returns check's last error.
-func poll(timeout time.Duration, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		<-tick.C
-	}
-}
-
 // waitPeers waits until h's daemon lists every peer ID in want as connected
 // and, unless group is empty, in group.
 func (h *testHome) waitPeers(group string, want ...string) {
@@ -421,7 +405,7 @@ func (h *testHome) waitPeers(group string, want ...string) {
 // waitPeersWithin is waitPeers with its own bound.
 func (h *testHome) waitPeersWithin(timeout time.Duration, group string, want ...string) {
 	h.t.Helper()
-	eventually(h.t, timeout, fmt.Sprintf("%s lists its peers in %q", h.dir, group), func() error {
+	testwait.UntilNil(h.t, timeout, fmt.Sprintf("%s lists its peers in %q", h.dir, group), func() error {
 		var peers []peerJSON
 		h.decode(&peers, "peers", "--json")
 		for _, id := range want {
@@ -440,7 +424,7 @@ func (h *testHome) waitPeersWithin(timeout time.Duration, group string, want ...
 // waitMessage waits until every home's log of group holds the message id.
 func waitMessage(t *testing.T, timeout time.Duration, group, id string, homes ...*testHome) error {
 	t.Helper()
-	return poll(timeout, func() error {
+	return testwait.Poll(timeout, func() error {
 		for _, h := range homes {
 			if !slices.ContainsFunc(h.log(group), func(m logLine) bool { return m.ID == id }) {
 				return fmt.Errorf("%s does not hold %s", h.dir, id)

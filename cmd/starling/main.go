@@ -25,7 +25,7 @@ func main() {
 	err := newRoot().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "starling:", oneLine(err))
+		fmt.Fprintln(os.Stderr, "starling:", oneLine(err)+advice(err))
 		var ue usageError
 		if errors.As(err, &ue) {
 			os.Exit(2)

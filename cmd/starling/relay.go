@@ -1,15 +1,13 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 
 	"github.com/spf13/cobra"
 
-	"starling/node"
+	"starling/daemon"
+	"starling/peering"
 	"starling/relay"
 )
 
@@ -61,49 +59,9 @@ or give it to attendees' starling up --relay ADDR.`,
 			if err != nil {
 				return err
 			}
-			a := relay.NewACL(mode, nil)
-			m := relay.NewMetrics(a)
-			cfg.RelayService = &node.RelayService{ACL: a, Tracer: m, Registerer: m.Registry(), MeshDegree: degree}
-
-			served := make(chan error, 1) // the metrics server's end, once started
-			serving := false
-			start := func(ctx context.Context, n *node.Node, out io.Writer) error {
-				for _, ref := range groups {
-					gr, err := n.Join(ctx, ref)
-					if err != nil {
-						return fmt.Errorf("--group %q: %w", ref, err)
-					}
-					fmt.Fprintf(out, "carrying %s (%s)\n", gr.Name, gr.ID.Short())
-				}
-				fmt.Fprintf(out, "relay acl %s\n", mode)
-				if metrics == "" {
-					return nil
-				}
-				m.Watch(relaySource{n})
-				ready := make(chan net.Addr, 1)
-				serving = true
-				go func() {
-					served <- m.Serve(ctx, metrics, g.logger, func(a net.Addr) { ready <- a })
-				}()
-				select {
-				case a := <-ready:
-					fmt.Fprintf(out, "metrics http://%s/metrics\n", a)
-					return nil
-				case err := <-served:
-					serving = false
-					return err
-				}
-			}
-			simStart, simWait := d.sim.starter(g)
-			err = runDaemon(cmd, g, cfg, d.api, both(start, simStart))
-			err = errors.Join(err, simWait())
-			if serving {
-				// runDaemon's context has ended, so the server is stopping.
-				if merr := <-served; err == nil {
-					err = merr
-				}
-			}
-			return err
+			cfg.Relay = &daemon.Relay{ACL: mode, MeshDegree: degree, Metrics: metrics}
+			cfg.Join = groups
+			return runDaemon(cmd, g, cfg)
 		},
 	}
 	d.add(cmd)
@@ -112,7 +70,7 @@ or give it to attendees' starling up --relay ADDR.`,
 	f.StringArrayVar(&groups, "group", nil, "group to carry: a channel name or an invite link (repeatable)")
 	f.StringVar(&acl, "acl", "open", "who may reserve a slot: open, or invite (a ticket from a current invite)")
 	f.StringVar(&metrics, "metrics", "", "serve Prometheus metrics on HOST:PORT")
-	f.IntVar(&degree, "mesh-degree", node.DefaultMeshDegree, "attendees per group that get each message from the relay at once")
+	f.IntVar(&degree, "mesh-degree", peering.DefaultMeshDegree, "attendees per group that get each message from the relay at once")
 	g.addPassphraseFlag(cmd)
 	return cmd
 }

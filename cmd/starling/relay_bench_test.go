@@ -18,6 +18,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/identity"
+	"starling/internal/testwait"
 	"starling/node"
 	"starling/store"
 )
@@ -61,7 +62,7 @@ func relayUnderLoad(b *testing.B, clients int) (rss, hwm int64) {
 	}()
 	var addr ma.Multiaddr
 	var info *peer.AddrInfo
-	if err := poll(30*time.Second, func() error {
+	if err := testwait.Poll(30*time.Second, func() error {
 		out := newBenchCmd(dir, "id", "--json")
 		o, err := out.Output()
 		if err != nil {
@@ -114,7 +115,7 @@ func relayUnderLoad(b *testing.B, clients int) (rss, hwm int64) {
 			b.Fatal(err)
 		}
 	}
-	if err := poll(90*time.Second, func() error {
+	if err := testwait.Poll(90*time.Second, func() error {
 		for i, n := range nodes {
 			if st := n.Relays(); len(st) != 1 || !st[0].Reserved {
 				return fmt.Errorf("attendee %d holds no reservation", i)
@@ -129,7 +130,7 @@ func relayUnderLoad(b *testing.B, clients int) (rss, hwm int64) {
 			b.Fatalf("attendee %d: %v", i, err)
 		}
 	}
-	if err := poll(90*time.Second, func() error {
+	if err := testwait.Poll(90*time.Second, func() error {
 		o, err := newBenchCmd(dir, "log", "hall", "--json", "--limit", strconv.Itoa(2*clients)).Output()
 		if err != nil {
 			return err

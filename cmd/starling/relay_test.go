@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"starling/internal/testwait"
 )
 
 // An organiser relay carries a channel's history and two attendees that
@@ -21,7 +23,7 @@ func TestRelayCommand(t *testing.T) {
 	relayAddr := rid.addr(t, "/ip4/127.0.0.1/tcp/")
 
 	var metricsURL string
-	eventually(t, meetTimeout, "the relay prints its metrics address", func() error {
+	testwait.UntilNil(t, meetTimeout, "the relay prints its metrics address", func() error {
 		out, _ := os.ReadFile(stdoutFile)
 		m := regexp.MustCompile(`(?m)^metrics (http://\S+)$`).FindSubmatch(out)
 		if m == nil {
@@ -42,7 +44,7 @@ func TestRelayCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	eventually(t, meetTimeout, "the relay's metrics show both reservations and the message", func() error {
+	testwait.UntilNil(t, meetTimeout, "the relay's metrics show both reservations and the message", func() error {
 		body, err := scrape(metricsURL)
 		if err != nil {
 			return err
@@ -117,7 +119,7 @@ func TestRelayCarriesPrivateGroup(t *testing.T) {
 	secret := "the stage door code is 0815"
 	msgID := alice.sendNow("backstage", secret)
 
-	eventually(t, meetTimeout, "the relay stores the private message unread", func() error {
+	testwait.UntilNil(t, meetTimeout, "the relay stores the private message unread", func() error {
 		m := withID(r.groupLog(id), msgID)
 		if m == nil {
 			return fmt.Errorf("not there yet")

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/identity"
+	"starling/internal/testwait"
 	"starling/simhost"
 )
 
@@ -50,7 +51,7 @@ func TestSimFlagsScriptAndEvents(t *testing.T) {
 
 	// Bob's log holds the three messages, however they came.
 	var sent map[string]int // message ID -> msg
-	eventually(t, meetTimeout, "bob stores alice's scripted messages", func() error {
+	testwait.UntilNil(t, meetTimeout, "bob stores alice's scripted messages", func() error {
 		sent = map[string]int{}
 		for _, e := range readEvents(t, aliceEvents) {
 			if e.Kind == simhost.EventSent {
@@ -195,7 +196,7 @@ func TestSimFlagsPrivateGroup(t *testing.T) {
 		"--script", script, "--script-start", time.Now().Add(3*time.Second).Format(time.RFC3339Nano))
 
 	var id string
-	eventually(t, meetTimeout, "bob and the relay store alice's message to crew", func() error {
+	testwait.UntilNil(t, meetTimeout, "bob and the relay store alice's message to crew", func() error {
 		for _, e := range readEvents(t, bobEvents) {
 			if e.Kind == simhost.EventStored && e.Origin != "own" && len(bob.log("crew")) == 1 {
 				id = e.ID

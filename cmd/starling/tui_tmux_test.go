@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"starling/internal/testwait"
 )
 
 // tmuxSession is one detached tmux session on a server of its own (a
@@ -79,7 +81,7 @@ func (s *tmuxSession) screen() string {
 func (s *tmuxSession) waitScreen(what string, check func(screen string) error) string {
 	s.t.Helper()
 	var screen string
-	eventually(s.t, meetTimeout, what, func() error {
+	testwait.UntilNil(s.t, meetTimeout, what, func() error {
 		screen = s.screen()
 		return check(screen)
 	})
@@ -89,7 +91,7 @@ func (s *tmuxSession) waitScreen(what string, check func(screen string) error) s
 // waitExit waits until the command has ended and checks its exit status.
 func (s *tmuxSession) waitExit(what string, want int) {
 	s.t.Helper()
-	eventually(s.t, meetTimeout, what, func() error {
+	testwait.UntilNil(s.t, meetTimeout, what, func() error {
 		b, err := os.ReadFile(s.status)
 		if err != nil {
 			return fmt.Errorf("still running (%v)", err)
@@ -137,7 +139,7 @@ func TestTmuxChat(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, meetTimeout, "bob holds the message typed in the chat", func() error {
+	testwait.UntilNil(t, meetTimeout, "bob holds the message typed in the chat", func() error {
 		for _, m := range bob.h.log("lobby") {
 			if m.Text == "hello from tmux" && m.Author == alice.id.Fingerprint {
 				return nil

@@ -1,23 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/spf13/cobra"
 
-	"starling/api"
-	"starling/apiserver"
-	"starling/doctor"
+	"starling/daemon"
 	"starling/identity"
-	"starling/node"
 	"starling/store"
 )
 
@@ -42,38 +35,43 @@ func (d *daemonFlags) add(cmd *cobra.Command) {
 	d.clock.add(cmd)
 }
 
-// config builds the node config from the flags and loads the keys.
-func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (node.Config, error) {
-	cfg := node.Config{MDNS: !d.noMDNS, Logger: g.logger, StoreDir: g.home.Store()}
+// config builds the daemon's config from the flags and loads the keys.
+func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (daemon.Config, error) {
+	cfg := daemon.Config{Home: g.home, APIAddr: d.api}
+	nc := &cfg.Node
+	nc.MDNS, nc.Logger, nc.StoreDir = !d.noMDNS, g.logger, g.home.Store()
 	var err error
-	if cfg.ListenAddrs, err = parseAddrs("--listen", d.listen); err != nil {
+	if nc.ListenAddrs, err = parseAddrs("--listen", d.listen); err != nil {
 		return cfg, err
 	}
-	if cfg.Peers, err = parsePeers("--peer", d.peers); err != nil {
+	if nc.Peers, err = parsePeers("--peer", d.peers); err != nil {
 		return cfg, err
 	}
-	if cfg.Relays, err = parsePeers("--relay", d.relays); err != nil {
+	if nc.Relays, err = parsePeers("--relay", d.relays); err != nil {
 		return cfg, err
 	}
 	if _, _, err := net.SplitHostPort(d.api); err != nil {
 		return cfg, usageError{fmt.Errorf("--api %q: want HOST:PORT, such as 127.0.0.1:7070", d.api)}
 	}
-	if err := d.sim.apply(&cfg); err != nil {
+	if cfg.Sim, err = d.sim.config(); err != nil {
 		return cfg, err
 	}
-	d.clock.apply(&cfg)
+	if d.sim.memoryStore {
+		nc.StoreDir = ""
+	}
+	d.clock.apply(nc)
 	// Before the key: a sealed one would ask for its passphrase only to be
 	// told that a daemon runs.
-	if _, err := dial(cmd.Context(), g.home); err == nil {
+	if daemon.Running(cmd.Context(), g.home) {
 		return cfg, fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
 	}
 	if d.sim.derived() {
-		return cfg, d.sim.keys(g, &cfg)
+		return cfg, d.sim.keys(g, nc)
 	}
-	if cfg.User, err = g.loadUser(); err != nil {
+	if nc.User, err = g.loadUser(); err != nil {
 		return cfg, err
 	}
-	if cfg.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
+	if nc.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
@@ -97,17 +95,22 @@ the web UI on 127.0.0.1 (starling open opens it); --web-lan serves it on the
 LAN too, for a phone, behind a pairing link.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := web.check(); err != nil {
+			w, err := web.config()
+			if err != nil {
 				return err
 			}
 			cfg, err := d.config(cmd, g)
 			if err != nil {
 				return err
 			}
-			simStart, simWait := d.sim.starter(g)
-			webStart, webWait := web.starter(g)
-			err = runDaemon(cmd, g, cfg, d.api, both(simStart, webStart))
-			return errors.Join(err, simWait(), webWait())
+			cfg.Web = w
+			cfg.Join = d.sim.joins
+			cfg.Ready = func(s daemon.Started) {
+				if s.Web != nil && len(s.Web.LAN) > 0 {
+					printPairing(cmd.OutOrStdout(), *s.Web)
+				}
+			}
+			return runDaemon(cmd, g, cfg)
 		},
 	}
 	d.add(cmd)
@@ -118,67 +121,21 @@ LAN too, for a phone, behind a pairing link.`,
 	return cmd
 }
 
-// runDaemon runs a node and its local API until the command's context ends.
-// start, if set, runs once both are up, before the node runs; what it
-// starts must end with ctx.
-func runDaemon(cmd *cobra.Command, g *globals, cfg node.Config, apiAddr string,
-	start func(ctx context.Context, n *node.Node, out io.Writer) error) error {
-	ctx, cancel := context.WithCancel(cmd.Context())
-	defer cancel()
-	n, err := node.New(cfg)
-	if errors.Is(err, store.ErrLocked) {
+// runDaemon runs the daemon until the command's context ends.
+func runDaemon(cmd *cobra.Command, g *globals, cfg daemon.Config) error {
+	cfg.Out = cmd.OutOrStdout()
+	cfg.Logger = g.logger
+	err := daemon.Run(cmd.Context(), cfg)
+	var le *daemon.ListenError
+	switch {
+	case errors.Is(err, store.ErrLocked):
 		return fmt.Errorf("another starling process is using %s; stop it first, or pass another --home", g.home)
+	case errors.Is(err, daemon.ErrRunning):
+		return fmt.Errorf("a daemon is already running for %s; stop it first, or pass another --home", g.home)
+	case errors.As(err, &le):
+		return fmt.Errorf("%w; pass another --%s address", err, le.What)
 	}
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", apiAddr)
-	if err != nil {
-		n.Close()
-		return fmt.Errorf("local API on %s: %w; pass another --api address", apiAddr, err)
-	}
-	token, err := api.NewToken()
-	if err != nil {
-		n.Close()
-		return err
-	}
-	srv, err := apiserver.New(apiserver.Config{Backend: n, Token: token, Logger: g.logger.With("component", "api"), Interfaces: doctor.Interfaces})
-	if err != nil {
-		n.Close()
-		return err
-	}
-	if err := api.Publish(g.home, api.Endpoint{Addr: ln.Addr().String(), PID: os.Getpid(), Started: time.Now()}, token); err != nil {
-		n.Close()
-		return err
-	}
-	defer api.Unpublish(g.home)
-
-	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "starling up: %s (%s)\npeer %s\n", cfg.User.Name, cfg.User.Fingerprint().Pretty(), n.PeerID())
-	for _, a := range n.Addrs() {
-		fmt.Fprintf(out, "listening %s\n", a)
-	}
-	fmt.Fprintf(out, "api http://%s (home %s)\n", ln.Addr(), g.home)
-	if d := n.Disk(); d.State != store.DiskOK {
-		fmt.Fprintf(out, "store %s: %s\n", d.Label(), d.Reason())
-	}
-	if start != nil {
-		if err := start(ctx, n, out); err != nil {
-			n.Close()
-			return err
-		}
-	}
-
-	apiErr := make(chan error, 1)
-	go func() {
-		apiErr <- srv.Serve(ctx, ln)
-		cancel() // a node nobody can reach is no use
-	}()
-	runErr := n.Run(ctx)
-	if err := <-apiErr; err != nil && runErr == nil {
-		runErr = fmt.Errorf("local API: %w", err)
-	}
-	return runErr
+	return err
 }
 
 func parseAddrs(flag string, in []string) ([]ma.Multiaddr, error) {

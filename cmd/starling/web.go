@@ -1,20 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"os/exec"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
-	"starling/api"
-	"starling/apiserver"
-	"starling/node"
+	"starling/daemon"
 	"starling/webui"
 )
 
@@ -30,89 +26,19 @@ func (w *webFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&w.lan, "web-lan", false, "also serve the web UI on this machine's LAN addresses, so a phone can use this node; prints a pairing link and its QR code")
 }
 
-// check validates the flags; --web-lan alone means --web 127.0.0.1:0.
-func (w *webFlags) check() error {
+// config checks the flags (--web-lan alone means --web 127.0.0.1:0) and
+// returns the daemon's web UI config, nil when --web is off.
+func (w *webFlags) config() (*daemon.Web, error) {
 	if w.lan && w.addr == "" {
 		w.addr = "127.0.0.1:0"
 	}
 	if w.addr == "" {
-		return nil
+		return nil, nil
 	}
 	if err := webui.CheckLoopback(w.addr); err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
-	return nil
-}
-
-// starter returns runDaemon's start hook that serves the web UI (nil when
-// --web is off) and wait, which returns the web server's end once the
-// daemon's context has ended.
-func (w *webFlags) starter(g *globals) (start func(context.Context, *node.Node, io.Writer) error, wait func() error) {
-	if w.addr == "" {
-		return nil, func() error { return nil }
-	}
-	served := make(chan error, 1)
-	serving := false
-	start = func(ctx context.Context, n *node.Node, out io.Writer) error {
-		webui.Forget(g.home)
-		srv, err := w.server(g, n)
-		if err != nil {
-			return err
-		}
-		lns, err := webui.Listen(w.addr, w.lan)
-		if err != nil {
-			return err
-		}
-		rec := webui.Record{PID: os.Getpid(), Local: lns[0].Addr().String(), Token: srv.Token()}
-		for _, ln := range lns[1:] {
-			rec.LAN = append(rec.LAN, ln.Addr().String())
-		}
-		if err := webui.Publish(g.home, rec); err != nil {
-			for _, ln := range lns {
-				ln.Close()
-			}
-			return err
-		}
-		serving = true
-		go func() {
-			err := srv.Serve(ctx, lns...)
-			webui.Unpublish(g.home)
-			if err != nil {
-				g.logger.Error("the web UI stopped", "err", err)
-			}
-			served <- err
-		}()
-		fmt.Fprintf(out, "web %s\n", rec.Link())
-		if w.lan {
-			printPairing(out, rec)
-		}
-		return nil
-	}
-	wait = func() error {
-		if !serving {
-			return nil
-		}
-		if err := <-served; err != nil {
-			return fmt.Errorf("web UI: %w", err)
-		}
-		return nil
-	}
-	return start, wait
-}
-
-// server builds the web UI over an API server of its own on the same node,
-// whose token lives only in this process: the page reaches the node through
-// it in-process, never through the API's socket.
-func (w *webFlags) server(g *globals, n *node.Node) (*webui.Server, error) {
-	token, err := api.NewToken()
-	if err != nil {
-		return nil, err
-	}
-	a, err := apiserver.New(apiserver.Config{Backend: n, Token: token, Logger: g.logger.With("component", "web-api")})
-	if err != nil {
-		return nil, err
-	}
-	return webui.New(webui.Config{API: a, APIToken: token, LAN: w.lan, Logger: g.logger.With("component", "web")})
+	return &daemon.Web{Addr: w.addr, LAN: w.lan}, nil
 }
 
 // printPairing shows the LAN links with a QR code each, and what they give.

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"starling/home"
+	"starling/internal/testwait"
 )
 
 // webLineRE matches what `up --web` prints, and `open --print` alone.
@@ -24,7 +25,7 @@ var webLineRE = regexp.MustCompile(`(?m)^web (http://127\.0\.0\.1:\d+/#t=[0-9a-f
 func webLink(t *testing.T, path string) string {
 	t.Helper()
 	var link string
-	eventually(t, meetTimeout, "the daemon prints its web UI link", func() error {
+	testwait.UntilNil(t, meetTimeout, "the daemon prints its web UI link", func() error {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -62,7 +63,7 @@ func openedPage(t *testing.T, h *testHome, link string, got string) string {
 		t.Errorf("open printed %q; want a note without the token", r.stdout)
 	}
 	var target string
-	eventually(t, commandTimeout, "the opener runs", func() error {
+	testwait.UntilNil(t, commandTimeout, "the opener runs", func() error {
 		b, err := os.ReadFile(got)
 		target = string(b)
 		if err == nil && target == "" {
