@@ -137,6 +137,42 @@ func TestDoctorMDNSBlocked(t *testing.T) {
 	}
 }
 
+// TestDoctorNoMulticast: two hosts on one bridge with mDNS on and no
+// --peer; h1's interface cannot do multicast (its MULTICAST flag is off, as
+// on some VPN and tethering links). h1's doctor says no interface here can
+// do multicast, naming it, and puts that before anything mDNS hears or
+// does not.
+func TestDoctorNoMulticast(t *testing.T) {
+	t.Parallel()
+	l, ctx := doctorLab(t)
+	seg, err := l.AddSegment(ctx, "lan", "10.36.0.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := addHosts(ctx, seg, "h", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prepare(ctx, hosts...); err != nil {
+		t.Fatal(err)
+	}
+	h1 := hosts[0]
+	if err := l.ip(ctx, h1.ns, "link", "set", "dev", "eth0", "multicast", "off"); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts {
+		if _, err := h.Start(ctx, "up", h.ListenFlags()...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustFind(t, ctx, h1, func(d Doctor) error {
+		if _, ok := d.Finding(doctor.CauseMDNSBlocked); ok {
+			return errors.New("it blames a firewall, not the interface")
+		}
+		return has(doctor.CauseNoMulticast, true, "", "cannot do multicast", "eth0 (10.36.0.10/24", "invite link that names a relay")(d)
+	})
+}
+
 // TestDoctorClientIsolation: a relay and two clients on a Wi-Fi that
 // drops every frame between the clients. c2 reaches c1 only through the
 // relay (a --peer at c1's circuit address); the doctor of each probes the
