@@ -17,7 +17,8 @@ import (
 )
 
 // Catch-up scheduling. Sessions start when a peer joins a group's topic,
-// every SyncInterval with a random peer of each group, and on demand.
+// every SyncInterval with a random peer of each group that this node may
+// differ from (quiet.go), and on demand.
 const (
 	// minSyncGap keeps the periodic round from repeating a session that
 	// just ran. A peer (re)joining a group always starts one: that is when
