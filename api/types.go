@@ -161,6 +161,14 @@ type Status struct {
 	Gossip      map[string]uint64 `json:"gossip"`
 	// Store is the store's condition; absent when the node does not say.
 	Store *StoreHealth `json:"store,omitempty"`
+	// Network is what the node knows of its reachability (mDNS heard,
+	// dial failures, relayed peers, clock offset); absent when the node
+	// does not say.
+	Network *Network `json:"network,omitempty"`
+	// Findings are what `starling doctor` would say is wrong, most
+	// important first (package doctor); the chats show the first when no
+	// peer is found.
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // StoreHealth is the store's condition: its free disk space against its

@@ -91,6 +91,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		h := NewStoreHealth(r.Disk(), r.CorruptSkipped())
 		st.Store = &h
 	}
+	s.diagnose(&st)
 	writeJSON(w, http.StatusOK, st)
 }
 

@@ -19,6 +19,7 @@ import (
 	"starling/api"
 	"starling/catchup"
 	"starling/delivery"
+	"starling/doctor"
 	"starling/gossip"
 	"starling/group"
 	"starling/identity"
@@ -95,6 +96,10 @@ type Config struct {
 	Backend Backend
 	// Token is the bearer token every request must carry.
 	Token string
+	// Interfaces, if set, lists this machine's network interfaces for the
+	// status's findings (doctor.Interfaces); nil skips the checks that
+	// need them.
+	Interfaces func() ([]doctor.Interface, error)
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
@@ -128,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/id", s.handleID)
 	s.mux.HandleFunc("GET /v1/status", s.handleStatus)
+	s.mux.HandleFunc("POST /v1/network/probe", s.handleProbe)
 	s.mux.HandleFunc("GET /v1/peers", s.handlePeers)
 	s.mux.HandleFunc("GET /v1/groups", s.handleGroups)
 	s.mux.HandleFunc("POST /v1/groups", s.handleJoin)

@@ -12,6 +12,7 @@ import (
 
 	"starling/api"
 	"starling/apiserver"
+	"starling/doctor"
 	"starling/home"
 	"starling/node"
 	"starling/relay"
@@ -193,7 +194,7 @@ func (d *daemon) startAPI() (job, error) {
 	if err != nil {
 		return job{}, err
 	}
-	srv, err := apiserver.New(apiserver.Config{Backend: d.n, Token: token, Logger: d.cfg.Logger.With("component", "api")})
+	srv, err := apiserver.New(apiserver.Config{Backend: d.n, Token: token, Logger: d.cfg.Logger.With("component", "api"), Interfaces: doctor.Interfaces})
 	if err != nil {
 		return job{}, err
 	}

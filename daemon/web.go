@@ -7,6 +7,7 @@ import (
 
 	"starling/api"
 	"starling/apiserver"
+	"starling/doctor"
 	"starling/webui"
 )
 
@@ -23,7 +24,7 @@ func (d *daemon) startWeb() (job, error) {
 	if err != nil {
 		return job{}, err
 	}
-	a, err := apiserver.New(apiserver.Config{Backend: d.n, Token: token, Logger: d.cfg.Logger.With("component", "web-api")})
+	a, err := apiserver.New(apiserver.Config{Backend: d.n, Token: token, Logger: d.cfg.Logger.With("component", "web-api"), Interfaces: doctor.Interfaces})
 	if err != nil {
 		return job{}, err
 	}

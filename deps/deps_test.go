@@ -79,6 +79,17 @@ var rules = []rule{{
 	from:   []string{"starling/simhost/..."},
 	forbid: []string{"starling/node/...", "starling/sim/...", "starling/cmd/..."},
 }, {
+	why: "doctor is a pure diagnosis over the API's types, which the chats link too: " +
+		"of Starling it imports only api (and what api imports), and no Badger or libp2p",
+	from:   []string{"starling/doctor/..."},
+	forbid: []string{"starling/...", "github.com/dgraph-io/...", "github.com/libp2p/..."},
+	allow:  []string{"starling/doctor/...", "starling/api/...", "starling/message/...", "starling/home/..."},
+}, {
+	why:    "netwatch holds the counters the node feeds it: it links no Starling package, no libp2p and no Badger",
+	from:   []string{"starling/netwatch/..."},
+	forbid: []string{"starling/...", "github.com/dgraph-io/...", "github.com/libp2p/..."},
+	allow:  []string{"starling/netwatch/..."},
+}, {
 	why: "media prepares and checks pictures: a lower layer that knows messages' IDs and nothing of " +
 		"the network, the store or the node",
 	from:   []string{"starling/media/..."},

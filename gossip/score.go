@@ -51,8 +51,10 @@ const (
 	// wash it.
 	retainScore = 30 * time.Minute
 
-	// scoreSnapshotInterval is how often Scores is refreshed.
-	scoreSnapshotInterval = time.Second
+	// scoreSnapshotInterval is how often Scores is refreshed: it scores
+	// every peer, so on a relay with thousands it is not free, and only
+	// the simulator's attack report and tests read it.
+	scoreSnapshotInterval = 10 * time.Second
 )
 
 // loopback is always exempt from P6: tests, the simulator's harness and a

@@ -49,6 +49,9 @@ type sendGuard struct {
 	streams map[peer.ID]bool      // peers pubsub has an outbound stream to
 	stuck   map[peer.ID]time.Time // first drop for a peer without a stream
 	last    map[peer.ID]time.Time // when the guard last reset each peer
+	// armed wakes guardSends when a peer becomes stuck: while none is,
+	// the guard runs no timer.
+	armed chan struct{}
 }
 
 func newSendGuard(now func() time.Time) *sendGuard {
@@ -57,6 +60,7 @@ func newSendGuard(now func() time.Time) *sendGuard {
 		streams: map[peer.ID]bool{},
 		stuck:   map[peer.ID]time.Time{},
 		last:    map[peer.ID]time.Time{},
+		armed:   make(chan struct{}, 1),
 	}
 }
 
@@ -81,6 +85,18 @@ func (s *sendGuard) DropRPC(_ *pubsub.RPC, p peer.ID) {
 		return
 	}
 	s.stuck[p] = s.now()
+	select {
+	case s.armed <- struct{}{}:
+	default:
+	}
+}
+
+// watching reports whether any peer is stuck, so that guardSends keeps
+// its ticker.
+func (s *sendGuard) watching() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.stuck) > 0
 }
 
 // due takes the peers stuck for stuckAfter that the guard has not reset
@@ -111,15 +127,34 @@ func (s *sendGuard) hasStream(p peer.ID) bool {
 	return s.streams[p]
 }
 
-// guardSends resets the connections to stuck peers until ctx ends.
+// guardSends resets the connections to stuck peers until ctx ends. It
+// ticks only while a peer is stuck: an idle node's guard sleeps.
 func (g *Gossip) guardSends(ctx context.Context) {
-	tick := time.NewTicker(stuckAfter / 2)
-	defer tick.Stop()
+	var tick *time.Ticker
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
 	for {
+		var tickC <-chan time.Time
+		if tick != nil {
+			tickC = tick.C
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-g.guard.armed:
+			if tick == nil {
+				tick = time.NewTicker(stuckAfter / 2)
+			}
+			continue
+		case <-tickC:
+		}
+		if !g.guard.watching() {
+			tick.Stop()
+			tick = nil
+			continue
 		}
 		for _, p := range g.guard.due(g.cfg.Clock()) {
 			if g.guard.hasStream(p) || g.host.Network().Connectedness(p) != network.Connected {

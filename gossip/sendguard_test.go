@@ -66,3 +66,35 @@ func testSendGuardResetsConnection(t *testing.T) {
 		t.Errorf("SendRepairs = %d, want 1", got)
 	}
 }
+
+// TestSendGuardArmsOnlyWhenStuck: the guard's loop is woken, and keeps its
+// ticker, only while a peer without a stream is stuck; drops for peers
+// with a stream arm nothing.
+func TestSendGuardArmsOnlyWhenStuck(t *testing.T) {
+	s := newSendGuard(time.Now)
+	a, b := peer.ID("a"), peer.ID("b")
+	s.OnNewOutboundStream(a, "")
+	s.DropRPC(nil, a)
+	select {
+	case <-s.armed:
+		t.Fatal("a drop for a peer with a stream armed the guard")
+	default:
+	}
+	if s.watching() {
+		t.Fatal("watching with no stuck peer")
+	}
+	s.DropRPC(nil, b)
+	s.DropRPC(nil, b)
+	select {
+	case <-s.armed:
+	default:
+		t.Fatal("a drop for a peer without a stream did not arm the guard")
+	}
+	if !s.watching() {
+		t.Fatal("not watching a stuck peer")
+	}
+	s.OnNewOutboundStream(b, "")
+	if s.watching() {
+		t.Fatal("still watching once the peer has a stream")
+	}
+}

@@ -17,7 +17,8 @@ import (
 )
 
 // Catch-up scheduling. Sessions start when a peer joins a group's topic,
-// every SyncInterval with a random peer of each group, and on demand.
+// every SyncInterval with a random peer of each group that this node may
+// differ from (quiet.go), and on demand.
 const (
 	// minSyncGap keeps the periodic round from repeating a session that
 	// just ran. A peer (re)joining a group always starts one: that is when
@@ -83,6 +84,11 @@ type syncer struct {
 	// confirmed holds the groups whose whole state this node knows without
 	// a session: the ones it created since it started (see groupConfirmed).
 	confirmed map[message.GroupID]bool
+	// steps notes the peers found in step per group (quiet.go); rounds
+	// counts the groups' periodic rounds, skipped those that started no
+	// session for it.
+	steps           map[syncKey]stepNote
+	rounds, skipped uint64
 }
 
 func newSyncer() *syncer {
@@ -95,6 +101,7 @@ func newSyncer() *syncer {
 		slow:      map[peer.ID]time.Time{},
 		keys:      map[message.GroupID]uint64{},
 		confirmed: map[message.GroupID]bool{},
+		steps:     map[syncKey]stepNote{},
 	}
 }
 
@@ -270,15 +277,26 @@ func (n *Node) runSyncs(ctx context.Context) {
 	}
 }
 
+// periodicSyncs starts one session per group with a random peer of it
+// that this node may differ from: not one found in step at the group's
+// current summary (quiet.go).
 func (n *Node) periodicSyncs() {
+	now := n.cfg.Clock()
 	for _, g := range n.gossip.Joined() {
 		peers := n.warmPeers(g)
 		if len(peers) == 0 {
 			peers = n.syncPeers(g)
 		}
-		if len(peers) > 0 {
-			n.sync.request(syncRequest{syncKey{g, peers[n.rand.IntN(len(peers))]}, false})
+		if len(peers) == 0 {
+			continue
 		}
+		sum := n.summary(g)
+		peers = slices.DeleteFunc(peers, func(p peer.ID) bool { return n.sync.inStep(syncKey{g, p}, sum, now) })
+		n.sync.round(len(peers) == 0)
+		if len(peers) == 0 {
+			continue
+		}
+		n.sync.request(syncRequest{syncKey{g, peers[n.rand.IntN(len(peers))]}, false})
 	}
 }
 
@@ -315,15 +333,18 @@ func (n *Node) syncOne(ctx context.Context, k syncKey, force bool) (catchup.Resu
 	var (
 		res catchup.Result
 		err error
+		sum summary // before the session: what arrives meanwhile it did not compare
 	)
 	for range maxRepeats + 1 {
 		keys := n.sync.keyCount(k.group)
+		sum = n.summary(k.group)
 		res, err = n.catchup.Sync(ctx, k.peer, k.group)
 		if err != nil || res.Ignored == 0 || n.sync.keyCount(k.group) == keys {
 			break
 		}
 	}
 	n.sync.done(k, res, err)
+	n.sync.noteStep(k, inStepResult(res, err), sum, n.cfg.Clock())
 	if tooSlow(err) {
 		n.sync.markSlow(k.peer, n.cfg.Clock())
 	}
@@ -481,6 +502,7 @@ func (n *Node) stored(batch []store.Stored) {
 	}
 	n.versions.mu.Unlock()
 	n.admit.Stored(batch)
+	n.clockSamples(batch)
 	n.onStored(batch)
 	n.regossipLearnt(batch)
 }

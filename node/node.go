@@ -19,6 +19,7 @@ import (
 	"starling/group"
 	"starling/identity"
 	"starling/message"
+	"starling/netwatch"
 	"starling/peering"
 	"starling/relay"
 	"starling/store"
@@ -55,7 +56,8 @@ type Node struct {
 	held        *held
 	deliveries  *delivery.Tracker
 	deliveryHub *hub[delivery.Status]
-	in          *inbound // the path of what other nodes send (inbound.go)
+	in          *inbound        // the path of what other nodes send (inbound.go)
+	clock       *netwatch.Clock // this clock against the peers', for `starling doctor` (netwatch.go)
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -97,6 +99,7 @@ func New(cfg Config) (*Node, error) {
 		blocks:     newBlockList(),
 		pending:    newPending(),
 		held:       newHeld(),
+		clock:      netwatch.NewClock(),
 	}
 	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)

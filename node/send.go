@@ -105,20 +105,25 @@ const (
 )
 
 // drainOutbox publishes queued messages whenever a peer may have arrived
-// (a kick, and the retries after it) and every OutboxInterval.
+// (a kick, and the retries after it) and, while any stay queued, every
+// OutboxInterval. With the outbox empty it runs no timer: every message
+// queued while the node runs comes with a kick (sendOwn), and what an
+// earlier run left is tried at start.
 func (n *Node) drainOutbox(ctx context.Context) {
-	t := time.NewTicker(n.cfg.OutboxInterval)
-	defer t.Stop()
 	delay, retries := time.Duration(0), 0
 	for {
-		if n.flushOutbox(ctx) == 0 {
+		left := n.flushOutbox(ctx)
+		if left == 0 {
 			retries = 0
 		}
-		var retry <-chan time.Time
+		var retry, poll <-chan time.Time
 		if retries > 0 {
 			retry = time.After(delay)
 			delay *= 2
 			retries--
+		}
+		if left > 0 {
+			poll = time.After(n.cfg.OutboxInterval)
 		}
 		select {
 		case <-ctx.Done():
@@ -126,18 +131,19 @@ func (n *Node) drainOutbox(ctx context.Context) {
 		case <-n.outboxKick:
 			delay, retries = kickRetryDelay, kickRetries
 		case <-retry:
-		case <-t.C:
+		case <-poll:
 		}
 	}
 }
 
 // flushOutbox publishes the queued messages whose group has peers and
-// returns how many stay queued.
+// returns how many stay queued; 1 when the outbox could not be read, so
+// that it is tried again.
 func (n *Node) flushOutbox(ctx context.Context) int {
 	queued, err := n.store.Outbox()
 	if err != nil {
 		n.log.Warn("could not read the outbox", "err", err)
-		return 0
+		return 1
 	}
 	left := 0
 	for _, m := range queued {

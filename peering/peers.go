@@ -24,9 +24,11 @@ const (
 
 // Connect dials a peer once, within a dial timeout.
 func (sv *Service) Connect(ctx context.Context, info peer.AddrInfo) error {
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	return sv.host.Connect(ctx, info)
+	err := sv.host.Connect(dctx, info)
+	sv.dialed(ctx, info.ID, err)
+	return err
 }
 
 // keepConnected keeps a static peer connected (see Redial), protected from

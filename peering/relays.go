@@ -268,6 +268,7 @@ func (sv *Service) holdReservation(ctx context.Context, info peer.AddrInfo) {
 			rctx, cancel := context.WithTimeout(ctx, dialTimeout)
 			rsvp, err := client.Reserve(rctx, sv.host, info)
 			cancel()
+			sv.watch.dials.Reserved(info.ID.String(), err, sv.cfg.Clock())
 			if err != nil {
 				if ctx.Err() != nil {
 					return

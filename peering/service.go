@@ -135,6 +135,7 @@ type Service struct {
 	host   host.Host
 	relays *relaySet
 	rand   *Random
+	watch  *watch // network facts for `starling doctor` (watch.go)
 
 	// goMu orders goFunc's wg.Add before Run's wg.Wait; ctx is Run's,
 	// nil before Run and after it returned.
@@ -148,7 +149,7 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	sv := &Service{cfg: cfg, log: cfg.Logger, relays: newRelaySet(), rand: cfg.Random}
+	sv := &Service{cfg: cfg, log: cfg.Logger, relays: newRelaySet(), rand: cfg.Random, watch: newWatch(cfg)}
 	if err := sv.loadRelays(); err != nil {
 		return nil, err
 	}
@@ -188,6 +189,7 @@ func (sv *Service) Run(ctx context.Context) error {
 	}
 	if sv.cfg.MDNS {
 		sv.goFunc(sv.runMDNS)
+		sv.goFunc(sv.watch.mdns.Run)
 	}
 	<-ctx.Done()
 	sv.goMu.Lock()

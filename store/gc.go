@@ -16,8 +16,8 @@ const maxGCRounds = 16
 
 // runMaintenance is the maintenance goroutine: it sweeps expired groups
 // once at start (they may have expired while the store was closed) and
-// every SweepInterval, and collects value-log garbage every GCInterval,
-// until Close.
+// every SweepInterval, collects value-log garbage every GCInterval, and
+// compacts when the writer kicks it (compact.go), until Close.
 func (s *Store) runMaintenance() {
 	defer close(s.maintDone)
 	var gcTick, sweepTick <-chan time.Time
@@ -40,6 +40,9 @@ func (s *Store) runMaintenance() {
 			s.collectGarbage()
 		case <-sweepTick:
 			s.sweep()
+			s.kickCompaction() // writes outside the writer (records, the sweep's) add up too
+		case <-s.compactKick: // nil, so never, with NoCompaction
+			s.compact()
 		}
 	}
 }

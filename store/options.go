@@ -21,7 +21,6 @@ const (
 	// shows as 2 GiB of sparse files on a fresh store).
 	valueLogFileSize = 64 << 20
 	numMemtables     = 2
-	numCompactors    = 2
 	// level0Stall is where Badger stops flushing until level 0 is
 	// compacted (its default is 15). It bounds the largest level-0
 	// compaction, and with it the hard floor (disk.go), at the cost of
@@ -38,10 +37,13 @@ func badgerOptions(dir string, cfg Config) badger.Options {
 		o = badger.DefaultOptions("").WithInMemory(true).
 			WithValueThreshold(min(1<<20, cfg.MemTableSize*15/100))
 	}
+	// Badger's compactors never run: the store compacts on demand
+	// (compact.go), or not at all with NoCompaction.
+	o = o.WithNumCompactors(0)
 	if cfg.NoCompaction {
-		o = o.WithNumCompactors(0).WithNumLevelZeroTablesStall(math.MaxInt32)
+		o = o.WithNumLevelZeroTablesStall(math.MaxInt32)
 	} else {
-		o = o.WithNumCompactors(numCompactors).WithNumLevelZeroTablesStall(level0Stall)
+		o = o.WithNumLevelZeroTablesStall(level0Stall)
 	}
 	return o.
 		WithLogger(badgerLogger{cfg.Logger.With("lib", "badger")}).

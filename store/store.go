@@ -51,10 +51,11 @@ type Config struct {
 	// raised to it. The simulator runs a thousand stores, so small values
 	// are expected.
 	MemTableSize int64
-	// NoCompaction runs no compactors. It suits short-lived in-memory
-	// stores, like the simulator's thousand: Badger's compactors wake every
-	// 50 ms each, which costs more there than merging their few tables
-	// would save. Level-0 tables then pile up instead of stalling writes.
+	// NoCompaction never compacts. It suits short-lived in-memory stores,
+	// like the simulator's thousand, where merging their few tables saves
+	// nothing. Level-0 tables then pile up instead of stalling writes.
+	// Otherwise the store compacts on demand (compact.go); Badger's own
+	// compactors, which wake every 50 ms each, never run.
 	NoCompaction bool
 	// SweepInterval is how often groups past their expiry (ExpireGroup)
 	// are purged from the store. Badger's TTL hides their entries at the
@@ -134,8 +135,11 @@ type Store struct {
 	ops    sync.WaitGroup // public calls in flight
 
 	writerDone chan struct{}
-	maintDone  chan struct{} // nil when neither GC nor the sweep runs (yet)
-	diskDone   chan struct{} // nil when no disk monitor runs
+	maintDone  chan struct{} // nil when neither GC, the sweep nor compaction runs (yet)
+	// compactKick wakes the maintenance goroutine to compact (compact.go);
+	// nil with NoCompaction.
+	compactKick chan struct{}
+	diskDone    chan struct{} // nil when no disk monitor runs
 
 	closeOnce sync.Once
 	closeErr  error
@@ -189,6 +193,9 @@ func Open(dir string, cfg Config) (*Store, error) {
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
+	if s.ownCompaction() {
+		s.compactKick = make(chan struct{}, 1)
+	}
 	if ro {
 		err = s.checkSchema()
 	} else {
@@ -229,8 +236,9 @@ func Open(dir string, cfg Config) (*Store, error) {
 // on. Open calls it, or the writer once a read-only store reopens for
 // writing; Close reads maintDone only after the writer has stopped.
 func (s *Store) startMaintenance() {
-	if s.maintDone == nil && (s.cfg.GCInterval > 0 || s.cfg.SweepInterval > 0) {
+	if s.maintDone == nil && (s.cfg.GCInterval > 0 || s.cfg.SweepInterval > 0 || s.ownCompaction()) {
 		s.maintDone = make(chan struct{})
+		s.kickCompaction() // for what an earlier run left
 		go s.runMaintenance()
 	}
 }

@@ -221,8 +221,10 @@ func (s *Store) process(batch []*writeReq) {
 		if r := batch[0]; r.task != nil {
 			if r.internal {
 				r.err = r.task()
+				s.kickCompaction()
 			} else if r.err = s.disk.take(writeOwn, taskCost); r.err == nil {
 				r.err = r.task()
+				s.kickCompaction()
 			}
 			if r.done != nil {
 				close(r.done)
@@ -286,6 +288,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 	if len(stored) > 0 && s.cfg.OnStored != nil {
 		s.cfg.OnStored(stored)
 	}
+	s.kickCompaction()
 }
 
 // writeTxn writes a prefix of reqs in one transaction, sets their results

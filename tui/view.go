@@ -82,7 +82,7 @@ func (m *model) refusalLines() []string {
 // convRows is the conversation's height.
 func (m *model) convRows() int {
 	rows := m.height - 3 - len(m.noticeLines()) - len(m.refusalLines())
-	if m.cutOff() {
+	if m.peerWarning() != "" {
 		rows--
 	}
 	if m.diskWarning() != "" {
@@ -113,8 +113,8 @@ func (m *model) View() tea.View {
 		}
 	}
 	lines = append(lines, m.refusalLines()...)
-	if m.cutOff() {
-		lines = append(lines, warnStyle.Render(fit(" ⚠ cut off: no peer of this group is reachable; messages wait on this device", m.width)))
+	if w := m.peerWarning(); w != "" {
+		lines = append(lines, warnStyle.Render(fit(" ⚠ "+w, m.width)))
 	}
 	if w := m.diskWarning(); w != "" {
 		lines = append(lines, warnStyle.Render(fit(" ⚠ "+w, m.width)))

@@ -73,6 +73,7 @@ Start with:
 		newBlock(g, "unblock", "", "Lift a block or mute"),
 		newSimMoved(), newStore(g),
 	)
+	root.AddCommand(newDoctor(g))
 	return root
 }
 

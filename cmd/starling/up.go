@@ -22,6 +22,7 @@ type daemonFlags struct {
 	noMDNS bool
 	api    string
 	sim    simFlags
+	clock  clockOffsetFlag // hidden, for tests (testclock.go)
 }
 
 func (d *daemonFlags) add(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (d *daemonFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&d.noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
 	f.StringVar(&d.api, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")
 	d.sim.add(cmd)
+	d.clock.add(cmd)
 }
 
 // config builds the daemon's config from the flags and loads the keys.
@@ -57,6 +59,7 @@ func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (daemon.Config, err
 	if d.sim.memoryStore {
 		nc.StoreDir = ""
 	}
+	d.clock.apply(nc)
 	// Before the key: a sealed one would ask for its passphrase only to be
 	// told that a daemon runs.
 	if daemon.Running(cmd.Context(), g.home) {

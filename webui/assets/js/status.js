@@ -4,6 +4,7 @@
 // else in it, or its disk is too full to take messages.
 
 import { plural } from './view.js';
+import { whyNoPeer, whyText } from './doctor.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,6 +44,11 @@ export function showStatus(status, group) {
   disk.hidden = !store || store.state === 'ok';
   disk.textContent = disk.hidden ? '' : `Disk ${store.state}: ${store.reason}`;
 
+  // Nobody found: the doctor's reason, in place of the plain cut-off line.
+  const why = whyNoPeer(status);
+  $('why').hidden = !why;
+  $('why').textContent = why ? whyText(why) : '';
+
   const cutoff = $('cutoff');
   const sub = $('group-peers');
   const refused = $('refused');
@@ -58,7 +64,7 @@ export function showStatus(status, group) {
   // it stands in for the cut-off warning.
   refused.hidden = !group.refused;
   refused.textContent = group.refused || '';
-  if (group.peers > 0 || group.refused) {
+  if (group.peers > 0 || group.refused || why) {
     cutoff.hidden = true;
   } else if (status.peers === 0) {
     cutoff.hidden = false;

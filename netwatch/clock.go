@@ -1,0 +1,133 @@
+package netwatch
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// Clock bounds.
+const (
+	// clockWindow is how long a sample counts: clocks are set, and
+	// devices join and leave, within an event.
+	clockWindow = 15 * time.Minute
+	// clockAuthors is how many authors' samples are kept; past it the
+	// author heard from longest ago is forgotten. A median over 64 authors
+	// is as good as over more, and the simulator runs thousands of nodes,
+	// each keeping these (about 10 KB at most).
+	clockAuthors = 64
+	// clockSamples is how many samples an author keeps, the newest.
+	clockSamples = 4
+)
+
+// Clock estimates this node's clock against its peers' from the messages
+// that arrive live (see ClockReport). Safe for concurrent use.
+type Clock struct {
+	mu      sync.Mutex
+	authors map[string]*authorClock
+}
+
+type authorClock struct {
+	last    time.Time // arrival of the newest sample
+	samples []clockSample
+}
+
+type clockSample struct {
+	at     time.Time // arrival, by this node's clock
+	offset time.Duration
+}
+
+// NewClock returns an empty estimate.
+func NewClock() *Clock { return &Clock{authors: map[string]*authorClock{}} }
+
+// Observe takes one message that arrived live: its author (any stable key),
+// its sent_at by the author's clock and its arrival by this node's.
+func (c *Clock) Observe(author string, sentAt, arrived time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a := c.authors[author]
+	if a == nil {
+		if len(c.authors) >= clockAuthors {
+			c.forgetOldestLocked()
+		}
+		a = &authorClock{}
+		c.authors[author] = a
+	}
+	if arrived.After(a.last) {
+		a.last = arrived
+	}
+	a.samples = append(a.samples, clockSample{at: arrived, offset: arrived.Sub(sentAt)})
+	if len(a.samples) > clockSamples {
+		a.samples = slices.Delete(a.samples, 0, len(a.samples)-clockSamples)
+	}
+}
+
+func (c *Clock) forgetOldestLocked() {
+	var oldest string
+	var at time.Time
+	for k, a := range c.authors {
+		if oldest == "" || a.last.Before(at) {
+			oldest, at = k, a.last
+		}
+	}
+	delete(c.authors, oldest)
+}
+
+// Report estimates the offset at now from the samples of the last
+// clockWindow; a zero report (Authors 0) when there are none.
+func (c *Clock) Report(now time.Time) ClockReport {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	from := now.Add(-clockWindow)
+	var offsets []time.Duration
+	samples := 0
+	for k, a := range c.authors {
+		if a.last.Before(from) {
+			delete(c.authors, k)
+			continue
+		}
+		best, n := time.Duration(0), 0
+		for _, s := range a.samples {
+			if s.at.Before(from) {
+				continue
+			}
+			if n == 0 || s.offset < best {
+				best = s.offset
+			}
+			n++
+		}
+		if n > 0 {
+			offsets = append(offsets, best)
+			samples += n
+		}
+	}
+	if len(offsets) == 0 {
+		return ClockReport{}
+	}
+	slices.Sort(offsets)
+	r := ClockReport{
+		OffsetMS: median(offsets).Milliseconds(),
+		MinMS:    offsets[0].Milliseconds(),
+		MaxMS:    offsets[len(offsets)-1].Milliseconds(),
+		Authors:  len(offsets),
+		Samples:  samples,
+	}
+	for _, o := range offsets {
+		switch {
+		case o >= SkewThreshold:
+			r.Ahead++
+		case o <= -SkewThreshold:
+			r.Behind++
+		}
+	}
+	return r
+}
+
+// median of sorted values; the mean of the middle two for an even count.
+func median(sorted []time.Duration) time.Duration {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return sorted[n/2-1] + (sorted[n/2]-sorted[n/2-1])/2
+}
