@@ -23,7 +23,13 @@ const expiryInterval = 30 * time.Second
 // writer must not wait for itself), and subscribers hear of the batch.
 func (n *Node) onStored(batch []store.Stored) {
 	for _, s := range batch {
-		if s.Msg.Body.Kind != message.KindText {
+		switch s.Msg.Body.Kind {
+		case message.KindText, message.KindImageChunk:
+		case message.KindImage:
+			if s.Origin != store.OriginOwn {
+				n.manifestStored(s.Msg)
+			}
+		default:
 			n.applyControl(s.Msg)
 		}
 	}
