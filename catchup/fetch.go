@@ -70,9 +70,9 @@ type Fetcher struct {
 	cfg    FetchConfig
 	budget *bucket.Set
 
-	mu     sync.Mutex
-	closed bool
-	wg     sync.WaitGroup
+	mu              sync.Mutex
+	closed          bool
+	wg              sync.WaitGroup
 	served, refused uint64
 }
 
