@@ -269,7 +269,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 // user muted or blocked.
 func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 	b := s.cfg.Backend
-	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete {
+	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete && k != message.KindImage {
 		return api.Message{}, false
 	}
 	if b.BlockMode(st.Msg.Body.Author) != "" {
@@ -280,6 +280,7 @@ func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 		c = nil
 	}
 	m := NewMessage(st, groupName, c)
+	s.imageView(&m, st.Msg, c)
 	if d, ok := b.Delivery(st.Msg.ID); ok {
 		v := NewDelivery(d, groupName)
 		m.Delivery = &v

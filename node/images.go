@@ -28,16 +28,12 @@ import (
 // lists is never asked for, so never stored: a chunk flood from a
 // throwaway key costs nothing but the bytes refused.
 
+// The node's picture errors are media's, so that the API maps them
+// without importing the node.
 var (
-	// ErrNotImage: the message named is not a picture's manifest.
-	ErrNotImage = errors.New("not a picture")
-	// ErrImageNotHeld: some of the picture's chunks are not on this node
-	// yet; fetch them (FetchImage) and ask again.
-	ErrImageNotHeld = errors.New("picture not held here yet")
-	// ErrImageBroken: the picture's chunks do not give the image its
-	// manifest names (its author's client is faulty or hostile); this node
-	// neither shows nor serves it.
-	ErrImageBroken = errors.New("picture is damaged")
+	ErrNotImage     = media.ErrNotPicture
+	ErrImageNotHeld = media.ErrNotHeld
+	ErrImageBroken  = media.ErrBroken
 )
 
 // images is the node's picture state: a semaphore for preparing, the
@@ -402,4 +398,18 @@ func isChunk(k message.Kind) bool { return k == message.KindImageChunk }
 // stored.)
 func (n *Node) serveChunk(g message.GroupID, m *message.Message) bool {
 	return m.Body.Group == g && isChunk(m.Body.Kind) && n.groups.get(g) != nil
+}
+
+// ImageProgress reports how many of the picture's chunks this node holds,
+// how many it has, and whether it found the picture broken.
+func (n *Node) ImageProgress(id message.ID) (held, chunks int, broken bool, err error) {
+	s, err := n.ImageStatus(id)
+	return s.Held, len(s.Manifest.Chunks), s.Broken, err
+}
+
+// FetchImageNow is FetchImage for callers that only need to know whether
+// the picture is held now.
+func (n *Node) FetchImageNow(ctx context.Context, id message.ID) error {
+	_, err := n.FetchImage(ctx, id)
+	return err
 }
