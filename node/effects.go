@@ -197,6 +197,7 @@ func (n *Node) deleteInGroup(ctx context.Context, gid message.GroupID, ids []mes
 	for _, id := range ids {
 		if s, err := n.store.Get(id); err == nil && s.Msg.Body.Group == gid && !isAuthority(s.Msg.Body.Kind) {
 			mine = append(mine, id)
+			mine = append(mine, n.chunksOf(s.Msg)...) // a picture goes with its chunks
 		}
 	}
 	if len(mine) == 0 {

@@ -222,22 +222,29 @@ func (n *Node) FetchImage(ctx context.Context, id message.ID) (ImageStatus, erro
 		n.images.fetching[id] = done
 	}
 	n.images.mu.Unlock()
+	var err error
 	if running {
 		select {
 		case <-done:
 		case <-ctx.Done():
 			return ImageStatus{}, ctx.Err()
 		}
-		return n.ImageStatus(id)
+	} else {
+		err = n.fetchImage(ctx, id)
+		n.images.mu.Lock()
+		delete(n.images.fetching, id)
+		n.images.mu.Unlock()
+		close(done)
 	}
-	err := n.fetchImage(ctx, id)
-	n.images.mu.Lock()
-	delete(n.images.fetching, id)
-	n.images.mu.Unlock()
-	close(done)
 	s, serr := n.ImageStatus(id)
-	if err == nil {
+	switch {
+	case err != nil:
+	case serr != nil:
 		err = serr
+	case s.Broken:
+		err = ErrImageBroken
+	case s.Held < len(s.Manifest.Chunks):
+		err = fmt.Errorf("%w: %d of %d chunks", ErrImageNotHeld, s.Held, len(s.Manifest.Chunks))
 	}
 	return s, err
 }
@@ -412,4 +419,24 @@ func (n *Node) ImageProgress(id message.ID) (held, chunks int, broken bool, err 
 func (n *Node) FetchImageNow(ctx context.Context, id message.ID) error {
 	_, err := n.FetchImage(ctx, id)
 	return err
+}
+
+// chunksOf lists the chunks of m when it is a picture's manifest this node
+// can open, so that deleting the picture deletes them too.
+func (n *Node) chunksOf(m *message.Message) []message.ID {
+	if m.Body.Kind != message.KindImage {
+		return nil
+	}
+	st := n.groups.get(m.Body.Group)
+	if st == nil {
+		return nil
+	}
+	c, err := st.Open(m)
+	if err != nil {
+		return nil
+	}
+	if im, ok := c.(group.Image); ok {
+		return slices.Clone(im.Chunks)
+	}
+	return nil
 }

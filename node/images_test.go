@@ -302,3 +302,79 @@ func TestImageAttacks(t *testing.T) {
 		t.Fatalf("alice holds %d chunks of the swapped picture (%v)", st.Held, err)
 	}
 }
+
+// A picture's chunks count against its author's storage budget like any
+// message: past it, a node holds the manifest (and its preview) but not
+// the chunks, so a throwaway key cannot fill a disk with pictures.
+func TestImageBudget(t *testing.T) {
+	t.Parallel()
+	file := photoWithEXIF(t, 1000, 800)
+	prepared, err := media.Prepare(file, media.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for one picture and a half.
+	budget := int64(len(prepared.Data)) * 3 / 2
+	alice := startNode(t, "alice")
+	bob := startNode(t, "bob", func(c *node.Config) { c.Limits.AuthorBytes = budget })
+	connect(t, alice, bob)
+	alice.join(t, "lobby")
+	bob.join(t, "lobby")
+	waitTopicPeers(t, "lobby", alice, bob)
+	first, im, _, err := alice.SendImage(context.Background(), "lobby", file, "", message.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Chunks()) < 2 {
+		t.Fatalf("%d chunks, want 2", len(im.Chunks()))
+	}
+	waitImage(t, bob, first.ID)
+	second, _, _, err := alice.SendImage(context.Background(), "lobby", file, "", message.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "bob to hold the second manifest", func() bool { ok, _ := bob.Store().Has(second.ID); return ok })
+	if s, err := bob.FetchImage(context.Background(), second.ID); !errors.Is(err, node.ErrImageNotHeld) {
+		t.Fatalf("fetching past the budget: %v, want ErrImageNotHeld (%d of %d held, budget %d, picture %d)", err, s.Held, len(s.Manifest.Chunks), budget, len(prepared.Data))
+	}
+	st, err := bob.ImageStatus(second.ID)
+	if err != nil || st.Held == len(st.Manifest.Chunks) {
+		t.Fatalf("bob holds %d of %d chunks past the author's budget (%v)", st.Held, len(st.Manifest.Chunks), err)
+	}
+	if _, _, err := alice.Image(second.ID); err != nil {
+		t.Fatalf("alice's own picture: %v", err)
+	}
+}
+
+// Deleting a picture deletes its chunks on every node that holds them.
+func TestImageDeleted(t *testing.T) {
+	t.Parallel()
+	alice, bob := startNode(t, "alice"), startNode(t, "bob")
+	connect(t, alice, bob)
+	alice.join(t, "lobby")
+	bob.join(t, "lobby")
+	waitTopicPeers(t, "lobby", alice, bob)
+	man, im, _, err := alice.SendImage(context.Background(), "lobby", photoWithEXIF(t, 400, 300), "", message.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitImage(t, bob, man.ID)
+	st, err := bob.ImageStatus(man.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := alice.DeleteMessage(context.Background(), "lobby", man.ID, "wrong picture"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range []*testNode{alice, bob} {
+		waitUntil(t, tn.name+" to delete the picture's chunks", func() bool {
+			for _, c := range st.Manifest.Chunks {
+				if _, err := tn.Store().Get(c); err == nil {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	_ = im
+}
