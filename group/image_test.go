@@ -2,10 +2,13 @@ package group_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +123,50 @@ func TestImageChunkWithRefRejected(t *testing.T) {
 	}
 	if _, v, err := st.Check(m, at(1)); v != message.Reject || !errors.Is(err, group.ErrBadPayload) {
 		t.Fatalf("a chunk with a ref: %s, %v", v, err)
+	}
+}
+
+// TestChunkFitsEnvelope: a full chunk, and a manifest with the longest
+// caption, sealed for a private group and signed with every body field at
+// its largest, stay under message.MaxEnvelopeSize with room to spare, so
+// no picture message grows past today's limits (gossip's and catch-up's).
+func TestChunkFitsEnvelope(t *testing.T) {
+	const spare = 3 << 10
+	payload, err := media.EncodeChunk(bytes.Repeat([]byte{0xa5}, media.ChunkSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := testPicture(t, true)
+	ids := make([]message.ID, len(im.Chunks()))
+	for i := range ids {
+		ids[i] = message.ID{byte(i + 1)}
+	}
+	manifest, err := media.EncodeManifest(media.NewManifest(im, ids, strings.Repeat("\u00e9", media.MaxCaptionSize/2), strings.Repeat("n", message.MaxNickSize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
+	for _, c := range []struct {
+		name  string
+		kind  message.Kind
+		plain []byte
+	}{{"chunk", message.KindImageChunk, payload}, {"manifest with the longest caption", message.KindImage, manifest}} {
+		body := message.Body{
+			Version: message.Version, Group: message.GroupID{1}, Author: key.Public().(ed25519.PublicKey),
+			SentAtMS: math.MaxUint64, Kind: c.kind, Ref: message.ID{2},
+			Epoch: math.MaxUint64, ExpiresMS: math.MaxUint64,
+		}
+		body.Payload, err = group.Seal(bytes.Repeat([]byte{3}, group.KeySize), &body, c.plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := message.Sign(key, body)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		t.Logf("%s: %d bytes sealed and signed, %d under the limit", c.name, len(msg.Raw), message.MaxEnvelopeSize-len(msg.Raw))
+		if len(msg.Raw) > message.MaxEnvelopeSize-spare {
+			t.Errorf("%s: envelope of %d bytes, want at most %d", c.name, len(msg.Raw), message.MaxEnvelopeSize-spare)
+		}
 	}
 }
