@@ -119,3 +119,24 @@ FILE unless --force. Needs the node.`,
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite FILE if it exists")
 	return cmd
 }
+
+// pictureLine is how `log` prints a picture: what it is, its caption and
+// the command that saves it.
+func pictureLine(m api.Message) string {
+	s := "[picture " + imageLine(m.Image)
+	if m.Text != "" {
+		s += ": " + forTerminal(m.Text, true)
+	}
+	s += "]"
+	switch {
+	case m.Image.Broken:
+		s += " (damaged: its sender's app is faulty)"
+	case m.Image.Held < m.Image.Chunks:
+		s += fmt.Sprintf(" (held %d/%d here)", m.Image.Held, m.Image.Chunks)
+	}
+	ext := ".jpg"
+	if m.Image.Format == "png" {
+		ext = ".png"
+	}
+	return s + fmt.Sprintf(" (save: starling image save %s starling-%.8s%s)", m.ID, m.Image.Digest, ext)
+}

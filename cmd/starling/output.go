@@ -38,6 +38,9 @@ func printMessage(w io.Writer, m api.Message, asJSON bool) error {
 		author = author[:8]
 	}
 	text := strings.ReplaceAll(forTerminal(m.Text, false), "\n", "\n    ")
+	if m.Image != nil {
+		text = pictureLine(m)
+	}
 	late := ""
 	if m.Late {
 		late = "  [arrived late]"
