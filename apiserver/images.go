@@ -70,6 +70,20 @@ func (s *Server) failImage(w http.ResponseWriter, r *http.Request, err error) {
 	s.fail(w, r, err)
 }
 
+// imageOf reads the picture's message ID from the path.
+func (s *Server) imageOf(w http.ResponseWriter, r *http.Request) (ImageBackend, message.ID, bool) {
+	ib, ok := s.images(w)
+	if !ok {
+		return nil, message.ID{}, false
+	}
+	id, err := message.ParseID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return nil, message.ID{}, false
+	}
+	return ib, id, true
+}
+
 func (s *Server) handleSendImage(w http.ResponseWriter, r *http.Request) {
 	ib, ok := s.images(w)
 	if !ok {
@@ -126,13 +140,8 @@ func (s *Server) handleSendImage(w http.ResponseWriter, r *http.Request) {
 // every node checked the bytes are, in canonical form), no sniffing, and a
 // policy that runs no script even if the response is opened as a page.
 func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
-	ib, ok := s.images(w)
+	ib, id, ok := s.imageOf(w, r)
 	if !ok {
-		return
-	}
-	id, err := message.ParseID(r.PathValue("id"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	if r.URL.Query().Get("fetch") == "1" {
@@ -161,13 +170,8 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleFetchImage(w http.ResponseWriter, r *http.Request) {
-	ib, ok := s.images(w)
+	ib, id, ok := s.imageOf(w, r)
 	if !ok {
-		return
-	}
-	id, err := message.ParseID(r.PathValue("id"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), fetchTimeout)

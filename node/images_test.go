@@ -70,11 +70,7 @@ func waitImage(t *testing.T, tn *testNode, id message.ID) []byte {
 // EXIF or GPS left.
 func TestImageTravels(t *testing.T) {
 	t.Parallel()
-	alice, bob := startNode(t, "alice"), startNode(t, "bob")
-	connect(t, alice, bob)
-	alice.join(t, "lobby")
-	bob.join(t, "lobby")
-	waitTopicPeers(t, "lobby", alice, bob)
+	alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob"))
 	file := photoWithEXIF(t, 1200, 900)
 	if !bytes.Contains(file, []byte(gpsSecret)) {
 		t.Fatal("the test photo has no GPS string")
@@ -315,12 +311,7 @@ func TestImageBudget(t *testing.T) {
 	}
 	// Room for one picture and a half.
 	budget := int64(len(prepared.Data)) * 3 / 2
-	alice := startNode(t, "alice")
-	bob := startNode(t, "bob", func(c *node.Config) { c.Limits.AuthorBytes = budget })
-	connect(t, alice, bob)
-	alice.join(t, "lobby")
-	bob.join(t, "lobby")
-	waitTopicPeers(t, "lobby", alice, bob)
+	alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob", func(c *node.Config) { c.Limits.AuthorBytes = budget }))
 	first, im, _, err := alice.SendImage(context.Background(), "lobby", file, "", message.ID{})
 	if err != nil {
 		t.Fatal(err)
@@ -349,11 +340,7 @@ func TestImageBudget(t *testing.T) {
 // Deleting a picture deletes its chunks on every node that holds them.
 func TestImageDeleted(t *testing.T) {
 	t.Parallel()
-	alice, bob := startNode(t, "alice"), startNode(t, "bob")
-	connect(t, alice, bob)
-	alice.join(t, "lobby")
-	bob.join(t, "lobby")
-	waitTopicPeers(t, "lobby", alice, bob)
+	alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob"))
 	man, im, _, err := alice.SendImage(context.Background(), "lobby", photoWithEXIF(t, 400, 300), "", message.ID{})
 	if err != nil {
 		t.Fatal(err)
@@ -377,4 +364,14 @@ func TestImageDeleted(t *testing.T) {
 		})
 	}
 	_ = im
+}
+
+// pairInLobby connects two nodes and joins both to lobby.
+func pairInLobby(t *testing.T, a, b *testNode) (*testNode, *testNode) {
+	t.Helper()
+	connect(t, a, b)
+	a.join(t, "lobby")
+	b.join(t, "lobby")
+	waitTopicPeers(t, "lobby", a, b)
+	return a, b
 }
