@@ -375,3 +375,42 @@ func pairInLobby(t *testing.T, a, b *testNode) (*testNode, *testNode) {
 	waitTopicPeers(t, "lobby", a, b)
 	return a, b
 }
+
+// A node that was away gets the picture's manifest by catch-up like any
+// message, but never its chunks (catch-up leaves them out, and a chunk it
+// carried would be rejected); with fetching on demand it holds the chunks
+// only once it asks, from a peer that is not their author.
+func TestImageCatchupBringsManifestOnly(t *testing.T) {
+	t.Parallel()
+	alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob"))
+	man, im, _, err := alice.SendImage(context.Background(), "lobby", photoWithEXIF(t, 600, 400), "", message.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitImage(t, bob, man.ID)
+	// Carol meets only bob, after the picture went out: catch-up brings
+	// her what bob holds, and bob serves the chunks he fetched.
+	carol := startNode(t, "carol", func(c *node.Config) { c.Images.Fetch = node.FetchOnDemand })
+	carol.join(t, "lobby")
+	connect(t, bob, carol)
+	waitUntil(t, "carol to catch up the manifest", func() bool { ok, _ := carol.Store().Has(man.ID); return ok })
+	if _, err := carol.Sync(context.Background(), "lobby"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := carol.ImageStatus(man.ID)
+	if err != nil || st.Held != 0 {
+		t.Fatalf("carol holds %d chunks after catch-up (%v), want none", st.Held, err)
+	}
+	if s, _ := carol.Store().Get(man.ID); s.Origin != store.OriginCatchup {
+		t.Errorf("carol's manifest came by %s, want catch-up", s.Origin)
+	}
+	if _, err := carol.FetchImage(context.Background(), man.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := carol.Image(man.ID); err != nil || !bytes.Equal(got, im.Data) {
+		t.Fatalf("carol's picture: %v", err)
+	}
+	if score := carol.PeerScores()[bob.ID()]; score < 0 {
+		t.Errorf("carol scores bob %g: catch-up or the fetch blamed him", score)
+	}
+}
