@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -40,6 +41,7 @@ var (
 // fetches in flight and the pictures found broken.
 type images struct {
 	prepare chan struct{} // one picture decoded at a time
+	auto    chan struct{} // automatic fetches under way (maxAutoFetches)
 
 	mu       sync.Mutex
 	fetching map[message.ID]chan struct{} // closed when the fetch ends
@@ -48,7 +50,7 @@ type images struct {
 }
 
 func newImages() *images {
-	return &images{prepare: make(chan struct{}, 1), fetching: map[message.ID]chan struct{}{}, broken: map[message.ID]bool{}}
+	return &images{prepare: make(chan struct{}, 1), auto: make(chan struct{}, maxAutoFetches), fetching: map[message.ID]chan struct{}{}, broken: map[message.ID]bool{}}
 }
 
 // ImageStatus is what a node knows of a picture.
@@ -373,16 +375,47 @@ func (n *Node) takeChunk(ctx context.Context, from peer.ID, man *message.Message
 	return nil
 }
 
+// autoFetchRetries are the waits before each automatic fetch of a
+// picture: at once, then again while its chunks are still missing (the
+// peers asked first, a relay among them, may be fetching them themselves).
+var autoFetchRetries = []time.Duration{0, 2 * time.Second, 10 * time.Second, 30 * time.Second}
+
+// maxAutoFetches bounds the automatic fetches under way; past it a picture
+// waits for the user to open or save it.
+const maxAutoFetches = 16
+
 // manifestStored runs for each picture manifest another node's message
 // brought: it fetches the chunks at once when the policy says so.
 func (n *Node) manifestStored(m *message.Message) {
 	if !n.autoFetch(m.Body.Group) {
 		return
 	}
+	select {
+	case n.images.auto <- struct{}{}:
+	default:
+		n.log.Debug("too many pictures being fetched; this one waits for the user", "manifest", m.ID.Short())
+		return
+	}
 	id := m.ID
 	n.goFunc(func(ctx context.Context) {
-		if _, err := n.FetchImage(ctx, id); err != nil {
-			n.log.Debug("picture not fetched", "manifest", id.Short(), "err", err)
+		defer func() { <-n.images.auto }()
+		for _, wait := range autoFetchRetries {
+			if wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+			_, err := n.FetchImage(ctx, id)
+			if !errors.Is(err, ErrImageNotHeld) {
+				if err != nil {
+					n.log.Debug("picture not fetched", "manifest", id.Short(), "err", err)
+				}
+				return
+			}
 		}
 	})
 }

@@ -414,3 +414,28 @@ func TestImageCatchupBringsManifestOnly(t *testing.T) {
 		t.Errorf("carol scores bob %g: catch-up or the fetch blamed him", score)
 	}
 }
+
+// A node that fetches at once keeps trying while its peers lack the
+// chunks: carol meets only bob, who fetches on demand; once bob has
+// fetched the picture, carol's next try gets it from him.
+func TestImageAutoFetchRetries(t *testing.T) {
+	t.Parallel()
+	alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob", func(c *node.Config) { c.Images.Fetch = node.FetchOnDemand }))
+	_, carol := pairInLobby(t, bob, startNode(t, "carol"))
+	waitMesh(t, "lobby", alice, bob)
+	waitMesh(t, "lobby", bob, carol)
+	man, im, _, err := alice.SendImage(context.Background(), "lobby", photoWithEXIF(t, 500, 400), "", message.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "carol to hold the manifest", func() bool { ok, _ := carol.Store().Has(man.ID); return ok })
+	if st, err := carol.ImageStatus(man.ID); err != nil || st.Held != 0 {
+		t.Fatalf("carol holds %d chunks before bob has any (%v)", st.Held, err)
+	}
+	if _, err := bob.FetchImage(context.Background(), man.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitImage(t, carol, man.ID); !bytes.Equal(got, im.Data) {
+		t.Fatal("carol's picture differs")
+	}
+}

@@ -79,8 +79,10 @@ export function imageNode(images, m) {
     box.append(caption);
     return box;
   }
-  const show = async (fetchMissing) => {
-    caption.textContent = fetchMissing ? 'fetching ' + label + '…' : label;
+  // show loads the picture; fetchMissing asks the node to fetch what it
+  // lacks first; quiet leaves the page as it is when it is not held.
+  const show = async (fetchMissing, quiet) => {
+    if (!quiet) caption.textContent = fetchMissing ? 'fetching ' + label + '…' : label;
     try {
       const url = URL.createObjectURL(await images.blob(m.id, fetchMissing));
       const img = el('img', { className: 'full', src: url, alt: m.text || 'picture' });
@@ -91,6 +93,7 @@ export function imageNode(images, m) {
       const save = el('a', { href: url, download: `starling-${im.digest.slice(0, 8)}.${im.format === 'png' ? 'png' : 'jpg'}`, textContent: 'Save' });
       caption.replaceChildren(label + ' \u00b7 ', save);
     } catch (err) {
+      if (quiet) return;
       caption.textContent = label + ' \u00b7 ' + err.message;
       const retry = el('button', { type: 'button', textContent: 'Load picture (' + kb(im.size) + ')' });
       retry.addEventListener('click', () => show(true));
@@ -105,10 +108,13 @@ export function imageNode(images, m) {
     const load = el('button', { type: 'button', textContent: 'Load picture (' + kb(im.size) + ')' });
     load.addEventListener('click', () => show(true));
     box.append(load);
-    // The node may be fetching it already (small groups): look again soon.
-    setTimeout(() => {
-      if (box.isConnected && box.querySelector('button')) show(true);
-    }, 1500);
+    // The node may be fetching it already (small groups): look again soon,
+    // without asking it to fetch (in large groups that is the user's call).
+    for (const after of [1500, 5000, 15000]) {
+      setTimeout(() => {
+        if (box.isConnected && box.querySelector('button')) show(false, true);
+      }, after);
+    }
   }
   return box;
 }
