@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"time"
 )
 
@@ -62,9 +64,18 @@ func (c *Client) SendImage(ctx context.Context, group string, file []byte, capti
 	return out, decodeJSON(resp.Body, &out)
 }
 
-// Image returns a picture's bytes and media type; with fetch, the node
-// first fetches the chunks it lacks from its peers.
-func (c *Client) Image(ctx context.Context, id string, fetch bool) ([]byte, string, error) {
+// ImageFile is a picture as the API serves it.
+type ImageFile struct {
+	Data []byte
+	// Type is "image/jpeg" or "image/png"; Name the file name the node
+	// suggests (starling-<first 8 hex digits of its digest>.jpg).
+	Type, Name string
+}
+
+// Image returns a picture, named by its message ID or a unique prefix of
+// it (8 hex digits or more); with fetch, the node first fetches the chunks
+// it lacks from its peers.
+func (c *Client) Image(ctx context.Context, id string, fetch bool) (ImageFile, error) {
 	path := "/v1/images/" + url.PathEscape(id)
 	if fetch {
 		path += "?fetch=1"
@@ -73,14 +84,18 @@ func (c *Client) Image(ctx context.Context, id string, fetch bool) ([]byte, stri
 	defer cancel()
 	resp, err := c.raw(ctx, http.MethodGet, path, "", nil)
 	if err != nil {
-		return nil, "", err
+		return ImageFile{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxImageUpload))
 	if err != nil {
-		return nil, "", fmt.Errorf("read the picture: %w", err)
+		return ImageFile{}, fmt.Errorf("read the picture: %w", err)
 	}
-	return b, resp.Header.Get("Content-Type"), nil
+	f := ImageFile{Data: b, Type: resp.Header.Get("Content-Type")}
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
+		f.Name = filepath.Base(params["filename"])
+	}
+	return f, nil
 }
 
 // raw sends a request with a body that is not JSON.

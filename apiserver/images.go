@@ -24,6 +24,9 @@ type ImageBackend interface {
 	Image(id message.ID) ([]byte, media.Manifest, error)
 	ImageProgress(id message.ID) (held, chunks int, broken bool, err error)
 	FetchImageNow(ctx context.Context, id message.ID) error
+	// ResolveImage takes a picture's message ID or a unique prefix of it
+	// (8 hex digits or more).
+	ResolveImage(ref string) (message.ID, error)
 }
 
 // fetchTimeout bounds the fetch a GET ?fetch=1 or a POST .../fetch waits
@@ -58,6 +61,8 @@ func imageStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, media.ErrBroken):
 		return http.StatusGone
+	case errors.Is(err, media.ErrAmbiguous):
+		return http.StatusConflict
 	}
 	return 0
 }
@@ -76,9 +81,9 @@ func (s *Server) imageOf(w http.ResponseWriter, r *http.Request) (ImageBackend, 
 	if !ok {
 		return nil, message.ID{}, false
 	}
-	id, err := message.ParseID(r.PathValue("id"))
+	id, err := ib.ResolveImage(r.PathValue("id"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		s.failImage(w, r, err)
 		return nil, message.ID{}, false
 	}
 	return ib, id, true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -49,6 +50,14 @@ func (b *imageFake) ImageProgress(message.ID) (int, int, bool, error) { return 0
 
 func (b *imageFake) FetchImageNow(context.Context, message.ID) error { return nil }
 
+func (b *imageFake) ResolveImage(ref string) (message.ID, error) {
+	id, err := message.ParseID(ref)
+	if err != nil {
+		return id, fmt.Errorf("%w: %v", media.ErrNotPicture, err)
+	}
+	return id, nil
+}
+
 func tinyPNG(t *testing.T) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -91,7 +100,7 @@ func TestImageEndpoints(t *testing.T) {
 	s.requireError(t, http.StatusGone, "picture is damaged", "GET", "/v1/images/"+broken.String(), "")
 	s.requireError(t, http.StatusNotFound, "not held here yet", "GET", "/v1/images/"+missing.String(), "")
 	s.requireError(t, http.StatusNotFound, "not a picture", "GET", "/v1/images/"+message.ID{9}.String(), "")
-	s.requireError(t, http.StatusBadRequest, "", "GET", "/v1/images/nothex", "")
+	s.requireError(t, http.StatusNotFound, "not a picture", "GET", "/v1/images/nothex", "")
 
 	upload := func(body []byte) func(*http.Request) {
 		return func(r *http.Request) {

@@ -14,4 +14,6 @@ var (
 	ErrBroken = errors.New("picture is damaged")
 	// ErrNotPicture: the message named is not a picture's manifest.
 	ErrNotPicture = errors.New("not a picture")
+	// ErrAmbiguous: an ID prefix names several pictures.
+	ErrAmbiguous = errors.New("several pictures start with that ID")
 )

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -472,4 +473,46 @@ func (n *Node) chunksOf(m *message.Message) []message.ID {
 		return slices.Clone(im.Chunks)
 	}
 	return nil
+}
+
+// minImagePrefix is the shortest ID prefix ResolveImage takes: 8 hex
+// digits, as the chats and `log` show them.
+const minImagePrefix = 8
+
+// ErrAmbiguousImage: an ID prefix names several pictures.
+var ErrAmbiguousImage = media.ErrAmbiguous
+
+// ResolveImage returns the picture whose manifest ID is ref, or starts
+// with ref (at least 8 hex digits), among the pictures of joined groups.
+func (n *Node) ResolveImage(ref string) (message.ID, error) {
+	if id, err := message.ParseID(ref); err == nil {
+		return id, nil
+	}
+	ref = strings.ToLower(ref)
+	if len(ref) < minImagePrefix || len(ref) > 2*len(message.ID{}) || strings.Trim(ref, "0123456789abcdef") != "" {
+		return message.ID{}, fmt.Errorf("%w: %q: give the picture's message ID or its first %d hex digits or more", ErrNotImage, ref, minImagePrefix)
+	}
+	groups, err := n.store.Groups()
+	if err != nil {
+		return message.ID{}, err
+	}
+	var found []message.ID
+	for _, g := range groups {
+		ids, err := n.store.KindIDs(g.ID, message.KindImage)
+		if err != nil {
+			return message.ID{}, err
+		}
+		for id := range ids {
+			if strings.HasPrefix(id.String(), ref) {
+				found = append(found, id)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return message.ID{}, fmt.Errorf("%w: no picture here has an ID starting with %s", ErrNotImage, ref)
+	case 1:
+		return found[0], nil
+	}
+	return message.ID{}, fmt.Errorf("%w: %s; give more of the ID", ErrAmbiguousImage, ref)
 }

@@ -102,6 +102,15 @@ func TestImageTravels(t *testing.T) {
 	if s := bob.GossipStats(); s.Rejected() != 0 {
 		t.Errorf("bob rejected gossip: %v", s.Map())
 	}
+	// The chats show 8 hex digits of the ID; they name the picture.
+	if id, err := bob.ResolveImage(man.ID.String()[:8]); err != nil || id != man.ID {
+		t.Errorf("ResolveImage of the short ID: %s, %v", id.Short(), err)
+	}
+	for _, bad := range []string{man.ID.String()[:7], "not hex at all", st.Manifest.Chunks[0].String()[:12]} {
+		if _, err := bob.ResolveImage(bad); !errors.Is(err, node.ErrNotImage) {
+			t.Errorf("ResolveImage(%q): %v, want ErrNotImage", bad, err)
+		}
+	}
 }
 
 // In a private group the chunks are sealed; a member fetches and opens

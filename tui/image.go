@@ -36,14 +36,10 @@ func imageBody(x api.Message) string {
 		s += " — " + clean(x.Text, true)
 	}
 	short := x.ID
-	if len(short) > 16 {
-		short = short[:16]
+	if len(short) > 8 {
+		short = short[:8]
 	}
-	name := "starling-" + short + ".jpg"
-	if x.Image != nil && x.Image.Format == "png" {
-		name = "starling-" + short + ".png"
-	}
-	return s + "  save: starling image save " + x.ID + " " + name
+	return s + "  save: starling image save " + short
 }
 
 func kb(n int) string {

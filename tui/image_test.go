@@ -11,7 +11,7 @@ func TestImageBody(t *testing.T) {
 	x := api.Message{ID: strings.Repeat("ab", 32), Kind: "image", Text: "the map",
 		Image: &api.Image{Format: "jpeg", Width: 1600, Height: 1200, Size: 99_400, Chunks: 2, Held: 1}}
 	got := imageBody(x)
-	for _, want := range []string{"1600×1200 JPEG, 99 KB", "held 1/2", "the map", "starling image save " + x.ID + " starling-abababababababab.jpg"} {
+	for _, want := range []string{"1600×1200 JPEG, 99 KB", "held 1/2", "the map", "starling image save abababab"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("%q lacks %q", got, want)
 		}

@@ -77,42 +77,55 @@ func newImage(g *globals) *cobra.Command {
 func newImageSave(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "save MESSAGE_ID FILE",
-		Short: "Save a picture to FILE, fetching it from peers first if needed",
-		Long: `Saves the picture whose message ID is MESSAGE_ID (in ` + "`log --json`" + `, and in the
-line the terminal chat shows) to FILE. If this node does not hold all of it
-yet, it fetches the rest from the group's peers first. It refuses to overwrite
-FILE unless --force. Needs the node.`,
-		Args: exactArgs(2, "a message ID and a file to write"),
+		Use:   "save MESSAGE_ID [FILE]",
+		Short: "Save a picture to a file, fetching it from peers first if needed",
+		Long: `Saves the picture whose message ID is MESSAGE_ID (or starts with it: 8 hex
+digits or more, as the terminal chat and ` + "`log`" + ` show it) to FILE, by default
+starling-<digest>.jpg (or .png) in the current directory. If this node does not
+hold all of it yet, it fetches the rest from the group's peers first. It refuses
+to overwrite a file unless --force. Needs the node.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usageError{fmt.Errorf("image save takes a message ID and, optionally, a file to write (see `%s --help`)", cmd.CommandPath())}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.needDaemon(cmd.Context(), "saving a picture")
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			data, typ, err := c.Image(cmd.Context(), args[0], true)
+			pic, err := c.Image(cmd.Context(), args[0], true)
 			if err != nil {
 				return err
+			}
+			path := pic.Name
+			if len(args) == 2 {
+				path = args[1]
+			}
+			if path == "" || path == "." {
+				return errors.New("the node suggested no file name; give one")
 			}
 			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 			if force {
 				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 			}
-			f, err := os.OpenFile(args[1], flags, 0o644)
+			f, err := os.OpenFile(path, flags, 0o644)
 			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%s exists; choose another name or add --force", args[1])
+				return fmt.Errorf("%s exists; choose another name or add --force", path)
 			}
 			if err != nil {
 				return err
 			}
-			if _, err := f.Write(data); err != nil {
+			if _, err := f.Write(pic.Data); err != nil {
 				f.Close()
 				return err
 			}
 			if err := f.Close(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "saved %s (%s, %s)\n", args[1], typ, byteSize(int64(len(data))))
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %s (%s, %s)\n", path, pic.Type, byteSize(int64(len(pic.Data))))
 			return nil
 		},
 	}
@@ -134,9 +147,5 @@ func pictureLine(m api.Message) string {
 	case m.Image.Held < m.Image.Chunks:
 		s += fmt.Sprintf(" (held %d/%d here)", m.Image.Held, m.Image.Chunks)
 	}
-	ext := ".jpg"
-	if m.Image.Format == "png" {
-		ext = ".png"
-	}
-	return s + fmt.Sprintf(" (save: starling image save %s starling-%.8s%s)", m.ID, m.Image.Digest, ext)
+	return s + fmt.Sprintf(" (save: starling image save %.8s)", m.ID)
 }

@@ -61,7 +61,7 @@ func TestBinaryImage(t *testing.T) {
 	if line.Text != "the map" {
 		t.Fatalf("bob's log line %+v", line)
 	}
-	if out := bob.ok("log", "lobby").stdout; !strings.Contains(out, "[picture "+m[2]+"×"+m[3]+" JPEG") || !strings.Contains(out, "starling image save "+id) {
+	if out := bob.ok("log", "lobby").stdout; !strings.Contains(out, "[picture "+m[2]+"×"+m[3]+" JPEG") || !strings.Contains(out, "(save: starling image save "+id[:8]+")") {
 		t.Errorf("bob's log prints %q", out)
 	}
 	saved := filepath.Join(dir, "saved.jpg")

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"starling/internal/testwait"
@@ -32,7 +33,7 @@ func TestTmuxChatImage(t *testing.T) {
 	tm.run("send-keys", "-t", "chat", "-l", "/image "+photo+" the map")
 	tm.run("send-keys", "-t", "chat", "Enter")
 	line := regexp.MustCompile(`▣ picture \d+×\d+ JPEG, \d+ KB — the map`)
-	save := regexp.MustCompile(`save: starling image save ([0-9a-f]{64})`)
+	save := regexp.MustCompile(`save: starling image save ([0-9a-f]{8})\b`)
 	tm.waitScreen("the picture's line", func(screen string) error {
 		if !line.MatchString(screen) {
 			return errors.New("no picture line")
@@ -57,13 +58,13 @@ func TestTmuxChatImage(t *testing.T) {
 		return nil
 	})
 	t.Logf("bob's chat:\n%s", screen)
-	// The save command may be cut at the screen's edge; its ID is the
-	// message's.
-	if m := save.FindStringSubmatch(screen); m != nil && m[1] != id {
-		t.Errorf("the save command names %s, the picture is %s", m[1], id)
+	m := save.FindStringSubmatch(screen)
+	if m == nil || !strings.HasPrefix(id, m[1]) {
+		t.Fatalf("the save command names %v, the picture is %s", m, id)
 	}
+	// The command as the line shows it: the short ID, the node's file name.
 	out := filepath.Join(dir, "saved.jpg")
-	bob.h.ok("image", "save", id, out)
+	bob.h.ok("image", "save", m[1], out)
 	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
 		t.Fatalf("saved: %v", err)
 	}
