@@ -41,6 +41,8 @@ type Message struct {
 	Unreadable bool `json:"unreadable,omitempty"`
 	// Delivery is set on this user's own recent messages.
 	Delivery *Delivery `json:"delivery,omitempty"`
+	// Image is set on a picture (kind "image"; Text is its caption).
+	Image *Image `json:"image,omitempty"`
 }
 
 // Delivery is where one of this user's own messages went, as far as this

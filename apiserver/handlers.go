@@ -273,7 +273,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 // user muted or blocked.
 func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 	b := s.cfg.Backend
-	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete && k != message.KindOp {
+	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete && k != message.KindOp && k != message.KindImage {
 		return api.Message{}, false
 	}
 	if b.BlockMode(st.Msg.Body.Author) != "" {
@@ -284,6 +284,7 @@ func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 		c = nil
 	}
 	m := NewMessage(st, groupName, c)
+	s.imageView(&m, st.Msg, c)
 	if d, ok := b.Delivery(st.Msg.ID); ok {
 		v := NewDelivery(d, groupName)
 		m.Delivery = &v

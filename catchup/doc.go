@@ -136,6 +136,12 @@
 // blame; withholding is not forgery, and gossip or another peer makes up
 // for it.
 //
+// Fetcher (fetch.go) is the other protocol here, /starling/fetch/1.0.0: a
+// request for 1 to MaxFetchIDs messages by ID, answered in order, each
+// answer checked to be the message asked for. Pictures' chunks travel only
+// this way (media/design.md); the server serves what its FetchConfig.Serve
+// allows, within a byte budget per peer.
+//
 // This package does no gossip and holds no state beyond sessions, bans,
 // work accounts and shared snapshots, each bounded: the store owns the
 // messages, the node decides when to sync with whom.

@@ -53,6 +53,10 @@ func (s *State) Apply(m *message.Message, c Content) Effects {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.noteTargetLocked(m.ID, m.Body.Author)
+	switch c.(type) {
+	case Image, ImageChunk:
+		return Effects{} // posts: they change nothing of the group
+	}
 	if _, text := c.(Text); !text {
 		s.gen++
 	}

@@ -33,7 +33,7 @@ func (s *State) Check(m *message.Message, now time.Time) (Content, message.Verdi
 		return nil, message.Reject, fmt.Errorf("%w: it ended at %s", ErrGroupExpired, s.EndsAt().UTC().Format(time.RFC3339))
 	}
 	b := &m.Body
-	if s.channel != "" && b.Kind != message.KindText && b.Kind != message.KindProfile && b.Kind != message.KindDelete {
+	if s.channel != "" && !postKind(b.Kind) {
 		return nil, message.Reject, fmt.Errorf("%w: a %s in an open channel, which has no owner", ErrBadPayload, b.Kind)
 	}
 	switch b.Kind {
@@ -43,7 +43,7 @@ func (s *State) Check(m *message.Message, now time.Time) (Content, message.Verdi
 		return s.checkOp(m)
 	case message.KindOpPart:
 		return s.checkPart(m)
-	case message.KindText, message.KindProfile, message.KindDelete:
+	case message.KindText, message.KindProfile, message.KindDelete, message.KindImage, message.KindImageChunk:
 		return s.checkPost(m)
 	}
 	return nil, message.Ignore, fmt.Errorf("%w: %s", message.ErrUnknownKind, b.Kind)
@@ -343,8 +343,8 @@ func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, err
 		return nil, message.Reject, fmt.Errorf("%w: unsealed %s in a private group", ErrBadPayload, b.Kind)
 	case b.Kind == message.KindDelete && b.Ref.IsZero():
 		return nil, message.Reject, fmt.Errorf("%w: a deletion names no message", ErrBadPayload)
-	case b.Kind == message.KindProfile && !b.Ref.IsZero():
-		return nil, message.Reject, fmt.Errorf("%w: a profile has no ref", ErrBadPayload)
+	case (b.Kind == message.KindProfile || b.Kind == message.KindImageChunk) && !b.Ref.IsZero():
+		return nil, message.Reject, fmt.Errorf("%w: a %s has no ref", ErrBadPayload, b.Kind)
 	}
 	payload := b.Payload
 	if private {
@@ -376,6 +376,9 @@ func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, err
 	case Delete:
 		c.Target = b.Ref
 		return c, message.Accept, nil
+	case Image:
+		c.Ref = b.Ref
+		return c, message.Accept, nil
 	}
 	return c, message.Accept, nil
 }
@@ -385,3 +388,13 @@ type carried struct{}
 
 // MessageKind implements Content; a carrier never hands it out.
 func (carried) MessageKind() message.Kind { return 0 }
+
+// postKind: the kinds anyone who may post sends (an open channel, which has
+// no owner, takes only these).
+func postKind(k message.Kind) bool {
+	switch k {
+	case message.KindText, message.KindProfile, message.KindDelete, message.KindImage, message.KindImageChunk:
+		return true
+	}
+	return false
+}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"starling/group/grouppb"
+	"starling/media"
 	"starling/message"
 )
 
@@ -48,7 +49,7 @@ const (
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
 
 // Content is a decoded (and, in a private group, opened) payload: one of
-// Text, Descriptor, Delete, Profile, Op and OpPart.
+// Text, Descriptor, Delete, Profile, Op, OpPart, Image and ImageChunk.
 type Content interface {
 	// MessageKind is the message kind that carries this content.
 	MessageKind() message.Kind
@@ -152,6 +153,18 @@ func EncodePayload(c Content) ([]byte, error) {
 			return nil, err
 		}
 		pb = c.pb()
+	case Image:
+		b, err := media.EncodeManifest(c.Manifest)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
+		}
+		return b, nil
+	case ImageChunk:
+		b, err := media.EncodeChunk(c.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
+		}
+		return b, nil
 	default:
 		return nil, fmt.Errorf("%w: unknown content %T", ErrBadPayload, c)
 	}
@@ -217,6 +230,18 @@ func DecodePayload(kind message.Kind, payload []byte) (Content, error) {
 			return nil, err
 		}
 		return partFromPB(&pb)
+	case message.KindImage:
+		m, err := media.DecodeManifest(payload)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
+		}
+		return Image{Manifest: m}, nil
+	case message.KindImageChunk:
+		data, err := media.DecodeChunk(payload)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
+		}
+		return ImageChunk{Data: data}, nil
 	}
 	return nil, fmt.Errorf("%w: unknown kind %s", ErrBadPayload, kind)
 }

@@ -2,19 +2,16 @@ package media
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image/jpeg"
-	"math"
 	"strings"
 	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"starling/group"
 	"starling/message"
 )
 
@@ -225,41 +222,5 @@ func TestChunking(t *testing.T) {
 	}
 }
 
-// TestChunkFitsEnvelope: a full chunk, sealed for a private group and
-// signed with every body field at its largest, stays under
-// message.MaxEnvelopeSize with room to spare. KIND_TEXT with an epoch
-// stands in for the chunk kind (both encode in one byte, and
-// message.Sign does not know the new kind yet); the payload is sealed,
-// so Sign does not read it.
-func TestChunkFitsEnvelope(t *testing.T) {
-	const spare = 3 << 10
-	payload, err := EncodeChunk(bytes.Repeat([]byte{0xa5}, ChunkSize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, m := preparedManifest(t, strings.Repeat("\u00e9", MaxCaptionSize/2))
-	manifest, err := EncodeManifest(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
-	for name, plain := range map[string][]byte{"chunk": payload, "manifest with the longest caption": manifest} {
-		body := message.Body{
-			Version: message.Version, Group: message.GroupID{1}, Author: key.Public().(ed25519.PublicKey),
-			SentAtMS: math.MaxUint64, Kind: message.KindText, Ref: message.ID{2},
-			Epoch: math.MaxUint64, ExpiresMS: math.MaxUint64,
-		}
-		body.Payload, err = group.Seal(bytes.Repeat([]byte{3}, group.KeySize), &body, plain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg, err := message.Sign(key, body)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		t.Logf("%s: %d bytes sealed and signed, %d under the limit", name, len(msg.Raw), message.MaxEnvelopeSize-len(msg.Raw))
-		if len(msg.Raw) > message.MaxEnvelopeSize-spare {
-			t.Errorf("%s: envelope of %d bytes, want at most %d", name, len(msg.Raw), message.MaxEnvelopeSize-spare)
-		}
-	}
-}
+// TestChunkFitsEnvelope lives in package group (image_test.go), which
+// seals and signs with the real kinds.

@@ -93,6 +93,10 @@ const (
 	KindProfile Kind = 6
 	KindOp      Kind = 7
 	KindOpPart  Kind = 8
+	// KindImage is a picture's manifest; KindImageChunk a piece of it
+	// (media/design.md).
+	KindImage      Kind = 9
+	KindImageChunk Kind = 10
 )
 
 var kindNames = map[Kind]string{
@@ -102,6 +106,8 @@ var kindNames = map[Kind]string{
 	KindProfile:    "profile",
 	KindOp:         "op",
 	KindOpPart:     "op-part",
+	KindImage:      "image",
+	KindImageChunk: "image-chunk",
 }
 
 func (k Kind) String() string {

@@ -25,6 +25,13 @@
 // private group seals) a message, stores it, and publishes it; what gossip
 // could not publish yet waits in the outbox.
 //
+// Pictures (images.go) take both paths with one difference: a picture's
+// manifest travels like a text, but its chunks are never published nor
+// offered by catch-up (Judge rejects them there); the node fetches them by
+// ID from the group's peers once it holds the manifest that lists them,
+// judges each against that manifest, and admits and stores them like any
+// message.
+//
 // New acquires everything (the store's lock, listening sockets) so that its
 // errors come back at once; Run runs the node until its context ends and
 // then releases everything, after every goroutine it started has ended.

@@ -23,7 +23,13 @@ const expiryInterval = 30 * time.Second
 // writer must not wait for itself), and subscribers hear of the batch.
 func (n *Node) onStored(batch []store.Stored) {
 	for _, s := range batch {
-		if s.Msg.Body.Kind != message.KindText {
+		switch s.Msg.Body.Kind {
+		case message.KindText, message.KindImageChunk:
+		case message.KindImage:
+			if s.Origin != store.OriginOwn {
+				n.manifestStored(s.Msg)
+			}
+		default:
 			n.applyControl(s.Msg)
 		}
 	}
@@ -195,6 +201,7 @@ func (n *Node) deleteInGroup(ctx context.Context, gid message.GroupID, ids []mes
 	for _, id := range ids {
 		if s, err := n.store.Get(id); err == nil && s.Msg.Body.Group == gid && !isAuthority(s.Msg.Body.Kind) {
 			mine = append(mine, id)
+			mine = append(mine, n.chunksOf(s.Msg)...) // a picture goes with its chunks
 		}
 	}
 	if len(mine) == 0 {

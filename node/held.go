@@ -73,13 +73,18 @@ func (s catchupStore) Items(g message.GroupID) ([]store.Item, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Pictures' chunks are fetched by ID, never reconciled (images.go).
+	chunks, err := s.Store.KindIDs(g, message.KindImageChunk)
+	if err != nil {
+		return nil, err
+	}
 	hold := s.held.of(g)
-	if hold == nil {
+	if hold == nil && len(chunks) == 0 {
 		return items, nil
 	}
 	out := items[:0:0]
 	for _, it := range items {
-		if !hold[it.ID] {
+		if !hold[it.ID] && !chunks[it.ID] {
 			out = append(out, it)
 		}
 	}
@@ -90,6 +95,9 @@ func (s catchupStore) Get(id message.ID) (store.Stored, error) {
 	st, err := s.Store.Get(id)
 	if err != nil {
 		return st, err
+	}
+	if isChunk(st.Msg.Body.Kind) {
+		return store.Stored{}, fmt.Errorf("message %s is a picture's chunk, fetched by ID only: %w", id.Short(), store.ErrNotFound)
 	}
 	if s.held.has(st.Msg.Body.Group, id) {
 		return store.Stored{}, fmt.Errorf("message %s is held in the outbox: %w", id.Short(), store.ErrNotFound)

@@ -80,6 +80,12 @@ func (in *inbound) Judge(from peer.ID, m *message.Message) message.Verdict {
 	if from != in.self && in.store.Disk().State != store.DiskOK {
 		return message.Ignore // the disk is low (disk.go)
 	}
+	if isChunk(m.Body.Kind) && from != in.self {
+		// Honest nodes never publish a picture's chunks nor offer them in
+		// catch-up: they are fetched by ID (images.go).
+		in.log.Debug("a picture's chunk arrived by gossip or catch-up", "msg", m, "from", peering.Short(from))
+		return message.Reject
+	}
 	st := in.groups.get(m.Body.Group)
 	if st == nil || in.blocks.blocked(m.Body.Author) {
 		return message.Ignore

@@ -58,6 +58,7 @@ type Node struct {
 	deliveryHub *hub[delivery.Status]
 	in          *inbound        // the path of what other nodes send (inbound.go)
 	clock       *netwatch.Clock // this clock against the peers', for `starling doctor` (netwatch.go)
+	images      *images         // pictures: preparing, fetching, broken (images.go)
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -100,6 +101,7 @@ func New(cfg Config) (*Node, error) {
 		pending:    newPending(),
 		held:       newHeld(),
 		clock:      netwatch.NewClock(),
+		images:     newImages(),
 	}
 	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
@@ -192,6 +194,12 @@ func (n *Node) build() error {
 		return err
 	}
 	n.in.refuse, n.in.onStored = n.catchup.Refuse, n.stored
+	n.images.fetcher, err = catchup.NewFetcher(n.host, catchup.FetchConfig{
+		Store: n.store, Serve: n.serveChunk, Logger: n.log.With("component", "fetch"), Clock: cfg.Clock,
+	})
+	if err != nil {
+		return err
+	}
 	groups, err := n.store.Groups()
 	if err != nil {
 		return err
@@ -216,6 +224,9 @@ func (n *Node) build() error {
 // release closes, in reverse order of build, every part that exists.
 func (n *Node) release() error {
 	var errs []error
+	if n.images.fetcher != nil {
+		errs = append(errs, n.images.fetcher.Close())
+	}
 	if n.catchup != nil {
 		errs = append(errs, n.catchup.Close())
 	}

@@ -17,6 +17,7 @@ const helpText = `Type a message and press Enter to send it to the group on scre
 /group create NAME [open|private|announce]   create a group you own
 /block NAME, /mute NAME  hide someone's messages on this device (NAME: nickname or fingerprint)
 /unblock NAME            lift a block or mute
+/image PATH [CAPTION]    send a picture (JPEG, PNG, WebP); save one with the command on its line
 /help                    this text;  /quit (or Ctrl-C) leaves
 Keys: Tab / Ctrl-N and Shift-Tab / Ctrl-P switch groups, PgUp/PgDn scroll (older history loads at the top),
 Esc jumps to the newest, Up/Down recall what you typed, Ctrl-G shows or hides the group list.
@@ -91,6 +92,8 @@ func (m *model) command(line string) tea.Cmd {
 		return m.create(name, kind)
 	case "block", "mute", "unblock":
 		return m.block(strings.ToLower(name), rest)
+	case "image":
+		return m.sendImage(rest)
 	default:
 		m.fail("unknown command /%s; /help lists the commands (start a line with // to send it as text)", clean(name, true))
 	}

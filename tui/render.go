@@ -135,6 +135,8 @@ func (m *model) body(c *conversation, e *entry, shared map[string]bool) (string,
 		return "now goes by " + clean(x.Name, true), noteStyle.Render
 	case "descriptor":
 		return "changed the group's settings (" + clean(x.Text, true) + ")", noteStyle.Render
+	case "image":
+		return imageBody(x), plain
 	}
 	return "(a " + clean(x.Kind, true) + " message this version does not show)", noteStyle.Render
 }

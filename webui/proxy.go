@@ -20,7 +20,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
-	req, err := s.apiRequest(r.Context(), r.Method, target, http.MaxBytesReader(w, r.Body, maxBody))
+	req, err := s.apiRequest(r.Context(), r.Method, target, http.MaxBytesReader(w, r.Body, bodyLimit(r)))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return

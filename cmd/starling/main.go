@@ -71,7 +71,7 @@ Start with:
 		newBlock(g, "block", "block", "Block an author: this node drops their messages (only you are affected)"),
 		newBlock(g, "mute", "mute", "Mute an author: their messages are kept but not shown to you"),
 		newBlock(g, "unblock", "", "Lift a block or mute"),
-		newSimMoved(), newStore(g),
+		newSimMoved(), newStore(g), newImage(g),
 	)
 	root.AddCommand(newDoctor(g))
 	return root

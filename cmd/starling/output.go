@@ -93,6 +93,9 @@ func (p *logPrinter) print(m api.Message) error {
 		author = author[:8]
 	}
 	text := strings.ReplaceAll(forTerminal(m.Text, false), "\n", "\n    ")
+	if m.Image != nil {
+		text = pictureLine(m)
+	}
 	_, err := fmt.Fprintf(p.w, "%s  %s (%s): %s%s\n", at, forTerminal(m.Name, true), author, text, late)
 	return err
 }

@@ -11,18 +11,36 @@ import (
 )
 
 func newSend(g *globals) *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		image  string
+	)
 	cmd := &cobra.Command{
-		Use:   "send GROUP TEXT",
+		Use:   "send GROUP TEXT | send GROUP --image FILE [CAPTION]",
 		Short: "Sign and send a message (queued when no node runs or no peer is there)",
 		Long: `Signs and sends a text message (up to 16 KiB of UTF-8, kept byte for byte) and
 says how many peers took it, or that it is queued until a peer in the group is
 there. In a group you can no longer post in (you were removed or banned, or you
 joined a private group with an invite made before a removal) it sends nothing,
 says why in one line and exits 1; a message already queued there is dropped,
-marked refused.`,
-		Args: exactArgs(2, "a group and the text (quote it)"),
+marked refused.
+
+With --image FILE (JPEG, PNG or WebP) it sends a picture, with the text as its
+caption: the node strips its metadata (EXIF, GPS), turns it upright, downscales
+and re-encodes it to about 100 KB and sends it (needs the node).`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if image != "" {
+				if len(args) < 1 || len(args) > 2 {
+					return usageError{fmt.Errorf("send --image takes a group and, optionally, a caption (see `%s --help`)", cmd.CommandPath())}
+				}
+				return nil
+			}
+			return exactArgs(2, "a group and the text (quote it)")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if image != "" {
+				return g.sendImage(cmd, args, image, asJSON)
+			}
 			if err := api.CheckText(args[1]); err != nil {
 				return usageError{err}
 			}
@@ -44,6 +62,7 @@ marked refused.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&image, "image", "", "send the picture `FILE` (JPEG, PNG or WebP); the text is its caption")
 	g.addPassphraseFlag(cmd) // queuing with no daemon running signs with the user key
 	return cmd
 }

@@ -33,7 +33,7 @@ function before(a, b) {
 }
 
 export class Conversation {
-  // group: {id, name, kind}; ui: {me, onAuthor(entry), onDelete(entry)}.
+  // group: {id, name, kind}; ui: {me, onAuthor(entry), onDelete(entry), image(m)}.
   constructor(group, ui) {
     this.group = group;
     this.ui = ui;
@@ -57,7 +57,7 @@ export class Conversation {
       this.markDeleted(m.ref, m);
       return { isNew: false };
     }
-    if (m.kind !== 'text') {
+    if (m.kind !== 'text' && m.kind !== 'image') {
       if (live) this.note(m);
       return { isNew: false };
     }
@@ -240,6 +240,7 @@ export class Conversation {
       text = `message deleted${by}` + (e.deleted.text ? `: ${e.deleted.text}` : '');
     }
     node.append(el('div', { className: 'text', textContent: text }));
+    if (m.image && !e.deleted && this.ui.image) node.append(this.ui.image(m));
     if (!e.deleted) foldLong(node, text || '');
     if (own && e.delivery && !e.deleted) {
       const d = el('div', { className: 'delivery', textContent: deliveryText(e.delivery) });

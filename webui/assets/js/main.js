@@ -10,6 +10,7 @@ import { setupCompose } from './compose.js';
 import { setupJoin, setupCreate, setupInvite, setupAuthor } from './dialogs.js';
 import { showConnection, showStatus } from './status.js';
 import { ms, shortFP } from './view.js';
+import { setupImages, makeImageAPI, imageNode } from './image.js';
 
 const $ = (id) => document.getElementById(id);
 const pageSize = 50;
@@ -53,7 +54,8 @@ async function main() {
   const openAuthor = setupAuthor(api, (author) => {
     for (const c of convs.values()) c.hide(author);
   });
-  const ui = { me, onAuthor: (m) => openAuthor(m, me), onDelete };
+  const images = makeImageAPI(token);
+  const ui = { me, onAuthor: (m) => openAuthor(m, me), onDelete, image: (m) => imageNode(images, m) };
   const groups = new Groups(select);
 
   const current = () => groups.byID(groups.current);
@@ -249,6 +251,32 @@ async function main() {
     }
   }
 
+  async function onSendImage(file) {
+    const g = current();
+    if (!g) return false;
+    if (refusedHere()) {
+      notice('Not sent: ' + refusedHere());
+      return false;
+    }
+    notice('Preparing ' + file.name + '…');
+    try {
+      const caption = $('input').value.trim();
+      const res = await images.send(g.id, file, caption);
+      const m = res.message;
+      m.delivery = m.delivery || { id: m.id, group_id: g.id, state: res.queued ? 'queued' : 'sent', peers: res.peers, relays: 0, at: '' };
+      const conv = convFor(g);
+      conv.add(m, false);
+      drawConv(conv);
+      toBottom();
+      if (caption) $('input').value = '';
+      notice('');
+      return true;
+    } catch (err) {
+      notice('Picture not sent: ' + err.message);
+      return false;
+    }
+  }
+
   async function onDelete(group, e) {
     if (!confirm('Delete this message for everyone in ' + group.name + '?')) return;
     try {
@@ -288,6 +316,7 @@ async function main() {
   const openInvite = setupInvite(api);
   $('open-invite').addEventListener('click', () => current() && openInvite(current()));
   setupCompose($('compose'), $('input'), onSend);
+  setupImages($('image-file'), $('image-pick'), (file) => onSendImage(file));
 
   disconnect = connect(token, onFrame, showConnection);
   await refreshStatus();
