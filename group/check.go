@@ -31,7 +31,7 @@ func (s *State) Check(m *message.Message, now time.Time) (Content, message.Verdi
 		return nil, message.Reject, fmt.Errorf("%w: it ended at %s", ErrGroupExpired, s.EndsAt().UTC().Format(time.RFC3339))
 	}
 	b := &m.Body
-	if s.channel != "" && b.Kind != message.KindText && b.Kind != message.KindProfile && b.Kind != message.KindDelete {
+	if s.channel != "" && !isPost(b.Kind) {
 		return nil, message.Reject, fmt.Errorf("%w: a %s in an open channel, which has no owner", ErrBadPayload, b.Kind)
 	}
 	switch b.Kind {
@@ -41,7 +41,7 @@ func (s *State) Check(m *message.Message, now time.Time) (Content, message.Verdi
 		return s.checkOp(m)
 	case message.KindOpPart:
 		return s.checkPart(m)
-	case message.KindText, message.KindProfile, message.KindDelete:
+	case message.KindText, message.KindProfile, message.KindDelete, message.KindReaction:
 		return s.checkPost(m)
 	}
 	return nil, message.Ignore, fmt.Errorf("%w: %s", message.ErrUnknownKind, b.Kind)
@@ -242,7 +242,7 @@ func (s *State) removedBefore(v *view, n *anode) map[key32]bool {
 	return out
 }
 
-// checkPost judges a text, profile or deletion.
+// checkPost judges a text, profile, deletion or reaction.
 func (s *State) checkPost(m *message.Message) (Content, message.Verdict, error) {
 	b := &m.Body
 	// The author of a deletion's target, asked before locking.
@@ -262,6 +262,9 @@ func (s *State) checkPost(m *message.Message) (Content, message.Verdict, error) 
 	}
 	if s.deletedIn(v, m.ID) {
 		return nil, message.Ignore, ErrDeleted
+	}
+	if b.Kind == message.KindReaction && s.deletedIn(v, b.Ref) {
+		return nil, message.Ignore, fmt.Errorf("%w: the message it reacts to", ErrDeleted)
 	}
 	c, verdict, err := s.contentLocked(m)
 	if verdict != message.Accept {
@@ -331,6 +334,8 @@ func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, err
 		return nil, message.Reject, fmt.Errorf("%w: a deletion names no message", ErrBadPayload)
 	case b.Kind == message.KindProfile && !b.Ref.IsZero():
 		return nil, message.Reject, fmt.Errorf("%w: a profile has no ref", ErrBadPayload)
+	case b.Kind == message.KindReaction && b.Ref.IsZero():
+		return nil, message.Reject, fmt.Errorf("%w: a reaction names no message", ErrBadPayload)
 	}
 	payload := b.Payload
 	if private {
@@ -360,6 +365,9 @@ func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, err
 		c.Ref = b.Ref
 		return c, message.Accept, nil
 	case Delete:
+		c.Target = b.Ref
+		return c, message.Accept, nil
+	case Reaction:
 		c.Target = b.Ref
 		return c, message.Accept, nil
 	}

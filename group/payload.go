@@ -48,7 +48,7 @@ const (
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
 
 // Content is a decoded (and, in a private group, opened) payload: one of
-// Text, Descriptor, Delete, Profile, Op and OpPart.
+// Text, Descriptor, Delete, Profile, Op, OpPart and Reaction.
 type Content interface {
 	// MessageKind is the message kind that carries this content.
 	MessageKind() message.Kind
@@ -152,6 +152,8 @@ func EncodePayload(c Content) ([]byte, error) {
 			return nil, err
 		}
 		pb = c.pb()
+	case Reaction:
+		return encodeReaction(c)
 	default:
 		return nil, fmt.Errorf("%w: unknown content %T", ErrBadPayload, c)
 	}
@@ -217,6 +219,8 @@ func DecodePayload(kind message.Kind, payload []byte) (Content, error) {
 			return nil, err
 		}
 		return partFromPB(&pb)
+	case message.KindReaction:
+		return decodeReaction(payload)
 	}
 	return nil, fmt.Errorf("%w: unknown kind %s", ErrBadPayload, kind)
 }

@@ -93,6 +93,9 @@ const (
 	KindProfile Kind = 6
 	KindOp      Kind = 7
 	KindOpPart  Kind = 8
+	// KindReaction is an emoji reaction to the message ref names. 9 and 10
+	// are pictures' (media/design.md), 11 is left for alerts.
+	KindReaction Kind = 12
 )
 
 var kindNames = map[Kind]string{
@@ -102,6 +105,7 @@ var kindNames = map[Kind]string{
 	KindProfile:    "profile",
 	KindOp:         "op",
 	KindOpPart:     "op-part",
+	KindReaction:   "reaction",
 }
 
 func (k Kind) String() string {

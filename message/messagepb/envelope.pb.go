@@ -46,18 +46,23 @@ const (
 	Kind_KIND_OP Kind = 7
 	// payload: group.OpPart, an attachment of the Op that ref names.
 	Kind_KIND_OP_PART Kind = 8
+	// payload: group.Reaction, one emoji; ref names the message reacted to.
+	// Taken back by the author's deletion (KIND_DELETE naming it); deleted
+	// with its target. 9 and 10 are pictures' (media/design.md), 11 alerts'.
+	Kind_KIND_REACTION Kind = 12
 )
 
 // Enum value maps for Kind.
 var (
 	Kind_name = map[int32]string{
-		0: "KIND_UNSPECIFIED",
-		1: "KIND_TEXT",
-		2: "KIND_DESCRIPTOR",
-		3: "KIND_DELETE",
-		6: "KIND_PROFILE",
-		7: "KIND_OP",
-		8: "KIND_OP_PART",
+		0:  "KIND_UNSPECIFIED",
+		1:  "KIND_TEXT",
+		2:  "KIND_DESCRIPTOR",
+		3:  "KIND_DELETE",
+		6:  "KIND_PROFILE",
+		7:  "KIND_OP",
+		8:  "KIND_OP_PART",
+		12: "KIND_REACTION",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
@@ -67,6 +72,7 @@ var (
 		"KIND_PROFILE":     6,
 		"KIND_OP":          7,
 		"KIND_OP_PART":     8,
+		"KIND_REACTION":    12,
 	}
 )
 
@@ -341,7 +347,7 @@ const file_envelope_proto_rawDesc = "" +
 	"\rexpires_at_ms\x18\t \x01(\x04R\vexpiresAtMs\".\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
-	"\x04nick\x18\x02 \x01(\tR\x04nick*\x8e\x01\n" +
+	"\x04nick\x18\x02 \x01(\tR\x04nick*\xa1\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_TEXT\x10\x01\x12\x13\n" +
@@ -349,7 +355,8 @@ const file_envelope_proto_rawDesc = "" +
 	"\vKIND_DELETE\x10\x03\x12\x10\n" +
 	"\fKIND_PROFILE\x10\x06\x12\v\n" +
 	"\aKIND_OP\x10\a\x12\x10\n" +
-	"\fKIND_OP_PART\x10\b\"\x04\b\x04\x10\x04\"\x04\b\x05\x10\x05B\x1cZ\x1astarling/message/messagepbb\x06proto3"
+	"\fKIND_OP_PART\x10\b\x12\x11\n" +
+	"\rKIND_REACTION\x10\f\"\x04\b\x04\x10\x04\"\x04\b\x05\x10\x05B\x1cZ\x1astarling/message/messagepbb\x06proto3"
 
 var (
 	file_envelope_proto_rawDescOnce sync.Once
