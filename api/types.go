@@ -34,6 +34,10 @@ type Message struct {
 	Unreadable bool `json:"unreadable,omitempty"`
 	// Delivery is set on this user's own recent messages.
 	Delivery *Delivery `json:"delivery,omitempty"`
+	// Reactions to a text, the most reacted first (see conversation.go).
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// MentionsYou: the text mentions this user ("@name").
+	MentionsYou bool `json:"mentions_you,omitempty"`
 }
 
 // Delivery is where one of this user's own messages went, as far as this
@@ -57,6 +61,8 @@ type Delivery struct {
 type Event struct {
 	Message  *Message
 	Delivery *Delivery
+	// Reactions: a text's reactions changed.
+	Reactions *ReactionsUpdate
 }
 
 // Relay is one organiser relay this node uses.
@@ -80,6 +86,9 @@ type Page struct {
 // SendRequest is the body of POST /v1/groups/{group}/messages.
 type SendRequest struct {
 	Text string `json:"text"`
+	// Reply names the message this one answers: its ID, or a prefix of
+	// at least 8 hex digits unique among the group's recent messages.
+	Reply string `json:"reply,omitempty"`
 }
 
 // SendResponse says what happened to a sent message: handed to Peers peers,

@@ -147,6 +147,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/groups/{group}/unban", s.handleUnban)
 	s.mux.HandleFunc("GET /v1/whois/{fingerprint}", s.handleWhois)
 	s.mux.HandleFunc("POST /v1/blocks", s.handleBlock)
+	s.conversationRoutes()
 }
 
 // ServeHTTP checks Host and the token, then routes.

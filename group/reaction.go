@@ -134,15 +134,26 @@ type reactionEntry struct {
 	sentAt uint64
 }
 
+// reactionIndex holds the stored reactions by target, and each one's
+// target. Its maps are made on first use.
+type reactionIndex struct {
+	byTarget map[message.ID][]reactionEntry
+	target   map[message.ID]message.ID
+}
+
 // applyReactionLocked indexes a stored reaction under its target. A
 // reaction whose target is deleted goes at once.
 func (s *State) applyReactionLocked(m *message.Message, emoji string) Effects {
 	target := m.Body.Ref
-	es := s.reactions[target]
-	if slices.ContainsFunc(es, func(e reactionEntry) bool { return e.id == m.ID }) {
+	if _, ok := s.reactions.target[m.ID]; ok {
 		return Effects{}
 	}
-	s.reactions[target] = append(es, reactionEntry{id: m.ID, author: key32(m.Body.Author), emoji: emoji, sentAt: m.Body.SentAtMS})
+	if s.reactions.byTarget == nil {
+		s.reactions.byTarget = map[message.ID][]reactionEntry{}
+		s.reactions.target = map[message.ID]message.ID{}
+	}
+	s.reactions.target[m.ID] = target
+	s.reactions.byTarget[target] = append(s.reactions.byTarget[target], reactionEntry{id: m.ID, author: key32(m.Body.Author), emoji: emoji, sentAt: m.Body.SentAtMS})
 	if s.deletedIn(s.viewLocked(), target) {
 		return Effects{Deleted: []message.ID{m.ID}}
 	}
@@ -154,7 +165,7 @@ func (s *State) applyReactionLocked(m *message.Message, emoji string) Effects {
 func (s *State) withReactionsLocked(deleted []message.ID) []message.ID {
 	out := deleted
 	for _, id := range deleted {
-		for _, e := range s.reactions[id] {
+		for _, e := range s.reactions.byTarget[id] {
 			out = append(out, e.id)
 		}
 	}
@@ -180,7 +191,7 @@ func (s *State) Reactions(target message.ID, held func(message.ID) bool) []React
 		if s.deletedIn(v, target) {
 			return
 		}
-		for _, e := range s.reactions[target] {
+		for _, e := range s.reactions.byTarget[target] {
 			if e.emoji == "" || s.deletedIn(v, e.id) {
 				continue
 			}
@@ -229,7 +240,7 @@ func (s *State) Reactions(target message.ID, held func(message.ID) bool) []React
 func (s *State) ReactionsBy(author ed25519.PublicKey, target message.ID, emoji string) []message.ID {
 	var out []message.ID
 	s.readView(func(v *view) {
-		for _, e := range s.reactions[target] {
+		for _, e := range s.reactions.byTarget[target] {
 			if e.emoji == emoji && bytes.Equal(e.author[:], author) && !s.deletedIn(v, e.id) {
 				out = append(out, e.id)
 			}
@@ -248,4 +259,13 @@ func isPost(k message.Kind) bool {
 // it cannot open: a tombstone's target and a reaction's are in the clear.
 func carriedApplies(k message.Kind) bool {
 	return k == message.KindDelete || k == message.KindReaction
+}
+
+// ReactionTarget returns the message a stored reaction reacts to, if id is
+// one this State indexed.
+func (s *State) ReactionTarget(id message.ID) (message.ID, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.reactions.target[id]
+	return t, ok
 }

@@ -96,8 +96,8 @@ type State struct {
 	// a node that took it before it heard of the removal.
 	profiles map[key32][]profileEntry
 	epochs   map[uint64]*epochKeys
-	// reactions indexes stored reactions by target (reaction.go).
-	reactions map[message.ID][]reactionEntry
+	// reactions indexes stored reactions (reaction.go).
+	reactions reactionIndex
 }
 
 type key32 = [32]byte
@@ -135,8 +135,6 @@ func newState(id message.GroupID, kind Kind, cfg Config) *State {
 		targets:  map[message.ID]key32{},
 		profiles: map[key32][]profileEntry{},
 		epochs:   map[uint64]*epochKeys{},
-
-		reactions: map[message.ID][]reactionEntry{},
 	}
 }
 
