@@ -42,7 +42,10 @@ func printMessage(w io.Writer, m api.Message, asJSON bool) error {
 	if m.Late {
 		late = "  [arrived late]"
 	}
-	_, err := fmt.Fprintf(w, "%s  %s (%s): %s%s\n", m.SentAt.Local().Format(time.DateTime), forTerminal(m.Name, true), author, text, late)
+	_, err := fmt.Fprintf(w, "%s  %s (%s): %s%s%s\n", m.SentAt.Local().Format(time.DateTime), forTerminal(m.Name, true), author, replyMark(m), text, late)
+	if line := reactionsLine(m.Reactions); err == nil && line != "" {
+		_, err = fmt.Fprintln(w, line)
+	}
 	return err
 }
 

@@ -11,22 +11,33 @@ import (
 )
 
 func newSend(g *globals) *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON  bool
+		replyTo string
+	)
 	cmd := &cobra.Command{
-		Use:   "send GROUP TEXT",
+		Use:   "send GROUP TEXT [--reply ID]",
 		Short: "Sign and send a message (queued when no node runs or no peer is there)",
 		Long: `Signs and sends a text message (up to 16 KiB of UTF-8, kept byte for byte) and
 says how many peers took it, or that it is queued until a peer in the group is
 there. In a group you can no longer post in (you were removed or banned, or you
 joined a private group with an invite made before a removal) it sends nothing,
 says why in one line and exits 1; a message already queued there is dropped,
-marked refused.`,
+marked refused. --reply ID answers the text ID names (its ID as
+` + "`starling log --json`" + ` prints it, or its first 8 or more hex digits); replying
+needs the node.`,
 		Args: exactArgs(2, "a group and the text (quote it)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := api.CheckText(args[1]); err != nil {
 				return usageError{err}
 			}
-			res, err := g.send(cmd, args[0], args[1])
+			send := g.send
+			if replyTo != "" {
+				send = func(cmd *cobra.Command, ref, text string) (api.SendResponse, error) {
+					return g.reply(cmd, ref, text, replyTo)
+				}
+			}
+			res, err := send(cmd, args[0], args[1])
 			if err != nil {
 				return err
 			}
@@ -44,6 +55,7 @@ marked refused.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&replyTo, "reply", "", "answer the message with this ID (or its first 8+ hex digits)")
 	g.addPassphraseFlag(cmd) // queuing with no daemon running signs with the user key
 	return cmd
 }
