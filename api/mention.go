@@ -42,7 +42,8 @@ func Mentions(text, name string) bool {
 
 // MentionPrefix returns the "@prefix" being typed at the end of input
 // (what follows the last "@" that starts a word, up to the end), and
-// whether there is one.
+// whether there is one. A prefix that ends in a space is a finished (or
+// abandoned) mention: none.
 func MentionPrefix(input string) (prefix string, ok bool) {
 	at := strings.LastIndex(input, "@")
 	if at < 0 {
@@ -54,7 +55,7 @@ func MentionPrefix(input string) (prefix string, ok bool) {
 		}
 	}
 	prefix = input[at+1:]
-	if strings.ContainsAny(prefix, "\n@") {
+	if strings.ContainsAny(prefix, "\n@") || strings.TrimRightFunc(prefix, unicode.IsSpace) != prefix {
 		return "", false
 	}
 	return prefix, true

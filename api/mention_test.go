@@ -45,6 +45,8 @@ func TestCompleteMention(t *testing.T) {
 		{"hi @z", "hi @z", api.ErrNoName, []string{"@z"}},
 		{"hi there", "hi there", api.ErrNoName, nil},
 		{"mail me@b", "mail me@b", api.ErrNoName, nil},
+		{"hi @bob ", "hi @bob ", api.ErrNoName, nil}, // finished
+		{"hi @ali ", "hi @ali ", api.ErrNoName, nil},
 	} {
 		got, err := api.CompleteMention(tc.input, names)
 		if got != tc.want || !errors.Is(err, tc.err) {

@@ -41,6 +41,8 @@ type model struct {
 	width, height       int
 	sidebar             sidebarMode
 	quitting, ready     bool
+	// talk: replies, reactions and mentions (talk.go).
+	talk talk
 }
 
 type sidebarMode int
@@ -102,6 +104,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.gotInvite(msg)
 	case blockedMsg:
 		return m, m.gotBlocked(msg)
+	case reactedMsg:
+		m.gotReacted(msg)
+	case peopleMsg:
+		m.gotPeople(msg)
 	}
 	return m, nil
 }
