@@ -146,6 +146,7 @@ func (s *Server) Token() string { return s.cfg.Token }
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", s.serveAsset)
 	s.mux.HandleFunc("GET /style.css", s.serveAsset)
+	s.mux.HandleFunc("GET /talk.css", s.serveAsset)
 	s.mux.HandleFunc("GET /icon.svg", s.serveAsset)
 	s.mux.HandleFunc("GET /js/{file}", s.serveAsset)
 	s.mux.Handle("/api/v1/", s.guard(http.HandlerFunc(s.serveAPI)))
