@@ -269,3 +269,11 @@ func (s *State) ReactionTarget(id message.ID) (message.ID, bool) {
 	t, ok := s.reactions.target[id]
 	return t, ok
 }
+
+// WithReactions returns ids and the stored reactions to them: what goes
+// when they are deleted.
+func (s *State) WithReactions(ids []message.ID) []message.ID {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.withReactionsLocked(slices.Clone(ids))
+}

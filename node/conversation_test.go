@@ -241,3 +241,48 @@ func TestReactionsThrowawayKeys(t *testing.T) {
 		})
 	}
 }
+
+// A node that stopped after storing a deletion but before deleting its
+// target (a crash) deletes the target and its reactions when it starts
+// again. Before, the target went and its reactions stayed.
+func TestRestartDeletesReactionsWithTheirText(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	alice := startNode(t, "alice", withStore(dir))
+	alice.join(t, "lobby")
+	ctx := context.Background()
+	post, _, err := alice.Send(ctx, "lobby", "soon regretted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, _, err := alice.React(ctx, "lobby", post.ID, "👍")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, st, err := alice.GroupState("lobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	del, err := st.Compose(alice.cfg.User, group.Delete{Target: post.ID}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// The deletion reaches the store, and nothing acts on it.
+	s, err := store.Open(dir, store.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, del, store.OriginOwn); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	alice = alice.restart(t)
+	waitUntil(t, "the restarted node to delete the text and its reaction", func() bool {
+		return !holds(alice, post) && !holds(alice, r)
+	})
+}
