@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -285,4 +286,35 @@ func TestRestartDeletesReactionsWithTheirText(t *testing.T) {
 	waitUntil(t, "the restarted node to delete the text and its reaction", func() bool {
 		return !holds(alice, post) && !holds(alice, r)
 	})
+}
+
+// In a private group a reaction is sealed like a text (its emoji is not in
+// the envelope), the other member counts it, and a carrier stores and
+// forwards it unread and counts nothing.
+func TestReactionsInPrivateGroup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob"})
+	alice, bob := nodes[0], nodes[1]
+	link, err := alice.CarrierInvite(gid.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carrier := startNode(t, "carrier")
+	carrier.joinLink(t, link)
+	connect(t, carrier, alice)
+	waitGroupPeers(t, gid, carrier, alice)
+	target := before[1] // alice's text
+	r, _, _, err := bob.React(ctx, gid.String(), target.ID, "🤫")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Body.Epoch == 0 || bytes.Contains(r.Raw, []byte("🤫")) {
+		t.Fatalf("a private reaction went out unsealed (epoch %d)", r.Body.Epoch)
+	}
+	waitUntil(t, "alice to count bob's reaction", func() bool { return reactionCount(alice, gid, target.ID, "🤫") == 1 })
+	waitHas(t, []*message.Message{r}, carrier)
+	if got := carrier.Reactions(gid, target.ID); len(got) != 0 {
+		t.Errorf("the carrier counts reactions it cannot read: %v", got)
+	}
 }
