@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"starling/message"
+	"starling/sim/memnet/memtest"
 	"starling/store"
 )
 
@@ -34,7 +35,7 @@ const waitTimeout = 60 * time.Second
 
 func newHost(t testing.TB) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(append(memtest.HostOptions(t, "127.0.0.1"), libp2p.DisableRelay())...)
 	if err != nil {
 		t.Fatalf("new host: %v", err)
 	}

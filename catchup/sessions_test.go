@@ -13,6 +13,7 @@ import (
 
 	"starling/internal/testwait"
 	"starling/negentropy"
+	"starling/sim/memnet/memtest"
 )
 
 // holdSession opens a raw session from n's host and waits until the server
@@ -184,7 +185,7 @@ func TestClose(t *testing.T) {
 // come from that address.
 func newHostAt(t testing.TB, ip string) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/"+ip+"/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(append(memtest.HostOptions(t, ip), libp2p.DisableRelay())...)
 	if err != nil {
 		t.Fatalf("new host on %s: %v", ip, err)
 	}
@@ -378,6 +379,10 @@ func slowServer(ctx context.Context, t testing.TB, h host.Host, delay time.Durat
 // An outbound session whose peer answers, but slowly, ends with ErrSlow
 // once it has waited SlowWait, without blaming the peer.
 func TestSlowPeer(t *testing.T) {
+	memtest.Run(t, testSlowPeer)
+}
+
+func testSlowPeer(t *testing.T) {
 	g := groupID("slow")
 	client := newNode(t, Config{SlowWait: time.Second}, g)
 	slow := newHost(t)

@@ -9,6 +9,7 @@ import (
 	"starling/internal/testwait"
 	"starling/message"
 	"starling/message/messagepb"
+	"starling/sim/memnet/memtest"
 )
 
 // A peer without a validator sends bad input of each kind to an honest
@@ -100,35 +101,37 @@ func TestBadInputFromPeer(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			honest := newNode(t, Config{}, funcs{})
-			honest.join(t, a)
-			evil := newAttacker(t)
-			connect(t, evil.h, honest.h)
-			evil.join(t, a, honest.h.ID())
-			honest.waitPeer(t, a, evil.h.ID())
+			memtest.Run(t, func(t *testing.T) {
+				honest := newNode(t, Config{}, funcs{})
+				honest.join(t, a)
+				evil := newAttacker(t)
+				connect(t, evil.h, honest.h)
+				evil.join(t, a, honest.h.ID())
+				honest.waitPeer(t, a, evil.h.ID())
 
-			in := c.input(t)
-			evil.send(t, a, in.bad)
-			testwait.Until(t, waitTimeout, "the bad input to be counted", func() bool { return c.stat(honest.g.Stats()) == 1 })
-			if c.reject {
-				testwait.Until(t, waitTimeout, "the sender's score to drop below zero", func() bool {
-					return honest.g.Scores()[evil.h.ID()] < 0
-				})
-			}
+				in := c.input(t)
+				evil.send(t, a, in.bad)
+				testwait.Until(t, waitTimeout, "the bad input to be counted", func() bool { return c.stat(honest.g.Stats()) == 1 })
+				if c.reject {
+					testwait.Until(t, waitTimeout, "the sender's score to drop below zero", func() bool {
+						return honest.g.Scores()[evil.h.ID()] < 0
+					})
+				}
 
-			good := in.good
-			if good == nil {
-				good = textMsg(t, key, a, "still fine")
-			}
-			evil.send(t, a, good.Raw)
-			testwait.Until(t, waitTimeout, "the valid message after the bad one", func() bool { return honest.in.count(good.ID) == 1 })
-			s := honest.g.Stats()
-			if got := honest.in.total(); got != 1 {
-				t.Errorf("delivered %d messages, want only the valid one", got)
-			}
-			if s.Accepted != 1 || s.Rejected()+s.Ignored() != 1 {
-				t.Errorf("stats = %+v, want one accepted and one rejected or ignored", s)
-			}
+				good := in.good
+				if good == nil {
+					good = textMsg(t, key, a, "still fine")
+				}
+				evil.send(t, a, good.Raw)
+				testwait.Until(t, waitTimeout, "the valid message after the bad one", func() bool { return honest.in.count(good.ID) == 1 })
+				s := honest.g.Stats()
+				if got := honest.in.total(); got != 1 {
+					t.Errorf("delivered %d messages, want only the valid one", got)
+				}
+				if s.Accepted != 1 || s.Rejected()+s.Ignored() != 1 {
+					t.Errorf("stats = %+v, want one accepted and one rejected or ignored", s)
+				}
+			})
 		})
 	}
 }

@@ -13,12 +13,17 @@ import (
 
 	"starling/internal/testwait"
 	"starling/message"
+	"starling/sim/memnet/memtest"
 )
 
 // Five hosts: a line 0-1-2-3 for group A, and 4 hanging off 1 for group B.
 // A message crosses the line to every A subscriber exactly once and never
 // reaches the B-only node; B's message reaches node 1 only.
 func TestDeliveryAcrossLine(t *testing.T) {
+	memtest.Run(t, testDeliveryAcrossLine)
+}
+
+func testDeliveryAcrossLine(t *testing.T) {
 	a, b := groupID(t, "alpha"), groupID(t, "bravo")
 	key := newKey(t)
 	nodes := make([]*node, 5)
@@ -144,6 +149,10 @@ func TestJoinBookkeeping(t *testing.T) {
 
 // Seen stops stored messages; it is not asked about the host's own publishes.
 func TestSeen(t *testing.T) {
+	memtest.Run(t, testSeen)
+}
+
+func testSeen(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
 	stored := textMsg(t, key, a, "already stored")
@@ -166,6 +175,10 @@ func TestSeen(t *testing.T) {
 
 // Policy runs last, on incoming messages and on the host's own publishes.
 func TestPolicy(t *testing.T) {
+	memtest.Run(t, testPolicy)
+}
+
+func testPolicy(t *testing.T) {
 	a := groupID(t, "alpha")
 	member, banned, muted := newKey(t), newKey(t), newKey(t)
 	policy := func(_ peer.ID, m *message.Message) message.Verdict {
@@ -205,6 +218,10 @@ func TestPolicy(t *testing.T) {
 // After Leave returns, Deliver is not called for the group; joining again
 // works.
 func TestLeave(t *testing.T) {
+	memtest.Run(t, testLeave)
+}
+
+func testLeave(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
 	x, y, z := newNode(t, Config{}, funcs{}), newNode(t, Config{}, funcs{}), newNode(t, Config{}, funcs{})
@@ -244,6 +261,10 @@ func TestLeave(t *testing.T) {
 }
 
 func TestOnPeerJoin(t *testing.T) {
+	memtest.Run(t, testOnPeerJoin)
+}
+
+func testOnPeerJoin(t *testing.T) {
 	a := groupID(t, "alpha")
 	var mu sync.Mutex
 	var joined []peer.ID
@@ -268,6 +289,10 @@ func TestOnPeerJoin(t *testing.T) {
 // While Deliver blocks, pubsub buffers QueueSize messages and drops the
 // rest; every message is either delivered later or counted as dropped.
 func TestSlowDeliverDropsAreCounted(t *testing.T) {
+	memtest.Run(t, testSlowDeliverDropsAreCounted)
+}
+
+func testSlowDeliverDropsAreCounted(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
 	release := make(chan struct{})
@@ -299,6 +324,10 @@ func TestSlowDeliverDropsAreCounted(t *testing.T) {
 // LivePolicy judges only what arrives by gossip: Check (catch-up) and this
 // host's own publishes skip it.
 func TestLivePolicy(t *testing.T) {
+	memtest.Run(t, testLivePolicy)
+}
+
+func testLivePolicy(t *testing.T) {
 	a := groupID(t, "alpha")
 	key := newKey(t)
 	live := func(_ peer.ID, m *message.Message) message.Verdict { return message.Ignore }
@@ -323,6 +352,10 @@ func TestLivePolicy(t *testing.T) {
 // A group can live on a topic whose name does not derive from its ID, and
 // the validator binds messages to the group by that name.
 func TestJoinTopic(t *testing.T) {
+	memtest.Run(t, testJoinTopic)
+}
+
+func testJoinTopic(t *testing.T) {
 	a, b := groupID(t, "alpha"), groupID(t, "beta")
 	hidden := "/starling/1/g/" + strings.Repeat("ab", 32)
 	key := newKey(t)

@@ -21,6 +21,7 @@ import (
 	"starling/internal/testwait"
 	"starling/message"
 	"starling/message/messagepb"
+	"starling/sim/memnet/memtest"
 )
 
 // TestMain fails the run if any goroutine outlives the tests: every Gossip
@@ -36,7 +37,7 @@ const waitTimeout = 20 * time.Second
 
 func newHost(t testing.TB) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(append(memtest.HostOptions(t, "127.0.0.1"), libp2p.DisableRelay())...)
 	if err != nil {
 		t.Fatalf("new host: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/internal/testwait"
+	"starling/sim/memnet/memtest"
 )
 
 // TestSendGuardChoosesStuckPeers: a drop counts only for a peer without an
@@ -47,6 +48,10 @@ func TestSendGuardChoosesStuckPeers(t *testing.T) {
 // its connection closed, stuckAfter later.
 func TestSendGuardResetsConnection(t *testing.T) {
 	t.Parallel()
+	memtest.Run(t, testSendGuardResetsConnection)
+}
+
+func testSendGuardResetsConnection(t *testing.T) {
 	n := newNode(t, Config{}, funcs{})
 	other := newHost(t)
 	connect(t, n.h, other)

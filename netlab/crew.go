@@ -99,14 +99,22 @@ func peerIDs(daemons []*Daemon) []string {
 	return ids
 }
 
-// probeTimeout bounds a reachability probe that is expected to fail.
+// probeTimeout bounds a reachability probe that is expected to fail: a
+// slow machine only makes it fail later, never succeed.
 const probeTimeout = 2 * time.Second
+
+// reachTimeout bounds a connection that is expected to succeed. It is long
+// because a busy machine (or a frame lost while a link comes up) costs a
+// TCP connection a SYN sent again, 1 s after the first and then 3, 7 and
+// 15 s after it: a shorter bound turned one late SYN-ACK into "cannot
+// reach". A probe that succeeds ends at once.
+const reachTimeout = 30 * time.Second
 
 // mustReach checks that from reaches to's listening port, and mustNotReach
 // that it does not: proof that a filter or NAT is in force before a
 // scenario relies on it.
 func mustReach(ctx context.Context, from, to *Host) error {
-	if err := from.Dial(ctx, netip.AddrPortFrom(to.addr, port), probeTimeout); err != nil {
+	if err := from.Dial(ctx, netip.AddrPortFrom(to.addr, port), reachTimeout); err != nil {
 		return fmt.Errorf("%s cannot reach %s (%s:%d), but it should: %w", from.name, to.name, to.addr, port, err)
 	}
 	return nil

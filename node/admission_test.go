@@ -148,68 +148,70 @@ func TestCatchupPushFlood(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			lim := floodLimits
-			if *floodDefaults {
-				lim = admission.Limits{}
-			}
-			lobby := groupID(t, "lobby")
-			victim := startNode(t, "victim", withSyncInterval(time.Hour), withLimits(lim))
-			honest := startNode(t, "honest", withSyncInterval(time.Hour))
-			for _, n := range []*testNode{victim, honest} {
-				n.join(t, "lobby")
-			}
-			connect(t, honest, victim)
-			waitTopicPeers(t, "lobby", victim, honest)
-			lim = lim.WithDefaults(admission.DefaultLimits)
-
-			attacker := hostAt(t, "127.0.0.7")
-			if err := attacker.Connect(context.Background(), victim.info()); err != nil {
-				t.Fatal(err)
-			}
-			keys := floodKeys(t, tc.identities)
-			now := time.Now()
-			sentAt := func(int) uint64 { return message.TimeMS(now) }
-			if tc.backdated {
-				sentAt = func(i int) uint64 { return message.TimeMS(now.Add(-time.Duration(i) * 500 * time.Millisecond)) }
-			}
-			budget := func(elapsed time.Duration) int64 {
-				if tc.identities == 1 {
-					return lim.AuthorBytes
+			virtualUnless(t, func(t *testing.T) {
+				lim := floodLimits
+				if *floodDefaults {
+					lim = admission.Limits{}
 				}
-				return lim.PeerBurst + int64(elapsed.Seconds()*float64(lim.PeerRate)) + message.MaxEnvelopeSize
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			started := time.Now()
-			d, enough := *floodDuration, func(pushed int) bool { return int64(pushed)*250 >= 4*budget(time.Since(started)) }
-			if d == 0 {
-				d = 2 * waitTimeout
-			} else {
-				enough = func(int) bool { return false }
-			}
-			done := make(chan int, 1)
-			go func() { done <- pushFlood(ctx, t, attacker, victim.ID(), lobby, keys, sentAt, d, enough) }()
-			var sent []*message.Message
-			for i := range 5 {
-				sent = append(sent, honest.send(t, "lobby", fmt.Sprintf("honest #%d during the flood", i)))
-			}
-			pushed := <-done
-			elapsed := time.Since(started)
-			waitHas(t, sent, victim)
+				lobby := groupID(t, "lobby")
+				victim := startNode(t, "victim", withSyncInterval(time.Hour), withLimits(lim))
+				honest := startNode(t, "honest", withSyncInterval(time.Hour))
+				for _, n := range []*testNode{victim, honest} {
+					n.join(t, "lobby")
+				}
+				connect(t, honest, victim)
+				waitTopicPeers(t, "lobby", victim, honest)
+				lim = lim.WithDefaults(admission.DefaultLimits)
 
-			n, bytes := storedBy(t, victim, lobby, keys)
-			limit := budget(elapsed)
-			t.Logf("%s: pushed %d messages in %s; stored %d (%d bytes, budget %d)",
-				tc.name, pushed, elapsed.Round(time.Millisecond), n, bytes, limit)
-			if *floodDuration == 0 && int64(pushed)*250 < 3*limit {
-				t.Errorf("the attacker pushed only %d messages, not well over the budget; the test proves nothing", pushed)
-			}
-			if bytes > limit {
-				t.Errorf("the victim stored %d bytes of the attacker's (%d messages), over the budget of %d", bytes, n, limit)
-			}
-			if !tc.backdated && n > 2*lim.Burst {
-				t.Errorf("the victim stored %d messages sent at one instant by one author, over %d per window", n, lim.Burst)
-			}
+				attacker := hostAt(t, "127.0.0.7")
+				if err := attacker.Connect(context.Background(), victim.info()); err != nil {
+					t.Fatal(err)
+				}
+				keys := floodKeys(t, tc.identities)
+				now := time.Now()
+				sentAt := func(int) uint64 { return message.TimeMS(now) }
+				if tc.backdated {
+					sentAt = func(i int) uint64 { return message.TimeMS(now.Add(-time.Duration(i) * 500 * time.Millisecond)) }
+				}
+				budget := func(elapsed time.Duration) int64 {
+					if tc.identities == 1 {
+						return lim.AuthorBytes
+					}
+					return lim.PeerBurst + int64(elapsed.Seconds()*float64(lim.PeerRate)) + message.MaxEnvelopeSize
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				started := time.Now()
+				d, enough := *floodDuration, func(pushed int) bool { return int64(pushed)*250 >= 4*budget(time.Since(started)) }
+				if d == 0 {
+					d = 2 * waitTimeout
+				} else {
+					enough = func(int) bool { return false }
+				}
+				done := make(chan int, 1)
+				go func() { done <- pushFlood(ctx, t, attacker, victim.ID(), lobby, keys, sentAt, d, enough) }()
+				var sent []*message.Message
+				for i := range 5 {
+					sent = append(sent, honest.send(t, "lobby", fmt.Sprintf("honest #%d during the flood", i)))
+				}
+				pushed := <-done
+				elapsed := time.Since(started)
+				waitHas(t, sent, victim)
+
+				n, bytes := storedBy(t, victim, lobby, keys)
+				limit := budget(elapsed)
+				t.Logf("%s: pushed %d messages in %s; stored %d (%d bytes, budget %d)",
+					tc.name, pushed, elapsed.Round(time.Millisecond), n, bytes, limit)
+				if *floodDuration == 0 && int64(pushed)*250 < 3*limit {
+					t.Errorf("the attacker pushed only %d messages, not well over the budget; the test proves nothing", pushed)
+				}
+				if bytes > limit {
+					t.Errorf("the victim stored %d bytes of the attacker's (%d messages), over the budget of %d", bytes, n, limit)
+				}
+				if !tc.backdated && n > 2*lim.Burst {
+					t.Errorf("the victim stored %d messages sent at one instant by one author, over %d per window", n, lim.Burst)
+				}
+			}, "flood.duration", "flood.defaults")
 		})
 	}
 }
@@ -220,6 +222,10 @@ func TestCatchupPushFlood(t *testing.T) {
 // within seconds and stored the rest.
 func TestGossipFloodNotFetchedByCatchup(t *testing.T) {
 	t.Parallel()
+	virtual(t, testGossipFloodNotFetchedByCatchup)
+}
+
+func testGossipFloodNotFetchedByCatchup(t *testing.T) {
 	lobby := groupID(t, "lobby")
 	nodes := startNodes(t, 2, withSyncInterval(time.Hour))
 	sender, victim := nodes[0], nodes[1]
@@ -275,10 +281,11 @@ func TestGossipFloodNotFetchedByCatchup(t *testing.T) {
 	if got := count(); got != kept {
 		t.Errorf("catch-up brought %d more of the burst; want none", got-kept)
 	}
+	// Negentropy (1.1.0) finds the refused messages and skips them; a
+	// sketch (2.0.0) counts them as held, so they are no difference at all
+	// and the session completes with nothing to fetch.
 	res, ok := victim.LastSync(lobby)
-	// Negentropy finds the refused messages and skips them; a sketch
-	// session counts them as held, so they are no difference at all.
-	skipped := res.Skipped > 0 || res.Protocol == string(catchup.ProtocolID2)
+	skipped := res.Skipped > 0 || res.Protocol == string(catchup.ProtocolID2) && res.Complete
 	if !ok || res.Fetched != 0 || !skipped {
 		t.Errorf("the victim's session = %+v; want nothing fetched and the refused messages skipped", res)
 	}

@@ -18,6 +18,10 @@ import (
 // checks that the node wires the validator in front of its store.)
 func TestBadInputFromNetwork(t *testing.T) {
 	t.Parallel()
+	virtual(t, testBadInputFromNetwork)
+}
+
+func testBadInputFromNetwork(t *testing.T) {
 	alice := startNode(t, "alice")
 	carol := startNode(t, "carol")
 	connect(t, carol, alice)

@@ -20,6 +20,10 @@ import (
 // member can open.
 func TestCrossingRemovalsAcrossPartition(t *testing.T) {
 	t.Parallel()
+	virtual(t, testCrossingRemovalsAcrossPartition)
+}
+
+func testCrossingRemovalsAcrossPartition(t *testing.T) {
 	ctx := context.Background()
 	var part partition
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob", "carol", "dave", "erin"},
@@ -117,6 +121,10 @@ func heal(t *testing.T, part *partition, a, b []*testNode) {
 // kept.
 func TestBackdatedAfterRemovalOnNodes(t *testing.T) {
 	t.Parallel()
+	virtual(t, testBackdatedAfterRemovalOnNodes)
+}
+
+func testBackdatedAfterRemovalOnNodes(t *testing.T) {
 	ctx := context.Background()
 	var part partition
 	nodes, gid, link, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob", "mallory"},
@@ -177,6 +185,10 @@ func TestBackdatedAfterRemovalOnNodes(t *testing.T) {
 // both goes on, in this group and another.
 func TestNoThirdNodeBans(t *testing.T) {
 	t.Parallel()
+	virtual(t, testNoThirdNodeBans)
+}
+
+func testNoThirdNodeBans(t *testing.T) {
 	ctx := context.Background()
 	var part partition
 	nodes, gid, _, _ := groupOf(t, group.KindPrivate, time.Time{}, []string{"owner", "t", "u", "r"},
@@ -229,6 +241,10 @@ func TestNoThirdNodeBans(t *testing.T) {
 // invite, an open group someone else created.
 func TestOwnDeletionInvitedOpenGroup(t *testing.T) {
 	t.Parallel()
+	virtual(t, testOwnDeletionInvitedOpenGroup)
+}
+
+func testOwnDeletionInvitedOpenGroup(t *testing.T) {
 	ctx := context.Background()
 	nodes, gid, _, before := groupOf(t, group.KindOpen, time.Time{}, []string{"alice", "bob"})
 	alice, bob := nodes[0], nodes[1]
@@ -260,6 +276,10 @@ func TestOwnDeletionInvitedOpenGroup(t *testing.T) {
 // beyond the ban's cut and serves them to nobody.
 func TestCarrierAppliesBans(t *testing.T) {
 	t.Parallel()
+	virtual(t, testCarrierAppliesBans)
+}
+
+func testCarrierAppliesBans(t *testing.T) {
 	ctx := context.Background()
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "mallory"})
 	alice, mallory := nodes[0], nodes[1]

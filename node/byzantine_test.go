@@ -102,13 +102,19 @@ func writeFrame(w io.Writer, f *catchuppb.Frame) error {
 	return err
 }
 
-// A peer answering catch-up with a forged, malformed, wrong-group or
-// oversized envelope leaves the catching-up node up with nothing bad stored:
-// the session fails, the peer is banned from the group's catch-up and its
-// gossip score drops, and the node goes on exchanging messages with an
-// honest peer.
-func TestByzantineCatchUpPeer(t *testing.T) {
-	t.Parallel()
+// byzantineCase is a bad envelope a byzantine peer serves in catch-up, and
+// the ID it claims for it.
+type byzantineCase struct {
+	name     string
+	envelope []byte
+	id       message.ID
+}
+
+// byzantineCases makes a forged, a malformed, a wrong-group and an
+// oversized envelope, dated now: a test on virtual time makes them inside
+// its bubble, whose clock is not the machine's.
+func byzantineCases(t testing.TB) []byzantineCase {
+	t.Helper()
 	lobby, talks := groupID(t, "lobby"), groupID(t, "talks")
 	_, key, err := ed25519.GenerateKey(nil)
 	if err != nil {
@@ -130,56 +136,63 @@ func TestByzantineCatchUpPeer(t *testing.T) {
 	forged[len(forged)-1] ^= 1 // the last signature byte
 	wrongGroup := sign(talks, "meant for another group")
 	oversized := make([]byte, message.MaxEnvelopeSize+1)
-
-	cases := []struct {
-		name     string
-		envelope []byte
-		id       message.ID // the ID the peer claims
-	}{
+	return []byzantineCase{
 		{"forged signature", forged, genuine.ID},
 		{"malformed", []byte("not an envelope at all"), sha256.Sum256([]byte("x"))},
 		{"wrong group", wrongGroup.Raw, wrongGroup.ID},
 		{"oversized", oversized, sha256.Sum256(oversized)},
 	}
-	for _, c := range cases {
+}
+
+// A peer answering catch-up with a forged, malformed, wrong-group or
+// oversized envelope leaves the catching-up node up with nothing bad stored:
+// the session fails, the peer is banned from the group's catch-up and its
+// gossip score drops, and the node goes on exchanging messages with an
+// honest peer.
+func TestByzantineCatchUpPeer(t *testing.T) {
+	t.Parallel()
+	for i, c := range byzantineCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			alice := startNode(t, "alice", withSyncInterval(time.Hour))
-			carol := startNode(t, "carol", withSyncInterval(time.Hour))
-			alice.join(t, "lobby")
-			carol.join(t, "lobby")
-			connect(t, carol, alice)
-			waitTopicPeers(t, "lobby", alice, carol)
-			sent := []*message.Message{carol.send(t, "lobby", "before")}
-			requireConverged(t, []*testNode{alice, carol}, map[string][]*message.Message{"lobby": sent})
+			virtual(t, func(t *testing.T) {
+				c, lobby := byzantineCases(t)[i], groupID(t, "lobby")
+				alice := startNode(t, "alice", withSyncInterval(time.Hour))
+				carol := startNode(t, "carol", withSyncInterval(time.Hour))
+				alice.join(t, "lobby")
+				carol.join(t, "lobby")
+				connect(t, carol, alice)
+				waitTopicPeers(t, "lobby", alice, carol)
+				sent := []*message.Message{carol.send(t, "lobby", "before")}
+				requireConverged(t, []*testNode{alice, carol}, map[string][]*message.Message{"lobby": sent})
 
-			evil := byzantinePeer(t, lobby, message.TimeMS(time.Now()), c.id, c.envelope)
-			if err := evil.Connect(context.Background(), alice.info()); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "alice to see the byzantine peer on the topic", func() bool {
-				return slices.Contains(alice.GroupPeers(lobby), evil.ID())
-			})
-			results, err := alice.Sync(context.Background(), "lobby")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var bad *catchup.Result
-			for i := range results {
-				if results[i].Peer == evil.ID() {
-					bad = &results[i]
+				evil := byzantinePeer(t, lobby, message.TimeMS(time.Now()), c.id, c.envelope)
+				if err := evil.Connect(context.Background(), alice.info()); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if bad == nil || !errors.Is(bad.Err, catchup.ErrMisbehaving) {
-				t.Fatalf("sync with the byzantine peer = %+v; want an error wrapping ErrMisbehaving", bad)
-			}
-			waitUntil(t, "the byzantine peer's gossip score to drop below zero", func() bool {
-				score, ok := alice.PeerScores()[evil.ID()]
-				return ok && score < 0
-			}, func() string { return fmt.Sprint(alice.PeerScores()) })
+				waitUntil(t, "alice to see the byzantine peer on the topic", func() bool {
+					return slices.Contains(alice.GroupPeers(lobby), evil.ID())
+				})
+				results, err := alice.Sync(context.Background(), "lobby")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var bad *catchup.Result
+				for i := range results {
+					if results[i].Peer == evil.ID() {
+						bad = &results[i]
+					}
+				}
+				if bad == nil || !errors.Is(bad.Err, catchup.ErrMisbehaving) {
+					t.Fatalf("sync with the byzantine peer = %+v; want an error wrapping ErrMisbehaving", bad)
+				}
+				waitUntil(t, "the byzantine peer's gossip score to drop below zero", func() bool {
+					score, ok := alice.PeerScores()[evil.ID()]
+					return ok && score < 0
+				}, func() string { return fmt.Sprint(alice.PeerScores()) })
 
-			sent = append(sent, carol.send(t, "lobby", "after"))
-			requireConverged(t, []*testNode{alice, carol}, map[string][]*message.Message{"lobby": sent})
+				sent = append(sent, carol.send(t, "lobby", "after"))
+				requireConverged(t, []*testNode{alice, carol}, map[string][]*message.Message{"lobby": sent})
+			})
 		})
 	}
 }

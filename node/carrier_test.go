@@ -61,6 +61,10 @@ func filesHolding(t testing.TB, dir, s string) []string {
 // search would see a private one stored in the clear.
 func TestCarrierHoldsOnlyCiphertext(t *testing.T) {
 	t.Parallel()
+	virtual(t, testCarrierHoldsOnlyCiphertext)
+}
+
+func testCarrierHoldsOnlyCiphertext(t *testing.T) {
 	dir := t.TempDir()
 	alice := startNode(t, "alice")
 	carrier := startNode(t, "carrier", withStore(dir))
@@ -140,6 +144,10 @@ func TestCarrierHoldsOnlyCiphertext(t *testing.T) {
 // end time, still unread, and it goes on storing the group's messages.
 func TestCarrierRestart(t *testing.T) {
 	t.Parallel()
+	virtual(t, testCarrierRestart)
+}
+
+func testCarrierRestart(t *testing.T) {
 	alice := startNode(t, "alice")
 	carrier := startNode(t, "carrier", withStore(t.TempDir()))
 	end := time.Now().Add(48 * time.Hour).Truncate(time.Millisecond)

@@ -482,6 +482,7 @@ func (n *Node) stored(batch []store.Stored) {
 	n.versions.mu.Unlock()
 	n.admit.Stored(batch)
 	n.onStored(batch)
+	n.regossipLearnt(batch)
 }
 
 // deleted is the store's OnDeleted.

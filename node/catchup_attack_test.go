@@ -20,8 +20,10 @@ import (
 	"starling/catchup/catchuppb"
 	"starling/group"
 	"starling/identity"
+	"starling/internal/testwait"
 	"starling/message"
 	"starling/negentropy"
+	"starling/sim/memnet/memtest"
 	"starling/store"
 )
 
@@ -65,7 +67,7 @@ func fillHistory(t testing.TB, tn *testNode, gid message.GroupID, n int) []*mess
 // its connections come from that address.
 func hostAt(t testing.TB, ip string) host.Host {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/"+ip+"/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(append(memtest.HostOptions(t, ip), libp2p.DisableRelay())...)
 	if err != nil {
 		t.Fatalf("host on %s: %v", ip, err)
 	}
@@ -141,6 +143,10 @@ func holdCatchup(ctx context.Context, h host.Host, target peer.ID, gid message.G
 // Before, every honest peer got "busy" for as long as the attack lasted.
 func TestHistoryLockout(t *testing.T) {
 	t.Parallel()
+	virtualUnless(t, testHistoryLockout, "lockout.messages", "lockout.attackers")
+}
+
+func testHistoryLockout(t *testing.T) {
 	lobby := groupID(t, "lobby")
 	keeper := startNode(t, "keeper", withSyncInterval(time.Hour))
 	keeper.join(t, "lobby")
@@ -184,13 +190,9 @@ func TestHistoryLockout(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(2 * waitTimeout)
-	for count() < *lockoutMessages {
-		if time.Now().After(deadline) {
-			t.Fatalf("the late joiner holds %d of %d messages after %s under attack", count(), *lockoutMessages, 2*waitTimeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, 2*waitTimeout, fmt.Sprintf("the late joiner to hold all %d messages under attack", *lockoutMessages),
+		func() bool { return count() >= *lockoutMessages },
+		func() string { return fmt.Sprintf("it holds %d", count()) })
 	t.Logf("the late joiner held all %d messages %s after joining, with %d hostile sessions held",
 		*lockoutMessages, time.Since(joined).Round(time.Millisecond), live.Load())
 }
@@ -245,6 +247,10 @@ func slowCatchupPeer(ctx context.Context, h host.Host, delay time.Duration, held
 // sessions held every outbound slot for five minutes each.
 func TestSlowPeersCannotStarveOutbound(t *testing.T) {
 	t.Parallel()
+	virtual(t, testSlowPeersCannotStarveOutbound)
+}
+
+func testSlowPeersCannotStarveOutbound(t *testing.T) {
 	lobby := groupID(t, "lobby")
 	victim := startNode(t, "victim", withSyncInterval(300*time.Millisecond))
 	victim.join(t, "lobby")
@@ -270,18 +276,13 @@ func TestSlowPeersCannotStarveOutbound(t *testing.T) {
 	honest.join(t, "lobby")
 	fillHistory(t, honest, lobby, 200)
 	connect(t, honest, victim)
-	deadline := time.Now().Add(3 * waitTimeout)
-	for {
+	count := func() int {
 		n, err := victim.Store().Count(lobby)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the victim holds %d of the honest peer's 200 messages after %s; slow sessions held: %d", n, 3*waitTimeout, held.Load())
-		}
-		time.Sleep(10 * time.Millisecond)
+		return n
 	}
+	testwait.Until(t, 3*waitTimeout, "the victim to hold the honest peer's 200 messages", func() bool { return count() == 200 },
+		func() string { return fmt.Sprintf("it holds %d; slow sessions held: %d", count(), held.Load()) })
 }

@@ -16,6 +16,10 @@ import (
 // in every group and its connection.
 func TestBadMessageInOneGroupSparesOthers(t *testing.T) {
 	t.Parallel()
+	virtual(t, testBadMessageInOneGroupSparesOthers)
+}
+
+func testBadMessageInOneGroupSparesOthers(t *testing.T) {
 	lobby, talks := groupID(t, "lobby"), groupID(t, "talks")
 	alice := startNode(t, "alice", withSyncInterval(time.Hour))
 	mallory := startNode(t, "mallory", withSyncInterval(time.Hour))

@@ -76,6 +76,12 @@ type Config struct {
 	// each group (jittered ±20 %), on top of catching up whenever a peer
 	// joins a group. Default 1 min.
 	SyncInterval time.Duration
+	// RegossipWindow: a message this node learns by catch-up that was
+	// sent at most this long ago is passed on by gossip, so the rest of
+	// its group need not wait for their own catch-up rounds (a healed
+	// partition, a relay that lost a burst). Older history is not: the
+	// group has it already. Default 10 min; negative: never.
+	RegossipWindow time.Duration
 	// ConnectionGater, if set, vets every connection (tests use it to
 	// partition a network; relays to enforce an ACL).
 	ConnectionGater connmgr.ConnectionGater
@@ -139,6 +145,9 @@ func (c *Config) fill() error {
 	}
 	if c.SyncInterval <= 0 {
 		c.SyncInterval = time.Minute
+	}
+	if c.RegossipWindow == 0 {
+		c.RegossipWindow = 10 * time.Minute
 	}
 	if c.DropGossip < 0 || c.DropGossip > 1 {
 		return fmt.Errorf("node: DropGossip %v is not a share between 0 and 1", c.DropGossip)

@@ -14,6 +14,10 @@ import (
 // and a new message goes to the relay directly. Subscribers see each step.
 func TestDeliveryStates(t *testing.T) {
 	t.Parallel()
+	virtual(t, testDeliveryStates)
+}
+
+func testDeliveryStates(t *testing.T) {
 	r := startNode(t, "relay", asRelay(nil))
 	alice := startNode(t, "alice", withRelay(r))
 	updates, errf := alice.SubscribeDeliveries(context.Background())

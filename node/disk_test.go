@@ -17,6 +17,10 @@ import (
 // what it ignored.
 func TestDiskLowNode(t *testing.T) {
 	t.Parallel()
+	virtual(t, testDiskLowNode)
+}
+
+func testDiskLowNode(t *testing.T) {
 	var free atomic.Int64
 	free.Store(1 << 40)
 	alice := startNode(t, "alice", func(c *node.Config) {

@@ -67,6 +67,10 @@ func newUser(t testing.TB, name string) *identity.User {
 // names a real key. Both are rejected and the stranger is scored down.
 func TestAttackNonMemberOnPrivateTopic(t *testing.T) {
 	t.Parallel()
+	virtual(t, testAttackNonMemberOnPrivateTopic)
+}
+
+func testAttackNonMemberOnPrivateTopic(t *testing.T) {
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob"})
 	alice, bob := nodes[0], nodes[1]
 	carrierLink, err := alice.CarrierInvite(gid.String(), nil)
@@ -106,6 +110,10 @@ func TestAttackNonMemberOnPrivateTopic(t *testing.T) {
 // sealed payload as its own (the seal binds the author, so it fails to open).
 func TestAttackMemberForgesAnother(t *testing.T) {
 	t.Parallel()
+	virtual(t, testAttackMemberForgesAnother)
+}
+
+func testAttackMemberForgesAnother(t *testing.T) {
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob"})
 	alice, bob := nodes[0], nodes[1]
 	evil := newRawPeer(t, alice.stateOf(t, gid).Topic()) // bob's second device
@@ -144,6 +152,10 @@ func TestAttackMemberForgesAnother(t *testing.T) {
 // passes them on, and she cannot read the new epoch.
 func TestAttackRemovedMember(t *testing.T) {
 	t.Parallel()
+	virtual(t, testAttackRemovedMember)
+}
+
+func testAttackRemovedMember(t *testing.T) {
 	ctx := context.Background()
 	nodes, gid, link, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob", "carol"})
 	alice, bob, carol := nodes[0], nodes[1], nodes[2]
@@ -201,6 +213,10 @@ func TestAttackRemovedMember(t *testing.T) {
 // A message of group A replayed on group B's topic is rejected.
 func TestAttackReplayIntoAnotherGroup(t *testing.T) {
 	t.Parallel()
+	virtual(t, testAttackReplayIntoAnotherGroup)
+}
+
+func testAttackReplayIntoAnotherGroup(t *testing.T) {
 	nodes, groupA, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob"})
 	alice := nodes[0]
 	groupB := alice.createGroup(t, group.KindPrivate, "other", time.Time{})
@@ -231,6 +247,10 @@ func TestAttackReplayIntoAnotherGroup(t *testing.T) {
 // stranger, and an invite link carrying the stranger's genesis.
 func TestAttackTamperedDescriptor(t *testing.T) {
 	t.Parallel()
+	virtual(t, testAttackTamperedDescriptor)
+}
+
+func testAttackTamperedDescriptor(t *testing.T) {
 	nodes, gid, link, before := groupOf(t, group.KindOpen, time.Time{}, []string{"alice", "bob"})
 	alice, bob := nodes[0], nodes[1]
 	mallory := newUser(t, "mallory")
@@ -287,6 +307,10 @@ func TestAttackTamperedDescriptor(t *testing.T) {
 // target stays, and its author can still post.
 func TestAttackModerationByNonAdmin(t *testing.T) {
 	t.Parallel()
+	virtual(t, testAttackModerationByNonAdmin)
+}
+
+func testAttackModerationByNonAdmin(t *testing.T) {
 	nodes, gid, link, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob"})
 	alice, bob := nodes[0], nodes[1]
 	mallory := newUser(t, "mallory") // holds the group's key: she had an invite
@@ -325,12 +349,19 @@ func TestAttackModerationByNonAdmin(t *testing.T) {
 // node that served it goes on.
 func TestAttackAnnounceNonPoster(t *testing.T) {
 	t.Parallel()
+	virtual(t, testAttackAnnounceNonPoster)
+}
+
+func testAttackAnnounceNonPoster(t *testing.T) {
 	nodes, gid, _, before := groupOf(t, group.KindAnnounce, time.Time{}, []string{"alice", "carol", "lax"},
 		withSyncInterval(time.Hour))
 	alice, carol, lax := nodes[0], nodes[1], nodes[2]
 	mallory := newUser(t, "mallory")
 
-	t.Run("gossip", func(t *testing.T) {
+	// Two steps on the same nodes, each in a scope of its own (a test on
+	// virtual time runs no subtests). By gossip: a stranger's peer
+	// publishes the post.
+	func() {
 		post := forgeContent(t, mallory, gid, group.Text{Text: "buy now", Nick: "m"}, message.ID{}, 0, nil, time.Now())
 		evil := newRawPeer(t, group.Topic(gid))
 		evil.connect(t, carol, gid)
@@ -341,9 +372,10 @@ func TestAttackAnnounceNonPoster(t *testing.T) {
 		if s := carol.PeerScores()[evil.ID()]; s < 0 {
 			t.Errorf("carol scored the peer down: %v", s)
 		}
-	})
+	}()
 
-	t.Run("catch-up", func(t *testing.T) {
+	// By catch-up: a node that stored the post without checking serves it.
+	func() {
 		post := forgeContent(t, mallory, gid, group.Text{Text: "buy later", Nick: "m"}, message.ID{}, 0, nil, time.Now())
 		lax.Host().Network().ClosePeer(carol.ID())
 		carol.Host().Network().ClosePeer(lax.ID())
@@ -368,7 +400,7 @@ func TestAttackAnnounceNonPoster(t *testing.T) {
 		if s := carol.PeerScores()[lax.ID()]; s < 0 || !carol.connectedTo(lax.ID()) {
 			t.Errorf("carol blamed lax: score %v, connected %v", s, carol.connectedTo(lax.ID()))
 		}
-	})
+	}()
 
 	for _, n := range []*testNode{alice, carol} {
 		requireKept(t, n, before)
@@ -381,6 +413,10 @@ func TestAttackAnnounceNonPoster(t *testing.T) {
 // nothing of it any more.
 func TestAttackExpiredGroup(t *testing.T) {
 	t.Parallel()
+	virtual(t, testAttackExpiredGroup)
+}
+
+func testAttackExpiredGroup(t *testing.T) {
 	clock := &testClock{}
 	ctx := context.Background()
 	end := time.Now().Add(time.Hour)

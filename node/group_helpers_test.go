@@ -20,6 +20,7 @@ import (
 	"starling/identity"
 	"starling/message"
 	"starling/node"
+	"starling/sim/memnet/memtest"
 	"starling/store"
 )
 
@@ -181,7 +182,7 @@ type rawPeer struct {
 
 func newRawPeer(t testing.TB, topicName string) *rawPeer {
 	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+	h, err := libp2p.New(append(memtest.HostOptions(t, "127.0.0.1"), libp2p.DisableRelay())...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,10 @@ func sendingKey(t testing.TB, tn *testNode, gid message.GroupID) (uint64, []byte
 // reads what was sealed under either, and the removed member reads none.
 func TestConcurrentRekeysConverge(t *testing.T) {
 	t.Parallel()
+	virtual(t, testConcurrentRekeysConverge)
+}
+
+func testConcurrentRekeysConverge(t *testing.T) {
 	ctx := context.Background()
 	var part partition
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob", "carol", "erin"},

@@ -13,6 +13,10 @@ import (
 
 func TestJoinLeaveResolveErrors(t *testing.T) {
 	t.Parallel()
+	virtual(t, testJoinLeaveResolveErrors)
+}
+
+func testJoinLeaveResolveErrors(t *testing.T) {
 	ctx := context.Background()
 	alice := startNode(t, "alice")
 
@@ -100,6 +104,10 @@ func TestJoinLeaveResolveErrors(t *testing.T) {
 // still be usable by its name.
 func TestHexLookingChannelName(t *testing.T) {
 	t.Parallel()
+	virtual(t, testHexLookingChannelName)
+}
+
+func testHexLookingChannelName(t *testing.T) {
 	ctx := context.Background()
 	alice := startNode(t, "alice")
 	name := strings.Repeat("ab", 32)

@@ -26,11 +26,15 @@ import (
 	"starling/internal/testwait"
 	"starling/message"
 	"starling/node"
+	"starling/sim/memnet/memtest"
 )
 
-// This file is the multi-node harness: real nodes in one process, listening
-// on 127.0.0.1 with TCP, connected in chosen shapes, and an assertion that
-// they converge on the same messages.
+// This file is the multi-node harness: real nodes in one process, connected
+// in chosen shapes, and an assertion that they converge on the same
+// messages. A test that runs its body with virtual (virtual_test.go) gets
+// them on an in-memory network and virtual time, so that neither its waits
+// nor a busy machine cost it real time; every other test gets them on
+// 127.0.0.1 with TCP, and real time.
 //
 // GossipSub relays only along its mesh. A node's own messages go to every
 // topic peer (flood publish), but a message relayed one hop further reaches
@@ -50,6 +54,8 @@ func TestMain(m *testing.M) {
 
 // waitTimeout bounds every wait for the network. Meshes form within a few
 // GossipSub heartbeats (1 s each); the rest is slack for -race on 2 cores.
+// On virtual time it is virtual too: it passes only if the nodes wait that
+// long, however busy the machine.
 const waitTimeout = 30 * time.Second
 
 // waitUntil polls cond until it holds, or fails the test after waitTimeout
@@ -83,8 +89,9 @@ func withListen(addr string) option {
 }
 
 // startNode runs a fresh node named name: new user and transport keys, TCP
-// on 127.0.0.1 with a random port, an in-memory store, no mDNS and no
-// redial of remembered peers. t.Cleanup shuts it down.
+// on 127.0.0.1 with a random port (or, in a test on virtual time, QUIC on
+// the test's in-memory network: see virtual), an in-memory store, no mDNS
+// and no redial of remembered peers. t.Cleanup shuts it down.
 func startNode(t testing.TB, name string, opts ...option) *testNode {
 	t.Helper()
 	cfg := nodeConfig(t, name)
@@ -105,12 +112,16 @@ func nodeConfig(t testing.TB, name string) node.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return node.Config{
+	cfg := node.Config{
 		User:              user,
 		TransportKey:      key,
 		ListenAddrs:       []ma.Multiaddr{ma.StringCast("/ip4/127.0.0.1/tcp/0")},
 		DisableKnownPeers: true,
 	}
+	if n := memtest.Net(t); n != nil {
+		cfg.ListenAddrs, cfg.Transports = []ma.Multiaddr{n.Addr("")}, n.Transports()
+	}
+	return cfg
 }
 
 // startNodes starts n nodes named node0, node1, ...

@@ -48,6 +48,7 @@ type Node struct {
 	own         *ownRate
 	creation    *creations
 	effects     *effectQueue
+	regossip    *regossiper // what catch-up taught, passed on (regossip.go)
 	blocks      *blockList
 	peers       *peering.Service // connectivity
 	pending     *pending
@@ -92,6 +93,7 @@ func New(cfg Config) (*Node, error) {
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
 		effects:    newEffectQueue(),
+		regossip:   &regossiper{},
 		blocks:     newBlockList(),
 		pending:    newPending(),
 		held:       newHeld(),

@@ -20,6 +20,10 @@ func noPeriodicRetry(c *node.Config) { c.OutboxInterval = time.Hour }
 // out as soon as a peer joins the group's topic.
 func TestOutboxDrainsWhenPeerArrives(t *testing.T) {
 	t.Parallel()
+	virtual(t, testOutboxDrainsWhenPeerArrives)
+}
+
+func testOutboxDrainsWhenPeerArrives(t *testing.T) {
 	alice := startNode(t, "alice", noPeriodicRetry)
 	alice.join(t, "lobby")
 	m, peers, err := alice.Send(context.Background(), "lobby", "anyone here?")
@@ -40,6 +44,10 @@ func TestOutboxDrainsWhenPeerArrives(t *testing.T) {
 // node starts on that store and a peer appears.
 func TestLocalSendGoesOutLater(t *testing.T) {
 	t.Parallel()
+	virtual(t, testLocalSendGoesOutLater)
+}
+
+func testLocalSendGoesOutLater(t *testing.T) {
 	dir := t.TempDir()
 	user, err := identity.NewUser("carol")
 	if err != nil {
@@ -76,6 +84,10 @@ func TestLocalSendGoesOutLater(t *testing.T) {
 // OpenLocal fails while a node holds the store.
 func TestLocalRefusesLockedStore(t *testing.T) {
 	t.Parallel()
+	virtual(t, testLocalRefusesLockedStore)
+}
+
+func testLocalRefusesLockedStore(t *testing.T) {
 	dir := t.TempDir()
 	startNode(t, "dave", withStore(dir))
 	l, err := node.OpenLocal(dir, nil, nil)

@@ -16,6 +16,10 @@ import (
 // send beyond that, saying how long to wait, instead of losing it quietly.
 func TestOwnSendsKeepToTheRate(t *testing.T) {
 	t.Parallel()
+	virtual(t, testOwnSendsKeepToTheRate)
+}
+
+func testOwnSendsKeepToTheRate(t *testing.T) {
 	ctx := context.Background()
 	nodes, gid, _, _ := groupOf(t, group.KindOpen, time.Time{}, []string{"owner", "bob"})
 	bob := nodes[1]

@@ -24,6 +24,10 @@ func relayAddr(r *testNode) string {
 // relay's --group link names the relay.
 func TestOrganiserReservesOnInviteOnlyRelay(t *testing.T) {
 	t.Parallel()
+	virtual(t, testOrganiserReservesOnInviteOnlyRelay)
+}
+
+func testOrganiserReservesOnInviteOnlyRelay(t *testing.T) {
 	ctx := context.Background()
 	acl := relay.NewACL(relay.Invite, nil)
 	r := startNode(t, "relay", asRelay(acl))
@@ -65,6 +69,10 @@ func TestOrganiserReservesOnInviteOnlyRelay(t *testing.T) {
 // already.
 func TestJoiningTicketLinkWhenJoinedAlready(t *testing.T) {
 	t.Parallel()
+	virtual(t, testJoiningTicketLinkWhenJoinedAlready)
+}
+
+func testJoiningTicketLinkWhenJoinedAlready(t *testing.T) {
 	ctx := context.Background()
 	acl := relay.NewACL(relay.Invite, nil)
 	r := startNode(t, "relay", asRelay(acl))

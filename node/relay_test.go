@@ -102,6 +102,10 @@ func circuitTo(relay, tn *testNode) peer.AddrInfo {
 // GossipSub would refuse to use.
 func TestGossipOverRelayedConnection(t *testing.T) {
 	t.Parallel()
+	virtual(t, testGossipOverRelayedConnection)
+}
+
+func testGossipOverRelayedConnection(t *testing.T) {
 	r := startNode(t, "relay", asRelay(nil))
 	ga, gb := &noDirect{blocked: map[peer.ID]bool{}}, &noDirect{blocked: map[peer.ID]bool{}}
 	alice := startNode(t, "alice", withRelay(r), withGater(ga))
@@ -138,6 +142,10 @@ func isRelayed(c network.Conn) bool {
 // does not, and cannot open circuits through the relay either.
 func TestRelayInviteACL(t *testing.T) {
 	t.Parallel()
+	virtual(t, testRelayInviteACL)
+}
+
+func testRelayInviteACL(t *testing.T) {
 	acl := relay.NewACL(relay.Invite, nil)
 	owner := startNode(t, "owner")
 	g, err := owner.CreateGroup(context.Background(), group.KindOpen, "meetup", time.Time{})

@@ -14,6 +14,10 @@ import (
 // joining them again, and it exchanges new messages once reconnected.
 func TestRestartKeepsHistory(t *testing.T) {
 	t.Parallel()
+	virtual(t, testRestartKeepsHistory)
+}
+
+func testRestartKeepsHistory(t *testing.T) {
 	alice := startNode(t, "alice", withStore(t.TempDir()))
 	bob := startNode(t, "bob")
 	connect(t, alice, bob)

@@ -50,6 +50,10 @@ func drain(t testing.TB, events <-chan store.Stored) []store.Stored {
 // subscription with nil; shutting the node down ends it with ErrClosed.
 func TestSubscribe(t *testing.T) {
 	t.Parallel()
+	virtual(t, testSubscribe)
+}
+
+func testSubscribe(t *testing.T) {
 	const buffer = 2
 	alice := startNode(t, "alice", func(c *node.Config) { c.SubscriberBuffer = buffer })
 	bob := startNode(t, "bob")

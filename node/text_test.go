@@ -13,6 +13,10 @@ import (
 // normalises, trims or re-encodes it, and the nick survives too.
 func TestTextRoundTrip(t *testing.T) {
 	t.Parallel()
+	virtual(t, testTextRoundTrip)
+}
+
+func testTextRoundTrip(t *testing.T) {
 	texts := []string{
 		"zero\u200bwidth space",
 		"zero\u200dwidth joiner and non\u200cjoiner",

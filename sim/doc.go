@@ -40,7 +40,7 @@
 //
 // One deviation from production, forced by synctest: yamux (the muxer of
 // relayed connections) runs without its keepalive, whose goroutine can
-// stall a bubble (see muxer).
+// stall a bubble (see memnet.Options).
 //
 // The package must not be imported by node or anything below it: it
 // drives nodes from outside, through their public API only.

@@ -12,13 +12,9 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
-	libp2pyamux "github.com/libp2p/go-libp2p/p2p/muxer/yamux"
-	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/quicreuse"
-	"github.com/libp2p/go-yamux/v5"
 	"github.com/marcopolo/simnet"
-	quicgo "github.com/quic-go/quic-go"
-	"go.uber.org/fx"
+
+	"starling/sim/memnet"
 )
 
 // world is the simulated network of one run: simnet's links and router,
@@ -112,72 +108,24 @@ func (w *world) linkSettings(i int) simnet.NodeBiDiLinkSettings {
 	}
 }
 
-// muxer is yamux, which relayed connections run on, without its
-// keepalive. Its keepalive goroutine contends for a mutex that a closing
-// session holds while its write waits out a deadline; a goroutine waiting
-// on a mutex is not durably blocked, so under synctest the clock would
-// never reach that deadline and the whole run would stall
-// (golang/go#77687). Dead circuits are still found: they die with the
-// QUIC connection to their relay, whose idle timeout is unchanged.
-var muxer = func() libp2p.Option {
-	cfg := *(*yamux.Config)(libp2pyamux.DefaultTransport)
-	cfg.EnableKeepAlive = false
-	return libp2p.Muxer(libp2pyamux.ID, (*libp2pyamux.Transport)(&cfg))
-}()
-
 // transports are the libp2p options that put node i on this world: QUIC
-// only, on its simulated endpoint, with yamux for relayed connections.
+// only, on its simulated endpoint (see memnet.Options, which also explains
+// why yamux runs without its keepalive here).
 func (w *world) transports(i int) []libp2p.Option {
-	return []libp2p.Option{
-		libp2p.Transport(quic.NewTransport),
-		w.quic(i),
-		muxer,
-		// Identify's address discovery stalls synctest (see
-		// x/simlibp2p); the simulated addresses are known anyway.
-		libp2p.DisableIdentifyAddressDiscovery(),
-		libp2p.DisableMetrics(),
-	}
+	own := w.p.nodes[i].Addr
+	return memnet.Options(func(addr *net.UDPAddr) (net.PacketConn, error) {
+		ap := addr.AddrPort()
+		if netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) != own {
+			return nil, fmt.Errorf("listen on %s: %w (%s)", addr, errNotOwnAddr, own)
+		}
+		c := &conn{SimConn: w.nw.NewEndpoint(addr, w.linkSettings(i)), w: w, self: i,
+			loss: w.p.sc.Link.Loss, rng: rngFor(w.p.seed, fmt.Sprintf("loss/%d", i))}
+		w.conns[i].Store(c)
+		return c, nil
+	})
 }
 
 var errNotOwnAddr = errors.New("a simulated node sends only from its listen address")
-
-// quic is the libp2p option that puts node i's QUIC transport on the
-// simulated network, like x/simlibp2p's QUICSimnet, with this world's
-// filters and counters around its endpoint.
-func (w *world) quic(i int) libp2p.Option {
-	src := &sourceIP{}
-	own := w.p.nodes[i].Addr
-	opts := []quicreuse.Option{
-		quicreuse.OverrideSourceIPSelector(func() (quicreuse.SourceIPSelector, error) { return src, nil }),
-		quicreuse.OverrideListenUDP(func(_ string, addr *net.UDPAddr) (net.PacketConn, error) {
-			ap := addr.AddrPort()
-			if netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) != own {
-				return nil, fmt.Errorf("listen on %s: %w (%s)", addr, errNotOwnAddr, own)
-			}
-			src.ip.Store(&addr.IP)
-			c := &conn{SimConn: w.nw.NewEndpoint(addr, w.linkSettings(i)), w: w, self: i,
-				loss: w.p.sc.Link.Loss, rng: rngFor(w.p.seed, fmt.Sprintf("loss/%d", i))}
-			w.conns[i].Store(c)
-			return c, nil
-		}),
-	}
-	return libp2p.QUICReuse(func(l fx.Lifecycle, srk quicgo.StatelessResetKey, tk quicgo.TokenGeneratorKey, opts ...quicreuse.Option) (*quicreuse.ConnManager, error) {
-		cm, err := quicreuse.NewConnManager(srk, tk, opts...)
-		if err != nil {
-			return nil, err
-		}
-		// libp2p does not close a connection manager it was handed.
-		l.Append(fx.StopHook(cm.Close))
-		return cm, nil
-	}, opts...)
-}
-
-// sourceIP tells quicreuse which address a node dials from: its own.
-type sourceIP struct{ ip atomic.Pointer[net.IP] }
-
-func (s *sourceIP) PreferredSourceIPForDestination(*net.UDPAddr) (net.IP, error) {
-	return *s.ip.Load(), nil
-}
 
 // conn is a node's endpoint: simnet's, with the world's filters, random
 // loss and byte counters.

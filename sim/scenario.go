@@ -208,11 +208,15 @@ type Attacker struct {
 type NodeTuning struct {
 	// SyncInterval is node.Config.SyncInterval; default the node's (1m).
 	SyncInterval Duration `yaml:"sync_interval"`
+	// RegossipWindow is node.Config.RegossipWindow: how recent a message
+	// learnt by catch-up must be for the node to pass it on by gossip;
+	// default the node's (10m), negative (-1s) never.
+	RegossipWindow Duration `yaml:"regossip_window"`
 	// Store is StoreMemory (the default) or StoreDisk.
 	Store string `yaml:"store"`
 	// RelayMeshDegree is how many attendees per group each relay forwards
 	// every message to at once (peering.RelayService.MeshDegree); default
-	// peering.DefaultMeshDegree (128). Lower it to see what a relay that
+	// peering.DefaultMeshDegree (4096). Lower it to see what a relay that
 	// carries fewer attendees costs them, or to make relays prune with
 	// peer exchange.
 	RelayMeshDegree int `yaml:"relay_mesh_degree"`

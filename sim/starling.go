@@ -104,6 +104,7 @@ func (f *starlingFleet) config(i int) node.Config {
 		Transports:        append(f.w.transports(i), libp2p.BandwidthReporter(f.meters[i])),
 		DisableKnownPeers: true,
 		SyncInterval:      p.sc.Node.SyncInterval.D(),
+		RegossipWindow:    p.sc.Node.RegossipWindow.D(),
 		Seed:              p.nodeSeed(i),
 		Logger:            f.log.With("node", sn.Name),
 	}

@@ -30,10 +30,10 @@ link; a relay given a carrier link keeps a private group's ciphertext without
 being able to read it) and keeps their history for late joiners.
 
 In each group the relay forwards every message at once to up to
---mesh-degree attendees (default 128), and to the rest by gossip; above twice
+--mesh-degree attendees (default 4096), and to the rest by gossip; above twice
 that it prunes its mesh and hands the attendees it prunes peer records of
-others. On client-isolated Wi-Fi it is the only path between attendees: give
-it a degree of at least its attendees per group, or run more relays.
+others. On client-isolated Wi-Fi it is the only path between attendees: keep
+the degree at least its attendees per group, or run more relays.
 
 With --acl invite, only peers that present a ticket from a current invite to
 one of the relay's groups get a reservation or a circuit. --metrics serves

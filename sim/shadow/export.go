@@ -183,6 +183,9 @@ func check(sc *sim.Scenario) (notes []string, err error) {
 	if sc.Link.Latency.D() <= 0 {
 		notes = append(notes, "link latency 0 became 1 ns: Shadow refuses a latency of 0")
 	}
+	if sc.Node.RegossipWindow != 0 {
+		notes = append(notes, fmt.Sprintf("node.regossip_window %s is left out: the daemon has no flag for it and passes on what catch-up taught it of the last 10 minutes", sc.Node.RegossipWindow.D()))
+	}
 	if sc.Node.SyncInterval > 0 {
 		notes = append(notes, fmt.Sprintf("node.sync_interval %s is left out: the daemon has no flag for it and catches up every minute", sc.Node.SyncInterval.D()))
 	}
