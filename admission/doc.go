@@ -27,9 +27,10 @@
 //     gains nothing. A message refused here is not refused for good
 //     (ErrThrottled): it may come later, or from another peer.
 //  6. Group budget: a group stores at most GroupBytes. When a message does
-//     not fit, the oldest texts go first (never this user's, the owner's or
-//     admins', never a control message), down to 95 % of the budget; a
-//     message older than what went, or that cannot make room, is ignored.
+//     not fit, the oldest texts and reactions go first (never this user's,
+//     the owner's or admins', never a control message), down to 95 % of
+//     the budget; a message older than what went, or that cannot make
+//     room, is ignored.
 //
 // Admission keeps its accounts in memory, bounded (MaxAuthors per group,
 // MaxTracked peers and addresses); a group's are built from the store the

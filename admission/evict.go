@@ -49,9 +49,9 @@ func (a *Admission) roomLocked(g Group, ga *groupAccount, m *message.Message, si
 	return fmt.Errorf("%w: %d of %d bytes, and nothing older may go", ErrGroupFull, ga.bytes, a.lim.GroupBytes)
 }
 
-// evictLocked deletes the group's oldest texts and pictures' chunks by others than this user,
-// the owner and admins until need bytes are free, none sent after before
-// unless anyAge. Deleted messages leave tombstones, so nobody fetches
+// evictLocked deletes the group's oldest texts, reactions and pictures'
+// chunks by others than this user, the owner and admins until need bytes
+// are free, none sent after before unless anyAge. Deleted messages leave tombstones, so nobody fetches
 // them back.
 func (a *Admission) evictLocked(g Group, ga *groupAccount, need int64, before uint64, anyAge bool) error {
 	type victim struct {
@@ -69,7 +69,7 @@ func (a *Admission) evictLocked(g Group, ga *groupAccount, need int64, before ui
 		if !anyAge && b.SentAtMS >= before {
 			return false
 		}
-		if (b.Kind != message.KindText && b.Kind != message.KindImageChunk) || a.privileged(g, b.Author) {
+		if (b.Kind != message.KindText && b.Kind != message.KindImageChunk && b.Kind != message.KindReaction) || a.privileged(g, b.Author) {
 			return true
 		}
 		size := int64(len(s.Msg.Raw))

@@ -20,6 +20,9 @@ import (
 //	event: delivery
 //	data: {"id":"…","state":"sent",…}
 //
+//	event: reactions
+//	data: {"id":"…","reactions":[{"emoji":"👍","count":2}],…}
+//
 //	: keep-alive
 //
 //	event: end
@@ -33,9 +36,10 @@ import (
 
 // Event names on the stream.
 const (
-	eventMessage  = "message"
-	eventDelivery = "delivery"
-	eventEnd      = "end"
+	eventMessage   = "message"
+	eventDelivery  = "delivery"
+	eventReactions = "reactions"
+	eventEnd       = "end"
 )
 
 // maxEventLine bounds one line of the stream: a message holds at most
@@ -50,16 +54,18 @@ var ErrStreamEnded = errors.New("event stream ended")
 var errReadStream = errors.New("read the event stream")
 
 // errEmptyEvent: an Event with no field set.
-var errEmptyEvent = errors.New("api: an event with neither a message nor a delivery")
+var errEmptyEvent = errors.New("api: an event with no message, delivery or reactions")
 
-// Name is the event's name on the stream: "message" or "delivery" ("" for
-// an Event with no field set).
+// Name is the event's name on the stream: "message", "delivery" or
+// "reactions" ("" for an Event with no field set).
 func (e Event) Name() string {
 	switch {
 	case e.Message != nil:
 		return eventMessage
 	case e.Delivery != nil:
 		return eventDelivery
+	case e.Reactions != nil:
+		return eventReactions
 	}
 	return ""
 }
@@ -73,6 +79,8 @@ func (e Event) Data() (json.RawMessage, error) {
 		v = e.Message
 	case e.Delivery != nil:
 		v = e.Delivery
+	case e.Reactions != nil:
+		v = e.Reactions
 	default:
 		return nil, errEmptyEvent
 	}
@@ -162,6 +170,9 @@ func dispatch(name, data string, fn func(Event) error) error {
 	case eventDelivery:
 		e.Delivery = new(Delivery)
 		err = json.Unmarshal([]byte(data), e.Delivery)
+	case eventReactions:
+		e.Reactions = new(ReactionsUpdate)
+		err = json.Unmarshal([]byte(data), e.Reactions)
 	case eventEnd:
 		var why Error
 		if json.Unmarshal([]byte(data), &why) != nil || why.Error == "" {

@@ -43,6 +43,10 @@ type Message struct {
 	Delivery *Delivery `json:"delivery,omitempty"`
 	// Image is set on a picture (kind "image"; Text is its caption).
 	Image *Image `json:"image,omitempty"`
+	// Reactions to a text, the most reacted first (see conversation.go).
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// MentionsYou: the text mentions this user ("@name").
+	MentionsYou bool `json:"mentions_you,omitempty"`
 }
 
 // Delivery is where one of this user's own messages went, as far as this
@@ -66,6 +70,8 @@ type Delivery struct {
 type Event struct {
 	Message  *Message
 	Delivery *Delivery
+	// Reactions: a text's reactions changed.
+	Reactions *ReactionsUpdate
 }
 
 // Relay is one organiser relay this node uses.
@@ -89,6 +95,9 @@ type Page struct {
 // SendRequest is the body of POST /v1/groups/{group}/messages.
 type SendRequest struct {
 	Text string `json:"text"`
+	// Reply names the message this one answers: its ID, or a prefix of
+	// at least 8 hex digits unique among the group's recent messages.
+	Reply string `json:"reply,omitempty"`
 }
 
 // SendResponse says what happened to a sent message: handed to Peers peers,

@@ -227,6 +227,10 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	if req.Reply != "" {
+		s.handleReply(w, r, req)
+		return
+	}
 	ref := r.PathValue("group")
 	g, err := s.cfg.Backend.ResolveGroup(ref)
 	if err != nil {
@@ -279,12 +283,16 @@ func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 	if b.BlockMode(st.Msg.Body.Author) != "" {
 		return api.Message{}, false
 	}
+	if _, ok := s.reactionTargetOf(st); ok {
+		return api.Message{}, false // a reaction taken back shows in its text's counts
+	}
 	c, err := b.Open(st.Msg)
 	if err != nil {
 		c = nil
 	}
 	m := NewMessage(st, groupName, c)
 	s.imageView(&m, st.Msg, c)
+	s.decorate(&m, st)
 	if d, ok := b.Delivery(st.Msg.ID); ok {
 		v := NewDelivery(d, groupName)
 		m.Delivery = &v

@@ -154,6 +154,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/whois/{fingerprint}", s.handleWhois)
 	s.mux.HandleFunc("POST /v1/blocks", s.handleBlock)
 	s.imageRoutes()
+	s.conversationRoutes()
 }
 
 // ServeHTTP checks Host and the token, then routes.

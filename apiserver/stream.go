@@ -61,7 +61,7 @@ func (s *Server) watch(ctx context.Context, ref string, opened func(), fn func(a
 	defer derrf()
 
 	names := map[message.GroupID]string{}
-	nameOf := func(id message.GroupID) string {
+	groupName := func(id message.GroupID) string {
 		if n, ok := names[id]; ok {
 			return n
 		}
@@ -97,7 +97,7 @@ func (s *Server) watch(ctx context.Context, ref string, opened func(), fn func(a
 			if only != nil && d.Group != *only {
 				continue
 			}
-			v := NewDelivery(d, nameOf(d.Group))
+			v := NewDelivery(d, groupName(d.Group))
 			if err := fn(api.Event{Delivery: &v}); err != nil {
 				return err
 			}
@@ -108,7 +108,13 @@ func (s *Server) watch(ctx context.Context, ref string, opened func(), fn func(a
 			if only != nil && st.Msg.Body.Group != *only {
 				continue
 			}
-			if v, ok := s.view(st, nameOf(st.Msg.Body.Group)); ok {
+			if u, ok := s.reactionEvent(st, groupName(st.Msg.Body.Group)); ok {
+				if err := fn(api.Event{Reactions: &u}); err != nil {
+					return err
+				}
+				continue
+			}
+			if v, ok := s.view(st, groupName(st.Msg.Body.Group)); ok {
 				if err := fn(api.Event{Message: &v}); err != nil {
 					return err
 				}

@@ -39,7 +39,7 @@ func (s *State) Apply(m *message.Message, c Content) Effects {
 	if m.Body.Group != s.id {
 		return Effects{}
 	}
-	if c == nil && !(s.carrier != nil && m.Body.Kind == message.KindDelete) {
+	if c == nil && !(s.carrier != nil && carriedApplies(m.Body.Kind)) {
 		return Effects{}
 	}
 	if c != nil && c.MessageKind() != m.Body.Kind {
@@ -57,14 +57,18 @@ func (s *State) Apply(m *message.Message, c Content) Effects {
 	case Image, ImageChunk:
 		return Effects{} // posts: they change nothing of the group
 	}
-	if _, text := c.(Text); !text {
-		s.gen++
-	}
 	switch c := c.(type) {
 	case Text:
 		return Effects{}
-	case Profile:
-		return s.applyProfileLocked(m, c)
+	case Reaction:
+		return s.applyReactionLocked(m, c.Emoji)
+	}
+	if m.Body.Kind == message.KindReaction { // a carrier's, unopened
+		return s.applyReactionLocked(m, "")
+	}
+	s.gen++
+	if p, ok := c.(Profile); ok {
+		return s.applyProfileLocked(m, p)
 	}
 	if m.Body.Kind == message.KindDelete {
 		return s.applyDeleteLocked(m, targetAuthor, knowsTarget)
@@ -176,7 +180,7 @@ func (s *State) applyDeleteLocked(m *message.Message, targetAuthor ed25519.Publi
 	if wasDeleted || !s.deletedIn(v, target) {
 		return Effects{}
 	}
-	return Effects{Deleted: []message.ID{target}}
+	return Effects{Deleted: s.withReactionsLocked([]message.ID{target})}
 }
 
 // tombValidIn reports whether a stored tombstone holds under view v: it is
@@ -291,6 +295,7 @@ func (s *State) diffLocked(before snapshot, eff *Effects) {
 			eff.Deleted = append(eff.Deleted, id)
 		}
 	}
+	eff.Deleted = s.withReactionsLocked(eff.Deleted)
 	slices.SortFunc(eff.Deleted, func(a, b message.ID) int { return bytes.Compare(a[:], b[:]) })
 	eff.DescriptorChanged = before.settings != after.settings || before.admins != after.admins || len(eff.Recheck) > 0
 }

@@ -43,7 +43,7 @@ func (s *State) Check(m *message.Message, now time.Time) (Content, message.Verdi
 		return s.checkOp(m)
 	case message.KindOpPart:
 		return s.checkPart(m)
-	case message.KindText, message.KindProfile, message.KindDelete, message.KindImage, message.KindImageChunk:
+	case message.KindText, message.KindProfile, message.KindDelete, message.KindImage, message.KindImageChunk, message.KindReaction:
 		return s.checkPost(m)
 	}
 	return nil, message.Ignore, fmt.Errorf("%w: %s", message.ErrUnknownKind, b.Kind)
@@ -256,7 +256,7 @@ func (s *State) removedBefore(v *view, n *anode) map[key32]bool {
 	return out
 }
 
-// checkPost judges a text, profile or deletion.
+// checkPost judges a text, profile, deletion or reaction.
 func (s *State) checkPost(m *message.Message) (Content, message.Verdict, error) {
 	b := &m.Body
 	// The author of a deletion's target, asked before locking.
@@ -276,6 +276,9 @@ func (s *State) checkPost(m *message.Message) (Content, message.Verdict, error) 
 	}
 	if s.deletedIn(v, m.ID) {
 		return nil, message.Ignore, ErrDeleted
+	}
+	if b.Kind == message.KindReaction && s.deletedIn(v, b.Ref) {
+		return nil, message.Ignore, fmt.Errorf("%w: the message it reacts to", ErrDeleted)
 	}
 	c, verdict, err := s.contentLocked(m)
 	if verdict != message.Accept {
@@ -345,6 +348,8 @@ func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, err
 		return nil, message.Reject, fmt.Errorf("%w: a deletion names no message", ErrBadPayload)
 	case (b.Kind == message.KindProfile || b.Kind == message.KindImageChunk) && !b.Ref.IsZero():
 		return nil, message.Reject, fmt.Errorf("%w: a %s has no ref", ErrBadPayload, b.Kind)
+	case b.Kind == message.KindReaction && b.Ref.IsZero():
+		return nil, message.Reject, fmt.Errorf("%w: a reaction names no message", ErrBadPayload)
 	}
 	payload := b.Payload
 	if private {
@@ -378,6 +383,8 @@ func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, err
 		return c, message.Accept, nil
 	case Image:
 		c.Ref = b.Ref
+	case Reaction:
+		c.Target = b.Ref
 		return c, message.Accept, nil
 	}
 	return c, message.Accept, nil
@@ -393,7 +400,7 @@ func (carried) MessageKind() message.Kind { return 0 }
 // no owner, takes only these).
 func postKind(k message.Kind) bool {
 	switch k {
-	case message.KindText, message.KindProfile, message.KindDelete, message.KindImage, message.KindImageChunk:
+	case message.KindText, message.KindProfile, message.KindDelete, message.KindImage, message.KindImageChunk, message.KindReaction:
 		return true
 	}
 	return false

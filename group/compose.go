@@ -26,6 +26,8 @@ func (s *State) Compose(u *identity.User, c Content, now time.Time) (*message.Me
 		ref = c.Ref
 	case Delete:
 		ref = c.Target
+	case Reaction:
+		ref = c.Target
 	case Profile:
 	default:
 		return nil, fmt.Errorf("compose: %T is not a post", c)
@@ -501,12 +503,12 @@ func (s *State) Replay(ms []*message.Message) int {
 	}
 	for _, m := range ms {
 		switch m.Body.Kind {
-		case message.KindProfile, message.KindDelete:
+		case message.KindProfile, message.KindDelete, message.KindReaction:
 		default:
 			continue
 		}
 		c, err := s.Open(m)
-		if err != nil && !(s.carrier != nil && m.Body.Kind == message.KindDelete) {
+		if err != nil && !(s.carrier != nil && carriedApplies(m.Body.Kind)) {
 			continue
 		}
 		s.Apply(m, c)

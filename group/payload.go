@@ -49,7 +49,7 @@ const (
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
 
 // Content is a decoded (and, in a private group, opened) payload: one of
-// Text, Descriptor, Delete, Profile, Op, OpPart, Image and ImageChunk.
+// Text, Descriptor, Delete, Profile, Op, OpPart, Image, ImageChunk and Reaction.
 type Content interface {
 	// MessageKind is the message kind that carries this content.
 	MessageKind() message.Kind
@@ -165,6 +165,8 @@ func EncodePayload(c Content) ([]byte, error) {
 			return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
 		}
 		return b, nil
+	case Reaction:
+		return encodeReaction(c)
 	default:
 		return nil, fmt.Errorf("%w: unknown content %T", ErrBadPayload, c)
 	}
@@ -242,6 +244,8 @@ func DecodePayload(kind message.Kind, payload []byte) (Content, error) {
 			return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
 		}
 		return ImageChunk{Data: data}, nil
+	case message.KindReaction:
+		return decodeReaction(payload)
 	}
 	return nil, fmt.Errorf("%w: unknown kind %s", ErrBadPayload, kind)
 }

@@ -94,6 +94,8 @@ func validContents(t testing.TB) []group.Content {
 		keyPart(3),
 		group.OpPart{Index: 1, Cut: ids(4)},
 		withBoth,
+		group.Reaction{Emoji: "👍🏽"},
+		group.Reaction{Emoji: "1️⃣"},
 	}
 }
 

@@ -104,6 +104,8 @@ type State struct {
 	// a node that took it before it heard of the removal.
 	profiles map[key32][]profileEntry
 	epochs   map[uint64]*epochKeys
+	// reactions indexes stored reactions (reaction.go).
+	reactions reactionIndex
 }
 
 type key32 = [32]byte

@@ -97,6 +97,9 @@ const (
 	// (media/design.md).
 	KindImage      Kind = 9
 	KindImageChunk Kind = 10
+	// KindReaction is an emoji reaction to the message ref names. 11 is
+	// left for alerts.
+	KindReaction Kind = 12
 )
 
 var kindNames = map[Kind]string{
@@ -108,6 +111,7 @@ var kindNames = map[Kind]string{
 	KindOpPart:     "op-part",
 	KindImage:      "image",
 	KindImageChunk: "image-chunk",
+	KindReaction:   "reaction",
 }
 
 func (k Kind) String() string {

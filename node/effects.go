@@ -270,7 +270,8 @@ func (n *Node) expireGroups(ctx context.Context) {
 }
 
 // reconcileTombstones redoes, at start-up, deletions that a crash may have
-// left undone: every stored tombstone's target goes if it is still there.
+// left undone: every stored tombstone's target goes if it is still there,
+// with its reactions.
 func (n *Node) reconcileTombstones(st *group.State) {
 	dels, err := n.store.Kinds(st.ID(), message.KindDelete)
 	if err != nil {
@@ -280,7 +281,7 @@ func (n *Node) reconcileTombstones(st *group.State) {
 	for _, d := range dels {
 		ids = append(ids, d.Msg.Body.Ref)
 	}
-	n.effects.push(effectJob{st: st, eff: group.Effects{Deleted: ids}})
+	n.effects.push(effectJob{st: st, eff: group.Effects{Deleted: st.WithReactions(ids)}})
 }
 
 func (n *Node) grace() time.Duration {

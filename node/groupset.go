@@ -124,7 +124,7 @@ func loadState(s *store.Store, g store.Group, me *identity.User, cfg group.Confi
 	if st.ID() != g.ID {
 		return nil, fmt.Errorf("load group %s: its stored state is of another group", g.Name)
 	}
-	control, err := s.Kinds(g.ID, message.KindDescriptor, message.KindOp, message.KindOpPart, message.KindDelete, message.KindProfile)
+	control, err := s.Kinds(g.ID, message.KindDescriptor, message.KindOp, message.KindOpPart, message.KindDelete, message.KindProfile, message.KindReaction)
 	if err != nil {
 		return nil, fmt.Errorf("load group %s: %w", g.Name, err)
 	}

@@ -99,6 +99,10 @@ func (m *model) gotHistory(msg historyMsg) tea.Cmd {
 }
 
 func (m *model) gotEvent(ev api.Event) tea.Cmd {
+	if ev.Reactions != nil {
+		m.gotReactions(*ev.Reactions)
+		return nil
+	}
 	if d := ev.Delivery; d != nil {
 		if c, ok := m.convs[d.GroupID]; ok && c.loaded {
 			c.deliver(*d)

@@ -7,7 +7,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"starling/api"
 	"starling/identity"
 )
 
@@ -18,6 +17,7 @@ const helpText = `Type a message and press Enter to send it to the group on scre
 /block NAME, /mute NAME  hide someone's messages on this device (NAME: nickname or fingerprint)
 /unblock NAME            lift a block or mute
 /image PATH [CAPTION]    send a picture (JPEG, PNG, WebP); save one with the command on its line
+/reply, /react EMOJI     answer or react to the newest message (Alt-Up picks another); /unreact; @na+Tab: a name
 /help                    this text;  /quit (or Ctrl-C) leaves
 Keys: Tab / Ctrl-N and Shift-Tab / Ctrl-P switch groups, PgUp/PgDn scroll (older history loads at the top),
 Esc jumps to the newest, Up/Down recall what you typed, Ctrl-G shows or hides the group list.
@@ -44,14 +44,7 @@ func (m *model) send(text string) tea.Cmd {
 		m.in.set(text)
 		return nil
 	}
-	if why := m.refusal(); why != "" {
-		m.fail("not sent: %s", why)
-		m.in.set(text)
-		return nil
-	}
-	if err := api.CheckText(text); err != nil {
-		m.fail("not sent: %v", err)
-		m.in.set(text)
+	if !m.sendable(text) {
 		return nil
 	}
 	ctx, client, gid := m.ctx, m.cfg.Client, m.current
@@ -94,6 +87,8 @@ func (m *model) command(line string) tea.Cmd {
 		return m.block(strings.ToLower(name), rest)
 	case "image":
 		return m.sendImage(rest)
+	case "reply", "react", "unreact":
+		return m.talkCommand(strings.ToLower(name), rest)
 	default:
 		m.fail("unknown command /%s; /help lists the commands (start a line with // to send it as text)", clean(name, true))
 	}

@@ -7,6 +7,9 @@ import (
 // key handles a key press. Special keys are matched by keystroke; anything
 // else that carries text (without Ctrl or Alt) is typed into the input.
 func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
+	if cmd, ok := m.talkKey(k); ok {
+		return cmd
+	}
 	switch k.Keystroke() {
 	case "ctrl+c":
 		return m.quit()

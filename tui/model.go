@@ -43,6 +43,8 @@ type model struct {
 	quitting, ready     bool
 	// inviting is the invite screen, over the chat while it is up.
 	inviting *inviteScreen
+	// talk: replies, reactions and mentions (talk.go).
+	talk talk
 }
 
 type sidebarMode int
@@ -107,6 +109,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.gotInvite(msg)
 	case blockedMsg:
 		return m, m.gotBlocked(msg)
+	case reactedMsg:
+		m.gotReacted(msg)
+	case peopleMsg:
+		m.gotPeople(msg)
 	}
 	return m, nil
 }

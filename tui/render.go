@@ -67,7 +67,7 @@ func (m *model) entryLines(c *conversation, e *entry, shared map[string]bool, w 
 	}
 	x := e.msg
 	name := m.displayName(x.Author, x.Name, shared)
-	prefix := dimStyle.Render(at) + " " + authorStyle(x.AuthorKey).Render(name)
+	prefix := m.stamp(e, at) + " " + authorStyle(x.AuthorKey).Render(name)
 	sep := ": "
 	var out []string
 	if x.Ref != "" && x.Kind == "text" && e.deletedBy == "" {
@@ -102,13 +102,15 @@ func (m *model) entryLines(c *conversation, e *entry, shared map[string]bool, w 
 			out = append(out, strings.Repeat(" ", hang)+dimStyle.Render(tail))
 		}
 	}
+	if r := m.reactionLine(e, w); r != "" {
+		out = append(out, r)
+	}
 	return out
 }
 
 // body is what an entry says, cleaned for the terminal, and its style.
 func (m *model) body(c *conversation, e *entry, shared map[string]bool) (string, func(...string) string) {
 	x := e.msg
-	plain := func(s ...string) string { return strings.Join(s, "") }
 	switch {
 	case e.deletedBy != "":
 		s := "message deleted by " + m.displayName(e.deletedBy, c.authors[e.deletedBy], shared)
@@ -121,7 +123,7 @@ func (m *model) body(c *conversation, e *entry, shared map[string]bool) (string,
 	}
 	switch x.Kind {
 	case "text":
-		return clean(x.Text, false), plain
+		return clean(x.Text, false), textStyle(x)
 	case "ban":
 		s := "banned " + m.displayName(x.Target, c.authors[x.Target], shared)
 		if x.Text != "" {
@@ -136,7 +138,7 @@ func (m *model) body(c *conversation, e *entry, shared map[string]bool) (string,
 	case "descriptor":
 		return "changed the group's settings (" + clean(x.Text, true) + ")", noteStyle.Render
 	case "image":
-		return imageBody(x), plain
+		return imageBody(x), textStyle(api.Message{})
 	}
 	return "(a " + clean(x.Kind, true) + " message this version does not show)", noteStyle.Render
 }

@@ -81,7 +81,7 @@ func (m *model) refusalLines() []string {
 
 // convRows is the conversation's height.
 func (m *model) convRows() int {
-	rows := m.height - 3 - len(m.noticeLines()) - len(m.refusalLines())
+	rows := m.height - 3 - len(m.noticeLines()) - len(m.refusalLines()) - len(m.replyLines())
 	if m.peerWarning() != "" {
 		rows--
 	}
@@ -119,6 +119,7 @@ func (m *model) View() tea.View {
 	if w := m.diskWarning(); w != "" {
 		lines = append(lines, warnStyle.Render(fit(" ⚠ "+w, m.width)))
 	}
+	lines = append(lines, m.replyLines()...)
 	lines = append(lines, m.noticeLines()...)
 	lines = append(lines, statusStyle.Render(fit(m.statusText(), m.width)))
 	text, col := m.in.view(m.width - width(prompt))
@@ -208,6 +209,9 @@ const maxNoticeLines = 3
 // noticeLines is the notice (an error, or news), wrapped, or a hint of the
 // keys when there is none.
 func (m *model) noticeLines() []string {
+	if h := m.mentionHint(); h != "" && m.notice == "" {
+		return []string{noteStyle.Render(fit(h, m.width))}
+	}
 	if m.notice == "" {
 		return []string{dimStyle.Render(fit("Tab: next group · PgUp: older · /help: commands · Ctrl-C: quit", m.width))}
 	}

@@ -96,7 +96,10 @@ func (p *logPrinter) print(m api.Message) error {
 	if m.Image != nil {
 		text = pictureLine(m)
 	}
-	_, err := fmt.Fprintf(p.w, "%s  %s (%s): %s%s\n", at, forTerminal(m.Name, true), author, text, late)
+	_, err := fmt.Fprintf(p.w, "%s  %s (%s): %s%s%s\n", at, forTerminal(m.Name, true), author, replyMark(m), text, late)
+	if line := reactionsLine(m.Reactions); err == nil && line != "" {
+		_, err = fmt.Fprintln(p.w, line)
+	}
 	return err
 }
 

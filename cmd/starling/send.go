@@ -12,18 +12,21 @@ import (
 
 func newSend(g *globals) *cobra.Command {
 	var (
-		asJSON bool
-		image  string
+		asJSON  bool
+		image   string
+		replyTo string
 	)
 	cmd := &cobra.Command{
-		Use:   "send GROUP TEXT | send GROUP --image FILE [CAPTION]",
+		Use:   "send GROUP TEXT [--reply ID] | send GROUP --image FILE [CAPTION]",
 		Short: "Sign and send a message (queued when no node runs or no peer is there)",
 		Long: `Signs and sends a text message (up to 16 KiB of UTF-8, kept byte for byte) and
 says how many peers took it, or that it is queued until a peer in the group is
 there. In a group you can no longer post in (you were removed or banned, or you
 joined a private group with an invite made before a removal) it sends nothing,
 says why in one line and exits 1; a message already queued there is dropped,
-marked refused.
+marked refused. --reply ID answers the text ID names (its ID as
+` + "`starling log --json`" + ` prints it, or its first 8 or more hex digits); replying
+needs the node.
 
 With --image FILE (JPEG, PNG or WebP) it sends a picture, with the text as its
 caption: the node strips its metadata (EXIF, GPS), turns it upright, downscales
@@ -44,7 +47,13 @@ and re-encodes it to about 100 KB and sends it (needs the node).`,
 			if err := api.CheckText(args[1]); err != nil {
 				return usageError{err}
 			}
-			res, err := g.send(cmd, args[0], args[1])
+			send := g.send
+			if replyTo != "" {
+				send = func(cmd *cobra.Command, ref, text string) (api.SendResponse, error) {
+					return g.reply(cmd, ref, text, replyTo)
+				}
+			}
+			res, err := send(cmd, args[0], args[1])
 			if err != nil {
 				return err
 			}
@@ -63,6 +72,7 @@ and re-encodes it to about 100 KB and sends it (needs the node).`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&image, "image", "", "send the picture `FILE` (JPEG, PNG or WebP); the text is its caption")
+	cmd.Flags().StringVar(&replyTo, "reply", "", "answer the message with this ID (or its first 8+ hex digits)")
 	g.addPassphraseFlag(cmd) // queuing with no daemon running signs with the user key
 	return cmd
 }

@@ -53,6 +53,10 @@ const (
 	// sent_at_ms, epoch and expires_at_ms are its manifest's. Never gossiped:
 	// fetched by ID (/starling/fetch/1.0.0).
 	Kind_KIND_IMAGE_CHUNK Kind = 10
+	// payload: group.Reaction, one emoji; ref names the message reacted to.
+	// Taken back by the author's deletion (KIND_DELETE naming it); deleted
+	// with its target. 11 is alerts'.
+	Kind_KIND_REACTION Kind = 12
 )
 
 // Enum value maps for Kind.
@@ -67,6 +71,7 @@ var (
 		8:  "KIND_OP_PART",
 		9:  "KIND_IMAGE",
 		10: "KIND_IMAGE_CHUNK",
+		12: "KIND_REACTION",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
@@ -78,6 +83,7 @@ var (
 		"KIND_OP_PART":     8,
 		"KIND_IMAGE":       9,
 		"KIND_IMAGE_CHUNK": 10,
+		"KIND_REACTION":    12,
 	}
 )
 
@@ -352,7 +358,7 @@ const file_envelope_proto_rawDesc = "" +
 	"\rexpires_at_ms\x18\t \x01(\x04R\vexpiresAtMs\".\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
-	"\x04nick\x18\x02 \x01(\tR\x04nick*\xb4\x01\n" +
+	"\x04nick\x18\x02 \x01(\tR\x04nick*\xc7\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_TEXT\x10\x01\x12\x13\n" +
@@ -364,7 +370,8 @@ const file_envelope_proto_rawDesc = "" +
 	"\n" +
 	"KIND_IMAGE\x10\t\x12\x14\n" +
 	"\x10KIND_IMAGE_CHUNK\x10\n" +
-	"\"\x04\b\x04\x10\x04\"\x04\b\x05\x10\x05B\x1cZ\x1astarling/message/messagepbb\x06proto3"
+	"\x12\x11\n" +
+	"\rKIND_REACTION\x10\f\"\x04\b\x04\x10\x04\"\x04\b\x05\x10\x05B\x1cZ\x1astarling/message/messagepbb\x06proto3"
 
 var (
 	file_envelope_proto_rawDescOnce sync.Once

@@ -70,6 +70,9 @@ export function makeAPI(token, onUnauthorized) {
       return call('GET', `/groups/${g(ref)}/messages?${q}`);
     },
     send: (ref, text) => call('POST', `/groups/${g(ref)}/messages`, { text }),
+    reply: (ref, text, reply) => call('POST', `/groups/${g(ref)}/messages`, { text, reply }),
+    react: (ref, id, emoji, remove) => call('POST', `/groups/${g(ref)}/reactions`, { id, emoji, remove }),
+    people: (ref) => call('GET', `/groups/${g(ref)}/people`),
     join: (name) => call('POST', '/groups', { name }),
     create: (name, kind) => call('POST', '/create', { name, kind }),
     invite: (ref) => call('POST', `/groups/${g(ref)}/invite`, { relays: [] }),

@@ -33,7 +33,8 @@ function before(a, b) {
 }
 
 export class Conversation {
-  // group: {id, name, kind}; ui: {me, onAuthor(entry), onDelete(entry), image(m)}.
+  // group: {id, name, kind}; ui: {me, onAuthor(entry), onDelete(entry), image(m),
+  // decorate(group, entry, node): adds replies' and reactions' parts}.
   constructor(group, ui) {
     this.group = group;
     this.ui = ui;
@@ -247,6 +248,16 @@ export class Conversation {
       d.dataset.state = e.delivery.state;
       node.append(d);
     }
+    this.ui.decorate?.(this.group, e, node);
     return node;
+  }
+
+  // setReactions takes a text's new reactions (from the socket, or a
+  // reaction's answer).
+  setReactions(id, reactions) {
+    const e = this.byID.get(id);
+    if (!e) return;
+    e.msg.reactions = reactions;
+    this.redraw(e);
   }
 }

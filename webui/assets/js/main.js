@@ -11,6 +11,7 @@ import { setupJoin, setupCreate, setupInvite, setupAuthor } from './dialogs.js';
 import { showConnection, showStatus } from './status.js';
 import { ms, shortFP } from './view.js';
 import { setupImages, makeImageAPI, imageNode } from './image.js';
+import { Talk } from './talk.js';
 
 const $ = (id) => document.getElementById(id);
 const pageSize = 50;
@@ -55,8 +56,9 @@ async function main() {
     for (const c of convs.values()) c.hide(author);
   });
   const images = makeImageAPI(token);
-  const ui = { me, onAuthor: (m) => openAuthor(m, me), onDelete, image: (m) => imageNode(images, m) };
   const groups = new Groups(select);
+  const talk = new Talk(api, me, () => groups.byID(groups.current), notice);
+  const ui = { me, onAuthor: (m) => openAuthor(m, me), onDelete, image: (m) => imageNode(images, m), decorate: (g, e, node) => talk.decorate(g, e, node) };
 
   const current = () => groups.byID(groups.current);
   const convFor = (g) => {
@@ -99,6 +101,7 @@ async function main() {
     const g = groups.byID(id);
     if (!g) return;
     groups.current = id;
+    talk.groupChanged();
     groups.drawer(false);
     sessionStorage.setItem('starling.group', id);
     $('group-name').textContent = g.name;
@@ -221,6 +224,9 @@ async function main() {
       case 'delivery':
         convs.get(f.data.group_id)?.deliver(f.data);
         break;
+      case 'reactions':
+        convs.get(f.data.group_id)?.setReactions(f.data.id, f.data.reactions);
+        break;
     }
   }
 
@@ -232,7 +238,9 @@ async function main() {
       return false;
     }
     try {
-      const res = await api.send(g.id, text);
+      const replyTo = talk.target(g.id);
+      const res = replyTo ? await api.reply(g.id, text, replyTo) : await api.send(g.id, text);
+      talk.clear();
       const m = res.message;
       // Until the node reports on it, the send's answer says where it went.
       m.delivery = m.delivery || { id: m.id, group_id: g.id, state: res.queued ? 'queued' : 'sent', peers: res.peers, relays: 0, at: '' };

@@ -1,0 +1,134 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"starling/group"
+	"starling/identity"
+	"starling/message"
+	"starling/store"
+)
+
+// Conversation: replies, reactions and the people a mention can name. A
+// reply is a text whose ref names the message it answers; a reaction is a
+// message of its own (group.Reaction), taken back by deleting it.
+
+// Reply sends text as a reply to target, a text this node holds in the
+// group ref names.
+func (n *Node) Reply(ctx context.Context, ref, text string, target message.ID) (*message.Message, int, error) {
+	if _, _, err := n.textIn(ref, target); err != nil {
+		return nil, 0, err
+	}
+	return n.SendContent(ctx, ref, group.Text{Text: text, Nick: n.cfg.User.Name, Ref: target})
+}
+
+// React adds this user's emoji to target, a text this node holds in the
+// group ref names. When this user's reaction with that emoji stands
+// already, it sends nothing and returns that reaction with added false:
+// one reaction per person per emoji.
+func (n *Node) React(ctx context.Context, ref string, target message.ID, emoji string) (m *message.Message, peers int, added bool, err error) {
+	_, st, err := n.textIn(ref, target)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if err := group.CheckEmoji(emoji); err != nil {
+		return nil, 0, false, err
+	}
+	for _, id := range st.ReactionsBy(n.cfg.User.PublicKey(), target, emoji) {
+		if s, err := n.store.Get(id); err == nil {
+			return s.Msg, 0, false, nil
+		}
+	}
+	m, peers, err = n.SendContent(ctx, ref, group.Reaction{Emoji: emoji, Target: target})
+	return m, peers, err == nil, err
+}
+
+// Unreact takes back this user's reactions with emoji to target by
+// deleting them, and returns how many it deleted (0: there was none, and
+// nothing is sent).
+func (n *Node) Unreact(ctx context.Context, ref string, target message.ID, emoji string) (int, error) {
+	_, st, err := n.state(ref)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, id := range st.ReactionsBy(n.cfg.User.PublicKey(), target, emoji) {
+		if _, _, err := n.SendContent(ctx, ref, group.Delete{Target: id}); err != nil {
+			return done, err
+		}
+		done++
+	}
+	return done, nil
+}
+
+// Reactions returns the reactions to target in group gid that stand and
+// that this node still stores (admission may have made room by dropping
+// old ones), one per author per emoji.
+func (n *Node) Reactions(gid message.GroupID, target message.ID) []group.ReactionCount {
+	st := n.groups.get(gid)
+	if st == nil {
+		return nil
+	}
+	return st.Reactions(target, func(id message.ID) bool {
+		ok, err := n.store.Has(id) // true of a tombstone too
+		return err == nil && ok && !n.store.Deleted(id)
+	})
+}
+
+// peopleScan bounds how many recent messages People reads for the
+// nicknames of authors without a profile (everyone in a channel).
+const peopleScan = 2000
+
+// People returns the nicknames of the people seen in the group ref names,
+// by fingerprint: the members' profiles, and the nick of each author's
+// latest text among the recent ones (channels carry no profiles). It is
+// what an @name picker offers.
+func (n *Node) People(ref string) (map[identity.Fingerprint]string, error) {
+	g, st, err := n.state(ref)
+	if err != nil {
+		return nil, err
+	}
+	out := map[identity.Fingerprint]string{}
+	page, err := n.store.History(store.Query{Group: g.ID, Newest: true, Limit: peopleScan})
+	if err != nil {
+		return nil, err
+	}
+	// Oldest first, so that an author's latest nick wins.
+	for i := len(page.Messages) - 1; i >= 0; i-- {
+		s := page.Messages[i]
+		if s.Msg.Body.Kind != message.KindText {
+			continue
+		}
+		if c, err := st.Open(s.Msg); err == nil {
+			if t, ok := c.(group.Text); ok && t.Nick != "" {
+				out[identity.FingerprintOf(s.Msg.Body.Author)] = t.Nick
+			}
+		}
+	}
+	for _, k := range st.Members() {
+		if p, ok := st.Profile(k); ok {
+			out[identity.FingerprintOf(k)] = p.Nick
+		}
+	}
+	return out, nil
+}
+
+// textIn finds target among the texts this node stores in the group ref
+// names.
+func (n *Node) textIn(ref string, target message.ID) (store.Stored, *group.State, error) {
+	_, st, err := n.state(ref)
+	if err != nil {
+		return store.Stored{}, nil, err
+	}
+	s, err := n.store.Get(target)
+	switch {
+	case err != nil:
+		return store.Stored{}, nil, fmt.Errorf("message %s in %s: %w", target.Short(), st.Name(), err)
+	case s.Msg.Body.Group != st.ID():
+		return store.Stored{}, nil, fmt.Errorf("message %s is not in %s: %w", target.Short(), st.Name(), store.ErrNotFound)
+	case s.Msg.Body.Kind != message.KindText:
+		return store.Stored{}, nil, fmt.Errorf("%w: message %s is a %s; only texts take replies and reactions", group.ErrBadPayload, target.Short(), s.Msg.Body.Kind)
+	}
+	return s, st, nil
+}
