@@ -1,0 +1,5 @@
+//go:build !race
+
+package negentropy
+
+const raceEnabled = false
