@@ -39,7 +39,7 @@ func TestChatRefusalBanner(t *testing.T) {
 	// Commands still work there.
 	x.m.in.set("")
 	x.enter("/help")
-	x.mustShow("/join LINK-or-NAME")
+	x.mustShow("/quit (or Ctrl-C) leaves")
 
 	x.press("tab")
 	x.mustNotShow("⛔")
