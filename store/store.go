@@ -64,7 +64,8 @@ type Config struct {
 	// DefaultSweepInterval; negative: never.
 	SweepInterval time.Duration
 	// OnStored, when set, is called from the writer goroutine after each
-	// commit with the messages that were new, in commit order. It must not
+	// commit with the messages that were new, in commit order, before the
+	// Puts that wrote them return. It must not
 	// block and must not call the store's write methods (that would
 	// deadlock the writer); the slice is the callee's to keep.
 	OnStored func([]Stored)

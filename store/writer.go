@@ -269,6 +269,8 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			}
 		}
 	}
+	// OnStored hears of the batch before any Put returns, so that a caller
+	// whose Put said "added" knows the store's listeners have it too.
 	var stored []Stored
 	for _, r := range batch {
 		if r.first != nil {
@@ -277,6 +279,11 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		if r.added {
 			stored = append(stored, r.st)
 		}
+	}
+	if len(stored) > 0 && s.cfg.OnStored != nil {
+		s.cfg.OnStored(stored)
+	}
+	for _, r := range batch {
 		if r.done != nil {
 			close(r.done)
 		} else if errors.Is(r.err, ErrDiskFull) {
@@ -284,9 +291,6 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		} else if r.err != nil {
 			s.log.Warn("queued message not stored", "msg", r.st.Msg, "err", r.err)
 		}
-	}
-	if len(stored) > 0 && s.cfg.OnStored != nil {
-		s.cfg.OnStored(stored)
 	}
 	s.kickCompaction()
 }
