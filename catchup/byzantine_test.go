@@ -18,6 +18,7 @@ import (
 	"starling/internal/testwait"
 	"starling/message"
 	"starling/negentropy"
+	"starling/sim/memnet/memtest"
 )
 
 // fakeServer is a hand-written server on ProtocolID. It reconciles honestly
@@ -120,7 +121,7 @@ func TestByzantineServer(t *testing.T) {
 		{"malformed negentropy", fakeServer{raw: frameBytes(t, reconcileFrame([]byte{0x61, 0xff}))}, ErrProtocol},
 		{"frame out of turn", fakeServer{raw: frameBytes(t, wantFrame(ids(claimed)))}, ErrProtocol},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.name, virtual(func(t *testing.T) {
 			own := gen(t, a, "own", 3, spread)
 			honestMsgs := gen(t, a, "honest", 5, spread)
 			client := newNode(t, Config{}, a)
@@ -158,7 +159,7 @@ func TestByzantineServer(t *testing.T) {
 			if res := client.sync(t, honest.h.ID(), a); res.Fetched != 5 || res.Pushed != 3 {
 				t.Errorf("honest sync after the fake = %+v, want 5 fetched, 3 pushed", res)
 			}
-		})
+		}))
 	}
 }
 
@@ -210,7 +211,7 @@ func TestByzantineClient(t *testing.T) {
 			r.send(reconcileFrame([]byte{0x61}))
 		}, "after the transfer began", false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.name, virtual(func(t *testing.T) {
 			server := newNode(t, Config{}, a, b)
 			honest := newNode(t, Config{}, a)
 			rogue := newHost(t)
@@ -256,13 +257,15 @@ func TestByzantineClient(t *testing.T) {
 			} else if f := other.hello(b); f.GetReconcile() == nil {
 				t.Errorf("rogue's session of group b answered with %s, want Reconcile: a ban in a holds in b", kindName(f))
 			}
-		})
+		}))
 	}
 }
 
 // A client cannot get a message of another group by asking for its ID, even
 // from a server that has joined both groups.
-func TestGroupIsolation(t *testing.T) {
+func TestGroupIsolation(t *testing.T) { memtest.Run(t, testGroupIsolation) }
+
+func testGroupIsolation(t *testing.T) {
 	a, b := groupID("a"), groupID("b")
 	server := newNode(t, Config{}, a, b)
 	mA, mB := sign(t, a, spread(0), "in a"), sign(t, b, spread(0), "in b")

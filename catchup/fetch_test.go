@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"starling/message"
+	"starling/sim/memnet/memtest"
 	"starling/store"
 )
 
@@ -37,7 +38,9 @@ func signKind(t *testing.T, g message.GroupID, kind message.Kind, payload []byte
 	return m
 }
 
-func TestFetch(t *testing.T) {
+func TestFetch(t *testing.T) { memtest.Run(t, testFetch) }
+
+func testFetch(t *testing.T) {
 	g, other := groupID("fetch"), groupID("other")
 	chunk1 := signKind(t, g, message.KindImageChunk, bytes.Repeat([]byte{1}, 60<<10))
 	chunk2 := signKind(t, g, message.KindImageChunk, []byte{2})

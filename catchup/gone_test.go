@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"starling/message"
+	"starling/sim/memnet/memtest"
 	"starling/store"
 )
 
@@ -34,7 +35,9 @@ func (d *deletingStore) Items(g message.GroupID) ([]store.Item, error) {
 
 // A server that deletes messages it offered before they are wanted declares
 // them gone; the client takes the rest and blames nobody.
-func TestSyncGone(t *testing.T) {
+func TestSyncGone(t *testing.T) { memtest.Run(t, testSyncGone) }
+
+func testSyncGone(t *testing.T) {
 	g := groupID("gone")
 	ms := gen(t, g, "held", 20, spread)
 	victims := []message.ID{ms[2].ID, ms[3].ID, ms[11].ID, ms[19].ID}
@@ -71,7 +74,9 @@ func TestSyncGone(t *testing.T) {
 // A server declares gone only what it offered in the session: a Want for a
 // message deleted before the Hello is a protocol violation, one for a
 // message deleted after it is answered gone.
-func TestServeGone(t *testing.T) {
+func TestServeGone(t *testing.T) { memtest.Run(t, testServeGone) }
+
+func testServeGone(t *testing.T) {
 	g := groupID("serve gone")
 	server := newNode(t, Config{}, g)
 	early, late, kept := sign(t, g, spread(1), "deleted early"), sign(t, g, spread(2), "deleted late"), sign(t, g, spread(3), "kept")
@@ -108,7 +113,9 @@ func TestServeGone(t *testing.T) {
 // A client does not fetch what it deleted, whether it held the message or
 // only its tombstone, and a server refuses pushed copies of what it deleted
 // without blame.
-func TestSyncSkipsDeleted(t *testing.T) {
+func TestSyncSkipsDeleted(t *testing.T) { memtest.Run(t, testSyncSkipsDeleted) }
+
+func testSyncSkipsDeleted(t *testing.T) {
 	g := groupID("tombstones")
 	client, server := pair(t, Config{}, Config{}, g)
 	ctx := context.Background()
@@ -154,7 +161,9 @@ func TestSyncSkipsDeleted(t *testing.T) {
 
 // A server may declare everything gone: that withholds, but forges nothing,
 // so it goes without blame.
-func TestAllGoneIsNoOffence(t *testing.T) {
+func TestAllGoneIsNoOffence(t *testing.T) { memtest.Run(t, testAllGoneIsNoOffence) }
+
+func testAllGoneIsNoOffence(t *testing.T) {
 	g := groupID("all gone")
 	claims := gen(t, g, "claimed", 5, spread)
 	client := newNode(t, Config{}, g)

@@ -61,9 +61,17 @@ func keyFrom(seed string) ed25519.PrivateKey {
 
 var testKey = keyFrom("starling catchup test key")
 
-// baseMS is the send time of generated messages: an hour ago, so they are
-// neither expired nor in the future.
-var baseMS = message.TimeMS(time.Now().Add(-time.Hour))
+// baseMS is the send time of generated messages: an hour before the clock
+// of a virtual-time test starts (midnight UTC, 2000-01-01), so they are
+// neither expired nor in the future, on virtual time and on real time.
+var baseMS = message.TimeMS(time.Date(1999, 12, 31, 23, 0, 0, 0, time.UTC))
+
+// virtual is a subtest body run on virtual time over an in-memory network
+// (memtest.Run): the hosts newHost starts in it are on that network, and
+// no wait in it depends on how busy the machine is.
+func virtual(f func(t *testing.T)) func(t *testing.T) {
+	return func(t *testing.T) { memtest.Run(t, f) }
+}
 
 // sign makes a signed text message.
 func sign(t testing.TB, g message.GroupID, sentAtMS uint64, text string) *message.Message {

@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/message"
+	"starling/sim/memnet/memtest"
 )
 
 // ignoreTexts wraps check: it ignores texts containing word, as a node
@@ -32,7 +33,9 @@ func ignoreTexts(word string, judged *atomic.Int64) func(peer.ID, message.GroupI
 // Messages a node ignored are not fetched (nor judged) again in later
 // sessions while its view of the group stays the same; once the view
 // changes (an author unblocked, a key learnt) they are fetched again.
-func TestRefusedNotFetchedAgain(t *testing.T) {
+func TestRefusedNotFetchedAgain(t *testing.T) { memtest.Run(t, testRefusedNotFetchedAgain) }
+
+func testRefusedNotFetchedAgain(t *testing.T) {
 	g := groupID("refused")
 	var judged atomic.Int64
 	var view atomic.Uint64

@@ -31,7 +31,9 @@ func holdSession(t *testing.T, from *node, to *node, g [32]byte) *rawSession {
 // The server admits MaxSessionsPerPeer concurrent sessions per peer and
 // MaxSessions in all; beyond them peers get ErrBusy, and a freed slot can
 // be used again.
-func TestSessionLimits(t *testing.T) {
+func TestSessionLimits(t *testing.T) { memtest.Run(t, testSessionLimits) }
+
+func testSessionLimits(t *testing.T) {
 	g := groupID("limits")
 	server := newNode(t, Config{MaxSessionsPerPeer: 2, MaxSessions: 3, StallTime: time.Hour, IdleTime: time.Hour}, g)
 	c1, c2 := newNode(t, Config{}, g), newNode(t, Config{}, g)
@@ -74,7 +76,9 @@ func TestSessionLimits(t *testing.T) {
 
 // A peer that misbehaved is refused in both directions until BanTime has
 // passed on the Clock.
-func TestBan(t *testing.T) {
+func TestBan(t *testing.T) { memtest.Run(t, testBan) }
+
+func testBan(t *testing.T) {
 	g := groupID("ban")
 	clock := &fakeClock{now: time.Now()}
 	server := newNode(t, Config{Clock: clock.Now, BanTime: time.Minute}, g)
@@ -123,7 +127,9 @@ func (c *fakeClock) advance(d time.Duration) {
 
 // Close ends sessions in flight in both directions and waits for them; a
 // Sync after Close fails with ErrClosed.
-func TestClose(t *testing.T) {
+func TestClose(t *testing.T) { memtest.Run(t, testClose) }
+
+func testClose(t *testing.T) {
 	g := groupID("close")
 	server := newNode(t, Config{}, g)
 	client := newNode(t, Config{}, g)
@@ -208,7 +214,9 @@ func (r *rawSession) alive(neg []byte) bool {
 // session, but only from an address that holds more sessions than its own
 // would: sessions hostile peers hold without a word do not lock an honest
 // peer out, and a crowded address cannot push out a lone one.
-func TestSessionFairness(t *testing.T) {
+func TestSessionFairness(t *testing.T) { memtest.Run(t, testSessionFairness) }
+
+func testSessionFairness(t *testing.T) {
 	g := groupID("fairness")
 	const stall = 300 * time.Millisecond
 	server := newNode(t, Config{MaxSessions: 4, MaxSessionsPerAddr: 3, StallTime: stall, IdleTime: time.Hour}, g)
@@ -270,7 +278,9 @@ func TestSessionFairness(t *testing.T) {
 
 // An address that has had more work than its account holds gets "busy"
 // until the account refills.
-func TestWorkAccount(t *testing.T) {
+func TestWorkAccount(t *testing.T) { memtest.Run(t, testWorkAccount) }
+
+func testWorkAccount(t *testing.T) {
 	g := groupID("work")
 	clock := &fakeClock{now: time.Now()}
 	server := newNode(t, Config{Clock: clock.Now, WorkBurst: 8 << 10, WorkRate: 1 << 10}, g)

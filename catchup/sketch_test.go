@@ -16,6 +16,7 @@ import (
 	"starling/internal/testwait"
 	"starling/message"
 	"starling/riblt"
+	"starling/sim/memnet/memtest"
 )
 
 // legacyOnly is what a peer that predates 2.0.0 offers.
@@ -53,7 +54,7 @@ func TestSketchInterop(t *testing.T) {
 		{true, false, ProtocolID},
 		{true, true, ProtocolID},
 	} {
-		t.Run(fmt.Sprintf("oldClient=%v/oldServer=%v", tc.oldClient, tc.oldServer), func(t *testing.T) {
+		t.Run(fmt.Sprintf("oldClient=%v/oldServer=%v", tc.oldClient, tc.oldServer), virtual(func(t *testing.T) {
 			client, server := newNode(t, Config{}, g), newNode(t, Config{}, g)
 			if tc.oldClient {
 				client.makeLegacy()
@@ -81,13 +82,15 @@ func TestSketchInterop(t *testing.T) {
 			if again := client.sync(t, server.h.ID(), g); again.Fetched+again.Pushed != 0 || again.Batches != 0 {
 				t.Errorf("second sync = %+v, want nothing to do", again)
 			}
-		})
+		}))
 	}
 }
 
 // TestSketchFallsBack: when the server's cap cannot hold the difference,
 // it declines the sketch and the session goes on with Negentropy.
-func TestSketchFallsBack(t *testing.T) {
+func TestSketchFallsBack(t *testing.T) { memtest.Run(t, testSketchFallsBack) }
+
+func testSketchFallsBack(t *testing.T) {
 	g := poolGroup
 	all := pool(t, "spread", 300, spread)
 	client, server := pair(t, Config{}, Config{}, g)
@@ -108,7 +111,9 @@ func TestSketchFallsBack(t *testing.T) {
 // server cuts them into several Sketch frames and the client asks for the
 // rest. (The smallest MaxFrame holds 5,000 symbols; the test shrinks the
 // server's riblt messages instead of storing that many messages.)
-func TestSketchSmallFrames(t *testing.T) {
+func TestSketchSmallFrames(t *testing.T) { memtest.Run(t, testSketchSmallFrames) }
+
+func testSketchSmallFrames(t *testing.T) {
 	g := poolGroup
 	all := pool(t, "spread", 400, spread)
 	client, server := pair(t, Config{}, Config{}, g)
@@ -126,7 +131,9 @@ func TestSketchSmallFrames(t *testing.T) {
 // keeps (a relay cannot read a private group's deletion) is delivered once,
 // dropped before any check and remembered, and the next session cancels it
 // out instead of fetching it again.
-func TestSketchDeletedNotFetchedAgain(t *testing.T) {
+func TestSketchDeletedNotFetchedAgain(t *testing.T) { memtest.Run(t, testSketchDeletedNotFetchedAgain) }
+
+func testSketchDeletedNotFetchedAgain(t *testing.T) {
 	g := poolGroup
 	all := pool(t, "spread", 100, spread)
 	client, server := pair(t, Config{}, Config{}, g)
@@ -177,7 +184,9 @@ func rawServer(t *testing.T, client *node, handle func(c *conn)) peer.ID {
 // difference claims the client lacks an ID it holds) make the client fall
 // back to Negentropy, not blame the server: honest peers cause it too, once
 // in billions of sessions.
-func TestSketchInconsistentNotBlamed(t *testing.T) {
+func TestSketchInconsistentNotBlamed(t *testing.T) { memtest.Run(t, testSketchInconsistentNotBlamed) }
+
+func testSketchInconsistentNotBlamed(t *testing.T) {
 	g := poolGroup
 	all := pool(t, "spread", 50, spread)
 	client := newNode(t, Config{}, g)
@@ -225,7 +234,9 @@ func TestSketchInconsistentNotBlamed(t *testing.T) {
 
 // TestSketchMalformedBlamed: a Sketch answer that breaks riblt's format
 // cuts the server off.
-func TestSketchMalformedBlamed(t *testing.T) {
+func TestSketchMalformedBlamed(t *testing.T) { memtest.Run(t, testSketchMalformedBlamed) }
+
+func testSketchMalformedBlamed(t *testing.T) {
 	g := poolGroup
 	client := newNode(t, Config{}, g)
 	client.put(t, pool(t, "spread", 10, spread)...)
@@ -284,7 +295,7 @@ func TestSketchServerRejects(t *testing.T) {
 			return []*pb.Frame{helloFrame(g[:], emptyInitiate(t)), wantKeysFrame(make([]byte, keySize))}
 		}},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(name, virtual(func(t *testing.T) {
 			client, server := pair(t, Config{}, Config{}, g)
 			server.put(t, all...)
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -300,7 +311,7 @@ func TestSketchServerRejects(t *testing.T) {
 			}
 			r.expectEndAfterAnswers()
 			testwait.Until(t, waitTimeout, "the server to ban the client", func() bool { return server.svc.Banned(client.h.ID(), g) })
-		})
+		}))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"starling/message"
+	"starling/sim/memnet/memtest"
 	"starling/store"
 )
 
@@ -32,7 +33,7 @@ func TestSyncSets(t *testing.T) {
 		{"5000 each, 1% differing", 4950, 50, 50, false},
 		{"5000 each, 1% differing, ten timestamps", 4950, 50, 50, true},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.name, virtual(func(t *testing.T) {
 			ms := pool(t, "spread", tc.common+tc.client+tc.server, spread)
 			if tc.sameTime {
 				ms = pool(t, "same time", tc.common+tc.client+tc.server, sameTime)
@@ -64,13 +65,15 @@ func TestSyncSets(t *testing.T) {
 			if p := append(client.pen.peers(), server.pen.peers()...); len(p) != 0 {
 				t.Errorf("honest peers penalised: %v", p)
 			}
-		})
+		}))
 	}
 }
 
 // A need larger than BatchSize takes several Wants, and pushes are batched
 // the same way.
-func TestSyncBatches(t *testing.T) {
+func TestSyncBatches(t *testing.T) { memtest.Run(t, testSyncBatches) }
+
+func testSyncBatches(t *testing.T) {
 	g := groupID("batches")
 	client, server := pair(t, Config{BatchSize: 16}, Config{}, g)
 	server.put(t, gen(t, g, "server", 100, spread)...)
@@ -89,7 +92,9 @@ func TestSyncBatches(t *testing.T) {
 // Large messages split batches by bytes: the server answers a Want with as
 // many as fit in its frames, the client asks again for the rest, and pushes
 // are cut the same way.
-func TestSyncBatchesByBytes(t *testing.T) {
+func TestSyncBatchesByBytes(t *testing.T) { memtest.Run(t, testSyncBatchesByBytes) }
+
+func testSyncBatchesByBytes(t *testing.T) {
 	g := groupID("big")
 	big := func(tag string, n int) []*message.Message {
 		ms := make([]*message.Message, n)
@@ -120,7 +125,9 @@ func TestSyncBatchesByBytes(t *testing.T) {
 
 // A client that stops at its round limit transfers what it found and says
 // the result is incomplete; further Syncs finish the job.
-func TestSyncIncomplete(t *testing.T) {
+func TestSyncIncomplete(t *testing.T) { memtest.Run(t, testSyncIncomplete) }
+
+func testSyncIncomplete(t *testing.T) {
 	g := poolGroup
 	client, server := pair(t, Config{MaxRounds: 2}, Config{}, g)
 	client.svc.sketch.offer = legacyOnly // Negentropy's rounds; riblt's come all or nothing
@@ -146,7 +153,9 @@ func TestSyncIncomplete(t *testing.T) {
 
 // Messages that Check ignores (here: dated past the allowed clock skew) are
 // skipped without blame, and the rest of the session goes on.
-func TestSyncIgnored(t *testing.T) {
+func TestSyncIgnored(t *testing.T) { memtest.Run(t, testSyncIgnored) }
+
+func testSyncIgnored(t *testing.T) {
 	g := groupID("ignored")
 	client, server := pair(t, Config{}, Config{}, g)
 	future := sign(t, g, message.TimeMS(time.Now().Add(time.Hour)), "from the future")
@@ -166,7 +175,9 @@ func TestSyncIgnored(t *testing.T) {
 }
 
 // Either side refuses a group it has not joined, without blame.
-func TestSyncNotInGroup(t *testing.T) {
+func TestSyncNotInGroup(t *testing.T) { memtest.Run(t, testSyncNotInGroup) }
+
+func testSyncNotInGroup(t *testing.T) {
 	a, b := groupID("a"), groupID("b")
 	client := newNode(t, Config{}, a, b)
 	server := newNode(t, Config{}, a)
