@@ -167,7 +167,11 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 		failBody(w, err)
 		return
 	}
-	g, err := s.cfg.Backend.Join(r.Context(), req.Name)
+	join := s.cfg.Backend.Join
+	if req.Channel {
+		join = s.cfg.Backend.JoinChannel
+	}
+	g, err := join(r.Context(), req.Name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -182,7 +186,8 @@ func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, NewGroup(g, 0, 0))
+	n, _ := s.cfg.Backend.Count(g.ID)
+	writeJSON(w, http.StatusOK, NewGroup(g, n, 0))
 }
 
 func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
