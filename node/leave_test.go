@@ -133,6 +133,17 @@ func testLeaveKeepsHistory(t *testing.T) {
 			}
 		}
 	}
+	crew := groups[3]
+	if _, err := alice.Leave(ctx, "crew"); err != nil {
+		t.Fatal(err)
+	}
+	// An invite link joins the left group again from what was kept too.
+	if grp, err := alice.Join(ctx, bob.link(t, crew.id)); err != nil || grp.ID != crew.id || !grp.LeftAt.IsZero() {
+		t.Fatalf("joining the left crew by a link = %+v, %v", grp, err)
+	}
+	if c, err := alice.Open(crew.bobs); err != nil {
+		t.Errorf("after joining the left crew by a link, alice cannot open bob's first message: %v, %v", c, err)
+	}
 	if _, err := alice.Leave(ctx, "crew"); err != nil {
 		t.Fatal(err)
 	}

@@ -120,12 +120,17 @@ func newLeave(g *globals) *cobra.Command {
 			if again == "" { // a daemon from before left groups were kept
 				again = grp.ID
 			}
-			stay, them := "stay", "them"
-			if grp.Messages == 1 {
-				stay, them = "stays", "it"
+			w, name := cmd.OutOrStdout(), forTerminal(grp.Name, true)
+			switch grp.Messages {
+			case 0:
+				fmt.Fprintf(w, "left %s; `starling join %s` joins %s again\n", name, again, itOrGroup(grp))
+			case 1:
+				fmt.Fprintf(w, "left %s; its 1 message stays on this device: `starling log %s` reads it, `starling join %s` joins %s again\n",
+					name, again, again, itOrGroup(grp))
+			default:
+				fmt.Fprintf(w, "left %s; its %d messages stay on this device: `starling log %s` reads them, `starling join %s` joins %s again\n",
+					name, grp.Messages, again, again, itOrGroup(grp))
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "left %s; its %s %s on this device: `starling log %s` reads %s, `starling join %s` joins %s again\n",
-				forTerminal(grp.Name, true), count(grp.Messages, "message"), stay, again, them, again, itOrGroup(grp))
 			return nil
 		},
 	}
