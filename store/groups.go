@@ -55,7 +55,7 @@ func (s *Store) PutGroup(g Group) error {
 	if g.JoinedAt.IsZero() {
 		g.JoinedAt = s.cfg.Clock()
 	}
-	v, err := json.Marshal(groupRecord{Name: g.Name, Kind: g.Kind, JoinedAt: timeNS(g.JoinedAt), Ticket: g.Ticket, Relays: g.Relays, LeftAt: timeNS(g.LeftAt)})
+	v, err := encodeGroup(g)
 	if err == nil {
 		err = s.setGroupRecord(g.ID, groupKey(g.ID), v)
 	}
@@ -137,22 +137,60 @@ func (s *Store) groups(left bool) ([]Group, error) {
 	return gs, nil
 }
 
-// LeaveGroup marks a joined group as left at the given time and returns
-// it: Group and Groups no longer list it, LeftGroup and LeftGroups do. Its
-// messages, state (so that its history can still be read), tombstones and
-// expiry stay; PutGroup with a zero LeftAt joins it again, RemoveGroup
-// forgets it. A group that is not joined is ErrNotFound.
+// LeaveGroup marks a joined group as left at the given time (zero: the
+// store's clock) and returns it: Group and Groups no longer list it,
+// LeftGroup and LeftGroups do. Its messages, state (so that its history
+// can still be read), tombstones and expiry stay; PutGroup with a zero
+// LeftAt joins it again, RemoveGroup forgets it. A group that is not
+// joined is ErrNotFound.
 func (s *Store) LeaveGroup(id message.GroupID, at time.Time) (Group, error) {
-	g, err := s.Group(id)
-	if err != nil {
-		return Group{}, err
-	}
 	if at.IsZero() {
 		at = s.cfg.Clock()
 	}
-	g.LeftAt = at
-	if err := s.PutGroup(g); err != nil {
-		return Group{}, err
+	return s.UpdateGroup(id, func(g *Group) bool {
+		g.LeftAt = at
+		return true
+	})
+}
+
+// UpdateGroup changes a joined group's record with f in one transaction,
+// so that no concurrent LeaveGroup is undone by a record read before it;
+// f reports whether it changed anything. It returns the record as it is
+// then. A group that is not joined (never, or left) is ErrNotFound and f
+// does not run.
+func (s *Store) UpdateGroup(id message.GroupID, f func(*Group) bool) (Group, error) {
+	s.expMu.RLock() // as setGroupRecord
+	defer s.expMu.RUnlock()
+	ttl, refused := s.expiresAtLocked(id)
+	if refused {
+		return Group{}, fmt.Errorf("update group %s: %w: its content is deleted", id.Short(), ErrExpired)
+	}
+	var g Group
+	err := s.update(true, func(txn *badger.Txn) error {
+		item, err := txn.Get(groupKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if g, err = decodeGroup(item); err != nil {
+			return err
+		}
+		if !g.LeftAt.IsZero() {
+			return ErrNotFound
+		}
+		if !f(&g) {
+			return nil
+		}
+		v, err := encodeGroup(g)
+		if err != nil {
+			return err
+		}
+		return txn.SetEntry(&badger.Entry{Key: groupKey(id), Value: v, ExpiresAt: ttl})
+	})
+	if err != nil {
+		return Group{}, fmt.Errorf("update group %s: %w", id.Short(), err)
 	}
 	return g, nil
 }
@@ -225,6 +263,11 @@ func (s *Store) setGroupRecord(g message.GroupID, key, v []byte) error {
 	return s.update(true, func(txn *badger.Txn) error {
 		return txn.SetEntry(&badger.Entry{Key: key, Value: v, ExpiresAt: ttl})
 	})
+}
+
+// encodeGroup is the inverse of decodeGroup, but for the ID in the key.
+func encodeGroup(g Group) ([]byte, error) {
+	return json.Marshal(groupRecord{Name: g.Name, Kind: g.Kind, JoinedAt: timeNS(g.JoinedAt), Ticket: g.Ticket, Relays: g.Relays, LeftAt: timeNS(g.LeftAt)})
 }
 
 func decodeGroup(item *badger.Item) (Group, error) {

@@ -98,6 +98,19 @@ func testLeaveGroup(t *testing.T, b backend) {
 	if st, err := s.GroupState(g); err != nil || string(st) != "secret" {
 		t.Errorf("state after leaving: %q, %v; want it kept", st, err)
 	}
+	// A change made from a record read before the group was left (the
+	// node renames groups as their descriptors change) does not join it
+	// again.
+	ran := false
+	if _, err := s.UpdateGroup(g, func(*Group) bool { ran = true; return true }); !errors.Is(err, ErrNotFound) || ran {
+		t.Errorf("UpdateGroup of a left group = %v (f ran: %v), want ErrNotFound without running f", err, ran)
+	}
+	if renamed, err := s.UpdateGroup(other, func(g *Group) bool { g.Name = "renamed"; return true }); err != nil || renamed.Name != "renamed" {
+		t.Errorf("UpdateGroup of a joined group = %+v, %v", renamed, err)
+	}
+	if got, err := s.Group(other); err != nil || got.Name != "renamed" {
+		t.Errorf("after UpdateGroup: %+v, %v; want it renamed", got, err)
+	}
 	checkHealthy(t, s)
 
 	got.LeftAt = time.Time{}
