@@ -188,6 +188,13 @@ func (c *Client) Groups(ctx context.Context) ([]Group, error) {
 	return v, c.do(ctx, "GET", "/v1/groups", nil, &v)
 }
 
+// LeftGroups lists the groups this user left whose history this device
+// keeps (LeftAt and Rejoin set).
+func (c *Client) LeftGroups(ctx context.Context) ([]Group, error) {
+	var v []Group
+	return v, c.do(ctx, "GET", "/v1/groups?left=true", nil, &v)
+}
+
 // Join joins an open channel by name, a group by its invite link, or a
 // group this user left by its ID or name (JoinRequest).
 func (c *Client) Join(ctx context.Context, name string) (Group, error) {

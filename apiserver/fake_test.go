@@ -137,6 +137,8 @@ func (b *fakeBackend) Join(ctx context.Context, name string) (store.Group, error
 	return g, b.store.PutGroup(g)
 }
 
+func (b *fakeBackend) LeftGroups() ([]store.Group, error) { return b.store.LeftGroups() }
+
 func (b *fakeBackend) JoinChannel(ctx context.Context, name string) (store.Group, error) {
 	return b.Join(ctx, name)
 }

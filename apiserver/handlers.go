@@ -153,12 +153,44 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
+	if v := r.URL.Query().Get("left"); v != "" {
+		left, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, errors.New("left must be true or false"))
+			return
+		}
+		if left {
+			s.handleLeftGroups(w, r)
+			return
+		}
+	}
 	groups, err := s.groupViews()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, groups)
+}
+
+// handleLeftGroups lists the groups this user left, with their kept
+// messages and how to join each again.
+func (s *Server) handleLeftGroups(w http.ResponseWriter, r *http.Request) {
+	b := s.cfg.Backend
+	groups, err := b.LeftGroups()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := []api.Group{}
+	for _, g := range groups {
+		n, err := b.Count(g.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out = append(out, NewGroup(g, n, 0))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {

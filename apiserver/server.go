@@ -43,6 +43,9 @@ type Backend interface {
 	JoinChannel(ctx context.Context, name string) (store.Group, error)
 	Leave(ctx context.Context, ref string) (store.Group, error)
 	Groups() ([]store.Group, error)
+	// LeftGroups lists the groups this user left (Leave) that the store
+	// keeps.
+	LeftGroups() ([]store.Group, error)
 	ResolveGroup(ref string) (store.Group, error)
 	// History reads a joined group's messages or a left group's (the
 	// Group's LeftAt is set then).

@@ -355,6 +355,10 @@ func (n *Node) Leave(ctx context.Context, ref string) (store.Group, error) {
 // Groups lists joined groups.
 func (n *Node) Groups() ([]store.Group, error) { return n.store.Groups() }
 
+// LeftGroups lists the groups this user left (Leave) whose history the
+// store keeps.
+func (n *Node) LeftGroups() ([]store.Group, error) { return n.store.LeftGroups() }
+
 // ResolveGroup finds a joined group by hex ID, channel name or group name.
 func (n *Node) ResolveGroup(ref string) (store.Group, error) { return resolveGroup(n.store, ref) }
 

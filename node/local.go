@@ -117,6 +117,9 @@ func (l *Local) ResolveGroup(ref string) (store.Group, error) { return resolveGr
 // Groups lists joined groups.
 func (l *Local) Groups() ([]store.Group, error) { return l.store.Groups() }
 
+// LeftGroups lists the groups this user left whose history the store keeps.
+func (l *Local) LeftGroups() ([]store.Group, error) { return l.store.LeftGroups() }
+
 // Count returns how many messages a group holds.
 func (l *Local) Count(g store.Group) (int, error) { return l.store.Count(g.ID) }
 

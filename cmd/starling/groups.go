@@ -146,18 +146,29 @@ func itOrGroup(grp api.Group) string {
 }
 
 func newGroups(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, left bool
 	cmd := &cobra.Command{
-		Use:   "groups [--json]",
-		Short: "List joined groups",
+		Use:   "groups [--left] [--json]",
+		Short: "List joined groups, or with --left the groups you left whose history this device keeps",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			groups, err := g.groupList(cmd)
+			groups, err := g.groupList(cmd, left)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return printJSON(cmd, groups)
+			}
+			if left {
+				rows := make([][]string, len(groups))
+				for i, grp := range groups {
+					at := ""
+					if grp.LeftAt != nil {
+						at = "left " + grp.LeftAt.Local().Format("2006-01-02 15:04")
+					}
+					rows[i] = []string{forTerminal(grp.Name, true), grp.Kind, count(grp.Messages, "message"), at, grp.Rejoin}
+				}
+				return printTable(cmd.OutOrStdout(), "", []bool{false, false, true, false}, rows)
 			}
 			rows := make([][]string, len(groups))
 			for i, grp := range groups {
@@ -167,14 +178,19 @@ func newGroups(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&left, "left", false, "list the groups you left: `log` reads their kept history, `join` with the last column joins one again")
 	return cmd
 }
 
-// groupList asks the daemon, or reads the store when none runs.
-func (g *globals) groupList(cmd *cobra.Command) ([]api.Group, error) {
+// groupList asks the daemon, or reads the store when none runs, for the
+// joined groups or the left ones.
+func (g *globals) groupList(cmd *cobra.Command, left bool) ([]api.Group, error) {
 	c, ok, err := g.daemon(cmd.Context())
 	if err != nil {
 		return nil, err
+	}
+	if ok && left {
+		return c.LeftGroups(cmd.Context())
 	}
 	if ok {
 		return c.Groups(cmd.Context())
@@ -184,7 +200,11 @@ func (g *globals) groupList(cmd *cobra.Command) ([]api.Group, error) {
 		return nil, err
 	}
 	defer l.Close()
-	groups, err := l.Groups()
+	list := l.Groups
+	if left {
+		list = l.LeftGroups
+	}
+	groups, err := list()
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,19 @@ func TestLeaveKeepsHistoryCLI(t *testing.T) {
 		holds(ref, inCrew, "said in the crew")
 	}
 	holds("lobby", inLobby, "said in the lobby")
+	var left []struct {
+		ID     string `json:"id"`
+		Name   string `json:"name"`
+		LeftAt string `json:"left_at"`
+		Rejoin string `json:"rejoin"`
+	}
+	alice.decode(&left, "groups", "--left", "--json")
+	if len(left) != 2 || left[0].Name != "crew" || left[0].Rejoin != crew || left[1].Name != "lobby" || left[1].Rejoin != "lobby" || left[0].LeftAt == "" {
+		t.Errorf("groups --left: %+v; want crew (joined again by its ID) and lobby (by its name), with when they were left", left)
+	}
+	if out := alice.ok("groups", "--left").stdout; !strings.Contains(out, crew) || !strings.Contains(out, "left ") {
+		t.Errorf("groups --left does not show how to join crew again:\n%s", out)
+	}
 	if out := alice.ok("log", "crew").stdout; !strings.Contains(out, "said in the crew") {
 		t.Errorf("log crew (text) does not show the kept message:\n%s", out)
 	}
@@ -78,6 +91,10 @@ func TestLeaveKeepsHistoryCLI(t *testing.T) {
 		holds(ref, again, "back in the crew")
 	}
 	holds("lobby", inLobby, "said in the lobby")
+	alice.decode(&left, "groups", "--left", "--json")
+	if len(left) != 2 {
+		t.Errorf("groups --left without the node: %+v; want crew and lobby", left)
+	}
 	r = alice.ok("join", "crew")
 	if !strings.HasPrefix(r.stdout, "joined crew (private group "+crew+") again") {
 		t.Errorf("join crew without the node printed:\n%s", r.stdout)
