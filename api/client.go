@@ -72,8 +72,9 @@ func (c *Client) Close() { c.http.CloseIdleConnections() }
 type APIError struct {
 	Status  int
 	Message string
-	// Code and Channel are the server's Error.Code and Error.Channel.
-	Code, Channel string
+	// Code, Channel and Rejoin are the server's Error.Code, Error.Channel
+	// and Error.Rejoin.
+	Code, Channel, Rejoin string
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -125,7 +126,7 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) != nil || e.Error == "" {
 			e.Error = resp.Status
 		}
-		return nil, &APIError{Status: resp.StatusCode, Message: e.Error, Code: e.Code, Channel: e.Channel}
+		return nil, &APIError{Status: resp.StatusCode, Message: e.Error, Code: e.Code, Channel: e.Channel, Rejoin: e.Rejoin}
 	}
 	return resp, nil
 }
@@ -187,13 +188,29 @@ func (c *Client) Groups(ctx context.Context) ([]Group, error) {
 	return v, c.do(ctx, "GET", "/v1/groups", nil, &v)
 }
 
-// Join joins an open channel.
+// LeftGroups lists the groups this user left whose history this device
+// keeps (LeftAt and Rejoin set).
+func (c *Client) LeftGroups(ctx context.Context) ([]Group, error) {
+	var v []Group
+	return v, c.do(ctx, "GET", "/v1/groups?left=true", nil, &v)
+}
+
+// Join joins an open channel by name, a group by its invite link, or a
+// group this user left by its ID or name (JoinRequest).
 func (c *Client) Join(ctx context.Context, name string) (Group, error) {
 	var v Group
 	return v, c.do(ctx, "POST", "/v1/groups", JoinRequest{Name: name}, &v)
 }
 
-// Leave leaves a group.
+// JoinChannel joins the open channel called name, even when name is also a
+// group's that this user joined or left.
+func (c *Client) JoinChannel(ctx context.Context, name string) (Group, error) {
+	var v Group
+	return v, c.do(ctx, "POST", "/v1/groups", JoinRequest{Name: name, Channel: true}, &v)
+}
+
+// Leave leaves a group; its messages stay on this device (History reads
+// them) and the answer's Rejoin says how to join it again.
 func (c *Client) Leave(ctx context.Context, ref string) (Group, error) {
 	var v Group
 	return v, c.do(ctx, "DELETE", "/v1/groups/"+url.PathEscape(ref), nil, &v)

@@ -121,7 +121,7 @@ func (c *Client) raw(ctx context.Context, method, path, contentType string, body
 		if decodeJSON(io.LimitReader(resp.Body, 1<<20), &e) != nil || e.Error == "" {
 			e.Error = resp.Status
 		}
-		return nil, &APIError{Status: resp.StatusCode, Message: e.Error, Code: e.Code, Channel: e.Channel}
+		return nil, &APIError{Status: resp.StatusCode, Message: e.Error, Code: e.Code, Channel: e.Channel, Rejoin: e.Rejoin}
 	}
 	return resp, nil
 }

@@ -109,12 +109,15 @@ type SendResponse struct {
 }
 
 // JoinRequest is the body of POST /v1/groups: an open channel's name or an
-// invite link.
+// invite link. A name that names a group this user left (its ID, or its
+// name) joins that group again, with its kept history, unless Channel is
+// set: then Name is an open channel's name, whatever else it names.
 type JoinRequest struct {
-	Name string `json:"name"`
+	Name    string `json:"name"`
+	Channel bool   `json:"channel,omitempty"`
 }
 
-// Group is a joined group.
+// Group is a joined group, or one just left (LeftAt set).
 type Group struct {
 	ID       string    `json:"id"`
 	Name     string    `json:"name"`
@@ -128,6 +131,12 @@ type Group struct {
 	// (removed, banned, or joined with an invite a removal made stale);
 	// empty while they can. The chats show it and refuse input with it.
 	Refused string `json:"refused,omitempty"`
+	// LeftAt is when this user left the group (in leave's answer); its
+	// messages stay on this device and `log` reads them.
+	LeftAt *time.Time `json:"left_at,omitempty"`
+	// Rejoin is what join takes to join a left group again: a channel's
+	// name, any other group's ID (its name may be an open channel's too).
+	Rejoin string `json:"rejoin,omitempty"`
 }
 
 // Sync is one catch-up session: with whom, when, and what moved.
@@ -212,6 +221,9 @@ type Error struct {
 	// Channel is the open channel a not_joined error names, if it named
 	// one.
 	Channel string `json:"channel,omitempty"`
+	// Rejoin, in a not_joined error that names a group this user left, is
+	// what join takes to join that group again (as Group.Rejoin).
+	Rejoin string `json:"rejoin,omitempty"`
 }
 
 // Error codes.

@@ -137,6 +137,12 @@ func (b *fakeBackend) Join(ctx context.Context, name string) (store.Group, error
 	return g, b.store.PutGroup(g)
 }
 
+func (b *fakeBackend) LeftGroups() ([]store.Group, error) { return b.store.LeftGroups() }
+
+func (b *fakeBackend) JoinChannel(ctx context.Context, name string) (store.Group, error) {
+	return b.Join(ctx, name)
+}
+
 func (b *fakeBackend) Leave(ctx context.Context, ref string) (store.Group, error) {
 	g, err := b.ResolveGroup(ref)
 	if err != nil {

@@ -153,6 +153,17 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
+	if v := r.URL.Query().Get("left"); v != "" {
+		left, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, errors.New("left must be true or false"))
+			return
+		}
+		if left {
+			s.handleLeftGroups(w, r)
+			return
+		}
+	}
 	groups, err := s.groupViews()
 	if err != nil {
 		s.fail(w, r, err)
@@ -161,13 +172,38 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, groups)
 }
 
+// handleLeftGroups lists the groups this user left, with their kept
+// messages and how to join each again.
+func (s *Server) handleLeftGroups(w http.ResponseWriter, r *http.Request) {
+	b := s.cfg.Backend
+	groups, err := b.LeftGroups()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := []api.Group{}
+	for _, g := range groups {
+		n, err := b.Count(g.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out = append(out, NewGroup(g, n, 0))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
 	var req api.JoinRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
 		return
 	}
-	g, err := s.cfg.Backend.Join(r.Context(), req.Name)
+	join := s.cfg.Backend.Join
+	if req.Channel {
+		join = s.cfg.Backend.JoinChannel
+	}
+	g, err := join(r.Context(), req.Name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -182,7 +218,8 @@ func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, NewGroup(g, 0, 0))
+	n, _ := s.cfg.Backend.Count(g.ID)
+	writeJSON(w, http.StatusOK, NewGroup(g, n, 0))
 }
 
 func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {

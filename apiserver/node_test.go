@@ -112,11 +112,24 @@ func TestAgainstNode(t *testing.T) {
 	if h := status.Store; h == nil || h.State != "ok" || h.FreeBytes != -1 || h.FloorBytes <= h.HardFloorBytes {
 		t.Errorf("Status.Store = %+v; want an in-memory store's: ok, free space unknown, and its floors", h)
 	}
-	if _, err := c.Leave(ctx, "lobby"); err != nil {
+	left, err := c.Leave(ctx, "lobby")
+	if err != nil {
 		t.Fatal(err)
 	}
+	if left.Name != "lobby" || left.LeftAt == nil || left.Rejoin != "lobby" || left.Messages != 1 {
+		t.Errorf("Leave = %+v; want lobby, left, its message kept, joined again by its name", left)
+	}
+	// Leaving keeps the history readable.
+	page, err = c.History(ctx, "lobby", 0, false, "")
+	if err != nil || len(page.Messages) != 1 || page.Messages[0].ID != sent.Message.ID || page.Messages[0].Text != sent.Message.Text {
+		t.Errorf("History after Leave = %+v, %v; want the kept message", page, err)
+	}
 	var apiErr *api.APIError
-	if _, err := c.History(ctx, "lobby", 0, false, ""); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
-		t.Errorf("History after Leave = %v, want a 404 APIError", err)
+	if _, err := c.Send(ctx, "lobby", "gone"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound ||
+		apiErr.Code != api.CodeNotJoined || apiErr.Rejoin != "lobby" {
+		t.Errorf("Send after Leave = %#v, want a 404 not_joined APIError that says to join lobby again", err)
+	}
+	if _, err := c.History(ctx, "never-joined", 0, false, ""); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound || apiErr.Rejoin != "" {
+		t.Errorf("History of a channel never joined = %#v, want a 404 APIError", err)
 	}
 }

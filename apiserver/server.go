@@ -35,10 +35,20 @@ type Backend interface {
 	Addrs() []ma.Multiaddr
 	User() *identity.User
 	Started() time.Time
+	// Join joins an open channel by name, a group by its invite link, or a
+	// group this user left by its ID or name.
 	Join(ctx context.Context, name string) (store.Group, error)
+	// JoinChannel joins the open channel called name, whatever else the
+	// name names.
+	JoinChannel(ctx context.Context, name string) (store.Group, error)
 	Leave(ctx context.Context, ref string) (store.Group, error)
 	Groups() ([]store.Group, error)
+	// LeftGroups lists the groups this user left (Leave) that the store
+	// keeps.
+	LeftGroups() ([]store.Group, error)
 	ResolveGroup(ref string) (store.Group, error)
+	// History reads a joined group's messages or a left group's (the
+	// Group's LeftAt is set then).
 	// Send returns how many peers took the message; 0 means it is queued.
 	Send(ctx context.Context, ref, text string) (*message.Message, int, error)
 	History(ref string, q store.Query) (store.Group, store.Page, error)
@@ -56,8 +66,9 @@ type Backend interface {
 	// LastSync is a group's last completed catch-up session.
 	LastSync(group message.GroupID) (catchup.Result, bool)
 
-	// Open decodes a stored message for display (unsealing it in a private
-	// group); an error means this node cannot read it.
+	// Open decodes a stored message of a joined or left group for display
+	// (unsealing it in a private group); an error means this node cannot
+	// read it.
 	Open(m *message.Message) (group.Content, error)
 	// CreateGroup creates a group owned by this user and joins it.
 	CreateGroup(ctx context.Context, kind group.Kind, name string, endsAt time.Time) (store.Group, error)
@@ -262,7 +273,7 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	e := api.Error{Error: err.Error(), Code: codeOf(err)}
 	var nj *group.NotJoinedError
 	if errors.As(err, &nj) {
-		e.Channel = nj.Channel
+		e.Channel, e.Rejoin = nj.Channel, nj.Rejoin
 	}
 	writeJSON(w, status, e)
 }

@@ -119,7 +119,18 @@ func NewStanding(st group.Standing, groupName string) api.Standing {
 
 // NewGroup builds the view of a stored group.
 func NewGroup(g store.Group, messages, peers int) api.Group {
-	return api.Group{ID: g.ID.String(), Name: g.Name, Kind: g.Kind, JoinedAt: g.JoinedAt.UTC(), Messages: messages, Peers: peers}
+	v := api.Group{ID: g.ID.String(), Name: g.Name, Kind: g.Kind, JoinedAt: g.JoinedAt.UTC(), Messages: messages, Peers: peers}
+	if !g.LeftAt.IsZero() {
+		at := g.LeftAt.UTC()
+		v.LeftAt = &at
+		// A channel is joined again by its name; any other group by its
+		// ID, since its name may be an open channel's too.
+		v.Rejoin = v.ID
+		if g.Kind == "channel" {
+			v.Rejoin = g.Name
+		}
+	}
+	return v
 }
 
 // NewStoreHealth builds the view of a store's disk and its count of

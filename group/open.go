@@ -16,7 +16,8 @@ var (
 	// ErrBadName means a channel name breaks the naming rules.
 	ErrBadName = errors.New("bad channel name")
 	// ErrNotJoined means a command names a group this node has not joined.
-	// A NotJoinedError wraps it when the name is an open channel's.
+	// A NotJoinedError wraps it when the name is an open channel's or a
+	// left group's.
 	ErrNotJoined = errors.New("group not joined")
 )
 
@@ -66,13 +67,23 @@ func isASCII(s string) bool {
 	return true
 }
 
-// NotJoinedError says that an open channel a command names is not joined:
-// its caller can tell the person how to join it.
+// NotJoinedError says that a group a command names is not joined: an open
+// channel (Channel), or a group this user has left (Left): its caller can
+// tell the person how to join it.
 type NotJoinedError struct {
-	Channel string // the channel's normalised name
+	Channel string // the channel's normalised name, if the command named one
+	// Left is the name of the group this user left that the command names,
+	// and Rejoin what `starling join` takes to join that group again: the
+	// channel's name, or the group's ID.
+	Left, Rejoin string
 }
 
-func (e *NotJoinedError) Error() string { return ErrNotJoined.Error() + ": channel " + e.Channel }
+func (e *NotJoinedError) Error() string {
+	if e.Left != "" {
+		return ErrNotJoined.Error() + ": you left " + e.Left
+	}
+	return ErrNotJoined.Error() + ": channel " + e.Channel
+}
 
 // Unwrap makes errors.Is(err, ErrNotJoined) hold.
 func (e *NotJoinedError) Unwrap() error { return ErrNotJoined }

@@ -168,11 +168,14 @@ func (n *Node) doEffects(ctx context.Context, st *group.State, eff group.Effects
 		n.standingChanged(st)
 	}
 	if eff.DescriptorChanged {
-		if g, err := n.store.Group(st.ID()); err == nil && g.Name != groupName(st) {
-			g.Name = groupName(st)
-			if err := n.store.PutGroup(g); err != nil {
-				log.Warn("could not record the group's new name", "err", err)
-			}
+		name := groupName(st)
+		_, err := n.store.UpdateGroup(st.ID(), func(g *store.Group) bool {
+			changed := g.Name != name
+			g.Name = name
+			return changed
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) { // left meanwhile: nothing to rename
+			log.Warn("could not record the group's new name", "err", err)
 		}
 		if end := st.EndsAt(); !end.IsZero() {
 			if err := n.store.ExpireGroup(st.ID(), end.Add(n.grace())); err != nil {

@@ -18,11 +18,38 @@ import (
 // CarrierInvite) joins a private group as a carrier: the node stores,
 // forwards and serves its ciphertext and reads none of it (Open fails with
 // group.ErrUnreadable). Joining a joined group again is not an error.
+//
+// A ref that names a group this user left (its ID, or its name when no
+// joined channel has that name) joins that group again from what the
+// store kept of it (its history, relays and keys), not an open channel of
+// the same name: that is the group the person knows by the name.
+// JoinChannel joins the open channel whatever groups the name matches.
 func (n *Node) Join(ctx context.Context, ref string) (store.Group, error) {
 	if strings.HasPrefix(strings.TrimSpace(ref), "starling:") {
 		return n.joinLink(ctx, strings.TrimSpace(ref))
 	}
-	st, err := group.NewChannel(ref, n.groupCfg)
+	if id, _, err := group.OpenChannelID(ref); err == nil {
+		if _, err := n.store.Group(id); err == nil {
+			return n.JoinChannel(ctx, ref) // the joined channel wins, as in every command
+		}
+	}
+	switch left, err := resolveLeft(n.store, ref); {
+	case err == nil:
+		st, err := loadState(n.store, left, n.cfg.User, n.groupCfg)
+		if err != nil {
+			return store.Group{}, fmt.Errorf("join %s again: %w", left.Name, err)
+		}
+		return n.rejoin(left, st)
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Group{}, err
+	}
+	return n.JoinChannel(ctx, ref)
+}
+
+// JoinChannel joins the open channel called name, even when name is also a
+// group's (joined or left).
+func (n *Node) JoinChannel(ctx context.Context, name string) (store.Group, error) {
+	st, err := group.NewChannel(name, n.groupCfg)
 	if err != nil {
 		return store.Group{}, err
 	}
@@ -51,11 +78,14 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 		// link's relays and ticket still count.
 		return n.useRelays(g, inv.Relays, inv.Ticket), nil
 	}
+	if g, ok := n.rejoinLink(inv); ok {
+		return n.useRelays(g, inv.Relays, inv.Ticket), nil
+	}
 	if inv.Carrier() {
 		return n.carry(ctx, inv)
 	}
 	if inv.Channel != "" {
-		g, err := n.Join(ctx, inv.Channel)
+		g, err := n.JoinChannel(ctx, inv.Channel)
 		if err != nil {
 			return store.Group{}, err
 		}
@@ -102,6 +132,52 @@ func (n *Node) joinLink(ctx context.Context, link string) (store.Group, error) {
 		}
 		g.Name = groupName(st)
 	}
+	return g, nil
+}
+
+// rejoinLink joins the group of inv again from what the store kept of it,
+// if this user left it and the kept state is as good as the link: the same
+// standing (carrier or member) and, in a private group, a key at least as
+// new as the link's. Then the keys of earlier epochs, which a link does
+// not carry, still open the kept history. Otherwise the link joins afresh.
+func (n *Node) rejoinLink(inv group.Invite) (store.Group, bool) {
+	left, err := n.store.LeftGroup(inv.Group)
+	if err != nil || (left.Kind == kindCarrier) != inv.Carrier() {
+		return store.Group{}, false
+	}
+	st, err := loadState(n.store, left, n.cfg.User, n.groupCfg)
+	if err != nil || (inv.Secret != nil && inv.Epoch > st.Epoch()) {
+		return store.Group{}, false
+	}
+	g, err := n.rejoin(left, st)
+	if err != nil {
+		n.log.Warn("could not join a left group again from what the store kept; joining with the link afresh", "group", st, "err", err)
+		return store.Group{}, false
+	}
+	return g, true
+}
+
+// rejoin joins a group this user left again, with st loaded from what the
+// store kept of it (its record, relays and ticket included). It publishes
+// nothing: leaving told nobody either, so this user is still a member (or
+// whatever they were) to everybody else.
+func (n *Node) rejoin(left store.Group, st *group.State) (store.Group, error) {
+	if now := n.cfg.Clock(); st.Expired(now) {
+		return store.Group{}, fmt.Errorf("join %s: %w: it ended at %s", left.Name, group.ErrGroupExpired, st.EndsAt().UTC().Format(time.RFC3339))
+	}
+	if err := n.gossip.JoinTopic(st.ID(), st.Topic()); err != nil {
+		return store.Group{}, fmt.Errorf("join %s: %w", left.Name, err)
+	}
+	n.groups.put(st)
+	n.left.remove(st.ID())
+	g := left
+	g.LeftAt, g.JoinedAt = time.Time{}, n.cfg.Clock()
+	if err := n.store.PutGroup(g); err != nil {
+		n.groups.remove(st.ID())
+		return store.Group{}, errors.Join(fmt.Errorf("remember group %s: %w", g.Name, err), n.gossip.Leave(st.ID()))
+	}
+	n.log.Info("joined a left group again", "group", st)
+	n.kickOutbox()
 	return g, nil
 }
 
@@ -198,8 +274,19 @@ func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*mess
 	if len(inv.Relays) > 0 {
 		g.Ticket, g.Relays = inv.Ticket, peering.RelayIDs(inv.Relays)
 	}
+	// A group this user left keeps its record and state, so that its
+	// history can be read: a failed join must not lose them.
+	left, leftErr := n.store.LeftGroup(st.ID())
+	keptState, stateErr := n.store.GroupState(st.ID())
 	undo := func(err error) (store.Group, error) {
 		n.groups.remove(st.ID())
+		if leftErr == nil {
+			restore := n.store.PutGroup(left)
+			if stateErr == nil {
+				restore = errors.Join(restore, n.store.PutGroupState(st.ID(), keptState))
+			}
+			return store.Group{}, errors.Join(err, n.gossip.Leave(st.ID()), restore)
+		}
 		return store.Group{}, errors.Join(err, n.gossip.Leave(st.ID()), n.store.RemoveGroup(st.ID()))
 	}
 	if err := saveState(n.store, st); err != nil {
@@ -240,7 +327,10 @@ func (n *Node) adopt(ctx context.Context, st *group.State, received, own []*mess
 	return g, nil
 }
 
-// Leave leaves a joined group. Its messages stay in the store.
+// Leave leaves a joined group. Its messages stay in the store, and so do
+// its record, as a left group, and its keys: History reads them, and Join
+// (by the group's ID, or its name) joins the group again from them. Leaving
+// tells nobody.
 func (n *Node) Leave(ctx context.Context, ref string) (store.Group, error) {
 	g, err := resolveGroup(n.store, ref)
 	if err != nil {
@@ -249,16 +339,25 @@ func (n *Node) Leave(ctx context.Context, ref string) (store.Group, error) {
 	if err := n.gossip.Leave(g.ID); err != nil {
 		return store.Group{}, fmt.Errorf("leave %s: %w", g.Name, err)
 	}
+	st := n.groups.get(g.ID)
 	n.groups.remove(g.ID)
 	n.pending.forget(g.ID)
-	if err := n.store.RemoveGroup(g.ID); err != nil {
+	left, err := n.store.LeaveGroup(g.ID, n.cfg.Clock())
+	if err != nil {
 		return store.Group{}, err
 	}
-	return g, nil
+	if st != nil {
+		n.left.put(st)
+	}
+	return left, nil
 }
 
 // Groups lists joined groups.
 func (n *Node) Groups() ([]store.Group, error) { return n.store.Groups() }
+
+// LeftGroups lists the groups this user left (Leave) whose history the
+// store keeps.
+func (n *Node) LeftGroups() ([]store.Group, error) { return n.store.LeftGroups() }
 
 // ResolveGroup finds a joined group by hex ID, channel name or group name.
 func (n *Node) ResolveGroup(ref string) (store.Group, error) { return resolveGroup(n.store, ref) }

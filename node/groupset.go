@@ -175,26 +175,69 @@ func groupName(st *group.State) string {
 }
 
 // resolveGroup finds a joined group by hex ID, by channel name, or by the
-// name of a created group (which must then be unambiguous).
-func resolveGroup(s *store.Store, ref string) (store.Group, error) {
-	// 64 hex digits are a group ID and also a valid channel name, so a ref
-	// that parses as an ID but names no joined group is tried as a name.
-	if id, err := message.ParseGroupID(ref); err == nil {
-		g, err := s.Group(id)
-		if !errors.Is(err, store.ErrNotFound) {
-			return g, err
-		}
-	}
-	if id, _, err := group.OpenChannelID(ref); err == nil {
-		g, err := s.Group(id)
-		if !errors.Is(err, store.ErrNotFound) {
-			return g, err
-		}
+// name of a created group (which must then be unambiguous). When ref names
+// no joined group but a group this user left, the error is a
+// group.NotJoinedError that says how to join it again.
+func resolveGroup(s *store.Store, ref string) (store.Group, error) { return resolve(s, ref, false) }
+
+// resolveKnown finds a joined group as resolveGroup does, or else a group
+// this user has left (whose history the store keeps).
+func resolveKnown(s *store.Store, ref string) (store.Group, error) { return resolve(s, ref, true) }
+
+func resolve(s *store.Store, ref string, withLeft bool) (store.Group, error) {
+	if g, err := byID(ref, s.Group); !errors.Is(err, store.ErrNotFound) {
+		return g, err
 	}
 	groups, err := s.Groups()
 	if err != nil {
 		return store.Group{}, err
 	}
+	found, err := byName(groups, ref, "joined groups")
+	switch {
+	case err != nil:
+		return store.Group{}, err
+	case found != nil:
+		return *found, nil
+	}
+	switch l, err := resolveLeft(s, ref); {
+	case err == nil && withLeft:
+		return l, nil
+	case err == nil:
+		return store.Group{}, leftError(l)
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Group{}, err
+	}
+	_, norm, err := group.OpenChannelID(ref)
+	if err == nil {
+		return store.Group{}, &group.NotJoinedError{Channel: norm}
+	}
+	// Not a channel name either: say both.
+	return store.Group{}, fmt.Errorf("%w: no joined group is called %q; as a channel name: %w", group.ErrNotJoined, ref, err)
+}
+
+// byID finds, with get (the store's Group or LeftGroup), the group ref
+// names by its hex ID or as an open channel's name, or store.ErrNotFound.
+// 64 hex digits are a group ID and also a valid channel name, so a ref that
+// parses as an ID but names no group is tried as a name.
+func byID(ref string, get func(message.GroupID) (store.Group, error)) (store.Group, error) {
+	if id, err := message.ParseGroupID(ref); err == nil {
+		g, err := get(id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return g, err
+		}
+	}
+	if id, _, err := group.OpenChannelID(ref); err == nil {
+		g, err := get(id)
+		if !errors.Is(err, store.ErrNotFound) {
+			return g, err
+		}
+	}
+	return store.Group{}, store.ErrNotFound
+}
+
+// byName finds the one group of groups, other than channels, that ref
+// names (whatever its case): nil if none, an error if several.
+func byName(groups []store.Group, ref, what string) (*store.Group, error) {
 	var found []store.Group
 	for _, g := range groups {
 		if g.Kind != kindChannel && strings.EqualFold(g.Name, strings.TrimSpace(ref)) {
@@ -202,21 +245,45 @@ func resolveGroup(s *store.Store, ref string) (store.Group, error) {
 		}
 	}
 	switch len(found) {
-	case 1:
-		return found[0], nil
 	case 0:
-		_, norm, err := group.OpenChannelID(ref)
-		if err == nil {
-			return store.Group{}, &group.NotJoinedError{Channel: norm}
-		}
-		// Not a channel name either: say both.
-		return store.Group{}, fmt.Errorf("%w: no joined group is called %q; as a channel name: %w", group.ErrNotJoined, ref, err)
-	default:
-		ids := make([]string, len(found))
-		for i, g := range found {
-			ids[i] = g.ID.String()
-		}
-		slices.Sort(ids)
-		return store.Group{}, fmt.Errorf("%q names %d joined groups; use one of their IDs: %s", ref, len(found), strings.Join(ids, ", "))
+		return nil, nil
+	case 1:
+		return &found[0], nil
 	}
+	ids := make([]string, len(found))
+	for i, g := range found {
+		ids[i] = g.ID.String()
+	}
+	slices.Sort(ids)
+	return nil, fmt.Errorf("%q names %d %s; use one of their IDs: %s", ref, len(found), what, strings.Join(ids, ", "))
+}
+
+// resolveLeft finds a group this user has left, as resolveGroup finds a
+// joined one, or store.ErrNotFound.
+func resolveLeft(s *store.Store, ref string) (store.Group, error) {
+	if g, err := byID(ref, s.LeftGroup); !errors.Is(err, store.ErrNotFound) {
+		return g, err
+	}
+	groups, err := s.LeftGroups()
+	if err != nil {
+		return store.Group{}, err
+	}
+	found, err := byName(groups, ref, "groups you left")
+	switch {
+	case err != nil:
+		return store.Group{}, err
+	case found == nil:
+		return store.Group{}, fmt.Errorf("left group %q: %w", ref, store.ErrNotFound)
+	}
+	return *found, nil
+}
+
+// leftError says that g is a group this user left, and how to join it
+// again: a channel by its name, any other group by its ID (its name may
+// be an open channel's too, which `starling join NAME` would not mean).
+func leftError(g store.Group) error {
+	if g.Kind == kindChannel {
+		return &group.NotJoinedError{Channel: g.Name, Left: "channel " + g.Name, Rejoin: g.Name}
+	}
+	return &group.NotJoinedError{Left: fmt.Sprintf("%s (%s group %s)", g.Name, g.Kind, g.ID.Short()), Rejoin: g.ID.String()}
 }

@@ -50,10 +50,13 @@ func (l *Local) state(g store.Group) (*group.State, error) {
 	return st, nil
 }
 
-// Open decodes a stored message of a joined group for display, unsealing
-// it in a private group.
+// Open decodes a stored message of a joined group, or of a group this
+// user left, for display, unsealing it in a private group.
 func (l *Local) Open(m *message.Message) (group.Content, error) {
 	g, err := l.store.Group(m.Body.Group)
+	if errors.Is(err, store.ErrNotFound) {
+		g, err = l.store.LeftGroup(m.Body.Group)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +70,33 @@ func (l *Local) Open(m *message.Message) (group.Content, error) {
 // Close closes the store.
 func (l *Local) Close() error { return l.store.Close() }
 
-// Join remembers the open channel name as joined. Groups with invite links
-// need the node: joining them publishes a profile.
+// Join remembers the open channel name as joined, or, like Node.Join, a
+// group this user left that name names (its ID, or its name when no joined
+// channel has that name) as joined again. Groups with invite links need
+// the node: joining them publishes a profile.
 func (l *Local) Join(name string) (store.Group, error) {
+	if id, _, err := group.OpenChannelID(name); err == nil {
+		if _, err := l.store.Group(id); err == nil {
+			return l.JoinChannel(name)
+		}
+	}
+	switch left, err := resolveLeft(l.store, name); {
+	case err == nil:
+		g := left
+		g.LeftAt, g.JoinedAt = time.Time{}, l.clock()
+		if err := l.store.PutGroup(g); err != nil {
+			return store.Group{}, fmt.Errorf("remember group %s: %w", g.Name, err)
+		}
+		return g, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Group{}, err
+	}
+	return l.JoinChannel(name)
+}
+
+// JoinChannel remembers the open channel name as joined, even when name is
+// also a group's (joined or left).
+func (l *Local) JoinChannel(name string) (store.Group, error) {
 	st, err := group.NewChannel(name, l.cfg)
 	if err != nil {
 		return store.Group{}, err
@@ -89,6 +116,9 @@ func (l *Local) ResolveGroup(ref string) (store.Group, error) { return resolveGr
 
 // Groups lists joined groups.
 func (l *Local) Groups() ([]store.Group, error) { return l.store.Groups() }
+
+// LeftGroups lists the groups this user left whose history the store keeps.
+func (l *Local) LeftGroups() ([]store.Group, error) { return l.store.LeftGroups() }
 
 // Count returns how many messages a group holds.
 func (l *Local) Count(g store.Group) (int, error) { return l.store.Count(g.ID) }
@@ -116,9 +146,10 @@ func (l *Local) Send(ctx context.Context, ref, text string) (*message.Message, e
 	return m, nil
 }
 
-// History reads a page of a joined group's messages.
+// History reads a page of the messages of a joined group, or of a group
+// this user left.
 func (l *Local) History(ref string, q store.Query) (store.Group, store.Page, error) {
-	g, err := resolveGroup(l.store, ref)
+	g, err := resolveKnown(l.store, ref)
 	if err != nil {
 		return store.Group{}, store.Page{}, err
 	}

@@ -44,6 +44,7 @@ type Node struct {
 	rand        *peering.Random
 	penalties   *penalties
 	groups      *groupSet
+	left        *groupSet // the States of left groups whose history was read (Open)
 	groupCfg    group.Config
 	admit       *admission.Admission
 	own         *ownRate
@@ -95,6 +96,7 @@ func New(cfg Config) (*Node, error) {
 		rand:       peering.NewRandom(cfg.Seed),
 		penalties:  newPenalties(cfg.Clock),
 		groups:     newGroupSet(),
+		left:       newGroupSet(),
 		effects:    newEffectQueue(),
 		regossip:   &regossiper{},
 		blocks:     newBlockList(),
@@ -376,9 +378,33 @@ func (n *Node) Relays() []relay.Link { return n.peers.Relays() }
 func (n *Node) Open(m *message.Message) (group.Content, error) {
 	st := n.groups.get(m.Body.Group)
 	if st == nil {
-		return nil, fmt.Errorf("%w: %s", group.ErrNotJoined, m.Body.Group.Short())
+		var err error
+		if st, err = n.leftState(m.Body.Group); err != nil {
+			return nil, err
+		}
 	}
 	return st.Open(m)
+}
+
+// leftState returns the State of a group this user left, from what the
+// store kept of it, so that its history can still be read.
+func (n *Node) leftState(id message.GroupID) (*group.State, error) {
+	if st := n.left.get(id); st != nil {
+		return st, nil
+	}
+	g, err := n.store.LeftGroup(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", group.ErrNotJoined, id.Short())
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := loadState(n.store, g, n.cfg.User, n.groupCfg)
+	if err != nil {
+		return nil, err
+	}
+	n.left.put(st)
+	return st, nil
 }
 
 // DroppedGossip counts the gossip messages Config.DropGossip dropped.

@@ -150,6 +150,11 @@ func (n *Node) flushOutbox(ctx context.Context) int {
 		if ctx.Err() != nil {
 			return 0
 		}
+		if n.groups.get(m.Body.Group) == nil && n.isLeft(m.Body.Group) {
+			// The group was left: the message stays queued, as the group's
+			// history stays, and goes out if this user joins it again.
+			continue
+		}
 		if !n.mayPublish(m) {
 			n.refuse(m)
 			continue
@@ -173,9 +178,16 @@ func (n *Node) flushOutbox(ctx context.Context) int {
 	return left
 }
 
-// History reads a page of a joined group's messages.
+// isLeft reports whether g is a group this user left (Leave).
+func (n *Node) isLeft(g message.GroupID) bool {
+	_, err := n.store.LeftGroup(g)
+	return err == nil
+}
+
+// History reads a page of the messages of a joined group, or of a group
+// this user left (the store keeps them; LeftAt is set then).
 func (n *Node) History(ref string, q store.Query) (store.Group, store.Page, error) {
-	g, err := resolveGroup(n.store, ref)
+	g, err := resolveKnown(n.store, ref)
 	if err != nil {
 		return store.Group{}, store.Page{}, err
 	}

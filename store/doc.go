@@ -37,7 +37,7 @@
 //	"k/" group(32) kind(4 BE) sent_at_ms(8 BE) id(32) -> empty; the kind index, for every kind but text
 //	"o/" id(32)                                     -> outbox sequence (8 BE); the outbox is ordered by it
 //	"t/" id(32)                                     -> empty, or the group (32); a deleted message's tombstone
-//	"j/" group(32)                                  -> joined group (JSON)
+//	"j/" group(32)                                  -> joined or left group (JSON)
 //	"s/" group(32)                                  -> the group's state (opaque bytes the node keeps)
 //	"x/" group(32)                                  -> expiry: at (unix ns, 8 BE) | swept (1)
 //	"b/" author key(32)                             -> blocked or muted author (JSON)

@@ -17,8 +17,9 @@ import (
 // transaction at the smallest memtable (MinMemTableSize).
 const MaxGroupStateSize = 128 << 10
 
-// Group is a group this node has joined. The node keeps whatever else it
-// needs of a group in the group's state (PutGroupState).
+// Group is a group this node has joined, or has left (LeftAt is set). The
+// node keeps whatever else it needs of a group in the group's state
+// (PutGroupState).
 type Group struct {
 	ID   message.GroupID
 	Name string
@@ -29,6 +30,9 @@ type Group struct {
 	// presented to that invite's relays (Relays, peer IDs) and no others.
 	Ticket []byte
 	Relays []string
+	// LeftAt is when this user left the group (LeaveGroup); zero for a
+	// joined group.
+	LeftAt time.Time
 }
 
 // groupRecord is a Group on disk; the ID is in the key.
@@ -38,17 +42,20 @@ type groupRecord struct {
 	JoinedAt int64    `json:"joined_at_ns,omitempty"`
 	Ticket   []byte   `json:"ticket,omitempty"`
 	Relays   []string `json:"relays,omitempty"`
+	LeftAt   int64    `json:"left_at_ns,omitempty"`
 }
 
-// PutGroup records a joined group, replacing any earlier record, synced to
-// disk before it returns. A zero JoinedAt is set to the store's clock. The
+// PutGroup records a joined group (or a left one, if LeftAt is set),
+// replacing any earlier record, synced to disk before it returns: so
+// putting a left group with a zero LeftAt joins it again. A zero JoinedAt
+// is set to the store's clock. The
 // record expires with the group (ExpireGroup); once the group has expired,
 // PutGroup fails with ErrExpired.
 func (s *Store) PutGroup(g Group) error {
 	if g.JoinedAt.IsZero() {
 		g.JoinedAt = s.cfg.Clock()
 	}
-	v, err := json.Marshal(groupRecord{Name: g.Name, Kind: g.Kind, JoinedAt: timeNS(g.JoinedAt), Ticket: g.Ticket, Relays: g.Relays})
+	v, err := encodeGroup(g)
 	if err == nil {
 		err = s.setGroupRecord(g.ID, groupKey(g.ID), v)
 	}
@@ -58,8 +65,33 @@ func (s *Store) PutGroup(g Group) error {
 	return nil
 }
 
-// Group returns a joined group, or ErrNotFound.
+// Group returns a joined group, or ErrNotFound (also for a left one).
 func (s *Store) Group(id message.GroupID) (Group, error) {
+	g, err := s.groupRecord(id)
+	if err == nil && !g.LeftAt.IsZero() {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Group{}, fmt.Errorf("get group %s: %w", id.Short(), err)
+	}
+	return g, nil
+}
+
+// LeftGroup returns a group this user has left (LeaveGroup), or ErrNotFound
+// (also for a joined one).
+func (s *Store) LeftGroup(id message.GroupID) (Group, error) {
+	g, err := s.groupRecord(id)
+	if err == nil && g.LeftAt.IsZero() {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Group{}, fmt.Errorf("get left group %s: %w", id.Short(), err)
+	}
+	return g, nil
+}
+
+// groupRecord reads a group's record, joined or left.
+func (s *Store) groupRecord(id message.GroupID) (Group, error) {
 	var g Group
 	err := s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(groupKey(id))
@@ -72,14 +104,17 @@ func (s *Store) Group(id message.GroupID) (Group, error) {
 		g, err = decodeGroup(item)
 		return err
 	})
-	if err != nil {
-		return Group{}, fmt.Errorf("get group %s: %w", id.Short(), err)
-	}
-	return g, nil
+	return g, err
 }
 
 // Groups returns every joined group, sorted by name (then ID).
-func (s *Store) Groups() ([]Group, error) {
+func (s *Store) Groups() ([]Group, error) { return s.groups(false) }
+
+// LeftGroups returns every group this user has left and the store still
+// remembers, sorted by name (then ID).
+func (s *Store) LeftGroups() ([]Group, error) { return s.groups(true) }
+
+func (s *Store) groups(left bool) ([]Group, error) {
 	var gs []Group
 	err := s.view(func(txn *badger.Txn) error {
 		return eachKey(txn, prefixGroup, func(item *badger.Item) error {
@@ -87,7 +122,9 @@ func (s *Store) Groups() ([]Group, error) {
 			if err != nil {
 				return s.skipCorrupt(item.KeyCopy(nil), err)
 			}
-			gs = append(gs, g)
+			if g.LeftAt.IsZero() != left {
+				gs = append(gs, g)
+			}
 			return nil
 		})
 	})
@@ -100,8 +137,66 @@ func (s *Store) Groups() ([]Group, error) {
 	return gs, nil
 }
 
-// RemoveGroup forgets a joined group and its state (the secrets go with the
-// membership). Its messages, tombstones and expiry stay; DeleteGroup removes
+// LeaveGroup marks a joined group as left at the given time (zero: the
+// store's clock) and returns it: Group and Groups no longer list it,
+// LeftGroup and LeftGroups do. Its messages, state (so that its history
+// can still be read), tombstones and expiry stay; PutGroup with a zero
+// LeftAt joins it again, RemoveGroup forgets it. A group that is not
+// joined is ErrNotFound.
+func (s *Store) LeaveGroup(id message.GroupID, at time.Time) (Group, error) {
+	if at.IsZero() {
+		at = s.cfg.Clock()
+	}
+	return s.UpdateGroup(id, func(g *Group) bool {
+		g.LeftAt = at
+		return true
+	})
+}
+
+// UpdateGroup changes a joined group's record with f in one transaction,
+// so that no concurrent LeaveGroup is undone by a record read before it;
+// f reports whether it changed anything. It returns the record as it is
+// then. A group that is not joined (never, or left) is ErrNotFound and f
+// does not run.
+func (s *Store) UpdateGroup(id message.GroupID, f func(*Group) bool) (Group, error) {
+	s.expMu.RLock() // as setGroupRecord
+	defer s.expMu.RUnlock()
+	ttl, refused := s.expiresAtLocked(id)
+	if refused {
+		return Group{}, fmt.Errorf("update group %s: %w: its content is deleted", id.Short(), ErrExpired)
+	}
+	var g Group
+	err := s.update(true, func(txn *badger.Txn) error {
+		item, err := txn.Get(groupKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if g, err = decodeGroup(item); err != nil {
+			return err
+		}
+		if !g.LeftAt.IsZero() {
+			return ErrNotFound
+		}
+		if !f(&g) {
+			return nil
+		}
+		v, err := encodeGroup(g)
+		if err != nil {
+			return err
+		}
+		return txn.SetEntry(&badger.Entry{Key: groupKey(id), Value: v, ExpiresAt: ttl})
+	})
+	if err != nil {
+		return Group{}, fmt.Errorf("update group %s: %w", id.Short(), err)
+	}
+	return g, nil
+}
+
+// RemoveGroup forgets a group, joined or left, and its state (the
+// secrets go with it). Its messages, tombstones and expiry stay; DeleteGroup removes
 // those too. Removing a group that is not there is not an error.
 func (s *Store) RemoveGroup(id message.GroupID) error {
 	s.expMu.RLock() // as setGroupRecord
@@ -170,6 +265,11 @@ func (s *Store) setGroupRecord(g message.GroupID, key, v []byte) error {
 	})
 }
 
+// encodeGroup is the inverse of decodeGroup, but for the ID in the key.
+func encodeGroup(g Group) ([]byte, error) {
+	return json.Marshal(groupRecord{Name: g.Name, Kind: g.Kind, JoinedAt: timeNS(g.JoinedAt), Ticket: g.Ticket, Relays: g.Relays, LeftAt: timeNS(g.LeftAt)})
+}
+
 func decodeGroup(item *badger.Item) (Group, error) {
 	k := item.Key()
 	if len(k) != groupKeyLen {
@@ -183,5 +283,6 @@ func decodeGroup(item *badger.Item) (Group, error) {
 	}
 	g.Name, g.Kind, g.JoinedAt = rec.Name, rec.Kind, timeFromNS(rec.JoinedAt)
 	g.Ticket, g.Relays = rec.Ticket, rec.Relays
+	g.LeftAt = timeFromNS(rec.LeftAt)
 	return g, nil
 }

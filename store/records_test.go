@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -51,6 +52,89 @@ func testGroupState(t *testing.T, b backend) {
 		t.Errorf("another group's state: %q, %v", got, err)
 	}
 	checkHealthy(t, s)
+}
+
+// Leaving a group keeps its record, as a left one, and its state, so that
+// its history can still be read; joining again (PutGroup) makes it joined.
+func testLeaveGroup(t *testing.T, b backend) {
+	clock := newTestClock()
+	s, _ := b.open(t, "", Config{Clock: clock.Now})
+	g, other := groupID("left"), groupID("stays")
+	for _, grp := range []Group{{ID: g, Name: "left", Kind: "private", Ticket: []byte("t"), Relays: []string{"r"}}, {ID: other, Name: "stays", Kind: "open"}} {
+		if err := s.PutGroup(grp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutGroupState(g, []byte("secret")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LeaveGroup(groupID("never joined"), time.Time{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("LeaveGroup of a group never joined = %v, want ErrNotFound", err)
+	}
+	at := clock.Now()
+	left, err := s.LeaveGroup(g, at)
+	if err != nil || left.ID != g || !left.LeftAt.Equal(at) {
+		t.Fatalf("LeaveGroup = %+v, %v", left, err)
+	}
+	if _, err := s.LeaveGroup(g, at); !errors.Is(err, ErrNotFound) {
+		t.Errorf("leaving twice = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Group(g); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Group of a left group = %v, want ErrNotFound", err)
+	}
+	if gs, err := s.Groups(); err != nil || len(gs) != 1 || gs[0].ID != other {
+		t.Errorf("Groups = %+v, %v; want only the joined one", gs, err)
+	}
+	got, err := s.LeftGroup(g)
+	if err != nil || got.Name != "left" || got.Kind != "private" || string(got.Ticket) != "t" || !slices.Equal(got.Relays, []string{"r"}) || !got.LeftAt.Equal(at) {
+		t.Errorf("LeftGroup = %+v, %v; want the record as it was, left at %v", got, err, at)
+	}
+	if gs, err := s.LeftGroups(); err != nil || len(gs) != 1 || gs[0].ID != g {
+		t.Errorf("LeftGroups = %+v, %v; want the left one", gs, err)
+	}
+	if _, err := s.LeftGroup(other); !errors.Is(err, ErrNotFound) {
+		t.Errorf("LeftGroup of a joined group = %v, want ErrNotFound", err)
+	}
+	if st, err := s.GroupState(g); err != nil || string(st) != "secret" {
+		t.Errorf("state after leaving: %q, %v; want it kept", st, err)
+	}
+	// A change made from a record read before the group was left (the
+	// node renames groups as their descriptors change) does not join it
+	// again.
+	ran := false
+	if _, err := s.UpdateGroup(g, func(*Group) bool { ran = true; return true }); !errors.Is(err, ErrNotFound) || ran {
+		t.Errorf("UpdateGroup of a left group = %v (f ran: %v), want ErrNotFound without running f", err, ran)
+	}
+	if renamed, err := s.UpdateGroup(other, func(g *Group) bool { g.Name = "renamed"; return true }); err != nil || renamed.Name != "renamed" {
+		t.Errorf("UpdateGroup of a joined group = %+v, %v", renamed, err)
+	}
+	if got, err := s.Group(other); err != nil || got.Name != "renamed" {
+		t.Errorf("after UpdateGroup: %+v, %v; want it renamed", got, err)
+	}
+	checkHealthy(t, s)
+
+	got.LeftAt = time.Time{}
+	if err := s.PutGroup(got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Group(g); err != nil {
+		t.Errorf("Group after joining again: %v", err)
+	}
+	if gs, err := s.LeftGroups(); err != nil || len(gs) != 0 {
+		t.Errorf("LeftGroups after joining again = %+v, %v; want none", gs, err)
+	}
+	if _, err := s.LeaveGroup(g, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveGroup(g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LeftGroup(g); !errors.Is(err, ErrNotFound) {
+		t.Errorf("LeftGroup after RemoveGroup = %v, want ErrNotFound", err)
+	}
+	if _, err := s.GroupState(g); !errors.Is(err, ErrNotFound) {
+		t.Errorf("state after RemoveGroup: %v, want ErrNotFound", err)
+	}
 }
 
 func testBlocks(t *testing.T, b backend) {

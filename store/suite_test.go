@@ -32,6 +32,7 @@ func TestSuite(t *testing.T) {
 		{"DeleteBeforeArrival", testDeleteBeforeArrival},
 		{"Kinds", testKinds},
 		{"GroupState", testGroupState},
+		{"LeaveGroup", testLeaveGroup},
 		{"Blocks", testBlocks},
 		{"DeleteGroup", testDeleteGroup},
 		{"ExpireByTTL", testExpireByTTL},

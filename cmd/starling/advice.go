@@ -14,14 +14,14 @@ import (
 // program that shows them (the simulator and tests have none to offer). It
 // starts with "; " or is empty.
 func advice(err error) string {
-	code, channel := "", ""
+	code, channel, rejoin := "", "", ""
 	var ae *api.APIError
 	if errors.As(err, &ae) {
-		code, channel = ae.Code, ae.Channel
+		code, channel, rejoin = ae.Code, ae.Channel, ae.Rejoin
 	}
 	var nj *group.NotJoinedError
 	if errors.As(err, &nj) {
-		channel = nj.Channel
+		channel, rejoin = nj.Channel, nj.Rejoin
 	}
 	switch {
 	case errors.Is(err, home.ErrNotInitialised):
@@ -34,6 +34,8 @@ func advice(err error) string {
 		return "; upgrade starling"
 	case errors.Is(err, group.ErrCarried) || code == api.CodeCarried:
 		return "; leave it (`starling leave GROUP`) and join again with this link"
+	case (errors.Is(err, group.ErrNotJoined) || code == api.CodeNotJoined) && rejoin != "":
+		return "; `starling join " + rejoin + "` joins it again (`starling log " + rejoin + "` reads what this device kept of it)"
 	case (errors.Is(err, group.ErrNotJoined) || code == api.CodeNotJoined) && channel != "":
 		return "; join it first with `starling join " + channel + "`"
 	case errors.Is(err, group.ErrNotJoined) || code == api.CodeNotJoined:

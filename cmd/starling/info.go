@@ -134,7 +134,7 @@ func newStatus(g *globals) *cobra.Command {
 }
 
 func (g *globals) offlineStatus(cmd *cobra.Command, asJSON bool) error {
-	groups, err := g.groupList(cmd)
+	groups, err := g.groupList(cmd, false)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func newLog(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "log GROUP [--limit N] [--follow] [--json]",
-		Short: "Print a group's messages, oldest first (works without a running node)",
+		Short: "Print a group's messages, oldest first, also a group you left (works without a running node)",
 		Args:  exactArgs(1, "one group name or ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 0 {
