@@ -12,12 +12,15 @@ import (
 type recentIDs struct {
 	mu   sync.Mutex
 	set  map[message.ID]struct{}
-	ring []message.ID
+	ring []message.ID // grows on use up to max, then wraps
 	next int
+	max  int
 }
 
 func newRecentIDs(n int) *recentIDs {
-	return &recentIDs{set: make(map[message.ID]struct{}, n), ring: make([]message.ID, 0, n)}
+	// Nothing is allocated ahead: an idle node (the simulator runs
+	// thousands) holds only what it has seen.
+	return &recentIDs{set: make(map[message.ID]struct{}), max: n}
 }
 
 func (r *recentIDs) has(id message.ID) bool {
@@ -33,12 +36,12 @@ func (r *recentIDs) add(id message.ID) {
 	if _, ok := r.set[id]; ok {
 		return
 	}
-	if len(r.ring) < cap(r.ring) {
+	if len(r.ring) < r.max {
 		r.ring = append(r.ring, id)
 	} else {
 		delete(r.set, r.ring[r.next])
 		r.ring[r.next] = id
-		r.next = (r.next + 1) % cap(r.ring)
+		r.next = (r.next + 1) % r.max
 	}
 	r.set[id] = struct{}{}
 }

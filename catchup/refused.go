@@ -34,7 +34,7 @@ type refusal struct {
 
 func newRefusals(cfg Config) *refusals {
 	return &refusals{max: cfg.MaxRefused, ttl: cfg.RefusedTTL, now: cfg.Clock, view: cfg.View,
-		byID: make(map[message.ID]refusal), ring: make([]message.ID, 0, cfg.MaxRefused)}
+		byID: make(map[message.ID]refusal)} // ring grows on use: an idle node holds nothing
 }
 
 func (r *refusals) viewOf(g message.GroupID) uint64 {

@@ -34,6 +34,10 @@ type Options struct {
 	// timeline ends, so a profile leaves out start-up and shutdown. See
 	// ProfileCPU.
 	CPUProfile func(stack string) (stop func() error, err error)
+	// HeapProfile, if set, is called once each run's nodes have started,
+	// when the heap per node is measured (with the stack's name), to
+	// write what holds that memory. See ProfileHeap.
+	HeapProfile func(stack string) error
 }
 
 // Run runs a scenario from Parse, ReadFile or Builtin and returns its report:
@@ -110,6 +114,11 @@ func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options)
 	}
 	atk.judge = func(s attackSet) []event { return f.judge(s, time.Since(origin)) }
 	mem := max(heapInUse()-heap0, 0) / int64(p.honest)
+	if opts.HeapProfile != nil {
+		if err := opts.HeapProfile(f.name()); err != nil {
+			return report.Run{}, nil, err
+		}
+	}
 
 	// The previous run's garbage is collected, and its memory returned to
 	// the OS, now rather than on this run's CPU.
@@ -209,4 +218,23 @@ func toReport(es []event) []report.Event {
 		out[i] = report.Event{At: e.At, Kind: e.Kind, Detail: e.Detail}
 	}
 	return out
+}
+
+// ProfileHeap is an Options.HeapProfile that writes the heap in use once a
+// run's nodes have started to PREFIX-STACK.heap.pprof, for finding what a
+// simulated node holds (go tool pprof -sample_index=inuse_space).
+func ProfileHeap(prefix string) func(stack string) error {
+	return func(stack string) error {
+		path := prefix + "-" + stack + ".heap.pprof"
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("heap profile: %w", err)
+		}
+		runtime.GC()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			f.Close()
+			return fmt.Errorf("heap profile %s: %w", path, err)
+		}
+		return f.Close()
+	}
 }

@@ -12,7 +12,7 @@ import (
 // The simulator as a tool, on virtual time (`starling-sim` runs on real
 // time):
 //
-//	go test ./sim -run TestScenario -sim.scenario FILE_OR_NAME [-sim.out DIR] [-sim.seed N] [-sim.bare] [-sim.scale F] [-sim.log warn] [-sim.cpuprofile PREFIX] -timeout 0
+//	go test ./sim -run TestScenario -sim.scenario FILE_OR_NAME [-sim.out DIR] [-sim.seed N] [-sim.bare] [-sim.scale F] [-sim.log warn] [-sim.cpuprofile PREFIX] [-sim.heapprofile PREFIX] -timeout 0
 //
 // For CPU figures to compare (-sim.bare), add -cpu 1: with more than one P,
 // Go's scheduler spends CPU spinning for work, which differs from run to
@@ -28,6 +28,7 @@ var (
 	scaleFlag    = flag.Float64("sim.scale", 1, "multiply attendees and attackers (TestScenario)")
 	logFlag      = flag.String("sim.log", "", "write the nodes' logs at this level (debug, info, warn, error) to stderr (TestScenario)")
 	profileFlag  = flag.String("sim.cpuprofile", "", "CPU-profile each run's timeline to PREFIX-starling.pprof and PREFIX-bare.pprof (TestScenario)")
+	heapFlag     = flag.String("sim.heapprofile", "", "write the heap each run holds once its nodes have started to PREFIX-starling.heap.pprof and PREFIX-bare.heap.pprof (TestScenario)")
 )
 
 // TestScenario runs -sim.scenario inside a synctest bubble and writes its
@@ -52,6 +53,9 @@ func TestScenario(t *testing.T) {
 	opts := Options{Seed: *seedFlag, CompareBare: *bareFlag, Progress: os.Stderr}
 	if *profileFlag != "" {
 		opts.CPUProfile = outsideBubble(t, ProfileCPU(*profileFlag))
+	}
+	if *heapFlag != "" {
+		opts.HeapProfile = ProfileHeap(*heapFlag)
 	}
 	if *logFlag != "" {
 		var level slog.Level
