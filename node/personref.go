@@ -20,7 +20,8 @@ const minPrefix = 4
 // groups, the recent authors in channels and the authors this user blocked
 // or muted: a whole fingerprint (returned as it is, known or not), a
 // fingerprint's prefix of at least minPrefix characters (the short form
-// `log` and the chat show, with or without the "…"), or a nickname (case
+// `log` and the chat show, with or without the "…", or the start of the
+// form in blocks of four that `id` shows), or a nickname (case
 // does not matter). A ref that matches several people is refused with
 // group.ErrAmbiguousPerson, naming them, and one that matches nobody
 // with group.ErrUnknownPerson.
@@ -39,7 +40,9 @@ func (n *Node) FindPerson(ref string) (identity.Fingerprint, error) {
 // matchPerson finds the one person in known (fingerprint to nicknames)
 // that ref names, as FindPerson says. A prefix match wins over a nickname.
 func matchPerson(ref string, known map[identity.Fingerprint][]string) (identity.Fingerprint, error) {
-	prefix := strings.ToLower(strings.Trim(ref, "…."))
+	// A prefix may be typed as Pretty prints it, in blocks of four
+	// ("etyc mogp"), or as Short does, with or without the "…".
+	prefix := strings.ToLower(strings.Join(strings.Fields(strings.Trim(strings.TrimSpace(ref), "….")), ""))
 	var byPrefix, byNick []identity.Fingerprint
 	for _, fp := range slices.Sorted(maps.Keys(known)) {
 		if len(prefix) >= minPrefix && strings.HasPrefix(string(fp), prefix) {

@@ -30,6 +30,9 @@ func TestMatchPerson(t *testing.T) {
 		{ref: "anneb", want: anne},
 		{ref: "ANNA", want: ann},
 		{ref: "…anneb", want: anne},
+		{ref: "anne bbbb", want: anne}, // the start of the form in blocks of four
+		{ref: " ANNE BB… ", want: anne},
+		{ref: "Ann Smith", err: group.ErrUnknownPerson, says: `"Ann Smith"`}, // a nickname is matched whole
 		{ref: "ann", want: ann},     // too short for a prefix: Ann's nickname
 		{ref: "samuel", want: sam2}, // one of sam2's nicknames
 		{ref: "sam2", want: sam1},   // a prefix wins over a nickname
