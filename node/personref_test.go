@@ -33,10 +33,10 @@ func TestMatchPerson(t *testing.T) {
 		{ref: "anne bbbb", want: anne}, // the start of the form in blocks of four
 		{ref: " ANNE BB… ", want: anne},
 		{ref: "Ann Smith", err: group.ErrUnknownPerson, says: `"Ann Smith"`}, // a nickname is matched whole
-		{ref: "ann", want: ann},     // too short for a prefix: Ann's nickname
-		{ref: "samuel", want: sam2}, // one of sam2's nicknames
-		{ref: "sam2", want: sam1},   // a prefix wins over a nickname
-		{ref: "anne", want: anne},   // a prefix of anne's fingerprint, and her nickname
+		{ref: "ann", want: ann},                                              // too short for a prefix: Ann's nickname
+		{ref: "samuel", want: sam2},                                          // one of sam2's nicknames
+		{ref: "sam2", want: sam1},                                            // a prefix wins over a nickname
+		{ref: "anne", want: anne},                                            // a prefix of anne's fingerprint, and her nickname
 		{ref: "annx", err: group.ErrUnknownPerson, says: `"annx"`},
 		{ref: "sam", err: group.ErrAmbiguousPerson, says: "sam " + string(sam1) + ", sam/samuel " + string(sam2)},
 		{ref: "an", err: group.ErrUnknownPerson, says: "at least 4 characters"},
