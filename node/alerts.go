@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -93,23 +92,7 @@ const (
 var alertOfferRounds = []time.Duration{2 * time.Second, 8 * time.Second, 30 * time.Second, 2 * time.Minute, 6 * time.Minute}
 
 // AlertReach is what this node knows of an alert's reach.
-type AlertReach struct {
-	ID     message.ID
-	Group  message.GroupID
-	Author ed25519.PublicKey
-	Text   string
-	SentAt time.Time
-	// Acked is how many devices acknowledged it (members this node knows);
-	// Devices how many it saw in the group in the last hour. Acked never
-	// exceeds Devices.
-	Acked, Devices int
-	// AckKeys is every verified ack held, members or not (bounded).
-	AckKeys int
-	// YouAcked: this device acknowledged it.
-	YouAcked bool
-	// Live: still re-offered and, on an organiser's node, pulled.
-	Live bool
-}
+type AlertReach = group.AlertReach
 
 // AlertStats are the node's alert counters, for the relay's metrics.
 type AlertStats struct {
@@ -285,8 +268,9 @@ func (b *alertBook) evictLocked() {
 	}
 }
 
-// ErrAlertNotHeld: this node holds no such alert (yet).
-var ErrAlertNotHeld = errors.New("no such alert here")
+// ErrAlertNotHeld: this node holds no such alert (yet). It wraps
+// store.ErrNotFound.
+var ErrAlertNotHeld = fmt.Errorf("no such alert here: %w", store.ErrNotFound)
 
 // SendAlert sends an alert to the group ref names: the owner and admins
 // only, AlertBurst per AlertWindow. It returns the message and how many
@@ -315,7 +299,7 @@ func (n *Node) SendAlert(ctx context.Context, ref, text string) (*message.Messag
 	}
 	n.alerts.mu.Unlock()
 	if err := admission.AlertAllowed(mine, message.TimeMS(now)); err != nil {
-		return nil, 0, fmt.Errorf("%w; the next one fits %s after your oldest of them", err, admission.AlertWindow)
+		return nil, 0, fmt.Errorf("%w: %w; every node would drop another one sent within %s of them", group.ErrRateLimited, err, admission.AlertWindow)
 	}
 	return n.SendContent(ctx, ref, group.Alert{Text: text})
 }
