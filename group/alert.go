@@ -1,6 +1,7 @@
 package group
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"time"
@@ -83,6 +84,26 @@ func (s *State) alertAllowedIn(v *view, m *message.Message) (message.Verdict, er
 		}
 	}
 	return s.allowedIn(v, k, m.ID, m.Body.SentAtMS, m.Body.Kind)
+}
+
+// AlertReach is what a node knows of an alert's reach (the node counts
+// acknowledgements; this is the figures it gives out).
+type AlertReach struct {
+	ID     message.ID
+	Group  message.GroupID
+	Author ed25519.PublicKey
+	Text   string
+	SentAt time.Time
+	// Acked is how many devices acknowledged it (members this node knows);
+	// Devices how many it saw in the group in the last hour. Acked never
+	// exceeds Devices.
+	Acked, Devices int
+	// AckKeys is every verified ack held, members or not (bounded).
+	AckKeys int
+	// YouAcked: this device acknowledged it.
+	YouAcked bool
+	// Live: still re-offered and, on an organiser's node, pulled.
+	Live bool
 }
 
 // ComposeAck signs u's acknowledgement of the alert id in this group: no

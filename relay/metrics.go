@@ -47,7 +47,7 @@ type AlertFigures struct {
 // AlertReach is one alert's reach: Reached of the Devices seen in its
 // group in the last hour acknowledged it.
 type AlertReach struct {
-	Alert, Group      string // short IDs
+	Alert, Group     string // short IDs
 	Reached, Devices int
 }
 
