@@ -2,13 +2,9 @@ package tui
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"starling/api"
 )
@@ -53,13 +49,9 @@ func (f *alertFake) acked() []string {
 
 // alertMsg is an alert by who in group, sent minutes after t0.
 func alertMsg(group string, who identityOf, minutes int, body string) api.Message {
-	at := t0.Add(time.Duration(minutes) * time.Minute)
-	id := sha256.Sum256(fmt.Appendf(nil, "alert %s %s %d %s", group, who.fp, minutes, body))
-	return api.Message{
-		ID: hex.EncodeToString(id[:]), Group: group, GroupID: groupID(group),
-		Author: who.fp, AuthorKey: who.key, Name: who.nick,
-		SentAt: at, ReceivedAt: at, Kind: "alert", Text: body, Origin: "gossip",
-	}
+	m := text(group, who, minutes, body)
+	m.Kind, m.ID = "alert", strings.Repeat("a1", 8)+m.ID[16:]
+	return m
 }
 
 // An alert from any group is pinned in a banner at the top of the screen
