@@ -377,26 +377,44 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 		h    *heldAlert
 		pull bool
 	}
-	var jobs []job
+	type due struct {
+		h           *heldAlert
+		offer, pull bool
+	}
+	var dues []due
 	live := false
-	self := n.cfg.User.PublicKey()
 	b.mu.Lock()
 	for _, h := range b.alerts {
 		if now.Sub(h.got) >= alertLive {
 			continue
 		}
 		live = true
-		st := n.groups.get(h.group)
+		d := due{h: h}
+		d.offer = h.round < len(alertOfferRounds) && now.Sub(h.got) >= alertOfferRounds[h.round]
+		d.pull = now.Sub(h.pulled) >= alertPullEvery
+		if d.offer || d.pull {
+			dues = append(dues, d)
+		}
+	}
+	b.mu.Unlock()
+	// The group's state and gossip are asked without the book's lock: the
+	// store's writer takes it (alertsStored), and gossip may wait on that
+	// writer.
+	self := n.cfg.User.PublicKey()
+	var jobs []job
+	for _, d := range dues {
+		st := n.groups.get(d.h.group)
 		if st == nil {
 			continue
 		}
-		offerDue := h.round < len(alertOfferRounds) && now.Sub(h.got) >= alertOfferRounds[h.round]
-		pullDue := now.Sub(h.pulled) >= alertPullEvery && st.IsAdmin(self)
-		if !offerDue && !pullDue {
+		d.pull = d.pull && st.IsAdmin(self)
+		if !d.offer && !d.pull {
 			continue
 		}
-		peers := n.gossip.Peers(h.group)
-		if offerDue {
+		peers := n.gossip.Peers(d.h.group)
+		h := d.h
+		b.mu.Lock()
+		if d.offer {
 			h.round++
 			for _, p := range peers {
 				if !h.have[p] && !h.busy[p] {
@@ -406,7 +424,7 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 				}
 			}
 		}
-		if pullDue {
+		if d.pull {
 			h.pulled = now
 			for _, p := range peers {
 				if !h.busy[p] {
@@ -415,8 +433,8 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 				}
 			}
 		}
+		b.mu.Unlock()
 	}
-	b.mu.Unlock()
 	for _, j := range jobs {
 		select {
 		case b.sem <- struct{}{}:
@@ -431,20 +449,7 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 				b.mu.Unlock()
 			}()
 			if j.pull {
-				b.mu.Lock()
-				cursor := j.h.cursor[j.p]
-				b.mu.Unlock()
-				next, devices, err := n.pull(ctx, j.p, j.h.id, cursor)
-				if err == nil {
-					b.mu.Lock()
-					j.h.cursor[j.p] = next
-					if n.peers.IsRelay(j.p) {
-						// Only an organiser relay's count of devices is
-						// taken: anyone else could claim any number.
-						j.h.reports[j.p] = devices
-					}
-					b.mu.Unlock()
-				}
+				n.pullAll(ctx, j.p, j.h)
 				return
 			}
 			s, err := n.store.Get(j.h.id)
@@ -470,4 +475,33 @@ func sleepOrKick(ctx context.Context, d time.Duration, kick <-chan struct{}) boo
 	case <-t.C:
 	}
 	return true
+}
+
+// alertPullRounds bounds the batches one pull round takes from one peer:
+// while a batch comes back full, the next is asked at once.
+const alertPullRounds = 16
+
+// pullAll pulls h's acks from p, batch after batch while they come full.
+func (n *Node) pullAll(ctx context.Context, p peer.ID, h *heldAlert) {
+	b := n.alerts
+	for range alertPullRounds {
+		b.mu.Lock()
+		cursor := h.cursor[p]
+		b.mu.Unlock()
+		next, devices, err := n.pull(ctx, p, h.id, cursor)
+		if err != nil {
+			return
+		}
+		b.mu.Lock()
+		h.cursor[p] = next
+		if n.peers.IsRelay(p) {
+			// Only an organiser relay's count of devices is taken: anyone
+			// else could claim any number.
+			h.reports[p] = devices
+		}
+		b.mu.Unlock()
+		if next-cursor < alertPullBatch {
+			return
+		}
+	}
 }
