@@ -78,6 +78,11 @@ func (s *State) alertAllowedIn(v *view, m *message.Message) (message.Verdict, er
 		return message.Reject, fmt.Errorf("%w: an open channel has no owner or admins to send alerts", ErrNotAllowed)
 	}
 	k := key32(m.Body.Author)
+	if v != nil && v.genesis == nil {
+		// Who the owner is comes with the genesis: wait for it (pending)
+		// rather than refuse the owner's alert.
+		return message.Ignore, fmt.Errorf("%w: the group's genesis is not known yet", ErrStale)
+	}
 	if v != nil && !s.isAdminIn(v, m.Body.Author) {
 		if _, kept := v.keep[k][m.ID]; !kept {
 			return message.Ignore, fmt.Errorf("%w: only the owner and admins send alerts", ErrNotAllowed)

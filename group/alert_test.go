@@ -140,3 +140,26 @@ func TestAlertAck(t *testing.T) {
 		t.Errorf("a banned reader's ack: %s %v", v, err)
 	}
 }
+
+// A member who has not learnt the genesis yet (a join by link, before
+// catch-up brings it) does not refuse the owner's alert: it is stale, so
+// the node keeps it pending until the genesis comes.
+func TestAlertBeforeGenesis(t *testing.T) {
+	alice, _ := create(t, "alice", group.KindOpen, time.Time{})
+	inv, err := alice.s.Invite(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := group.ParseInvite(inv.Link())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := newPeer(user(t, "bob"))
+	if bob.s, err = group.FromInvite(parsed, bob.u, bob.cfg()); err != nil {
+		t.Fatal(err)
+	}
+	a := alice.compose(t, group.Alert{Text: "early"}, at(2))
+	bob.want(t, a, at(2), message.Ignore, group.ErrStale)
+	_, genesis, _ := alice.s.Descriptor()
+	bob.accept(t, at(3), genesis, a)
+}

@@ -263,6 +263,7 @@ func (n *Node) pushAck(ctx context.Context, p peer.ID, ack *message.Message) {
 func (n *Node) offer(ctx context.Context, p peer.ID, m *message.Message) bool {
 	s, r, w, err := n.openAlertStream(ctx, p)
 	if err != nil {
+		n.log.Debug("could not offer an alert", "msg", m, "peer", p, "err", err)
 		return false
 	}
 	defer s.Close()
@@ -276,6 +277,7 @@ func (n *Node) offer(ctx context.Context, p peer.ID, m *message.Message) bool {
 	}
 	answer, err := r.ReadByte()
 	if err != nil {
+		n.log.Debug("no answer to an alert's offer", "msg", m, "peer", p, "err", err)
 		return false
 	}
 	if answer == alertHave {
@@ -291,6 +293,7 @@ func (n *Node) offer(ctx context.Context, p peer.ID, m *message.Message) bool {
 		n.alerts.taken.Add(1)
 		return true
 	}
+	n.log.Debug("an offered alert was not taken", "msg", m, "peer", p, "status", st, "err", err)
 	return false
 }
 
@@ -415,6 +418,7 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 		h := d.h
 		b.mu.Lock()
 		if d.offer {
+			n.log.Debug("offering an alert", "alert", h.id.Short(), "round", h.round, "peers", len(peers), "held by", len(h.have))
 			h.round++
 			for _, p := range peers {
 				if !h.have[p] && !h.busy[p] {
