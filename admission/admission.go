@@ -31,7 +31,7 @@ var (
 // current view, so that it need not be fetched again (every error but
 // ErrThrottled and a failure of this node's own).
 func Final(err error) bool {
-	for _, e := range []error{ErrTooOld, ErrRateLimited, ErrSlowMode, ErrAuthorFull, ErrGroupFull} {
+	for _, e := range []error{ErrTooOld, ErrRateLimited, ErrSlowMode, ErrAuthorFull, ErrGroupFull, ErrAlertLimited} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -165,6 +165,15 @@ func (a *Admission) Admit(src Source, g Group, m *message.Message) (message.Verd
 	size := int64(len(m.Raw))
 	ga.mu.Lock()
 	defer ga.mu.Unlock()
+	if isAlert(m) && !a.isSelf(m.Body.Author) {
+		var recent []uint64
+		if au := ga.authors[key32(m.Body.Author)]; au != nil {
+			recent = au.alerts
+		}
+		if err := AlertAllowed(recent, m.Body.SentAtMS); err != nil {
+			return message.Ignore, err
+		}
+	}
 	if !privileged {
 		if err := a.checkLocked(src, g, ga, m, size, now); err != nil {
 			return message.Ignore, err
@@ -193,7 +202,7 @@ func (a *Admission) checkLocked(src Source, g Group, ga *groupAccount, m *messag
 	if au == nil && len(ga.authors) >= a.lim.MaxAuthors && !ga.pruneLocked(a.lim.MaxAuthors) {
 		return fmt.Errorf("%w: the group tracks %d authors already", ErrAuthorFull, a.lim.MaxAuthors)
 	}
-	if au != nil && inHorizon(b.SentAtMS, now, a.lim.RateHorizon) {
+	if au != nil && !isAlert(m) && inHorizon(b.SentAtMS, now, a.lim.RateHorizon) {
 		if au.windows[b.SentAtMS/a.window] >= uint16(a.lim.Burst) {
 			return fmt.Errorf("%w: %d messages per %s", ErrRateLimited, a.lim.Burst, time.Duration(a.window)*time.Millisecond)
 		}

@@ -19,6 +19,9 @@
 //     answer whenever and however a message arrives: what live gossip
 //     refused, catch-up refuses too. Windows older than RateHorizon are
 //     forgotten; older messages are bounded by the budgets alone.
+//     An alert (message.KindAlert) takes no chat rate window and is not
+//     refused by one: it has its own budget, AlertBurst per AlertWindow of
+//     sent_at per author, which binds the owner and admins too (alerts.go).
 //  4. Author budget: an author stores at most AuthorBytes per group.
 //  5. Peer and address budgets: every message from a peer that is not a
 //     trusted relay costs its bytes from the peer's and its address's

@@ -34,6 +34,7 @@ type authorAccount struct {
 	self    bool                // this user: never pruned
 	windows map[uint64]uint16   // rate window -> messages
 	slow    map[uint64]struct{} // slow-mode windows with a text
+	alerts  []uint64            // sent_at of recent alerts (alerts.go)
 }
 
 // group returns g's account, built from the store on first use.
@@ -72,7 +73,9 @@ func (a *Admission) loadLocked(ga *groupAccount) error {
 		}
 		au.bytes += size
 		au.self = au.self || a.isSelf(m.Body.Author)
-		if inHorizon(m.Body.SentAtMS, now, a.lim.RateHorizon) {
+		if isAlert(m) {
+			au.noteAlert(m.Body.SentAtMS)
+		} else if inHorizon(m.Body.SentAtMS, now, a.lim.RateHorizon) {
 			au.window(m.Body.SentAtMS / a.window)
 		}
 		au.forgetOld(message.TimeMS(now.Add(-a.lim.RateHorizon)), a.window, 0)
@@ -97,6 +100,9 @@ func (a *Admission) loadLocked(ga *groupAccount) error {
 		}
 		if len(old.slow) > 0 && au.slow == nil {
 			au.slow = old.slow
+		}
+		for _, t := range old.alerts {
+			au.noteAlert(t)
 		}
 	}
 	ga.ownBytes.Store(0) // the scan counted them
@@ -148,7 +154,9 @@ func (ga *groupAccount) addLocked(m *message.Message, size int64, self bool, slo
 	au.self = au.self || self
 	au.bytes += size
 	ga.bytes += size
-	if inHorizon(sentAt, now, horizon) {
+	if isAlert(m) {
+		au.noteAlert(sentAt)
+	} else if inHorizon(sentAt, now, horizon) {
 		au.window(sentAt / ga.window)
 		if slow > 0 {
 			if au.slow == nil {

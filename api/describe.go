@@ -6,12 +6,14 @@ import "strings"
 // author's name: "deleted a message: wrong time", "banned NAME: spam",
 // "made NAME an admin". who names the person with a fingerprint (a
 // nickname, a short fingerprint). It reports false for a message that is
-// not a deletion or an Op. A reason is quoted as its author wrote it; the
+// not a deletion, an Op or an alert. A reason is quoted as its author wrote it; the
 // caller makes it safe to show.
 func Describe(m Message, who func(fingerprint string) string) (string, bool) {
 	switch m.Kind {
 	case "delete":
 		return withReason("deleted a message", m.Text), true
+	case "alert":
+		return "sent an ALERT: " + m.Text, true
 	case "op":
 	default:
 		return "", false

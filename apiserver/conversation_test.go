@@ -59,15 +59,21 @@ func watchAll(t testing.TB, s *testServer, ref string) <-chan api.Event {
 // nextReactions waits for the next reactions event, skipping others.
 func nextReactions(t testing.TB, events <-chan api.Event) api.ReactionsUpdate {
 	t.Helper()
+	return *nextEvent(t, events, "reactions", func(e api.Event) bool { return e.Reactions != nil }).Reactions
+}
+
+// nextEvent waits for the next event that is, skipping others.
+func nextEvent(t testing.TB, events <-chan api.Event, what string, is func(api.Event) bool) api.Event {
+	t.Helper()
 	deadline := time.After(waitTimeout)
 	for {
 		select {
 		case e := <-events:
-			if e.Reactions != nil {
-				return *e.Reactions
+			if is(e) {
+				return e
 			}
 		case <-deadline:
-			t.Fatalf("no reactions event within %s", waitTimeout)
+			t.Fatalf("no %s event within %s", what, waitTimeout)
 		}
 	}
 }

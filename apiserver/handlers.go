@@ -314,7 +314,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 // user muted or blocked.
 func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 	b := s.cfg.Backend
-	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete && k != message.KindOp && k != message.KindImage {
+	if k := st.Msg.Body.Kind; k != message.KindText && k != message.KindDelete && k != message.KindOp && k != message.KindImage && k != message.KindAlert {
 		return api.Message{}, false
 	}
 	if b.BlockMode(st.Msg.Body.Author) != "" {
@@ -328,6 +328,11 @@ func (s *Server) view(st store.Stored, groupName string) (api.Message, bool) {
 		c = nil
 	}
 	m := NewMessage(st, groupName, c)
+	if st.Msg.Body.Kind == message.KindAlert {
+		if _, state, err := b.GroupState(st.Msg.Body.Group.String()); err == nil {
+			m.Name = nameOf(state, st.Msg.Body.Author)
+		}
+	}
 	s.imageView(&m, st.Msg, c)
 	s.decorate(&m, st)
 	if d, ok := b.Delivery(st.Msg.ID); ok {

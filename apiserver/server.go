@@ -166,6 +166,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/blocks", s.handleBlock)
 	s.imageRoutes()
 	s.conversationRoutes()
+	s.alertRoutes()
 }
 
 // ServeHTTP checks Host and the token, then routes.

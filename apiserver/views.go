@@ -71,6 +71,8 @@ func NewMessage(s store.Stored, groupName string, c group.Content) api.Message {
 		}
 	case group.Profile:
 		m.Name = c.Nick
+	case group.Alert:
+		m.Text = c.Text
 	case group.Descriptor:
 		m.Text = c.Name
 	}

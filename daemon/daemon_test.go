@@ -262,7 +262,7 @@ func TestRelayMetrics(t *testing.T) {
 		body = string(b)
 		return err
 	})
-	for _, want := range []string{"starling_relay_reservations", "starling_peers", "starling_relay_acl_refused_reservations_total"} {
+	for _, want := range []string{"starling_relay_reservations", "starling_peers", "starling_relay_acl_refused_reservations_total", "starling_alert_acks_total"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}

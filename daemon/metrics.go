@@ -43,3 +43,12 @@ func (s relaySource) CatchupServed() (sessions, messages uint64) {
 	st := s.CatchupStats()
 	return st.Sessions, st.Messages
 }
+
+func (s relaySource) Alerts() relay.AlertFigures {
+	st := s.AlertStats()
+	f := relay.AlertFigures{AcksIn: st.AcksIn, AcksRefused: st.AcksRejected, Offers: st.OffersSent, Taken: st.Taken}
+	for _, r := range s.AllAlerts() {
+		f.Reach = append(f.Reach, relay.AlertReach{Alert: r.ID.Short(), Group: r.Group.Short(), Reached: r.Acked, Devices: r.Devices})
+	}
+	return f
+}

@@ -54,7 +54,7 @@ func (s *State) Apply(m *message.Message, c Content) Effects {
 	defer s.mu.Unlock()
 	s.noteTargetLocked(m.ID, m.Body.Author)
 	switch c.(type) {
-	case Image, ImageChunk:
+	case Image, ImageChunk, Alert:
 		return Effects{} // posts: they change nothing of the group
 	}
 	switch c := c.(type) {

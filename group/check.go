@@ -43,8 +43,10 @@ func (s *State) Check(m *message.Message, now time.Time) (Content, message.Verdi
 		return s.checkOp(m)
 	case message.KindOpPart:
 		return s.checkPart(m)
-	case message.KindText, message.KindProfile, message.KindDelete, message.KindImage, message.KindImageChunk, message.KindReaction:
+	case message.KindText, message.KindProfile, message.KindDelete, message.KindImage, message.KindImageChunk, message.KindReaction, message.KindAlert:
 		return s.checkPost(m)
+	case message.KindAlertAck:
+		return nil, message.Reject, fmt.Errorf("%w: an acknowledgement is never stored or gossiped", ErrBadPayload)
 	}
 	return nil, message.Ignore, fmt.Errorf("%w: %s", message.ErrUnknownKind, b.Kind)
 }
@@ -256,7 +258,7 @@ func (s *State) removedBefore(v *view, n *anode) map[key32]bool {
 	return out
 }
 
-// checkPost judges a text, profile, deletion or reaction.
+// checkPost judges a text, profile, deletion, reaction or alert.
 func (s *State) checkPost(m *message.Message) (Content, message.Verdict, error) {
 	b := &m.Body
 	// The author of a deletion's target, asked before locking.
@@ -299,7 +301,11 @@ func (s *State) checkPost(m *message.Message) (Content, message.Verdict, error) 
 		}
 		return c, message.Accept, nil
 	}
-	if verdict, err := s.allowedIn(v, key32(b.Author), m.ID, b.SentAtMS, b.Kind); verdict != message.Accept {
+	if b.Kind == message.KindAlert {
+		if verdict, err := s.alertAllowedIn(v, m); verdict != message.Accept {
+			return nil, verdict, err
+		}
+	} else if verdict, err := s.allowedIn(v, key32(b.Author), m.ID, b.SentAtMS, b.Kind); verdict != message.Accept {
 		return nil, verdict, err
 	}
 	if _, ok := c.(carried); ok {
@@ -346,7 +352,7 @@ func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, err
 		return nil, message.Reject, fmt.Errorf("%w: unsealed %s in a private group", ErrBadPayload, b.Kind)
 	case b.Kind == message.KindDelete && b.Ref.IsZero():
 		return nil, message.Reject, fmt.Errorf("%w: a deletion names no message", ErrBadPayload)
-	case (b.Kind == message.KindProfile || b.Kind == message.KindImageChunk) && !b.Ref.IsZero():
+	case (b.Kind == message.KindProfile || b.Kind == message.KindImageChunk || b.Kind == message.KindAlert) && !b.Ref.IsZero():
 		return nil, message.Reject, fmt.Errorf("%w: a %s has no ref", ErrBadPayload, b.Kind)
 	case b.Kind == message.KindReaction && b.Ref.IsZero():
 		return nil, message.Reject, fmt.Errorf("%w: a reaction names no message", ErrBadPayload)
@@ -385,6 +391,8 @@ func (s *State) contentLocked(m *message.Message) (Content, message.Verdict, err
 		c.Ref = b.Ref
 	case Reaction:
 		c.Target = b.Ref
+		return c, message.Accept, nil
+	case Alert:
 		return c, message.Accept, nil
 	}
 	return c, message.Accept, nil

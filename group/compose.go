@@ -28,7 +28,7 @@ func (s *State) Compose(u *identity.User, c Content, now time.Time) (*message.Me
 		ref = c.Target
 	case Reaction:
 		ref = c.Target
-	case Profile:
+	case Profile, Alert:
 	default:
 		return nil, fmt.Errorf("compose: %T is not a post", c)
 	}

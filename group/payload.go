@@ -49,7 +49,7 @@ const (
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
 
 // Content is a decoded (and, in a private group, opened) payload: one of
-// Text, Descriptor, Delete, Profile, Op, OpPart, Image, ImageChunk and Reaction.
+// Text, Descriptor, Delete, Profile, Op, OpPart, Image, ImageChunk, Reaction and Alert.
 type Content interface {
 	// MessageKind is the message kind that carries this content.
 	MessageKind() message.Kind
@@ -167,6 +167,8 @@ func EncodePayload(c Content) ([]byte, error) {
 		return b, nil
 	case Reaction:
 		return encodeReaction(c)
+	case Alert:
+		return encodeAlert(c)
 	default:
 		return nil, fmt.Errorf("%w: unknown content %T", ErrBadPayload, c)
 	}
@@ -246,6 +248,8 @@ func DecodePayload(kind message.Kind, payload []byte) (Content, error) {
 		return ImageChunk{Data: data}, nil
 	case message.KindReaction:
 		return decodeReaction(payload)
+	case message.KindAlert:
+		return decodeAlert(payload)
 	}
 	return nil, fmt.Errorf("%w: unknown kind %s", ErrBadPayload, kind)
 }

@@ -97,9 +97,15 @@ const (
 	// (media/design.md).
 	KindImage      Kind = 9
 	KindImageChunk Kind = 10
-	// KindReaction is an emoji reaction to the message ref names. 11 is
-	// left for alerts.
+	// KindAlert is an organiser's alert: only the owner and admins of a
+	// created group send one, and it travels ahead of ordinary traffic.
+	KindAlert Kind = 11
+	// KindReaction is an emoji reaction to the message ref names.
 	KindReaction Kind = 12
+	// KindAlertAck says that the author's device displayed the alert ref
+	// names. It is never stored, gossiped or reconciled: it goes to a few
+	// peers, which count it (group/alert.go).
+	KindAlertAck Kind = 13
 )
 
 var kindNames = map[Kind]string{
@@ -111,7 +117,9 @@ var kindNames = map[Kind]string{
 	KindOpPart:     "op-part",
 	KindImage:      "image",
 	KindImageChunk: "image-chunk",
+	KindAlert:      "alert",
 	KindReaction:   "reaction",
+	KindAlertAck:   "alert-ack",
 }
 
 func (k Kind) String() string {

@@ -91,6 +91,10 @@ type Config struct {
 	// gossip messages from other peers to drop as if lost on the wire
 	// (neither stored nor forwarded). Catch-up recovers them.
 	DropGossip float64
+	// AckAlerts acknowledges every alert as soon as it is stored, as if a
+	// person saw it (the simulator's and headless nodes'; a client
+	// acknowledges what it displayed with AckAlert).
+	AckAlerts bool
 
 	// Limits bound what other nodes may store here (package admission):
 	// rates by sent_at per author, storage per group and per author, and

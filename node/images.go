@@ -313,7 +313,13 @@ func (n *Node) missingChunks(im group.Image) []message.ID {
 // fetchPeers: organiser relays first, then the group's other peers, at
 // most MaxFetchPeers.
 func (n *Node) fetchPeers(man *message.Message) []peer.ID {
-	ps := slices.Clone(n.gossip.Peers(man.Body.Group))
+	return n.relaysFirst(man.Body.Group, n.cfg.Images.MaxFetchPeers)
+}
+
+// relaysFirst returns at most limit of the group's peers: organiser relays
+// first, then the others in random order.
+func (n *Node) relaysFirst(g message.GroupID, limit int) []peer.ID {
+	ps := slices.Clone(n.gossip.Peers(g))
 	n.rand.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
 	slices.SortStableFunc(ps, func(a, b peer.ID) int {
 		ra, rb := n.peers.IsRelay(a), n.peers.IsRelay(b)
@@ -325,7 +331,7 @@ func (n *Node) fetchPeers(man *message.Message) []peer.ID {
 		}
 		return 0
 	})
-	return ps[:min(len(ps), n.cfg.Images.MaxFetchPeers)]
+	return ps[:min(len(ps), limit)]
 }
 
 // takeChunk judges a fetched chunk against its manifest and stores it:

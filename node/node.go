@@ -60,6 +60,7 @@ type Node struct {
 	in          *inbound        // the path of what other nodes send (inbound.go)
 	clock       *netwatch.Clock // this clock against the peers', for `starling doctor` (netwatch.go)
 	images      *images         // pictures: preparing, fetching, broken (images.go)
+	alerts      *alertBook      // organiser alerts, their acks and reach (alerts.go)
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -104,6 +105,7 @@ func New(cfg Config) (*Node, error) {
 		held:       newHeld(),
 		clock:      netwatch.NewClock(),
 		images:     newImages(),
+		alerts:     newAlertBook(),
 	}
 	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
@@ -167,6 +169,7 @@ func (n *Node) build() error {
 	n.host = n.peers.Host()
 	n.log = cfg.Logger.With("self", peering.Short(n.host.ID()))
 	n.in.log, n.in.self, n.in.source = n.log, n.host.ID(), n.source
+	n.host.SetStreamHandler(AlertProtocol, n.serveAlert)
 	n.gossip, err = gossip.New(n.host, gossip.Config{
 		Logger:     n.log.With("component", "gossip"),
 		Clock:      cfg.Clock,
@@ -272,6 +275,7 @@ func (n *Node) startBackground() {
 	n.goFunc(n.runSyncs)
 	n.goFunc(n.runEffects)
 	n.goFunc(n.watchDisk)
+	n.goFunc(n.runAlerts)
 	n.goFunc(func(context.Context) {
 		for _, st := range n.groups.all() {
 			n.publishProfile(st.ID())

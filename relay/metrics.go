@@ -29,6 +29,26 @@ type Source interface {
 	// CatchupServed counts the catch-up sessions answered and the
 	// messages sent in them (catchup.Stats).
 	CatchupServed() (sessions, messages uint64)
+	// Alerts reports the organiser alerts the node holds and its counts
+	// of their acknowledgements.
+	Alerts() AlertFigures
+}
+
+// AlertFigures are a node's alert figures as the metrics export them.
+type AlertFigures struct {
+	// AcksIn counts the acknowledgements verified and held, AcksRefused
+	// those refused (bad signature, unknown alert, over a peer's share);
+	// Offers the alerts offered to peers, Taken those a peer took.
+	AcksIn, AcksRefused, Offers, Taken uint64
+	// Reach is one line per alert held (a node holds at most 64).
+	Reach []AlertReach
+}
+
+// AlertReach is one alert's reach: Reached of the Devices seen in its
+// group in the last hour acknowledged it.
+type AlertReach struct {
+	Alert, Group     string // short IDs
+	Reached, Devices int
 }
 
 // Metrics are a relay's Prometheus metrics, in a registry of their own. It
@@ -161,10 +181,14 @@ var (
 	descGossip  = prometheus.NewDesc("starling_gossip_messages_total", "Gossiped messages from other peers by outcome.", []string{"outcome"}, nil)
 	descServed  = prometheus.NewDesc("starling_catchup_served_sessions_total", "Catch-up sessions answered.", nil, nil)
 	descServedM = prometheus.NewDesc("starling_catchup_served_messages_total", "Messages sent by catch-up.", nil, nil)
+	descAcks    = prometheus.NewDesc("starling_alert_acks_total", "Alert acknowledgements verified and held, by outcome.", []string{"outcome"}, nil)
+	descOffers  = prometheus.NewDesc("starling_alert_offers_total", "Alerts offered to peers that were not known to hold them, by outcome.", []string{"outcome"}, nil)
+	descReached = prometheus.NewDesc("starling_alert_reached", "Devices that acknowledged an alert.", []string{"alert", "group"}, nil)
+	descDevices = prometheus.NewDesc("starling_alert_devices", "Devices seen in an alert's group in the last hour.", []string{"alert", "group"}, nil)
 )
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPeers, descStored, descGossip, descServed, descServedM} {
+	for _, d := range []*prometheus.Desc{descPeers, descStored, descGossip, descServed, descServedM, descAcks, descOffers, descReached, descDevices} {
 		ch <- d
 	}
 }
@@ -182,4 +206,13 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	sessions, messages := c.src.CatchupServed()
 	ch <- prometheus.MustNewConstMetric(descServed, prometheus.CounterValue, float64(sessions))
 	ch <- prometheus.MustNewConstMetric(descServedM, prometheus.CounterValue, float64(messages))
+	a := c.src.Alerts()
+	ch <- prometheus.MustNewConstMetric(descAcks, prometheus.CounterValue, float64(a.AcksIn), "held")
+	ch <- prometheus.MustNewConstMetric(descAcks, prometheus.CounterValue, float64(a.AcksRefused), "refused")
+	ch <- prometheus.MustNewConstMetric(descOffers, prometheus.CounterValue, float64(a.Offers), "offered")
+	ch <- prometheus.MustNewConstMetric(descOffers, prometheus.CounterValue, float64(a.Taken), "taken")
+	for _, r := range a.Reach {
+		ch <- prometheus.MustNewConstMetric(descReached, prometheus.GaugeValue, float64(r.Reached), r.Alert, r.Group)
+		ch <- prometheus.MustNewConstMetric(descDevices, prometheus.GaugeValue, float64(r.Devices), r.Alert, r.Group)
+	}
 }

@@ -16,6 +16,10 @@ func (fakeSource) GossipOutcomes() map[string]uint64 {
 	return map[string]uint64{"accepted": 7, "rejected": 2}
 }
 func (fakeSource) CatchupServed() (sessions, messages uint64) { return 3, 450 }
+func (fakeSource) Alerts() AlertFigures {
+	return AlertFigures{AcksIn: 1103, AcksRefused: 5, Offers: 40, Taken: 12,
+		Reach: []AlertReach{{Alert: "3f2a1b9c", Group: "4d6fc001", Reached: 1103, Devices: 1204}}}
+}
 
 // Watch exports what the Source reports at each scrape, under the names
 // operators' dashboards use.
@@ -24,12 +28,17 @@ func TestMetricsWatch(t *testing.T) {
 	m.Watch(fakeSource{})
 	got := gather(t, m)
 	for name, want := range map[string]float64{
-		"starling_peers":                          4,
-		"starling_messages_stored":                1200,
-		"starling_gossip_messages_total/accepted": 7,
-		"starling_gossip_messages_total/rejected": 2,
-		"starling_catchup_served_sessions_total":  3,
-		"starling_catchup_served_messages_total":  450,
+		"starling_peers":                           4,
+		"starling_messages_stored":                 1200,
+		"starling_gossip_messages_total/accepted":  7,
+		"starling_gossip_messages_total/rejected":  2,
+		"starling_catchup_served_sessions_total":   3,
+		"starling_catchup_served_messages_total":   450,
+		"starling_alert_acks_total/held":           1103,
+		"starling_alert_acks_total/refused":        5,
+		"starling_alert_offers_total/taken":        12,
+		"starling_alert_reached/3f2a1b9c/4d6fc001": 1103,
+		"starling_alert_devices/3f2a1b9c/4d6fc001": 1204,
 	} {
 		if v, ok := got[name]; !ok || v != want {
 			t.Errorf("%s = %v (reported: %v), want %v", name, v, ok, want)

@@ -8,7 +8,10 @@
 // sim/scenarios), sets the nodes (attendees, relays, attackers), the
 // groups, the topology (lan, isolated Wi-Fi, rooms, random graph), the
 // links (latency, jitter, bandwidth, loss), churn, partitions, relay
-// outages, the message load and the duration. A seed drives every random
+// outages, the message load, organiser alerts (a private group's owner
+// sends one; attendees' nodes acknowledge it on arrival, and the report's
+// "alert" event times 50/90/99 % reach and counts the bytes) and the
+// duration. A seed drives every random
 // choice, so one scenario and seed always make the same plan: the same
 // keys, addresses, connections, memberships, messages and event times.
 //

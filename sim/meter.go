@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"starling/catchup"
+	"starling/node"
 )
 
 // meter is a node's libp2p bandwidth reporter, counting the stream bytes of
@@ -17,19 +18,26 @@ import (
 // The swarm calls it from every stream, so it only adds.
 type meter struct {
 	catchupIn, catchupOut atomic.Int64
+	alertIn, alertOut     atomic.Int64 // node.AlertProtocol: offers, acks, pulls
 }
 
 var _ metrics.Reporter = (*meter)(nil)
 
 func (m *meter) LogSentMessageStream(n int64, p protocol.ID, _ peer.ID) {
-	if p == catchup.ProtocolID {
+	switch p {
+	case catchup.ProtocolID:
 		m.catchupOut.Add(n)
+	case node.AlertProtocol:
+		m.alertOut.Add(n)
 	}
 }
 
 func (m *meter) LogRecvMessageStream(n int64, p protocol.ID, _ peer.ID) {
-	if p == catchup.ProtocolID {
+	switch p {
+	case catchup.ProtocolID:
 		m.catchupIn.Add(n)
+	case node.AlertProtocol:
+		m.alertIn.Add(n)
 	}
 }
 

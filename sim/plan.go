@@ -59,6 +59,8 @@ type planMsg struct {
 	Index, Group, Sender int
 	At                   time.Duration
 	Size                 int
+	// Alert: an organiser alert from the group's owner (bare sends a text).
+	Alert bool
 }
 
 type window struct{ From, To time.Duration }

@@ -32,6 +32,7 @@ type Scenario struct {
 	Partitions []Partition `yaml:"partitions"`
 	Outages    []Outage    `yaml:"outages"`
 	Attackers  []Attacker  `yaml:"attackers"`
+	Alerts     []Alert     `yaml:"alerts"`
 	Node       NodeTuning  `yaml:"node"`
 }
 
@@ -106,6 +107,18 @@ type Group struct {
 	Kind string `yaml:"kind"`
 	// Members is the share of attendees in the group, 0 to 1; default 1.
 	Members float64 `yaml:"members"`
+}
+
+// Alert is an organiser alert: the owner of a private group (the only
+// kind with an owner here) sends one at At, and every attendee's node
+// acknowledges it as it arrives, as if its person saw it. The report says
+// how long until 50, 90 and 99 % of the members held it, how long until the
+// organiser's node counted their acknowledgements, and the bytes it took.
+type Alert struct {
+	Group string   `yaml:"group"`
+	At    Duration `yaml:"at"`
+	// Size is the alert's text in bytes (default 140, at most 1024).
+	Size int `yaml:"size"`
 }
 
 // Load is a stream of text messages in one group.

@@ -18,6 +18,7 @@ const (
 	EventRelayDown = "relay-down"
 	EventRelayUp   = "relay-up"
 	EventAttack    = "attack"
+	EventAlert     = "alert"
 
 	EventCatchup   = "catchup"   // the share of deliveries catch-up made
 	EventHealth    = "health"    // connectivity and queue drops at the end
@@ -83,6 +84,12 @@ func (p *plan) scheduleLoad() {
 		}
 		p.mark(start, EventLoad, "%d messages of %d bytes to %s from %d senders until %s",
 			len(p.msgs)-before, ld.Size, g.Name, len(senders), ld.Stop.D())
+	}
+	for _, a := range p.sc.Alerts {
+		gi := p.groupIndex(a.Group)
+		size := cmp.Or(a.Size, 140)
+		p.msgs = append(p.msgs, planMsg{Group: gi, Sender: p.groups[gi].Owner, At: a.At.D(), Size: size, Alert: true})
+		p.mark(a.At.D(), EventAlert, "the owner of %s sends an alert of %d bytes", a.Group, size)
 	}
 	slices.SortStableFunc(p.msgs, func(a, b planMsg) int { return cmp.Compare(a.At, b.At) })
 	for i := range p.msgs {

@@ -38,16 +38,21 @@ type starlingFleet struct {
 
 	mu  sync.Mutex
 	ids map[int]message.ID // planned index -> ID, once sent
+	// origin is when the timeline started (deliveries' start); reach
+	// samples the organiser's count of each alert's acknowledgements.
+	origin time.Time
+	reach  map[int][]reachSample
 
 	dir    string // the nodes' stores with node.store: disk
 	cancel context.CancelFunc
+	runCtx context.Context
 	runs   sync.WaitGroup
 	errMu  sync.Mutex
 	errs   []error
 }
 
 func newStarling(p *plan, w *world, log *slog.Logger) *starlingFleet {
-	return &starlingFleet{p: p, w: w, log: log, ids: map[int]message.ID{}}
+	return &starlingFleet{p: p, w: w, log: log, ids: map[int]message.ID{}, reach: map[int][]reachSample{}}
 }
 
 func (f *starlingFleet) name() string { return "starling" }
@@ -76,7 +81,7 @@ func (f *starlingFleet) start(ctx context.Context) error {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	f.cancel = cancel
+	f.cancel, f.runCtx = cancel, runCtx
 	for _, n := range f.nodes {
 		f.runs.Go(func() {
 			if err := n.Run(runCtx); err != nil && !errors.Is(err, node.ErrClosed) {
@@ -107,6 +112,9 @@ func (f *starlingFleet) config(i int) node.Config {
 		RegossipWindow:    p.sc.Node.RegossipWindow.D(),
 		Seed:              p.nodeSeed(i),
 		Logger:            f.log.With("node", sn.Name),
+		// Nobody reads a simulated screen: an attendee's node acknowledges
+		// an alert as it arrives, as if its person saw it.
+		AckAlerts: sn.Role == RoleAttendee,
 	}
 	if f.dir != "" {
 		cfg.StoreDir, cfg.StoreNoCompaction = filepath.Join(f.dir, sn.Name), false
@@ -170,13 +178,21 @@ func (f *starlingFleet) joinGroups(ctx context.Context) error {
 }
 
 func (f *starlingFleet) send(ctx context.Context, m planMsg) error {
-	msg, _, err := f.nodes[m.Sender].Send(ctx, f.refs[m.Sender][m.Group], text(m))
+	n, ref := f.nodes[m.Sender], f.refs[m.Sender][m.Group]
+	send := n.Send
+	if m.Alert {
+		send = n.SendAlert
+	}
+	msg, _, err := send(ctx, ref, text(m))
 	if err != nil {
 		return err
 	}
 	f.mu.Lock()
 	f.ids[m.Index] = msg.ID
 	f.mu.Unlock()
+	if m.Alert {
+		f.runs.Go(func() { f.sampleReach(m, msg) })
+	}
 	return nil
 }
 
@@ -201,6 +217,9 @@ func (f *starlingFleet) delivered() int {
 // deliveries reads every member's store: a message's ReceivedAt is when
 // gossip or catch-up handed it to the store, its origin says which.
 func (f *starlingFleet) deliveries(start time.Time) [][]delivery {
+	f.mu.Lock()
+	f.origin = start
+	f.mu.Unlock()
 	out := make([][]delivery, len(f.p.msgs))
 	for _, m := range f.p.msgs {
 		f.mu.Lock()
@@ -249,7 +268,8 @@ func (f *starlingFleet) health(at time.Duration) []event {
 	out := connectivity(f.p, hosts, func(i int) (int, bool) {
 		return len(f.nodes[i].MeshPeers(gid)), g.in[i]
 	}, at)
-	return append(out, f.drops(at)...)
+	out = append(out, f.drops(at)...)
+	return append(out, f.alertEvents(at)...)
 }
 
 // drops breaks GossipSub's queue drops down by queue, with the node that

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ func (sc *Scenario) validate() error {
 	sc.validateLoad(&p)
 	sc.validateEvents(&p)
 	sc.validateAttackers(&p)
+	sc.validateAlerts(&p)
 	if si := sc.Node.SyncInterval.D(); si != 0 && si < time.Second {
 		p.add("node.sync_interval", "%s is under a second; omit it for the node's default", si)
 	}
@@ -298,4 +300,23 @@ func (sc *Scenario) group(name string) (Group, bool) {
 // memberCount is how many of the attendees are in g: at least one.
 func memberCount(g Group, attendees int) int {
 	return min(attendees, max(1, int(math.Round(g.Members*float64(attendees)))))
+}
+
+func (sc *Scenario) validateAlerts(p *problems) {
+	for i, a := range sc.Alerts {
+		f := fmt.Sprintf("alerts[%d]", i)
+		gi := slices.IndexFunc(sc.Groups, func(g Group) bool { return g.Name == a.Group })
+		switch {
+		case gi < 0:
+			p.add(f+".group", "%q is not a group of the scenario", a.Group)
+		case sc.Groups[gi].Kind != GroupPrivate:
+			p.add(f+".group", "%q is an open channel, which has no owner to send alerts; make it private", a.Group)
+		}
+		if at := a.At.D(); at < 0 || at >= sc.Duration.D() {
+			p.add(f+".at", "%s is not within the run (0 to %s)", at, sc.Duration.D())
+		}
+		if a.Size < 0 || a.Size > group.MaxAlertBytes {
+			p.add(f+".size", "%d: use 1 to %d bytes, or omit it for 140", a.Size, group.MaxAlertBytes)
+		}
+	}
 }

@@ -87,15 +87,17 @@ func (m *model) gotHistory(msg historyMsg) tea.Cmd {
 		}
 		c.older, c.complete = msg.page.Next, msg.page.Next == ""
 	}
+	var cmds []tea.Cmd
 	for _, x := range msg.page.Messages {
 		c.add(x)
+		cmds = append(cmds, m.seeAlert(x))
 	}
 	// A page of control messages shows nothing: go on until there is
 	// something to show or nothing more.
 	if len(c.byID) == 0 && !c.complete {
-		return m.loadOlder(c)
+		cmds = append(cmds, m.loadOlder(c))
 	}
-	return nil
+	return tea.Batch(cmds...)
 }
 
 func (m *model) gotEvent(ev api.Event) tea.Cmd {
@@ -116,6 +118,15 @@ func (m *model) gotEvent(ev api.Event) tea.Cmd {
 	if _, ok := m.group(x.GroupID); !ok {
 		return m.fetchStatus() // a group joined elsewhere
 	}
+	if x.Kind == "alert" {
+		ack := m.seeAlert(x)
+		return tea.Batch(ack, m.gotMessage(x))
+	}
+	return m.gotMessage(x)
+}
+
+// gotMessage takes a message from the stream into its conversation.
+func (m *model) gotMessage(x api.Message) tea.Cmd {
 	counts := x.Kind == "text" && x.Author != m.self
 	c := m.convs[x.GroupID]
 	if c == nil || !c.loaded {

@@ -18,6 +18,7 @@ const helpText = `Type a message and press Enter to send it to the group on scre
 /unblock NAME            lift a block or mute
 /image PATH [CAPTION]    send a picture (JPEG, PNG, WebP); save one with the command on its line
 /reply, /react EMOJI     answer or react to the newest message (Alt-Up picks another); /unreact; @na+Tab: a name
+/alert TEXT, /alerts     send an organiser alert (owner, admins); list alerts and their reach; /dismiss (Ctrl-X)
 /help                    this text;  /quit (or Ctrl-C) leaves
 Keys: Tab / Ctrl-N and Shift-Tab / Ctrl-P switch groups, PgUp/PgDn scroll (older history loads at the top),
 Esc jumps to the newest, Up/Down recall what you typed, Ctrl-G shows or hides the group list.
@@ -89,6 +90,8 @@ func (m *model) command(line string) tea.Cmd {
 		return m.sendImage(rest)
 	case "reply", "react", "unreact":
 		return m.talkCommand(strings.ToLower(name), rest)
+	case "alert", "alerts", "dismiss":
+		return m.alertCommand(strings.ToLower(name), rest)
 	default:
 		m.fail("unknown command /%s; /help lists the commands (start a line with // to send it as text)", clean(name, true))
 	}

@@ -27,7 +27,14 @@ type harness struct {
 
 func newHarness(t *testing.T, fake *fakeClient, group string, w, h int) *harness {
 	t.Helper()
-	cfg := Config{Client: fake, PageSize: 100, Location: time.UTC, Now: func() time.Time { return t0.Add(time.Hour) }}
+	return newHarnessOf(t, fake, fake, group, w, h)
+}
+
+// newHarnessOf is newHarness with a client that wraps fake (one that does
+// more than fakeClient).
+func newHarnessOf(t *testing.T, client Client, fake *fakeClient, group string, w, h int) *harness {
+	t.Helper()
+	cfg := Config{Client: client, PageSize: 100, Location: time.UTC, Now: func() time.Time { return t0.Add(time.Hour) }}
 	if err := cfg.fill(); err != nil {
 		t.Fatal(err)
 	}

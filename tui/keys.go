@@ -13,6 +13,10 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	switch k.Keystroke() {
 	case "ctrl+c":
 		return m.quit()
+	case "ctrl+x":
+		if !m.dismissAlert() {
+			m.say("no alert is pinned")
+		}
 	case "ctrl+d":
 		if m.in.text == "" {
 			return m.quit()

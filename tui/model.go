@@ -45,6 +45,8 @@ type model struct {
 	inviting *inviteScreen
 	// talk: replies, reactions and mentions (talk.go).
 	talk talk
+	// alerts: pinned organiser alerts (alert.go).
+	alerts alerts
 }
 
 type sidebarMode int
@@ -79,6 +81,9 @@ func (m *model) Init() tea.Cmd {
 }
 
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.gotAlertMsg(msg) {
+		return m, nil
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height, m.ready = msg.Width, msg.Height, true

@@ -139,6 +139,8 @@ func (m *model) body(c *conversation, e *entry, shared map[string]bool) (string,
 		return "changed the group's settings (" + clean(x.Text, true) + ")", noteStyle.Render
 	case "image":
 		return imageBody(x), textStyle(api.Message{})
+	case "alert":
+		return "⚠ sent an ALERT: " + clean(x.Text, false), alertTextStyle.Render
 	}
 	return "(a " + clean(x.Kind, true) + " message this version does not show)", noteStyle.Render
 }

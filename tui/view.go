@@ -81,7 +81,7 @@ func (m *model) refusalLines() []string {
 
 // convRows is the conversation's height.
 func (m *model) convRows() int {
-	rows := m.height - 3 - len(m.noticeLines()) - len(m.refusalLines()) - len(m.replyLines())
+	rows := m.height - 3 - len(m.noticeLines()) - len(m.refusalLines()) - len(m.replyLines()) - len(m.alertLines())
 	if m.peerWarning() != "" {
 		rows--
 	}
@@ -102,6 +102,7 @@ func (m *model) View() tea.View {
 	}
 	top := append([]string{m.header()}, m.conversationView(m.convRows())...)
 	lines := make([]string, 0, m.height)
+	lines = append(lines, m.alertLines()...)
 	if m.showSidebar() {
 		side, sw, mw := m.sidebarView(len(top)), m.sidebarWidth(), m.mainWidth()
 		for i, l := range top {

@@ -148,6 +148,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /style.css", s.serveAsset)
 	s.mux.HandleFunc("GET /look.css", s.serveAsset)
 	s.mux.HandleFunc("GET /talk.css", s.serveAsset)
+	s.mux.HandleFunc("GET /alert.css", s.serveAsset)
 	s.mux.HandleFunc("GET /icon.svg", s.serveAsset)
 	s.mux.HandleFunc("GET /js/{file}", s.serveAsset)
 	s.mux.Handle("/api/v1/", s.guard(http.HandlerFunc(s.serveAPI)))

@@ -124,7 +124,7 @@ func (g *globals) localHistory(ref string, limit int) (out []api.Message, skippe
 		skipped += page.Skipped
 		for _, m := range page.Messages {
 			switch m.Msg.Body.Kind {
-			case message.KindText, message.KindDelete, message.KindOp:
+			case message.KindText, message.KindDelete, message.KindOp, message.KindAlert:
 			default:
 				continue // the genesis, Ops' parts and profiles are not what people read
 			}

@@ -65,7 +65,7 @@ Start with:
 	g.register(root)
 	root.AddCommand(
 		newInit(g), newUp(g), newRelay(g), newJoin(g), newLeave(g), newGroups(g),
-		newSend(g), newReact(g), newLog(g), newChat(g),
+		newSend(g), newReact(g), newAlert(g), newAlerts(g), newLog(g), newChat(g),
 		newSync(g), newPeers(g), newID(g), newStatus(g), newDemo(g),
 		newGroup(g), newInvite(g), newWhois(g), newOpen(g),
 		newBlock(g, "block", "block", "Block an author: this node drops their messages (only you are affected)"),

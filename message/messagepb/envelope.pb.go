@@ -55,8 +55,14 @@ const (
 	Kind_KIND_IMAGE_CHUNK Kind = 10
 	// payload: group.Reaction, one emoji; ref names the message reacted to.
 	// Taken back by the author's deletion (KIND_DELETE naming it); deleted
-	// with its target. 11 is alerts'.
+	// with its target.
 	Kind_KIND_REACTION Kind = 12
+	// payload: group.Alert, an organiser's alert (owner and admins of a
+	// created group only). No ref.
+	Kind_KIND_ALERT Kind = 11
+	// No payload; ref names the alert the author's device displayed. Never
+	// stored, gossiped or reconciled: pushed to a few peers, which count it.
+	Kind_KIND_ALERT_ACK Kind = 13
 )
 
 // Enum value maps for Kind.
@@ -72,6 +78,8 @@ var (
 		9:  "KIND_IMAGE",
 		10: "KIND_IMAGE_CHUNK",
 		12: "KIND_REACTION",
+		11: "KIND_ALERT",
+		13: "KIND_ALERT_ACK",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
@@ -84,6 +92,8 @@ var (
 		"KIND_IMAGE":       9,
 		"KIND_IMAGE_CHUNK": 10,
 		"KIND_REACTION":    12,
+		"KIND_ALERT":       11,
+		"KIND_ALERT_ACK":   13,
 	}
 )
 
@@ -358,7 +368,7 @@ const file_envelope_proto_rawDesc = "" +
 	"\rexpires_at_ms\x18\t \x01(\x04R\vexpiresAtMs\".\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
-	"\x04nick\x18\x02 \x01(\tR\x04nick*\xc7\x01\n" +
+	"\x04nick\x18\x02 \x01(\tR\x04nick*\xeb\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_TEXT\x10\x01\x12\x13\n" +
@@ -371,7 +381,10 @@ const file_envelope_proto_rawDesc = "" +
 	"KIND_IMAGE\x10\t\x12\x14\n" +
 	"\x10KIND_IMAGE_CHUNK\x10\n" +
 	"\x12\x11\n" +
-	"\rKIND_REACTION\x10\f\"\x04\b\x04\x10\x04\"\x04\b\x05\x10\x05B\x1cZ\x1astarling/message/messagepbb\x06proto3"
+	"\rKIND_REACTION\x10\f\x12\x0e\n" +
+	"\n" +
+	"KIND_ALERT\x10\v\x12\x12\n" +
+	"\x0eKIND_ALERT_ACK\x10\r\"\x04\b\x04\x10\x04\"\x04\b\x05\x10\x05B\x1cZ\x1astarling/message/messagepbb\x06proto3"
 
 var (
 	file_envelope_proto_rawDescOnce sync.Once

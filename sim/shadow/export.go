@@ -170,6 +170,8 @@ func check(sc *sim.Scenario) (notes []string, err error) {
 		return nil, refuse("partitions", "Shadow's network is fixed for a run")
 	case len(sc.Outages) > 0:
 		return nil, refuse("relay outages", "Shadow's network is fixed for a run")
+	case len(sc.Alerts) > 0:
+		return nil, refuse("alerts", "a host's script sends texts only")
 	}
 	for _, g := range sc.Groups {
 		if g.Kind == sim.GroupPrivate && simhost.CheckInviteName(g.Name) != nil {

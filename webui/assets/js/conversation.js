@@ -3,6 +3,7 @@
 // element. Every text from the network (nicknames, messages, reasons) goes
 // into the page with textContent, never as HTML.
 
+import { alertNote } from './alert.js';
 import { el, ms, shortFP, fullTime, deliveryText } from './view.js';
 import { authorColour, clock24, markDay, foldLong, deletedPlaceholder } from './look.js';
 
@@ -114,6 +115,9 @@ export class Conversation {
       case 'descriptor':
         text = `${m.name || shortFP(m.author)} changed the group's settings`;
         break;
+      case 'alert':
+        this.el.append(alertNote(m));
+        return;
       default:
         return;
     }

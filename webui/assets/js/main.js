@@ -12,6 +12,7 @@ import { showConnection, showStatus } from './status.js';
 import { ms, shortFP } from './view.js';
 import { setupImages, makeImageAPI, imageNode } from './image.js';
 import { Talk } from './talk.js';
+import { Alerts } from './alert.js';
 
 const $ = (id) => document.getElementById(id);
 const pageSize = 50;
@@ -58,6 +59,7 @@ async function main() {
   const images = makeImageAPI(token);
   const groups = new Groups(select);
   const talk = new Talk(api, me, () => groups.byID(groups.current), notice);
+  const alerts = new Alerts(api, me, (id) => groups.byID(id)?.name || 'a group', notice);
   const ui = { me, onAuthor: (m) => openAuthor(m, me), onDelete, image: (m) => imageNode(images, m), decorate: (g, e, node) => talk.decorate(g, e, node) };
 
   const current = () => groups.byID(groups.current);
@@ -88,6 +90,7 @@ async function main() {
       for (const m of page.messages) {
         overlap = overlap || conv.byID.has(m.id);
         conv.add(m, false);
+        alerts.see(m);
       }
       if (first) conv.older = page.next || '';
       if (first || overlap || !page.next) break;
@@ -106,6 +109,7 @@ async function main() {
     sessionStorage.setItem('starling.group', id);
     $('group-name').textContent = g.name;
     $('open-invite').disabled = false;
+    $('open-alert').hidden = g.kind === 'channel';
     const conv = convFor(g);
     $('messages').replaceChildren(conv.el);
     groups.draw();
@@ -198,6 +202,7 @@ async function main() {
 
   function onMessage(m) {
     if (!groups.byID(m.group_id)) refreshStatus(); // joined elsewhere
+    alerts.see(m);
     const conv = convs.get(m.group_id);
     const isCurrent = m.group_id === groups.current;
     if (conv && conv.loaded) {
@@ -323,6 +328,7 @@ async function main() {
   $('open-create').addEventListener('click', setupCreate(api, joined));
   const openInvite = setupInvite(api);
   $('open-invite').addEventListener('click', () => current() && openInvite(current()));
+  $('open-alert').addEventListener('click', () => current() && alerts.send(current()));
   setupCompose($('compose'), $('input'), onSend);
   setupImages($('image-file'), $('image-pick'), (file) => onSendImage(file));
 
