@@ -218,20 +218,24 @@ func TestRunRefusesBadScenario(t *testing.T) {
 // organiser counts every device's acknowledgement (through the relay), and
 // the report says so.
 func TestAlertRun(t *testing.T) {
-	sc, err := Parse([]byte(`name: alert-small
+	for _, kind := range []string{GroupPrivate, GroupAnnounce} {
+		t.Run(kind, func(t *testing.T) {
+			sc, err := Parse([]byte(`name: alert-small
 duration: 40s
 nodes: {attendees: 8, relays: 1}
 topology: {kind: isolated}
-groups: [{name: hall, kind: private}]
+groups: [{name: hall, kind: ` + kind + `}]
 alerts: [{group: hall, at: 10s}]
 `))
-	if err != nil {
-		t.Fatal(err)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runVirtual(t, sc, Options{})
+			got := findEvent(t, r.Runs[0], EventAlert, `of its (\d+) other members, held by (\d+),.*reached (\d+) of the (\d+) devices seen`)
+			if got[0] != 7 || got[1] != 7 || got[2] != 8 || got[3] < 8 {
+				t.Errorf("alert: %d other members, held by %d, reached %d of %d", got[0], got[1], got[2], got[3])
+			}
+			findEvent(t, r.Runs[0], EventAlert, `counted their acknowledgements, 50 % after [0-9.]+m?s, 90 % after [0-9.]+m?s, 99 % after [0-9.]+m?s`)
+		})
 	}
-	r := runVirtual(t, sc, Options{})
-	got := findEvent(t, r.Runs[0], EventAlert, `of its (\d+) other members, held by (\d+),.*reached (\d+) of the (\d+) devices seen`)
-	if got[0] != 7 || got[1] != 7 || got[2] != 8 || got[3] < 8 {
-		t.Errorf("alert: %d other members, held by %d, reached %d of %d", got[0], got[1], got[2], got[3])
-	}
-	findEvent(t, r.Runs[0], EventAlert, `counted their acknowledgements, 50 % after [0-9.]+m?s, 90 % after [0-9.]+m?s, 99 % after [0-9.]+m?s`)
 }

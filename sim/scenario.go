@@ -92,25 +92,34 @@ type Link struct {
 
 // Group kinds.
 const (
-	GroupOpen    = "open"
-	GroupPrivate = "private"
+	GroupOpen     = "open"
+	GroupPrivate  = "private"
+	GroupAnnounce = "announce"
 )
+
+// created reports whether a group kind is one its owner creates and the
+// others join by its invite link (private, announce), rather than an open
+// channel joined by name.
+func created(kind string) bool { return kind == GroupPrivate || kind == GroupAnnounce }
 
 // Group is one group the attendees are in.
 type Group struct {
 	// Name is an open channel's name (its ID derives from it) or a private
 	// group's display name. Required, unique.
 	Name string `yaml:"name"`
-	// Kind is open (default: a name-derived open channel) or private (the
+	// Kind is open (default: a name-derived open channel), private (the
 	// first member creates it and the others join by its invite link;
-	// relays carry it without reading it).
+	// relays carry it without reading it) or announce (an announcement
+	// channel: the first member creates it and alone posts there, the
+	// others and the relays join by its link and read; members send no
+	// profile, so thousands join it without a message per pair).
 	Kind string `yaml:"kind"`
 	// Members is the share of attendees in the group, 0 to 1; default 1.
 	Members float64 `yaml:"members"`
 }
 
-// Alert is an organiser alert: the owner of a private group (the only
-// kind with an owner here) sends one at At, and every attendee's node
+// Alert is an organiser alert: the owner of a private or announce group
+// (the kinds with an owner) sends one at At, and every attendee's node
 // acknowledges it as it arrives, as if its person saw it. The report says
 // how long until 50, 90 and 99 % of the members held it, how long until the
 // organiser's node counted their acknowledgements, and the bytes it took.

@@ -113,6 +113,8 @@ func TestParseErrors(t *testing.T) {
 		{"alert in a channel", minimal + "alerts: [{group: lobby, at: 10s}]\n", "alerts[0].group: \"lobby\" is an open channel"},
 		{"alert unknown group", minimal + "alerts: [{group: nope, at: 10s}]\n", "alerts[0].group: \"nope\" is not a group"},
 		{"alert after the end", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a, kind: private}]\nalerts: [{group: a, at: 3m}]\n", "alerts[0].at"},
+		{"load in an announcement channel", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a, kind: announce}]\nload: [{group: a, rate: 1}]\n", "load[0].group: \"a\" is an announcement channel"},
+		{"unknown group kind", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a, kind: secret}]\n", "use open, private or announce"},
 		{"alert size", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a, kind: private}]\nalerts: [{group: a, at: 1m, size: 5000}]\n", "alerts[0].size"},
 		{"too many attacker entries", minimal + "attackers: [" + strings.Repeat("{kind: spammer}, ", 51) + "]\n", "51 entries, over the limit of 50"},
 		{"sync interval", minimal + "node: {sync_interval: 10ms}\n", "node.sync_interval"},

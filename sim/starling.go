@@ -133,14 +133,18 @@ func (f *starlingFleet) config(i int) node.Config {
 }
 
 // joinGroups puts members in their groups and relays in all of them: an
-// open channel by name; a private group by the invite link of its owner,
-// who creates it, and for relays by its carrier link.
+// open channel by name; a private or announce group by the invite link of
+// its owner, who creates it (for relays, a private group's carrier link).
 func (f *starlingFleet) joinGroups(ctx context.Context) error {
 	for gi, g := range f.p.groups {
 		ref, link, carrier := g.Name, g.Name, g.Name
-		if g.Kind == GroupPrivate {
+		if created(g.Kind) {
+			kind := group.KindPrivate
+			if g.Kind == GroupAnnounce {
+				kind = group.KindAnnounce
+			}
 			owner := f.nodes[g.Owner]
-			sg, err := owner.CreateGroup(ctx, group.KindPrivate, g.Name, time.Time{})
+			sg, err := owner.CreateGroup(ctx, kind, g.Name, time.Time{})
 			if err != nil {
 				return fmt.Errorf("create group %s: %w", g.Name, err)
 			}
@@ -149,8 +153,11 @@ func (f *starlingFleet) joinGroups(ctx context.Context) error {
 			if link, err = owner.Invite(ref, nil); err != nil {
 				return fmt.Errorf("invite to %s: %w", g.Name, err)
 			}
-			if carrier, err = owner.CarrierInvite(ref, nil); err != nil {
-				return fmt.Errorf("carrier invite to %s: %w", g.Name, err)
+			carrier = link
+			if g.Kind == GroupPrivate {
+				if carrier, err = owner.CarrierInvite(ref, nil); err != nil {
+					return fmt.Errorf("carrier invite to %s: %w", g.Name, err)
+				}
 			}
 		}
 		join := func(i int, how string) error {

@@ -144,12 +144,12 @@ func (sc *Scenario) validateGroups(p *problems) {
 			if _, err := group.NormalizeName(g.Name); err != nil {
 				p.add(f+".name", "%v", err)
 			}
-		case GroupPrivate:
+		case GroupPrivate, GroupAnnounce:
 			if strings.TrimSpace(g.Name) == "" || len(g.Name) > group.MaxNameLen {
 				p.add(f+".name", "need a name of 1 to %d bytes", group.MaxNameLen)
 			}
 		default:
-			p.add(f+".kind", "%q is not a group kind; use open or private", g.Kind)
+			p.add(f+".kind", "%q is not a group kind; use open, private or announce", g.Kind)
 		}
 		if seen[g.Name] {
 			p.add(f+".name", "%q is used twice; group names must be unique", g.Name)
@@ -168,6 +168,8 @@ func (sc *Scenario) validateLoad(p *problems) {
 		g, ok := sc.group(ld.Group)
 		if !ok {
 			p.add(f+".group", "%q is not a group of this scenario", ld.Group)
+		} else if g.Kind == GroupAnnounce {
+			p.add(f+".group", "%q is an announcement channel, where only its owner posts; put the load in an open or private group", ld.Group)
 		}
 		switch {
 		case ld.Each != 0 && ld.Rate != 0:
@@ -309,8 +311,8 @@ func (sc *Scenario) validateAlerts(p *problems) {
 		switch {
 		case gi < 0:
 			p.add(f+".group", "%q is not a group of the scenario", a.Group)
-		case sc.Groups[gi].Kind != GroupPrivate:
-			p.add(f+".group", "%q is an open channel, which has no owner to send alerts; make it private", a.Group)
+		case !created(sc.Groups[gi].Kind):
+			p.add(f+".group", "%q is an open channel, which has no owner to send alerts; make it private or announce", a.Group)
 		}
 		if at := a.At.D(); at < 0 || at >= sc.Duration.D() {
 			p.add(f+".at", "%s is not within the run (0 to %s)", at, sc.Duration.D())

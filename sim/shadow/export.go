@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -172,6 +173,8 @@ func check(sc *sim.Scenario) (notes []string, err error) {
 		return nil, refuse("relay outages", "Shadow's network is fixed for a run")
 	case len(sc.Alerts) > 0:
 		return nil, refuse("alerts", "a host's script sends texts only")
+	case slices.ContainsFunc(sc.Groups, func(g sim.Group) bool { return g.Kind == sim.GroupAnnounce }):
+		return nil, refuse("announcement channels", "a host creates and joins only open channels and private groups")
 	}
 	for _, g := range sc.Groups {
 		if g.Kind == sim.GroupPrivate && simhost.CheckInviteName(g.Name) != nil {
