@@ -27,7 +27,8 @@ type tmuxSession struct {
 
 // newTmux starts `argv` in a detached 120x40 session on a private server
 // and kills that server at cleanup. A shell around the command writes its
-// exit status to a file (tmux's own pane_dead_status is not always set);
+// exit status to a file (tmux's own pane_dead_status is not always set),
+// whole, by a rename: a reader never finds it created but still empty;
 // it traps Ctrl-C's SIGINT, which the command gets too, so that it lives
 // to do so. The pane stays after it ends, so its last screen can be read.
 func newTmux(t *testing.T, argv ...string) *tmuxSession {
@@ -40,7 +41,7 @@ func newTmux(t *testing.T, argv ...string) *tmuxSession {
 		status: filepath.Join(t.TempDir(), "status")}
 	args := append([]string{"start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
 		"new-session", "-d", "-s", "chat", "-x", "120", "-y", "40", "--",
-		"sh", "-c", `trap : INT; "$0" "$@"; echo $? > ` + s.status}, argv...)
+		"sh", "-c", `trap : INT; "$0" "$@"; echo $? > ` + s.status + `.tmp; mv ` + s.status + `.tmp ` + s.status}, argv...)
 	s.run(args...)
 	t.Cleanup(func() {
 		if t.Failed() {
