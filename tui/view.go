@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
 // The screen, top to bottom: a header naming the group, the conversation
@@ -64,27 +65,44 @@ func (m *model) refusalLines() []string {
 	if why == "" {
 		return nil
 	}
-	wrapped := wrap(clean("⛔ "+why, true), m.width-1, m.width-3)
-	if len(wrapped) > maxRefusalLines {
-		wrapped = wrapped[:maxRefusalLines]
-		wrapped[maxRefusalLines-1] += "…"
+	return m.banner("⛔ "+why, maxRefusalLines, refusedStyle)
+}
+
+// banner is text wrapped to the screen on at most maxLines lines (the
+// last cut with "…"), the lines after the first indented, in style.
+func (m *model) banner(text string, maxLines int, style lipgloss.Style) []string {
+	wrapped := wrap(clean(text, true), m.width-1, m.width-3)
+	if len(wrapped) > maxLines {
+		wrapped = wrapped[:maxLines]
+		wrapped[maxLines-1] += "…"
 	}
 	out := make([]string, len(wrapped))
 	for i, l := range wrapped {
 		if i > 0 {
 			l = "  " + l
 		}
-		out[i] = refusedStyle.Render(fit(" "+l, m.width))
+		out[i] = style.Render(fit(" "+l, m.width))
 	}
 	return out
 }
 
+// maxWarningLines bounds the line that says why no peer is found: a cause
+// and what to do about it.
+const maxWarningLines = 3
+
+// peerWarningLines is peerWarning wrapped on maxWarningLines at most, so
+// that the advice after the cause stays on screen.
+func (m *model) peerWarningLines() []string {
+	w := m.peerWarning()
+	if w == "" {
+		return nil
+	}
+	return m.banner("⚠ "+w, maxWarningLines, warnStyle)
+}
+
 // convRows is the conversation's height.
 func (m *model) convRows() int {
-	rows := m.height - 3 - len(m.noticeLines()) - len(m.refusalLines()) - len(m.replyLines()) - len(m.alertLines())
-	if m.peerWarning() != "" {
-		rows--
-	}
+	rows := m.height - 3 - len(m.noticeLines()) - len(m.refusalLines()) - len(m.replyLines()) - len(m.alertLines()) - len(m.peerWarningLines())
 	if m.diskWarning() != "" {
 		rows--
 	}
@@ -114,9 +132,7 @@ func (m *model) View() tea.View {
 		}
 	}
 	lines = append(lines, m.refusalLines()...)
-	if w := m.peerWarning(); w != "" {
-		lines = append(lines, warnStyle.Render(fit(" ⚠ "+w, m.width)))
-	}
+	lines = append(lines, m.peerWarningLines()...)
 	if w := m.diskWarning(); w != "" {
 		lines = append(lines, warnStyle.Render(fit(" ⚠ "+w, m.width)))
 	}

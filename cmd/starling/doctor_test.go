@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,11 @@ func TestDoctorOnLoopback(t *testing.T) {
 	tb.waitJS("the page says why no peer is found",
 		`!document.getElementById('why').hidden && document.getElementById('why').textContent.startsWith(`+jsString(want)+`) && `+
 			`document.getElementById('cutoff').hidden`)
+
+	// The terminal chat's line, in tmux.
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed; install it (apt-get install tmux) to check the terminal chat's line")
+	}
+	tm := newTmux(t, starlingBin, "--home", alice.dir, "chat")
+	tm.waitScreen("the terminal chat says why no peer is found", shows("no peer found: "+got.Findings[0].Summary, "(starling doctor says more)"))
 }
