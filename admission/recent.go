@@ -7,8 +7,9 @@ import (
 )
 
 // recentIDs remembers the last messages admitted, so that one that comes
-// twice at once (by gossip and by catch-up) is charged once. A ring of
-// fixed size; safe for concurrent use.
+// twice at once (by gossip and by catch-up) is charged once. A ring that
+// grows on use up to its size, then overwrites the oldest; safe for
+// concurrent use.
 type recentIDs struct {
 	mu   sync.Mutex
 	set  map[message.ID]struct{}
