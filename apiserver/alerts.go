@@ -11,20 +11,20 @@ import (
 	"starling/message"
 )
 
-// alerting is what organiser alerts need of the Backend; node.Node has it.
-// A Backend without it answers 501.
-type alerting interface {
-	// SendAlert sends an alert (owner and admins only).
-	SendAlert(ctx context.Context, ref, text string) (*message.Message, int, error)
-	// AckAlert says this device displayed the alert.
-	AckAlert(ctx context.Context, gid message.GroupID, id message.ID) error
-	// Alerts lists the alerts held in a group, newest first.
-	Alerts(ref string) ([]group.AlertReach, error)
-	// AlertReach is one alert's reach.
-	AlertReach(gid message.GroupID, id message.ID) (group.AlertReach, error)
+// Alerts is what the organiser alerts' endpoints serve (Config.Alerts);
+// the node's alerts.Service is one.
+type Alerts interface {
+	// Send sends an alert (owner and admins only).
+	Send(ctx context.Context, ref, text string) (*message.Message, int, error)
+	// Ack says this device displayed the alert.
+	Ack(ctx context.Context, gid message.GroupID, id message.ID) error
+	// List lists the alerts held in a group, newest first.
+	List(ref string) ([]group.AlertReach, error)
+	// Reach is one alert's reach.
+	Reach(gid message.GroupID, id message.ID) (group.AlertReach, error)
 }
 
-// errNoAlerts: the Backend has no alerts.
+// errNoAlerts: the server was given no Alerts.
 var errNoAlerts = errors.New("this node does not do alerts")
 
 func (s *Server) alertRoutes() {
@@ -33,12 +33,12 @@ func (s *Server) alertRoutes() {
 	s.mux.HandleFunc("POST /v1/groups/{group}/alerts/{id}/ack", s.handleAckAlert)
 }
 
-func (s *Server) alerting(w http.ResponseWriter) (alerting, bool) {
-	a, ok := s.cfg.Backend.(alerting)
-	if !ok {
+func (s *Server) alerting(w http.ResponseWriter) (Alerts, bool) {
+	a := s.cfg.Alerts
+	if a == nil {
 		writeError(w, http.StatusNotImplemented, errNoAlerts)
 	}
-	return a, ok
+	return a, a != nil
 }
 
 func (s *Server) handleSendAlert(w http.ResponseWriter, r *http.Request) {
@@ -56,12 +56,12 @@ func (s *Server) handleSendAlert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	m, peers, err := a.SendAlert(r.Context(), ref, req.Text)
+	m, peers, err := a.Send(r.Context(), ref, req.Text)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	reach, err := a.AlertReach(m.Body.Group, m.ID)
+	reach, err := a.Reach(m.Body.Group, m.ID)
 	if err != nil {
 		reach = group.AlertReach{ID: m.ID, Group: m.Body.Group, Author: m.Body.Author, Text: req.Text, SentAt: m.Body.SentAt()}
 	}
@@ -75,7 +75,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := a.Alerts(r.PathValue("group"))
+	list, err := a.List(r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -102,11 +102,11 @@ func (s *Server) handleAckAlert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	if err := a.AckAlert(r.Context(), g.ID, id); err != nil {
+	if err := a.Ack(r.Context(), g.ID, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	reach, err := a.AlertReach(g.ID, id)
+	reach, err := a.Reach(g.ID, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return

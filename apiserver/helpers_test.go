@@ -17,6 +17,7 @@ import (
 	"starling/api"
 	"starling/apiserver"
 	"starling/home"
+	"starling/node"
 )
 
 // TestMain fails the package if a goroutine outlives the tests: servers,
@@ -47,7 +48,11 @@ func startServer(t testing.TB, b apiserver.Backend) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := apiserver.New(apiserver.Config{Backend: b, Token: token})
+	cfg := apiserver.Config{Backend: b, Token: token}
+	if n, ok := b.(*node.Node); ok {
+		cfg.Alerts = n.Alerts()
+	}
+	srv, err := apiserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,6 +105,9 @@ type Backend interface {
 // Config configures a Server.
 type Config struct {
 	Backend Backend
+	// Alerts serves organiser alerts; without it their endpoints answer
+	// 501.
+	Alerts Alerts
 	// Token is the bearer token every request must carry.
 	Token string
 	// Interfaces, if set, lists this machine's network interfaces for the

@@ -194,7 +194,7 @@ func (d *daemon) startAPI() (job, error) {
 	if err != nil {
 		return job{}, err
 	}
-	srv, err := apiserver.New(apiserver.Config{Backend: d.n, Token: token, Logger: d.cfg.Logger.With("component", "api"), Interfaces: doctor.Interfaces})
+	srv, err := apiserver.New(apiserver.Config{Backend: d.n, Alerts: d.n.Alerts(), Token: token, Logger: d.cfg.Logger.With("component", "api"), Interfaces: doctor.Interfaces})
 	if err != nil {
 		return job{}, err
 	}

@@ -45,9 +45,10 @@ func (s relaySource) CatchupServed() (sessions, messages uint64) {
 }
 
 func (s relaySource) Alerts() relay.AlertFigures {
-	st := s.AlertStats()
+	a := s.Node.Alerts()
+	st := a.Stats()
 	f := relay.AlertFigures{AcksIn: st.AcksIn, AcksRefused: st.AcksRejected, Offers: st.OffersSent, Taken: st.Taken}
-	for _, r := range s.AllAlerts() {
+	for _, r := range a.All() {
 		f.Reach = append(f.Reach, relay.AlertReach{Alert: r.ID.Short(), Group: r.Group.Short(), Reached: r.Acked, Devices: r.Devices})
 	}
 	return f

@@ -24,7 +24,7 @@ func (d *daemon) startWeb() (job, error) {
 	if err != nil {
 		return job{}, err
 	}
-	a, err := apiserver.New(apiserver.Config{Backend: d.n, Token: token, Logger: d.cfg.Logger.With("component", "web-api"), Interfaces: doctor.Interfaces})
+	a, err := apiserver.New(apiserver.Config{Backend: d.n, Alerts: d.n.Alerts(), Token: token, Logger: d.cfg.Logger.With("component", "web-api"), Interfaces: doctor.Interfaces})
 	if err != nil {
 		return job{}, err
 	}

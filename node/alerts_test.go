@@ -14,14 +14,14 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 
 	"starling/admission"
+	"starling/alerts"
 	"starling/group"
 	"starling/message"
-	"starling/node"
 )
 
-func reachOf(t testing.TB, tn *testNode, gid message.GroupID, id message.ID) node.AlertReach {
+func reachOf(t testing.TB, tn *testNode, gid message.GroupID, id message.ID) group.AlertReach {
 	t.Helper()
-	r, err := tn.AlertReach(gid, id)
+	r, err := tn.Alerts().Reach(gid, id)
 	if err != nil {
 		t.Fatalf("%s: %v", tn.name, err)
 	}
@@ -42,13 +42,13 @@ func testAlerts(t *testing.T) {
 	nodes, gid, _, _ := groupOf(t, group.KindAnnounce, time.Time{}, []string{"alice", "bob", "carol"}, withSyncInterval(time.Hour))
 	alice, bob, carol := nodes[0], nodes[1], nodes[2]
 
-	if _, _, err := bob.SendAlert(ctx, gid.String(), "I am not an admin"); !errors.Is(err, group.ErrNotAllowed) {
+	if _, _, err := bob.Alerts().Send(ctx, gid.String(), "I am not an admin"); !errors.Is(err, group.ErrNotAllowed) {
 		t.Errorf("a reader sent an alert: %v", err)
 	}
-	if _, _, err := alice.SendAlert(ctx, gid.String(), "   "); !errors.Is(err, group.ErrBadPayload) {
+	if _, _, err := alice.Alerts().Send(ctx, gid.String(), "   "); !errors.Is(err, group.ErrBadPayload) {
 		t.Errorf("an empty alert: %v", err)
 	}
-	a, _, err := alice.SendAlert(ctx, gid.String(), "Exit B is closed, use exit A")
+	a, _, err := alice.Alerts().Send(ctx, gid.String(), "Exit B is closed, use exit A")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,38 +60,38 @@ func testAlerts(t *testing.T) {
 	if r.Text != "Exit B is closed, use exit A" || r.YouAcked {
 		t.Errorf("bob holds %+v", r)
 	}
-	if err := bob.AckAlert(ctx, gid, a.ID); err != nil {
+	if err := bob.Alerts().Ack(ctx, gid, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := bob.AckAlert(ctx, gid, a.ID); err != nil { // a second time does nothing
+	if err := bob.Alerts().Ack(ctx, gid, a.ID); err != nil { // a second time does nothing
 		t.Fatal(err)
 	}
-	if err := carol.AckAlert(ctx, gid, a.ID); err != nil {
+	if err := carol.Alerts().Ack(ctx, gid, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := carol.AckAlert(ctx, gid, message.ID{7}); !errors.Is(err, node.ErrAlertNotHeld) {
+	if err := carol.Alerts().Ack(ctx, gid, message.ID{7}); !errors.Is(err, alerts.ErrNotHeld) {
 		t.Errorf("acknowledging an unknown alert: %v", err)
 	}
 	waitUntil(t, "alice to count two acks", func() bool { return reachOf(t, alice, gid, a.ID).Acked == 2 },
 		func() string {
-			return fmt.Sprintf("alice %+v, stats %+v, bob %+v", reachOf(t, alice, gid, a.ID), alice.AlertStats(), bob.AlertStats())
+			return fmt.Sprintf("alice %+v, stats %+v, bob %+v", reachOf(t, alice, gid, a.ID), alice.Alerts().Stats(), bob.Alerts().Stats())
 		})
 	r = reachOf(t, alice, gid, a.ID)
 	if r.Devices != 3 || r.AckKeys != 2 {
 		t.Errorf("alice's reach: %+v, want 2 of 3 devices", r)
 	}
-	if list, err := alice.Alerts(gid.String()); err != nil || len(list) != 1 || list[0].ID != a.ID {
+	if list, err := alice.Alerts().List(gid.String()); err != nil || len(list) != 1 || list[0].ID != a.ID {
 		t.Errorf("Alerts: %v %v", list, err)
 	}
 
 	// The alert budget binds the owner too: AlertBurst in all, then a
 	// clear refusal.
 	for i := 1; i < admission.AlertBurst; i++ {
-		if _, _, err := alice.SendAlert(ctx, gid.String(), fmt.Sprint("again ", i)); err != nil {
+		if _, _, err := alice.Alerts().Send(ctx, gid.String(), fmt.Sprint("again ", i)); err != nil {
 			t.Fatalf("alert %d: %v", i+1, err)
 		}
 	}
-	if _, _, err := alice.SendAlert(ctx, gid.String(), "one too many"); !errors.Is(err, admission.ErrAlertLimited) {
+	if _, _, err := alice.Alerts().Send(ctx, gid.String(), "one too many"); !errors.Is(err, admission.ErrAlertLimited) {
 		t.Errorf("alert %d: %v", admission.AlertBurst+1, err)
 	}
 
@@ -130,15 +130,15 @@ func testAlertReoffered(t *testing.T) {
 	// once it is there, no catch-up runs for an hour.
 	first := owner.sendTo(t, gid, "welcome")
 	waitHas(t, []*message.Message{first}, late)
-	a, _, err := owner.SendAlert(ctx, gid.String(), "Storm: go inside")
+	a, _, err := owner.Alerts().Send(ctx, gid.String(), "Storm: go inside")
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitHas(t, []*message.Message{a}, late)
-	if s := owner.AlertStats(); s.Taken == 0 {
+	if s := owner.Alerts().Stats(); s.Taken == 0 {
 		t.Errorf("the alert did not come by re-offer: %+v", s)
 	}
-	if err := late.AckAlert(ctx, gid, a.ID); err != nil {
+	if err := late.Alerts().Ack(ctx, gid, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the owner to count late's ack", func() bool { return reachOf(t, owner, gid, a.ID).Acked == 1 })
@@ -156,12 +156,12 @@ func testAlertAcksThrowawayKeys(t *testing.T) {
 	ctx := context.Background()
 	nodes, gid, _, _ := groupOf(t, group.KindAnnounce, time.Time{}, []string{"alice", "bob"}, withSyncInterval(time.Hour))
 	alice, bob := nodes[0], nodes[1]
-	a, _, err := alice.SendAlert(ctx, gid.String(), "Lost child at the info desk")
+	a, _, err := alice.Alerts().Send(ctx, gid.String(), "Lost child at the info desk")
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitHas(t, []*message.Message{a}, bob)
-	if err := bob.AckAlert(ctx, gid, a.ID); err != nil {
+	if err := bob.Alerts().Ack(ctx, gid, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "alice to count bob", func() bool { return reachOf(t, alice, gid, a.ID).Acked == 1 })
@@ -180,7 +180,7 @@ func testAlertAcksThrowawayKeys(t *testing.T) {
 	// pushes them all.
 	evil := newRawPeer(t, alice.stateOf(t, gid).Topic())
 	served := make(chan struct{}, 1)
-	evil.h.SetStreamHandler(node.AlertProtocol, func(s network.Stream) {
+	evil.h.SetStreamHandler(alerts.Protocol, func(s network.Stream) {
 		defer s.Close()
 		r := bufio.NewReader(s)
 		if k, err := r.ReadByte(); err != nil || k != 3 {
@@ -214,7 +214,7 @@ func testAlertAcksThrowawayKeys(t *testing.T) {
 	evil.connect(t, alice, gid)
 	pushed := 0
 	for _, raw := range acks {
-		s, err := evil.h.NewStream(ctx, alice.ID(), node.AlertProtocol)
+		s, err := evil.h.NewStream(ctx, alice.ID(), alerts.Protocol)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -504,7 +504,7 @@ func (n *Node) stored(batch []store.Stored) {
 	n.admit.Stored(batch)
 	n.clockSamples(batch)
 	n.onStored(batch)
-	n.alertsStored(batch)
+	n.alerts.Stored(batch)
 	n.regossipLearnt(batch)
 }
 

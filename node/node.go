@@ -13,6 +13,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/admission"
+	"starling/alerts"
 	"starling/catchup"
 	"starling/delivery"
 	"starling/gossip"
@@ -60,7 +61,7 @@ type Node struct {
 	in          *inbound        // the path of what other nodes send (inbound.go)
 	clock       *netwatch.Clock // this clock against the peers', for `starling doctor` (netwatch.go)
 	images      *images         // pictures: preparing, fetching, broken (images.go)
-	alerts      *alertBook      // organiser alerts, their acks and reach (alerts.go)
+	alerts      *alerts.Service // organiser alerts, their acks and reach
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -105,7 +106,6 @@ func New(cfg Config) (*Node, error) {
 		held:       newHeld(),
 		clock:      netwatch.NewClock(),
 		images:     newImages(),
-		alerts:     newAlertBook(),
 	}
 	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
@@ -117,6 +117,15 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.DropGossip > 0 {
 		n.in.lose = func() bool { return n.rand.Float64() < cfg.DropGossip }
+	}
+	var err error
+	n.alerts, err = alerts.New(alerts.Config{
+		Node: core{n}, User: cfg.User, Clock: cfg.Clock, Go: n.goFunc, AckAll: cfg.AckAlerts,
+		Logger: cfg.Logger.With("component", "alerts"),
+	})
+	if err != nil {
+		n.cancel()
+		return nil, err
 	}
 	if err := n.build(); err != nil {
 		n.cancel()
@@ -169,7 +178,7 @@ func (n *Node) build() error {
 	n.host = n.peers.Host()
 	n.log = cfg.Logger.With("self", peering.Short(n.host.ID()))
 	n.in.log, n.in.self, n.in.source = n.log, n.host.ID(), n.source
-	n.host.SetStreamHandler(AlertProtocol, n.serveAlert)
+	n.host.SetStreamHandler(alerts.Protocol, n.alerts.Serve)
 	n.gossip, err = gossip.New(n.host, gossip.Config{
 		Logger:     n.log.With("component", "gossip"),
 		Clock:      cfg.Clock,
@@ -275,7 +284,7 @@ func (n *Node) startBackground() {
 	n.goFunc(n.runSyncs)
 	n.goFunc(n.runEffects)
 	n.goFunc(n.watchDisk)
-	n.goFunc(n.runAlerts)
+	n.goFunc(n.alerts.Run)
 	n.goFunc(func(context.Context) {
 		for _, st := range n.groups.all() {
 			n.publishProfile(st.ID())

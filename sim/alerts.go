@@ -30,7 +30,7 @@ func (f *starlingFleet) sampleReach(m planMsg, msg *message.Message) {
 	t := time.NewTicker(alertSampleEvery)
 	defer t.Stop()
 	for {
-		if r, err := n.AlertReach(msg.Body.Group, msg.ID); err == nil {
+		if r, err := n.Alerts().Reach(msg.Body.Group, msg.ID); err == nil {
 			f.mu.Lock()
 			f.reach[m.Index] = append(f.reach[m.Index], reachSample{at: time.Now(), acked: r.Acked, devices: r.Devices})
 			f.mu.Unlock()

@@ -8,8 +8,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"starling/alerts"
 	"starling/catchup"
-	"starling/node"
 )
 
 // meter is a node's libp2p bandwidth reporter, counting the stream bytes of
@@ -18,7 +18,7 @@ import (
 // The swarm calls it from every stream, so it only adds.
 type meter struct {
 	catchupIn, catchupOut atomic.Int64
-	alertIn, alertOut     atomic.Int64 // node.AlertProtocol: offers, acks, pulls
+	alertIn, alertOut     atomic.Int64 // alerts.Protocol: offers, acks, pulls
 }
 
 var _ metrics.Reporter = (*meter)(nil)
@@ -27,7 +27,7 @@ func (m *meter) LogSentMessageStream(n int64, p protocol.ID, _ peer.ID) {
 	switch p {
 	case catchup.ProtocolID:
 		m.catchupOut.Add(n)
-	case node.AlertProtocol:
+	case alerts.Protocol:
 		m.alertOut.Add(n)
 	}
 }
@@ -36,7 +36,7 @@ func (m *meter) LogRecvMessageStream(n int64, p protocol.ID, _ peer.ID) {
 	switch p {
 	case catchup.ProtocolID:
 		m.catchupIn.Add(n)
-	case node.AlertProtocol:
+	case alerts.Protocol:
 		m.alertIn.Add(n)
 	}
 }

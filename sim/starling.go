@@ -188,7 +188,7 @@ func (f *starlingFleet) send(ctx context.Context, m planMsg) error {
 	n, ref := f.nodes[m.Sender], f.refs[m.Sender][m.Group]
 	send := n.Send
 	if m.Alert {
-		send = n.SendAlert
+		send = n.Alerts().Send
 	}
 	msg, _, err := send(ctx, ref, text(m))
 	if err != nil {

@@ -1,4 +1,4 @@
-package node
+package alerts
 
 import (
 	"bytes"
@@ -54,9 +54,9 @@ import (
 // alertMaxAcks acks per alert, alertMaxSeen keys and peers per group, a
 // few pushes per peer per alert, and each stream's frame.
 
-// AlertProtocol is the stream protocol of alert offers, acknowledgements
-// and their pulls.
-const AlertProtocol = "/starling/alert/1.0.0"
+// Protocol is the stream protocol of alert offers, acknowledgements and
+// their pulls.
+const Protocol = "/starling/alert/1.0.0"
 
 const (
 	// alertLive is how long after it arrived a node re-offers an alert and
@@ -91,11 +91,8 @@ const (
 // peers not known to hold it. After the last round it stops.
 var alertOfferRounds = []time.Duration{2 * time.Second, 8 * time.Second, 30 * time.Second, 2 * time.Minute, 6 * time.Minute}
 
-// AlertReach is what this node knows of an alert's reach.
-type AlertReach = group.AlertReach
-
-// AlertStats are the node's alert counters, for the relay's metrics.
-type AlertStats struct {
+// Stats are the node's alert counters, for the relay's metrics.
+type Stats struct {
 	Held                 int
 	AcksIn, AcksRejected uint64 // acks verified and held; refused
 	OffersSent, Taken    uint64 // alerts offered; alerts a peer took
@@ -129,8 +126,8 @@ type seenSet struct {
 	peers map[peer.ID]time.Time
 }
 
-// alertBook is the node's alerts, their acks and the devices seen.
-type alertBook struct {
+// book is the node's alerts, their acks and the devices seen.
+type book struct {
 	mu     sync.Mutex
 	alerts map[message.ID]*heldAlert
 	next   int
@@ -141,8 +138,8 @@ type alertBook struct {
 	acksIn, acksRejected, offersSent, taken, pullsServed atomic.Uint64
 }
 
-func newAlertBook() *alertBook {
-	return &alertBook{
+func newBook() book {
+	return book{
 		alerts: map[message.ID]*heldAlert{},
 		seen:   map[message.GroupID]*seenSet{},
 		kick:   make(chan struct{}, 1),
@@ -150,7 +147,7 @@ func newAlertBook() *alertBook {
 	}
 }
 
-func (b *alertBook) seenLocked(g message.GroupID) *seenSet {
+func (b *book) seenLocked(g message.GroupID) *seenSet {
 	s := b.seen[g]
 	if s == nil {
 		s = &seenSet{keys: map[[32]byte]time.Time{}, peers: map[peer.ID]time.Time{}}
@@ -199,19 +196,19 @@ func countSince[K comparable](m map[K]time.Time, now time.Time) int {
 	return n
 }
 
-// alertsStored notes the authors of a committed batch as seen and takes
+// Stored notes the authors of a committed batch as seen and takes
 // the alerts in it. On the store's writer goroutine: it does not block.
-func (n *Node) alertsStored(batch []store.Stored) {
-	now := n.cfg.Clock()
+func (a *Service) Stored(batch []store.Stored) {
+	now := a.cfg.Clock()
 	var fresh []*heldAlert
-	b := n.alerts
+	b := &a.book
 	b.mu.Lock()
 	for _, s := range batch {
 		m := s.Msg
 		if len(m.Body.Author) != ed25519.PublicKeySize {
 			continue
 		}
-		st := n.groups.get(m.Body.Group)
+		st := a.cfg.Node.Group(m.Body.Group)
 		if st == nil || st.IsChannel() {
 			continue
 		}
@@ -246,17 +243,17 @@ func (n *Node) alertsStored(batch []store.Stored) {
 		case b.kick <- struct{}{}:
 		default:
 		}
-		if n.cfg.AckAlerts {
+		if a.cfg.AckAll {
 			for _, h := range fresh {
 				gid, id := h.group, h.id
-				n.goFunc(func(ctx context.Context) { _ = n.AckAlert(ctx, gid, id) })
+				a.cfg.Go(func(ctx context.Context) { _ = a.Ack(ctx, gid, id) })
 			}
 		}
 	}
 }
 
 // evictLocked forgets the oldest alerts beyond alertMaxHeld.
-func (b *alertBook) evictLocked() {
+func (b *book) evictLocked() {
 	for len(b.alerts) > alertMaxHeld {
 		var oldest *heldAlert
 		for _, h := range b.alerts {
@@ -268,71 +265,71 @@ func (b *alertBook) evictLocked() {
 	}
 }
 
-// ErrAlertNotHeld: this node holds no such alert (yet). It wraps
+// ErrNotHeld: this node holds no such alert (yet). It wraps
 // store.ErrNotFound.
-var ErrAlertNotHeld = fmt.Errorf("no such alert here: %w", store.ErrNotFound)
+var ErrNotHeld = fmt.Errorf("no such alert here: %w", store.ErrNotFound)
 
-// SendAlert sends an alert to the group ref names: the owner and admins
+// Send sends an alert to the group ref names: the owner and admins
 // only, AlertBurst per AlertWindow. It returns the message and how many
 // peers took it by gossip.
-func (n *Node) SendAlert(ctx context.Context, ref, text string) (*message.Message, int, error) {
-	_, st, err := n.state(ref)
+func (a *Service) Send(ctx context.Context, ref, text string) (*message.Message, int, error) {
+	st, err := a.cfg.Node.Resolve(ref)
 	if err != nil {
 		return nil, 0, err
 	}
 	if st.IsChannel() {
 		return nil, 0, fmt.Errorf("%w: %s is an open channel, which has no owner or admins to send alerts; create a group (starling group create)", group.ErrNotAllowed, st.Name())
 	}
-	if !st.IsAdmin(n.cfg.User.PublicKey()) {
+	if !st.IsAdmin(a.cfg.User.PublicKey()) {
 		return nil, 0, fmt.Errorf("%w: only the owner and admins of %s send alerts, and you are neither", group.ErrNotAllowed, st.Name())
 	}
 	if err := group.CheckAlertText(text); err != nil {
 		return nil, 0, err
 	}
-	now := n.cfg.Clock()
+	now := a.cfg.Clock()
 	var mine []uint64
-	n.alerts.mu.Lock()
-	for _, h := range n.alerts.alerts {
-		if h.group == st.ID() && bytes.Equal(h.author, n.cfg.User.PublicKey()) {
+	a.mu.Lock()
+	for _, h := range a.alerts {
+		if h.group == st.ID() && bytes.Equal(h.author, a.cfg.User.PublicKey()) {
 			mine = append(mine, message.TimeMS(h.sentAt))
 		}
 	}
-	n.alerts.mu.Unlock()
+	a.mu.Unlock()
 	if err := admission.AlertAllowed(mine, message.TimeMS(now)); err != nil {
 		return nil, 0, fmt.Errorf("%w: %w; every node would drop another one sent within %s of them", group.ErrRateLimited, err, admission.AlertWindow)
 	}
-	return n.SendContent(ctx, ref, group.Alert{Text: text})
+	return a.cfg.Node.Send(ctx, ref, group.Alert{Text: text})
 }
 
-// AckAlert acknowledges that this device displayed the alert id of group
+// Ack acknowledges that this device displayed the alert id of group
 // gid: it signs an ack once, counts it and pushes it to a few of the
 // group's peers, relays first. A second call does nothing.
-func (n *Node) AckAlert(ctx context.Context, gid message.GroupID, id message.ID) error {
-	st := n.groups.get(gid)
+func (a *Service) Ack(ctx context.Context, gid message.GroupID, id message.ID) error {
+	st := a.cfg.Node.Group(gid)
 	if st == nil {
 		return fmt.Errorf("%w: %s", group.ErrNotJoined, gid.Short())
 	}
-	b := n.alerts
+	b := &a.book
 	b.mu.Lock()
 	h := b.alerts[id]
 	switch {
 	case h == nil || h.group != gid:
 		b.mu.Unlock()
-		return fmt.Errorf("%w: %s", ErrAlertNotHeld, id.Short())
+		return fmt.Errorf("%w: %s", ErrNotHeld, id.Short())
 	case h.acked:
 		b.mu.Unlock()
 		return nil
 	}
 	h.acked = true
 	b.mu.Unlock()
-	ack, err := st.ComposeAck(n.cfg.User, id, n.cfg.Clock())
+	ack, err := st.ComposeAck(a.cfg.User, id, a.cfg.Clock())
 	if err != nil {
 		return err
 	}
-	n.holdAck(h, ack, n.cfg.Clock(), true)
-	peers := n.relaysFirst(gid, alertAckPeers)
+	a.holdAck(h, ack, a.cfg.Clock(), true)
+	peers := a.cfg.Node.RelaysFirst(gid, alertAckPeers)
 	for _, p := range peers {
-		n.goFunc(func(ctx context.Context) { n.pushAck(ctx, p, ack) })
+		a.cfg.Go(func(ctx context.Context) { a.pushAck(ctx, p, ack) })
 	}
 	return nil
 }
@@ -341,8 +338,8 @@ func (n *Node) AckAlert(ctx context.Context, gid message.GroupID, id message.ID)
 // device's own connection (a push, a few per peer), from an organiser
 // relay that had it so, or is this device's own. It reports whether it
 // was new.
-func (n *Node) holdAck(h *heldAlert, ack *message.Message, now time.Time, vouched bool) bool {
-	b := n.alerts
+func (a *Service) holdAck(h *heldAlert, ack *message.Message, now time.Time, vouched bool) bool {
+	b := &a.book
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k := [32]byte(ack.Body.Author)
@@ -366,7 +363,7 @@ func (n *Node) holdAck(h *heldAlert, ack *message.Message, now time.Time, vouche
 
 // knownMember: k is a member this node knows: it holds their profile, or
 // saw them post in the group in the last hour.
-func (n *Node) knownMember(st *group.State, s *seenSet, k [32]byte, now time.Time) bool {
+func (a *Service) knownMember(st *group.State, s *seenSet, k [32]byte, now time.Time) bool {
 	if t, ok := s.keys[k]; ok && now.Sub(t) <= alertSeenWindow {
 		return true
 	}
@@ -374,52 +371,52 @@ func (n *Node) knownMember(st *group.State, s *seenSet, k [32]byte, now time.Tim
 	return ok
 }
 
-// Alerts returns the alerts this node holds in the group ref names, newest
+// List returns the alerts this node holds in the group ref names, newest
 // first, with their reach.
-func (n *Node) Alerts(ref string) ([]AlertReach, error) {
-	_, st, err := n.state(ref)
+func (a *Service) List(ref string) ([]group.AlertReach, error) {
+	st, err := a.cfg.Node.Resolve(ref)
 	if err != nil {
 		return nil, err
 	}
-	return n.alertsOf(st), nil
+	return a.alertsOf(st), nil
 }
 
-func (n *Node) alertsOf(st *group.State) []AlertReach {
-	now := n.cfg.Clock()
-	b := n.alerts
+func (a *Service) alertsOf(st *group.State) []group.AlertReach {
+	now := a.cfg.Clock()
+	b := &a.book
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var out []AlertReach
+	var out []group.AlertReach
 	for _, h := range b.alerts {
 		if h.group == st.ID() {
-			out = append(out, n.reachLocked(st, h, now))
+			out = append(out, a.reachLocked(st, h, now))
 		}
 	}
-	slices.SortFunc(out, func(a, c AlertReach) int { return c.SentAt.Compare(a.SentAt) })
+	slices.SortFunc(out, func(a, c group.AlertReach) int { return c.SentAt.Compare(a.SentAt) })
 	return out
 }
 
-// AlertReach returns the reach of one alert this node holds.
-func (n *Node) AlertReach(gid message.GroupID, id message.ID) (AlertReach, error) {
-	st := n.groups.get(gid)
+// Reach returns the reach of one alert this node holds.
+func (a *Service) Reach(gid message.GroupID, id message.ID) (group.AlertReach, error) {
+	st := a.cfg.Node.Group(gid)
 	if st == nil {
-		return AlertReach{}, fmt.Errorf("%w: %s", group.ErrNotJoined, gid.Short())
+		return group.AlertReach{}, fmt.Errorf("%w: %s", group.ErrNotJoined, gid.Short())
 	}
-	b := n.alerts
+	b := &a.book
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	h := b.alerts[id]
 	if h == nil || h.group != gid {
-		return AlertReach{}, fmt.Errorf("%w: %s", ErrAlertNotHeld, id.Short())
+		return group.AlertReach{}, fmt.Errorf("%w: %s", ErrNotHeld, id.Short())
 	}
-	return n.reachLocked(st, h, n.cfg.Clock()), nil
+	return a.reachLocked(st, h, a.cfg.Clock()), nil
 }
 
-func (n *Node) reachLocked(st *group.State, h *heldAlert, now time.Time) AlertReach {
-	s := n.alerts.seenLocked(h.group)
+func (a *Service) reachLocked(st *group.State, h *heldAlert, now time.Time) group.AlertReach {
+	s := a.seenLocked(h.group)
 	acked := 0
 	for k, vouched := range h.acks {
-		if vouched || n.knownMember(st, s, k, now) {
+		if vouched || a.knownMember(st, s, k, now) {
 			acked++
 		}
 	}
@@ -427,32 +424,32 @@ func (n *Node) reachLocked(st *group.State, h *heldAlert, now time.Time) AlertRe
 	for _, r := range h.reports {
 		devices = max(devices, r)
 	}
-	return AlertReach{
+	return group.AlertReach{
 		ID: h.id, Group: h.group, Author: h.author, Text: h.text, SentAt: h.sentAt,
 		Acked: min(acked, devices), Devices: devices, AckKeys: len(h.acks),
 		YouAcked: h.acked, Live: now.Sub(h.got) < alertLive,
 	}
 }
 
-// AlertStats returns the node's alert counters.
-func (n *Node) AlertStats() AlertStats {
-	b := n.alerts
+// Stats returns the node's alert counters.
+func (a *Service) Stats() Stats {
+	b := &a.book
 	b.mu.Lock()
 	held := len(b.alerts)
 	b.mu.Unlock()
-	return AlertStats{
+	return Stats{
 		Held: held, AcksIn: b.acksIn.Load(), AcksRejected: b.acksRejected.Load(),
 		OffersSent: b.offersSent.Load(), Taken: b.taken.Load(), PullsServed: b.pullsServed.Load(),
 	}
 }
 
-// AllAlerts returns the reach of every alert this node holds, newest
+// All returns the reach of every alert this node holds, newest
 // first (the relay's metrics).
-func (n *Node) AllAlerts() []AlertReach {
-	var out []AlertReach
-	for _, st := range n.groups.all() {
-		out = append(out, n.alertsOf(st)...)
+func (a *Service) All() []group.AlertReach {
+	var out []group.AlertReach
+	for _, st := range a.cfg.Node.Groups() {
+		out = append(out, a.alertsOf(st)...)
 	}
-	slices.SortFunc(out, func(a, c AlertReach) int { return c.SentAt.Compare(a.SentAt) })
+	slices.SortFunc(out, func(a, c group.AlertReach) int { return c.SentAt.Compare(a.SentAt) })
 	return out
 }

@@ -1,4 +1,4 @@
-package node
+package alerts
 
 import (
 	"bufio"
@@ -13,7 +13,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"starling/message"
-	"starling/store"
 )
 
 // The alert protocol's exchanges, one per stream; the first byte says
@@ -70,9 +69,10 @@ func read32(r *bufio.Reader) ([32]byte, error) {
 }
 
 // serveAlert answers one exchange.
-func (n *Node) serveAlert(s network.Stream) {
+// Serve answers one stream of Protocol.
+func (a *Service) Serve(s network.Stream) {
 	defer s.Close()
-	_ = s.SetDeadline(n.cfg.Clock().Add(alertStreamTimeout))
+	_ = s.SetDeadline(a.cfg.Clock().Add(alertStreamTimeout))
 	from := s.Conn().RemotePeer()
 	r := bufio.NewReaderSize(s, 1024)
 	w := bufio.NewWriter(s)
@@ -89,7 +89,7 @@ func (n *Node) serveAlert(s network.Stream) {
 			return
 		}
 		status := byte(alertNo)
-		if n.takeAck(from, raw, true) {
+		if a.takeAck(from, raw, true) {
 			status = alertOK
 		}
 		_ = w.WriteByte(status)
@@ -100,8 +100,8 @@ func (n *Node) serveAlert(s network.Stream) {
 			_ = s.Reset()
 			return
 		}
-		if ok, err := n.store.Has(id); err == nil && ok {
-			n.alerts.markHave(id, from)
+		if ok, err := a.cfg.Node.Has(id); err == nil && ok {
+			a.markHave(id, from)
 			_ = w.WriteByte(alertHave)
 			break
 		}
@@ -115,7 +115,7 @@ func (n *Node) serveAlert(s network.Stream) {
 			return
 		}
 		status := byte(alertNo)
-		if n.takeOffered(from, g, id, raw) {
+		if a.takeOffered(from, g, id, raw) {
 			status = alertOK
 		}
 		_ = w.WriteByte(status)
@@ -126,8 +126,8 @@ func (n *Node) serveAlert(s network.Stream) {
 			_ = s.Reset()
 			return
 		}
-		n.alerts.pullsServed.Add(1)
-		devices, acks, next := n.pullAnswer(id, cursor)
+		a.pullsServed.Add(1)
+		devices, acks, next := a.pullAnswer(id, cursor)
 		writeUvarint(w, uint64(devices))
 		writeUvarint(w, uint64(len(acks)))
 		for _, a := range acks {
@@ -143,21 +143,21 @@ func (n *Node) serveAlert(s network.Stream) {
 
 // takeAck judges an ack that peer from pushed (direct) or served in a pull,
 // and counts it. A peer pushes at most alertPushesPerPeer acks per alert.
-func (n *Node) takeAck(from peer.ID, raw []byte, direct bool) bool {
-	now := n.cfg.Clock()
-	refuse := func() bool { n.alerts.acksRejected.Add(1); return false }
+func (a *Service) takeAck(from peer.ID, raw []byte, direct bool) bool {
+	now := a.cfg.Clock()
+	refuse := func() bool { a.acksRejected.Add(1); return false }
 	m, err := message.Verify(raw, now)
 	if err != nil || m.Body.Kind != message.KindAlertAck {
 		return refuse()
 	}
-	st := n.groups.get(m.Body.Group)
-	if st == nil || n.blocks.blocked(m.Body.Author) {
+	st := a.cfg.Node.Group(m.Body.Group)
+	if st == nil || a.cfg.Node.Blocked(m.Body.Author) {
 		return refuse()
 	}
 	if v, _ := st.CheckAck(m, now); v != message.Accept {
 		return refuse()
 	}
-	b := n.alerts
+	b := &a.book
 	b.mu.Lock()
 	h := b.alerts[m.Body.Ref]
 	if h == nil || h.group != m.Body.Group {
@@ -173,29 +173,29 @@ func (n *Node) takeAck(from peer.ID, raw []byte, direct bool) bool {
 		h.have[from] = true // it displayed the alert, or forwards for one that did
 	}
 	b.mu.Unlock()
-	n.holdAck(h, m, now, direct || n.peers.IsRelay(from))
+	a.holdAck(h, m, now, direct || a.cfg.Node.IsRelay(from))
 	return true
 }
 
 // takeOffered judges an alert a peer offered exactly as a catch-up push,
 // and stores it.
-func (n *Node) takeOffered(from peer.ID, g, id [32]byte, raw []byte) bool {
-	m, v, err := n.in.Check(from, g, raw)
+func (a *Service) takeOffered(from peer.ID, g, id [32]byte, raw []byte) bool {
+	m, v, err := a.cfg.Node.Judge(from, g, raw)
 	if v != message.Accept || m.ID != id || m.Body.Kind != message.KindAlert {
-		n.log.Debug("an offered alert was refused", "from", from, "err", err)
+		a.log.Debug("an offered alert was refused", "from", from, "err", err)
 		return false
 	}
-	ctx, cancel := context.WithTimeout(n.ctx, alertStreamTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), alertStreamTimeout)
 	defer cancel()
-	if _, err := n.store.Put(ctx, m, store.OriginCatchup); err != nil {
-		n.log.Debug("could not store an offered alert", "msg", m, "err", err)
+	if err := a.cfg.Node.Put(ctx, m); err != nil {
+		a.log.Debug("could not store an offered alert", "msg", m, "err", err)
 		return false
 	}
-	n.alerts.markHave(id, from)
+	a.markHave(id, from)
 	return true
 }
 
-func (b *alertBook) markHave(id message.ID, p peer.ID) {
+func (b *book) markHave(id message.ID, p peer.ID) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if h := b.alerts[id]; h != nil {
@@ -205,8 +205,8 @@ func (b *alertBook) markHave(id message.ID, p peer.ID) {
 
 // pullAnswer: the devices this node saw in the alert's group, and the acks
 // it holds from cursor on.
-func (n *Node) pullAnswer(id message.ID, cursor uint64) (int, [][]byte, uint64) {
-	b := n.alerts
+func (a *Service) pullAnswer(id message.ID, cursor uint64) (int, [][]byte, uint64) {
+	b := &a.book
 	b.mu.Lock()
 	h := b.alerts[id]
 	if h == nil {
@@ -218,11 +218,11 @@ func (n *Node) pullAnswer(id message.ID, cursor uint64) (int, [][]byte, uint64) 
 	if cursor < end {
 		acks = h.raws[cursor:end:end]
 	}
-	st := n.groups.get(h.group)
+	st := a.cfg.Node.Group(h.group)
 	b.mu.Unlock()
 	devices := 0
 	if st != nil {
-		if r, err := n.AlertReach(h.group, id); err == nil {
+		if r, err := a.Reach(h.group, id); err == nil {
 			devices = r.Devices
 		}
 	}
@@ -230,20 +230,20 @@ func (n *Node) pullAnswer(id message.ID, cursor uint64) (int, [][]byte, uint64) 
 }
 
 // openAlertStream opens an exchange with p.
-func (n *Node) openAlertStream(ctx context.Context, p peer.ID) (network.Stream, *bufio.Reader, *bufio.Writer, error) {
+func (a *Service) openAlertStream(ctx context.Context, p peer.ID) (network.Stream, *bufio.Reader, *bufio.Writer, error) {
 	ctx, cancel := context.WithTimeout(ctx, alertStreamTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "alert"), p, AlertProtocol)
+	s, err := a.cfg.Node.NewStream(network.WithAllowLimitedConn(ctx, "alert"), p, Protocol)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	_ = s.SetDeadline(n.cfg.Clock().Add(alertStreamTimeout))
+	_ = s.SetDeadline(a.cfg.Clock().Add(alertStreamTimeout))
 	return s, bufio.NewReader(s), bufio.NewWriter(s), nil
 }
 
 // pushAck hands this device's ack to p.
-func (n *Node) pushAck(ctx context.Context, p peer.ID, ack *message.Message) {
-	s, r, w, err := n.openAlertStream(ctx, p)
+func (a *Service) pushAck(ctx context.Context, p peer.ID, ack *message.Message) {
+	s, r, w, err := a.openAlertStream(ctx, p)
 	if err != nil {
 		return
 	}
@@ -255,19 +255,19 @@ func (n *Node) pushAck(ctx context.Context, p peer.ID, ack *message.Message) {
 		return
 	}
 	if st, err := r.ReadByte(); err == nil && st == alertOK {
-		n.alerts.markHave(ack.Body.Ref, p)
+		a.markHave(ack.Body.Ref, p)
 	}
 }
 
 // offer offers the alert m to p; it reports whether p holds it now.
-func (n *Node) offer(ctx context.Context, p peer.ID, m *message.Message) bool {
-	s, r, w, err := n.openAlertStream(ctx, p)
+func (a *Service) offer(ctx context.Context, p peer.ID, m *message.Message) bool {
+	s, r, w, err := a.openAlertStream(ctx, p)
 	if err != nil {
-		n.log.Debug("could not offer an alert", "msg", m, "peer", p, "err", err)
+		a.log.Debug("could not offer an alert", "msg", m, "peer", p, "err", err)
 		return false
 	}
 	defer s.Close()
-	n.alerts.offersSent.Add(1)
+	a.offersSent.Add(1)
 	_ = w.WriteByte(alertOffer)
 	w.Write(m.Body.Group[:])
 	w.Write(m.ID[:])
@@ -277,7 +277,7 @@ func (n *Node) offer(ctx context.Context, p peer.ID, m *message.Message) bool {
 	}
 	answer, err := r.ReadByte()
 	if err != nil {
-		n.log.Debug("no answer to an alert's offer", "msg", m, "peer", p, "err", err)
+		a.log.Debug("no answer to an alert's offer", "msg", m, "peer", p, "err", err)
 		return false
 	}
 	if answer == alertHave {
@@ -290,17 +290,17 @@ func (n *Node) offer(ctx context.Context, p peer.ID, m *message.Message) bool {
 	}
 	st, err := r.ReadByte()
 	if err == nil && st == alertOK {
-		n.alerts.taken.Add(1)
+		a.taken.Add(1)
 		return true
 	}
-	n.log.Debug("an offered alert was not taken", "msg", m, "peer", p, "status", st, "err", err)
+	a.log.Debug("an offered alert was not taken", "msg", m, "peer", p, "status", st, "err", err)
 	return false
 }
 
 // pull asks p for the acks of alert id it holds from cursor on, takes
 // them, and returns the next cursor and the devices p saw.
-func (n *Node) pull(ctx context.Context, p peer.ID, id message.ID, cursor uint64) (uint64, int, error) {
-	s, r, w, err := n.openAlertStream(ctx, p)
+func (a *Service) pull(ctx context.Context, p peer.ID, id message.ID, cursor uint64) (uint64, int, error) {
+	s, r, w, err := a.openAlertStream(ctx, p)
 	if err != nil {
 		return cursor, 0, err
 	}
@@ -325,7 +325,7 @@ func (n *Node) pull(ctx context.Context, p peer.ID, id message.ID, cursor uint64
 		if err != nil {
 			return cursor, 0, err
 		}
-		n.takeAck(p, raw, false)
+		a.takeAck(p, raw, false)
 	}
 	next, err := binary.ReadUvarint(r)
 	if err != nil || next < cursor || next > cursor+count {
@@ -334,18 +334,18 @@ func (n *Node) pull(ctx context.Context, p peer.ID, id message.ID, cursor uint64
 	return next, int(min(devices, alertMaxAcks)), nil
 }
 
-// runAlerts re-offers live alerts, pulls their acks on an organiser's
+// Run re-offers live alerts, pulls their acks on an organiser's
 // node, and notes the groups' topic peers as seen.
-func (n *Node) runAlerts(ctx context.Context) {
-	b := n.alerts
+func (a *Service) Run(ctx context.Context) {
+	b := &a.book
 	var sampled time.Time
 	for {
-		now := n.cfg.Clock()
+		now := a.cfg.Clock()
 		if now.Sub(sampled) >= alertSampleEvery {
-			n.sampleTopicPeers(now)
+			a.sampleTopicPeers(now)
 			sampled = now
 		}
-		live := n.alertRound(ctx, now)
+		live := a.alertRound(ctx, now)
 		wait := alertSampleEvery
 		if live {
 			wait = time.Second
@@ -356,25 +356,25 @@ func (n *Node) runAlerts(ctx context.Context) {
 	}
 }
 
-func (n *Node) sampleTopicPeers(now time.Time) {
-	for _, st := range n.groups.all() {
+func (a *Service) sampleTopicPeers(now time.Time) {
+	for _, st := range a.cfg.Node.Groups() {
 		if st.IsChannel() {
 			continue
 		}
-		peers := n.gossip.Peers(st.ID())
-		n.alerts.mu.Lock()
-		s := n.alerts.seenLocked(st.ID())
+		peers := a.cfg.Node.TopicPeers(st.ID())
+		a.mu.Lock()
+		s := a.seenLocked(st.ID())
 		for _, p := range peers {
 			s.notePeer(p, now)
 		}
-		n.alerts.mu.Unlock()
+		a.mu.Unlock()
 	}
 }
 
 // alertRound starts the offers and pulls that are due; it reports whether
 // an alert is live.
-func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
-	b := n.alerts
+func (a *Service) alertRound(ctx context.Context, now time.Time) bool {
+	b := &a.book
 	type job struct {
 		p    peer.ID
 		h    *heldAlert
@@ -403,10 +403,10 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 	// The group's state and gossip are asked without the book's lock: the
 	// store's writer takes it (alertsStored), and gossip may wait on that
 	// writer.
-	self := n.cfg.User.PublicKey()
+	self := a.cfg.User.PublicKey()
 	var jobs []job
 	for _, d := range dues {
-		st := n.groups.get(d.h.group)
+		st := a.cfg.Node.Group(d.h.group)
 		if st == nil {
 			continue
 		}
@@ -414,11 +414,11 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 		if !d.offer && !d.pull {
 			continue
 		}
-		peers := n.gossip.Peers(d.h.group)
+		peers := a.cfg.Node.TopicPeers(d.h.group)
 		h := d.h
 		b.mu.Lock()
 		if d.offer {
-			n.log.Debug("offering an alert", "alert", h.id.Short(), "round", h.round, "peers", len(peers), "held by", len(h.have))
+			a.log.Debug("offering an alert", "alert", h.id.Short(), "round", h.round, "peers", len(peers), "held by", len(h.have))
 			h.round++
 			for _, p := range peers {
 				if !h.have[p] && !h.busy[p] {
@@ -445,7 +445,7 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 		case <-ctx.Done():
 			return live
 		}
-		n.goFunc(func(ctx context.Context) {
+		a.cfg.Go(func(ctx context.Context) {
 			defer func() { <-b.sem }()
 			defer func() {
 				b.mu.Lock()
@@ -453,14 +453,14 @@ func (n *Node) alertRound(ctx context.Context, now time.Time) bool {
 				b.mu.Unlock()
 			}()
 			if j.pull {
-				n.pullAll(ctx, j.p, j.h)
+				a.pullAll(ctx, j.p, j.h)
 				return
 			}
-			s, err := n.store.Get(j.h.id)
+			s, err := a.cfg.Node.Get(j.h.id)
 			if err != nil {
 				return
 			}
-			if n.offer(ctx, j.p, s.Msg) {
+			if a.offer(ctx, j.p, s.Msg) {
 				b.markHave(j.h.id, j.p)
 			}
 		})
@@ -486,19 +486,19 @@ func sleepOrKick(ctx context.Context, d time.Duration, kick <-chan struct{}) boo
 const alertPullRounds = 16
 
 // pullAll pulls h's acks from p, batch after batch while they come full.
-func (n *Node) pullAll(ctx context.Context, p peer.ID, h *heldAlert) {
-	b := n.alerts
+func (a *Service) pullAll(ctx context.Context, p peer.ID, h *heldAlert) {
+	b := &a.book
 	for range alertPullRounds {
 		b.mu.Lock()
 		cursor := h.cursor[p]
 		b.mu.Unlock()
-		next, devices, err := n.pull(ctx, p, h.id, cursor)
+		next, devices, err := a.pull(ctx, p, h.id, cursor)
 		if err != nil {
 			return
 		}
 		b.mu.Lock()
 		h.cursor[p] = next
-		if n.peers.IsRelay(p) {
+		if a.cfg.Node.IsRelay(p) {
 			// Only an organiser relay's count of devices is taken: anyone
 			// else could claim any number.
 			h.reports[p] = devices
