@@ -17,9 +17,9 @@ import (
 	"starling/store"
 )
 
-// conversation is what replies, reactions and the @name picker need of the
-// Backend; node.Node has it. A Backend without it answers 501.
-type conversation interface {
+// Conversation is what replies, reactions and the @name picker need
+// (Config.Conversation); the node's conversation.Service is one.
+type Conversation interface {
 	// Reply sends text as a reply to target, a text held in the group.
 	Reply(ctx context.Context, ref, text string, target message.ID) (*message.Message, int, error)
 	// React adds this user's emoji to target; added is false when their
@@ -34,7 +34,7 @@ type conversation interface {
 	People(ref string) (map[identity.Fingerprint]string, error)
 }
 
-// errNoConversation: the Backend has no replies or reactions.
+// errNoConversation: the server was given no Conversation.
 var errNoConversation = errors.New("this node does not do replies and reactions")
 
 // conversationRoutes registers the endpoints of this file.
@@ -43,12 +43,12 @@ func (s *Server) conversationRoutes() {
 	s.mux.HandleFunc("GET /v1/groups/{group}/people", s.handlePeople)
 }
 
-func (s *Server) conversation(w http.ResponseWriter) (conversation, bool) {
-	c, ok := s.cfg.Backend.(conversation)
-	if !ok {
+func (s *Server) conversation(w http.ResponseWriter) (Conversation, bool) {
+	c := s.cfg.Conversation
+	if c == nil {
 		writeError(w, http.StatusNotImplemented, errNoConversation)
 	}
-	return c, ok
+	return c, c != nil
 }
 
 // handleReply is POST /v1/groups/{group}/messages with a Reply.
@@ -186,7 +186,7 @@ func (s *Server) messageID(ref, id string) (message.ID, error) {
 // reactionViews is the API's view of the reactions to target: muted
 // authors left out (blocked ones are never stored), and this user's own
 // marked.
-func (s *Server) reactionViews(c conversation, gid message.GroupID, target message.ID) []api.Reaction {
+func (s *Server) reactionViews(c Conversation, gid message.GroupID, target message.ID) []api.Reaction {
 	b := s.cfg.Backend
 	me := b.User().PublicKey()
 	var st *group.State
@@ -232,7 +232,7 @@ func (s *Server) decorate(v *api.Message, st store.Stored) {
 	if st.Msg.Body.Kind != message.KindText {
 		return
 	}
-	if c, ok := s.cfg.Backend.(conversation); ok {
+	if c := s.cfg.Conversation; c != nil {
 		v.Reactions = s.reactionViews(c, st.Msg.Body.Group, st.Msg.ID)
 	}
 	if !st.Msg.Body.Author.Equal(s.cfg.Backend.User().PublicKey()) {
@@ -249,7 +249,7 @@ func (s *Server) reactionEvent(st store.Stored, groupName string) (api.Reactions
 		return api.ReactionsUpdate{}, false
 	}
 	u := api.ReactionsUpdate{ID: target.String(), Group: groupName, GroupID: st.Msg.Body.Group.String(), Reactions: []api.Reaction{}}
-	if c, ok := s.cfg.Backend.(conversation); ok {
+	if c := s.cfg.Conversation; c != nil {
 		if rs := s.reactionViews(c, st.Msg.Body.Group, target); rs != nil {
 			u.Reactions = rs
 		}

@@ -42,7 +42,9 @@ type testServer struct {
 	http   *http.Client
 }
 
-func startServer(t testing.TB, b apiserver.Backend) *testServer {
+// startServer serves b; a node's services are served with it, and with
+// gives a fake's.
+func startServer(t testing.TB, b apiserver.Backend, with ...func(*apiserver.Config)) *testServer {
 	t.Helper()
 	token, err := api.NewToken()
 	if err != nil {
@@ -50,7 +52,10 @@ func startServer(t testing.TB, b apiserver.Backend) *testServer {
 	}
 	cfg := apiserver.Config{Backend: b, Token: token}
 	if n, ok := b.(*node.Node); ok {
-		cfg.Alerts = n.Alerts()
+		cfg.Alerts, cfg.Pictures, cfg.Conversation = n.Alerts(), n.Pictures(), n.Conversation()
+	}
+	for _, f := range with {
+		f(&cfg)
 	}
 	srv, err := apiserver.New(cfg)
 	if err != nil {

@@ -17,16 +17,16 @@ import (
 	"starling/store"
 )
 
-// ImageBackend is what the picture endpoints need beyond Backend; node.Node
-// satisfies it. A backend without it answers them 501.
-type ImageBackend interface {
-	SendImage(ctx context.Context, ref string, file []byte, caption string, reply message.ID) (*message.Message, *media.Image, int, error)
+// Pictures is what the picture endpoints serve (Config.Pictures); the
+// node's pictures.Service is one.
+type Pictures interface {
+	Send(ctx context.Context, ref string, file []byte, caption string, reply message.ID) (*message.Message, *media.Image, int, error)
 	Image(id message.ID) ([]byte, media.Manifest, error)
-	ImageProgress(id message.ID) (held, chunks int, broken bool, err error)
-	FetchImageNow(ctx context.Context, id message.ID) error
-	// ResolveImage takes a picture's message ID or a unique prefix of it
-	// (8 hex digits or more).
-	ResolveImage(ref string) (message.ID, error)
+	Progress(id message.ID) (held, chunks int, broken bool, err error)
+	FetchNow(ctx context.Context, id message.ID) error
+	// Resolve takes a picture's message ID or a unique prefix of it (8
+	// hex digits or more).
+	Resolve(ref string) (message.ID, error)
 }
 
 // fetchTimeout bounds the fetch a GET ?fetch=1 or a POST .../fetch waits
@@ -39,12 +39,12 @@ func (s *Server) imageRoutes() {
 	s.mux.HandleFunc("POST /v1/images/{id}/fetch", s.handleFetchImage)
 }
 
-func (s *Server) images(w http.ResponseWriter) (ImageBackend, bool) {
-	ib, ok := s.cfg.Backend.(ImageBackend)
-	if !ok {
+func (s *Server) images(w http.ResponseWriter) (Pictures, bool) {
+	ib := s.cfg.Pictures
+	if ib == nil {
 		writeError(w, http.StatusNotImplemented, errors.New("this node does not handle pictures"))
 	}
-	return ib, ok
+	return ib, ib != nil
 }
 
 // imageStatus maps picture errors to statuses, with sentences a person
@@ -76,12 +76,12 @@ func (s *Server) failImage(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // imageOf reads the picture's message ID from the path.
-func (s *Server) imageOf(w http.ResponseWriter, r *http.Request) (ImageBackend, message.ID, bool) {
+func (s *Server) imageOf(w http.ResponseWriter, r *http.Request) (Pictures, message.ID, bool) {
 	ib, ok := s.images(w)
 	if !ok {
 		return nil, message.ID{}, false
 	}
-	id, err := ib.ResolveImage(r.PathValue("id"))
+	id, err := ib.Resolve(r.PathValue("id"))
 	if err != nil {
 		s.failImage(w, r, err)
 		return nil, message.ID{}, false
@@ -127,7 +127,7 @@ func (s *Server) handleSendImage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	m, _, peers, err := ib.SendImage(r.Context(), ref, file, caption, reply)
+	m, _, peers, err := ib.Send(r.Context(), ref, file, caption, reply)
 	if err != nil {
 		if imageStatus(err) != 0 {
 			s.failImage(w, r, err)
@@ -151,7 +151,7 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Query().Get("fetch") == "1" {
 		ctx, cancel := context.WithTimeout(r.Context(), fetchTimeout)
-		err := ib.FetchImageNow(ctx, id)
+		err := ib.FetchNow(ctx, id)
 		cancel()
 		if err != nil && !errors.Is(err, media.ErrNotHeld) {
 			s.failImage(w, r, err)
@@ -181,11 +181,11 @@ func (s *Server) handleFetchImage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), fetchTimeout)
 	defer cancel()
-	if err := ib.FetchImageNow(ctx, id); err != nil {
+	if err := ib.FetchNow(ctx, id); err != nil {
 		s.failImage(w, r, err)
 		return
 	}
-	held, chunks, broken, err := ib.ImageProgress(id)
+	held, chunks, broken, err := ib.Progress(id)
 	if err != nil {
 		s.failImage(w, r, err)
 		return
@@ -207,8 +207,8 @@ func (s *Server) imageView(m *api.Message, msg *message.Message, c group.Content
 	if len(im.Preview) > 0 {
 		v.Preview = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(im.Preview)
 	}
-	if ib, ok := s.cfg.Backend.(ImageBackend); ok {
-		v.Held, _, v.Broken, _ = ib.ImageProgress(msg.ID)
+	if ib := s.cfg.Pictures; ib != nil {
+		v.Held, _, v.Broken, _ = ib.Progress(msg.ID)
 	}
 	m.Image = v
 }

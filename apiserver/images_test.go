@@ -13,11 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	"starling/apiserver"
 	"starling/media"
 	"starling/message"
 )
 
-// imageFake adds pictures to the fake backend: SendImage runs media's real
+// imageFake is pictures beside the fake backend: Send runs media's real
 // Prepare (so its refusals are the real ones); Image serves what the test
 // put in held, or the error in errs.
 type imageFake struct {
@@ -26,12 +27,12 @@ type imageFake struct {
 	errs map[message.ID]error
 }
 
-func (b *imageFake) SendImage(ctx context.Context, ref string, file []byte, caption string, _ message.ID) (*message.Message, *media.Image, int, error) {
+func (b *imageFake) Send(ctx context.Context, ref string, file []byte, caption string, _ message.ID) (*message.Message, *media.Image, int, error) {
 	im, err := media.Prepare(file, media.Config{})
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	m, n, err := b.Send(ctx, ref, caption)
+	m, n, err := b.fakeBackend.Send(ctx, ref, caption)
 	return m, im, n, err
 }
 
@@ -46,11 +47,11 @@ func (b *imageFake) Image(id message.ID) ([]byte, media.Manifest, error) {
 	return data, media.Manifest{Format: media.FormatPNG, Digest: media.DigestOf(data)}, nil
 }
 
-func (b *imageFake) ImageProgress(message.ID) (int, int, bool, error) { return 0, 0, false, nil }
+func (b *imageFake) Progress(message.ID) (int, int, bool, error) { return 0, 0, false, nil }
 
-func (b *imageFake) FetchImageNow(context.Context, message.ID) error { return nil }
+func (b *imageFake) FetchNow(context.Context, message.ID) error { return nil }
 
-func (b *imageFake) ResolveImage(ref string) (message.ID, error) {
+func (b *imageFake) Resolve(ref string) (message.ID, error) {
 	id, err := message.ParseID(ref)
 	if err != nil {
 		return id, fmt.Errorf("%w: %v", media.ErrNotPicture, err)
@@ -79,7 +80,7 @@ func TestImageEndpoints(t *testing.T) {
 	b.held[good] = tinyPNG(t)
 	b.errs[broken] = media.ErrBroken
 	b.errs[missing] = media.ErrNotHeld
-	s := startServer(t, b)
+	s := startServer(t, b.fakeBackend, func(c *apiserver.Config) { c.Pictures = b })
 
 	req, err := http.NewRequest("GET", s.url+"/v1/images/"+good.String(), nil)
 	if err != nil {

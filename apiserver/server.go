@@ -108,6 +108,11 @@ type Config struct {
 	// Alerts serves organiser alerts; without it their endpoints answer
 	// 501.
 	Alerts Alerts
+	// Pictures serves pictures; without it their endpoints answer 501.
+	Pictures Pictures
+	// Conversation serves replies, reactions and @name people; without it
+	// their endpoints answer 501.
+	Conversation Conversation
 	// Token is the bearer token every request must carry.
 	Token string
 	// Interfaces, if set, lists this machine's network interfaces for the

@@ -194,7 +194,7 @@ func (d *daemon) startAPI() (job, error) {
 	if err != nil {
 		return job{}, err
 	}
-	srv, err := apiserver.New(apiserver.Config{Backend: d.n, Alerts: d.n.Alerts(), Token: token, Logger: d.cfg.Logger.With("component", "api"), Interfaces: doctor.Interfaces})
+	srv, err := d.newAPI(token, "api")
 	if err != nil {
 		return job{}, err
 	}
@@ -240,4 +240,12 @@ func (d *daemon) join(ctx context.Context) error {
 		fmt.Fprintf(d.cfg.Out, "%s %s (%s)\n", verb, g.Name, g.ID.Short())
 	}
 	return nil
+}
+
+// newAPI builds an API server over the node and its services.
+func (d *daemon) newAPI(token, component string) (*apiserver.Server, error) {
+	return apiserver.New(apiserver.Config{
+		Backend: d.n, Alerts: d.n.Alerts(), Pictures: d.n.Pictures(), Conversation: d.n.Conversation(),
+		Token: token, Logger: d.cfg.Logger.With("component", component), Interfaces: doctor.Interfaces,
+	})
 }

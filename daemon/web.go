@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"starling/api"
-	"starling/apiserver"
-	"starling/doctor"
 	"starling/webui"
 )
 
@@ -24,7 +22,7 @@ func (d *daemon) startWeb() (job, error) {
 	if err != nil {
 		return job{}, err
 	}
-	a, err := apiserver.New(apiserver.Config{Backend: d.n, Alerts: d.n.Alerts(), Token: token, Logger: d.cfg.Logger.With("component", "web-api"), Interfaces: doctor.Interfaces})
+	a, err := d.newAPI(token, "web-api")
 	if err != nil {
 		return job{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"starling/admission"
 	"starling/identity"
 	"starling/peering"
+	"starling/pictures"
 	"starling/store"
 )
 
@@ -57,8 +58,8 @@ type Config struct {
 	// RelayService, if set, makes this node an organiser relay: a circuit
 	// relay v2 service for other nodes (see RelayService).
 	RelayService *peering.RelayService
-	// Images sets how this node sends and fetches pictures (imageconfig.go).
-	Images ImageConfig
+	// Images sets how this node sends and fetches pictures.
+	Images pictures.Policy
 	// MDNS turns on LAN discovery. Only ever inside a network you own.
 	MDNS bool
 	// MDNSService is the mDNS service name; default "_starling._udp", so
@@ -134,7 +135,7 @@ func (c *Config) fill() error {
 	if c.TransportKey == nil {
 		return errors.New("node: config has no transport key")
 	}
-	if err := c.Images.fill(); err != nil {
+	if err := c.Images.Fill(); err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
 	if len(c.ListenAddrs) == 0 {

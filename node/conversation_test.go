@@ -22,7 +22,7 @@ import (
 
 // reactionCount is how many authors reacted to target with emoji on tn.
 func reactionCount(tn *testNode, gid message.GroupID, target message.ID, emoji string) int {
-	for _, rc := range tn.Reactions(gid, target) {
+	for _, rc := range tn.Conversation().Reactions(gid, target) {
 		if rc.Emoji == emoji {
 			return len(rc.Authors)
 		}
@@ -52,61 +52,61 @@ func TestConversation(t *testing.T) {
 
 	hello := bob.send(t, "lobby", "hello")
 	waitHas(t, []*message.Message{hello}, alice)
-	reply, _, err := alice.Reply(ctx, "lobby", "hi bob", hello.ID)
+	reply, _, err := alice.Conversation().Reply(ctx, "lobby", "hi bob", hello.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if reply.Body.Ref != hello.ID || reply.Body.Kind != message.KindText {
 		t.Fatalf("a reply went out as %s with ref %s", reply.Body.Kind, reply.Body.Ref.Short())
 	}
-	if _, _, err := alice.Reply(ctx, "lobby", "to nothing", message.ID{1}); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := alice.Conversation().Reply(ctx, "lobby", "to nothing", message.ID{1}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a reply to a message nobody holds: %v", err)
 	}
 
-	r1, _, added, err := alice.React(ctx, "lobby", hello.ID, "👍")
+	r1, _, added, err := alice.Conversation().React(ctx, "lobby", hello.ID, "👍")
 	if err != nil || !added {
 		t.Fatalf("react: %v (added %v)", err, added)
 	}
-	again, _, added, err := alice.React(ctx, "lobby", hello.ID, "👍")
+	again, _, added, err := alice.Conversation().React(ctx, "lobby", hello.ID, "👍")
 	if err != nil || added || again.ID != r1.ID {
 		t.Errorf("a second identical reaction: added %v, %v, same %v", added, err, again != nil && again.ID == r1.ID)
 	}
-	if _, _, _, err := alice.React(ctx, "lobby", hello.ID, "like"); !errors.Is(err, group.ErrBadPayload) {
+	if _, _, _, err := alice.Conversation().React(ctx, "lobby", hello.ID, "like"); !errors.Is(err, group.ErrBadPayload) {
 		t.Errorf("a reaction with a word: %v", err)
 	}
-	if _, _, _, err := alice.React(ctx, "lobby", r1.ID, "👍"); !errors.Is(err, group.ErrBadPayload) {
+	if _, _, _, err := alice.Conversation().React(ctx, "lobby", r1.ID, "👍"); !errors.Is(err, group.ErrBadPayload) {
 		t.Errorf("a reaction to a reaction: %v", err)
 	}
 	waitHas(t, []*message.Message{reply, r1}, bob)
 	waitUntil(t, "bob to count alice's 👍", func() bool { return reactionCount(bob, lobby, hello.ID, "👍") == 1 })
-	if _, _, _, err := bob.React(ctx, "lobby", hello.ID, "👍"); err != nil {
+	if _, _, _, err := bob.Conversation().React(ctx, "lobby", hello.ID, "👍"); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "alice to count two 👍", func() bool { return reactionCount(alice, lobby, hello.ID, "👍") == 2 })
 
-	n, err := alice.Unreact(ctx, "lobby", hello.ID, "👍")
+	n, err := alice.Conversation().Unreact(ctx, "lobby", hello.ID, "👍")
 	if err != nil || n != 1 {
 		t.Fatalf("unreact: %d, %v", n, err)
 	}
-	if n, err := alice.Unreact(ctx, "lobby", hello.ID, "👍"); err != nil || n != 0 {
+	if n, err := alice.Conversation().Unreact(ctx, "lobby", hello.ID, "👍"); err != nil || n != 0 {
 		t.Errorf("taking back what is taken back: %d, %v", n, err)
 	}
 	waitUntil(t, "bob to count one 👍", func() bool { return reactionCount(bob, lobby, hello.ID, "👍") == 1 })
 	waitUntil(t, "bob to drop alice's reaction she took back", func() bool { return !holds(bob, r1) })
 
 	// Bob deletes his message: its reactions go with it, on both nodes.
-	bobs := bob.Reactions(lobby, hello.ID)
+	bobs := bob.Conversation().Reactions(lobby, hello.ID)
 	if len(bobs) != 1 {
 		t.Fatalf("bob's reactions: %v", bobs)
 	}
-	mine, _, _, _ := bob.React(ctx, "lobby", hello.ID, "👍")
+	mine, _, _, _ := bob.Conversation().React(ctx, "lobby", hello.ID, "👍")
 	if _, _, err := bob.DeleteMessage(ctx, "lobby", hello.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*testNode{alice, bob} {
 		waitUntil(t, n.name+" to drop the deleted message", func() bool { return !holds(n, hello) })
 		waitUntil(t, n.name+" to drop the deleted message's reaction", func() bool { return !holds(n, mine) })
-		if got := n.Reactions(lobby, hello.ID); len(got) != 0 {
+		if got := n.Conversation().Reactions(lobby, hello.ID); len(got) != 0 {
 			t.Errorf("%s counts reactions to a deleted message: %v", n.name, got)
 		}
 	}
@@ -256,7 +256,7 @@ func TestRestartDeletesReactionsWithTheirText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _, _, err := alice.React(ctx, "lobby", post.ID, "👍")
+	r, _, _, err := alice.Conversation().React(ctx, "lobby", post.ID, "👍")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestReactionsInPrivateGroup(t *testing.T) {
 	connect(t, carrier, alice)
 	waitGroupPeers(t, gid, carrier, alice)
 	target := before[1] // alice's text
-	r, _, _, err := bob.React(ctx, gid.String(), target.ID, "🤫")
+	r, _, _, err := bob.Conversation().React(ctx, gid.String(), target.ID, "🤫")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestReactionsInPrivateGroup(t *testing.T) {
 	}
 	waitUntil(t, "alice to count bob's reaction", func() bool { return reactionCount(alice, gid, target.ID, "🤫") == 1 })
 	waitHas(t, []*message.Message{r}, carrier)
-	if got := carrier.Reactions(gid, target.ID); len(got) != 0 {
+	if got := carrier.Conversation().Reactions(gid, target.ID); len(got) != 0 {
 		t.Errorf("the carrier counts reactions it cannot read: %v", got)
 	}
 }

@@ -27,7 +27,7 @@ func (n *Node) onStored(batch []store.Stored) {
 		case message.KindText, message.KindImageChunk:
 		case message.KindImage:
 			if s.Origin != store.OriginOwn {
-				n.manifestStored(s.Msg)
+				n.pictures.Stored(s.Msg)
 			}
 		default:
 			n.applyControl(s.Msg)

@@ -14,6 +14,7 @@ import (
 	"starling/media/mediapb"
 	"starling/message"
 	"starling/node"
+	"starling/pictures"
 )
 
 // A manifest that declares a 10 MiB picture (40 times the wire limit) and
@@ -23,7 +24,7 @@ import (
 func TestImageHugeManifest(t *testing.T) {
 	t.Parallel()
 	virtual(t, func(t *testing.T) {
-		alice := startNode(t, "alice", func(c *node.Config) { c.Images.Fetch = node.FetchAlways })
+		alice := startNode(t, "alice", func(c *node.Config) { c.Images.Fetch = pictures.FetchAlways })
 		alice.join(t, "lobby")
 		lobby := groupID(t, "lobby")
 		evil := newRawPeer(t, group.Topic(lobby))

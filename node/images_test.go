@@ -20,6 +20,7 @@ import (
 	"starling/media"
 	"starling/message"
 	"starling/node"
+	"starling/pictures"
 	"starling/store"
 )
 
@@ -55,10 +56,10 @@ func waitImage(t *testing.T, tn *testNode, id message.ID) []byte {
 	var data []byte
 	waitUntil(t, tn.name+" to hold the picture", func() bool {
 		var err error
-		data, _, err = tn.Image(id)
+		data, _, err = tn.Pictures().Image(id)
 		return err == nil
 	}, func() string {
-		_, _, err := tn.Image(id)
+		_, _, err := tn.Pictures().Image(id)
 		return err.Error()
 	})
 	return data
@@ -76,7 +77,7 @@ func TestImageTravels(t *testing.T) {
 		if !bytes.Contains(file, []byte(gpsSecret)) {
 			t.Fatal("the test photo has no GPS string")
 		}
-		man, im, peers, err := alice.SendImage(context.Background(), "lobby", file, "the map", message.ID{})
+		man, im, peers, err := alice.Pictures().Send(context.Background(), "lobby", file, "the map", message.ID{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func TestImageTravels(t *testing.T) {
 		if !bytes.Equal(got, im.Data) {
 			t.Fatalf("bob assembled %d bytes, alice sent %d", len(got), len(im.Data))
 		}
-		st, err := bob.ImageStatus(man.ID)
+		st, err := bob.Pictures().Status(man.ID)
 		if err != nil || st.Held != len(im.Chunks()) || st.Manifest.Caption != "the map" {
 			t.Fatalf("bob's status %+v, %v", st, err)
 		}
@@ -104,11 +105,11 @@ func TestImageTravels(t *testing.T) {
 			t.Errorf("bob rejected gossip: %v", s.Map())
 		}
 		// The chats show 8 hex digits of the ID; they name the picture.
-		if id, err := bob.ResolveImage(man.ID.String()[:8]); err != nil || id != man.ID {
+		if id, err := bob.Pictures().Resolve(man.ID.String()[:8]); err != nil || id != man.ID {
 			t.Errorf("ResolveImage of the short ID: %s, %v", id.Short(), err)
 		}
 		for _, bad := range []string{man.ID.String()[:7], "not hex at all", st.Manifest.Chunks[0].String()[:12]} {
-			if _, err := bob.ResolveImage(bad); !errors.Is(err, node.ErrNotImage) {
+			if _, err := bob.Pictures().Resolve(bad); !errors.Is(err, media.ErrNotPicture) {
 				t.Errorf("ResolveImage(%q): %v, want ErrNotImage", bad, err)
 			}
 		}
@@ -122,11 +123,11 @@ func TestImagePrivateGroup(t *testing.T) {
 	virtual(t, func(t *testing.T) {
 		nodes, gid, _, _ := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob"})
 		alice, bob := nodes[0], nodes[1]
-		man, im, _, err := alice.SendImage(context.Background(), gid.String(), photoWithEXIF(t, 300, 200), "", message.ID{})
+		man, im, _, err := alice.Pictures().Send(context.Background(), gid.String(), photoWithEXIF(t, 300, 200), "", message.ID{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := alice.ImageStatus(man.ID)
+		st, err := alice.Pictures().Status(man.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +151,7 @@ func TestImageBombRefused(t *testing.T) {
 		alice := startNode(t, "alice")
 		alice.join(t, "lobby")
 		bomb := pngHeader(100_000, 100_000)
-		_, _, _, err := alice.SendImage(context.Background(), "lobby", bomb, "", message.ID{})
+		_, _, _, err := alice.Pictures().Send(context.Background(), "lobby", bomb, "", message.ID{})
 		if !errors.Is(err, media.ErrTooLarge) {
 			t.Fatalf("SendImage of a bomb: %v, want ErrTooLarge", err)
 		}
@@ -230,7 +231,7 @@ func forgedPicture(t *testing.T, key ed25519.PrivateKey, g message.GroupID, im *
 func TestImageAttacks(t *testing.T) {
 	t.Parallel()
 	virtual(t, func(t *testing.T) {
-		alice := startNode(t, "alice", func(c *node.Config) { c.Images.Fetch = node.FetchAlways })
+		alice := startNode(t, "alice", func(c *node.Config) { c.Images.Fetch = pictures.FetchAlways })
 		alice.join(t, "lobby")
 		lobby := groupID(t, "lobby")
 		evil := newRawPeer(t, group.Topic(lobby))
@@ -294,13 +295,13 @@ func TestImageAttacks(t *testing.T) {
 			}
 		}
 		waitUntil(t, "alice to find the first picture broken", func() bool {
-			st, err := alice.ImageStatus(badMan.ID)
+			st, err := alice.Pictures().Status(badMan.ID)
 			return err == nil && st.Broken
 		}, func() string {
-			st, err := alice.ImageStatus(badMan.ID)
+			st, err := alice.Pictures().Status(badMan.ID)
 			return fmt.Sprintf("status %+v, %v; gossip %v", st, err, alice.GossipStats().Map())
 		})
-		if _, _, err := alice.Image(badMan.ID); !errors.Is(err, node.ErrImageBroken) {
+		if _, _, err := alice.Pictures().Image(badMan.ID); !errors.Is(err, media.ErrBroken) {
 			t.Fatalf("Image of a broken picture: %v", err)
 		}
 		for _, c := range bad {
@@ -309,7 +310,7 @@ func TestImageAttacks(t *testing.T) {
 			}
 		}
 		waitUntil(t, "alice to score the swapping peer down", func() bool { return alice.PeerScores()[evil.ID()] < 0 })
-		st, err := alice.ImageStatus(swapMan.ID)
+		st, err := alice.Pictures().Status(swapMan.ID)
 		if err != nil || st.Held != 0 {
 			t.Fatalf("alice holds %d chunks of the swapped picture (%v)", st.Held, err)
 		}
@@ -330,7 +331,7 @@ func TestImageBudget(t *testing.T) {
 		// Room for one picture and a half.
 		budget := int64(len(prepared.Data)) * 3 / 2
 		alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob", func(c *node.Config) { c.Limits.AuthorBytes = budget }))
-		first, im, _, err := alice.SendImage(context.Background(), "lobby", file, "", message.ID{})
+		first, im, _, err := alice.Pictures().Send(context.Background(), "lobby", file, "", message.ID{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,19 +339,19 @@ func TestImageBudget(t *testing.T) {
 			t.Fatalf("%d chunks, want 2", len(im.Chunks()))
 		}
 		waitImage(t, bob, first.ID)
-		second, _, _, err := alice.SendImage(context.Background(), "lobby", file, "", message.ID{})
+		second, _, _, err := alice.Pictures().Send(context.Background(), "lobby", file, "", message.ID{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		waitUntil(t, "bob to hold the second manifest", func() bool { ok, _ := bob.Store().Has(second.ID); return ok })
-		if s, err := bob.FetchImage(context.Background(), second.ID); !errors.Is(err, node.ErrImageNotHeld) {
+		if s, err := bob.Pictures().Fetch(context.Background(), second.ID); !errors.Is(err, media.ErrNotHeld) {
 			t.Fatalf("fetching past the budget: %v, want ErrImageNotHeld (%d of %d held, budget %d, picture %d)", err, s.Held, len(s.Manifest.Chunks), budget, len(prepared.Data))
 		}
-		st, err := bob.ImageStatus(second.ID)
+		st, err := bob.Pictures().Status(second.ID)
 		if err != nil || st.Held == len(st.Manifest.Chunks) {
 			t.Fatalf("bob holds %d of %d chunks past the author's budget (%v)", st.Held, len(st.Manifest.Chunks), err)
 		}
-		if _, _, err := alice.Image(second.ID); err != nil {
+		if _, _, err := alice.Pictures().Image(second.ID); err != nil {
 			t.Fatalf("alice's own picture: %v", err)
 		}
 	})
@@ -361,12 +362,12 @@ func TestImageDeleted(t *testing.T) {
 	t.Parallel()
 	virtual(t, func(t *testing.T) {
 		alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob"))
-		man, im, _, err := alice.SendImage(context.Background(), "lobby", photoWithEXIF(t, 400, 300), "", message.ID{})
+		man, im, _, err := alice.Pictures().Send(context.Background(), "lobby", photoWithEXIF(t, 400, 300), "", message.ID{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		waitImage(t, bob, man.ID)
-		st, err := bob.ImageStatus(man.ID)
+		st, err := bob.Pictures().Status(man.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,31 +406,31 @@ func TestImageCatchupBringsManifestOnly(t *testing.T) {
 	t.Parallel()
 	virtual(t, func(t *testing.T) {
 		alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob"))
-		man, im, _, err := alice.SendImage(context.Background(), "lobby", photoWithEXIF(t, 600, 400), "", message.ID{})
+		man, im, _, err := alice.Pictures().Send(context.Background(), "lobby", photoWithEXIF(t, 600, 400), "", message.ID{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		waitImage(t, bob, man.ID)
 		// Carol meets only bob, after the picture went out: catch-up brings
 		// her what bob holds, and bob serves the chunks he fetched.
-		carol := startNode(t, "carol", func(c *node.Config) { c.Images.Fetch = node.FetchOnDemand })
+		carol := startNode(t, "carol", func(c *node.Config) { c.Images.Fetch = pictures.FetchOnDemand })
 		carol.join(t, "lobby")
 		connect(t, bob, carol)
 		waitUntil(t, "carol to catch up the manifest", func() bool { ok, _ := carol.Store().Has(man.ID); return ok })
 		if _, err := carol.Sync(context.Background(), "lobby"); err != nil {
 			t.Fatal(err)
 		}
-		st, err := carol.ImageStatus(man.ID)
+		st, err := carol.Pictures().Status(man.ID)
 		if err != nil || st.Held != 0 {
 			t.Fatalf("carol holds %d chunks after catch-up (%v), want none", st.Held, err)
 		}
 		if s, _ := carol.Store().Get(man.ID); s.Origin != store.OriginCatchup {
 			t.Errorf("carol's manifest came by %s, want catch-up", s.Origin)
 		}
-		if _, err := carol.FetchImage(context.Background(), man.ID); err != nil {
+		if _, err := carol.Pictures().Fetch(context.Background(), man.ID); err != nil {
 			t.Fatal(err)
 		}
-		if got, _, err := carol.Image(man.ID); err != nil || !bytes.Equal(got, im.Data) {
+		if got, _, err := carol.Pictures().Image(man.ID); err != nil || !bytes.Equal(got, im.Data) {
 			t.Fatalf("carol's picture: %v", err)
 		}
 		if score := carol.PeerScores()[bob.ID()]; score < 0 {
@@ -444,19 +445,19 @@ func TestImageCatchupBringsManifestOnly(t *testing.T) {
 func TestImageAutoFetchRetries(t *testing.T) {
 	t.Parallel()
 	virtual(t, func(t *testing.T) {
-		alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob", func(c *node.Config) { c.Images.Fetch = node.FetchOnDemand }))
+		alice, bob := pairInLobby(t, startNode(t, "alice"), startNode(t, "bob", func(c *node.Config) { c.Images.Fetch = pictures.FetchOnDemand }))
 		_, carol := pairInLobby(t, bob, startNode(t, "carol"))
 		waitMesh(t, "lobby", alice, bob)
 		waitMesh(t, "lobby", bob, carol)
-		man, im, _, err := alice.SendImage(context.Background(), "lobby", photoWithEXIF(t, 500, 400), "", message.ID{})
+		man, im, _, err := alice.Pictures().Send(context.Background(), "lobby", photoWithEXIF(t, 500, 400), "", message.ID{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		waitUntil(t, "carol to hold the manifest", func() bool { ok, _ := carol.Store().Has(man.ID); return ok })
-		if st, err := carol.ImageStatus(man.ID); err != nil || st.Held != 0 {
+		if st, err := carol.Pictures().Status(man.ID); err != nil || st.Held != 0 {
 			t.Fatalf("carol holds %d chunks before bob has any (%v)", st.Held, err)
 		}
-		if _, err := bob.FetchImage(context.Background(), man.ID); err != nil {
+		if _, err := bob.Pictures().Fetch(context.Background(), man.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := waitImage(t, carol, man.ID); !bytes.Equal(got, im.Data) {

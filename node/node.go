@@ -15,6 +15,7 @@ import (
 	"starling/admission"
 	"starling/alerts"
 	"starling/catchup"
+	"starling/conversation"
 	"starling/delivery"
 	"starling/gossip"
 	"starling/group"
@@ -22,6 +23,7 @@ import (
 	"starling/message"
 	"starling/netwatch"
 	"starling/peering"
+	"starling/pictures"
 	"starling/relay"
 	"starling/store"
 )
@@ -40,28 +42,30 @@ type Node struct {
 	hub     *hub[store.Stored]
 	started time.Time
 
-	sync        *syncer
-	versions    *storeVersions
-	rand        *peering.Random
-	penalties   *penalties
-	groups      *groupSet
-	left        *groupSet // the States of left groups whose history was read (Open)
-	groupCfg    group.Config
-	admit       *admission.Admission
-	own         *ownRate
-	creation    *creations
-	effects     *effectQueue
-	regossip    *regossiper // what catch-up taught, passed on (regossip.go)
-	blocks      *blockList
-	peers       *peering.Service // connectivity
-	pending     *pending
-	held        *held
-	deliveries  *delivery.Tracker
-	deliveryHub *hub[delivery.Status]
-	in          *inbound        // the path of what other nodes send (inbound.go)
-	clock       *netwatch.Clock // this clock against the peers', for `starling doctor` (netwatch.go)
-	images      *images         // pictures: preparing, fetching, broken (images.go)
-	alerts      *alerts.Service // organiser alerts, their acks and reach
+	sync         *syncer
+	versions     *storeVersions
+	rand         *peering.Random
+	penalties    *penalties
+	groups       *groupSet
+	left         *groupSet // the States of left groups whose history was read (Open)
+	groupCfg     group.Config
+	admit        *admission.Admission
+	own          *ownRate
+	creation     *creations
+	effects      *effectQueue
+	regossip     *regossiper // what catch-up taught, passed on (regossip.go)
+	blocks       *blockList
+	peers        *peering.Service // connectivity
+	pending      *pending
+	held         *held
+	deliveries   *delivery.Tracker
+	deliveryHub  *hub[delivery.Status]
+	in           *inbound        // the path of what other nodes send (inbound.go)
+	clock        *netwatch.Clock // this clock against the peers', for `starling doctor` (netwatch.go)
+	pictures     *pictures.Service
+	conversation *conversation.Service
+	fetcher      *catchup.Fetcher // picture chunks by ID
+	alerts       *alerts.Service  // organiser alerts, their acks and reach
 
 	// ctx lives from New until shutdown; background work derives from it.
 	ctx    context.Context
@@ -105,7 +109,6 @@ func New(cfg Config) (*Node, error) {
 		pending:    newPending(),
 		held:       newHeld(),
 		clock:      netwatch.NewClock(),
-		images:     newImages(),
 	}
 	n.creation.n = n
 	n.deliveryHub = newHub[delivery.Status](cfg.SubscriberBuffer)
@@ -117,15 +120,6 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.DropGossip > 0 {
 		n.in.lose = func() bool { return n.rand.Float64() < cfg.DropGossip }
-	}
-	var err error
-	n.alerts, err = alerts.New(alerts.Config{
-		Node: core{n}, User: cfg.User, Clock: cfg.Clock, Go: n.goFunc, AckAll: cfg.AckAlerts,
-		Logger: cfg.Logger.With("component", "alerts"),
-	})
-	if err != nil {
-		n.cancel()
-		return nil, err
 	}
 	if err := n.build(); err != nil {
 		n.cancel()
@@ -153,6 +147,9 @@ func (n *Node) build() error {
 		return err
 	}
 	n.in.store = n.store
+	if err := n.buildServices(); err != nil {
+		return err
+	}
 	n.groupCfg = groupConfig(n.store, cfg.GroupGrace)
 	if err := n.newAdmission(); err != nil {
 		return err
@@ -208,7 +205,7 @@ func (n *Node) build() error {
 		return err
 	}
 	n.in.refuse, n.in.onStored = n.catchup.Refuse, n.stored
-	n.images.fetcher, err = catchup.NewFetcher(n.host, catchup.FetchConfig{
+	n.fetcher, err = catchup.NewFetcher(n.host, catchup.FetchConfig{
 		Store: n.store, Serve: n.serveChunk, Logger: n.log.With("component", "fetch"), Clock: cfg.Clock,
 	})
 	if err != nil {
@@ -238,8 +235,8 @@ func (n *Node) build() error {
 // release closes, in reverse order of build, every part that exists.
 func (n *Node) release() error {
 	var errs []error
-	if n.images.fetcher != nil {
-		errs = append(errs, n.images.fetcher.Close())
+	if n.fetcher != nil {
+		errs = append(errs, n.fetcher.Close())
 	}
 	if n.catchup != nil {
 		errs = append(errs, n.catchup.Close())

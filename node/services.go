@@ -3,14 +3,18 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"slices"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"starling/admission"
 	"starling/alerts"
+	"starling/conversation"
 	"starling/group"
 	"starling/message"
+	"starling/pictures"
 	"starling/store"
 )
 
@@ -20,7 +24,11 @@ import (
 // Node's own method set.
 type core struct{ n *Node }
 
-var _ alerts.Node = core{}
+var (
+	_ alerts.Node       = core{}
+	_ pictures.Node     = core{}
+	_ conversation.Node = core{}
+)
 
 func (c core) Group(g message.GroupID) *group.State { return c.n.groups.get(g) }
 func (c core) Groups() []*group.State               { return c.n.groups.all() }
@@ -60,5 +68,100 @@ func (c core) NewStream(ctx context.Context, p peer.ID, proto protocol.ID) (netw
 	return c.n.host.NewStream(ctx, p, proto)
 }
 
+func (c core) TakeOwn(st *group.State, m *message.Message) error {
+	return c.n.own.take(st, m, c.n.cfg.User.PublicKey())
+}
+
+func (c core) SendOwn(ctx context.Context, m *message.Message) (*message.Message, int, error) {
+	return c.n.sendOwn(ctx, m)
+}
+
+func (c core) Admit(from peer.ID, st *group.State, m *message.Message) (message.Verdict, error) {
+	return c.n.admit.Admit(c.n.source(from, admission.Catchup), st, m)
+}
+
+func (c core) Penalize(p peer.ID, g message.GroupID, why string) { c.n.penalize(p, g, why) }
+func (c core) Delete(ids ...message.ID) error                    { return c.n.store.Delete(c.n.ctx, ids...) }
+
+func (c core) Fetch(ctx context.Context, p peer.ID, g message.GroupID, ids []message.ID) ([][]byte, error) {
+	return c.n.fetcher.Fetch(ctx, p, g, ids)
+}
+
+// buildServices builds the application's services once the store is open.
+func (n *Node) buildServices() error {
+	cfg := n.cfg
+	var err error
+	n.alerts, err = alerts.New(alerts.Config{
+		Node: core{n}, User: cfg.User, Clock: cfg.Clock, Go: n.goFunc, AckAll: cfg.AckAlerts,
+		Logger: cfg.Logger.With("component", "alerts"),
+	})
+	if err != nil {
+		return err
+	}
+	n.pictures, err = pictures.New(pictures.Config{
+		Node: core{n}, Store: n.store, User: cfg.User, Policy: cfg.Images, Relay: cfg.RelayService != nil,
+		Clock: cfg.Clock, Go: n.goFunc, Logger: cfg.Logger.With("component", "pictures"),
+	})
+	if err != nil {
+		return err
+	}
+	n.conversation = conversation.New(core{n}, n.store, cfg.User)
+	return nil
+}
+
+// Conversation is the node's replies, reactions and @name people.
+func (n *Node) Conversation() *conversation.Service { return n.conversation }
+
 // Alerts is the node's organiser alerts: sending, acknowledging, reach.
 func (n *Node) Alerts() *alerts.Service { return n.alerts }
+
+// Pictures is the node's pictures: sending, fetching, assembling.
+func (n *Node) Pictures() *pictures.Service { return n.pictures }
+
+// relaysFirst returns at most limit of the group's peers: organiser relays
+// first, then the others in random order.
+func (n *Node) relaysFirst(g message.GroupID, limit int) []peer.ID {
+	ps := slices.Clone(n.gossip.Peers(g))
+	n.rand.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+	slices.SortStableFunc(ps, func(a, b peer.ID) int {
+		ra, rb := n.peers.IsRelay(a), n.peers.IsRelay(b)
+		switch {
+		case ra && !rb:
+			return -1
+		case rb && !ra:
+			return 1
+		}
+		return 0
+	})
+	return ps[:min(len(ps), limit)]
+}
+
+// isChunk reports whether a stored message is a picture's chunk.
+func isChunk(k message.Kind) bool { return k == message.KindImageChunk }
+
+// serveChunk is the fetch server's rule: a chunk of group g that this node
+// holds and has not found broken. (Only chunks a manifest listed were ever
+// stored.)
+func (n *Node) serveChunk(g message.GroupID, m *message.Message) bool {
+	return m.Body.Group == g && isChunk(m.Body.Kind) && n.groups.get(g) != nil
+}
+
+// chunksOf lists the chunks of m when it is a picture's manifest this node
+// can open, so that deleting the picture deletes them too.
+func (n *Node) chunksOf(m *message.Message) []message.ID {
+	if m.Body.Kind != message.KindImage {
+		return nil
+	}
+	st := n.groups.get(m.Body.Group)
+	if st == nil {
+		return nil
+	}
+	c, err := st.Open(m)
+	if err != nil {
+		return nil
+	}
+	if im, ok := c.(group.Image); ok {
+		return slices.Clone(im.Chunks)
+	}
+	return nil
+}

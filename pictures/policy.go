@@ -1,4 +1,4 @@
-package node
+package pictures
 
 import (
 	"fmt"
@@ -6,30 +6,30 @@ import (
 	"starling/media"
 )
 
-// ImageFetch says when a node fetches the chunks of the pictures it hears
+// Fetch says when a node fetches the chunks of the pictures it hears
 // of (media/design.md, "Push or fetch").
-type ImageFetch string
+type Fetch string
 
 // The fetch policies.
 const (
 	// FetchSmall (the default) fetches at once in groups of at most
-	// ImageConfig.AutoFetchPeers peers, and on relays; elsewhere when the
+	// Policy.AutoFetchPeers peers, and on relays; elsewhere when the
 	// user opens or saves the picture.
-	FetchSmall ImageFetch = ""
+	FetchSmall Fetch = ""
 	// FetchAlways fetches every picture at once.
-	FetchAlways ImageFetch = "auto"
+	FetchAlways Fetch = "auto"
 	// FetchOnDemand fetches only when the user asks.
-	FetchOnDemand ImageFetch = "demand"
+	FetchOnDemand Fetch = "demand"
 )
 
-// ImageConfig sets how a node sends and fetches pictures. Zero fields take
+// Policy sets how a node sends and fetches pictures. Zero fields take
 // the defaults documented on them.
-type ImageConfig struct {
+type Policy struct {
 	// Media sets what Prepare does with a picture sent from this node
 	// (media.Config's defaults: about 100 KiB, a 40 MiB file at most).
 	Media media.Config
 	// Fetch is the fetch policy; default FetchSmall.
-	Fetch ImageFetch
+	Fetch Fetch
 	// AutoFetchPeers is the largest group (in peers of its topic this node
 	// sees) where FetchSmall fetches at once. Default 50.
 	AutoFetchPeers int
@@ -39,7 +39,8 @@ type ImageConfig struct {
 	MaxBroken int
 }
 
-func (c *ImageConfig) fill() error {
+// Fill checks the policy and sets the defaults of its zero fields.
+func (c *Policy) Fill() error {
 	switch c.Fetch {
 	case FetchSmall, FetchAlways, FetchOnDemand:
 	default:

@@ -1,4 +1,4 @@
-package node
+package conversation
 
 import (
 	"context"
@@ -10,51 +10,79 @@ import (
 	"starling/store"
 )
 
-// Conversation: replies, reactions and the people a mention can name. A
-// reply is a text whose ref names the message it answers; a reaction is a
-// message of its own (group.Reaction), taken back by deleting it.
+// Node is what the conversation service needs of the node it runs in.
+type Node interface {
+	// Group returns a joined group's State, nil when it is not joined.
+	Group(g message.GroupID) *group.State
+	// Resolve returns the State of the joined group ref names.
+	Resolve(ref string) (*group.State, error)
+	// Send composes, signs and publishes content in the group ref names;
+	// it returns how many peers took it by gossip.
+	Send(ctx context.Context, ref string, c group.Content) (*message.Message, int, error)
+}
+
+// Store is what the service reads of the node's store (*store.Store is
+// one).
+type Store interface {
+	Get(id message.ID) (store.Stored, error)
+	Has(id message.ID) (bool, error)
+	Deleted(id message.ID) bool
+	History(q store.Query) (store.Page, error)
+}
+
+// Service is a user's side of conversations in their groups.
+type Service struct {
+	node  Node
+	store Store
+	user  *identity.User
+}
+
+// New builds a Service that acts as user.
+func New(n Node, s Store, user *identity.User) *Service {
+	return &Service{node: n, store: s, user: user}
+}
 
 // Reply sends text as a reply to target, a text this node holds in the
 // group ref names.
-func (n *Node) Reply(ctx context.Context, ref, text string, target message.ID) (*message.Message, int, error) {
-	if _, _, err := n.textIn(ref, target); err != nil {
+func (c *Service) Reply(ctx context.Context, ref, text string, target message.ID) (*message.Message, int, error) {
+	if _, _, err := c.textIn(ref, target); err != nil {
 		return nil, 0, err
 	}
-	return n.SendContent(ctx, ref, group.Text{Text: text, Nick: n.cfg.User.Name, Ref: target})
+	return c.node.Send(ctx, ref, group.Text{Text: text, Nick: c.user.Name, Ref: target})
 }
 
 // React adds this user's emoji to target, a text this node holds in the
 // group ref names. When this user's reaction with that emoji stands
 // already, it sends nothing and returns that reaction with added false:
 // one reaction per person per emoji.
-func (n *Node) React(ctx context.Context, ref string, target message.ID, emoji string) (m *message.Message, peers int, added bool, err error) {
-	_, st, err := n.textIn(ref, target)
+func (c *Service) React(ctx context.Context, ref string, target message.ID, emoji string) (m *message.Message, peers int, added bool, err error) {
+	_, st, err := c.textIn(ref, target)
 	if err != nil {
 		return nil, 0, false, err
 	}
 	if err := group.CheckEmoji(emoji); err != nil {
 		return nil, 0, false, err
 	}
-	for _, id := range st.ReactionsBy(n.cfg.User.PublicKey(), target, emoji) {
-		if s, err := n.store.Get(id); err == nil {
+	for _, id := range st.ReactionsBy(c.user.PublicKey(), target, emoji) {
+		if s, err := c.store.Get(id); err == nil {
 			return s.Msg, 0, false, nil
 		}
 	}
-	m, peers, err = n.SendContent(ctx, ref, group.Reaction{Emoji: emoji, Target: target})
+	m, peers, err = c.node.Send(ctx, ref, group.Reaction{Emoji: emoji, Target: target})
 	return m, peers, err == nil, err
 }
 
 // Unreact takes back this user's reactions with emoji to target by
 // deleting them, and returns how many it deleted (0: there was none, and
 // nothing is sent).
-func (n *Node) Unreact(ctx context.Context, ref string, target message.ID, emoji string) (int, error) {
-	_, st, err := n.state(ref)
+func (c *Service) Unreact(ctx context.Context, ref string, target message.ID, emoji string) (int, error) {
+	st, err := c.node.Resolve(ref)
 	if err != nil {
 		return 0, err
 	}
 	done := 0
-	for _, id := range st.ReactionsBy(n.cfg.User.PublicKey(), target, emoji) {
-		if _, _, err := n.SendContent(ctx, ref, group.Delete{Target: id}); err != nil {
+	for _, id := range st.ReactionsBy(c.user.PublicKey(), target, emoji) {
+		if _, _, err := c.node.Send(ctx, ref, group.Delete{Target: id}); err != nil {
 			return done, err
 		}
 		done++
@@ -65,14 +93,14 @@ func (n *Node) Unreact(ctx context.Context, ref string, target message.ID, emoji
 // Reactions returns the reactions to target in group gid that stand and
 // that this node still stores (admission may have made room by dropping
 // old ones), one per author per emoji.
-func (n *Node) Reactions(gid message.GroupID, target message.ID) []group.ReactionCount {
-	st := n.groups.get(gid)
+func (c *Service) Reactions(gid message.GroupID, target message.ID) []group.ReactionCount {
+	st := c.node.Group(gid)
 	if st == nil {
 		return nil
 	}
 	return st.Reactions(target, func(id message.ID) bool {
-		ok, err := n.store.Has(id) // true of a tombstone too
-		return err == nil && ok && !n.store.Deleted(id)
+		ok, err := c.store.Has(id) // true of a tombstone too
+		return err == nil && ok && !c.store.Deleted(id)
 	})
 }
 
@@ -84,13 +112,13 @@ const peopleScan = 2000
 // by fingerprint: the members' profiles, and the nick of each author's
 // latest text among the recent ones (channels carry no profiles). It is
 // what an @name picker offers.
-func (n *Node) People(ref string) (map[identity.Fingerprint]string, error) {
-	g, st, err := n.state(ref)
+func (c *Service) People(ref string) (map[identity.Fingerprint]string, error) {
+	st, err := c.node.Resolve(ref)
 	if err != nil {
 		return nil, err
 	}
 	out := map[identity.Fingerprint]string{}
-	page, err := n.store.History(store.Query{Group: g.ID, Newest: true, Limit: peopleScan})
+	page, err := c.store.History(store.Query{Group: st.ID(), Newest: true, Limit: peopleScan})
 	if err != nil {
 		return nil, err
 	}
@@ -100,8 +128,8 @@ func (n *Node) People(ref string) (map[identity.Fingerprint]string, error) {
 		if s.Msg.Body.Kind != message.KindText {
 			continue
 		}
-		if c, err := st.Open(s.Msg); err == nil {
-			if t, ok := c.(group.Text); ok && t.Nick != "" {
+		if content, err := st.Open(s.Msg); err == nil {
+			if t, ok := content.(group.Text); ok && t.Nick != "" {
 				out[identity.FingerprintOf(s.Msg.Body.Author)] = t.Nick
 			}
 		}
@@ -116,12 +144,12 @@ func (n *Node) People(ref string) (map[identity.Fingerprint]string, error) {
 
 // textIn finds target among the texts this node stores in the group ref
 // names.
-func (n *Node) textIn(ref string, target message.ID) (store.Stored, *group.State, error) {
-	_, st, err := n.state(ref)
+func (c *Service) textIn(ref string, target message.ID) (store.Stored, *group.State, error) {
+	st, err := c.node.Resolve(ref)
 	if err != nil {
 		return store.Stored{}, nil, err
 	}
-	s, err := n.store.Get(target)
+	s, err := c.store.Get(target)
 	switch {
 	case err != nil:
 		return store.Stored{}, nil, fmt.Errorf("message %s in %s: %w", target.Short(), st.Name(), err)
