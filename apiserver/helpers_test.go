@@ -53,6 +53,9 @@ func startServer(t testing.TB, b apiserver.Backend, with ...func(*apiserver.Conf
 	cfg := apiserver.Config{Backend: b, Token: token}
 	if n, ok := b.(*node.Node); ok {
 		cfg.Alerts, cfg.Pictures, cfg.Conversation = n.Alerts(), n.Pictures(), n.Conversation()
+		cfg.Moderation, cfg.People = n.Moderation(), n.Conversation()
+	} else if m, ok := b.(apiserver.Moderation); ok {
+		cfg.Moderation = m
 	}
 	for _, f := range with {
 		f(&cfg)

@@ -96,14 +96,18 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, ref string) 
 }
 
 func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
+	mod, ok := s.moderation(w)
+	if !ok {
+		return
+	}
 	var req api.InviteRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
 		return
 	}
-	invite := s.cfg.Backend.Invite
+	invite := mod.Invite
 	if req.Carrier {
-		invite = s.cfg.Backend.CarrierInvite
+		invite = mod.CarrierInvite
 	}
 	link, err := invite(r.PathValue("group"), req.Relays)
 	if err != nil {
@@ -114,11 +118,15 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRemove(w http.ResponseWriter, r *http.Request) {
-	s.changeMember(w, r, s.cfg.Backend.RemoveMember)
+	if mod, ok := s.moderation(w); ok {
+		s.changeMember(w, r, mod.RemoveMember)
+	}
 }
 
 func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
-	s.changeMember(w, r, s.cfg.Backend.AddMember)
+	if mod, ok := s.moderation(w); ok {
+		s.changeMember(w, r, mod.AddMember)
+	}
 }
 
 // changeMember applies a change to the member a ModerationRequest names
@@ -141,6 +149,10 @@ func (s *Server) changeMember(w http.ResponseWriter, r *http.Request, change fun
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	mod, ok := s.moderation(w)
+	if !ok {
+		return
+	}
 	var req api.ModerationRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
@@ -152,19 +164,27 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeSent(w, r, func() (*message.Message, int, error) {
-		return s.cfg.Backend.DeleteMessage(r.Context(), r.PathValue("group"), id, req.Reason)
+		return mod.DeleteMessage(r.Context(), r.PathValue("group"), id, req.Reason)
 	})
 }
 
 func (s *Server) handleBan(w http.ResponseWriter, r *http.Request) {
+	mod, ok := s.moderation(w)
+	if !ok {
+		return
+	}
 	s.moderate(w, r, func(ctx context.Context, ref string, fp identity.Fingerprint, req api.ModerationRequest) (*message.Message, int, error) {
-		return s.cfg.Backend.Ban(ctx, ref, fp, req.Reason)
+		return mod.Ban(ctx, ref, fp, req.Reason)
 	})
 }
 
 func (s *Server) handleUnban(w http.ResponseWriter, r *http.Request) {
+	mod, ok := s.moderation(w)
+	if !ok {
+		return
+	}
 	s.moderate(w, r, func(ctx context.Context, ref string, fp identity.Fingerprint, _ api.ModerationRequest) (*message.Message, int, error) {
-		return s.cfg.Backend.Unban(ctx, ref, fp)
+		return mod.Unban(ctx, ref, fp)
 	})
 }
 
@@ -204,6 +224,10 @@ func (s *Server) writeSent(w http.ResponseWriter, r *http.Request, send func() (
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
+	mod, ok := s.moderation(w)
+	if !ok {
+		return
+	}
 	var req api.UpdateRequest
 	if err := readJSON(w, r, &req); err != nil {
 		failBody(w, err)
@@ -215,12 +239,12 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	u, err := updateOf(req, st, b.Whois)
+	u, err := updateOf(req, st, s.whois)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := b.UpdateGroup(r.Context(), r.PathValue("group"), u); err != nil {
+	if _, err := mod.UpdateGroup(r.Context(), r.PathValue("group"), u); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -290,12 +314,16 @@ func updateOf(req api.UpdateRequest, st *group.State, whois func(identity.Finger
 
 func (s *Server) handleWhois(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Backend
+	if s.cfg.People == nil {
+		writeError(w, http.StatusNotImplemented, errNoPeople)
+		return
+	}
 	fp, err := s.person("fingerprint", r.PathValue("fingerprint"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	key, nicks, err := b.Whois(fp)
+	key, nicks, err := s.cfg.People.Whois(fp)
 	if err != nil {
 		writeError(w, http.StatusNotFound, err)
 		return
@@ -337,4 +365,13 @@ func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, req)
+}
+
+// moderation returns the server's Moderation, or answers 501.
+func (s *Server) moderation(w http.ResponseWriter) (Moderation, bool) {
+	m := s.cfg.Moderation
+	if m == nil {
+		writeError(w, http.StatusNotImplemented, errors.New("this node does not manage groups"))
+	}
+	return m, m != nil
 }

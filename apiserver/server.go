@@ -74,6 +74,21 @@ type Backend interface {
 	CreateGroup(ctx context.Context, kind group.Kind, name string, endsAt time.Time) (store.Group, error)
 	// GroupState returns a joined group and its State.
 	GroupState(ref string) (store.Group, *group.State, error)
+	// SetBlock blocks or mutes an author, or lifts that with mode "".
+	SetBlock(author identity.Fingerprint, mode string) (ed25519.PublicKey, error)
+	// Delivery reports where one of this user's recent messages went.
+	Delivery(id message.ID) (delivery.Status, bool)
+	// SubscribeDeliveries streams delivery changes like Subscribe.
+	SubscribeDeliveries(ctx context.Context) (updates <-chan delivery.Status, errf func() error)
+	// Relays lists the organiser relays this node uses.
+	Relays() []relay.Link
+	// BlockMode is "block", "mute" or "" for an author.
+	BlockMode(author ed25519.PublicKey) string
+}
+
+// Moderation is what the group management endpoints serve
+// (Config.Moderation); the node's moderation.Service is one.
+type Moderation interface {
 	// Invite returns an invite link to a joined group.
 	Invite(ref string, relays []string) (string, error)
 	// CarrierInvite returns a private group's carrier link: whoever joins
@@ -87,29 +102,23 @@ type Backend interface {
 	Ban(ctx context.Context, ref string, author identity.Fingerprint, reason string) (*message.Message, int, error)
 	Unban(ctx context.Context, ref string, author identity.Fingerprint) (*message.Message, int, error)
 	UpdateGroup(ctx context.Context, ref string, u group.Update) (*message.Message, error)
-	// SetBlock blocks or mutes an author, or lifts that with mode "".
-	SetBlock(author identity.Fingerprint, mode string) (ed25519.PublicKey, error)
-	// Delivery reports where one of this user's recent messages went.
-	Delivery(id message.ID) (delivery.Status, bool)
-	// SubscribeDeliveries streams delivery changes like Subscribe.
-	SubscribeDeliveries(ctx context.Context) (updates <-chan delivery.Status, errf func() error)
-	// Relays lists the organiser relays this node uses.
-	Relays() []relay.Link
-	// BlockMode is "block", "mute" or "" for an author.
-	BlockMode(author ed25519.PublicKey) string
-	// Whois returns an author's key and their nickname in each joined
-	// group they were seen in.
-	Whois(author identity.Fingerprint) (ed25519.PublicKey, map[message.GroupID]string, error)
 }
 
 // Config configures a Server.
 type Config struct {
 	Backend Backend
+	// Moderation serves invites, members, deletions, bans and settings;
+	// without it their endpoints answer 501.
+	Moderation Moderation
 	// Alerts serves organiser alerts; without it their endpoints answer
 	// 501.
 	Alerts Alerts
 	// Pictures serves pictures; without it their endpoints answer 501.
 	Pictures Pictures
+	// People finds people by less than a whole fingerprint and says who
+	// they are; without it requests name people by whole fingerprints and
+	// whois answers 501.
+	People People
 	// Conversation serves replies, reactions and @name people; without it
 	// their endpoints answer 501.
 	Conversation Conversation

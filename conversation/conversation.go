@@ -19,6 +19,9 @@ type Node interface {
 	// Send composes, signs and publishes content in the group ref names;
 	// it returns how many peers took it by gossip.
 	Send(ctx context.Context, ref string, c group.Content) (*message.Message, int, error)
+	// Open decodes a stored message of a joined or left group (unsealing
+	// it in a private group).
+	Open(m *message.Message) (group.Content, error)
 }
 
 // Store is what the service reads of the node's store (*store.Store is
@@ -28,6 +31,8 @@ type Store interface {
 	Has(id message.ID) (bool, error)
 	Deleted(id message.ID) bool
 	History(q store.Query) (store.Page, error)
+	Groups() ([]store.Group, error)
+	Blocks() ([]store.Block, error)
 }
 
 // Service is a user's side of conversations in their groups.

@@ -245,7 +245,7 @@ func (d *daemon) join(ctx context.Context) error {
 // newAPI builds an API server over the node and its services.
 func (d *daemon) newAPI(token, component string) (*apiserver.Server, error) {
 	return apiserver.New(apiserver.Config{
-		Backend: d.n, Alerts: d.n.Alerts(), Pictures: d.n.Pictures(), Conversation: d.n.Conversation(),
+		Backend: d.n, Moderation: d.n.Moderation(), Alerts: d.n.Alerts(), Pictures: d.n.Pictures(), Conversation: d.n.Conversation(), People: d.n.Conversation(),
 		Token: token, Logger: d.cfg.Logger.With("component", component), Interfaces: doctor.Interfaces,
 	})
 }

@@ -78,11 +78,11 @@ func (d *daemon) createPrivate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("create private group %s: %w", name, err)
 		}
-		invite, err := d.n.Invite(g.ID.String(), nil)
+		invite, err := d.n.Moderation().Invite(g.ID.String(), nil)
 		if err != nil {
 			return fmt.Errorf("private group %s: %w", name, err)
 		}
-		carrier, err := d.n.CarrierInvite(g.ID.String(), nil)
+		carrier, err := d.n.Moderation().CarrierInvite(g.ID.String(), nil)
 		if err != nil {
 			return fmt.Errorf("private group %s: %w", name, err)
 		}

@@ -29,17 +29,17 @@ func testCrossingRemovalsAcrossPartition(t *testing.T) {
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob", "carol", "dave", "erin"},
 		withPartition(&part))
 	alice, bob, carol, dave, erin := nodes[0], nodes[1], nodes[2], nodes[3], nodes[4]
-	if _, err := alice.UpdateGroup(ctx, gid.String(), group.Update{AddAdmins: []ed25519.PublicKey{bob.User().PublicKey()}}); err != nil {
+	if _, err := alice.Moderation().UpdateGroup(ctx, gid.String(), group.Update{AddAdmins: []ed25519.PublicKey{bob.User().PublicKey()}}); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "bob to be an admin", func() bool { return bob.stateOf(t, gid).IsAdmin(bob.User().PublicKey()) })
 
 	sideA, sideB := []*testNode{alice, carol, dave}, []*testNode{bob, erin}
 	split(t, &part, sideA, sideB)
-	if err := alice.RemoveMember(ctx, gid.String(), dave.User().Fingerprint()); err != nil {
+	if err := alice.Moderation().RemoveMember(ctx, gid.String(), dave.User().Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
-	if err := bob.RemoveMember(ctx, gid.String(), erin.User().Fingerprint()); err != nil {
+	if err := bob.Moderation().RemoveMember(ctx, gid.String(), erin.User().Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	heal(t, &part, sideA, sideB)
@@ -134,7 +134,7 @@ func testBackdatedAfterRemovalOnNodes(t *testing.T) {
 
 	split(t, &part, []*testNode{alice, bob}, []*testNode{mallory})
 	removedAt := time.Now()
-	if err := alice.RemoveMember(ctx, gid.String(), mallory.User().Fingerprint()); err != nil {
+	if err := alice.Moderation().RemoveMember(ctx, gid.String(), mallory.User().Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	// Mallory, cut off, writes a message dated before her removal.
@@ -201,7 +201,7 @@ func testNoThirdNodeBans(t *testing.T) {
 
 	// r and t are cut off from owner and u while owner removes r.
 	split(t, &part, []*testNode{owner, u}, []*testNode{tn, r})
-	if err := owner.RemoveMember(ctx, gid.String(), r.User().Fingerprint()); err != nil {
+	if err := owner.Moderation().RemoveMember(ctx, gid.String(), r.User().Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "u to learn of the removal", func() bool { return u.stateOf(t, gid).Standing(r.User().PublicKey()).Removed })
@@ -249,7 +249,7 @@ func testOwnDeletionInvitedOpenGroup(t *testing.T) {
 	nodes, gid, _, before := groupOf(t, group.KindOpen, time.Time{}, []string{"alice", "bob"})
 	alice, bob := nodes[0], nodes[1]
 	mine := before[2] // bob's text
-	if _, _, err := bob.DeleteMessage(ctx, gid.String(), mine.ID, ""); err != nil {
+	if _, _, err := bob.Moderation().DeleteMessage(ctx, gid.String(), mine.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range nodes {
@@ -283,7 +283,7 @@ func testCarrierAppliesBans(t *testing.T) {
 	ctx := context.Background()
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "mallory"})
 	alice, mallory := nodes[0], nodes[1]
-	link, err := alice.CarrierInvite(gid.String(), nil)
+	link, err := alice.Moderation().CarrierInvite(gid.String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func testCarrierAppliesBans(t *testing.T) {
 	connect(t, carrier, mallory)
 	waitGroupPeers(t, gid, carrier, alice, mallory)
 	waitHas(t, before, carrier)
-	if _, _, err := alice.Ban(ctx, gid.String(), mallory.User().Fingerprint(), "spam"); err != nil {
+	if _, _, err := alice.Moderation().Ban(ctx, gid.String(), mallory.User().Fingerprint(), "spam"); err != nil {
 		t.Fatal(err)
 	}
 	st := carrier.stateOf(t, gid)

@@ -58,7 +58,7 @@ func (n *Node) BlockMode(author ed25519.PublicKey) string { return n.blocks.mode
 // either (mode ""). The author is named by fingerprint and must be known
 // from a profile or a message in a joined group.
 func (n *Node) SetBlock(fp identity.Fingerprint, mode string) (ed25519.PublicKey, error) {
-	author, err := n.authorByFingerprint(fp)
+	author, _, err := n.conversation.Whois(fp)
 	if err != nil {
 		return nil, err
 	}

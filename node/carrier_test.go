@@ -71,7 +71,7 @@ func testCarrierHoldsOnlyCiphertext(t *testing.T) {
 	bob := startNode(t, "bob")
 	gid := alice.createGroup(t, group.KindPrivate, "plans", time.Now().Add(24*time.Hour))
 	bob.joinLink(t, alice.link(t, gid))
-	link, err := alice.CarrierInvite(gid.String(), nil)
+	link, err := alice.Moderation().CarrierInvite(gid.String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +79,10 @@ func testCarrierHoldsOnlyCiphertext(t *testing.T) {
 	if g, err := carrier.ResolveGroup(gid.String()); err != nil || g.Kind != "carrier" {
 		t.Fatalf("the carrier's record of the group: %+v, %v", g, err)
 	}
-	if _, err := carrier.Invite(gid.String(), nil); !errors.Is(err, group.ErrUnreadable) {
+	if _, err := carrier.Moderation().Invite(gid.String(), nil); !errors.Is(err, group.ErrUnreadable) {
 		t.Errorf("a carrier made a member's invite: %v", err)
 	}
-	if again, err := carrier.CarrierInvite(gid.String(), nil); err != nil || again != link {
+	if again, err := carrier.Moderation().CarrierInvite(gid.String(), nil); err != nil || again != link {
 		t.Errorf("the carrier's own carrier link: %v\n%s\nwant\n%s", err, again, link)
 	}
 	for _, n := range []*testNode{alice, carrier} {
@@ -152,7 +152,7 @@ func testCarrierRestart(t *testing.T) {
 	carrier := startNode(t, "carrier", withStore(t.TempDir()))
 	end := time.Now().Add(48 * time.Hour).Truncate(time.Millisecond)
 	gid := alice.createGroup(t, group.KindPrivate, "plans", end)
-	link, err := alice.CarrierInvite(gid.String(), nil)
+	link, err := alice.Moderation().CarrierInvite(gid.String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

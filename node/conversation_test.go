@@ -100,7 +100,7 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("bob's reactions: %v", bobs)
 	}
 	mine, _, _, _ := bob.Conversation().React(ctx, "lobby", hello.ID, "👍")
-	if _, _, err := bob.DeleteMessage(ctx, "lobby", hello.ID, ""); err != nil {
+	if _, _, err := bob.Moderation().DeleteMessage(ctx, "lobby", hello.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*testNode{alice, bob} {
@@ -296,7 +296,7 @@ func TestReactionsInPrivateGroup(t *testing.T) {
 	ctx := context.Background()
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob"})
 	alice, bob := nodes[0], nodes[1]
-	link, err := alice.CarrierInvite(gid.String(), nil)
+	link, err := alice.Moderation().CarrierInvite(gid.String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func TestAttackNonMemberOnPrivateTopic(t *testing.T) {
 func testAttackNonMemberOnPrivateTopic(t *testing.T) {
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob"})
 	alice, bob := nodes[0], nodes[1]
-	carrierLink, err := alice.CarrierInvite(gid.String(), nil)
+	carrierLink, err := alice.Moderation().CarrierInvite(gid.String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func testAttackRemovedMember(t *testing.T) {
 	nodes, gid, link, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob", "carol"})
 	alice, bob, carol := nodes[0], nodes[1], nodes[2]
 	removedAt := time.Now()
-	if err := alice.RemoveMember(ctx, gid.String(), carol.User().Fingerprint()); err != nil {
+	if err := alice.Moderation().RemoveMember(ctx, gid.String(), carol.User().Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*testNode{alice, bob} {
@@ -438,7 +438,7 @@ func testAttackExpiredGroup(t *testing.T) {
 	// A control message with effects (a new descriptor version) wakes the
 	// node's expiry sweep at once; its timer would, within 30 s.
 	wake := alice.createGroup(t, group.KindOpen, "wake", time.Time{})
-	if _, err := alice.UpdateGroup(ctx, wake.String(), group.Update{Name: "woken"}); err != nil {
+	if _, err := alice.Moderation().UpdateGroup(ctx, wake.String(), group.Update{Name: "woken"}); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "alice to leave the ended group", func() bool {

@@ -48,7 +48,7 @@ func (tn *testNode) createGroup(t testing.TB, kind group.Kind, name string, ends
 // link returns an invite link to gid from tn.
 func (tn *testNode) link(t testing.TB, gid message.GroupID) string {
 	t.Helper()
-	l, err := tn.Invite(gid.String(), nil)
+	l, err := tn.Moderation().Invite(gid.String(), nil)
 	if err != nil {
 		t.Fatalf("%s: invite: %v", tn.name, err)
 	}

@@ -37,7 +37,7 @@ func testConcurrentRekeysConverge(t *testing.T) {
 	nodes, gid, _, before := groupOf(t, group.KindPrivate, time.Time{}, []string{"alice", "bob", "carol", "erin"},
 		withPartition(&part))
 	alice, bob, carol, erin := nodes[0], nodes[1], nodes[2], nodes[3]
-	if _, err := alice.UpdateGroup(ctx, gid.String(), group.Update{AddAdmins: []ed25519.PublicKey{bob.User().PublicKey()}}); err != nil {
+	if _, err := alice.Moderation().UpdateGroup(ctx, gid.String(), group.Update{AddAdmins: []ed25519.PublicKey{bob.User().PublicKey()}}); err != nil {
 		t.Fatal(err)
 	}
 	st := bob.stateOf(t, gid)
@@ -63,7 +63,7 @@ func testConcurrentRekeysConverge(t *testing.T) {
 	})
 
 	for _, admin := range []*testNode{alice, bob} {
-		if err := admin.RemoveMember(ctx, gid.String(), erin.User().Fingerprint()); err != nil {
+		if err := admin.Moderation().RemoveMember(ctx, gid.String(), erin.User().Fingerprint()); err != nil {
 			t.Fatalf("%s removes erin: %v", admin.name, err)
 		}
 	}

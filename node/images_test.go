@@ -371,7 +371,7 @@ func TestImageDeleted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := alice.DeleteMessage(context.Background(), "lobby", man.ID, "wrong picture"); err != nil {
+		if _, _, err := alice.Moderation().DeleteMessage(context.Background(), "lobby", man.ID, "wrong picture"); err != nil {
 			t.Fatal(err)
 		}
 		for _, tn := range []*testNode{alice, bob} {

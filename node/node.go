@@ -21,6 +21,7 @@ import (
 	"starling/group"
 	"starling/identity"
 	"starling/message"
+	"starling/moderation"
 	"starling/netwatch"
 	"starling/peering"
 	"starling/pictures"
@@ -64,6 +65,7 @@ type Node struct {
 	clock        *netwatch.Clock // this clock against the peers', for `starling doctor` (netwatch.go)
 	pictures     *pictures.Service
 	conversation *conversation.Service
+	moderation   *moderation.Service
 	fetcher      *catchup.Fetcher // picture chunks by ID
 	alerts       *alerts.Service  // organiser alerts, their acks and reach
 

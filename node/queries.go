@@ -10,6 +10,7 @@ import (
 
 	"starling/catchup"
 	"starling/gossip"
+	"starling/group"
 	"starling/message"
 	"starling/store"
 )
@@ -102,3 +103,7 @@ func (n *Node) PeerScores() map[peer.ID]float64 { return n.gossip.Scores() }
 
 // PeerCount returns how many peers are connected.
 func (n *Node) PeerCount() int { return len(n.host.Network().Peers()) }
+
+// GroupState returns a joined group and its State, which describes its
+// descriptor, members and keys.
+func (n *Node) GroupState(ref string) (store.Group, *group.State, error) { return n.state(ref) }

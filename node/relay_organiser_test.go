@@ -40,7 +40,7 @@ func testOrganiserReservesOnInviteOnlyRelay(t *testing.T) {
 		return strangerRefused(owner, r.ID())
 	})
 
-	link, err := owner.Invite(g.ID.String(), []string{relayAddr(r)})
+	link, err := owner.Moderation().Invite(g.ID.String(), []string{relayAddr(r)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func testJoiningTicketLinkWhenJoinedAlready(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withTicket, err := owner.Invite(g.ID.String(), []string{relayAddr(r)})
+	withTicket, err := owner.Moderation().Invite(g.ID.String(), []string{relayAddr(r)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func testJoiningTicketLinkWhenJoinedAlready(t *testing.T) {
 	if _, err := member.Join(ctx, withTicket); err != nil {
 		t.Fatal(err)
 	}
-	ticketless, err := member.Invite(g.ID.String(), []string{relayAddr(r)})
+	ticketless, err := member.Moderation().Invite(g.ID.String(), []string{relayAddr(r)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -154,7 +154,7 @@ func testRelayInviteACL(t *testing.T) {
 	}
 	r := startNode(t, "relay", asRelay(acl))
 	relayAddr := r.info().Addrs[0].Encapsulate(ma.StringCast("/p2p/" + r.ID().String())).String()
-	link, err := owner.Invite(g.ID.String(), []string{relayAddr})
+	link, err := owner.Moderation().Invite(g.ID.String(), []string{relayAddr})
 	if err != nil {
 		t.Fatal(err)
 	}

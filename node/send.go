@@ -195,3 +195,26 @@ func (n *Node) History(ref string, q store.Query) (store.Group, store.Page, erro
 	p, err := n.store.History(q)
 	return g, p, err
 }
+
+// sendOps stores, applies and publishes a group operation's messages in
+// order (the Op before its parts), and saves any key it brought. It
+// returns the Op.
+func (n *Node) sendOps(ctx context.Context, st *group.State, msgs []*message.Message) (*message.Message, int, error) {
+	var (
+		first *message.Message
+		peers int
+	)
+	for _, m := range msgs {
+		sent, p, err := n.sendOwn(ctx, m)
+		if err != nil {
+			return nil, 0, err
+		}
+		if first == nil {
+			first, peers = sent, p
+		}
+	}
+	if err := saveState(n.store, st); err != nil {
+		return nil, 0, fmt.Errorf("save the group's keys: %w", err)
+	}
+	return first, peers, nil
+}

@@ -14,6 +14,7 @@ import (
 	"starling/conversation"
 	"starling/group"
 	"starling/message"
+	"starling/moderation"
 	"starling/pictures"
 	"starling/store"
 )
@@ -28,10 +29,21 @@ var (
 	_ alerts.Node       = core{}
 	_ pictures.Node     = core{}
 	_ conversation.Node = core{}
+	_ moderation.Node   = core{}
 )
 
 func (c core) Group(g message.GroupID) *group.State { return c.n.groups.get(g) }
 func (c core) Groups() []*group.State               { return c.n.groups.all() }
+
+func (c core) State(ref string) (store.Group, *group.State, error) { return c.n.state(ref) }
+
+func (c core) SendOps(ctx context.Context, st *group.State, msgs []*message.Message) (*message.Message, int, error) {
+	return c.n.sendOps(ctx, st, msgs)
+}
+
+func (c core) UseRelays(g store.Group, relays []string) { c.n.useRelays(g, relays, nil) }
+
+func (c core) Open(m *message.Message) (group.Content, error) { return c.n.Open(m) }
 
 func (c core) Resolve(ref string) (*group.State, error) {
 	_, st, err := c.n.state(ref)
@@ -106,8 +118,13 @@ func (n *Node) buildServices() error {
 		return err
 	}
 	n.conversation = conversation.New(core{n}, n.store, cfg.User)
+	n.moderation = moderation.New(core{n}, cfg.User, cfg.Clock)
 	return nil
 }
+
+// Moderation is the node's invites, members, deletions, bans and group
+// settings.
+func (n *Node) Moderation() *moderation.Service { return n.moderation }
 
 // Conversation is the node's replies, reactions and @name people.
 func (n *Node) Conversation() *conversation.Service { return n.conversation }

@@ -150,12 +150,12 @@ func (f *starlingFleet) joinGroups(ctx context.Context) error {
 			}
 			ref = sg.ID.String()
 			f.refs[g.Owner][gi] = ref
-			if link, err = owner.Invite(ref, nil); err != nil {
+			if link, err = owner.Moderation().Invite(ref, nil); err != nil {
 				return fmt.Errorf("invite to %s: %w", g.Name, err)
 			}
 			carrier = link
 			if g.Kind == GroupPrivate {
-				if carrier, err = owner.CarrierInvite(ref, nil); err != nil {
+				if carrier, err = owner.Moderation().CarrierInvite(ref, nil); err != nil {
 					return fmt.Errorf("carrier invite to %s: %w", g.Name, err)
 				}
 			}

@@ -1,16 +1,88 @@
-package node
+package conversation
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
-
 	"starling/group"
 	"starling/identity"
 	"starling/message"
 	"starling/store"
+	"strings"
 )
+
+// person is what Whois gathers about an author.
+type person struct {
+	key   ed25519.PublicKey
+	nicks map[message.GroupID]string
+}
+
+// Whois looks an author up by fingerprint: their key and, per joined group,
+// the nickname of their signed profile there (or, in channels, which carry
+// no profiles, of their recent texts).
+func (c *Service) Whois(fp identity.Fingerprint) (ed25519.PublicKey, map[message.GroupID]string, error) {
+	p, err := c.whois(fp)
+	return p.key, p.nicks, err
+}
+
+func (c *Service) whois(fp identity.Fingerprint) (person, error) {
+	groups, err := c.store.Groups()
+	if err != nil {
+		return person{}, err
+	}
+	p := person{nicks: map[message.GroupID]string{}}
+	for _, g := range groups {
+		st := c.node.Group(g.ID)
+		if st == nil {
+			continue
+		}
+		if st.IsChannel() {
+			c.sightingsInMessages(g, fp, &p)
+			continue
+		}
+		for _, k := range st.Members() {
+			if identity.FingerprintOf(k) != fp {
+				continue
+			}
+			prof, _ := st.Profile(k)
+			p.key = k
+			p.nicks[g.ID] = prof.Nick
+		}
+	}
+	if p.key == nil {
+		return person{}, fmt.Errorf("nobody with fingerprint %s has a profile or a recent message in a joined group", fp)
+	}
+	return p, nil
+}
+
+// whoisScan bounds how many recent messages per group Whois reads to find
+// authors who have no profile (everyone in a channel).
+const whoisScan = 5000
+
+// sightingsInMessages adds to p where fp's author wrote recently, by the
+// nick in their texts.
+func (c *Service) sightingsInMessages(g store.Group, fp identity.Fingerprint, p *person) {
+	page, err := c.store.History(store.Query{Group: g.ID, Newest: true, Limit: whoisScan})
+	if err != nil {
+		return
+	}
+	for _, s := range page.Messages {
+		b := &s.Msg.Body
+		if b.Kind != message.KindText || identity.FingerprintOf(b.Author) != fp {
+			continue
+		}
+		nick := ""
+		if content, err := c.node.Open(s.Msg); err == nil {
+			if t, ok := content.(group.Text); ok {
+				nick = t.Nick
+			}
+		}
+		p.key = slices.Clone(b.Author)
+		p.nicks[g.ID] = nick
+		return
+	}
+}
 
 // minPrefix is the shortest fingerprint prefix FindPerson takes: shorter
 // ones match too many people to mean anyone.
@@ -25,12 +97,12 @@ const minPrefix = 4
 // does not matter). A ref that matches several people is refused with
 // group.ErrAmbiguousPerson, naming them, and one that matches nobody
 // with group.ErrUnknownPerson.
-func (n *Node) FindPerson(ref string) (identity.Fingerprint, error) {
+func (c *Service) FindPerson(ref string) (identity.Fingerprint, error) {
 	ref = strings.TrimSpace(ref)
 	if fp, err := identity.ParseFingerprint(ref); err == nil {
 		return fp, nil
 	}
-	known, err := n.knownPeople()
+	known, err := c.knownPeople()
 	if err != nil {
 		return "", err
 	}
@@ -82,8 +154,8 @@ func isFingerprintish(s string) bool {
 
 // knownPeople gathers the people this node can name: fingerprint to their
 // nicknames (sorted, without repeats).
-func (n *Node) knownPeople() (map[identity.Fingerprint][]string, error) {
-	groups, err := n.store.Groups()
+func (c *Service) knownPeople() (map[identity.Fingerprint][]string, error) {
+	groups, err := c.store.Groups()
 	if err != nil {
 		return nil, err
 	}
@@ -97,12 +169,12 @@ func (n *Node) knownPeople() (map[identity.Fingerprint][]string, error) {
 		known[fp] = nicks
 	}
 	for _, g := range groups {
-		st := n.groups.get(g.ID)
+		st := c.node.Group(g.ID)
 		if st == nil {
 			continue
 		}
 		if st.IsChannel() {
-			n.channelAuthors(g, add)
+			c.channelAuthors(g, add)
 			continue
 		}
 		for _, k := range st.Members() {
@@ -110,7 +182,7 @@ func (n *Node) knownPeople() (map[identity.Fingerprint][]string, error) {
 			add(identity.FingerprintOf(k), prof.Nick)
 		}
 	}
-	blocks, err := n.store.Blocks()
+	blocks, err := c.store.Blocks()
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +194,8 @@ func (n *Node) knownPeople() (map[identity.Fingerprint][]string, error) {
 
 // channelAuthors passes the authors of a channel's recent texts (at most
 // whoisScan) to add, with the nicknames their texts carry.
-func (n *Node) channelAuthors(g store.Group, add func(identity.Fingerprint, string)) {
-	page, err := n.store.History(store.Query{Group: g.ID, Newest: true, Limit: whoisScan})
+func (c *Service) channelAuthors(g store.Group, add func(identity.Fingerprint, string)) {
+	page, err := c.store.History(store.Query{Group: g.ID, Newest: true, Limit: whoisScan})
 	if err != nil {
 		return
 	}
@@ -132,8 +204,8 @@ func (n *Node) channelAuthors(g store.Group, add func(identity.Fingerprint, stri
 			continue
 		}
 		nick := ""
-		if c, err := n.Open(s.Msg); err == nil {
-			if t, ok := c.(group.Text); ok {
+		if content, err := c.node.Open(s.Msg); err == nil {
+			if t, ok := content.(group.Text); ok {
 				nick = t.Nick
 			}
 		}
