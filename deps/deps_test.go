@@ -106,6 +106,12 @@ var rules = []rule{{
 	from:   []string{"starling/daemon/..."},
 	forbid: []string{"starling/cmd/...", "starling/sim/...", "gonum.org/...", "github.com/marcopolo/simnet/..."},
 }, {
+	why: "the application's services (moderation, conversation, pictures, alerts) reach the node only through " +
+		"the Node interface each declares: never node, gossip, peering, the API or the daemon",
+	from: []string{"starling/moderation/...", "starling/conversation/...", "starling/pictures/...", "starling/alerts/..."},
+	forbid: []string{"starling/node/...", "starling/gossip/...", "starling/peering/...", "starling/api/...",
+		"starling/apiserver/...", "starling/daemon/...", "github.com/libp2p/go-libp2p-pubsub/..."},
+}, {
 	why:    "negentropy is pure set reconciliation: no Starling types, no network",
 	from:   []string{"starling/negentropy/..."},
 	forbid: []string{"starling/...", "github.com/libp2p/..."},

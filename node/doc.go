@@ -25,7 +25,17 @@
 // private group seals) a message, stores it, and publishes it; what gossip
 // could not publish yet waits in the outbox.
 //
-// Pictures (images.go) take both paths with one difference: a picture's
+// The application lives in services of its own, each behind a Node
+// interface it declares and that core (services.go) implements from the
+// node's parts: moderation (invites, members, bans, settings), conversation
+// (replies, reactions, people), pictures and alerts. The node builds them
+// once its store is open, hands them what they watch (stored batches,
+// picture manifests, the alert protocol's streams) and runs their
+// background work on its own goroutines (goFunc), so that Close waits for
+// it. Node's own methods are the core: groups, sending, history, the
+// network and its figures.
+//
+// Pictures take both paths with one difference: a picture's
 // manifest travels like a text, but its chunks are never published nor
 // offered by catch-up (Judge rejects them there); the node fetches them by
 // ID from the group's peers once it holds the manifest that lists them,

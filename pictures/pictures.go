@@ -18,7 +18,6 @@ import (
 	"starling/identity"
 	"starling/media"
 	"starling/message"
-	"starling/peering"
 	"starling/store"
 )
 
@@ -336,7 +335,7 @@ func (svc *Service) fetchImage(ctx context.Context, id message.ID) error {
 			if errors.Is(err, catchup.ErrFetch) {
 				svc.cfg.Node.Penalize(p, man.Body.Group, err.Error())
 			}
-			svc.log.Debug("picture fetch failed", "manifest", id.Short(), "peer", peering.Short(p), "err", err)
+			svc.log.Debug("picture fetch failed", "manifest", id.Short(), "peer", p.ShortString(), "err", err)
 			continue
 		}
 		for _, raw := range envs {
@@ -347,7 +346,7 @@ func (svc *Service) fetchImage(ctx context.Context, id message.ID) error {
 				if errors.Is(err, media.ErrBroken) {
 					return err
 				}
-				svc.log.Debug("picture chunk refused", "manifest", id.Short(), "peer", peering.Short(p), "err", err)
+				svc.log.Debug("picture chunk refused", "manifest", id.Short(), "peer", p.ShortString(), "err", err)
 			}
 		}
 		if missing = svc.missingChunks(im); len(missing) == 0 {
