@@ -8,3 +8,12 @@ func (n *Node) PeriodicRounds() (rounds, skipped uint64) {
 	defer n.sync.mu.Unlock()
 	return n.sync.rounds, n.sync.skipped
 }
+
+// DroppedGossip counts the gossip messages Config.DropGossip dropped.
+func (n *Node) DroppedGossip() uint64 { return n.in.dropped.Load() }
+
+// Regossiped is how many messages learnt by catch-up this node passed on
+// by gossip, and how many it could not (queue full, nobody to tell).
+func (n *Node) Regossiped() (sent, dropped uint64) {
+	return n.regossip.sent.Load(), n.regossip.dropped.Load()
+}

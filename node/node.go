@@ -418,6 +418,3 @@ func (n *Node) leftState(id message.GroupID) (*group.State, error) {
 	n.left.put(st)
 	return st, nil
 }
-
-// DroppedGossip counts the gossip messages Config.DropGossip dropped.
-func (n *Node) DroppedGossip() uint64 { return n.in.dropped.Load() }

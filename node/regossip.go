@@ -125,9 +125,3 @@ func (r *regossiper) takeLocked(now time.Time) time.Duration {
 	}
 	return time.Duration((1 - r.tokens) / regossipRate * float64(time.Second))
 }
-
-// Regossiped is how many messages learnt by catch-up this node passed on
-// by gossip, and how many it could not (queue full, nobody to tell).
-func (n *Node) Regossiped() (sent, dropped uint64) {
-	return n.regossip.sent.Load(), n.regossip.dropped.Load()
-}
