@@ -52,7 +52,7 @@ func (n *Node) applyControl(m *message.Message) {
 	}
 	eff := st.Apply(m, c)
 	if eff.NewKey {
-		n.sync.keyLearnt(st.ID())
+		n.sched.KeyLearnt(st.ID())
 	}
 	retry := n.pending.has(st.ID())
 	if len(eff.Deleted) > 0 || len(eff.Recheck) > 0 || eff.DescriptorChanged || eff.NewKey || eff.SelfChanged || retry {
@@ -191,7 +191,7 @@ func (n *Node) doEffects(ctx context.Context, st *group.State, eff group.Effects
 		if err := saveState(n.store, st); err != nil {
 			log.Error("could not save a new group key; messages under it will be unreadable after a restart", "err", err)
 		}
-		n.resync(st.ID())
+		n.sched.Resync(st.ID())
 	}
 }
 

@@ -4,9 +4,7 @@ package node
 // them that started no session, every peer of the group being in step
 // (quiet.go).
 func (n *Node) PeriodicRounds() (rounds, skipped uint64) {
-	n.sync.mu.Lock()
-	defer n.sync.mu.Unlock()
-	return n.sync.rounds, n.sync.skipped
+	return n.sched.Rounds()
 }
 
 // DroppedGossip counts the gossip messages Config.DropGossip dropped.

@@ -234,7 +234,7 @@ func (n *Node) CreateGroup(ctx context.Context, kind group.Kind, name string, en
 		return store.Group{}, err
 	}
 	// Its creator knows all of a new group's state.
-	n.sync.confirm(st.ID())
+	n.groups.confirm(st.ID())
 	return n.adopt(ctx, st, nil, msgs, group.Invite{})
 }
 

@@ -28,9 +28,27 @@ const (
 type groupSet struct {
 	mu     sync.RWMutex
 	states map[message.GroupID]*group.State
+	// confirmed holds the groups whose whole state this node knows without
+	// a catch-up session: the ones it created since it started (see
+	// groupConfirmed).
+	confirmed map[message.GroupID]bool
 }
 
-func newGroupSet() *groupSet { return &groupSet{states: map[message.GroupID]*group.State{}} }
+func newGroupSet() *groupSet {
+	return &groupSet{states: map[message.GroupID]*group.State{}, confirmed: map[message.GroupID]bool{}}
+}
+
+func (gs *groupSet) confirm(id message.GroupID) {
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	gs.confirmed[id] = true
+}
+
+func (gs *groupSet) isConfirmed(id message.GroupID) bool {
+	gs.mu.RLock()
+	defer gs.mu.RUnlock()
+	return gs.confirmed[id]
+}
 
 func (gs *groupSet) get(id message.GroupID) *group.State {
 	gs.mu.RLock()

@@ -15,6 +15,7 @@ import (
 	"starling/admission"
 	"starling/alerts"
 	"starling/catchup"
+	"starling/catchup/schedule"
 	"starling/conversation"
 	"starling/delivery"
 	"starling/gossip"
@@ -43,7 +44,7 @@ type Node struct {
 	hub     *hub[store.Stored]
 	started time.Time
 
-	sync         *syncer
+	sched        *schedule.Scheduler // when to catch up with whom
 	versions     *storeVersions
 	rand         *peering.Random
 	penalties    *penalties
@@ -98,7 +99,6 @@ func New(cfg Config) (*Node, error) {
 		diskKick:   make(chan struct{}, 1),
 		started:    cfg.Clock(),
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
-		sync:       newSyncer(),
 		versions:   newStoreVersions(),
 		creation:   &creations{known: map[message.GroupID]uint64{}, asked: map[message.GroupID]time.Time{}},
 		rand:       peering.NewRandom(cfg.Seed),
@@ -182,7 +182,7 @@ func (n *Node) build() error {
 		Logger:     n.log.With("component", "gossip"),
 		Clock:      cfg.Clock,
 		Inbound:    n.in,
-		OnPeerJoin: n.peerJoined,
+		OnPeerJoin: n.sched.PeerJoined,
 		AppScore:   n.appScore,
 		// Every peer reached through a relay appears under its IP.
 		ColocationWhitelist: n.peers.RelayIPs(),
@@ -280,7 +280,7 @@ func (n *Node) startBackground() {
 		}
 	})
 	n.goFunc(n.drainOutbox)
-	n.goFunc(n.runSyncs)
+	n.goFunc(n.sched.Run)
 	n.goFunc(n.runEffects)
 	n.goFunc(n.watchDisk)
 	n.goFunc(n.alerts.Run)
@@ -305,20 +305,6 @@ func (n *Node) goFunc(f func(ctx context.Context)) {
 		defer n.wg.Done()
 		f(n.ctx)
 	}()
-}
-
-// after runs f after d on a goroutine Close waits for, unless the node
-// shuts down first.
-func (n *Node) after(d time.Duration, f func()) {
-	n.goFunc(func(ctx context.Context) {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-			f()
-		}
-	})
 }
 
 // relayAppScore is the gossip app score of an organiser relay: enough to

@@ -11,6 +11,8 @@ import (
 
 	"starling/admission"
 	"starling/alerts"
+	"starling/catchup"
+	"starling/catchup/schedule"
 	"starling/conversation"
 	"starling/group"
 	"starling/message"
@@ -30,6 +32,7 @@ var (
 	_ pictures.Node     = core{}
 	_ conversation.Node = core{}
 	_ moderation.Node   = core{}
+	_ schedule.Node     = core{}
 )
 
 func (c core) Group(g message.GroupID) *group.State { return c.n.groups.get(g) }
@@ -42,6 +45,26 @@ func (c core) SendOps(ctx context.Context, st *group.State, msgs []*message.Mess
 }
 
 func (c core) UseRelays(g store.Group, relays []string) { c.n.useRelays(g, relays, nil) }
+
+func (c core) Self() peer.ID                              { return c.n.host.ID() }
+func (c core) Joined() []message.GroupID                  { return c.n.gossip.Joined() }
+func (c core) Banned(p peer.ID, g message.GroupID) bool   { return c.n.catchup.Banned(p, g) }
+func (c core) Summary(g message.GroupID) schedule.Summary { return c.n.summary(g) }
+func (c core) Confirmed(g message.GroupID) bool           { return c.n.groupConfirmed(g) }
+func (c core) KickOutbox()                                { c.n.kickOutbox() }
+
+func (c core) Sync(ctx context.Context, p peer.ID, g message.GroupID) (catchup.Result, error) {
+	return c.n.catchup.Sync(ctx, p, g)
+}
+
+// Synced: a session completed. Where the node's messages went is known
+// now; a private group's messages held back until now may go out, and a
+// profile a stale view held back too.
+func (c core) Synced(g message.GroupID, p peer.ID, res catchup.Result) {
+	c.n.deliveries.Synced(g, p, c.n.peers.IsRelay(p), res.Started)
+	c.n.kickOutbox()
+	c.n.publishProfile(g)
+}
 
 func (c core) Open(m *message.Message) (group.Content, error) { return c.n.Open(m) }
 
@@ -113,6 +136,13 @@ func (n *Node) buildServices() error {
 	n.pictures, err = pictures.New(pictures.Config{
 		Node: core{n}, Store: n.store, User: cfg.User, Policy: cfg.Images, Relay: cfg.RelayService != nil,
 		Clock: cfg.Clock, Go: n.goFunc, Logger: cfg.Logger.With("component", "pictures"),
+	})
+	if err != nil {
+		return err
+	}
+	n.sched, err = schedule.New(schedule.Config{
+		Node: core{n}, Random: n.rand, Interval: cfg.SyncInterval, Clock: cfg.Clock, Go: n.goFunc,
+		Logger: cfg.Logger.With("component", "schedule"),
 	})
 	if err != nil {
 		return err

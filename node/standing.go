@@ -94,7 +94,7 @@ func (n *Node) confirmed(m *message.Message) bool {
 // deletions in group g (see confirmed).
 func (n *Node) groupConfirmed(g message.GroupID) bool {
 	st := n.groups.get(g)
-	if st == nil || st.Kind() != group.KindPrivate || st.IsCarrier() || n.sync.isConfirmed(g) {
+	if st == nil || st.Kind() != group.KindPrivate || st.IsCarrier() || n.groups.isConfirmed(g) {
 		return true
 	}
 	_, ok := n.LastSync(g)

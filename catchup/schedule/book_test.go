@@ -1,4 +1,4 @@
-package node
+package schedule
 
 import (
 	"fmt"
@@ -11,11 +11,11 @@ import (
 	"starling/message"
 )
 
-// The syncer's per-peer maps stay bounded however many peers come and go:
+// The book's per-peer maps stay bounded however many peers come and go:
 // start times older than minSyncGap and slow marks past their cooldown are
 // forgotten, and the slow list drops the mark that ends soonest when full.
-func TestSyncerMapsBounded(t *testing.T) {
-	s := newSyncer()
+func TestBookMapsBounded(t *testing.T) {
+	s := newBook()
 	now := time.Now()
 	for i := range 3 * maxTried {
 		k := syncKey{message.GroupID{byte(i % 7)}, peer.ID(fmt.Sprint("peer ", i))}
