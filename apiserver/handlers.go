@@ -52,7 +52,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) handleID(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Backend
 	id := api.Identity{
-		PeerID:      b.PeerID().String(),
+		PeerID:      b.ID().String(),
 		Addrs:       []string{},
 		Fingerprint: string(b.User().Fingerprint()),
 		Name:        b.User().Name,
@@ -77,7 +77,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := api.Status{
-		PeerID:      b.PeerID().String(),
+		PeerID:      b.ID().String(),
 		Fingerprint: string(b.User().Fingerprint()),
 		Name:        b.User().Name,
 		Started:     b.Started().UTC(),

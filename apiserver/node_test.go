@@ -75,7 +75,7 @@ func TestAgainstNode(t *testing.T) {
 	ctx := context.Background()
 
 	id, err := c.ID(ctx)
-	if err != nil || id.PeerID != n.PeerID().String() || id.Fingerprint != string(n.User().Fingerprint()) {
+	if err != nil || id.PeerID != n.ID().String() || id.Fingerprint != string(n.User().Fingerprint()) {
 		t.Fatalf("ID = %+v, %v", id, err)
 	}
 	g, err := c.Join(ctx, "Lobby")

@@ -31,7 +31,7 @@ import (
 // Backend is what the API serves. node.Node satisfies it. Every method must
 // be safe for concurrent use.
 type Backend interface {
-	PeerID() peer.ID
+	ID() peer.ID
 	Addrs() []ma.Multiaddr
 	User() *identity.User
 	Started() time.Time

@@ -213,7 +213,7 @@ func (d *daemon) report() {
 	if d.cfg.Node.RelayService != nil {
 		role = "relay"
 	}
-	fmt.Fprintf(out, "starling %s: %s (%s)\npeer %s\n", role, u.Name, u.Fingerprint().Pretty(), n.PeerID())
+	fmt.Fprintf(out, "starling %s: %s (%s)\npeer %s\n", role, u.Name, u.Fingerprint().Pretty(), n.ID())
 	for _, a := range n.Addrs() {
 		fmt.Fprintf(out, "listening %s\n", a)
 	}

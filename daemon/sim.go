@@ -44,7 +44,7 @@ func (d *daemon) startSim(ctx context.Context) ([]job, error) {
 		return nil, nil
 	}
 	cfg := simhost.Config{
-		Node: d.n, Host: d.n.User().Name, Peer: d.n.PeerID().String(),
+		Node: d.n, Host: d.n.User().Name, Peer: d.n.ID().String(),
 		Script: s.Script, Start: s.Start,
 		// Waiting for another node's invite must not hold up this node's
 		// start: it runs while the node does.

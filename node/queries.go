@@ -18,9 +18,6 @@ import (
 // Started returns when the node was built.
 func (n *Node) Started() time.Time { return n.started }
 
-// PeerID returns the libp2p peer ID (the transport identity).
-func (n *Node) PeerID() peer.ID { return n.host.ID() }
-
 // ConnectedPeers lists connected peers with the remote addresses of their
 // open connections, sorted by peer ID.
 func (n *Node) ConnectedPeers() []peer.AddrInfo {

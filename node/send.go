@@ -21,12 +21,12 @@ const publishTimeout = 5 * time.Second
 // how many peers took it; zero means no peer was there and the message waits
 // in the outbox until one arrives.
 func (n *Node) Send(ctx context.Context, ref, text string) (*message.Message, int, error) {
-	return n.SendContent(ctx, ref, group.Text{Text: text, Nick: n.cfg.User.Name})
+	return n.sendContent(ctx, ref, group.Text{Text: text, Nick: n.cfg.User.Name})
 }
 
-// SendContent composes any content this user may send to a joined group (a
+// sendContent composes any content this user may send to a joined group (a
 // text or reply, a deletion, a ban, a profile) and sends it like Send.
-func (n *Node) SendContent(ctx context.Context, ref string, c group.Content) (*message.Message, int, error) {
+func (n *Node) sendContent(ctx context.Context, ref string, c group.Content) (*message.Message, int, error) {
 	_, st, err := n.state(ref)
 	if err != nil {
 		return nil, 0, err

@@ -74,7 +74,7 @@ func (c core) Resolve(ref string) (*group.State, error) {
 }
 
 func (c core) Send(ctx context.Context, ref string, content group.Content) (*message.Message, int, error) {
-	return c.n.SendContent(ctx, ref, content)
+	return c.n.sendContent(ctx, ref, content)
 }
 
 func (c core) TopicPeers(g message.GroupID) []peer.ID { return c.n.gossip.Peers(g) }

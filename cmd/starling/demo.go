@@ -67,7 +67,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger) error {
 		}
 		nodes = append(nodes, d)
 		prev = d.n.Addrs()
-		fmt.Fprintf(out, "%-5s  fingerprint %s  peer %s\n", name, d.n.User().Fingerprint().Pretty(), d.n.PeerID())
+		fmt.Fprintf(out, "%-5s  fingerprint %s  peer %s\n", name, d.n.User().Fingerprint().Pretty(), d.n.ID())
 	}
 	for _, d := range nodes {
 		if _, err := d.n.Join(ctx, "lobby"); err != nil {
