@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -24,6 +26,8 @@ type fakeNode struct {
 	svc    *Service
 	relays map[peer.ID]bool
 	held   map[message.ID]*message.Message
+	peers  []peer.ID
+	asked  atomic.Int64 // TopicPeers calls
 }
 
 func (f *fakeNode) Group(g message.GroupID) *group.State {
@@ -50,7 +54,7 @@ func (f *fakeNode) Send(_ context.Context, _ string, c group.Content) (*message.
 	return m, 0, nil
 }
 
-func (f *fakeNode) TopicPeers(message.GroupID) []peer.ID        { return nil }
+func (f *fakeNode) TopicPeers(message.GroupID) []peer.ID        { f.asked.Add(1); return f.peers }
 func (f *fakeNode) RelaysFirst(message.GroupID, int) []peer.ID  { return nil }
 func (f *fakeNode) IsRelay(p peer.ID) bool                      { return f.relays[p] }
 func (f *fakeNode) Blocked(ed25519.PublicKey) bool              { return false }
@@ -159,4 +163,37 @@ func TestAckSybils(t *testing.T) {
 	if svc.takeAck(pusher, []byte("not an ack"), true) || svc.Stats().AcksRejected == 0 {
 		t.Fatal("garbage was taken as an ack, or not counted as refused")
 	}
+}
+
+// Idle costs nothing: with no alert held, Run sleeps until one is stored,
+// asking nothing of the node for an hour (virtual time). Devices seen come
+// from joins as they happen and from the topic when a reach is asked.
+func TestIdleRunDoesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		owner := newUser(t, "olga")
+		svc, f := newService(t, owner, owner)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); svc.Run(ctx) }()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if n := f.asked.Load(); n != 0 {
+			t.Fatalf("an idle hour asked the node for topic peers %d times", n)
+		}
+		svc.PeerJoined(f.st.ID(), "early")
+		f.peers = []peer.ID{"now-1", "now-2"}
+		a, _, err := svc.Send(ctx, "stage", "Doors open")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := svc.Reach(f.st.ID(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Devices != 3 {
+			t.Fatalf("devices seen %d, want 3 (one join, two on the topic now)", r.Devices)
+		}
+		cancel()
+		<-done
+	})
 }

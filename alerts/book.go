@@ -43,8 +43,6 @@ const (
 	// alert is live; alertPullBatch the acks in one answer.
 	alertPullEvery = 3 * time.Second
 	alertPullBatch = 512
-	// alertSampleEvery: how often the group's topic peers are noted as seen.
-	alertSampleEvery = 30 * time.Second
 	// alertStreamTimeout bounds one exchange.
 	alertStreamTimeout = 10 * time.Second
 	// alertParallel bounds the exchanges under way at once.
@@ -347,6 +345,7 @@ func (a *Service) List(ref string) ([]group.AlertReach, error) {
 
 func (a *Service) alertsOf(st *group.State) []group.AlertReach {
 	now := a.cfg.Clock()
+	a.noteTopicPeers(st, now)
 	b := &a.book
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -366,6 +365,8 @@ func (a *Service) Reach(gid message.GroupID, id message.ID) (group.AlertReach, e
 	if st == nil {
 		return group.AlertReach{}, fmt.Errorf("%w: %s", group.ErrNotJoined, gid.Short())
 	}
+	now := a.cfg.Clock()
+	a.noteTopicPeers(st, now)
 	b := &a.book
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -373,7 +374,7 @@ func (a *Service) Reach(gid message.GroupID, id message.ID) (group.AlertReach, e
 	if h == nil || h.group != gid {
 		return group.AlertReach{}, fmt.Errorf("%w: %s", ErrNotHeld, id.Short())
 	}
-	return a.reachLocked(st, h, a.cfg.Clock()), nil
+	return a.reachLocked(st, h, now), nil
 }
 
 func (a *Service) reachLocked(st *group.State, h *heldAlert, now time.Time) group.AlertReach {

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"starling/group"
 	"starling/message"
 )
 
@@ -334,41 +335,47 @@ func (a *Service) pull(ctx context.Context, p peer.ID, id message.ID, cursor uin
 	return next, int(min(devices, alertMaxAcks)), nil
 }
 
-// Run re-offers live alerts, pulls their acks on an organiser's
-// node, and notes the groups' topic peers as seen.
+// Run re-offers live alerts and pulls their acks on an organiser's node.
+// With no live alert it sleeps until one is stored: an idle node does no
+// work for alerts.
 func (a *Service) Run(ctx context.Context) {
-	b := &a.book
-	var sampled time.Time
 	for {
-		now := a.cfg.Clock()
-		if now.Sub(sampled) >= alertSampleEvery {
-			a.sampleTopicPeers(now)
-			sampled = now
-		}
-		live := a.alertRound(ctx, now)
-		wait := alertSampleEvery
-		if live {
+		wait := time.Duration(0) // until kicked
+		if a.alertRound(ctx, a.cfg.Clock()) {
 			wait = time.Second
 		}
-		if !sleepOrKick(ctx, wait, b.kick) {
+		if !sleepOrKick(ctx, wait, a.kick) {
 			return
 		}
 	}
 }
 
-func (a *Service) sampleTopicPeers(now time.Time) {
-	for _, st := range a.cfg.Node.Groups() {
-		if st.IsChannel() {
-			continue
-		}
-		peers := a.cfg.Node.TopicPeers(st.ID())
-		a.mu.Lock()
-		s := a.seenLocked(st.ID())
-		for _, p := range peers {
-			s.notePeer(p, now)
-		}
-		a.mu.Unlock()
+// PeerJoined notes p, just seen on g's topic, as a device seen in g.
+func (a *Service) PeerJoined(g message.GroupID, p peer.ID) {
+	if st := a.cfg.Node.Group(g); st == nil || st.IsChannel() {
+		return
 	}
+	a.mu.Lock()
+	a.seenLocked(g).notePeer(p, a.cfg.Clock())
+	a.mu.Unlock()
+}
+
+// noteTopicPeers notes g's topic peers now as seen: with the joins noted
+// as they came (PeerJoined), the devices on the topic in the last hour.
+// It asks gossip without the book's lock: the store's writer takes it
+// (Stored), and gossip may wait on that writer.
+func (a *Service) noteTopicPeers(st *group.State, now time.Time) {
+	if st.IsChannel() {
+		return // no alerts there
+	}
+	g := st.ID()
+	peers := a.cfg.Node.TopicPeers(g)
+	a.mu.Lock()
+	s := a.seenLocked(g)
+	for _, p := range peers {
+		s.notePeer(p, now)
+	}
+	a.mu.Unlock()
 }
 
 // alertRound starts the offers and pulls that are due; it reports whether
@@ -468,15 +475,19 @@ func (a *Service) alertRound(ctx context.Context, now time.Time) bool {
 	return live
 }
 
-// sleepOrKick waits d or until kick; false when ctx ended.
+// sleepOrKick waits d (0: for ever) or until kick; false when ctx ended.
 func sleepOrKick(ctx context.Context, d time.Duration, kick <-chan struct{}) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+	var timeout <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case <-ctx.Done():
 		return false
 	case <-kick:
-	case <-t.C:
+	case <-timeout:
 	}
 	return true
 }

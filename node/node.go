@@ -182,7 +182,7 @@ func (n *Node) build() error {
 		Logger:     n.log.With("component", "gossip"),
 		Clock:      cfg.Clock,
 		Inbound:    n.in,
-		OnPeerJoin: n.sched.PeerJoined,
+		OnPeerJoin: n.peerJoined,
 		AppScore:   n.appScore,
 		// Every peer reached through a relay appears under its IP.
 		ColocationWhitelist: n.peers.RelayIPs(),

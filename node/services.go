@@ -159,6 +159,13 @@ func (n *Node) Moderation() *moderation.Service { return n.moderation }
 // Conversation is the node's replies, reactions and @name people.
 func (n *Node) Conversation() *conversation.Service { return n.conversation }
 
+// peerJoined is gossip's OnPeerJoin: catch-up reconciles with the peer,
+// and alerts count it as a device seen in the group.
+func (n *Node) peerJoined(g message.GroupID, p peer.ID) {
+	n.sched.PeerJoined(g, p)
+	n.alerts.PeerJoined(g, p)
+}
+
 // Alerts is the node's organiser alerts: sending, acknowledging, reach.
 func (n *Node) Alerts() *alerts.Service { return n.alerts }
 
