@@ -27,6 +27,10 @@ type Config struct {
 	TransportKey crypto.PrivKey
 	// StoreDir is the Badger directory; empty keeps the store in memory.
 	StoreDir string
+	// StoreEngine is the store's key-value engine (store.Config.Engine):
+	// zero for Badger, store.EngineMemory for the simulator's many
+	// in-memory nodes (StoreDir must then be empty).
+	StoreEngine store.Engine
 	// StoreMemTableSize tunes the store's memory (the simulator runs many
 	// nodes); zero takes the store's default.
 	StoreMemTableSize int64
@@ -134,6 +138,9 @@ func (c *Config) fill() error {
 	}
 	if c.TransportKey == nil {
 		return errors.New("node: config has no transport key")
+	}
+	if c.StoreEngine == store.EngineMemory && c.StoreDir != "" {
+		return errors.New("node: the memory store engine keeps nothing on disk, but a store directory is set")
 	}
 	if err := c.Images.Fill(); err != nil {
 		return fmt.Errorf("node: %w", err)

@@ -136,6 +136,7 @@ func (n *Node) build() error {
 	var err error
 	n.store, err = store.Open(cfg.StoreDir, store.Config{
 		InMemory:     cfg.StoreDir == "",
+		Engine:       cfg.StoreEngine,
 		MemTableSize: cfg.StoreMemTableSize,
 		NoCompaction: cfg.StoreNoCompaction,
 		Logger:       cfg.Logger.With("component", "store"),

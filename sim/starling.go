@@ -94,17 +94,16 @@ func (f *starlingFleet) start(ctx context.Context) error {
 	return nil
 }
 
-// config is node i's node.Config: the simulated transport, a small
-// in-memory store without compactors (or a store on disk, with node.store:
-// disk), no mDNS, no remembered peers, and the node's own random choices
+// config is node i's node.Config: the simulated transport, a store on the
+// memory engine (or, with node.store, an in-memory Badger with the smallest
+// memtable and no compactors, or a Badger store on disk), no mDNS, no remembered peers, and the node's own random choices
 // seeded from the run's seed.
 func (f *starlingFleet) config(i int) node.Config {
 	p, sn := f.p, f.p.nodes[i]
 	cfg := node.Config{
 		User:              f.keys[i].user,
 		TransportKey:      f.keys[i].transport,
-		StoreMemTableSize: store.MinMemTableSize,
-		StoreNoCompaction: true,
+		StoreEngine:       store.EngineMemory,
 		ListenAddrs:       []ma.Multiaddr{p.listenAddr(i)},
 		Transports:        append(f.w.transports(i), libp2p.BandwidthReporter(f.meters[i])),
 		DisableKnownPeers: true,
@@ -116,8 +115,12 @@ func (f *starlingFleet) config(i int) node.Config {
 		// an alert as it arrives, as if its person saw it.
 		AckAlerts: sn.Role == RoleAttendee,
 	}
-	if f.dir != "" {
-		cfg.StoreDir, cfg.StoreNoCompaction = filepath.Join(f.dir, sn.Name), false
+	switch {
+	case f.dir != "":
+		cfg.StoreDir, cfg.StoreEngine = filepath.Join(f.dir, sn.Name), store.EngineBadger
+	case p.sc.Node.Store == StoreBadgerMemory:
+		cfg.StoreEngine = store.EngineBadger
+		cfg.StoreMemTableSize, cfg.StoreNoCompaction = store.MinMemTableSize, true
 	}
 	for _, j := range sn.Peers {
 		cfg.Peers = append(cfg.Peers, addrInfo(p, f.keys, j))

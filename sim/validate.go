@@ -53,9 +53,9 @@ func (sc *Scenario) validate() error {
 		p.add("node.relay_mesh_degree", "%d is under 6, GossipSub's own degree; omit it for the default (128)", d)
 	}
 	switch sc.Node.Store {
-	case "", StoreMemory, StoreDisk:
+	case "", StoreMemory, StoreBadgerMemory, StoreDisk:
 	default:
-		p.add("node.store", "%q is not %q or %q", sc.Node.Store, StoreMemory, StoreDisk)
+		p.add("node.store", "%q is not %q, %q or %q", sc.Node.Store, StoreMemory, StoreBadgerMemory, StoreDisk)
 	}
 	return p.err()
 }

@@ -127,7 +127,7 @@ func BenchmarkRawBadgerBatch(b *testing.B) {
 		for i := 0; i < len(ms); i += DefaultMaxBatch {
 			txn := db.NewTransaction(true)
 			for _, m := range ms[i:min(i+DefaultMaxBatch, len(ms))] {
-				rawSetMessage(b, txn, m, now, false)
+				rawSetMessage(b, badgerTxn{txn}, m, now, false)
 			}
 			if err := txn.Commit(); err != nil {
 				b.Fatal(err)
@@ -150,7 +150,7 @@ func rawBadger(b *testing.B) *badger.DB {
 }
 
 // rawSetMessage writes what the writer writes for m.
-func rawSetMessage(b *testing.B, txn *badger.Txn, m *message.Message, now time.Time, outbox bool) {
+func rawSetMessage(b *testing.B, txn kvTxn, m *message.Message, now time.Time, outbox bool) {
 	st := Stored{Msg: m, Origin: OriginGossip, ReceivedAt: now}
 	err := txn.Set(messageKey(m.ID), encodeRecord(st))
 	if err == nil {
@@ -189,7 +189,7 @@ func BenchmarkRawBadgerSynced(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		txn := db.NewTransaction(true)
-		rawSetMessage(b, txn, ms[i], now, true)
+		rawSetMessage(b, badgerTxn{txn}, ms[i], now, true)
 		if err := txn.Commit(); err != nil {
 			b.Fatal(err)
 		}
@@ -244,9 +244,9 @@ func BenchmarkRawPrefixScan(b *testing.B) {
 		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
 			for range b.N {
 				n := 0
-				err := s.db.View(func(txn *badger.Txn) error {
+				err := s.db.View(func(txn kvTxn) error {
 					prefix := indexPrefix(benchGroup)
-					it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+					it := txn.NewIterator(iterOptions{Prefix: prefix})
 					defer it.Close()
 					for it.Seek(prefix); it.ValidForPrefix(prefix) && n < limit; it.Next() {
 						_, _, id, _ := parseIndexKey(it.Item().Key())

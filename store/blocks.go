@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // Block modes: what the user asked to do with an author's messages. The node
@@ -42,7 +40,7 @@ func (s *Store) PutBlock(author ed25519.PublicKey, mode string) error {
 	}
 	v, err := json.Marshal(blockRecord{Mode: mode, Since: timeNS(s.cfg.Clock())})
 	if err == nil {
-		err = s.update(true, func(txn *badger.Txn) error { return txn.Set(blockKey(author), v) })
+		err = s.update(true, func(txn kvTxn) error { return txn.Set(blockKey(author), v) })
 	}
 	if err != nil {
 		return fmt.Errorf("block author: %w", err)
@@ -56,7 +54,7 @@ func (s *Store) RemoveBlock(author ed25519.PublicKey) error {
 	if err := checkAuthor(author); err != nil {
 		return fmt.Errorf("unblock author: %w", err)
 	}
-	err := s.update(true, func(txn *badger.Txn) error { return txn.Delete(blockKey(author)) })
+	err := s.update(true, func(txn kvTxn) error { return txn.Delete(blockKey(author)) })
 	if err != nil {
 		return fmt.Errorf("unblock author: %w", err)
 	}
@@ -66,8 +64,8 @@ func (s *Store) RemoveBlock(author ed25519.PublicKey) error {
 // Blocks returns every blocked or muted author, sorted by key.
 func (s *Store) Blocks() ([]Block, error) {
 	var bs []Block
-	err := s.view(func(txn *badger.Txn) error {
-		return eachKey(txn, prefixBlock, func(item *badger.Item) error {
+	err := s.view(func(txn kvTxn) error {
+		return eachKey(txn, prefixBlock, func(item kvItem) error {
 			b, err := decodeBlock(item)
 			if err != nil {
 				return s.skipCorrupt(item.KeyCopy(nil), err)
@@ -89,7 +87,7 @@ func checkAuthor(author ed25519.PublicKey) error {
 	return nil
 }
 
-func decodeBlock(item *badger.Item) (Block, error) {
+func decodeBlock(item kvItem) (Block, error) {
 	k := item.Key()
 	if len(k) != blockKeyLen {
 		return Block{}, fmt.Errorf("%w: block key of %d bytes", ErrCorrupt, len(k))

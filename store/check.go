@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -178,8 +176,8 @@ func (c *checker) report(key []byte, fix Fix, format string, args ...any) {
 }
 
 // scan walks every key once, in key order.
-func (c *checker) scan(txn *badger.Txn) error {
-	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+func (c *checker) scan(txn kvTxn) error {
+	it := txn.NewIterator(iterOptions{PrefetchValues: false})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
@@ -209,7 +207,7 @@ func (c *checker) scan(txn *badger.Txn) error {
 }
 
 // checkRecord checks the keys that stand alone: records that must decode.
-func (c *checker) checkRecord(item *badger.Item) {
+func (c *checker) checkRecord(item kvItem) {
 	k := item.Key()
 	var err error
 	switch {
@@ -233,7 +231,7 @@ func (c *checker) checkRecord(item *badger.Item) {
 	}
 }
 
-func (c *checker) readMessage(item *badger.Item) {
+func (c *checker) readMessage(item kvItem) {
 	k := item.Key()
 	id, ok := idFromKey(k)
 	if !ok {
@@ -259,7 +257,7 @@ func (c *checker) readMessage(item *badger.Item) {
 	}
 }
 
-func (c *checker) readIndexEntry(item *badger.Item) {
+func (c *checker) readIndexEntry(item kvItem) {
 	k := item.Key()
 	g, sentAtMS, id, ok := parseIndexKey(k)
 	if !ok {
@@ -269,7 +267,7 @@ func (c *checker) readIndexEntry(item *badger.Item) {
 	c.index = append(c.index, entry{key: item.KeyCopy(nil), group: g, sentAtMS: sentAtMS, id: id, ttl: item.ExpiresAt()})
 }
 
-func (c *checker) readKindEntry(item *badger.Item) {
+func (c *checker) readKindEntry(item kvItem) {
 	k := item.Key()
 	g, kind, sentAtMS, id, ok := parseKindKey(k)
 	switch {
@@ -282,7 +280,7 @@ func (c *checker) readKindEntry(item *badger.Item) {
 	}
 }
 
-func (c *checker) readOutboxEntry(item *badger.Item) {
+func (c *checker) readOutboxEntry(item kvItem) {
 	e, err := parseOutboxEntry(item)
 	if err != nil {
 		c.report(item.Key(), FixQuarantine, "%s", strings.TrimPrefix(err.Error(), ErrCorrupt.Error()+": "))
@@ -291,7 +289,7 @@ func (c *checker) readOutboxEntry(item *badger.Item) {
 	c.outbox = append(c.outbox, entry{key: item.KeyCopy(nil), id: e.id, ttl: e.ttl})
 }
 
-func (c *checker) readTombstone(item *badger.Item) {
+func (c *checker) readTombstone(item kvItem) {
 	k := item.Key()
 	id, ok := idFromKey(k)
 	if !ok {

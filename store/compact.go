@@ -23,7 +23,8 @@ import (
 const level0Compact = 5
 
 // ownCompaction: the store compacts on demand, not Badger's compactors.
-func (s *Store) ownCompaction() bool { return !s.cfg.NoCompaction }
+// The memory engine has nothing to compact.
+func (s *Store) ownCompaction() bool { return !s.cfg.NoCompaction && s.cfg.Engine == EngineBadger }
 
 // kickCompaction asks the maintenance goroutine to look at level 0. The
 // writer calls it after each commit; it never blocks.
@@ -67,7 +68,7 @@ func (s *Store) compact() {
 func (s *Store) compactOnce() bool {
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
-	db := s.db
+	db := badgerDB(s.db)
 	if db == nil || db.Opts().ReadOnly || level0Tables(db) < level0Compact {
 		return false
 	}

@@ -28,7 +28,7 @@ func TestNoCompactionKeepsWriting(t *testing.T) {
 	}
 	mustPut(t, s, ms, OriginGossip)
 	l0 := 0
-	for _, tb := range s.db.Tables() {
+	for _, tb := range badgerDB(s.db).Tables() {
 		if tb.Level == 0 {
 			l0++
 		}
@@ -69,7 +69,7 @@ func TestCompactionOnDemand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes about 20 MiB")
 	}
-	for _, b := range backends {
+	for _, b := range badgerBackends {
 		t.Run(b.name, func(t *testing.T) {
 			s, _ := b.open(t, "", Config{MemTableSize: MinMemTableSize})
 			g := groupID("busy")
@@ -83,14 +83,14 @@ func TestCompactionOnDemand(t *testing.T) {
 			testwait.Until(t, time.Minute, "level 0 compacted", func() bool {
 				s.dbMu.RLock()
 				defer s.dbMu.RUnlock()
-				return level0Tables(s.db) < level0Compact
+				return level0Tables(badgerDB(s.db)) < level0Compact
 			}, func() string {
 				s.dbMu.RLock()
 				defer s.dbMu.RUnlock()
-				return fmt.Sprintf("%d level-0 tables", level0Tables(s.db))
+				return fmt.Sprintf("%d level-0 tables", level0Tables(badgerDB(s.db)))
 			})
 			levels := 0
-			for _, l := range s.db.Levels() {
+			for _, l := range badgerDB(s.db).Levels() {
 				if l.NumTables > 0 {
 					levels++
 				}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -19,7 +17,7 @@ import (
 // a buggy older version might have.
 func rawSet(t *testing.T, s *Store, kv ...[]byte) {
 	t.Helper()
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.db.Update(func(txn kvTxn) error {
 		for i := 0; i+1 < len(kv); i += 2 {
 			if err := txn.Set(kv[i], kv[i+1]); err != nil {
 				return err
@@ -34,7 +32,7 @@ func rawSet(t *testing.T, s *Store, kv ...[]byte) {
 
 func rawDelete(t *testing.T, s *Store, key []byte) {
 	t.Helper()
-	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) }); err != nil {
+	if err := s.db.Update(func(txn kvTxn) error { return txn.Delete(key) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -42,7 +40,7 @@ func rawDelete(t *testing.T, s *Store, key []byte) {
 func rawGet(t *testing.T, s *Store, key []byte) []byte {
 	t.Helper()
 	var v []byte
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.db.View(func(txn kvTxn) error {
 		item, err := txn.Get(key)
 		if err != nil {
 			return err
@@ -203,9 +201,9 @@ func damages(t *testing.T) []damage {
 			rawSet(t, s, append(stateKey(g), 0), nil)
 		}, "group state key", FixQuarantine},
 		{"keys of a message with different TTLs", func(t *testing.T, s *Store) {
-			err := s.db.Update(func(txn *badger.Txn) error {
+			err := s.db.Update(func(txn kvTxn) error {
 				k := indexKey(g, ms[1].Body.SentAtMS, ms[1].ID)
-				return txn.SetEntry(badger.NewEntry(k, nil).WithTTL(time.Hour))
+				return txn.SetEntry(k, nil, uint64(time.Now().Add(time.Hour).Unix()))
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -60,7 +58,7 @@ func (s *Store) Drop(ctx context.Context, ids ...message.ID) error {
 // apart.
 func (s *Store) Deleted(id message.ID) bool {
 	dead := false
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		var err error
 		dead, err = exists(txn, tombstoneKey(id))
 		return err
@@ -77,7 +75,7 @@ func (s *Store) deleteMessages(ids []message.ID, tombstone bool) error {
 		errs    []error
 		seen    = make(map[message.ID]bool, len(ids))
 	)
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.db.View(func(txn kvTxn) error {
 		for _, id := range ids {
 			if seen[id] {
 				continue
@@ -115,12 +113,12 @@ func (s *Store) deleteMessages(ids []message.ID, tombstone bool) error {
 // deletion is the unit that deletes id (leaving a tombstone when asked):
 // nil when its tombstone exists already, or nothing is stored to drop. had
 // says a stored message goes with it.
-func deletion(txn *badger.Txn, id message.ID, tombstone bool) (u unit, had bool, err error) {
+func deletion(txn kvTxn, id message.ID, tombstone bool) (u unit, had bool, err error) {
 	if dead, err := exists(txn, tombstoneKey(id)); dead || err != nil {
 		return nil, false, err
 	}
 	item, err := txn.Get(messageKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, errKeyNotFound) {
 		if !tombstone {
 			return nil, false, nil
 		}

@@ -322,7 +322,12 @@ func newDiskGuard(dir string, cfg Config, o badger.Options) *diskGuard {
 	if cfg.InMemory {
 		g.dir = "(in memory)"
 	}
-	g.cur.Store(&Disk{Free: -1, Floor: floor, HardFloor: hard, Dir: g.dir})
+	if cfg.Engine == EngineMemory {
+		// No disk: no floors to report (Config.check refused any Disk
+		// setting).
+		g.off, g.floor, g.hard, g.hysteresis = true, 0, 0, 0
+	}
+	g.cur.Store(&Disk{Free: -1, Floor: g.floor, HardFloor: g.hard, Dir: g.dir})
 	return g
 }
 

@@ -57,7 +57,7 @@ func floorsOf(cfg Config) (hard, floor int64) {
 // the hard floor nothing is written, reads work throughout, and the store
 // recovers by itself when space comes back.
 func TestDiskFloors(t *testing.T) {
-	for _, b := range backends {
+	for _, b := range badgerBackends {
 		t.Run(b.name, func(t *testing.T) {
 			fd := newFakeDisk(1 << 40)
 			var changes diskLog

@@ -18,6 +18,15 @@
 // store opened below the hard floor opens read-only. Reads always work, and
 // the store recovers by itself when space comes back.
 //
+// The store reaches its database through a small key-value seam (kv.go):
+// transactions, Get, ordered iteration forward and back, entries with an
+// expiry. Badger is behind it for nodes; the simulator's thousands of nodes
+// use the memory engine (Config.Engine, memkv.go), a copy-on-write B-tree
+// that holds what is stored and little more. The same behaviour tests run
+// on both (suite_test.go); what only Badger has (compaction, value-log
+// collection, the disk floors, read-only reopening) stays Badger's, and
+// the memory engine, having no disk, refuses Disk settings.
+//
 // Values hold the raw signed envelope exactly as received. Reads decode it
 // again with message.Decode and treat a value that does not decode, or that
 // disagrees with its key, as damaged (ErrCorrupt): the disk is never trusted

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -31,7 +29,7 @@ func encodeExpiry(rec expiryRecord) []byte {
 	return append(v, 0)
 }
 
-func decodeExpiry(item *badger.Item) (message.GroupID, expiryRecord, error) {
+func decodeExpiry(item kvItem) (message.GroupID, expiryRecord, error) {
 	g, ok := groupFromKey(item.Key())
 	if !ok {
 		return g, expiryRecord{}, fmt.Errorf("%w: expiry key of %d bytes", ErrCorrupt, len(item.Key()))
@@ -50,8 +48,8 @@ func decodeExpiry(item *badger.Item) (message.GroupID, expiryRecord, error) {
 // loadExpiries reads every expiry record at Open.
 func (s *Store) loadExpiries() (map[message.GroupID]expiryRecord, error) {
 	m := make(map[message.GroupID]expiryRecord)
-	err := s.db.View(func(txn *badger.Txn) error {
-		return eachKey(txn, prefixExpiry, func(item *badger.Item) error {
+	err := s.db.View(func(txn kvTxn) error {
+		return eachKey(txn, prefixExpiry, func(item kvItem) error {
 			g, rec, err := decodeExpiry(item)
 			if err != nil {
 				// The group's expiry is unknown until the node sets it
@@ -106,7 +104,7 @@ func (s *Store) expiresAtLocked(g message.GroupID) (ttl uint64, refused bool) {
 // expiring reports whether item has a TTL that has passed by now: a key it
 // refers to, written with the same TTL, may already be hidden, which is not
 // damage.
-func expiring(item *badger.Item) bool { return expired(item.ExpiresAt()) }
+func expiring(item kvItem) bool { return expired(item.ExpiresAt()) }
 
 // expired reports whether a TTL has passed by now. Call it after the read
 // that found a key missing, not before.
@@ -172,7 +170,7 @@ func (s *Store) expireGroup(g message.GroupID, at time.Time) error {
 func (s *Store) setExpiry(g message.GroupID, at time.Time, ttl uint64) error {
 	s.expMu.Lock()
 	defer s.expMu.Unlock()
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.db.Update(func(txn kvTxn) error {
 		var err error
 		if at.IsZero() {
 			err = txn.Delete(expiryKey(g))
@@ -202,7 +200,7 @@ func (s *Store) setExpiry(g message.GroupID, at time.Time, ttl uint64) error {
 
 // retime writes key again with its value and a new TTL; a missing key is
 // left missing.
-func retime(txn *badger.Txn, key []byte, ttl uint64) error {
+func retime(txn kvTxn, key []byte, ttl uint64) error {
 	item, err := txn.Get(key)
 	if err != nil {
 		return ignoreNotFound(err)
@@ -211,7 +209,7 @@ func retime(txn *badger.Txn, key []byte, ttl uint64) error {
 	if err != nil {
 		return err
 	}
-	return txn.SetEntry(&badger.Entry{Key: key, Value: v, ExpiresAt: ttl})
+	return txn.SetEntry(key, v, ttl)
 }
 
 // rewriteMessages gives every message of g and its other keys the TTL, a
@@ -221,8 +219,8 @@ func (s *Store) rewriteMessages(g message.GroupID, ttl uint64) error {
 	var after []byte // the last index key rewritten
 	for {
 		var units []unit
-		err := s.db.View(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		err := s.db.View(func(txn kvTxn) error {
+			it := txn.NewIterator(iterOptions{Prefix: prefix})
 			defer it.Close()
 			start := prefix
 			if after != nil {
@@ -254,7 +252,7 @@ func (s *Store) rewriteMessages(g message.GroupID, ttl uint64) error {
 // retimeMessage is the unit that writes every key of one message again with
 // ttl: the index entry, the record (byte for byte, even one that no longer
 // decodes), its kind index and outbox entries.
-func retimeMessage(txn *badger.Txn, index []byte, id message.ID, ttl uint64) (unit, error) {
+func retimeMessage(txn kvTxn, index []byte, id message.ID, ttl uint64) (unit, error) {
 	u := unit{{key: index, expiresAt: ttl}}
 	item, err := txn.Get(messageKey(id))
 	if err != nil {
@@ -286,7 +284,7 @@ func retimeMessage(txn *badger.Txn, index []byte, id message.ID, ttl uint64) (un
 // target never arrived does not know its group and keeps no TTL.
 func (s *Store) rewriteTombstones(g message.GroupID, ttl uint64) error {
 	var units []unit
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.db.View(func(txn kvTxn) error {
 		return eachTombstoneOf(txn, g, func(key []byte) {
 			units = append(units, unit{{key: key, value: bytes.Clone(g[:]), expiresAt: ttl}})
 		})
@@ -299,8 +297,8 @@ func (s *Store) rewriteTombstones(g message.GroupID, ttl uint64) error {
 
 // eachTombstoneOf calls fn with the key of each tombstone of group g. It
 // scans every tombstone: deletions are few.
-func eachTombstoneOf(txn *badger.Txn, g message.GroupID, fn func(key []byte)) error {
-	return eachKey(txn, prefixTomb, func(item *badger.Item) error {
+func eachTombstoneOf(txn kvTxn, g message.GroupID, fn func(key []byte)) error {
+	return eachKey(txn, prefixTomb, func(item kvItem) error {
 		return item.Value(func(v []byte) error {
 			if bytes.Equal(v, g[:]) {
 				fn(item.KeyCopy(nil))

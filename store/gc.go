@@ -61,8 +61,8 @@ func (s *Store) collectGarbage() {
 		}
 		s.dbMu.RLock() // the writer may swap the database (readonly.go)
 		err := badger.ErrNoRewrite
-		if s.db != nil {
-			err = s.db.RunValueLogGC(gcDiscardRatio)
+		if db := badgerDB(s.db); db != nil {
+			err = db.RunValueLogGC(gcDiscardRatio)
 		}
 		s.dbMu.RUnlock()
 		switch {

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -93,9 +91,9 @@ func (s *Store) LeftGroup(id message.GroupID) (Group, error) {
 // groupRecord reads a group's record, joined or left.
 func (s *Store) groupRecord(id message.GroupID) (Group, error) {
 	var g Group
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		item, err := txn.Get(groupKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		if errors.Is(err, errKeyNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
@@ -116,8 +114,8 @@ func (s *Store) LeftGroups() ([]Group, error) { return s.groups(true) }
 
 func (s *Store) groups(left bool) ([]Group, error) {
 	var gs []Group
-	err := s.view(func(txn *badger.Txn) error {
-		return eachKey(txn, prefixGroup, func(item *badger.Item) error {
+	err := s.view(func(txn kvTxn) error {
+		return eachKey(txn, prefixGroup, func(item kvItem) error {
 			g, err := decodeGroup(item)
 			if err != nil {
 				return s.skipCorrupt(item.KeyCopy(nil), err)
@@ -166,9 +164,9 @@ func (s *Store) UpdateGroup(id message.GroupID, f func(*Group) bool) (Group, err
 		return Group{}, fmt.Errorf("update group %s: %w: its content is deleted", id.Short(), ErrExpired)
 	}
 	var g Group
-	err := s.update(true, func(txn *badger.Txn) error {
+	err := s.update(true, func(txn kvTxn) error {
 		item, err := txn.Get(groupKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		if errors.Is(err, errKeyNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
@@ -187,7 +185,7 @@ func (s *Store) UpdateGroup(id message.GroupID, f func(*Group) bool) (Group, err
 		if err != nil {
 			return err
 		}
-		return txn.SetEntry(&badger.Entry{Key: groupKey(id), Value: v, ExpiresAt: ttl})
+		return txn.SetEntry(groupKey(id), v, ttl)
 	})
 	if err != nil {
 		return Group{}, fmt.Errorf("update group %s: %w", id.Short(), err)
@@ -201,7 +199,7 @@ func (s *Store) UpdateGroup(id message.GroupID, f func(*Group) bool) (Group, err
 func (s *Store) RemoveGroup(id message.GroupID) error {
 	s.expMu.RLock() // as setGroupRecord
 	defer s.expMu.RUnlock()
-	err := s.update(true, func(txn *badger.Txn) error {
+	err := s.update(true, func(txn kvTxn) error {
 		if err := txn.Delete(groupKey(id)); err != nil {
 			return err
 		}
@@ -233,9 +231,9 @@ func (s *Store) PutGroupState(group message.GroupID, state []byte) error {
 // GroupState returns a group's state (a copy), or ErrNotFound.
 func (s *Store) GroupState(group message.GroupID) ([]byte, error) {
 	var state []byte
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		item, err := txn.Get(stateKey(group))
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		if errors.Is(err, errKeyNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
@@ -260,8 +258,8 @@ func (s *Store) setGroupRecord(g message.GroupID, key, v []byte) error {
 	if refused {
 		return fmt.Errorf("%w: its content is deleted; join it again only if it is extended", ErrExpired)
 	}
-	return s.update(true, func(txn *badger.Txn) error {
-		return txn.SetEntry(&badger.Entry{Key: key, Value: v, ExpiresAt: ttl})
+	return s.update(true, func(txn kvTxn) error {
+		return txn.SetEntry(key, v, ttl)
 	})
 }
 
@@ -270,7 +268,7 @@ func encodeGroup(g Group) ([]byte, error) {
 	return json.Marshal(groupRecord{Name: g.Name, Kind: g.Kind, JoinedAt: timeNS(g.JoinedAt), Ticket: g.Ticket, Relays: g.Relays, LeftAt: timeNS(g.LeftAt)})
 }
 
-func decodeGroup(item *badger.Item) (Group, error) {
+func decodeGroup(item kvItem) (Group, error) {
 	k := item.Key()
 	if len(k) != groupKeyLen {
 		return Group{}, fmt.Errorf("%w: group key of %d bytes", ErrCorrupt, len(k))

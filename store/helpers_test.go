@@ -84,9 +84,15 @@ func (c *testClock) Now() time.Time {
 type backend struct {
 	name   string
 	onDisk bool
+	engine Engine
 }
 
-var backends = []backend{{name: "disk", onDisk: true}, {name: "memory"}}
+// backends: Badger on disk and in memory, and the memory engine (memkv.go).
+var backends = []backend{{name: "disk", onDisk: true}, {name: "memory"}, {name: "memkv", engine: EngineMemory}}
+
+// badgerBackends are the backends on Badger, for what only Badger has:
+// compaction, and the disk floors (the memory engine has no disk).
+var badgerBackends = backends[:2]
 
 // open opens a store in dir (a fresh one when dir is "", which Open creates)
 // and closes it at cleanup.
@@ -96,6 +102,7 @@ func (b backend) open(t testing.TB, dir string, cfg Config) (*Store, string) {
 		dir = freshDir(t)
 	}
 	cfg.InMemory = !b.onDisk
+	cfg.Engine = b.engine
 	s, err := Open(dir, cfg)
 	if err != nil {
 		t.Fatalf("open %s store: %v", b.name, err)

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -56,7 +54,7 @@ func (s *Store) History(q Query) (Page, error) {
 		}
 	}
 	var page Page
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		var err error
 		page, err = s.historyPage(txn, q.Group, q.Newest, after, limit)
 		return err
@@ -70,9 +68,9 @@ func (s *Store) History(q Query) (Page, error) {
 // historyPage reads up to limit messages after the index key after. An
 // entry whose message is damaged, missing or disagrees with it is skipped
 // and counted; only Badger's own errors fail the page.
-func (s *Store) historyPage(txn *badger.Txn, group message.GroupID, newest bool, after []byte, limit int) (Page, error) {
+func (s *Store) historyPage(txn kvTxn, group message.GroupID, newest bool, after []byte, limit int) (Page, error) {
 	prefix := indexPrefix(group)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: newest})
+	it := txn.NewIterator(iterOptions{Prefix: prefix, Reverse: newest})
 	defer it.Close()
 	start := after
 	switch {
@@ -114,7 +112,7 @@ func (s *Store) historyPage(txn *badger.Txn, group message.GroupID, newest bool,
 // agree. It returns ErrNotFound when the message expired a moment ago,
 // ErrCorrupt when the entry is malformed or its message damaged, missing or
 // not the one it names.
-func indexEntry(txn *badger.Txn, item *badger.Item) (Stored, error) {
+func indexEntry(txn kvTxn, item kvItem) (Stored, error) {
 	k := item.Key()
 	g, sentAtMS, id, ok := parseIndexKey(k)
 	if !ok {

@@ -3,8 +3,6 @@ package store
 import (
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -17,8 +15,8 @@ func (s *Store) KindIDs(group message.GroupID, k message.Kind) (map[message.ID]b
 		return nil, fmt.Errorf("IDs of group %s of kind %s: that kind is not in the kind index", group.Short(), k)
 	}
 	out := map[message.ID]bool{}
-	err := s.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: kindPrefixOf(group, k)})
+	err := s.view(func(txn kvTxn) error {
+		it := txn.NewIterator(iterOptions{Prefix: kindPrefixOf(group, k)})
 		defer it.Close()
 		p := kindPrefixOf(group, k)
 		for it.Seek(p); it.ValidForPrefix(p); it.Next() {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -34,9 +32,9 @@ func (s *Store) Kinds(group message.GroupID, kinds ...message.Kind) ([]Stored, e
 		}
 	}
 	var out []Stored
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		for _, p := range prefixes {
-			if err := eachKey(txn, p, func(item *badger.Item) error {
+			if err := eachKey(txn, p, func(item kvItem) error {
 				st, ok, err := kindEntry(txn, item)
 				if ok {
 					out = append(out, st)
@@ -59,7 +57,7 @@ func (s *Store) Kinds(group message.GroupID, kinds ...message.Kind) ([]Stored, e
 
 // kindEntry reads the message of a kind index entry and checks that they
 // agree. ok is false when the message expired a moment ago.
-func kindEntry(txn *badger.Txn, item *badger.Item) (Stored, bool, error) {
+func kindEntry(txn kvTxn, item kvItem) (Stored, bool, error) {
 	k := item.Key()
 	g, kind, sentAtMS, id, ok := parseKindKey(k)
 	if !ok {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -14,7 +12,7 @@ import (
 // record does not decode.
 func (s *Store) Get(id message.ID) (Stored, error) {
 	var st Stored
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		var err error
 		st, err = getMessage(txn, id)
 		if errors.Is(err, ErrCorrupt) {
@@ -42,7 +40,7 @@ func (s *Store) Get(id message.ID) (Stored, error) {
 // still in the writer's queue is not stored yet.
 func (s *Store) Has(id message.ID) (bool, error) {
 	found := false
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		var err error
 		if found, err = exists(txn, messageKey(id)); found || err != nil {
 			return err
@@ -66,7 +64,7 @@ type Item struct {
 // the index keys alone; a malformed key is skipped (Skipped).
 func (s *Store) Items(group message.GroupID) ([]Item, error) {
 	var items []Item
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		return s.eachIndexKey(txn, group, func(sentAtMS uint64, id message.ID) {
 			items = append(items, Item{SentAtMS: sentAtMS, ID: id})
 		})
@@ -80,7 +78,7 @@ func (s *Store) Items(group message.GroupID) ([]Item, error) {
 // Count returns how many messages of a group are stored.
 func (s *Store) Count(group message.GroupID) (int, error) {
 	n := 0
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		return s.eachIndexKey(txn, group, func(uint64, message.ID) { n++ })
 	})
 	if err != nil {
@@ -90,9 +88,9 @@ func (s *Store) Count(group message.GroupID) (int, error) {
 }
 
 // getMessage reads and decodes the message stored under id.
-func getMessage(txn *badger.Txn, id message.ID) (Stored, error) {
+func getMessage(txn kvTxn, id message.ID) (Stored, error) {
 	item, err := txn.Get(messageKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, errKeyNotFound) {
 		return Stored{}, ErrNotFound
 	}
 	if err != nil {
@@ -109,16 +107,16 @@ func getMessage(txn *badger.Txn, id message.ID) (Stored, error) {
 
 // ignoreNotFound turns Badger's ErrKeyNotFound into nil.
 func ignoreNotFound(err error) error {
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, errKeyNotFound) {
 		return nil
 	}
 	return err
 }
 
 // exists looks a key up without reading its value.
-func exists(txn *badger.Txn, key []byte) (bool, error) {
+func exists(txn kvTxn, key []byte) (bool, error) {
 	_, err := txn.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, errKeyNotFound) {
 		return false, nil
 	}
 	return err == nil, err
@@ -126,8 +124,8 @@ func exists(txn *badger.Txn, key []byte) (bool, error) {
 
 // eachIndexKey calls fn for each index entry of group in ascending order,
 // iterating keys only and skipping malformed ones.
-func (s *Store) eachIndexKey(txn *badger.Txn, group message.GroupID, fn func(sentAtMS uint64, id message.ID)) error {
-	return eachKey(txn, indexPrefix(group), func(item *badger.Item) error {
+func (s *Store) eachIndexKey(txn kvTxn, group message.GroupID, fn func(sentAtMS uint64, id message.ID)) error {
+	return eachKey(txn, indexPrefix(group), func(item kvItem) error {
 		_, sentAtMS, id, ok := parseIndexKey(item.Key())
 		if !ok {
 			return s.skipCorrupt(item.KeyCopy(nil), fmt.Errorf("%w: index key of %d bytes", ErrCorrupt, len(item.Key())))
@@ -143,8 +141,8 @@ var errStop = errors.New("stop iterating")
 // eachKey calls fn for each key with prefix in ascending order, without
 // prefetching values, until fn returns an error (errStop to just stop). The
 // item is valid only during the call.
-func eachKey(txn *badger.Txn, prefix []byte, fn func(item *badger.Item) error) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+func eachKey(txn kvTxn, prefix []byte, fn func(item kvItem) error) error {
+	it := txn.NewIterator(iterOptions{Prefix: prefix})
 	defer it.Close()
 	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
 		if err := fn(it.Item()); err != nil {

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -18,7 +16,7 @@ import (
 // peer has it.
 func (s *Store) Outbox() ([]*message.Message, error) {
 	var out []*message.Message
-	err := s.view(func(txn *badger.Txn) error {
+	err := s.view(func(txn kvTxn) error {
 		entries, err := s.outboxEntries(txn)
 		if err != nil {
 			return err
@@ -52,7 +50,7 @@ func (s *Store) Outbox() ([]*message.Message, error) {
 // outbox entries (ExpireGroup), so that neither undoes the other.
 func (s *Store) RemoveOutbox(id message.ID) error {
 	err := s.do(context.Background(), func() error {
-		return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(outboxKey(id)) })
+		return s.db.Update(func(txn kvTxn) error { return txn.Delete(outboxKey(id)) })
 	})
 	if err != nil {
 		return fmt.Errorf("remove message %s from the outbox: %w", id.Short(), err)
@@ -68,9 +66,9 @@ type outboxEntry struct {
 
 // outboxEntries returns the outbox in sequence order, skipping malformed
 // entries.
-func (s *Store) outboxEntries(txn *badger.Txn) ([]outboxEntry, error) {
+func (s *Store) outboxEntries(txn kvTxn) ([]outboxEntry, error) {
 	var entries []outboxEntry
-	err := eachKey(txn, prefixOutbox, func(item *badger.Item) error {
+	err := eachKey(txn, prefixOutbox, func(item kvItem) error {
 		e, err := parseOutboxEntry(item)
 		if err != nil {
 			return s.skipCorrupt(item.KeyCopy(nil), err)
@@ -82,7 +80,7 @@ func (s *Store) outboxEntries(txn *badger.Txn) ([]outboxEntry, error) {
 	return entries, err
 }
 
-func parseOutboxEntry(item *badger.Item) (outboxEntry, error) {
+func parseOutboxEntry(item kvItem) (outboxEntry, error) {
 	id, ok := idFromKey(item.Key())
 	if !ok {
 		return outboxEntry{}, fmt.Errorf("%w: outbox key of %d bytes", ErrCorrupt, len(item.Key()))
@@ -102,7 +100,7 @@ func parseOutboxEntry(item *badger.Item) (outboxEntry, error) {
 // writer continues.
 func (s *Store) lastOutboxSeq() (uint64, error) {
 	var last uint64
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.db.View(func(txn kvTxn) error {
 		entries, err := s.outboxEntries(txn)
 		if len(entries) > 0 {
 			last = entries[len(entries)-1].seq

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // Peer is a known peer: a libp2p peer ID and multiaddrs, as strings (this
@@ -37,7 +35,7 @@ func (s *Store) PutPeer(p Peer) error {
 	if err != nil {
 		return fmt.Errorf("save peer %s: %w", p.ID, err)
 	}
-	err = s.update(false, func(txn *badger.Txn) error {
+	err = s.update(false, func(txn kvTxn) error {
 		return txn.Set(peerKey(p.ID), v)
 	})
 	if err != nil {
@@ -49,8 +47,8 @@ func (s *Store) PutPeer(p Peer) error {
 // Peers returns every known peer, sorted by ID.
 func (s *Store) Peers() ([]Peer, error) {
 	var ps []Peer
-	err := s.view(func(txn *badger.Txn) error {
-		return eachKey(txn, prefixPeer, func(item *badger.Item) error {
+	err := s.view(func(txn kvTxn) error {
+		return eachKey(txn, prefixPeer, func(item kvItem) error {
 			p, err := decodePeer(item)
 			if err != nil {
 				return s.skipCorrupt(item.KeyCopy(nil), err)
@@ -71,7 +69,7 @@ func (s *Store) RemovePeer(id string) error {
 	if id == "" {
 		return errors.New("remove peer: the peer ID is empty")
 	}
-	err := s.update(false, func(txn *badger.Txn) error {
+	err := s.update(false, func(txn kvTxn) error {
 		return txn.Delete(peerKey(id))
 	})
 	if err != nil {
@@ -80,7 +78,7 @@ func (s *Store) RemovePeer(id string) error {
 	return nil
 }
 
-func decodePeer(item *badger.Item) (Peer, error) {
+func decodePeer(item kvItem) (Peer, error) {
 	p := Peer{ID: string(item.Key()[prefixLen:])}
 	var rec peerRecord
 	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -40,8 +38,8 @@ func (s *Store) purge(g message.GroupID, expiredAt *time.Time) error {
 		return err
 	}
 	var units []unit
-	err := s.db.View(func(txn *badger.Txn) error {
-		err := eachKey(txn, kindPrefix(g), func(item *badger.Item) error { // orphans, if any
+	err := s.db.View(func(txn kvTxn) error {
+		err := eachKey(txn, kindPrefix(g), func(item kvItem) error { // orphans, if any
 			units = append(units, unit{{key: item.KeyCopy(nil), del: true}})
 			return nil
 		})
@@ -68,8 +66,8 @@ func (s *Store) purge(g message.GroupID, expiredAt *time.Time) error {
 // every key of each, a bounded chunk per transaction.
 func (s *Store) purgeMessages(g message.GroupID) error {
 	kinds := make(map[message.ID][]byte) // the group's kind index; small
-	err := s.db.View(func(txn *badger.Txn) error {
-		return eachKey(txn, kindPrefix(g), func(item *badger.Item) error {
+	err := s.db.View(func(txn kvTxn) error {
+		return eachKey(txn, kindPrefix(g), func(item kvItem) error {
 			if _, _, _, id, ok := parseKindKey(item.Key()); ok {
 				kinds[id] = item.KeyCopy(nil)
 			}
@@ -81,8 +79,8 @@ func (s *Store) purgeMessages(g message.GroupID) error {
 	}
 	for {
 		var units []unit
-		err := s.db.View(func(txn *badger.Txn) error {
-			return eachKey(txn, indexPrefix(g), func(item *badger.Item) error {
+		err := s.db.View(func(txn kvTxn) error {
+			return eachKey(txn, indexPrefix(g), func(item kvItem) error {
 				if len(units) == maxUnitsPerTxn {
 					return errStop
 				}
@@ -121,7 +119,7 @@ func (s *Store) purgeRecords(g message.GroupID, expiredAt *time.Time) error {
 	}
 	keep = keep && s.past(rec.at)
 	rec.swept = true
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.db.Update(func(txn kvTxn) error {
 		if err := txn.Delete(groupKey(g)); err != nil {
 			return err
 		}

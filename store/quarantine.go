@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // The quarantine keeps what Repair takes out of the store: each damaged key
@@ -60,8 +58,8 @@ func decodeQuarantine(key, v []byte) (Quarantined, error) {
 // Quarantine lists what Repair has taken out of the store, in key order.
 func (s *Store) Quarantine() ([]Quarantined, error) {
 	var out []Quarantined
-	err := s.view(func(txn *badger.Txn) error {
-		return eachKey(txn, prefixQuarantine, func(item *badger.Item) error {
+	err := s.view(func(txn kvTxn) error {
+		return eachKey(txn, prefixQuarantine, func(item kvItem) error {
 			v, err := item.ValueCopy(nil)
 			if err == nil {
 				var q Quarantined
@@ -151,10 +149,10 @@ func (s *Store) applyFixes(ps []Problem) (quarantined, reindexed int, err error)
 	now := s.cfg.Clock()
 	var units []unit
 	moved := map[string]bool{}
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.db.View(func(txn kvTxn) error {
 		for _, p := range ps {
 			item, err := txn.Get(p.Key)
-			if errors.Is(err, badger.ErrKeyNotFound) {
+			if errors.Is(err, errKeyNotFound) {
 				continue // gone meanwhile
 			}
 			if err != nil {
@@ -197,7 +195,7 @@ func (s *Store) applyFixes(ps []Problem) (quarantined, reindexed int, err error)
 
 // reindex is the unit that writes a sound message's index entries again,
 // with its TTL; ok is false when the message does not decode after all.
-func reindex(item *badger.Item) (unit, bool) {
+func reindex(item kvItem) (unit, bool) {
 	id, ok := idFromKey(item.Key())
 	if !ok {
 		return nil, false

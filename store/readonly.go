@@ -134,11 +134,11 @@ func (s *Store) swapDB(readOnly bool) error {
 			s.dbErr = fmt.Errorf("the store could not be reopened: %w", errors.Join(err, err2, err3))
 			s.disk.setReadOnly(true)
 		}
-		s.db = db
+		s.db = newBadgerEngine(db)
 		s.log.Error("could not reopen the store", "read_only", readOnly, "err", errors.Join(err, err2))
 		return err2
 	}
-	s.db = db
+	s.db = newBadgerEngine(db)
 	return nil
 }
 

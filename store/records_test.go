@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -246,7 +244,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 		signKind(t, g, 6, message.KindProfile, "profile"),
 	}
 	mustPut(t, s, append(genMessages(t, 10, g, func(i int) uint64 { return uint64(1 + i) }), control...), OriginGossip)
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err = s.db.Update(func(txn kvTxn) error {
 		for _, m := range control {
 			if err := txn.Delete(kindKeyOf(m)); err != nil {
 				return err

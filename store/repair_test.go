@@ -8,18 +8,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // TestRepair damages a healthy store in each way Check knows and repairs
 // it: what is damaged goes into quarantine with its value, missing index
 // entries come back, every message not damaged is still read, and Check
-// passes afterwards (but for the damage Repair only reports).
+// passes afterwards (but for the damage Repair only reports). It runs on
+// Badger in memory and on the memory engine: damage is keys and values,
+// whatever holds them.
 func TestRepair(t *testing.T) {
+	for _, b := range backends[1:] {
+		t.Run(b.name, func(t *testing.T) { testRepair(t, b) })
+	}
+}
+
+func testRepair(t *testing.T, b backend) {
 	for _, d := range damages(t) {
 		t.Run(d.name, func(t *testing.T) {
-			s, _ := backends[1].open(t, "", Config{})
+			s, _ := b.open(t, "", Config{})
 			_, ms := damageMessages(t)
 			mustPut(t, s, ms, OriginGossip)
 			healthy := dump(t, s)
@@ -87,8 +93,8 @@ func TestRepair(t *testing.T) {
 func dump(t *testing.T, s *Store) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		return eachKey(txn, nil, func(item *badger.Item) error {
+	err := s.db.View(func(txn kvTxn) error {
+		return eachKey(txn, nil, func(item kvItem) error {
 			v, err := item.ValueCopy(nil)
 			m[string(item.Key())] = v
 			return err

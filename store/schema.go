@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // dirMode is the mode of a store directory Open creates: the store holds
@@ -41,9 +39,9 @@ const schemaVersion = 2
 // older one and refuses one written by a newer version.
 func (s *Store) prepareSchema() error {
 	var version byte
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.db.Update(func(txn kvTxn) error {
 		item, err := txn.Get(keySchema)
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		if errors.Is(err, errKeyNotFound) {
 			if !isEmpty(txn) {
 				return fmt.Errorf("%w: the database has data but no schema version; "+
 					"it was not written by starling", ErrCorrupt)
@@ -69,8 +67,8 @@ func (s *Store) prepareSchema() error {
 // to report.
 func (s *Store) upgradeFrom1() error {
 	var units []unit
-	err := s.db.View(func(txn *badger.Txn) error {
-		return eachKey(txn, prefixMessage, func(item *badger.Item) error {
+	err := s.db.View(func(txn kvTxn) error {
+		return eachKey(txn, prefixMessage, func(item kvItem) error {
 			id, ok := idFromKey(item.Key())
 			if !ok {
 				return nil
@@ -93,7 +91,7 @@ func (s *Store) upgradeFrom1() error {
 		err = s.applyUnits(units)
 	}
 	if err == nil {
-		err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(keySchema, []byte{schemaVersion}) })
+		err = s.db.Update(func(txn kvTxn) error { return txn.Set(keySchema, []byte{schemaVersion}) })
 	}
 	if err != nil {
 		return fmt.Errorf("upgrade the store from schema version 1: %w", err)
@@ -102,15 +100,15 @@ func (s *Store) upgradeFrom1() error {
 	return nil
 }
 
-func isEmpty(txn *badger.Txn) bool {
-	it := txn.NewIterator(badger.IteratorOptions{})
+func isEmpty(txn kvTxn) bool {
+	it := txn.NewIterator(iterOptions{})
 	defer it.Close()
 	it.Rewind()
 	return !it.Valid()
 }
 
 // readVersion reads and checks a stored schema version.
-func readVersion(item *badger.Item) (byte, error) {
+func readVersion(item kvItem) (byte, error) {
 	v, err := item.ValueCopy(nil)
 	switch {
 	case err != nil:
@@ -129,9 +127,9 @@ func readVersion(item *badger.Item) (byte, error) {
 // checkSchema checks the schema version of a store opened read-only, which
 // can neither record a version nor upgrade.
 func (s *Store) checkSchema() error {
-	return s.db.View(func(txn *badger.Txn) error {
+	return s.db.View(func(txn kvTxn) error {
 		item, err := txn.Get(keySchema)
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		if errors.Is(err, errKeyNotFound) {
 			if isEmpty(txn) {
 				return fmt.Errorf("%w: no room to create a store: %s", ErrDiskFull, s.disk.cur.Load().Reason())
 			}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -33,6 +34,10 @@ type Config struct {
 	// InMemory keeps everything in memory and ignores dir: for tests and
 	// the simulator. Nothing survives Close.
 	InMemory bool
+	// Engine is the key-value engine under the store: EngineBadger (the
+	// zero value), on disk or InMemory, or EngineMemory, which implies
+	// InMemory.
+	Engine Engine
 	// Logger receives the store's and Badger's logs (Badger's Info goes to
 	// Debug). Nil discards them.
 	Logger *slog.Logger
@@ -86,6 +91,9 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
+	if c.Engine == EngineMemory {
+		c.InMemory = true
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -114,13 +122,54 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Engine is a key-value engine under a store (see Config.Engine).
+type Engine uint8
+
+const (
+	// EngineBadger is Badger: on disk, or in memory with InMemory. A
+	// node's store.
+	EngineBadger Engine = iota
+	// EngineMemory is a copy-on-write B-tree in memory (memkv.go), for
+	// the simulator's thousands of nodes: it holds what is stored and
+	// little more, where an in-memory Badger reserves a memtable of at
+	// least MinMemTableSize. It implies InMemory. It has no disk: no free
+	// space, no floors, no reserve and no read-only state, so Disk must
+	// be left zero, and Disk reports no floors. MemTableSize,
+	// NoCompaction and GCInterval are Badger's and do not apply.
+	EngineMemory
+)
+
+func (e Engine) String() string {
+	switch e {
+	case EngineBadger:
+		return "badger"
+	case EngineMemory:
+		return "memory"
+	}
+	return fmt.Sprintf("engine(%d)", uint8(e))
+}
+
+// check refuses settings that make no sense together.
+func (c Config) check() error {
+	switch c.Engine {
+	case EngineBadger:
+	case EngineMemory:
+		if d := c.Disk; d.Floor != 0 || d.FreeSpace != nil || d.CheckInterval != 0 || d.NoReserve {
+			return errors.New("the memory engine has no disk: Disk settings (floors, free space, reserve) do not apply to it")
+		}
+	default:
+		return fmt.Errorf("unknown storage engine %s", c.Engine)
+	}
+	return nil
+}
+
 // Store is a node's database. Its methods are safe for concurrent use.
 type Store struct {
 	// db is replaced only when a read-only store reopens for writing, on
 	// the writer goroutine holding dbMu; other goroutines read it holding
 	// dbMu for reading (view, update). dbErr says why db is nil, if it is.
 	dbMu  sync.RWMutex
-	db    *badger.DB
+	db    kvEngine
 	dbErr error
 	opts  badger.Options
 	cfg   Config
@@ -167,6 +216,9 @@ type Store struct {
 // every read works, every write fails with ErrDiskFull, and it reopens for
 // writing by itself once there is room.
 func Open(dir string, cfg Config) (*Store, error) {
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	cfg = cfg.withDefaults()
 	where := dir
 	if cfg.InMemory {
@@ -176,13 +228,21 @@ func Open(dir string, cfg Config) (*Store, error) {
 	}
 	opts := badgerOptions(dir, cfg)
 	guard := newDiskGuard(dir, cfg, opts)
-	db, ro, err := guard.openBadger(opts)
-	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("open store %s: %w: another process (probably a running node) holds it", dir, ErrLocked)
+	var db kvEngine
+	var ro bool
+	if cfg.Engine == EngineMemory {
+		db = newMemEngine()
+	} else {
+		bdb, readOnly, err := guard.openBadger(opts)
+		if err != nil {
+			if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+				return nil, fmt.Errorf("open store %s: %w: another process (probably a running node) holds it", dir, ErrLocked)
+			}
+			return nil, fmt.Errorf("open store %s: %w", where, err)
 		}
-		return nil, fmt.Errorf("open store %s: %w", where, err)
+		db, ro = newBadgerEngine(bdb), readOnly
 	}
+	var err error
 	s := &Store{
 		db:         db,
 		opts:       opts,
@@ -309,7 +369,7 @@ func (s *Store) begin() error {
 func (s *Store) end() { s.ops.Done() }
 
 // view runs fn in a read transaction as a registered call.
-func (s *Store) view(fn func(txn *badger.Txn) error) error {
+func (s *Store) view(fn func(txn kvTxn) error) error {
 	if err := s.begin(); err != nil {
 		return err
 	}
@@ -329,7 +389,7 @@ const recordCost = MaxGroupStateSize + 8<<10
 // update runs fn in a write transaction as a registered call, synced when
 // sync is set, if the disk has room for a record (ErrDiskFull otherwise).
 // Only small records outside the writer's keys use it.
-func (s *Store) update(sync bool, fn func(txn *badger.Txn) error) error {
+func (s *Store) update(sync bool, fn func(txn kvTxn) error) error {
 	if err := s.begin(); err != nil {
 		return err
 	}

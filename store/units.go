@@ -2,8 +2,6 @@ package store
 
 import (
 	"errors"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // A write sets or deletes one key. expiresAt is Badger's TTL (Unix seconds,
@@ -20,13 +18,13 @@ type write struct {
 // Check content.
 type unit []write
 
-func (u unit) apply(txn *badger.Txn) error {
+func (u unit) apply(txn kvTxn) error {
 	for _, w := range u {
 		var err error
 		if w.del {
 			err = txn.Delete(w.key)
 		} else {
-			err = txn.SetEntry(&badger.Entry{Key: w.key, Value: w.value, ExpiresAt: w.expiresAt})
+			err = txn.SetEntry(w.key, w.value, w.expiresAt)
 		}
 		if err != nil {
 			return err
@@ -61,7 +59,7 @@ func (s *Store) applySome(units []unit) (int, error) {
 	defer txn.Discard()
 	for i, u := range units {
 		if err := u.apply(txn); err != nil {
-			if i > 0 && errors.Is(err, badger.ErrTxnTooBig) {
+			if i > 0 && errors.Is(err, errTxnTooBig) {
 				// txn holds part of u: write the units before it afresh.
 				txn.Discard()
 				_, err := s.applySome(units[:i])

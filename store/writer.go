@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"starling/message"
 )
 
@@ -327,7 +325,7 @@ func (s *Store) writeTxn(reqs []*writeReq) int {
 			if i > 0 {
 				s.writeTxn(reqs[:i])
 			}
-			if i > 0 && errors.Is(err, badger.ErrTxnTooBig) {
+			if i > 0 && errors.Is(err, errTxnTooBig) {
 				return i
 			}
 			r.err = fmt.Errorf("write message %s (%d bytes): %w", r.st.Msg.ID.Short(), len(r.st.Msg.Raw), err)
@@ -349,12 +347,12 @@ func (s *Store) writeTxn(reqs []*writeReq) int {
 // known reports whether m is stored or deleted. A tombstone that does not
 // know its group yet learns it from m (its ID is the hash of a body that
 // names the group), so that DeleteGroup and expiry find it.
-func (s *Store) known(txn *badger.Txn, m *message.Message, expiresAt uint64) (bool, error) {
+func (s *Store) known(txn kvTxn, m *message.Message, expiresAt uint64) (bool, error) {
 	if found, err := exists(txn, messageKey(m.ID)); found || err != nil {
 		return found, err
 	}
 	item, err := txn.Get(tombstoneKey(m.ID))
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if errors.Is(err, errKeyNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -363,14 +361,14 @@ func (s *Store) known(txn *badger.Txn, m *message.Message, expiresAt uint64) (bo
 	if item.ValueSize() == 0 {
 		// Best effort: if the transaction is full, a later copy tries again.
 		g := m.Body.Group
-		_ = txn.SetEntry(&badger.Entry{Key: tombstoneKey(m.ID), Value: g[:], ExpiresAt: expiresAt})
+		_ = txn.SetEntry(tombstoneKey(m.ID), g[:], expiresAt)
 	}
 	return true, nil
 }
 
 // setMessage writes every key of a new message, all with the same expiry so
 // that they vanish together.
-func (s *Store) setMessage(txn *badger.Txn, r *writeReq, expiresAt uint64) error {
+func (s *Store) setMessage(txn kvTxn, r *writeReq, expiresAt uint64) error {
 	m := r.st.Msg
 	u := unit{
 		{key: messageKey(m.ID), value: encodeRecord(r.st), expiresAt: expiresAt},
