@@ -117,7 +117,7 @@ func (b *fakeBackend) Relays() []relay.Link {
 	return b.relays
 }
 
-func (b *fakeBackend) ID() peer.ID       { return b.peerID }
+func (b *fakeBackend) ID() peer.ID           { return b.peerID }
 func (b *fakeBackend) Addrs() []ma.Multiaddr { return b.addrs }
 func (b *fakeBackend) User() *identity.User  { return b.user }
 func (b *fakeBackend) Started() time.Time    { return b.started }
