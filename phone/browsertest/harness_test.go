@@ -52,6 +52,17 @@ func chromium(t *testing.T) string {
 	return chromiumPath
 }
 
+// requireEngine skips a test that needs the Go engine when
+// phone/assets has no starling.wasm (scripts/build-phone-wasm makes it).
+func requireEngine(t *testing.T) {
+	t.Helper()
+	for _, f := range []string{"starling.wasm", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(assetsDir(t), f)); err != nil {
+			t.Skipf("phone/assets/%s is missing (scripts/build-phone-wasm builds it): %v", f, err)
+		}
+	}
+}
+
 // assetsDir is phone/assets, which the tests serve.
 func assetsDir(t *testing.T) string {
 	t.Helper()
@@ -97,6 +108,9 @@ type daemonNode struct {
 	client *api.Client
 	stop   func()
 	cfg    daemon.Config
+	// listening is what the node listened on when it started: a restart
+	// listens there again.
+	listening []ma.Multiaddr
 }
 
 type daemonOpt func(*daemon.Config)
@@ -166,6 +180,14 @@ func (d *daemonNode) start() {
 	select {
 	case s := <-ready:
 		d.node = s.Node
+		d.listening = nil
+		for _, a := range s.Node.Addrs() {
+			bare, _ := ma.SplitLast(a) // without /p2p/ID
+			if _, err := a.ValueForProtocol(ma.P_P2P); err != nil {
+				bare = a
+			}
+			d.listening = append(d.listening, bare)
+		}
 	case err := <-done:
 		cancel()
 		t.Fatalf("daemon %s: %v", d.name, err)
@@ -205,10 +227,9 @@ func (d *daemonNode) start() {
 // restart stops the daemon and starts it again on the same ports.
 func (d *daemonNode) restart() {
 	d.t.Helper()
-	addrs := d.node.Addrs()
 	d.stop()
 	d.cfg.Node.ListenAddrs = nil
-	for _, a := range addrs {
+	for _, a := range d.listening {
 		if strings.HasPrefix(a.String(), "/ip4/127.0.0.1/tcp/") {
 			d.cfg.Node.ListenAddrs = append(d.cfg.Node.ListenAddrs, a)
 		}
@@ -218,7 +239,7 @@ func (d *daemonNode) restart() {
 
 func (d *daemonNode) tcpAddrs() []ma.Multiaddr {
 	var out []ma.Multiaddr
-	for _, a := range d.node.Addrs() {
+	for _, a := range d.listening {
 		if _, err := a.ValueForProtocol(ma.P_WS); err != nil && strings.HasPrefix(a.String(), "/ip4/127.0.0.1/tcp/") {
 			out = append(out, a)
 		}
@@ -228,7 +249,7 @@ func (d *daemonNode) tcpAddrs() []ma.Multiaddr {
 
 // wsAddr is the daemon's /ws listen address.
 func (d *daemonNode) wsAddr() ma.Multiaddr {
-	for _, a := range d.node.Addrs() {
+	for _, a := range d.listening {
 		if _, err := a.ValueForProtocol(ma.P_WS); err == nil {
 			return a
 		}
@@ -418,4 +439,13 @@ func (c *consoleLog) String() string {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// reload reloads the page and waits for it to load.
+func reload() chromedp.Action[chromedp.Void] { return chromedp.Reload() }
+
+// waitFor waits for a Go condition with the tests' generous deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	testwait.Until(t, waitTimeout, what, cond)
 }

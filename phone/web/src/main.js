@@ -11,6 +11,14 @@ import { UI } from './ui.js'
 import { toHex } from './hex.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 
+// resyncDelay is how long after an ignored message the page catches up;
+// resyncEvery how often it catches up with every group's peers anyway.
+const resyncDelay = 2000
+const resyncEvery = 60000
+// graftGap is how long after a peer joins a topic the page catches up
+// with it a second time: three GossipSub heartbeats.
+const graftGap = 3000
+
 class App {
   constructor () {
     this.engine = null
@@ -25,6 +33,7 @@ class App {
     this.synced = new Map() // "peer group" -> time of the last complete session
     this.received = [] // for tests: the last 1000 messages gossip delivered, {topic, id, data}
     this.stats = { verified: 0, stored: 0, rejected: 0, ignored: 0 }
+    this.resyncTimers = new Map() // group -> timer
   }
 
   log (line) {
@@ -78,6 +87,10 @@ class App {
     this.keepServer()
     for (const r of await this.store.relays()) this.net.keep([r.addr])
     for (const g of this.groups.values()) this.openGroup(g)
+
+    // Catch up with every group's peers now and then, as the daemon does:
+    // what gossip dropped or the page ignored comes this way.
+    setInterval(() => { for (const id of this.groups.keys()) this.resync(id) }, resyncEvery)
 
     await this.joinFromLocation()
     globalThis.addEventListener('hashchange', () => this.joinFromLocation())
@@ -175,6 +188,11 @@ class App {
       this.log(`rejected a message from ${from.slice(-8)}: ${r.error}`)
     } else if (r.verdict === 'ignore') {
       this.stats.ignored++
+      this.log(`ignored a message from ${from.slice(-8)}: ${r.error}`)
+      // What the engine ignores may need something the peers hold and
+      // this page not yet (an operation, a key): catch up soon.
+      const g = this.groupByTopic(topic)
+      if (g != null && !r.duplicate) this.resyncSoon(g.id)
     }
     await this.handle(r)
     return r.verdict
@@ -271,8 +289,28 @@ class App {
     const g = this.groupByTopic(topic)
     if (g == null) return
     this.sync(peer, g.id)
+    // Until the peer grafts this page into its mesh (a heartbeat or two),
+    // it forwards what it receives only to others, and once grafted it
+    // no longer gossips those messages to us: catch up again after that.
+    setTimeout(() => this.sync(peer, g.id), graftGap)
     this.flushOutbox()
     this.ui.status()
+  }
+
+  // resyncSoon catches up with every topic peer of group in a few
+  // seconds, once however often it is asked in between.
+  resyncSoon (group) {
+    if (this.resyncTimers.has(group)) return
+    this.resyncTimers.set(group, setTimeout(() => {
+      this.resyncTimers.delete(group)
+      this.resync(group)
+    }, resyncDelay))
+  }
+
+  resync (group) {
+    const g = this.groups.get(group)
+    if (g?.topic == null) return
+    for (const p of this.net.topicPeers(g.topic)) this.sync(p, group)
   }
 
   // sync runs a catch-up session with peer for group unless one runs.
