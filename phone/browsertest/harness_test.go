@@ -56,11 +56,18 @@ func chromium(t *testing.T) string {
 // phone/assets has no starling.wasm (scripts/build-phone-wasm makes it).
 func requireEngine(t *testing.T) {
 	t.Helper()
+	if !hasEngine(t) {
+		t.Skip("phone/assets has no starling.wasm and wasm_exec.js (scripts/build-phone-wasm builds them)")
+	}
+}
+
+func hasEngine(t *testing.T) bool {
 	for _, f := range []string{"starling.wasm", "wasm_exec.js"} {
 		if _, err := os.Stat(filepath.Join(assetsDir(t), f)); err != nil {
-			t.Skipf("phone/assets/%s is missing (scripts/build-phone-wasm builds it): %v", f, err)
+			return false
 		}
 	}
+	return true
 }
 
 // assetsDir is phone/assets, which the tests serve.

@@ -126,3 +126,39 @@ func requireIdentity(t *testing.T, p *phone, want string) {
 		t.Fatalf("%s's fingerprint after a reload is %s, want %s (the identity must survive)", p.name, got, want)
 	}
 }
+
+// event is an organiser relay that serves the page and a laptop node
+// connected to it, whose user created a group the relay carries; link
+// invites to it through the relay.
+type event struct {
+	relay, laptop *daemonNode
+	link          string
+	group         string // its ID
+}
+
+// newEvent starts the relay and the laptop and creates the group named
+// name of kind ("open", "private", "announce") on the laptop. The relay
+// joins an open group's link; it carries a private group by its carrier
+// link, as ciphertext.
+func newEvent(t *testing.T, name, kind string) *event {
+	t.Helper()
+	ctx := context.Background()
+	e := &event{relay: startDaemon(t, "relay", asRelay)}
+	e.laptop = startDaemon(t, "laptop", withPeers(e.relay))
+	g, err := e.laptop.client.CreateGroup(ctx, name, kind, nil)
+	if err != nil {
+		t.Fatalf("the laptop creates %s: %v", name, err)
+	}
+	e.group = g.ID
+	e.link = e.laptop.invite(name, e.relay)
+	relayLink := e.link
+	if kind == "private" {
+		if relayLink, err = e.laptop.client.CarrierInvite(ctx, name, []string{e.relay.wsPeerAddr()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.relay.client.Join(ctx, relayLink); err != nil {
+		t.Fatalf("the relay joins %s: %v", name, err)
+	}
+	return e
+}

@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"context"
 	"testing"
 )
 
@@ -12,17 +11,9 @@ import (
 // catch-up; a reload keeps the identity and the history.
 func TestPhones(t *testing.T) {
 	requireEngine(t)
-	ctx := context.Background()
 	browser := newBrowser(t)
-	relayNode := startDaemon(t, "relay", asRelay)
-	laptop := startDaemon(t, "laptop", withPeers(relayNode))
-	if _, err := laptop.client.CreateGroup(ctx, "party", "open", nil); err != nil {
-		t.Fatal(err)
-	}
-	link := laptop.invite("party", relayNode)
-	if _, err := relayNode.client.Join(ctx, link); err != nil {
-		t.Fatalf("the relay joins the party: %v", err)
-	}
+	e := newEvent(t, "party", "open")
+	relayNode, laptop, link := e.relay, e.laptop, e.link
 	laptop.send("party", "welcome, from the laptop")
 
 	ann := newPhone(t, browser, "ann")

@@ -16,20 +16,8 @@ func TestPhonePrivateGroup(t *testing.T) {
 	requireEngine(t)
 	ctx := context.Background()
 	browser := newBrowser(t)
-	relayNode := startDaemon(t, "relay", asRelay)
-	laptop := startDaemon(t, "laptop", withPeers(relayNode))
-	g, err := laptop.client.CreateGroup(ctx, "secret", "private", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	carrier, err := laptop.client.CarrierInvite(ctx, "secret", []string{relayNode.wsPeerAddr()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := relayNode.client.Join(ctx, carrier); err != nil {
-		t.Fatalf("the relay carries the private group: %v", err)
-	}
-	link := laptop.invite("secret", relayNode)
+	e := newEvent(t, "secret", "private")
+	relayNode, laptop, link := e.relay, e.laptop, e.link
 	laptop.send("secret", "sealed hello from the laptop")
 
 	p := newPhone(t, browser, "phone")
@@ -43,7 +31,7 @@ func TestPhonePrivateGroup(t *testing.T) {
 
 	// The relay stores and forwards what it cannot read.
 	testwait.UntilNil(t, waitTimeout, "the relay holds the phone's message, unreadable", func() error {
-		page, err := relayNode.client.History(ctx, g.ID, 200, true, "")
+		page, err := relayNode.client.History(ctx, e.group, 200, true, "")
 		if err != nil {
 			return err
 		}

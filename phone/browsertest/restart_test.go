@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"context"
 	"testing"
 )
 
@@ -12,17 +11,9 @@ import (
 // gossip or catch-up.
 func TestPhoneRelayRestart(t *testing.T) {
 	requireEngine(t)
-	ctx := context.Background()
 	browser := newBrowser(t)
-	relayNode := startDaemon(t, "relay", asRelay)
-	laptop := startDaemon(t, "laptop", withPeers(relayNode))
-	if _, err := laptop.client.CreateGroup(ctx, "hall", "open", nil); err != nil {
-		t.Fatal(err)
-	}
-	link := laptop.invite("hall", relayNode)
-	if _, err := relayNode.client.Join(ctx, link); err != nil {
-		t.Fatal(err)
-	}
+	e := newEvent(t, "hall", "open")
+	relayNode, laptop, link := e.relay, e.laptop, e.link
 	laptop.send("hall", "before the restart")
 
 	p := newPhone(t, browser, "phone")

@@ -55,12 +55,14 @@ class App {
     })
     document.addEventListener('visibilitychange', () => { if (!document.hidden) this.net.redialNow() })
     globalThis.addEventListener('online', () => this.net.redialNow())
+    // Connect to the node that served the page at once: the engine loads
+    // and the person types a name meanwhile.
+    this.keepServer()
 
     try {
       this.engine = await loadEngine()
     } catch (err) {
       this.ui.fatal(`This page's engine did not load (${err.message}). Reload the page; if it keeps failing, the node that served it is missing its starling.wasm.`)
-      this.keepServer()
       return
     }
     this.catchupProtocol = this.engine.catchupProtocol
@@ -84,7 +86,6 @@ class App {
     this.ui.me(this.me)
     for (const g of check(this.engine.groups())) this.groups.set(g.id, g)
 
-    this.keepServer()
     for (const r of await this.store.relays()) this.net.keep([r.addr])
     for (const g of this.groups.values()) this.openGroup(g)
 
