@@ -18,6 +18,10 @@ const resyncEvery = 60000
 // graftGap is how long after a peer joins a topic the page catches up
 // with it a second time: three GossipSub heartbeats.
 const graftGap = 3000
+// Received records are written in one transaction per writeBatch records
+// or writeDelay ms, whichever comes first.
+const writeBatch = 200
+const writeDelay = 50
 
 class App {
   constructor () {
@@ -32,8 +36,14 @@ class App {
     this.syncing = new Set() // "peer group" pairs with a session running
     this.synced = new Map() // "peer group" -> time of the last complete session
     this.received = [] // for tests: the last 1000 messages gossip delivered, {topic, id, data}
-    this.stats = { verified: 0, stored: 0, rejected: 0, ignored: 0 }
+    // Counts and times (performance.now(), ms since the page opened) for
+    // the figures: messages judged and stored, the first message shown.
+    this.stats = { verified: 0, stored: 0, rejected: 0, ignored: 0, firstShownAt: 0, engineMS: 0, nameAskedAt: 0, nameGivenAt: 0, engineAt: 0 }
     this.resyncTimers = new Map() // group -> timer
+    this.writes = [] // message records waiting for their transaction
+    this.writeCount = 0
+    this.writeTimer = null
+    this.writing = Promise.resolve()
   }
 
   log (line) {
@@ -65,12 +75,15 @@ class App {
       this.ui.fatal(`This page's engine did not load (${err.message}). Reload the page; if it keeps failing, the node that served it is missing its starling.wasm.`)
       return
     }
+    this.stats.engineAt = performance.now()
     this.catchupProtocol = this.engine.catchupProtocol
     for (const d of await this.store.deliveries()) this.delivery.set(d.id, d)
 
     const identity = await this.store.identity()
     if (identity == null) {
+      this.stats.nameAskedAt = performance.now()
       const name = await this.ui.askName()
+      this.stats.nameGivenAt = performance.now()
       const r = check(this.engine.createIdentity(name))
       await this.store.putIdentity(r.identity)
       this.me = r.me
@@ -178,7 +191,9 @@ class App {
   // verdict, exactly what the daemon's validator answers.
   async validate (topic, data, from) {
     if (this.engine == null) return 'accept' // no engine: the page joins nothing but what a test asks
+    const t0 = performance.now()
     const r = this.engine.receive(data, 'gossip')
+    this.stats.engineMS += performance.now() - t0
     this.stats.verified++
     if (r.error && !r.verdict) {
       this.log(`receive: ${r.error}`)
@@ -200,14 +215,13 @@ class App {
   }
 
   // handle applies what an engine result asks: store and show, hide
-  // deletions, save changed groups, publish.
+  // deletions, save changed groups, publish. Records are written behind,
+  // many to a transaction (see flushWrites); callers that need them on
+  // disk before going on await flushWrites.
   async handle (r) {
     const stored = r.stored ?? []
-    if (stored.length > 0) {
-      await this.store.putMessages(stored.map(s => s.record))
-      this.stats.stored += stored.length
-    }
-    if ((r.deleted ?? []).length > 0) await this.store.deleteMessages(r.deleted)
+    if (stored.length > 0) this.queueWrite({ put: stored.map(s => s.record) })
+    if ((r.deleted ?? []).length > 0) this.queueWrite({ del: r.deleted })
     for (const id of r.changed ?? []) {
       const rec = this.engine.groupRecord(id)
       if (!rec.error) await this.store.putGroup(rec)
@@ -225,6 +239,37 @@ class App {
     for (const id of r.deleted ?? []) this.ui.remove(id)
     if ((r.changed ?? []).length > 0) this.ui.groups()
     for (const o of r.publish ?? []) await this.send(o)
+  }
+
+  queueWrite (op) {
+    this.writes.push(op)
+    this.writeCount += (op.put ?? []).length
+    if (this.writeCount >= writeBatch) this.flushWrites()
+    else if (this.writeTimer == null) this.writeTimer = setTimeout(() => this.flushWrites(), writeDelay)
+  }
+
+  // flushWrites writes the queued records in one transaction and resolves
+  // once they are on disk (with those queued before).
+  flushWrites () {
+    clearTimeout(this.writeTimer)
+    this.writeTimer = null
+    const ops = this.writes
+    const n = this.writeCount
+    this.writes = []
+    this.writeCount = 0
+    const prev = this.writing
+    this.writing = (async () => {
+      await prev
+      if (ops.length === 0) return
+      try {
+        await this.store.write(ops)
+        this.stats.stored += n
+      } catch (err) {
+        this.log(`storing ${n} messages failed: ${err.message}`)
+        this.ui.notice(`This phone could not store messages (${err.message}); they stay until the page closes, and catch-up brings them again.`)
+      }
+    })()
+    return this.writing
   }
 
   // send publishes an outgoing envelope, or queues it in the outbox until
@@ -276,14 +321,22 @@ class App {
     this.ui.delivery(id)
   }
 
+  // post and act store the person's own messages before they go out.
   async post (group, text, replyTo) {
     const r = check(this.engine.post(group, text, replyTo ?? ''))
-    await this.handle(r)
+    await this.handleDurably(r)
   }
 
   async act (what, group, ...args) {
     const r = check(this.engine[what](group, ...args))
-    await this.handle(r)
+    await this.handleDurably(r)
+  }
+
+  async handleDurably (r) {
+    const publish = r.publish
+    await this.handle({ ...r, publish: [] })
+    await this.flushWrites()
+    for (const o of publish ?? []) await this.send(o)
   }
 
   onTopicPeer (topic, peer) {
