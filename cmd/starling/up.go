@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/daemon"
-	"starling/identity"
+	"starling/identity/transportkey"
 	"starling/store"
 )
 
@@ -71,7 +71,7 @@ func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (daemon.Config, err
 	if nc.User, err = g.loadUser(); err != nil {
 		return cfg, err
 	}
-	if nc.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
+	if nc.TransportKey, err = transportkey.LoadOrCreate(g.home.TransportKey()); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
