@@ -27,7 +27,7 @@ type daemonFlags struct {
 
 func (d *daemonFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringArrayVar(&d.listen, "listen", nil, "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces, random ports)")
+	f.StringArrayVar(&d.listen, "listen", nil, "multiaddr to listen on (repeatable; default TCP, QUIC and WebSocket (/tcp/PORT/ws) on all interfaces, random ports)")
 	f.StringArrayVar(&d.peers, "peer", nil, "static peer multiaddr ending in /p2p/ID (repeatable); kept connected")
 	f.BoolVar(&d.noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
 	f.StringVar(&d.api, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")

@@ -1,0 +1,41 @@
+package browsertest
+
+import (
+	"context"
+	"testing"
+
+	"starling/group"
+)
+
+// TestPhoneReceivesGossip is the first milestone: the page, from a name
+// that is not a secure context, dials the organiser relay that served it
+// over WebSockets, joins a channel's topic with Starling's GossipSub
+// settings, and receives a message that a laptop node (connected to the
+// relay over TCP) published.
+func TestPhoneReceivesGossip(t *testing.T) {
+	browser := newBrowser(t)
+	relayNode := startDaemon(t, "relay", asRelay, withJoin("lobby"))
+	laptop := startDaemon(t, "laptop", withPeers(relayNode), withJoin("lobby"))
+
+	p := newPhone(t, browser, "phone")
+	p.open(relayNode.pageURL())
+	if secure := mustEval[bool](p, `isSecureContext`); secure {
+		t.Fatal("the page is a secure context; the test must run it as http://LAN-IP does")
+	}
+	p.waitJS("the page's network starts", `globalThis.__phone?.net?.node != null`)
+	gid, _, err := group.OpenChannelID("lobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := group.Topic(gid)
+	mustEval[any](p, `__phone.net.subscribe(`+jsString(topic)+`), null`)
+	p.waitJS("the page connects to the relay over /ws", `__phone.net.peers().includes(`+jsString(relayNode.node.PeerID().String())+`)`)
+	p.waitJS("the relay is in the page's mesh for the topic", `__phone.net.meshPeers(`+jsString(topic)+`).length > 0`)
+
+	text := "hello phone, from the laptop"
+	if _, err := laptop.client.Send(context.Background(), "lobby", text); err != nil {
+		t.Fatal(err)
+	}
+	p.waitJS("the page receives the laptop's message", `__phone.received.some(r => r.topic === `+jsString(topic)+` && new TextDecoder().decode(r.data).includes(`+jsString(text)+`))`)
+	p.screenshot("milestone")
+}
