@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"image/png"
 	"io"
 	"math/big"
@@ -28,6 +29,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/daemon"
+	"starling/internal/testwait"
 	"starling/phone"
 )
 
@@ -232,4 +234,60 @@ func startOnce(t *testing.T, cfg daemon.Config) (daemon.Started, func() error) {
 	}
 	t.Cleanup(func() { stopOnce() })
 	return s, stopOnce
+}
+
+// TestPhonePeersCounted: a relay's metrics count the peers that reach it
+// only over WebSocket (a phone's browser) apart from the others (a laptop
+// over TCP).
+func TestPhonePeersCounted(t *testing.T) {
+	cfg := config(t, "relay")
+	cfg.Relay = &daemon.Relay{Metrics: "127.0.0.1:0"}
+	cfg.Phone = &daemon.Phone{Listen: "127.0.0.1:0", Host: "127.0.0.1"}
+	s, stop := startOnce(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	phoneHost, err := libp2p.New(libp2p.NoListenAddrs, libp2p.Transport(websocket.New))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phoneHost.Close()
+	laptop, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer laptop.Close()
+	var ws, tcp []ma.Multiaddr
+	for _, a := range s.Node.Host().Addrs() {
+		if _, err := a.ValueForProtocol(ma.P_WS); err == nil {
+			ws = append(ws, a)
+		} else if _, err := a.ValueForProtocol(ma.P_TCP); err == nil {
+			tcp = append(tcp, a)
+		}
+	}
+	if err := phoneHost.Connect(ctx, peer.AddrInfo{ID: s.Node.PeerID(), Addrs: ws}); err != nil {
+		t.Fatalf("the phone connects over ws: %v", err)
+	}
+	if err := laptop.Connect(ctx, peer.AddrInfo{ID: s.Node.PeerID(), Addrs: tcp}); err != nil {
+		t.Fatalf("the laptop connects over tcp: %v", err)
+	}
+	metric := func(name string) string {
+		_, b := fetch(t, &http.Client{Timeout: time.Minute}, "http://"+s.Metrics.String()+"/metrics")
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	testwait.UntilNil(t, time.Minute, "the metrics count one phone of two peers", func() error {
+		if p, ph := metric("starling_peers"), metric("starling_phone_peers"); p != "2" || ph != "1" {
+			return fmt.Errorf("starling_peers %q, starling_phone_peers %q", p, ph)
+		}
+		return nil
+	})
+	phoneHost.Close()
+	laptop.Close()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 }
