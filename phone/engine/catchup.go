@@ -22,6 +22,9 @@ const (
 	sessionFrameLimit = 60000 // Negentropy messages this side builds
 	sessionMaxRounds  = 64
 	sessionMaxPending = 1 << 16
+	// maxSessions bounds the sessions open at once: a page that forgets to
+	// close them loses the oldest, not its memory.
+	maxSessions = 64
 )
 
 type sessionState int
@@ -114,6 +117,13 @@ func (e *Engine) SyncStart(groupID string) (SyncStarted, error) {
 	}
 	e.nextSess++
 	s := &Session{id: e.nextSess, group: gid, neg: neg}
+	if len(e.sessions) >= maxSessions {
+		oldest := s.id
+		for id := range e.sessions {
+			oldest = min(oldest, id)
+		}
+		delete(e.sessions, oldest)
+	}
 	e.sessions[s.id] = s
 	return SyncStarted{Session: s.id, Out: out}, nil
 }

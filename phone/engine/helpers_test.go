@@ -26,7 +26,7 @@ type daemon struct {
 	msgs []*message.Message // what it holds, in order
 }
 
-func newOwner(t *testing.T, name string, kind group.Kind) *daemon {
+func newOwner(t testing.TB, name string, kind group.Kind) *daemon {
 	t.Helper()
 	u, err := identity.NewUser(name)
 	if err != nil {
@@ -52,7 +52,7 @@ func (d *daemon) cfg() group.Config {
 }
 
 // link is the short invite link the owner hands out (no genesis in it).
-func (d *daemon) link(t *testing.T) string {
+func (d *daemon) link(t testing.TB) string {
 	t.Helper()
 	inv, err := d.st.Invite(nil)
 	if err != nil {
@@ -65,7 +65,7 @@ func (d *daemon) link(t *testing.T) string {
 }
 
 // post composes and keeps a text.
-func (d *daemon) post(t *testing.T, text string) *message.Message {
+func (d *daemon) post(t testing.TB, text string) *message.Message {
 	t.Helper()
 	m, err := d.st.Compose(d.u, group.Text{Text: text, Nick: d.u.Name}, time.Now())
 	if err != nil {
