@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,7 +52,8 @@ func chromium(t *testing.T) string {
 }
 
 // requireEngine skips a test that needs the Go engine when
-// phone/assets has no starling.wasm (scripts/build-phone-wasm makes it).
+// phone/assets has no starling.wasm (scripts/build-phone-wasm makes it);
+// the daemons serve the page embedded in the binary (package phone).
 func requireEngine(t *testing.T) {
 	t.Helper()
 	if !hasEngine(t) {
@@ -154,6 +154,8 @@ func startDaemon(t *testing.T, name string, opts ...daemonOpt) *daemonNode {
 	d := &daemonNode{t: t, name: name, home: home.Dir(t.TempDir()), user: user, key: key}
 	d.cfg = daemon.Config{
 		Home: d.home,
+		// The page on the node's /ws listener, as `--phone` serves it.
+		Phone: &daemon.Phone{},
 		Node: node.Config{
 			User:              user,
 			TransportKey:      key,
@@ -178,7 +180,6 @@ func (d *daemonNode) start() {
 	t := d.t
 	t.Helper()
 	cfg := d.cfg
-	cfg.Node.WebSocket.HTTP = pageHandler(t, d)
 	ready := make(chan daemon.Started, 1)
 	cfg.Ready = func(s daemon.Started) { ready <- s }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -279,32 +280,6 @@ func (d *daemonNode) pageURL() string {
 		d.t.Fatal(err)
 	}
 	return fmt.Sprintf("http://%s.test:%s/", d.name, port)
-}
-
-// pageHandler serves phone/assets and node.json, as the node's phone
-// handler does (phone/API.md, "HTTP").
-func pageHandler(t *testing.T, d *daemonNode) http.Handler {
-	files := http.FileServer(http.Dir(assetsDir(t)))
-	mux := http.NewServeMux()
-	mux.HandleFunc("/node.json", func(w http.ResponseWriter, r *http.Request) {
-		var addrs []string
-		for _, a := range d.node.Addrs() {
-			if _, err := a.ValueForProtocol(ma.P_WS); err == nil {
-				addrs = append(addrs, a.String())
-			}
-		}
-		fp := d.user.Fingerprint()
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"fingerprint": string(fp), "fingerprintPretty": fp.Pretty(), "name": d.name,
-			"peerId": d.node.PeerID().String(), "addrs": addrs, "tls": false,
-		})
-	})
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
-		files.ServeHTTP(w, r)
-	}))
-	return mux
 }
 
 // newBrowser starts a headless Chromium with a fresh profile, kept off the

@@ -192,7 +192,7 @@ class App {
   async validate (topic, data, from) {
     if (this.engine == null) return 'accept' // no engine: the page joins nothing but what a test asks
     const t0 = performance.now()
-    const r = this.engine.receive(data, 'gossip')
+    const r = this.engine.receive(data, 'gossip', topic)
     this.stats.engineMS += performance.now() - t0
     this.stats.verified++
     if (r.error && !r.verdict) {
