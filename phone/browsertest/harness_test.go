@@ -119,6 +119,7 @@ type daemonNode struct {
 	// listening is what the node listened on when it started: a restart
 	// listens there again.
 	listening []ma.Multiaddr
+	started   daemon.Started
 }
 
 type daemonOpt func(*daemon.Config)
@@ -189,6 +190,7 @@ func (d *daemonNode) start() {
 	select {
 	case s := <-ready:
 		d.node = s.Node
+		d.started = s
 		d.listening = nil
 		for _, a := range s.Node.Addrs() {
 			bare, _ := ma.SplitLast(a) // without /p2p/ID
@@ -285,7 +287,7 @@ func (d *daemonNode) pageURL() string {
 
 // newBrowser starts a headless Chromium with a fresh profile, kept off the
 // network, where every *.test name is 127.0.0.1.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
 		chromedp.ExecPath(chromium(t)),
@@ -297,6 +299,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("no-proxy-server", true),
 		chromedp.Flag("host-resolver-rules", "MAP *.test 127.0.0.1"),
 	)
+	opts = append(opts, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)

@@ -55,6 +55,7 @@ class App {
     // a first visit. The person types their name meanwhile.
     const engine = loadEngine()
     engine.catch(() => {})
+    this.registerServiceWorker()
     this.store = await openStore()
     const identity = await this.store.identity()
     let name = null
@@ -119,6 +120,14 @@ class App {
     globalThis.addEventListener('hashchange', () => this.joinFromLocation())
     this.ui.groups()
     this.flushOutbox()
+  }
+
+  // registerServiceWorker keeps the page available with no network: over
+  // https only (browsers allow service workers only in secure contexts;
+  // the node serves sw.js only with --tls-cert).
+  registerServiceWorker () {
+    if (location.protocol !== 'https:' || !('serviceWorker' in navigator)) return
+    navigator.serviceWorker.register('sw.js', { scope: './' }).catch((err) => this.log(`service worker: ${err.message}`))
   }
 
   // keepServer dials the node that served the page, at the address the
