@@ -2,6 +2,8 @@ package browsertest
 
 import (
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestPhones is the attendees' evening: an organiser relay serves the page,
@@ -54,6 +56,24 @@ func TestPhones(t *testing.T) {
 	ann.post("hello bob")
 	bob.waitText("hello bob")
 	laptop.waitHistory("party", "bob here, hello ann")
+	// Reactions: the laptop's user reacts to ann's post, bob adds his.
+	page, err := laptop.client.History(t.Context(), "party", 100, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	annPost := ""
+	for _, m := range page.Messages {
+		if m.Text == "hello from ann's phone" {
+			annPost = m.ID
+		}
+	}
+	if _, err := laptop.client.React(t.Context(), "party", annPost, "🎉", false); err != nil {
+		t.Fatal(err)
+	}
+	chips := `[...document.querySelectorAll('[data-reactions="` + annPost + `"] .reaction')].map(b => b.textContent).join(' ')`
+	bob.waitJS("bob sees the laptop's reaction", chips+` === '🎉 1'`)
+	bob.do(chromedp.Click(chromedp.CSS(`[data-id="` + annPost + `"] .actions .react`)))
+	ann.waitJS("ann sees both reactions", chips+` === '🎉 1 👍 1'`)
 	bob.screenshot("phone-bob")
 
 	// A reload keeps the identity and the history.

@@ -278,8 +278,11 @@ export class UI {
       case 'alert':
         node = el('p', 'note', this.describe(v))
         break
+      case 'reaction':
+        if (v.ref) this.drawReactions(v.group, v.ref)
+        return null
       default:
-        return null // profiles, reactions and deletions change others
+        return null // profiles and deletions change others
     }
     node.dataset.id = v.id
     node.dataset.sent = String(v.sentAt)
@@ -326,7 +329,11 @@ export class UI {
     const reply = el('button', '', 'Reply')
     reply.type = 'button'
     reply.onclick = () => this.setReply(v.id, v.text)
-    actions.append(reply)
+    const react = el('button', 'react', '+👍')
+    react.type = 'button'
+    react.setAttribute('aria-label', 'React with a thumbs up')
+    react.onclick = () => this.app.act('react', v.group, v.id, '👍', false).catch((err) => this.notice(err.message))
+    actions.append(reply, react)
     const me = this.app.me?.fingerprint
     const admin = g && (g.owner === me || (g.admins ?? []).includes(me))
     if (v.own || admin) {
@@ -345,7 +352,30 @@ export class UI {
     if (v.unreadable) text = '🔒 A sealed message that no key of yours opens (yet).'
     else if (v.kind === 'image') text = `[picture] ${v.text ?? ''}`
     m.append(el('div', 'text', text))
+    const chips = el('div', 'reactions')
+    chips.dataset.reactions = v.id
+    m.append(chips)
+    this.fillReactions(chips, v.group, v.id)
     return m
+  }
+
+  // drawReactions redraws the reaction chips under a shown message.
+  drawReactions (group, id) {
+    const chips = document.querySelector(`[data-reactions="${id}"]`)
+    if (chips) this.fillReactions(chips, group, id)
+  }
+
+  fillReactions (chips, group, id) {
+    chips.replaceChildren()
+    const rs = this.app.engine?.reactions(group, id)
+    const list = Array.isArray(rs) ? rs : []
+    for (const r of list) {
+      const b = el('button', r.mine ? 'reaction mine' : 'reaction', `${r.emoji} ${r.count}`)
+      b.type = 'button'
+      b.onclick = () => this.app.act('react', group, id, r.emoji, r.mine).catch((err) => this.notice(err.message))
+      chips.append(b)
+    }
+    chips.hidden = list.length === 0
   }
 
   deliveryText (id) {
