@@ -110,7 +110,7 @@ func TestPhoneRejectsForgedEnvelope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	genuine := signText(t, key, gid, "a genuine message from mallory")
+	genuine := signText(t, key, gid, `a genuine message from mallory <img src=x onerror="document.title='owned'">`)
 	other := signText(t, key, gid, "a forged message: this text was never signed")
 	forgedText, err := proto.Marshal(&messagepb.Envelope{Body: other.BodyBytes, Signature: genuine.Signature})
 	if err != nil {
@@ -130,7 +130,10 @@ func TestPhoneRejectsForgedEnvelope(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p.waitText("a genuine message from mallory")
+	p.waitText(`a genuine message from mallory <img src=x onerror="document.title='owned'">`)
+	if n := mustEval[int](p, `document.querySelectorAll('#messages img').length`); n != 0 || mustEval[string](p, `document.title`) == "owned" {
+		t.Fatal("a message's text became markup on the page")
+	}
 	p.waitJS("the phone rejected both forgeries", `__phone.stats.rejected >= 2`)
 	for _, s := range p.texts() {
 		if s == "a forged message: this text was never signed" || s == "a genuine body under a broken signature" {

@@ -51,3 +51,29 @@ func TestPhoneReceivesGossip(t *testing.T) {
 	}
 	p.screenshot("milestone")
 }
+
+// TestPhoneBadLink: a link that does not parse, or that lost its end (a
+// QR code cut off), gets a clear line on the page and joins nothing.
+func TestPhoneBadLink(t *testing.T) {
+	requireEngine(t)
+	browser := newBrowser(t)
+	relayNode := startDaemon(t, "relay", asRelay)
+	laptop := startDaemon(t, "laptop", withPeers(relayNode))
+	if _, err := laptop.client.CreateGroup(context.Background(), "party", "open", nil); err != nil {
+		t.Fatal(err)
+	}
+	link := laptop.invite("party", relayNode)
+	p := newPhone(t, browser, "phone")
+	for i, bad := range []string{"starling://join?g=zz", link[:len(link)-12]} {
+		if i > 0 {
+			mustEval[any](p, `document.getElementById('notice').hidden = true, null`)
+		}
+		p.start(relayNode.pageWithInvite(bad), "ivy")
+		p.waitJS("the page says the link did not work", `!document.getElementById('notice').hidden && document.getElementById('notice').textContent.includes('link')`)
+		t.Logf("the page says, for %.40q...: %s", bad, mustEval[string](p, `document.getElementById('notice').textContent`))
+		if n := mustEval[int](p, `__phone.groups.size`); n != 0 {
+			t.Fatalf("a bad link (%q) joined %d groups", bad, n)
+		}
+	}
+	p.screenshot("phone-bad-link")
+}
