@@ -37,7 +37,6 @@ func toJS(v any) js.Value {
 }
 
 var (
-	object     = js.Global().Get("Object")
 	array      = js.Global().Get("Array")
 	uint8Array = js.Global().Get("Uint8Array")
 	jsonParse  = js.Global().Get("JSON").Get("parse").Call("bind", js.Global().Get("JSON"))
