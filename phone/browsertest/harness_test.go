@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -50,6 +49,25 @@ func chromium(t *testing.T) string {
 		t.Skipf("%s is missing (apt-get install chromium; .ci/run installs it): %v", chromiumPath, err)
 	}
 	return chromiumPath
+}
+
+// requireEngine skips a test that needs the Go engine when
+// phone/assets has no starling.wasm (scripts/build-phone-wasm makes it);
+// the daemons serve the page embedded in the binary (package phone).
+func requireEngine(t *testing.T) {
+	t.Helper()
+	if !hasEngine(t) {
+		t.Skip("phone/assets has no starling.wasm and wasm_exec.js (scripts/build-phone-wasm builds them)")
+	}
+}
+
+func hasEngine(t *testing.T) bool {
+	for _, f := range []string{"starling.wasm", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(assetsDir(t), f)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // assetsDir is phone/assets, which the tests serve.
@@ -97,6 +115,9 @@ type daemonNode struct {
 	client *api.Client
 	stop   func()
 	cfg    daemon.Config
+	// listening is what the node listened on when it started: a restart
+	// listens there again.
+	listening []ma.Multiaddr
 }
 
 type daemonOpt func(*daemon.Config)
@@ -133,6 +154,8 @@ func startDaemon(t *testing.T, name string, opts ...daemonOpt) *daemonNode {
 	d := &daemonNode{t: t, name: name, home: home.Dir(t.TempDir()), user: user, key: key}
 	d.cfg = daemon.Config{
 		Home: d.home,
+		// The page on the node's /ws listener, as `--phone` serves it.
+		Phone: &daemon.Phone{},
 		Node: node.Config{
 			User:              user,
 			TransportKey:      key,
@@ -157,7 +180,6 @@ func (d *daemonNode) start() {
 	t := d.t
 	t.Helper()
 	cfg := d.cfg
-	cfg.Node.WebSocket.HTTP = pageHandler(t, d)
 	ready := make(chan daemon.Started, 1)
 	cfg.Ready = func(s daemon.Started) { ready <- s }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -166,6 +188,14 @@ func (d *daemonNode) start() {
 	select {
 	case s := <-ready:
 		d.node = s.Node
+		d.listening = nil
+		for _, a := range s.Node.Addrs() {
+			bare, _ := ma.SplitLast(a) // without /p2p/ID
+			if _, err := a.ValueForProtocol(ma.P_P2P); err != nil {
+				bare = a
+			}
+			d.listening = append(d.listening, bare)
+		}
 	case err := <-done:
 		cancel()
 		t.Fatalf("daemon %s: %v", d.name, err)
@@ -205,10 +235,9 @@ func (d *daemonNode) start() {
 // restart stops the daemon and starts it again on the same ports.
 func (d *daemonNode) restart() {
 	d.t.Helper()
-	addrs := d.node.Addrs()
 	d.stop()
 	d.cfg.Node.ListenAddrs = nil
-	for _, a := range addrs {
+	for _, a := range d.listening {
 		if strings.HasPrefix(a.String(), "/ip4/127.0.0.1/tcp/") {
 			d.cfg.Node.ListenAddrs = append(d.cfg.Node.ListenAddrs, a)
 		}
@@ -218,7 +247,7 @@ func (d *daemonNode) restart() {
 
 func (d *daemonNode) tcpAddrs() []ma.Multiaddr {
 	var out []ma.Multiaddr
-	for _, a := range d.node.Addrs() {
+	for _, a := range d.listening {
 		if _, err := a.ValueForProtocol(ma.P_WS); err != nil && strings.HasPrefix(a.String(), "/ip4/127.0.0.1/tcp/") {
 			out = append(out, a)
 		}
@@ -228,7 +257,7 @@ func (d *daemonNode) tcpAddrs() []ma.Multiaddr {
 
 // wsAddr is the daemon's /ws listen address.
 func (d *daemonNode) wsAddr() ma.Multiaddr {
-	for _, a := range d.node.Addrs() {
+	for _, a := range d.listening {
 		if _, err := a.ValueForProtocol(ma.P_WS); err == nil {
 			return a
 		}
@@ -251,32 +280,6 @@ func (d *daemonNode) pageURL() string {
 		d.t.Fatal(err)
 	}
 	return fmt.Sprintf("http://%s.test:%s/", d.name, port)
-}
-
-// pageHandler serves phone/assets and node.json, as the node's phone
-// handler does (phone/API.md, "HTTP").
-func pageHandler(t *testing.T, d *daemonNode) http.Handler {
-	files := http.FileServer(http.Dir(assetsDir(t)))
-	mux := http.NewServeMux()
-	mux.HandleFunc("/node.json", func(w http.ResponseWriter, r *http.Request) {
-		var addrs []string
-		for _, a := range d.node.Addrs() {
-			if _, err := a.ValueForProtocol(ma.P_WS); err == nil {
-				addrs = append(addrs, a.String())
-			}
-		}
-		fp := d.user.Fingerprint()
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"fingerprint": string(fp), "fingerprintPretty": fp.Pretty(), "name": d.name,
-			"peerId": d.node.PeerID().String(), "addrs": addrs, "tls": false,
-		})
-	})
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
-		files.ServeHTTP(w, r)
-	}))
-	return mux
 }
 
 // newBrowser starts a headless Chromium with a fresh profile, kept off the
@@ -418,4 +421,13 @@ func (c *consoleLog) String() string {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// reload reloads the page and waits for it to load.
+func reload() chromedp.Action[chromedp.Void] { return chromedp.Reload() }
+
+// waitFor waits for a Go condition with the tests' generous deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	testwait.Until(t, waitTimeout, what, cond)
 }

@@ -53,6 +53,17 @@ export class Store {
     await tx.done
   }
 
+  // write applies ops in order in one transaction: {put: [record]} or
+  // {del: [id]}.
+  async write (ops) {
+    const tx = this.db.transaction('messages', 'readwrite')
+    for (const op of ops) {
+      for (const r of op.put ?? []) tx.store.put(r)
+      for (const id of op.del ?? []) tx.store.delete(id)
+    }
+    await tx.done
+  }
+
   async deleteMessages (ids) {
     if (ids.length === 0) return
     const tx = this.db.transaction('messages', 'readwrite')

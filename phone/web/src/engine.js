@@ -28,6 +28,7 @@ export async function loadEngine () {
     result = await WebAssembly.instantiate(await r.arrayBuffer(), go.importObject)
   }
   go.run(result.instance) // resolves only if the engine exits
+  globalThis.__go = go // for the page's memory figure (go.mem is its linear memory)
   const s = globalThis.starling
   if (s == null) throw new Error('the engine started but set no globalThis.starling')
   return s

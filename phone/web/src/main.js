@@ -11,6 +11,18 @@ import { UI } from './ui.js'
 import { toHex } from './hex.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 
+// resyncDelay is how long after an ignored message the page catches up;
+// resyncEvery how often it catches up with every group's peers anyway.
+const resyncDelay = 2000
+const resyncEvery = 60000
+// graftGap is how long after a peer joins a topic the page catches up
+// with it a second time: three GossipSub heartbeats.
+const graftGap = 3000
+// Received records are written in one transaction per writeBatch records
+// or writeDelay ms, whichever comes first.
+const writeBatch = 200
+const writeDelay = 50
+
 class App {
   constructor () {
     this.engine = null
@@ -24,7 +36,14 @@ class App {
     this.syncing = new Set() // "peer group" pairs with a session running
     this.synced = new Map() // "peer group" -> time of the last complete session
     this.received = [] // for tests: the last 1000 messages gossip delivered, {topic, id, data}
-    this.stats = { verified: 0, stored: 0, rejected: 0, ignored: 0 }
+    // Counts and times (performance.now(), ms since the page opened) for
+    // the figures: messages judged and stored, the first message shown.
+    this.stats = { verified: 0, stored: 0, rejected: 0, ignored: 0, firstShownAt: 0, engineMS: 0, nameAskedAt: 0, nameGivenAt: 0, engineAt: 0 }
+    this.resyncTimers = new Map() // group -> timer
+    this.writes = [] // message records waiting for their transaction
+    this.writeCount = 0
+    this.writeTimer = null
+    this.writing = Promise.resolve()
   }
 
   log (line) {
@@ -46,20 +65,25 @@ class App {
     })
     document.addEventListener('visibilitychange', () => { if (!document.hidden) this.net.redialNow() })
     globalThis.addEventListener('online', () => this.net.redialNow())
+    // Connect to the node that served the page at once: the engine loads
+    // and the person types a name meanwhile.
+    this.keepServer()
 
     try {
       this.engine = await loadEngine()
     } catch (err) {
       this.ui.fatal(`This page's engine did not load (${err.message}). Reload the page; if it keeps failing, the node that served it is missing its starling.wasm.`)
-      this.keepServer()
       return
     }
+    this.stats.engineAt = performance.now()
     this.catchupProtocol = this.engine.catchupProtocol
     for (const d of await this.store.deliveries()) this.delivery.set(d.id, d)
 
     const identity = await this.store.identity()
     if (identity == null) {
+      this.stats.nameAskedAt = performance.now()
       const name = await this.ui.askName()
+      this.stats.nameGivenAt = performance.now()
       const r = check(this.engine.createIdentity(name))
       await this.store.putIdentity(r.identity)
       this.me = r.me
@@ -75,9 +99,12 @@ class App {
     this.ui.me(this.me)
     for (const g of check(this.engine.groups())) this.groups.set(g.id, g)
 
-    this.keepServer()
     for (const r of await this.store.relays()) this.net.keep([r.addr])
     for (const g of this.groups.values()) this.openGroup(g)
+
+    // Catch up with every group's peers now and then, as the daemon does:
+    // what gossip dropped or the page ignored comes this way.
+    setInterval(() => { for (const id of this.groups.keys()) this.resync(id) }, resyncEvery)
 
     await this.joinFromLocation()
     globalThis.addEventListener('hashchange', () => this.joinFromLocation())
@@ -164,7 +191,9 @@ class App {
   // verdict, exactly what the daemon's validator answers.
   async validate (topic, data, from) {
     if (this.engine == null) return 'accept' // no engine: the page joins nothing but what a test asks
-    const r = this.engine.receive(data, 'gossip')
+    const t0 = performance.now()
+    const r = this.engine.receive(data, 'gossip', topic)
+    this.stats.engineMS += performance.now() - t0
     this.stats.verified++
     if (r.error && !r.verdict) {
       this.log(`receive: ${r.error}`)
@@ -175,20 +204,24 @@ class App {
       this.log(`rejected a message from ${from.slice(-8)}: ${r.error}`)
     } else if (r.verdict === 'ignore') {
       this.stats.ignored++
+      this.log(`ignored a message from ${from.slice(-8)}: ${r.error}`)
+      // What the engine ignores may need something the peers hold and
+      // this page not yet (an operation, a key): catch up soon.
+      const g = this.groupByTopic(topic)
+      if (g != null && !r.duplicate) this.resyncSoon(g.id)
     }
     await this.handle(r)
     return r.verdict
   }
 
   // handle applies what an engine result asks: store and show, hide
-  // deletions, save changed groups, publish.
+  // deletions, save changed groups, publish. Records are written behind,
+  // many to a transaction (see flushWrites); callers that need them on
+  // disk before going on await flushWrites.
   async handle (r) {
     const stored = r.stored ?? []
-    if (stored.length > 0) {
-      await this.store.putMessages(stored.map(s => s.record))
-      this.stats.stored += stored.length
-    }
-    if ((r.deleted ?? []).length > 0) await this.store.deleteMessages(r.deleted)
+    if (stored.length > 0) this.queueWrite({ put: stored.map(s => s.record) })
+    if ((r.deleted ?? []).length > 0) this.queueWrite({ del: r.deleted })
     for (const id of r.changed ?? []) {
       const rec = this.engine.groupRecord(id)
       if (!rec.error) await this.store.putGroup(rec)
@@ -206,6 +239,37 @@ class App {
     for (const id of r.deleted ?? []) this.ui.remove(id)
     if ((r.changed ?? []).length > 0) this.ui.groups()
     for (const o of r.publish ?? []) await this.send(o)
+  }
+
+  queueWrite (op) {
+    this.writes.push(op)
+    this.writeCount += (op.put ?? []).length
+    if (this.writeCount >= writeBatch) this.flushWrites()
+    else if (this.writeTimer == null) this.writeTimer = setTimeout(() => this.flushWrites(), writeDelay)
+  }
+
+  // flushWrites writes the queued records in one transaction and resolves
+  // once they are on disk (with those queued before).
+  flushWrites () {
+    clearTimeout(this.writeTimer)
+    this.writeTimer = null
+    const ops = this.writes
+    const n = this.writeCount
+    this.writes = []
+    this.writeCount = 0
+    const prev = this.writing
+    this.writing = (async () => {
+      await prev
+      if (ops.length === 0) return
+      try {
+        await this.store.write(ops)
+        this.stats.stored += n
+      } catch (err) {
+        this.log(`storing ${n} messages failed: ${err.message}`)
+        this.ui.notice(`This phone could not store messages (${err.message}); they stay until the page closes, and catch-up brings them again.`)
+      }
+    })()
+    return this.writing
   }
 
   // send publishes an outgoing envelope, or queues it in the outbox until
@@ -257,22 +321,50 @@ class App {
     this.ui.delivery(id)
   }
 
+  // post and act store the person's own messages before they go out.
   async post (group, text, replyTo) {
     const r = check(this.engine.post(group, text, replyTo ?? ''))
-    await this.handle(r)
+    await this.handleDurably(r)
   }
 
   async act (what, group, ...args) {
     const r = check(this.engine[what](group, ...args))
-    await this.handle(r)
+    await this.handleDurably(r)
+  }
+
+  async handleDurably (r) {
+    const publish = r.publish
+    await this.handle({ ...r, publish: [] })
+    await this.flushWrites()
+    for (const o of publish ?? []) await this.send(o)
   }
 
   onTopicPeer (topic, peer) {
     const g = this.groupByTopic(topic)
     if (g == null) return
     this.sync(peer, g.id)
+    // Until the peer grafts this page into its mesh (a heartbeat or two),
+    // it forwards what it receives only to others, and once grafted it
+    // no longer gossips those messages to us: catch up again after that.
+    setTimeout(() => this.sync(peer, g.id), graftGap)
     this.flushOutbox()
     this.ui.status()
+  }
+
+  // resyncSoon catches up with every topic peer of group in a few
+  // seconds, once however often it is asked in between.
+  resyncSoon (group) {
+    if (this.resyncTimers.has(group)) return
+    this.resyncTimers.set(group, setTimeout(() => {
+      this.resyncTimers.delete(group)
+      this.resync(group)
+    }, resyncDelay))
+  }
+
+  resync (group) {
+    const g = this.groups.get(group)
+    if (g?.topic == null) return
+    for (const p of this.net.topicPeers(g.topic)) this.sync(p, group)
   }
 
   // sync runs a catch-up session with peer for group unless one runs.

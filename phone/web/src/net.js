@@ -208,7 +208,7 @@ export class Net extends EventTarget {
     try {
       await this.node.dial(list, { signal: AbortSignal.timeout(15000) })
     } catch (err) {
-      this.log(`dial ${id}: ${err.message}`)
+      this.log(`dial ${id}: ${err.name}: ${err.message ?? err}${err.errors ? ' (' + err.errors.map(e => e.message).join('; ') + ')' : ''}`)
       this.redialLater(id)
     }
   }

@@ -32,6 +32,8 @@ export class UI {
     this.current = '' // the group shown
     this.unread = new Map()
     this.replyTo = ''
+    this.shown = new Set() // IDs of the messages in #messages
+    this.scrollPending = false
     this.wire()
   }
 
@@ -211,6 +213,7 @@ export class UI {
     this.groups()
     const box = $('messages')
     box.replaceChildren()
+    this.shown = new Set()
     if (!this.current) return
     const views = await this.app.history(this.current)
     if (this.current !== id) return
@@ -219,9 +222,15 @@ export class UI {
     this.scroll()
   }
 
+  // scroll shows the newest message, once a frame however many arrive.
   scroll () {
-    const log = $('log')
-    log.scrollTop = log.scrollHeight
+    if (this.scrollPending) return
+    this.scrollPending = true
+    requestAnimationFrame(() => {
+      this.scrollPending = false
+      const log = $('log')
+      log.scrollTop = log.scrollHeight
+    })
   }
 
   // add shows a stored message if it belongs to the group shown.
@@ -237,7 +246,8 @@ export class UI {
     const node = this.render(v)
     if (node == null) return
     const box = $('messages')
-    if (document.querySelector(`[data-id="${v.id}"]`)) return
+    if (this.shown.has(v.id)) return
+    this.shown.add(v.id)
     // Keep the order by send time.
     let before = null
     for (let c = box.lastElementChild; c; c = c.previousElementSibling) {
@@ -246,10 +256,12 @@ export class UI {
     }
     box.insertBefore(node, before)
     $('empty').hidden = true
+    if (this.app.stats.firstShownAt === 0 && v.kind === 'text') this.app.stats.firstShownAt = performance.now()
     if (!quiet) this.scroll()
   }
 
   remove (id) {
+    this.shown.delete(id)
     document.querySelector(`[data-id="${id}"]`)?.remove()
   }
 

@@ -1,0 +1,59 @@
+package browsertest
+
+import (
+	"testing"
+)
+
+// TestPhones is the attendees' evening: an organiser relay serves the page,
+// a laptop node owns an open group, two phones (separate storage) open its
+// invite from the relay. Phone to laptop, laptop to phone, phone to phone
+// through the relay; the second phone joins late and gets the history by
+// catch-up; a reload keeps the identity and the history.
+func TestPhones(t *testing.T) {
+	requireEngine(t)
+	browser := newBrowser(t)
+	e := newEvent(t, "party", "open")
+	relayNode, laptop, link := e.relay, e.laptop, e.link
+	laptop.send("party", "welcome, from the laptop")
+
+	ann := newPhone(t, browser, "ann")
+	ann.start(relayNode.pageWithInvite(link), "ann")
+	ann.waitGroup("party")
+	ann.waitText("welcome, from the laptop") // catch-up from the relay
+	annFP := ann.fingerprint()
+
+	ann.post("hello from ann's phone")
+	laptop.waitHistory("party", "hello from ann's phone")
+	ann.waitJS("ann's message is sent or held", `[...__phone.delivery.values()].some(d => d.state === 'sent' || d.state === 'held')`)
+
+	laptop.send("party", "hi ann, from the laptop")
+	ann.waitText("hi ann, from the laptop")
+	ann.screenshot("phone-ann")
+
+	// Bob arrives late: the history comes by catch-up.
+	bob := newPhone(t, browser, "bob")
+	bob.start(relayNode.pageWithInvite(link), "bob")
+	bob.waitGroup("party")
+	bob.waitText("hello from ann's phone")
+	bob.waitText("hi ann, from the laptop")
+	if bob.fingerprint() == annFP {
+		t.Fatal("two phones have the same identity: their storage is shared")
+	}
+
+	// Phone to phone, through the relay.
+	bob.post("bob here, hello ann")
+	ann.waitText("bob here, hello ann")
+	ann.post("hello bob")
+	bob.waitText("hello bob")
+	laptop.waitHistory("party", "bob here, hello ann")
+	bob.screenshot("phone-bob")
+
+	// A reload keeps the identity and the history.
+	ann.do(reload())
+	ann.waitJS("the page is back", `globalThis.__phone?.me != null`)
+	requireIdentity(t, ann, annFP)
+	ann.waitGroup("party")
+	ann.waitText("hello from ann's phone")
+	ann.waitText("bob here, hello ann")
+	ann.screenshot("phone-ann-reloaded")
+}
