@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -324,7 +325,19 @@ func newPhone(t *testing.T, browser context.Context, name string) *phone {
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	p := &phone{t: t, name: name, ctx: ctx, logs: &consoleLog{}}
+	// The first Do opens the tab, on ctx itself: a tab opened under a
+	// shorter-lived context would close with it.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("%s: open a tab: %v", name, err)
+	}
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	// No transitions: a click lands where the element is, not where it
+	// was a frame ago (the drawer slides in otherwise).
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+	}); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
 	go p.logs.follow(ctx)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -334,10 +347,16 @@ func newPhone(t *testing.T, browser context.Context, name string) *phone {
 	return p
 }
 
+// do runs actions, each within waitTimeout.
 func (p *phone) do(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, actions...); err != nil {
-		p.t.Fatalf("%s: %v", p.name, err)
+	for i, a := range actions {
+		ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+		err := chromedp.Do(ctx, a)
+		cancel()
+		if err != nil {
+			p.t.Fatalf("%s: action %d of %d: %v", p.name, i+1, len(actions), err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -95,7 +96,12 @@ func TestPhoneRejectsForgedEnvelope(t *testing.T) {
 	p := newPhone(t, browser, "phone")
 	p.start(relayNode.pageURL(), "carol")
 	mustEval[any](p, `__phone.joinChannel("lobby").then(() => null)`)
-	mustEval[any](p, `__phone.addRelay(`+jsString(evil.addr())+`).then(() => null)`)
+	// The person adds the hostile peer as a relay, through the page.
+	p.do(chromedp.Click(chromedp.CSS("#open-drawer")), chromedp.Click(chromedp.CSS("#open-relay")),
+		chromedp.SendKeys(chromedp.CSS("#relay-input"), evil.addr()), chromedp.Click(chromedp.CSS("#relay-submit")))
+	p.waitJS("the relay dialog closes", `!document.getElementById('relay-dialog').open`)
+	p.screenshot("phone-drawer")
+	p.do(chromedp.Click(chromedp.CSS("#close-drawer")))
 	p.waitJS("the phone connects to the hostile peer", `__phone.net.peers().includes(`+jsString(evil.host.ID().String())+`)`)
 	p.waitJS("the hostile peer is on the phone's topic", `__phone.net.topicPeers(`+jsString(topic)+`).includes(`+jsString(evil.host.ID().String())+`)`)
 	waitFor(t, "the phone is on the hostile peer's topic", func() bool { return len(evil.topic.ListPeers()) > 0 })

@@ -21,6 +21,14 @@ func TestPhones(t *testing.T) {
 	ann.waitGroup("party")
 	ann.waitText("welcome, from the laptop") // catch-up from the relay
 	annFP := ann.fingerprint()
+	// The page says whose key it holds and which node served it.
+	if got := mustEval[string](ann, `document.getElementById('my-fp').textContent.replaceAll(' ', '')`); got != annFP {
+		t.Errorf("the page shows the fingerprint %q, want %q", got, annFP)
+	}
+	ann.waitJS("the page shows a safety code", `/Safety code \S/.test(document.getElementById('my-safety').textContent)`)
+	if got, want := mustEval[string](ann, `document.querySelector('#served code').textContent`), relayNode.user.Fingerprint().Pretty(); got != want {
+		t.Errorf("the page says it was served by %q, want the relay's fingerprint %q", got, want)
+	}
 
 	ann.post("hello from ann's phone")
 	laptop.waitHistory("party", "hello from ann's phone")

@@ -51,7 +51,20 @@ class App {
   }
 
   async start () {
+    // The engine first: fetching and compiling it is the longest part of
+    // a first visit. The person types their name meanwhile.
+    const engine = loadEngine()
+    engine.catch(() => {})
     this.store = await openStore()
+    const identity = await this.store.identity()
+    let name = null
+    if (identity == null) {
+      this.stats.nameAskedAt = performance.now()
+      name = this.ui.askName().then((n) => {
+        this.stats.nameGivenAt = performance.now()
+        return n
+      })
+    }
     this.server = await fetch('node.json', { cache: 'no-store' }).then(r => r.ok ? r.json() : null).catch(() => null)
     this.ui.server(this.server)
 
@@ -70,7 +83,7 @@ class App {
     this.keepServer()
 
     try {
-      this.engine = await loadEngine()
+      this.engine = await engine
     } catch (err) {
       this.ui.fatal(`This page's engine did not load (${err.message}). Reload the page; if it keeps failing, the node that served it is missing its starling.wasm.`)
       return
@@ -79,12 +92,8 @@ class App {
     this.catchupProtocol = this.engine.catchupProtocol
     for (const d of await this.store.deliveries()) this.delivery.set(d.id, d)
 
-    const identity = await this.store.identity()
     if (identity == null) {
-      this.stats.nameAskedAt = performance.now()
-      const name = await this.ui.askName()
-      this.stats.nameGivenAt = performance.now()
-      const r = check(this.engine.createIdentity(name))
+      const r = check(this.engine.createIdentity(await name))
       await this.store.putIdentity(r.identity)
       this.me = r.me
     } else {
