@@ -151,6 +151,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			name = "index.html"
 		}
 		a, ok := h.asset(name)
+		if ok && name == "index.html" && h.cfg.TLS {
+			a = h.pageWithWorker(a)
+		}
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -234,6 +237,27 @@ func prepare(name string, body []byte) *asset {
 		ctype = "application/octet-stream"
 	}
 	return &asset{body: body, ctype: ctype, etag: etagOf(body)}
+}
+
+// registerWorker is what the page served over https gains: the
+// registration of /sw.js, so that it reopens with no network whatever the
+// page's own script does.
+const registerWorker = `<script>if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});</script>`
+
+// pageWithWorker is the page with registerWorker before its </head>.
+func (h *handler) pageWithWorker(page *asset) *asset {
+	const key = "index.html (https)"
+	if a, ok := prepared.Load(key); ok {
+		return a.(*asset)
+	}
+	body := string(page.body)
+	if i := strings.Index(strings.ToLower(body), "</head>"); i >= 0 {
+		body = body[:i] + registerWorker + "\n" + body[i:]
+	} else {
+		body = registerWorker + "\n" + body
+	}
+	a, _ := prepared.LoadOrStore(key, prepare("index.html", []byte(body)))
+	return a.(*asset)
 }
 
 // serviceWorker is /sw.js, its cache named after the assets' ETags so that
