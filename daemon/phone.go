@@ -165,12 +165,11 @@ func (d *daemon) startPhone() error {
 	}
 	host := s.cfg.Host
 	if host == "" {
-		lan, err := webui.LANAddrs()
-		if err != nil || len(lan) == 0 {
-			fmt.Fprintf(d.cfg.Out, "phone page on port %s (no LAN address found for the poster: give --phone-host)\n", s.port)
-			return nil
-		}
-		host = lan[0].String()
+		host = posterHost(s.listen)
+	}
+	if host == "" {
+		fmt.Fprintf(d.cfg.Out, "phone page on port %s (no LAN address found for the poster: give --phone-host)\n", s.port)
+		return nil
 	}
 	scheme, ws := "http", "ws"
 	if s.cfg.TLS != nil {
@@ -269,4 +268,29 @@ func boundPort(n *node.Node, listen ma.Multiaddr) string {
 		}
 	}
 	return port
+}
+
+// posterHost is the address the poster names when --phone-host is not
+// given: the listener's own address when it names one, else this
+// machine's first private LAN address of the listener's family (IPv4
+// first when it listens on both).
+func posterHost(listen ma.Multiaddr) string {
+	ip4, err4 := listen.ValueForProtocol(ma.P_IP4)
+	ip6, _ := listen.ValueForProtocol(ma.P_IP6)
+	if err4 == nil && ip4 != "0.0.0.0" {
+		return ip4
+	}
+	if ip6 != "" && ip6 != "::" {
+		return ip6
+	}
+	lan, err := webui.LANAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range lan {
+		if a.Is4() == (err4 == nil) {
+			return a.String()
+		}
+	}
+	return ""
 }

@@ -111,6 +111,13 @@ func TestServiceWorker(t *testing.T) {
 	if strings.Contains(src, "__") {
 		t.Error("sw.js has a placeholder left")
 	}
+	page := string(body(t, get(t, h, "/")))
+	if strings.Count(page, `navigator.serviceWorker.register("/sw.js")`) != 1 || strings.Index(page, "register(") > strings.Index(strings.ToLower(page), "</head>") {
+		t.Fatalf("the page over https does not register the worker in its head: %.400s", page)
+	}
+	if plain := string(body(t, get(t, Handler(Config{}), "/"))); strings.Contains(plain, "serviceWorker") {
+		t.Fatal("the page over http registers a worker")
+	}
 	var info NodeInfo
 	json.Unmarshal(body(t, get(t, h, "/node.json")), &info)
 	if !info.TLS {

@@ -4,78 +4,169 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall/js"
+	"unicode/utf8"
 )
 
 // toJS converts the engine's results to plain JavaScript values: structs
 // to objects keyed by their json tags (embedded structs' fields inline),
-// []byte to Uint8Array, other slices to arrays, nil pointers to null.
-func toJS(v any) js.Value { return valueToJS(reflect.ValueOf(v)) }
+// []byte to Uint8Array (nil to null), other slices to arrays, nil pointers
+// to null. Each crossing between Go and JavaScript costs microseconds, so
+// the value is written as JSON and parsed in one call; only the byte
+// slices are set afterwards, one call each (a received message's result
+// holds one or two).
+func toJS(v any) js.Value {
+	w := jsonWriter{}
+	w.value(reflect.ValueOf(v), nil)
+	out := jsonParse.Invoke(string(w.buf))
+	for _, b := range w.bins {
+		holder := out
+		for _, step := range b.path[:len(b.path)-1] {
+			holder = step.get(holder)
+		}
+		arr := uint8Array.New(len(b.data))
+		js.CopyBytesToJS(arr, b.data)
+		b.path[len(b.path)-1].set(holder, arr)
+	}
+	return out
+}
 
 var (
-	object     = js.Global().Get("Object")
 	array      = js.Global().Get("Array")
 	uint8Array = js.Global().Get("Uint8Array")
+	jsonParse  = js.Global().Get("JSON").Get("parse").Call("bind", js.Global().Get("JSON"))
 )
 
-func valueToJS(v reflect.Value) js.Value {
+// step is one key or index on the way to a value.
+type step struct {
+	key   string
+	index int // when key is ""
+}
+
+func (s step) get(v js.Value) js.Value {
+	if s.key != "" {
+		return v.Get(s.key)
+	}
+	return v.Index(s.index)
+}
+
+func (s step) set(v, x js.Value) {
+	if s.key != "" {
+		v.Set(s.key, x)
+	} else {
+		v.SetIndex(s.index, x)
+	}
+}
+
+// binField is a byte slice to set where path leads, after parsing.
+type binField struct {
+	path []step
+	data []byte
+}
+
+// jsonWriter writes a value as JSON, byte slices as null placeholders.
+type jsonWriter struct {
+	buf  []byte
+	bins []binField
+}
+
+func (w *jsonWriter) value(v reflect.Value, path []step) {
 	if !v.IsValid() {
-		return js.Null()
+		w.buf = append(w.buf, "null"...)
+		return
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return js.Null()
+			w.buf = append(w.buf, "null"...)
+			return
 		}
-		return valueToJS(v.Elem())
+		w.value(v.Elem(), path)
 	case reflect.Struct:
-		o := object.New()
-		fillObject(o, v)
-		return o
+		w.buf = append(w.buf, '{')
+		w.fields(v, path, true)
+		w.buf = append(w.buf, '}')
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			if v.IsNil() {
-				return js.Null()
+			w.buf = append(w.buf, "null"...)
+			if !v.IsNil() && len(path) > 0 {
+				w.bins = append(w.bins, binField{path: slices.Clone(path), data: v.Bytes()})
 			}
-			b := uint8Array.New(v.Len())
-			js.CopyBytesToJS(b, v.Bytes())
-			return b
+			return
 		}
-		a := array.New(v.Len())
+		w.buf = append(w.buf, '[')
 		for i := range v.Len() {
-			a.SetIndex(i, valueToJS(v.Index(i)))
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.value(v.Index(i), append(path, step{index: i}))
 		}
-		return a
+		w.buf = append(w.buf, ']')
 	case reflect.String:
-		return js.ValueOf(v.String())
+		w.str(v.String())
 	case reflect.Bool:
-		return js.ValueOf(v.Bool())
+		w.buf = strconv.AppendBool(w.buf, v.Bool())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return js.ValueOf(float64(v.Int()))
+		w.buf = strconv.AppendInt(w.buf, v.Int(), 10)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return js.ValueOf(float64(v.Uint()))
+		w.buf = strconv.AppendUint(w.buf, v.Uint(), 10)
 	case reflect.Float32, reflect.Float64:
-		return js.ValueOf(v.Float())
+		f := v.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			w.buf = append(w.buf, "null"...)
+			return
+		}
+		w.buf = strconv.AppendFloat(w.buf, f, 'g', -1, 64)
+	default:
+		w.str(fmt.Sprint(v.Interface()))
 	}
-	return js.ValueOf(fmt.Sprint(v.Interface()))
 }
 
-func fillObject(o js.Value, v reflect.Value) {
+// fields writes a struct's fields; first says whether none was written
+// yet (embedded structs continue the same object).
+func (w *jsonWriter) fields(v reflect.Value, path []step, first bool) bool {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			fillObject(o, v.Field(i))
+			first = w.fields(v.Field(i), path, first)
 			continue
 		}
 		name, ok := jsonName(f)
 		if !ok {
 			continue
 		}
-		o.Set(name, valueToJS(v.Field(i)))
+		if !first {
+			w.buf = append(w.buf, ',')
+		}
+		first = false
+		w.str(name)
+		w.buf = append(w.buf, ':')
+		w.value(v.Field(i), append(path, step{key: name}))
 	}
+	return first
+}
+
+// str writes s as a JSON string (invalid UTF-8 as U+FFFD).
+func (w *jsonWriter) str(s string) {
+	const hexDigits = "0123456789abcdef"
+	w.buf = append(w.buf, '"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			w.buf = append(w.buf, '\\', byte(r))
+		case r < 0x20:
+			w.buf = append(w.buf, '\\', 'u', '0', '0', hexDigits[r>>4], hexDigits[r&0xf])
+		default:
+			w.buf = utf8.AppendRune(w.buf, r)
+		}
+	}
+	w.buf = append(w.buf, '"')
 }
 
 func jsonName(f reflect.StructField) (string, bool) {

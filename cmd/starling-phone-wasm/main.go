@@ -168,6 +168,13 @@ func functions(e *engine.Engine) map[string]func(a args) (any, error) {
 			}
 			return e.Unban(id, fp)
 		},
+		"ackAlert": func(a args) (any, error) {
+			id, alert, _, err := a.three("groupId", "alertId", "")
+			if err != nil {
+				return nil, err
+			}
+			return e.AckAlert(id, alert)
+		},
 		"view": func(a args) (any, error) {
 			raw, err := a.bytes(0, "raw")
 			if err != nil {

@@ -162,3 +162,81 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("a broken group record: %+v", res)
 	}
 }
+
+// TestPrivateRekey: a rekey's Op and parts bring the phone the new epoch's
+// key (the group is reported changed, so the page saves its record again);
+// it reads what is sealed under it, seals under it, and a restore from the
+// saved record still opens both epochs.
+func TestPrivateRekey(t *testing.T) {
+	owner := newOwner(t, "olga", group.KindPrivate)
+	before := owner.post(t, "epoch one")
+	e := New(nil)
+	idRec, _, err := e.CreateIdentity("pat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := mustJoin(t, e, owner.link(t))
+	var records []MessageRecord
+	all, _ := runSync(t, e, j.Group.ID, newServer(t, owner.st.ID(), owner.msgs), 64)
+	for _, s := range all.Stored {
+		records = append(records, s.Record)
+	}
+	for _, p := range all.Publish {
+		if owner.take(t, p.Raw) != message.Accept {
+			t.Fatal("the owner does not take the phone's profile")
+		}
+	}
+	epoch := owner.st.Epoch()
+	ops, err := owner.st.Rekey(owner.u, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.keep(ops...)
+	if owner.st.Epoch() == epoch {
+		t.Fatal("the rekey did not start an epoch")
+	}
+	changed := false
+	for _, op := range ops {
+		r := e.Receive(op.Raw, owner.st.Topic())
+		if r.Verdict != "accept" {
+			t.Fatalf("the rekey's %s: %+v", op.Body.Kind, r)
+		}
+		changed = changed || slices.Contains(r.Changed, j.Group.ID)
+		for _, s := range r.Stored {
+			records = append(records, s.Record)
+		}
+	}
+	if !changed {
+		t.Fatal("the rekey did not report the group changed (its record holds the new key)")
+	}
+	after := owner.post(t, "epoch two")
+	if after.Body.Epoch == before.Body.Epoch {
+		t.Fatal("the owner still seals under the first epoch")
+	}
+	r := e.Receive(after.Raw, owner.st.Topic())
+	if r.Verdict != "accept" || r.Stored[0].View.Text != "epoch two" || r.Stored[0].View.Unreadable {
+		t.Fatalf("a text of the new epoch: %+v", r)
+	}
+	records = append(records, r.Stored[0].Record)
+	p, err := e.Post(j.Group.ID, "reply in epoch two", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := message.Decode(p.Publish[0].Raw); m.Body.Epoch != after.Body.Epoch || owner.take(t, m.Raw) != message.Accept {
+		t.Fatalf("the phone seals under epoch %d, the group is at %d", m.Body.Epoch, after.Body.Epoch)
+	}
+	rec, err := e.GroupRecord(j.Group.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := New(nil)
+	if _, err := again.Restore(Snapshot{Identity: idRec, Groups: []GroupRecord{rec}, Messages: records}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*message.Message{before, after} {
+		v, err := again.View(m.Raw)
+		if err != nil || v.Unreadable {
+			t.Fatalf("after restore, %s: %+v, %v", m.ID.Short(), v, err)
+		}
+	}
+}

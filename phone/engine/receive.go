@@ -41,6 +41,22 @@ type View struct {
 	Action     string `json:"action"`
 	Target     string `json:"target"`
 	Unreadable bool   `json:"unreadable"`
+	// Image is a picture's manifest (kind image; Text is its caption),
+	// nil for other kinds.
+	Image *ImageView `json:"image"`
+}
+
+// ImageView is what a picture's manifest says: the phone shows the
+// preview (a small JPEG the manifest carries); the picture itself travels
+// in chunks fetched by ID, which the phone does not fetch.
+type ImageView struct {
+	Format  string `json:"format"`
+	Width   int    `json:"width"`
+	Height  int    `json:"height"`
+	Size    int    `json:"size"`
+	Digest  string `json:"digest"`
+	Chunks  int    `json:"chunks"`
+	Preview []byte `json:"preview"`
 }
 
 // Stored is a message the engine accepted: store Record, show View.
@@ -351,7 +367,12 @@ func (e *Engine) viewLocked(j *joined, m *message.Message) View {
 	case group.Alert:
 		v.Text = c.Text
 	case group.Image:
-		v.Text = c.Caption
+		v.Text, v.Ref = c.Caption, refString(c.Ref)
+		v.Image = &ImageView{Format: c.Format.String(), Width: c.Width, Height: c.Height, Size: c.Size,
+			Digest: hex.EncodeToString(c.Digest[:]), Chunks: len(c.Chunks), Preview: c.Preview}
+		if v.Name == "" {
+			v.Name = c.Nick
+		}
 	case group.Profile:
 		v.Name = c.Nick
 	case group.Descriptor:
