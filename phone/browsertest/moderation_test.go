@@ -2,7 +2,10 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"testing"
+
+	"starling/internal/testwait"
 )
 
 // TestPhoneModeration: what the owner does reaches the phone and its
@@ -72,4 +75,38 @@ func TestPhoneModeration(t *testing.T) {
 		t.Errorf("posting in the announcement channel from the phone: %q, want the engine's not-allowed", got)
 	}
 	p.screenshot("phone-announcements")
+}
+
+// TestPhoneAlert: an organiser's alert reaches the phone, which shows it
+// and acknowledges it to the group's peers, so that the organiser's node
+// counts the phone in the alert's reach.
+func TestPhoneAlert(t *testing.T) {
+	requireEngine(t)
+	ctx := context.Background()
+	browser := newBrowser(t)
+	e := newEvent(t, "hall", "open")
+	p := newPhone(t, browser, "phone")
+	p.start(e.relay.pageWithInvite(e.link), "jo")
+	p.waitGroup("hall")
+	a, err := e.laptop.client.SendAlert(ctx, "hall", "fire exit B is closed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.waitJS("the phone shows the alert", `[...document.querySelectorAll('#messages .alert')].some(n => n.textContent.includes('fire exit B is closed'))`)
+	testwait.UntilNil(t, waitTimeout, "the organiser's node counts the phone's acknowledgement", func() error {
+		as, err := e.laptop.client.Alerts(ctx, "hall")
+		if err != nil {
+			return err
+		}
+		for _, x := range as {
+			if x.ID == a.ID {
+				if x.Acks < 1 {
+					return fmt.Errorf("the alert has %d acknowledgements (reached %d of %d)", x.Acks, x.Reached, x.Devices)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("the organiser's node lists no alert %s", a.ID)
+	})
+	p.screenshot("phone-alert")
 }

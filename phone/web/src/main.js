@@ -3,7 +3,7 @@
 // the network (net.js, catchup.js), to IndexedDB (db.js) and to the
 // interface (ui.js). phone/API.md is the engine's contract.
 
-import { Net } from './net.js'
+import { Net, peerOf } from './net.js'
 import { loadEngine, check } from './engine.js'
 import { catchUp } from './catchup.js'
 import { openStore } from './db.js'
@@ -44,6 +44,7 @@ class App {
     this.writeCount = 0
     this.writeTimer = null
     this.writing = Promise.resolve()
+    this.acked = new Set() // alerts acknowledged in this page's life
   }
 
   log (line) {
@@ -55,7 +56,6 @@ class App {
     // a first visit. The person types their name meanwhile.
     const engine = loadEngine()
     engine.catch(() => {})
-    this.registerServiceWorker()
     this.store = await openStore()
     const identity = await this.store.identity()
     let name = null
@@ -120,14 +120,6 @@ class App {
     globalThis.addEventListener('hashchange', () => this.joinFromLocation())
     this.ui.groups()
     this.flushOutbox()
-  }
-
-  // registerServiceWorker keeps the page available with no network: over
-  // https only (browsers allow service workers only in secure contexts;
-  // the node serves sw.js only with --tls-cert).
-  registerServiceWorker () {
-    if (location.protocol !== 'https:' || !('serviceWorker' in navigator)) return
-    navigator.serviceWorker.register('sw.js', { scope: './' }).catch((err) => this.log(`service worker: ${err.message}`))
   }
 
   // keepServer dials the node that served the page, at the address the
@@ -253,7 +245,10 @@ class App {
         }
       }
     }
-    for (const s of stored) this.ui.add(s.view)
+    for (const s of stored) {
+      this.ui.add(s.view)
+      if (s.view.kind === 'alert' && !s.view.own) this.ackAlert(s.view)
+    }
     for (const id of r.deleted ?? []) this.ui.remove(id)
     if ((r.changed ?? []).length > 0) this.ui.groups()
     for (const o of r.publish ?? []) await this.send(o)
@@ -367,6 +362,40 @@ class App {
     setTimeout(() => this.sync(peer, g.id), graftGap)
     this.flushOutbox()
     this.ui.status()
+  }
+
+  // ackAlert tells up to four of the group's peers, the node that served
+  // the page and the group's relays first, that this device showed an
+  // organiser's alert, so that the alert's reach counts it (API.md).
+  async ackAlert (v) {
+    if (this.acked.has(v.id)) return
+    this.acked.add(v.id)
+    const r = this.engine.ackAlert(v.group, v.id)
+    if (r.error) {
+      this.log(`ack alert ${v.id.slice(0, 8)}: ${r.error}`)
+      return
+    }
+    const g = this.groups.get(v.group)
+    const first = new Set([this.server?.peerId, ...(g?.relays ?? []).map(peerOf)].filter(Boolean))
+    const peers = this.net.topicPeers(g?.topic ?? '').sort((a, b) => (first.has(b) ? 1 : 0) - (first.has(a) ? 1 : 0)).slice(0, 4)
+    for (const p of peers) {
+      try {
+        const stream = await this.net.stream(p, r.protocol)
+        if (!stream.send(r.out)) await stream.onDrain({ signal: AbortSignal.timeout(15000) })
+        let status = -1
+        for await (const chunk of stream) {
+          const b = chunk.subarray()
+          if (b.length > 0) {
+            status = b[0]
+            break
+          }
+        }
+        await stream.close().catch(() => {})
+        this.log(`ack alert ${v.id.slice(0, 8)} to ${p.slice(-8)}: ${status === 2 ? 'taken' : status === 3 ? 'refused' : `status ${status}`}`)
+      } catch (err) {
+        this.log(`ack alert ${v.id.slice(0, 8)} to ${p.slice(-8)}: ${err.message}`)
+      }
+    }
   }
 
   // resyncSoon catches up with every topic peer of group in a few

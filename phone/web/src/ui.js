@@ -275,8 +275,11 @@ export class UI {
         break
       case 'op':
       case 'descriptor':
-      case 'alert':
         node = el('p', 'note', this.describe(v))
+        break
+      case 'alert':
+        node = el('p', 'warning alert', this.describe(v))
+        node.setAttribute('role', 'alert')
         break
       case 'reaction':
         if (v.ref) this.drawReactions(v.group, v.ref)
