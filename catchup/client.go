@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	pb "starling/catchup/catchuppb"
+	"starling/catchup/wire"
 	"starling/message"
 	"starling/negentropy"
 	"starling/store"
@@ -302,34 +303,11 @@ func (cl *client) fetch(need [][negentropy.IDSize]byte) error {
 	return nil
 }
 
-// matchAnswer checks that an answer covers a prefix of want, each ID in it
-// either delivered (got, in order) or declared gone (in order), and returns
-// the prefix's length. A peer may declare anything gone: that withholds,
-// which gossip or another peer makes up for, but cannot forge anything.
+// matchAnswer checks that an answer covers a prefix of want
+// (wire.MatchAnswer) and returns the prefix's length.
 func matchAnswer(want [][negentropy.IDSize]byte, got []message.ID, gone [][]byte) (int, error) {
-	for _, id := range gone {
-		if len(id) != len(message.ID{}) {
-			return 0, protocolErr("gone id of %d bytes", len(id))
-		}
-	}
-	i, e, g := 0, 0, 0
-	for ; i < len(want) && (e < len(got) || g < len(gone)); i++ {
-		w := message.ID(want[i])
-		switch {
-		case e < len(got) && got[e] == w:
-			e++
-		case g < len(gone) && message.ID(gone[g]) == w:
-			g++
-		case e < len(got):
-			return 0, fmt.Errorf("%w: message %s where %s was asked for", ErrUnrequested, got[e].Short(), w.Short())
-		default:
-			return 0, protocolErr("message %x declared gone where %s was asked for", gone[g][:4], w.Short())
-		}
-	}
-	if e < len(got) || g < len(gone) {
-		return 0, fmt.Errorf("%w: answer out of the order asked for", ErrUnrequested)
-	}
-	return i, nil
+	n, err := wire.MatchAnswer(want, got, gone)
+	return n, fromWire(err)
 }
 
 // push sends the messages the peer lacks in batches bounded by count and

@@ -9,6 +9,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"starling/catchup/wire"
 	"starling/message"
 	"starling/negentropy"
 	"starling/store"
@@ -17,16 +18,16 @@ import (
 // ProtocolID is the libp2p protocol of a catch-up stream.
 // Version 1.1.0 added Messages.gone; 1.0.0 peers reject that field, so the
 // two do not speak to each other.
-const ProtocolID = "/starling/catchup/1.1.0"
+const ProtocolID = wire.ProtocolV1
 
 // Protocol limits: both sides must agree on them, so they are constants of
 // the protocol version, not settings.
 const (
 	// MaxFrameSize caps every frame read, length prefix excluded.
-	MaxFrameSize = 1 << 20
+	MaxFrameSize = wire.MaxFrameSize
 	// MaxBatchSize caps the IDs in a Want and the envelopes in a Messages
 	// frame.
-	MaxBatchSize = 1024
+	MaxBatchSize = wire.MaxBatchSize
 	// MaxPending caps the missing messages one session collects before it
 	// stops reconciling (2 MiB of IDs); the next session continues.
 	MaxPending = 1 << 16

@@ -2,24 +2,21 @@ package catchup
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	pb "starling/catchup/catchuppb"
+	"starling/catchup/wire"
 )
 
+// marshalOpts is the encoding frames are written with (the tests write
+// frames by hand).
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
-
-// maxLengthBytes is the longest length prefix read: MaxFrameSize needs 21
-// bits, three varint digits; a fourth is read only to report the size.
-const maxLengthBytes = 4
 
 // A held session should cost little: the read buffer is small (larger
 // reads bypass it), and a frame buffer larger than keepFrameBuffer is
@@ -65,15 +62,10 @@ func (c *conn) ioDeadline() time.Time {
 // write sends one frame. A frame over this side's own limit is a bug here,
 // not the peer's fault, and is not sent.
 func (c *conn) write(f *pb.Frame) error {
-	body, err := marshalOpts.Marshal(f)
+	out, err := wire.Append(make([]byte, 0, 64), f, c.limit)
 	if err != nil {
-		return fmt.Errorf("encode %s frame: %w", kindName(f), err)
+		return err
 	}
-	if len(body) > c.limit {
-		return fmt.Errorf("internal error: %s frame of %d bytes exceeds the frame limit %d", kindName(f), len(body), c.limit)
-	}
-	out := protowire.AppendVarint(make([]byte, 0, len(body)+maxLengthBytes), uint64(len(body)))
-	out = append(out, body...)
 	if err := c.s.SetWriteDeadline(c.ioDeadline()); err != nil {
 		return fmt.Errorf("write %s frame: %w", kindName(f), err)
 	}
@@ -142,132 +134,39 @@ func (c *conn) readLength() (int, error) {
 // readLength reads a minimal varint between 1 and MaxFrameSize from r and
 // says how many bytes it read.
 func readLength(r io.ByteReader) (n, read int, err error) {
-	var v uint64
-	for i := range maxLengthBytes {
-		b, err := r.ReadByte()
-		if err != nil {
-			if i > 0 && errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return 0, i, fmt.Errorf("read frame length: %w", err)
-		}
-		v |= uint64(b&0x7f) << (7 * i)
-		if b&0x80 != 0 {
-			continue
-		}
-		switch {
-		case b == 0 && i > 0:
-			return 0, i + 1, protocolErr("frame length is not minimally encoded")
-		case v == 0:
-			return 0, i + 1, protocolErr("empty frame")
-		case v > MaxFrameSize:
-			return 0, i + 1, protocolErr("frame of %d bytes exceeds the limit of %d", v, MaxFrameSize)
-		}
-		return int(v), i + 1, nil
-	}
-	return 0, maxLengthBytes, protocolErr("frame length exceeds the limit of %d bytes", MaxFrameSize)
+	n, read, err = wire.ReadLength(r)
+	return n, read, fromWire(err)
 }
 
-// decodeFrame parses a frame strictly: exactly one kind, no unknown fields,
-// and the one encoding this implementation would write.
+// decodeFrame parses a frame strictly (wire.Decode).
 func decodeFrame(b []byte) (*pb.Frame, error) {
-	var f pb.Frame
-	if err := proto.Unmarshal(b, &f); err != nil {
-		return nil, protocolErr("frame does not decode: %v", err)
+	f, err := wire.Decode(b)
+	return f, fromWire(err)
+}
+
+// fromWire turns the wire package's violations into this package's errors,
+// which blame the peer.
+func fromWire(err error) error {
+	var v *wire.Violation
+	switch {
+	case !errors.As(err, &v):
+		return err
+	case v.Unrequested:
+		return fmt.Errorf("%w: %s", ErrUnrequested, v.Msg)
 	}
-	inner := innerMessage(&f)
-	if inner == nil {
-		return nil, protocolErr("frame has no content")
-	}
-	if len(f.ProtoReflect().GetUnknown()) > 0 || len(inner.ProtoReflect().GetUnknown()) > 0 {
-		return nil, protocolErr("%s frame has unknown fields", kindName(&f))
-	}
-	again, err := marshalOpts.Marshal(&f)
-	if err != nil || !bytes.Equal(again, b) {
-		return nil, protocolErr("%s frame is not canonically encoded", kindName(&f))
-	}
-	return &f, nil
+	return protocolErr("%s", v.Msg)
 }
 
-// innerMessage returns the message in a frame's oneof, or nil.
-func innerMessage(f *pb.Frame) proto.Message {
-	switch k := f.GetKind().(type) {
-	case *pb.Frame_Hello:
-		return k.Hello
-	case *pb.Frame_Reconcile:
-		return k.Reconcile
-	case *pb.Frame_Want:
-		return k.Want
-	case *pb.Frame_Messages:
-		return k.Messages
-	case *pb.Frame_Ack:
-		return k.Ack
-	case *pb.Frame_Done:
-		return k.Done
-	case *pb.Frame_Error:
-		return k.Error
-	case *pb.Frame_Sketch:
-		return k.Sketch
-	case *pb.Frame_WantKeys:
-		return k.WantKeys
-	}
-	return nil
-}
+func kindName(f *pb.Frame) string { return wire.KindName(f) }
 
-// kindName names a frame's kind for errors and logs.
-func kindName(f *pb.Frame) string {
-	if m := innerMessage(f); m != nil {
-		return string(m.ProtoReflect().Descriptor().Name())
-	}
-	return "empty"
-}
-
-// Frame sizes, computed exactly so that batches fill frames without
-// crossing the limit: a bytes field costs its tag (one byte for these field
-// numbers), its length varint and its bytes.
-
-// messagesSize is the size of a Messages body of cur bytes after appending
-// an envelope (or a gone ID) of n bytes.
-func messagesSize(cur, n int) int { return cur + 1 + protowire.SizeBytes(n) }
-
-// messagesFrameSize is the size of a Frame holding a Messages body of n
-// bytes.
-func messagesFrameSize(n int) int { return 1 + protowire.SizeBytes(n) }
-
-// helloFrameSize bounds the size of a Hello or Reconcile frame carrying a
-// negentropy message of at most n bytes.
-func helloFrameSize(n int) int {
-	hello := 1 + protowire.SizeBytes(32) + 1 + protowire.SizeBytes(n)
-	return 1 + protowire.SizeBytes(hello)
-}
-
-// Frame constructors.
-
-func helloFrame(group []byte, neg []byte) *pb.Frame {
-	return &pb.Frame{Kind: &pb.Frame_Hello{Hello: &pb.Hello{GroupId: group, Negentropy: neg}}}
-}
-
-func reconcileFrame(neg []byte) *pb.Frame {
-	return &pb.Frame{Kind: &pb.Frame_Reconcile{Reconcile: &pb.Reconcile{Negentropy: neg}}}
-}
-
-func wantFrame(ids [][]byte) *pb.Frame {
-	return &pb.Frame{Kind: &pb.Frame_Want{Want: &pb.Want{Ids: ids}}}
-}
-
-func messagesFrame(envs [][]byte) *pb.Frame { return answerFrame(envs, nil) }
-
-// answerFrame answers a Want with envelopes and the IDs that are gone.
-func answerFrame(envs, gone [][]byte) *pb.Frame {
-	return &pb.Frame{Kind: &pb.Frame_Messages{Messages: &pb.Messages{Envelopes: envs, Gone: gone}}}
-}
-
-func ackFrame(stored int) *pb.Frame {
-	return &pb.Frame{Kind: &pb.Frame_Ack{Ack: &pb.Ack{Stored: uint32(stored)}}}
-}
-
-func doneFrame() *pb.Frame { return &pb.Frame{Kind: &pb.Frame_Done{Done: &pb.Done{}}} }
-
-func errorFrame(reason string) *pb.Frame {
-	return &pb.Frame{Kind: &pb.Frame_Error{Error: &pb.Error{Reason: reason}}}
-}
+func messagesSize(cur, n int) int               { return wire.MessagesSize(cur, n) }
+func messagesFrameSize(n int) int               { return wire.MessagesFrameSize(n) }
+func helloFrameSize(n int) int                  { return wire.HelloFrameSize(n) }
+func helloFrame(group, neg []byte) *pb.Frame    { return wire.Hello(group, neg) }
+func reconcileFrame(neg []byte) *pb.Frame       { return wire.Reconcile(neg) }
+func wantFrame(ids [][]byte) *pb.Frame          { return wire.Want(ids) }
+func messagesFrame(envs [][]byte) *pb.Frame     { return wire.Messages(envs) }
+func answerFrame(envs, gone [][]byte) *pb.Frame { return wire.Answer(envs, gone) }
+func ackFrame(stored int) *pb.Frame             { return wire.Ack(stored) }
+func doneFrame() *pb.Frame                      { return wire.Done() }
+func errorFrame(reason string) *pb.Frame        { return wire.Error(reason) }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	pb "starling/catchup/catchuppb"
+	"starling/catchup/wire"
 )
 
 // seedFrames is one frame of every kind.
@@ -48,7 +49,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			}
 			return
 		}
-		if innerMessage(fr) == nil {
+		if wire.Inner(fr) == nil {
 			t.Fatal("accepted a frame without content")
 		}
 		again, err := marshalOpts.Marshal(fr)

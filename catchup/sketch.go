@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	pb "starling/catchup/catchuppb"
+	"starling/catchup/wire"
 	"starling/negentropy"
 	"starling/riblt"
 )
@@ -15,7 +16,7 @@ import (
 // (package riblt) first and Negentropy when the difference is too large.
 // A Service serves both it and ProtocolID, and Sync offers both, this one
 // first, so a peer that only speaks ProtocolID still reconciles.
-const ProtocolID2 = "/starling/catchup/2.0.0"
+const ProtocolID2 = wire.ProtocolV2
 
 // MaxSymbols caps the coded symbols of one 2.0.0 session: about 880 KB on
 // the wire and 1.5 MB in the initiator's decoder, enough for a difference

@@ -26,6 +26,9 @@ type Config struct {
 	Web *Web
 	// Relay, if set, makes the daemon an organiser relay.
 	Relay *Relay
+	// Phone, if set, serves the phone page on the node's WebSocket
+	// listeners and writes the door poster.
+	Phone *Phone
 	// Join lists the groups (channel names or invite links) to join at
 	// start, before the node runs: a relay's groups to carry.
 	Join []string

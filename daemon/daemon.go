@@ -14,6 +14,7 @@ import (
 	"starling/apiserver"
 	"starling/doctor"
 	"starling/home"
+	"starling/message"
 	"starling/node"
 	"starling/relay"
 	"starling/simhost"
@@ -55,6 +56,8 @@ type Started struct {
 	// Metrics is the metrics server's address (nil without
 	// Relay.Metrics).
 	Metrics net.Addr
+	// Phone is where the phone page is (nil without Phone.Listen).
+	Phone *PhoneStarted
 }
 
 // Running reports whether a daemon answers for the home.
@@ -95,13 +98,20 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Sim != nil && cfg.Sim.Events != "" {
 		meter = meterNode(&cfg.Node)
 	}
+	var page *phoneServer
+	if cfg.Phone != nil {
+		var err error
+		if page, err = setupPhone(&cfg); err != nil {
+			return err
+		}
+	}
 	n, err := node.New(cfg.Node)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	d := &daemon{cfg: cfg, n: n, metrics: metrics, meter: meter, started: Started{Node: n}}
+	d := &daemon{cfg: cfg, n: n, metrics: metrics, meter: meter, phone: page, started: Started{Node: n}}
 	jobs, err := d.start(ctx)
 	if err != nil {
 		cancel()
@@ -128,8 +138,10 @@ func Run(ctx context.Context, cfg Config) error {
 type daemon struct {
 	cfg     Config
 	n       *node.Node
-	metrics *relay.Metrics // an organiser relay's
-	meter   *simhost.Meter // a simulation's, with an event log
+	metrics *relay.Metrics    // an organiser relay's
+	meter   *simhost.Meter    // a simulation's, with an event log
+	phone   *phoneServer      // the phone page's, with Config.Phone
+	joined  []message.GroupID // Config.Join's groups, in order
 	started Started
 	undo    []func() error // in the order to run them
 }
@@ -159,6 +171,11 @@ func (d *daemon) start(ctx context.Context) ([]job, error) {
 			return nil, err
 		}
 		jobs = append(jobs, j)
+	}
+	if d.phone != nil {
+		if err := d.startPhone(); err != nil {
+			return nil, err
+		}
 	}
 	if d.cfg.Web != nil {
 		j, err := d.startWeb()
@@ -233,6 +250,7 @@ func (d *daemon) join(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("join %q: %w", ref, err)
 		}
+		d.joined = append(d.joined, g.ID)
 		verb := "joined"
 		if d.cfg.Relay != nil {
 			verb = "carrying"

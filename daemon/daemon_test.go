@@ -19,7 +19,7 @@ import (
 	"starling/api"
 	"starling/daemon"
 	"starling/home"
-	"starling/identity"
+	"starling/identity/transportkey"
 	"starling/internal/testwait"
 	"starling/node"
 	"starling/relay"
@@ -32,7 +32,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // a fresh home.
 func config(t *testing.T, name string) daemon.Config {
 	t.Helper()
-	u, tk, err := identity.Derive(name)
+	u, tk, err := transportkey.Derive(name)
 	if err != nil {
 		t.Fatal(err)
 	}

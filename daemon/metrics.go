@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 
+	ma "github.com/multiformats/go-multiaddr"
+
 	"starling/node"
 	"starling/peering"
 	"starling/relay"
@@ -52,4 +54,32 @@ func (s relaySource) Alerts() relay.AlertFigures {
 		f.Reach = append(f.Reach, relay.AlertReach{Alert: r.ID.Short(), Group: r.Group.Short(), Reached: r.Acked, Devices: r.Devices})
 	}
 	return f
+}
+
+// PhonePeers counts the connected peers whose every connection is over
+// WebSocket: phones, whose browsers dial nothing else (a node with a TCP or
+// QUIC connection too is a laptop).
+func (s relaySource) PhonePeers() int {
+	nw := s.Host().Network()
+	n := 0
+	for _, p := range nw.Peers() {
+		conns := nw.ConnsToPeer(p)
+		phone := len(conns) > 0
+		for _, c := range conns {
+			phone = phone && overWebSocket(c.LocalMultiaddr())
+		}
+		if phone {
+			n++
+		}
+	}
+	return n
+}
+
+func overWebSocket(a ma.Multiaddr) bool {
+	for _, c := range a {
+		if code := c.Protocol().Code; code == ma.P_WS || code == ma.P_WSS {
+			return true
+		}
+	}
+	return false
 }

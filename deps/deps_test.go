@@ -116,6 +116,18 @@ var rules = []rule{{
 	from:   []string{"starling/negentropy/..."},
 	forbid: []string{"starling/...", "github.com/libp2p/..."},
 	allow:  []string{"starling/negentropy/..."},
+}, {
+	why: "the packages that judge and build messages link no libp2p, so the phone's engine, built on them, " +
+		"compiles to WebAssembly small; the transport key's libp2p form is identity/transportkey's",
+	from:   []string{"starling/message/...", "starling/identity", "starling/group/...", "starling/riblt/...", "starling/media/..."},
+	forbid: []string{"github.com/libp2p/...", "github.com/dgraph-io/..."},
+}, {
+	why: "the phone's engine runs in the browser as WebAssembly: it judges and builds messages with the " +
+		"daemon's own packages (message, group, negentropy, catch-up's wire types) and links no Badger, no libp2p, " +
+		"and nothing of the node, store, gossip or catch-up service",
+	from: []string{"starling/phone/engine/...", "starling/cmd/starling-phone-wasm/..."},
+	forbid: []string{"github.com/dgraph-io/...", "github.com/libp2p/...", "starling/node/...", "starling/store/...",
+		"starling/gossip/...", "starling/catchup", "starling/peering/...", "starling/daemon/...", "starling/api/..."},
 }}
 
 // match reports whether path matches a `go list` style pattern: an import
@@ -191,7 +203,7 @@ func TestLayering(t *testing.T) {
 	pkgs := listPackages(t)
 	// The rules must have something to hold: an empty or partial list
 	// would pass vacuously.
-	for _, want := range []string{"starling/store", "starling/message", "starling/node", "starling/api", "starling/apiserver", "starling/gossip", "starling/webui", "starling/tui", "starling/relay", "starling/cmd/starling", "starling/simhost"} {
+	for _, want := range []string{"starling/store", "starling/message", "starling/node", "starling/api", "starling/apiserver", "starling/gossip", "starling/webui", "starling/tui", "starling/relay", "starling/cmd/starling", "starling/simhost", "starling/phone/engine"} {
 		if !slices.ContainsFunc(pkgs, func(p pkg) bool { return p.ImportPath == want }) {
 			t.Fatalf("go list did not report %s", want)
 		}

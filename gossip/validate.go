@@ -137,32 +137,30 @@ func (v *validator) checkGroup(from peer.ID, gid message.GroupID, data []byte, a
 	return m, accepted
 }
 
-// classify maps the message package's errors to decisions. A newer peer may
-// send versions and kinds this one does not know, so those are Ignored, as is
-// anything unexpected; broken or forged messages are Rejected.
+// classify maps the message package's errors to decisions
+// (message.VerdictOf) and the counters they go to.
 func classify(err error) verdict {
 	for _, c := range []struct {
 		sentinel error
-		result   message.Verdict
 		why      stat
 	}{
 		// A bad text payload wraps ErrBadPayload and the inner decode
 		// error, so ErrBadPayload goes first.
-		{message.ErrBadPayload, message.Reject, rejBadPayload},
-		{message.ErrTooLarge, message.Reject, rejTooLarge},
-		{message.ErrNonCanonical, message.Reject, rejNonCanonical},
-		{message.ErrMalformed, message.Reject, rejMalformed},
-		{message.ErrBadSignature, message.Reject, rejBadSignature},
-		{message.ErrVersion, message.Ignore, ignVersion},
-		{message.ErrUnknownKind, message.Ignore, ignUnknownKind},
-		{message.ErrFutureSkew, message.Ignore, ignFutureSkew},
-		{message.ErrExpired, message.Ignore, ignExpired},
+		{message.ErrBadPayload, rejBadPayload},
+		{message.ErrTooLarge, rejTooLarge},
+		{message.ErrNonCanonical, rejNonCanonical},
+		{message.ErrMalformed, rejMalformed},
+		{message.ErrBadSignature, rejBadSignature},
+		{message.ErrVersion, ignVersion},
+		{message.ErrUnknownKind, ignUnknownKind},
+		{message.ErrFutureSkew, ignFutureSkew},
+		{message.ErrExpired, ignExpired},
 	} {
 		if errors.Is(err, c.sentinel) {
-			return verdict{c.result, c.why, err}
+			return verdict{message.VerdictOf(err), c.why, err}
 		}
 	}
-	return verdict{message.Ignore, ignOther, err}
+	return verdict{message.VerdictOf(err), ignOther, err}
 }
 
 // Check judges a message of group gid that arrived some other way than

@@ -4,8 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
-
-	"github.com/libp2p/go-libp2p/core/crypto"
 )
 
 // Derive returns a user key called name and a transport key that are both
@@ -15,7 +13,11 @@ import (
 // It is for simulations that run real starling processes (Shadow, the
 // network lab), where every node must be able to name its peers' IDs before
 // any of them starts. It gives no secrecy at all: never use it for a person.
-func Derive(name string) (*User, crypto.PrivKey, error) {
+//
+// The transport key is returned as a plain Ed25519 key, so that this package
+// links no libp2p (the phone's engine builds on it); transportkey.Derive
+// returns it as libp2p's key.
+func Derive(name string) (*User, ed25519.PrivateKey, error) {
 	if err := checkName(name); err != nil {
 		return nil, nil, fmt.Errorf("derive keys from %q: %w", name, err)
 	}
@@ -23,11 +25,7 @@ func Derive(name string) (*User, crypto.PrivKey, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	transport, err := crypto.UnmarshalEd25519PrivateKey(derivedKey("transport", name))
-	if err != nil {
-		return nil, nil, fmt.Errorf("derive keys from %q: %w", name, err)
-	}
-	return user, transport, nil
+	return user, derivedKey("transport", name), nil
 }
 
 // derivedKey is the Ed25519 key whose seed is a hash of its kind and name,

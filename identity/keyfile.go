@@ -14,8 +14,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/libp2p/go-libp2p/core/crypto"
 )
 
 // Sentinel errors.
@@ -228,43 +226,14 @@ func parseUserFile(b []byte) (userFile, error) {
 	return f, nil
 }
 
-// LoadOrCreateTransport reads the libp2p transport key at path, making and
-// saving a fresh Ed25519 key when there is none.
-func LoadOrCreateTransport(path string) (crypto.PrivKey, error) {
-	b, err := readPrivate(path)
-	if errors.Is(err, ErrNoKey) {
-		k, werr := createTransport(path)
-		if !errors.Is(werr, ErrKeyExists) {
-			return k, werr
-		}
-		// Another caller created the key between our read and our write:
-		// use theirs, so every caller ends up with the same key.
-		b, err = readPrivate(path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	k, err := crypto.UnmarshalPrivateKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBadKeyFile, path, err)
-	}
-	return k, nil
-}
+// ReadKeyFile reads a small key file that only its owner may read: the
+// checks every key file of the home gets (package transportkey reads the
+// transport key with it).
+func ReadKeyFile(path string) ([]byte, error) { return readPrivate(path) }
 
-func createTransport(path string) (crypto.PrivKey, error) {
-	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generate transport key: %w", err)
-	}
-	raw, err := crypto.MarshalPrivateKey(k)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeNew(path, raw); err != nil {
-		return nil, err
-	}
-	return k, nil
-}
+// WriteKeyFile creates a key file with mode 0600, failing with ErrKeyExists
+// if it exists, and never leaves a half-written key.
+func WriteKeyFile(path string, data []byte) error { return writeNew(path, data) }
 
 // readPrivate reads a small key file that only its owner may read.
 func readPrivate(path string) ([]byte, error) {

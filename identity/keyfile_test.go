@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 
 	"starling/identity"
+	"starling/identity/transportkey"
 )
 
 // keyPath is a key file path in a fresh directory that does not exist yet,
@@ -237,58 +238,6 @@ func TestNewUserRefusesName(t *testing.T) {
 	}
 }
 
-func TestTransportKey(t *testing.T) {
-	path := keyPath(t, "transport.key")
-	k1, err := identity.LoadOrCreateTransport(path)
-	if err != nil {
-		t.Fatalf("first LoadOrCreateTransport: %v", err)
-	}
-	wantMode(t, path, 0o600)
-	wantOnly(t, filepath.Dir(path), "transport.key")
-	if k1.Type() != crypto.Ed25519 {
-		t.Errorf("transport key type %v, want Ed25519", k1.Type())
-	}
-	k2, err := identity.LoadOrCreateTransport(path)
-	if err != nil {
-		t.Fatalf("second LoadOrCreateTransport: %v", err)
-	}
-	if !k1.Equals(k2) {
-		t.Error("second call returned another key")
-	}
-	other, err := identity.LoadOrCreateTransport(keyPath(t, "transport.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if other.Equals(k1) {
-		t.Error("two fresh paths got the same key")
-	}
-}
-
-// TestTransportKeyRace: callers racing to create the key all get the one
-// that ended up on disk.
-func TestTransportKeyRace(t *testing.T) {
-	path := keyPath(t, "transport.key")
-	const n = 8
-	keys := make([]crypto.PrivKey, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { keys[i], errs[i] = identity.LoadOrCreateTransport(path) })
-	}
-	wg.Wait()
-	onDisk, err := identity.LoadOrCreateTransport(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		if errs[i] != nil {
-			t.Errorf("caller %d: %v", i, errs[i])
-		} else if !keys[i].Equals(onDisk) {
-			t.Errorf("caller %d got a key that is not on disk", i)
-		}
-	}
-}
-
 func TestTransportKeyRefuses(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -304,8 +253,8 @@ func TestTransportKeyRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := keyPath(t, "transport.key")
 			writeKeyFile(t, path, tc.content, tc.perm)
-			if _, err := identity.LoadOrCreateTransport(path); !errors.Is(err, tc.want) {
-				t.Errorf("LoadOrCreateTransport = %v, want %v", err, tc.want)
+			if _, err := transportkey.LoadOrCreate(path); !errors.Is(err, tc.want) {
+				t.Errorf("transportkey.LoadOrCreate = %v, want %v", err, tc.want)
 			}
 			got, err := os.ReadFile(path)
 			if err != nil || string(got) != tc.content {
@@ -333,16 +282,67 @@ func TestKeyPathNotAFile(t *testing.T) {
 		{big, "larger than"},
 	} {
 		loads := map[string]func() error{
-			"LoadUser":               func() error { _, err := identity.LoadUser(tc.path); return err },
-			"LoadUserWithPassphrase": func() error { _, err := identity.LoadUserWithPassphrase(tc.path, []byte("x")); return err },
-			"IsSealed":               func() error { _, err := identity.IsSealed(tc.path); return err },
-			"LoadOrCreateTransport":  func() error { _, err := identity.LoadOrCreateTransport(tc.path); return err },
+			"LoadUser":                  func() error { _, err := identity.LoadUser(tc.path); return err },
+			"LoadUserWithPassphrase":    func() error { _, err := identity.LoadUserWithPassphrase(tc.path, []byte("x")); return err },
+			"IsSealed":                  func() error { _, err := identity.IsSealed(tc.path); return err },
+			"transportkey.LoadOrCreate": func() error { _, err := transportkey.LoadOrCreate(tc.path); return err },
 		}
 		for name, load := range loads {
 			err := load()
 			if !errors.Is(err, identity.ErrBadKeyFile) || !strings.Contains(err.Error(), tc.hint) {
 				t.Errorf("%s(%s) = %v, want %v saying %q", name, tc.path, err, identity.ErrBadKeyFile, tc.hint)
 			}
+		}
+	}
+}
+func TestTransportKey(t *testing.T) {
+	path := keyPath(t, "transport.key")
+	k1, err := transportkey.LoadOrCreate(path)
+	if err != nil {
+		t.Fatalf("first LoadOrCreate: %v", err)
+	}
+	wantMode(t, path, 0o600)
+	wantOnly(t, filepath.Dir(path), "transport.key")
+	if k1.Type() != crypto.Ed25519 {
+		t.Errorf("transport key type %v, want Ed25519", k1.Type())
+	}
+	k2, err := transportkey.LoadOrCreate(path)
+	if err != nil {
+		t.Fatalf("second LoadOrCreate: %v", err)
+	}
+	if !k1.Equals(k2) {
+		t.Error("second call returned another key")
+	}
+	other, err := transportkey.LoadOrCreate(keyPath(t, "transport.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Equals(k1) {
+		t.Error("two fresh paths got the same key")
+	}
+}
+
+// TestTransportKeyRace: callers racing to create the key all get the one
+// that ended up on disk.
+func TestTransportKeyRace(t *testing.T) {
+	path := keyPath(t, "transport.key")
+	const n = 8
+	keys := make([]crypto.PrivKey, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { keys[i], errs[i] = transportkey.LoadOrCreate(path) })
+	}
+	wg.Wait()
+	onDisk, err := transportkey.LoadOrCreate(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("caller %d: %v", i, errs[i])
+		} else if !keys[i].Equals(onDisk) {
+			t.Errorf("caller %d got a key that is not on disk", i)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package message
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Verdict is what a node decides about a message another node handed it.
 // Every stage that judges one says it the same way: the stateless rules
@@ -37,4 +40,21 @@ func (v Verdict) String() string {
 		return "reject"
 	}
 	return fmt.Sprintf("verdict(%d)", uint8(v))
+}
+
+// VerdictOf is the verdict on a message that failed one of this package's
+// rules (Decode, CheckTime, CheckBody, VerifySignature, Verify) with err:
+// broken or forged messages are Rejected; versions and kinds a newer peer
+// may send, times outside the window, and anything unexpected are Ignored.
+// Every judge of envelopes (gossip's validator, the phone's engine) uses it,
+// so they decide alike.
+func VerdictOf(err error) Verdict {
+	// A bad text payload wraps ErrBadPayload and the inner decode error,
+	// so ErrBadPayload goes first.
+	for _, sentinel := range []error{ErrBadPayload, ErrTooLarge, ErrNonCanonical, ErrMalformed, ErrBadSignature} {
+		if errors.Is(err, sentinel) {
+			return Reject
+		}
+	}
+	return Ignore
 }

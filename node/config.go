@@ -44,9 +44,13 @@ type Config struct {
 	// StoreDisk.FreeSpace is set.
 	StoreDisk store.DiskConfig
 
-	// ListenAddrs default to TCP and QUIC on every interface, random ports.
+	// ListenAddrs default to TCP, QUIC and WebSocket on every interface,
+	// random ports.
 	ListenAddrs []ma.Multiaddr
-	// Transports, if set, replace the default TCP and QUIC transports: the
+	// WebSocket configures the WebSocket listeners that browsers (the
+	// phone page) connect to: the page they serve, their certificate.
+	WebSocket peering.WebSocket
+	// Transports, if set, replace the default transports: the
 	// simulator passes QUIC over an in-memory network (x/simlibp2p's
 	// QUICSimnet) here. They are applied after the node's own options.
 	Transports []libp2p.Option

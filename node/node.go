@@ -169,7 +169,7 @@ func (n *Node) build() error {
 		Peers: cfg.Peers, Relays: cfg.Relays, RelayService: cfg.RelayService,
 		MDNS: cfg.MDNS, MDNSService: cfg.MDNSService, DialKnown: !cfg.DisableKnownPeers,
 		RedialMin: cfg.RedialMin, RedialMax: cfg.RedialMax, ConnectionGater: cfg.ConnectionGater,
-		Known: n.store, Tickets: tickets{n}, Random: n.rand,
+		Known: n.store, Tickets: tickets{n}, Random: n.rand, WebSocket: cfg.WebSocket,
 		Logger: cfg.Logger.With("component", "peering"), Clock: cfg.Clock,
 	})
 	if err != nil {

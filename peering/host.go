@@ -17,7 +17,8 @@ import (
 // UserAgent is what identify tells peers about this software.
 const UserAgent = "starling/0.1"
 
-// newHost builds the libp2p host: TCP and QUIC only, the transport key as
+// newHost builds the libp2p host: TCP, QUIC and WebSocket (for browsers,
+// see WebSocket), the transport key as
 // identity, and a connection manager sized for an event hall. An organiser
 // relay also runs the relay service; an attendee advertises the circuit
 // addresses circuits returns and upgrades relayed connections to direct
@@ -42,7 +43,8 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 	if len(cfg.Transports) > 0 {
 		opts = append(opts, cfg.Transports...)
 	} else {
-		opts = append(opts, libp2p.Transport(tcp.NewTCPTransport), libp2p.Transport(quic.NewTransport))
+		opts = append(opts, libp2p.Transport(tcp.NewTCPTransport), libp2p.Transport(quic.NewTransport),
+			cfg.WebSocket.transport())
 	}
 	if cfg.RelayService != nil {
 		ro, err := relayServiceOptions(*cfg.RelayService)

@@ -46,12 +46,15 @@ type Tickets interface {
 type Config struct {
 	// TransportKey is the libp2p identity. Required.
 	TransportKey crypto.PrivKey
-	// ListenAddrs default to TCP and QUIC on every interface, random ports
-	// (DefaultListenAddrs).
+	// ListenAddrs default to TCP, QUIC and WebSocket on every interface,
+	// random ports (DefaultListenAddrs).
 	ListenAddrs []ma.Multiaddr
-	// Transports, if set, replace the default TCP and QUIC transports (the
-	// simulator's in-memory network).
+	// Transports, if set, replace the default TCP, QUIC and WebSocket
+	// transports (the simulator's in-memory network).
 	Transports []libp2p.Option
+	// WebSocket configures the WebSocket listeners, for browsers: the page
+	// they serve and their certificate. Unused with Transports.
+	WebSocket WebSocket
 	// Peers are static peers, kept connected and redialled with backoff.
 	Peers []peer.AddrInfo
 	// Relays are organiser relays: kept connected, handed this node's
@@ -85,8 +88,8 @@ type Config struct {
 func DefaultListenAddrs() []ma.Multiaddr {
 	var out []ma.Multiaddr
 	for _, s := range []string{
-		"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1",
-		"/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1",
+		"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1", "/ip4/0.0.0.0/tcp/0/ws",
+		"/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1", "/ip6/::/tcp/0/ws",
 	} {
 		out = append(out, ma.StringCast(s))
 	}

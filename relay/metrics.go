@@ -22,6 +22,9 @@ import (
 // nor gossip. They must be safe for concurrent use.
 type Source interface {
 	PeerCount() int
+	// PhonePeers counts the connected peers that reach the node only over
+	// WebSocket: phones, whose browsers dial nothing else.
+	PhonePeers() int
 	StoredMessages() (int, error)
 	// GossipOutcomes counts the gossiped messages from other peers by
 	// outcome (gossip.Stats.Map).
@@ -177,6 +180,7 @@ type nodeCollector struct{ src Source }
 
 var (
 	descPeers   = prometheus.NewDesc("starling_peers", "Connected peers.", nil, nil)
+	descPhones  = prometheus.NewDesc("starling_phone_peers", "Connected peers that reach the node only over WebSocket: phones running the page.", nil, nil)
 	descStored  = prometheus.NewDesc("starling_messages_stored", "Messages stored across joined groups.", nil, nil)
 	descGossip  = prometheus.NewDesc("starling_gossip_messages_total", "Gossiped messages from other peers by outcome.", []string{"outcome"}, nil)
 	descServed  = prometheus.NewDesc("starling_catchup_served_sessions_total", "Catch-up sessions answered.", nil, nil)
@@ -188,13 +192,14 @@ var (
 )
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPeers, descStored, descGossip, descServed, descServedM, descAcks, descOffers, descReached, descDevices} {
+	for _, d := range []*prometheus.Desc{descPeers, descPhones, descStored, descGossip, descServed, descServedM, descAcks, descOffers, descReached, descDevices} {
 		ch <- d
 	}
 }
 
 func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(c.src.PeerCount()))
+	ch <- prometheus.MustNewConstMetric(descPhones, prometheus.GaugeValue, float64(c.src.PhonePeers()))
 	if n, err := c.src.StoredMessages(); err == nil {
 		ch <- prometheus.MustNewConstMetric(descStored, prometheus.GaugeValue, float64(n))
 	} else {

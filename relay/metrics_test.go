@@ -11,6 +11,7 @@ import (
 type fakeSource struct{ storedErr error }
 
 func (fakeSource) PeerCount() int                 { return 4 }
+func (fakeSource) PhonePeers() int                { return 3 }
 func (f fakeSource) StoredMessages() (int, error) { return 1200, f.storedErr }
 func (fakeSource) GossipOutcomes() map[string]uint64 {
 	return map[string]uint64{"accepted": 7, "rejected": 2}
@@ -29,6 +30,7 @@ func TestMetricsWatch(t *testing.T) {
 	got := gather(t, m)
 	for name, want := range map[string]float64{
 		"starling_peers":                           4,
+		"starling_phone_peers":                     3,
 		"starling_messages_stored":                 1200,
 		"starling_gossip_messages_total/accepted":  7,
 		"starling_gossip_messages_total/rejected":  2,

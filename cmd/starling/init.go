@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/identity"
+	"starling/identity/transportkey"
 )
 
 func newInit(g *globals) *cobra.Command {
@@ -50,7 +51,7 @@ There is no way to recover a forgotten passphrase.`,
 			if err := saveUser(g, u, path, seal); err != nil {
 				return err
 			}
-			if _, err := identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
+			if _, err := transportkey.LoadOrCreate(g.home.TransportKey()); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()

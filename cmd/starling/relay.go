@@ -18,6 +18,7 @@ func newRelay(g *globals) *cobra.Command {
 		acl     string
 		metrics string
 		degree  int
+		ph      phoneFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "relay",
@@ -39,6 +40,12 @@ With --acl invite, only peers that present a ticket from a current invite to
 one of the relay's groups get a reservation or a circuit. --metrics serves
 Prometheus metrics at http://ADDR/metrics.
 
+With --phone HOST:PORT the relay serves the phone page there (attendees open
+it from the door poster's QR code and run Starling in the browser, nothing to
+install) and the WebSocket their browsers connect to, and writes the door
+poster (phone-poster.png and .svg in its home, A4) for its first --group.
+--tls-cert and --tls-key serve it over https and wss, with a service worker.
+
 Put the relay's address in invites with starling invite GROUP --relay ADDR,
 or give it to attendees' starling up --relay ADDR.
 
@@ -58,10 +65,15 @@ Like up, a relay needs a home with a key: run starling init --name NAME
 					return usageError{fmt.Errorf("--metrics %q: want HOST:PORT, such as 127.0.0.1:9464", metrics)}
 				}
 			}
+			phone, err := ph.config()
+			if err != nil {
+				return err
+			}
 			cfg, err := d.config(cmd, g)
 			if err != nil {
 				return err
 			}
+			cfg.Phone = phone
 			cfg.Relay = &daemon.Relay{ACL: mode, MeshDegree: degree, Metrics: metrics}
 			cfg.Join = groups
 			return runDaemon(cmd, g, cfg)
@@ -69,6 +81,7 @@ Like up, a relay needs a home with a key: run starling init --name NAME
 	}
 	d.add(cmd)
 	d.sim.addCarry(cmd)
+	ph.add(cmd)
 	f := cmd.Flags()
 	f.StringArrayVar(&groups, "group", nil, "group to carry: a channel name or an invite link (repeatable)")
 	f.StringVar(&acl, "acl", "open", "who may reserve a slot: open, or invite (a ticket from a current invite)")

@@ -83,6 +83,10 @@ func TestRelayBadFlags(t *testing.T) {
 	checkOneLineError(t, h.run("relay", "--no-mdns", "--metrics", "nonsense"), 2, "HOST:PORT")
 	checkOneLineError(t, h.run("relay", "--no-mdns", "--mesh-degree", "2"), 2, "at least 6")
 	checkOneLineError(t, h.run("up", "--no-mdns", "--relay", "/ip4/127.0.0.1/tcp/1"), 2, "/p2p/")
+	checkOneLineError(t, h.run("relay", "--no-mdns", "--tls-cert", "cert.pem"), 2, "--tls-cert needs --phone")
+	checkOneLineError(t, h.run("relay", "--no-mdns", "--phone", "8080"), 2, "HOST:PORT")
+	checkOneLineError(t, h.run("relay", "--no-mdns", "--phone", "127.0.0.1:0", "--tls-cert", "cert.pem"), 2, "go together")
+	checkOneLineError(t, h.run("up", "--no-mdns", "--phone", "127.0.0.1:0", "--tls-cert", "none.pem", "--tls-key", "none.pem"), 1, "--tls-cert none.pem")
 }
 
 func grepStarling(body string) string {

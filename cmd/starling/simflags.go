@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/daemon"
-	"starling/identity"
+	"starling/identity/transportkey"
 	"starling/node"
 	"starling/simhost"
 )
@@ -63,7 +63,7 @@ func (s *simFlags) derived() bool { return s.deriveKeys != "" }
 // the API's endpoint goes there, though no key does.
 func (s *simFlags) keys(g *globals, cfg *node.Config) error {
 	var err error
-	if cfg.User, cfg.TransportKey, err = identity.Derive(s.deriveKeys); err != nil {
+	if cfg.User, cfg.TransportKey, err = transportkey.Derive(s.deriveKeys); err != nil {
 		return usageError{fmt.Errorf("--derive-keys: %w", err)}
 	}
 	if err := os.MkdirAll(string(g.home), 0o700); err != nil {

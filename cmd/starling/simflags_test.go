@@ -11,7 +11,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"starling/identity"
+	"starling/identity/transportkey"
 	"starling/internal/testwait"
 	"starling/simhost"
 )
@@ -137,7 +137,7 @@ func TestSimFlagsErrors(t *testing.T) {
 
 func derivedPeer(t *testing.T, name string) string {
 	t.Helper()
-	_, tk, err := identity.Derive(name)
+	_, tk, err := transportkey.Derive(name)
 	if err != nil {
 		t.Fatal(err)
 	}

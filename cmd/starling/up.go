@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"starling/daemon"
-	"starling/identity"
+	"starling/identity/transportkey"
 	"starling/store"
 )
 
@@ -27,7 +27,7 @@ type daemonFlags struct {
 
 func (d *daemonFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringArrayVar(&d.listen, "listen", nil, "multiaddr to listen on (repeatable; default TCP and QUIC on all interfaces, random ports)")
+	f.StringArrayVar(&d.listen, "listen", nil, "multiaddr to listen on (repeatable; default TCP, QUIC and WebSocket (/tcp/PORT/ws) on all interfaces, random ports)")
 	f.StringArrayVar(&d.peers, "peer", nil, "static peer multiaddr ending in /p2p/ID (repeatable); kept connected")
 	f.BoolVar(&d.noMDNS, "no-mdns", false, "do not discover peers on the LAN with mDNS")
 	f.StringVar(&d.api, "api", "127.0.0.1:0", "address of the local API (a port of 0 picks one and records it in the home)")
@@ -71,7 +71,7 @@ func (d *daemonFlags) config(cmd *cobra.Command, g *globals) (daemon.Config, err
 	if nc.User, err = g.loadUser(); err != nil {
 		return cfg, err
 	}
-	if nc.TransportKey, err = identity.LoadOrCreateTransport(g.home.TransportKey()); err != nil {
+	if nc.TransportKey, err = transportkey.LoadOrCreate(g.home.TransportKey()); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
@@ -81,6 +81,7 @@ func newUp(g *globals) *cobra.Command {
 	var (
 		d   daemonFlags
 		web webFlags
+		ph  phoneFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -99,11 +100,16 @@ LAN too, for a phone, behind a pairing link.`,
 			if err != nil {
 				return err
 			}
+			phone, err := ph.config()
+			if err != nil {
+				return err
+			}
 			cfg, err := d.config(cmd, g)
 			if err != nil {
 				return err
 			}
 			cfg.Web = w
+			cfg.Phone = phone
 			cfg.Join = d.sim.joins
 			cfg.Ready = func(s daemon.Started) {
 				if s.Web != nil && len(s.Web.LAN) > 0 {
@@ -116,6 +122,7 @@ LAN too, for a phone, behind a pairing link.`,
 	d.add(cmd)
 	d.sim.addJoin(cmd)
 	web.add(cmd)
+	ph.add(cmd)
 	cmd.Flags().StringArrayVar(&d.relays, "relay", nil, "organiser relay multiaddr ending in /p2p/ID (repeatable); reserve a slot on it")
 	g.addPassphraseFlag(cmd)
 	return cmd

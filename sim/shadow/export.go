@@ -15,7 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"go.yaml.in/yaml/v3"
 
-	"starling/identity"
+	"starling/identity/transportkey"
 	"starling/sim"
 	"starling/simhost"
 )
@@ -113,7 +113,7 @@ func Export(dir string, b *sim.Blueprint, cfg Config) (*Manifest, error) {
 	m := &Manifest{Version: ManifestVersion, Scenario: b.Scenario.Name, Seed: b.Seed, Start: Epoch.Add(startAfter), Notes: notes}
 	peers := make([]string, len(b.Hosts))
 	for i, h := range b.Hosts {
-		_, tk, err := identity.Derive(h.Name)
+		_, tk, err := transportkey.Derive(h.Name)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,87 @@
+package browsertest
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestPhones is the attendees' evening: an organiser relay serves the page,
+// a laptop node owns an open group, two phones (separate storage) open its
+// invite from the relay. Phone to laptop, laptop to phone, phone to phone
+// through the relay; the second phone joins late and gets the history by
+// catch-up; a reload keeps the identity and the history.
+func TestPhones(t *testing.T) {
+	requireEngine(t)
+	browser := newBrowser(t)
+	e := newEvent(t, "party", "open")
+	relayNode, laptop, link := e.relay, e.laptop, e.link
+	laptop.send("party", "welcome, from the laptop")
+
+	ann := newPhone(t, browser, "ann")
+	ann.start(relayNode.pageWithInvite(link), "ann")
+	ann.waitGroup("party")
+	ann.waitText("welcome, from the laptop") // catch-up from the relay
+	annFP := ann.fingerprint()
+	// The page says whose key it holds and which node served it.
+	if got := mustEval[string](ann, `document.getElementById('my-fp').textContent.replaceAll(' ', '')`); got != annFP {
+		t.Errorf("the page shows the fingerprint %q, want %q", got, annFP)
+	}
+	ann.waitJS("the page shows a safety code", `/Safety code \S/.test(document.getElementById('my-safety').textContent)`)
+	if got, want := mustEval[string](ann, `document.querySelector('#served code').textContent`), relayNode.user.Fingerprint().Pretty(); got != want {
+		t.Errorf("the page says it was served by %q, want the relay's fingerprint %q", got, want)
+	}
+
+	ann.post("hello from ann's phone")
+	laptop.waitHistory("party", "hello from ann's phone")
+	ann.waitJS("ann's message is sent or held", `[...__phone.delivery.values()].some(d => d.state === 'sent' || d.state === 'held')`)
+
+	laptop.send("party", "hi ann, from the laptop")
+	ann.waitText("hi ann, from the laptop")
+	ann.screenshot("phone-ann")
+
+	// Bob arrives late: the history comes by catch-up.
+	bob := newPhone(t, browser, "bob")
+	bob.start(relayNode.pageWithInvite(link), "bob")
+	bob.waitGroup("party")
+	bob.waitText("hello from ann's phone")
+	bob.waitText("hi ann, from the laptop")
+	if bob.fingerprint() == annFP {
+		t.Fatal("two phones have the same identity: their storage is shared")
+	}
+
+	// Phone to phone, through the relay.
+	bob.post("bob here, hello ann")
+	ann.waitText("bob here, hello ann")
+	ann.post("hello bob")
+	bob.waitText("hello bob")
+	laptop.waitHistory("party", "bob here, hello ann")
+	// Reactions: the laptop's user reacts to ann's post, bob adds his.
+	page, err := laptop.client.History(t.Context(), "party", 100, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	annPost := ""
+	for _, m := range page.Messages {
+		if m.Text == "hello from ann's phone" {
+			annPost = m.ID
+		}
+	}
+	if _, err := laptop.client.React(t.Context(), "party", annPost, "🎉", false); err != nil {
+		t.Fatal(err)
+	}
+	chips := `[...document.querySelectorAll('[data-reactions="` + annPost + `"] .reaction')].map(b => b.textContent).join(' ')`
+	bob.waitJS("bob sees the laptop's reaction", chips+` === '🎉 1'`)
+	bob.do(chromedp.Click(chromedp.CSS(`[data-id="` + annPost + `"] .actions .react`)))
+	ann.waitJS("ann sees both reactions", chips+` === '🎉 1 👍 1'`)
+	bob.screenshot("phone-bob")
+
+	// A reload keeps the identity and the history.
+	ann.do(reload())
+	ann.waitJS("the page is back", `globalThis.__phone?.me != null`)
+	requireIdentity(t, ann, annFP)
+	ann.waitGroup("party")
+	ann.waitText("hello from ann's phone")
+	ann.waitText("bob here, hello ann")
+	ann.screenshot("phone-ann-reloaded")
+}
