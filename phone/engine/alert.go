@@ -7,10 +7,10 @@ import (
 )
 
 // AlertProtocol is the protocol organiser alerts' acknowledgements are
-// pushed on (node.AlertProtocol).
+// pushed on (alerts.Protocol).
 const AlertProtocol = "/starling/alert/1.0.0"
 
-// alertPush opens a push exchange on AlertProtocol (node/alertwire.go):
+// alertPush opens a push exchange on AlertProtocol (alerts/wire.go):
 // the ack as a uvarint length and its bytes, answered by one status byte.
 const alertPush = 1
 
