@@ -70,7 +70,9 @@ type syncRequest struct {
 
 // syncer owns the catch-up bookkeeping. Its mutex guards the maps.
 type syncer struct {
-	queue chan syncRequest
+	// queue holds pointers: syncQueue requests by value would be most of
+	// an idle simulated node's catch-up memory.
+	queue chan *syncRequest
 
 	mu      sync.Mutex
 	last    map[message.GroupID]catchup.Result // last completed session per group
@@ -93,7 +95,7 @@ type syncer struct {
 
 func newSyncer() *syncer {
 	return &syncer{
-		queue:     make(chan syncRequest, syncQueue),
+		queue:     make(chan *syncRequest, syncQueue),
 		last:      map[message.GroupID]catchup.Result{},
 		tried:     map[syncKey]time.Time{},
 		running:   map[syncKey]bool{},
@@ -156,7 +158,7 @@ func (s *syncer) cooling(p peer.ID, now time.Time) bool {
 // request asks for an automatic session without blocking.
 func (s *syncer) request(r syncRequest) {
 	select {
-	case s.queue <- r:
+	case s.queue <- &r:
 	default:
 	}
 }
