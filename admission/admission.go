@@ -203,7 +203,7 @@ func (a *Admission) checkLocked(src Source, g Group, ga *groupAccount, m *messag
 		return fmt.Errorf("%w: the group tracks %d authors already", ErrAuthorFull, a.lim.MaxAuthors)
 	}
 	if au != nil && !isAlert(m) && inHorizon(b.SentAtMS, now, a.lim.RateHorizon) {
-		if au.windows[b.SentAtMS/a.window] >= uint16(a.lim.Burst) {
+		if au.windows.get(b.SentAtMS/a.window) >= uint16(a.lim.Burst) {
 			return fmt.Errorf("%w: %d messages per %s", ErrRateLimited, a.lim.Burst, time.Duration(a.window)*time.Millisecond)
 		}
 		if slow := g.SlowMode(); slow > 0 && b.Kind == message.KindText {

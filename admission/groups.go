@@ -2,6 +2,7 @@ package admission
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,9 +33,42 @@ type groupAccount struct {
 type authorAccount struct {
 	bytes   int64
 	self    bool                // this user: never pruned
-	windows map[uint64]uint16   // rate window -> messages
+	windows windowCounts        // rate window -> messages
 	slow    map[uint64]struct{} // slow-mode windows with a text
 	alerts  []uint64            // sent_at of recent alerts (alerts.go)
+}
+
+// windowCounts counts an author's messages per rate window. It is a short
+// slice searched in order: an author uses few windows within the horizon
+// (forgetOld keeps them under about forgetWindowsAt), and a map of one
+// entry cost about 200 bytes per author in every node, for the simulator's
+// thousands of nodes each tracking every sender.
+type windowCounts []windowCount
+
+type windowCount struct {
+	w uint64
+	n uint16
+}
+
+// get returns window w's count.
+func (c windowCounts) get(w uint64) uint16 {
+	for _, x := range c {
+		if x.w == w {
+			return x.n
+		}
+	}
+	return 0
+}
+
+// raise makes window w's count at least n.
+func (c *windowCounts) raise(w uint64, n uint16) {
+	for i := range *c {
+		if (*c)[i].w == w {
+			(*c)[i].n = max((*c)[i].n, n)
+			return
+		}
+	}
+	*c = append(*c, windowCount{w, n})
 }
 
 // group returns g's account, built from the store on first use.
@@ -92,11 +126,8 @@ func (a *Admission) loadLocked(ga *groupAccount) error {
 			au = &authorAccount{}
 			authors[k] = au
 		}
-		for w, n := range old.windows {
-			if au.windows == nil {
-				au.windows = make(map[uint64]uint16)
-			}
-			au.windows[w] = max(au.windows[w], n)
+		for _, x := range old.windows {
+			au.windows.raise(x.w, x.n)
 		}
 		if len(old.slow) > 0 && au.slow == nil {
 			au.slow = old.slow
@@ -133,11 +164,8 @@ func (a *Admission) scan(g message.GroupID, fn func(store.Stored) bool) error {
 
 // window counts one message in rate window w.
 func (au *authorAccount) window(w uint64) {
-	if au.windows == nil {
-		au.windows = make(map[uint64]uint16)
-	}
-	if au.windows[w] < ^uint16(0) {
-		au.windows[w]++
+	if n := au.windows.get(w); n < ^uint16(0) {
+		au.windows.raise(w, n+1)
 	}
 }
 
@@ -175,11 +203,7 @@ const forgetWindowsAt = 64
 // forgetOld drops windows that end before oldestMS.
 func (au *authorAccount) forgetOld(oldestMS, window uint64, slow time.Duration) {
 	if len(au.windows) > forgetWindowsAt {
-		for w := range au.windows {
-			if (w+1)*window <= oldestMS {
-				delete(au.windows, w)
-			}
-		}
+		au.windows = slices.DeleteFunc(au.windows, func(x windowCount) bool { return (x.w+1)*window <= oldestMS })
 	}
 	if slow > 0 && len(au.slow) > forgetWindowsAt {
 		for w := range au.slow {

@@ -283,7 +283,9 @@ func (n *Node) startBackground() {
 	n.goFunc(n.drainOutbox)
 	n.goFunc(n.sched.Run)
 	n.goFunc(n.runEffects)
-	n.goFunc(n.watchDisk)
+	if n.store.DiskWatched() {
+		n.goFunc(n.watchDisk) // the simulator's stores have no disk to watch
+	}
 	n.goFunc(n.alerts.Run)
 	n.goFunc(func(context.Context) {
 		for _, st := range n.groups.all() {

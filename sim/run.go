@@ -35,8 +35,9 @@ type Options struct {
 	// ProfileCPU.
 	CPUProfile func(stack string) (stop func() error, err error)
 	// HeapProfile, if set, is called once each run's nodes have started,
-	// when the heap per node is measured (with the stack's name), to
-	// write what holds that memory. See ProfileHeap.
+	// when the heap per node is measured (with the stack's name), and
+	// again at the run's end, before the nodes stop (with the name and
+	// "-end"), to write what holds that memory. See ProfileHeap.
 	HeapProfile func(stack string) error
 }
 
@@ -92,7 +93,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*report.Report, error
 func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options) (_ report.Run, _ *outcome, err error) {
 	w := newWorld(p)
 	defer w.close()
-	heap0 := heapInUse()
+	heap0, g0 := heapInUse(), runtime.NumGoroutine()
 	var origin time.Time
 	f := mk(w)
 	defer func() {
@@ -114,6 +115,7 @@ func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options)
 	}
 	atk.judge = func(s attackSet) []event { return f.judge(s, time.Since(origin)) }
 	mem := max(heapInUse()-heap0, 0) / int64(p.honest)
+	goroutines := float64(runtime.NumGoroutine()-g0) / float64(p.honest)
 	if opts.HeapProfile != nil {
 		if err := opts.HeapProfile(f.name()); err != nil {
 			return report.Run{}, nil, err
@@ -137,6 +139,9 @@ func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options)
 	if perr := stopProfile(); err == nil {
 		err = perr
 	}
+	if opts.HeapProfile != nil && err == nil {
+		err = opts.HeapProfile(f.name() + "-end")
+	}
 	if err != nil {
 		return report.Run{}, nil, err
 	}
@@ -152,7 +157,7 @@ func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options)
 	extra := append(atk.report(), f.health(end)...)
 	extra = append(extra, event{At: end, Kind: EventClock, Detail: clock})
 	extra = append(extra, event{At: end, Kind: EventResources, Detail: fmt.Sprintf(
-		"heap per node after start-up %s; process peak RSS so far %s", mib(mem), mib(peakRSS()))})
+		"heap per node after start-up %s, goroutines per node %.1f; process peak RSS so far %s", mib(mem), goroutines, mib(peakRSS()))})
 	r.Events = append(r.Events, toReport(extra)...)
 	slices.SortStableFunc(r.Events, func(a, b report.Event) int { return cmp.Compare(a.At, b.At) })
 	r.Derive()
@@ -222,7 +227,9 @@ func toReport(es []event) []report.Event {
 
 // ProfileHeap is an Options.HeapProfile that writes the heap in use once a
 // run's nodes have started to PREFIX-STACK.heap.pprof, for finding what a
-// simulated node holds (go tool pprof -sample_index=inuse_space).
+// simulated node holds (go tool pprof -sample_index=inuse_space), and its
+// goroutines to PREFIX-STACK.goroutine.pprof (each holds a stack that the
+// heap profile does not count).
 func ProfileHeap(prefix string) func(stack string) error {
 	return func(stack string) error {
 		path := prefix + "-" + stack + ".heap.pprof"
@@ -234,6 +241,19 @@ func ProfileHeap(prefix string) func(stack string) error {
 		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 			f.Close()
 			return fmt.Errorf("heap profile %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		// The goroutines too: each holds a stack, which the heap
+		// profile does not show.
+		path = prefix + "-" + stack + ".goroutine.pprof"
+		if f, err = os.Create(path); err != nil {
+			return fmt.Errorf("goroutine profile: %w", err)
+		}
+		if err := pprof.Lookup("goroutine").WriteTo(f, 0); err != nil {
+			f.Close()
+			return fmt.Errorf("goroutine profile %s: %w", path, err)
 		}
 		return f.Close()
 	}

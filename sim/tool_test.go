@@ -28,7 +28,7 @@ var (
 	scaleFlag    = flag.Float64("sim.scale", 1, "multiply attendees and attackers (TestScenario)")
 	logFlag      = flag.String("sim.log", "", "write the nodes' logs at this level (debug, info, warn, error) to stderr (TestScenario)")
 	profileFlag  = flag.String("sim.cpuprofile", "", "CPU-profile each run's timeline to PREFIX-starling.pprof and PREFIX-bare.pprof (TestScenario)")
-	heapFlag     = flag.String("sim.heapprofile", "", "write the heap each run holds once its nodes have started to PREFIX-starling.heap.pprof and PREFIX-bare.heap.pprof (TestScenario)")
+	heapFlag     = flag.String("sim.heapprofile", "", "write the heap each run holds once its nodes have started to PREFIX-starling.heap.pprof and PREFIX-bare.heap.pprof, and its goroutines to PREFIX-STACK.goroutine.pprof; at the run's end, to PREFIX-STACK-end.* (TestScenario)")
 )
 
 // TestScenario runs -sim.scenario inside a synctest bubble and writes its

@@ -204,6 +204,11 @@ func (s *Store) Disk() Disk {
 	return d
 }
 
+// DiskWatched reports whether the store watches a disk's free space. When
+// it does not (in memory without Disk.FreeSpace, or on the memory engine),
+// Disk never changes and OnDisk is never called.
+func (s *Store) DiskWatched() bool { return !s.disk.off }
+
 // hardFloor is what Badger with options o may write on its own once the
 // store's writes stop, following what it maps and builds (see the comment
 // at the top of this file):

@@ -197,8 +197,8 @@ func (t *memTxn) Discard() {
 	}
 }
 
-// memItem is an entry; it stays valid after the iterator moves on (its
-// bytes are never written again).
+// memItem is an entry. Its bytes are never written again, but an
+// iterator's item is overwritten when the iterator moves, as Badger's is.
 type memItem struct{ e memEntry }
 
 func (i *memItem) Key() []byte                         { return i.e.key() }

@@ -326,8 +326,13 @@ func TestMemEngineHasNoDisk(t *testing.T) {
 	if d := s.Disk(); d.State != DiskOK || d.Free != -1 || d.Floor != 0 || d.HardFloor != 0 || d.ReadOnly {
 		t.Errorf("memory engine's disk: %+v", d)
 	}
-	if s.diskDone != nil || s.compactKick != nil {
-		t.Error("the memory engine runs a disk monitor or compaction")
+	if s.diskDone != nil || s.compactKick != nil || s.DiskWatched() {
+		t.Error("the memory engine runs a disk monitor or compaction, or says it watches a disk")
+	}
+	for i, want := range []bool{true, false} { // Badger on disk, in memory
+		if s, _ := backends[i].open(t, "", Config{}); s.DiskWatched() != want {
+			t.Errorf("%s store: DiskWatched %v", backends[i].name, !want)
+		}
 	}
 }
 

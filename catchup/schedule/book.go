@@ -22,7 +22,9 @@ type syncRequest struct {
 
 // book is the scheduler's bookkeeping. Its mutex guards the maps.
 type book struct {
-	queue chan syncRequest
+	// queue holds pointers: syncQueue requests by value would be most of
+	// an idle simulated node's catch-up memory.
+	queue chan *syncRequest
 
 	mu      sync.Mutex
 	last    map[message.GroupID]catchup.Result // last completed session per group
@@ -42,7 +44,7 @@ type book struct {
 
 func newBook() book {
 	return book{
-		queue:   make(chan syncRequest, syncQueue),
+		queue:   make(chan *syncRequest, syncQueue),
 		last:    map[message.GroupID]catchup.Result{},
 		tried:   map[syncKey]time.Time{},
 		running: map[syncKey]bool{},
@@ -92,7 +94,7 @@ func (b *book) cooling(p peer.ID, now time.Time) bool {
 // request asks for an automatic session without blocking.
 func (b *book) request(r syncRequest) {
 	select {
-	case b.queue <- r:
+	case b.queue <- &r:
 	default:
 	}
 }
