@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"starling/internal/testwait"
 )
 
@@ -65,7 +67,10 @@ func TestPhoneModeration(t *testing.T) {
 	p.screenshot("phone-banned")
 
 	// An announcement channel: the phone reads, only the owner posts.
-	mustEval[any](p, `__phone.join(`+jsString(news)+`).then(() => null)`)
+	// Joined through the page's Join dialog, as a pasted link.
+	p.do(chromedp.Click(chromedp.CSS("#open-drawer")), chromedp.Click(chromedp.CSS("#open-join")),
+		chromedp.SendKeys(chromedp.CSS("#join-input"), news), chromedp.Click(chromedp.CSS("#join-submit")))
+	p.waitJS("the join dialog closes", `!document.getElementById('join-dialog').open`)
 	p.waitGroup("news")
 	laptop.send("news", "doors open at eight")
 	p.waitText("doors open at eight")

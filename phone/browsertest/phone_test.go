@@ -34,7 +34,8 @@ func TestPhones(t *testing.T) {
 
 	ann.post("hello from ann's phone")
 	laptop.waitHistory("party", "hello from ann's phone")
-	ann.waitJS("ann's message is sent or held", `[...__phone.delivery.values()].some(d => d.state === 'sent' || d.state === 'held')`)
+	ann.waitJS("ann's post is held by a node (a catch-up session confirmed it)",
+		`[...document.querySelectorAll('#messages .msg.own')].some(m => m.textContent.includes("hello from ann's phone") && m.querySelector('.delivery').textContent === 'held by a node')`)
 
 	laptop.send("party", "hi ann, from the laptop")
 	ann.waitText("hi ann, from the laptop")

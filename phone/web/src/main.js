@@ -349,7 +349,11 @@ class App {
     const publish = r.publish
     await this.handle({ ...r, publish: [] })
     await this.flushWrites()
-    for (const o of publish ?? []) await this.send(o)
+    for (const o of publish ?? []) {
+      await this.send(o)
+      // A catch-up session shortly after confirms that a node holds it.
+      this.resyncSoon(o.group)
+    }
   }
 
   onTopicPeer (topic, peer) {

@@ -386,7 +386,7 @@ export class UI {
     switch (d?.state) {
       case 'queued': return 'queued: no peer yet'
       case 'sent': return `sent to ${d.peers} ${d.peers === 1 ? 'peer' : 'peers'}`
-      case 'held': return 'held by a relay'
+      case 'held': return 'held by a node'
       default: return ''
     }
   }
