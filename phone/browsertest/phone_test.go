@@ -41,9 +41,15 @@ func TestPhones(t *testing.T) {
 	ann.waitText("hi ann, from the laptop")
 	ann.screenshot("phone-ann")
 
-	// Bob arrives late: the history comes by catch-up.
+	// Bob arrives late, with the invite ann's phone shows him: the
+	// history comes by catch-up.
+	ann.do(chromedp.Click(chromedp.CSS("#open-info")))
+	ann.waitJS("ann's phone shows an invite", `document.getElementById('info-invite').value.includes('#starling://join?')`)
+	annInvite := mustEval[string](ann, `document.getElementById('info-invite').value`)
+	ann.screenshot("phone-invite")
+	ann.do(chromedp.Click(chromedp.CSS(`#info-dialog button[value="close"]`)))
 	bob := newPhone(t, browser, "bob")
-	bob.start(relayNode.pageWithInvite(link), "bob")
+	bob.start(annInvite, "bob")
 	bob.waitGroup("party")
 	bob.waitText("hello from ann's phone")
 	bob.waitText("hi ann, from the laptop")

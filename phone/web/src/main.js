@@ -184,6 +184,19 @@ class App {
     for (const p of this.net.topicPeers(g.topic)) this.sync(p, g.id)
   }
 
+  // inviteURL is this page's address with an invite to g in its
+  // fragment: what another phone opens. The link names the group's relays
+  // and the node that served this page.
+  inviteURL (g) {
+    const relays = [...(g.relays ?? [])]
+    for (const a of this.server?.addrs ?? []) {
+      const full = a.includes('/p2p/') ? a : `${a}/p2p/${this.server.peerId}`
+      if (!relays.includes(full)) relays.push(full)
+    }
+    const r = check(this.engine.invite(g.id, relays))
+    return `${location.origin}${location.pathname}#${r.link}`
+  }
+
   async addRelay (addr) {
     addr = addr.trim()
     if (this.net.keep([addr]) === 0) {

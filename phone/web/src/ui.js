@@ -93,6 +93,11 @@ export class UI {
     }
 
     $('open-info').onclick = () => this.showInfo()
+    $('info-copy').onclick = () => {
+      const t = $('info-invite')
+      t.select()
+      navigator.clipboard?.writeText(t.value).catch(() => document.execCommand('copy'))
+    }
     $('info-leave').onclick = async () => {
       const id = this.current
       $('info-dialog').close()
@@ -458,6 +463,13 @@ export class UI {
     row('Relays', (g.relays ?? []).join(' ') || 'none named')
     row('ID', g.id)
     $('info-title').textContent = g.name || g.id.slice(0, 8)
+    $('info-invite-error').hidden = true
+    $('info-invite').value = ''
+    try {
+      $('info-invite').value = this.app.inviteURL(g)
+    } catch (err) {
+      this.showError('info-invite-error', err)
+    }
     $('info-dialog').showModal()
   }
 
