@@ -80,6 +80,14 @@ func TestPhoneModeration(t *testing.T) {
 		t.Errorf("posting in the announcement channel from the phone: %q, want the engine's not-allowed", got)
 	}
 	p.screenshot("phone-announcements")
+
+	// Leaving forgets the group on this phone, across a reload.
+	p.do(chromedp.Click(chromedp.CSS("#open-info")), chromedp.Click(chromedp.CSS("#info-leave")))
+	gone := `![...document.querySelectorAll('#groups .name')].some(n => n.textContent === 'news') && ![...__phone.groups.values()].some(g => g.name === 'news')`
+	p.waitJS("the announcement channel is gone", gone)
+	p.do(reload())
+	p.waitJS("the page is back", `globalThis.__phone?.me != null && document.querySelectorAll('#groups .name').length > 0`)
+	p.waitJS("the channel stays gone after a reload", gone)
 }
 
 // TestPhoneAlert: an organiser's alert reaches the phone, which shows it

@@ -71,6 +71,7 @@ export class UI {
         }
         $('join-dialog').close()
         $('join-input').value = ''
+        $('app').classList.remove('drawer-open')
       } catch (err) {
         this.showError('join-error', err)
       }
@@ -86,6 +87,7 @@ export class UI {
         await this.app.addRelay($('relay-input').value)
         $('relay-dialog').close()
         $('relay-input').value = ''
+        $('app').classList.remove('drawer-open')
         this.status()
       } catch (err) {
         this.showError('relay-error', err)
