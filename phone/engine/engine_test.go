@@ -344,3 +344,39 @@ func TestWaitingForGenesis(t *testing.T) {
 		t.Fatalf("the genesis: %+v", r)
 	}
 }
+
+// TestExpiredGroup: a group past its end and grace says so, takes nothing
+// more and lets nobody post.
+func TestExpiredGroup(t *testing.T) {
+	u, err := identity.NewUser("olga")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-3 * time.Hour)
+	st, msgs, err := group.Create(u, group.KindOpen, "party", start.Add(time.Hour), start, group.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := &daemon{u: u, st: st, msgs: msgs}
+	e := New(nil)
+	mustIdentity(t, e, "pat")
+	// A link with the genesis in it (as links once were) says at once.
+	inv, err := st.Invite(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Descriptor = msgs[0]
+	if _, err := e.Join(inv.Link()); CodeOf(err) != CodeExpired {
+		t.Fatalf("joining an ended group by an old link: %v, want code %s", err, CodeExpired)
+	}
+	// A short link joins; the genesis that catch-up brings says it ended.
+	j := mustJoin(t, e, owner.link(t))
+	runSync(t, e, j.Group.ID, newServer(t, st.ID(), msgs[:1]), 64)
+	info, _ := e.GroupInfo(j.Group.ID)
+	if !info.Expired || info.CanPost || !info.GenesisKnown {
+		t.Fatalf("an ended group: %+v", info)
+	}
+	if r := e.Receive(owner.msgs[1].Raw, st.Topic()); r.Verdict == "accept" {
+		t.Fatalf("a message of an ended group: %+v", r)
+	}
+}

@@ -55,17 +55,20 @@ type Person struct {
 
 // GroupInfo is what the interface shows of a group.
 type GroupInfo struct {
-	ID              string   `json:"id"`
-	Name            string   `json:"name"`
-	Kind            string   `json:"kind"`
-	Topic           string   `json:"topic"`
-	Owner           string   `json:"owner"`
-	Admins          []string `json:"admins"`
-	Posters         []string `json:"posters"`
-	Banned          []string `json:"banned"`
-	Removed         []string `json:"removed"`
-	Members         []Person `json:"members"`
-	EndsAt          int64    `json:"endsAt"`
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	Topic   string   `json:"topic"`
+	Owner   string   `json:"owner"`
+	Admins  []string `json:"admins"`
+	Posters []string `json:"posters"`
+	Banned  []string `json:"banned"`
+	Removed []string `json:"removed"`
+	Members []Person `json:"members"`
+	EndsAt  int64    `json:"endsAt"`
+	// Expired: the group ended more than the grace period ago; the daemon
+	// then deletes its content and keys, and so should the page (leave).
+	Expired         bool     `json:"expired"`
 	SlowModeSeconds int      `json:"slowModeSeconds"`
 	Epoch           uint64   `json:"epoch"`
 	GenesisKnown    bool     `json:"genesisKnown"`
@@ -405,7 +408,8 @@ func (e *Engine) infoLocked(j *joined) GroupInfo {
 	case info.Standing == "" && st.Kind() == group.KindAnnounce && !(std.Owner || std.Admin || std.Poster):
 		info.Standing = "only the organisers post in " + info.Name
 	}
-	info.CanPost = info.Standing == "" && !st.Expired(e.clock())
+	info.Expired = st.Expired(e.clock())
+	info.CanPost = info.Standing == "" && !info.Expired
 	return info
 }
 
