@@ -1,6 +1,10 @@
 package browsertest
 
 import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -83,6 +87,13 @@ func TestPhones(t *testing.T) {
 	ann.waitJS("ann sees both reactions", chips+` === '🎉 1 👍 1'`)
 	bob.screenshot("phone-bob")
 
+	// A picture: the phone shows its preview and caption.
+	if _, err := laptop.client.SendImage(t.Context(), "party", testPNG(t), "a picture from the laptop", ""); err != nil {
+		t.Fatal(err)
+	}
+	ann.waitText("a picture from the laptop")
+	ann.waitJS("the picture's preview is drawn", `[...document.querySelectorAll('figure.picture img.preview')].some(i => i.complete && i.naturalWidth > 0)`)
+
 	// A reload keeps the identity and the history.
 	ann.do(reload())
 	ann.waitJS("the page is back", `globalThis.__phone?.me != null`)
@@ -91,4 +102,20 @@ func TestPhones(t *testing.T) {
 	ann.waitText("hello from ann's phone")
 	ann.waitText("bob here, hello ann")
 	ann.screenshot("phone-ann-reloaded")
+}
+
+// testPNG is a 160x120 picture with a gradient, as a PNG file.
+func testPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	for y := range 120 {
+		for x := range 160 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y * 2), 128, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

@@ -360,13 +360,33 @@ export class UI {
     }
     let text = v.text
     if (v.unreadable) text = '🔒 A sealed message that no key of yours opens (yet).'
-    else if (v.kind === 'image') text = `[picture] ${v.text ?? ''}`
+    if (v.kind === 'image' && !v.unreadable) {
+      m.append(this.picture(v))
+    }
     m.append(el('div', 'text', text))
     const chips = el('div', 'reactions')
     chips.dataset.reactions = v.id
     m.append(chips)
     this.fillReactions(chips, v.group, v.id)
     return m
+  }
+
+  // picture shows a picture's preview (a small JPEG the message carries)
+  // at the picture's aspect ratio; the full picture's chunks are fetched
+  // by nodes, not yet by this page.
+  picture (v) {
+    const f = el('figure', 'picture')
+    const img = v.image
+    if (img?.width > 0 && img?.height > 0) f.style.aspectRatio = `${img.width} / ${img.height}`
+    if (img?.preview?.length > 0) {
+      const p = el('img', 'preview')
+      p.alt = 'A preview of the picture'
+      p.src = URL.createObjectURL(new Blob([img.preview], { type: 'image/jpeg' }))
+      f.append(p)
+    }
+    const size = img?.size ? ` (${Math.ceil(img.size / 1024)} KB)` : ''
+    f.append(el('figcaption', '', `A picture${size}: its preview; this page does not fetch the full picture yet`))
+    return f
   }
 
   // drawReactions redraws the reaction chips under a shown message.
