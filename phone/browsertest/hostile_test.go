@@ -100,8 +100,10 @@ func TestPhoneRejectsForgedEnvelope(t *testing.T) {
 	p.do(chromedp.Click(chromedp.CSS("#open-drawer")), chromedp.Click(chromedp.CSS("#open-relay")),
 		chromedp.SendKeys(chromedp.CSS("#relay-input"), evil.addr()), chromedp.Click(chromedp.CSS("#relay-submit")))
 	p.waitJS("the relay dialog closes", `!document.getElementById('relay-dialog').open`)
+	p.do(chromedp.Click(chromedp.CSS("#open-drawer")))
 	p.screenshot("phone-drawer")
 	p.do(chromedp.Click(chromedp.CSS("#close-drawer")))
+	p.waitJS("the drawer closes", `!document.getElementById('app').classList.contains('drawer-open')`)
 	p.waitJS("the phone connects to the hostile peer", `__phone.net.peers().includes(`+jsString(evil.host.ID().String())+`)`)
 	p.waitJS("the hostile peer is on the phone's topic", `__phone.net.topicPeers(`+jsString(topic)+`).includes(`+jsString(evil.host.ID().String())+`)`)
 	waitFor(t, "the phone is on the hostile peer's topic", func() bool { return len(evil.topic.ListPeers()) > 0 })

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"starling/internal/testwait"
 )
 
@@ -65,7 +67,10 @@ func TestPhoneModeration(t *testing.T) {
 	p.screenshot("phone-banned")
 
 	// An announcement channel: the phone reads, only the owner posts.
-	mustEval[any](p, `__phone.join(`+jsString(news)+`).then(() => null)`)
+	// Joined through the page's Join dialog, as a pasted link.
+	p.do(chromedp.Click(chromedp.CSS("#open-drawer")), chromedp.Click(chromedp.CSS("#open-join")),
+		chromedp.SendKeys(chromedp.CSS("#join-input"), news), chromedp.Click(chromedp.CSS("#join-submit")))
+	p.waitJS("the join dialog closes", `!document.getElementById('join-dialog').open`)
 	p.waitGroup("news")
 	laptop.send("news", "doors open at eight")
 	p.waitText("doors open at eight")
@@ -75,6 +80,14 @@ func TestPhoneModeration(t *testing.T) {
 		t.Errorf("posting in the announcement channel from the phone: %q, want the engine's not-allowed", got)
 	}
 	p.screenshot("phone-announcements")
+
+	// Leaving forgets the group on this phone, across a reload.
+	p.do(chromedp.Click(chromedp.CSS("#open-info")), chromedp.Click(chromedp.CSS("#info-leave")))
+	gone := `![...document.querySelectorAll('#groups .name')].some(n => n.textContent === 'news') && ![...__phone.groups.values()].some(g => g.name === 'news')`
+	p.waitJS("the announcement channel is gone", gone)
+	p.do(reload())
+	p.waitJS("the page is back", `globalThis.__phone?.me != null && document.querySelectorAll('#groups .name').length > 0`)
+	p.waitJS("the channel stays gone after a reload", gone)
 }
 
 // TestPhoneAlert: an organiser's alert reaches the phone, which shows it

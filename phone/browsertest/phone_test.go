@@ -1,6 +1,10 @@
 package browsertest
 
 import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -34,15 +38,22 @@ func TestPhones(t *testing.T) {
 
 	ann.post("hello from ann's phone")
 	laptop.waitHistory("party", "hello from ann's phone")
-	ann.waitJS("ann's message is sent or held", `[...__phone.delivery.values()].some(d => d.state === 'sent' || d.state === 'held')`)
+	ann.waitJS("ann's post is held by a node (a catch-up session confirmed it)",
+		`[...document.querySelectorAll('#messages .msg.own')].some(m => m.textContent.includes("hello from ann's phone") && m.querySelector('.delivery').textContent === 'held by a node')`)
 
 	laptop.send("party", "hi ann, from the laptop")
 	ann.waitText("hi ann, from the laptop")
 	ann.screenshot("phone-ann")
 
-	// Bob arrives late: the history comes by catch-up.
+	// Bob arrives late, with the invite ann's phone shows him: the
+	// history comes by catch-up.
+	ann.do(chromedp.Click(chromedp.CSS("#open-info")))
+	ann.waitJS("ann's phone shows an invite", `document.getElementById('info-invite').value.includes('#starling://join?')`)
+	annInvite := mustEval[string](ann, `document.getElementById('info-invite').value`)
+	ann.screenshot("phone-invite")
+	ann.do(chromedp.Click(chromedp.CSS(`#info-dialog button[value="close"]`)))
 	bob := newPhone(t, browser, "bob")
-	bob.start(relayNode.pageWithInvite(link), "bob")
+	bob.start(annInvite, "bob")
 	bob.waitGroup("party")
 	bob.waitText("hello from ann's phone")
 	bob.waitText("hi ann, from the laptop")
@@ -76,6 +87,13 @@ func TestPhones(t *testing.T) {
 	ann.waitJS("ann sees both reactions", chips+` === '🎉 1 👍 1'`)
 	bob.screenshot("phone-bob")
 
+	// A picture: the phone shows its preview and caption.
+	if _, err := laptop.client.SendImage(t.Context(), "party", testPNG(t), "a picture from the laptop", ""); err != nil {
+		t.Fatal(err)
+	}
+	ann.waitText("a picture from the laptop")
+	ann.waitJS("the picture's preview is drawn", `[...document.querySelectorAll('figure.picture img.preview')].some(i => i.complete && i.naturalWidth > 0)`)
+
 	// A reload keeps the identity and the history.
 	ann.do(reload())
 	ann.waitJS("the page is back", `globalThis.__phone?.me != null`)
@@ -84,4 +102,20 @@ func TestPhones(t *testing.T) {
 	ann.waitText("hello from ann's phone")
 	ann.waitText("bob here, hello ann")
 	ann.screenshot("phone-ann-reloaded")
+}
+
+// testPNG is a 160x120 picture with a gradient, as a PNG file.
+func testPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	for y := range 120 {
+		for x := range 160 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y * 2), 128, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

@@ -18,6 +18,8 @@ const resyncEvery = 60000
 // graftGap is how long after a peer joins a topic the page catches up
 // with it a second time: three GossipSub heartbeats.
 const graftGap = 3000
+// expiryCheck is how often the page looks for groups that ended.
+const expiryCheck = 60000
 // Received records are written in one transaction per writeBatch records
 // or writeDelay ms, whichever comes first.
 const writeBatch = 200
@@ -108,8 +110,10 @@ class App {
     }
     this.ui.me(this.me)
     for (const g of check(this.engine.groups())) this.groups.set(g.id, g)
+    setInterval(() => this.dropExpired(), expiryCheck)
 
     for (const r of await this.store.relays()) this.net.keep([r.addr])
+    await this.dropExpired()
     for (const g of this.groups.values()) this.openGroup(g)
 
     // Catch up with every group's peers now and then, as the daemon does:
@@ -184,6 +188,32 @@ class App {
     for (const p of this.net.topicPeers(g.topic)) this.sync(p, g.id)
   }
 
+  // inviteURL is this page's address with an invite to g in its
+  // fragment: what another phone opens. The link names the group's relays
+  // and the node that served this page.
+  inviteURL (g) {
+    const relays = [...(g.relays ?? [])]
+    for (const a of this.server?.addrs ?? []) {
+      const full = a.includes('/p2p/') ? a : `${a}/p2p/${this.server.peerId}`
+      if (!relays.includes(full)) relays.push(full)
+    }
+    const r = check(this.engine.invite(g.id, relays))
+    return `${location.origin}${location.pathname}#${r.link}`
+  }
+
+  // dropExpired leaves the groups that ended more than an hour ago and
+  // drops their records, as nodes delete an ended group's content.
+  async dropExpired () {
+    for (const id of [...this.groups.keys()]) {
+      const info = this.engine.groupInfo(id)
+      if (info.error || !info.expired) continue
+      const name = info.name || id.slice(0, 8)
+      await this.leave(id)
+      this.ui.notice(`${name} has ended: its messages are deleted from this phone, as every node deletes them.`)
+      if (this.ui.current === id) this.ui.select(this.groups.keys().next().value ?? '')
+    }
+  }
+
   async addRelay (addr) {
     addr = addr.trim()
     if (this.net.keep([addr]) === 0) {
@@ -250,7 +280,10 @@ class App {
       if (s.view.kind === 'alert' && !s.view.own) this.ackAlert(s.view)
     }
     for (const id of r.deleted ?? []) this.ui.remove(id)
-    if ((r.changed ?? []).length > 0) this.ui.groups()
+    if ((r.changed ?? []).length > 0) {
+      this.ui.groups()
+      if (r.changed.some(id => this.groups.get(id)?.expired)) this.dropExpired()
+    }
     for (const o of r.publish ?? []) await this.send(o)
   }
 
@@ -349,7 +382,11 @@ class App {
     const publish = r.publish
     await this.handle({ ...r, publish: [] })
     await this.flushWrites()
-    for (const o of publish ?? []) await this.send(o)
+    for (const o of publish ?? []) {
+      await this.send(o)
+      // A catch-up session shortly after confirms that a node holds it.
+      this.resyncSoon(o.group)
+    }
   }
 
   onTopicPeer (topic, peer) {

@@ -71,6 +71,7 @@ export class UI {
         }
         $('join-dialog').close()
         $('join-input').value = ''
+        $('app').classList.remove('drawer-open')
       } catch (err) {
         this.showError('join-error', err)
       }
@@ -86,6 +87,7 @@ export class UI {
         await this.app.addRelay($('relay-input').value)
         $('relay-dialog').close()
         $('relay-input').value = ''
+        $('app').classList.remove('drawer-open')
         this.status()
       } catch (err) {
         this.showError('relay-error', err)
@@ -93,6 +95,11 @@ export class UI {
     }
 
     $('open-info').onclick = () => this.showInfo()
+    $('info-copy').onclick = () => {
+      const t = $('info-invite')
+      t.select()
+      navigator.clipboard?.writeText(t.value).catch(() => document.execCommand('copy'))
+    }
     $('info-leave').onclick = async () => {
       const id = this.current
       $('info-dialog').close()
@@ -353,13 +360,33 @@ export class UI {
     }
     let text = v.text
     if (v.unreadable) text = '🔒 A sealed message that no key of yours opens (yet).'
-    else if (v.kind === 'image') text = `[picture] ${v.text ?? ''}`
+    if (v.kind === 'image' && !v.unreadable) {
+      m.append(this.picture(v))
+    }
     m.append(el('div', 'text', text))
     const chips = el('div', 'reactions')
     chips.dataset.reactions = v.id
     m.append(chips)
     this.fillReactions(chips, v.group, v.id)
     return m
+  }
+
+  // picture shows a picture's preview (a small JPEG the message carries)
+  // at the picture's aspect ratio; the full picture's chunks are fetched
+  // by nodes, not yet by this page.
+  picture (v) {
+    const f = el('figure', 'picture')
+    const img = v.image
+    if (img?.width > 0 && img?.height > 0) f.style.aspectRatio = `${img.width} / ${img.height}`
+    if (img?.preview?.length > 0) {
+      const p = el('img', 'preview')
+      p.alt = 'A preview of the picture'
+      p.src = URL.createObjectURL(new Blob([img.preview], { type: 'image/jpeg' }))
+      f.append(p)
+    }
+    const size = img?.size ? ` (${Math.ceil(img.size / 1024)} KB)` : ''
+    f.append(el('figcaption', '', `A picture${size}: its preview; this page does not fetch the full picture yet`))
+    return f
   }
 
   // drawReactions redraws the reaction chips under a shown message.
@@ -386,7 +413,7 @@ export class UI {
     switch (d?.state) {
       case 'queued': return 'queued: no peer yet'
       case 'sent': return `sent to ${d.peers} ${d.peers === 1 ? 'peer' : 'peers'}`
-      case 'held': return 'held by a relay'
+      case 'held': return 'held by a node'
       default: return ''
     }
   }
@@ -458,6 +485,13 @@ export class UI {
     row('Relays', (g.relays ?? []).join(' ') || 'none named')
     row('ID', g.id)
     $('info-title').textContent = g.name || g.id.slice(0, 8)
+    $('info-invite-error').hidden = true
+    $('info-invite').value = ''
+    try {
+      $('info-invite').value = this.app.inviteURL(g)
+    } catch (err) {
+      this.showError('info-invite-error', err)
+    }
     $('info-dialog').showModal()
   }
 
