@@ -22,6 +22,7 @@ func main() {
 	api := js.Global().Get("Object").New()
 	api.Set("version", apiVersion)
 	api.Set("catchupProtocol", engine.CatchupProtocol)
+	api.Set("fetchProtocol", engine.FetchProtocol)
 	for name, f := range functions(e) {
 		api.Set(name, fn(f))
 	}
@@ -224,6 +225,50 @@ func functions(e *engine.Engine) map[string]func(a args) (any, error) {
 				return nil, err
 			}
 			return e.SyncFeed(session, data), nil
+		},
+		"fetchStart": func(a args) (any, error) {
+			id, err := a.str(0, "manifestId")
+			if err != nil {
+				return nil, err
+			}
+			return e.FetchStart(id)
+		},
+		"fetchFeed": func(a args) (any, error) {
+			session, err := a.int(0, "session")
+			if err != nil {
+				return nil, err
+			}
+			data, err := a.bytes(1, "bytes")
+			if err != nil {
+				return nil, err
+			}
+			return e.FetchFeed(session, data), nil
+		},
+		"fetchClose": func(a args) (any, error) {
+			session, err := a.int(0, "session")
+			if err != nil {
+				return nil, err
+			}
+			e.FetchClose(session)
+			return struct{}{}, nil
+		},
+		"takeChunks": func(a args) (any, error) {
+			id, err := a.str(0, "manifestId")
+			if err != nil {
+				return nil, err
+			}
+			var raws [][]byte
+			if err := valueFromJS(a.get(1), reflectOf(&raws), "raws"); err != nil {
+				return nil, &engine.Error{Code: engine.CodeBadArgument, Err: err}
+			}
+			return e.TakeChunks(id, raws)
+		},
+		"picture": func(a args) (any, error) {
+			id, err := a.str(0, "manifestId")
+			if err != nil {
+				return nil, err
+			}
+			return e.PictureOf(id)
 		},
 		"syncClose": func(a args) (any, error) {
 			session, err := a.int(0, "session")
