@@ -65,6 +65,14 @@ export class Store {
     await tx.done
   }
 
+  async deletePictureChunks (manifest) {
+    const tx = this.db.transaction('chunks', 'readwrite')
+    for (let c = await tx.store.index('manifest').openCursor(manifest); c; c = await c.continue()) {
+      await c.delete()
+    }
+    await tx.done
+  }
+
   async deleteChunks (ids) {
     const tx = this.db.transaction('chunks', 'readwrite')
     for (const id of ids) tx.store.delete(id)

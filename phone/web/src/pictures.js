@@ -39,7 +39,17 @@ async function fetchRequest ({ engine, net, peer, started, keep }) {
 // returns the picture ({data, mime, width, height}). It throws with code
 // 'not-held' (no peer asked holds them all), 'broken' (the picture's
 // author broke it) or another engine code. log(line) records each step.
-export async function loadPicture ({ engine, net, store, manifest, group, peers, log }) {
+export async function loadPicture (args) {
+  try {
+    return await load(args)
+  } catch (err) {
+    // A broken picture's chunks are neither shown nor kept.
+    if (err.code === 'broken') await args.store.deletePictureChunks(args.manifest).catch(() => {})
+    throw err
+  }
+}
+
+async function load ({ engine, net, store, manifest, group, peers, log }) {
   const keep = async (r) => {
     if ((r.records ?? []).length > 0) await store.putChunks(manifest, group, r.records)
     if ((r.deleted ?? []).length > 0) await store.deleteChunks(r.deleted)
