@@ -285,7 +285,11 @@ class App {
       this.ui.add(s.view)
       if (s.view.kind === 'alert' && !s.view.own) this.ackAlert(s.view)
     }
-    for (const id of r.deleted ?? []) this.ui.remove(id)
+    for (const id of r.deleted ?? []) {
+      this.ui.remove(id)
+      // A deleted picture's chunks go with it (no-op for other messages).
+      this.store.deletePictureChunks(id).catch(() => {})
+    }
     if ((r.changed ?? []).length > 0) {
       this.ui.groups()
       if (r.changed.some(id => this.groups.get(id)?.expired)) this.dropExpired()
