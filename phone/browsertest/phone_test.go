@@ -111,6 +111,11 @@ func TestPhones(t *testing.T) {
 	ann.waitText("hello from ann's phone")
 	ann.waitText("bob here, hello ann")
 	ann.waitJS("the full picture is drawn again after the reload", fullPicture)
+	// Nothing honest nodes sent was rejected (a relay once regossiped the
+	// chunks it fetched).
+	if n := mustEval[float64](bob, `__phone.stats.rejected`); n != 0 {
+		t.Errorf("bob's phone rejected %v messages from honest nodes", n)
+	}
 	ann.screenshot("phone-ann-reloaded")
 }
 

@@ -408,7 +408,8 @@ export class UI {
         open.rel = 'noopener'
         open.title = 'Open full size'
         open.append(full)
-        f.querySelector('img.preview')?.remove()
+        // Hidden, not removed: it stays the figure's placeholder.
+        full.onload = () => f.querySelector('img.preview')?.setAttribute('hidden', '')
         f.prepend(open)
         const save = el('a', '', 'Save')
         save.href = url
@@ -429,9 +430,9 @@ export class UI {
       }
     }
     // When the message shows: at once, and again if no peer had it yet
-    // (the relay may be fetching it itself).
+    // (the relay may be fetching it itself, or not be connected yet).
     queueMicrotask(load)
-    for (const after of [3000, 10000]) {
+    for (const after of [2000, 5000, 10000, 20000, 40000, 80000]) {
       setTimeout(() => { if (f.isConnected && f.dataset.state === 'missing') load() }, after)
     }
     return f
