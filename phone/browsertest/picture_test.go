@@ -7,6 +7,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
+	"image"
+	"image/png"
 	"io"
 	"sync"
 	"testing"
@@ -99,6 +101,22 @@ func signPicture(t *testing.T, key ed25519.PrivateKey, gid message.GroupID, file
 	return man, chunks
 }
 
+// noisyPNG is a w×h picture of noise, which stays large once prepared.
+func noisyPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	x := uint32(7)
+	for i := range img.Pix {
+		x = x*1664525 + 1013904223
+		img.Pix[i] = byte(x >> 24)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 // TestPhonePictureFetch: a picture's chunks come only by fetch by ID. A Go
 // peer the phone added as a relay gossips a picture's manifest: while no
 // peer holds its chunks (the page's own relay neither), the phone shows
@@ -133,7 +151,10 @@ func TestPhonePictureFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	man, parts := signPicture(t, key, gid, testPNG(t), "mallory's square", nil)
+	man, parts := signPicture(t, key, gid, noisyPNG(t, 640, 480), "mallory's square", nil)
+	if len(parts) < 2 {
+		t.Fatalf("the picture has %d chunks, want several (several answers in one stream)", len(parts))
+	}
 	if err := evil.topic.Publish(ctx, man.Raw); err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +165,14 @@ func TestPhonePictureFetch(t *testing.T) {
 	p.screenshot("phone-picture-missing")
 
 	chunks.hold(parts...)
+	tapped := time.Now()
 	p.do(chromedp.Click(chromedp.CSS(`[data-id="` + man.ID.String() + `"] figure.picture img.preview`)))
-	p.waitJS("the full picture shows at its natural size", fig+`.dataset.state === 'shown' && `+fig+`.querySelector('img.full').naturalWidth === 160 && `+fig+`.querySelector('img.full').naturalHeight === 120`)
+	p.waitJS("the full picture shows at its natural size", fig+`.dataset.state === 'shown' && `+fig+`.querySelector('img.full').naturalWidth === 640 && `+fig+`.querySelector('img.full').naturalHeight === 480`)
+	size := 0
+	for _, c := range parts {
+		size += len(c.Raw)
+	}
+	t.Logf("figure: %d chunks (%d bytes of envelopes) fetched, judged, stored and drawn %v after the tap (waitJS polling included)", len(parts), size, time.Since(tapped).Round(time.Millisecond))
 
 	// An altered chunk: the engine finds the picture damaged.
 	bad, badParts := signPicture(t, key, gid, testPNG(t), "mallory's altered square", func(b []byte) { b[len(b)/2] ^= 0xff })
