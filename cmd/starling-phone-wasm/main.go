@@ -216,11 +216,7 @@ func functions(e *engine.Engine) map[string]func(a args) (any, error) {
 			return e.SyncStart(id)
 		},
 		"syncFeed": func(a args) (any, error) {
-			session, err := a.int(0, "session")
-			if err != nil {
-				return nil, err
-			}
-			data, err := a.bytes(1, "bytes")
+			session, data, err := a.sessionBytes()
 			if err != nil {
 				return nil, err
 			}
@@ -234,24 +230,13 @@ func functions(e *engine.Engine) map[string]func(a args) (any, error) {
 			return e.FetchStart(id)
 		},
 		"fetchFeed": func(a args) (any, error) {
-			session, err := a.int(0, "session")
-			if err != nil {
-				return nil, err
-			}
-			data, err := a.bytes(1, "bytes")
+			session, data, err := a.sessionBytes()
 			if err != nil {
 				return nil, err
 			}
 			return e.FetchFeed(session, data), nil
 		},
-		"fetchClose": func(a args) (any, error) {
-			session, err := a.int(0, "session")
-			if err != nil {
-				return nil, err
-			}
-			e.FetchClose(session)
-			return struct{}{}, nil
-		},
+		"fetchClose": closer(e.FetchClose),
 		"takeChunks": func(a args) (any, error) {
 			id, err := a.str(0, "manifestId")
 			if err != nil {
@@ -270,15 +255,31 @@ func functions(e *engine.Engine) map[string]func(a args) (any, error) {
 			}
 			return e.PictureOf(id)
 		},
-		"syncClose": func(a args) (any, error) {
-			session, err := a.int(0, "session")
-			if err != nil {
-				return nil, err
-			}
-			e.SyncClose(session)
-			return struct{}{}, nil
-		},
+		"syncClose": closer(e.SyncClose),
 	}
+}
+
+// closer is a call that forgets a session.
+func closer(close func(int)) func(a args) (any, error) {
+	return func(a args) (any, error) {
+		session, err := a.int(0, "session")
+		if err != nil {
+			return nil, err
+		}
+		close(session)
+		return struct{}{}, nil
+	}
+}
+
+// sessionBytes reads a feed's arguments: a session and the bytes its
+// stream delivered.
+func (a args) sessionBytes() (int, []byte, error) {
+	session, err := a.int(0, "session")
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err := a.bytes(1, "bytes")
+	return session, data, err
 }
 
 type meResult struct {

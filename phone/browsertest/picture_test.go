@@ -18,7 +18,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 
 	"starling/catchup"
-	"starling/group"
 	"starling/media"
 	"starling/message"
 )
@@ -125,26 +124,8 @@ func noisyPNG(t *testing.T, w, h int) []byte {
 // whose chunk its author altered (the manifest's digest no longer matches)
 // is shown as damaged, never drawn.
 func TestPhonePictureFetch(t *testing.T) {
-	requireEngine(t)
-	browser := newBrowser(t)
-	relayNode := startDaemon(t, "relay", asRelay, withJoin("lobby"))
-	gid, _, err := group.OpenChannelID("lobby")
-	if err != nil {
-		t.Fatal(err)
-	}
-	topic := group.Topic(gid)
-	evil := startHostile(t, topic)
 	chunks := &chunkServer{held: map[message.ID][]byte{}}
-	evil.host.SetStreamHandler(catchup.FetchProtocolID, chunks.handle)
-
-	p := newPhone(t, browser, "phone")
-	p.start(relayNode.pageURL(), "carol")
-	mustEval[any](p, `__phone.joinChannel("lobby").then(() => null)`)
-	p.do(chromedp.Click(chromedp.CSS("#open-drawer")), chromedp.Click(chromedp.CSS("#open-relay")),
-		chromedp.SendKeys(chromedp.CSS("#relay-input"), evil.addr()), chromedp.Click(chromedp.CSS("#relay-submit")))
-	p.waitJS("the relay dialog closes", `!document.getElementById('relay-dialog').open`)
-	p.waitJS("the peer is on the phone's topic", `__phone.net.topicPeers(`+jsString(topic)+`).includes(`+jsString(evil.host.ID().String())+`)`)
-	waitFor(t, "the phone is on the peer's topic", func() bool { return len(evil.topic.ListPeers()) > 0 })
+	p, gid, evil := hostileLobby(t, func(h *hostile) { h.host.SetStreamHandler(catchup.FetchProtocolID, chunks.handle) })
 
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
