@@ -1,6 +1,7 @@
 package group
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -28,6 +29,16 @@ func (Image) MessageKind() message.Kind { return message.KindImage }
 
 // MessageKind implements Content.
 func (ImageChunk) MessageKind() message.Kind { return message.KindImageChunk }
+
+// ChunkOfManifest reports whether chunk is a picture chunk with its
+// manifest's author, group, sent_at, epoch and expiry, as ComposeImage
+// makes them. A chunk the manifest lists that is not is its author's fault:
+// the picture is broken.
+func ChunkOfManifest(manifest, chunk *message.Message) bool {
+	b, mb := &chunk.Body, &manifest.Body
+	return b.Kind == message.KindImageChunk && b.Group == mb.Group && bytes.Equal(b.Author, mb.Author) &&
+		b.SentAtMS == mb.SentAtMS && b.Epoch == mb.Epoch && b.ExpiresMS == mb.ExpiresMS
+}
 
 // ComposeImage writes and signs a picture by u: its chunk messages, then
 // the manifest that lists their IDs, in that order (store and send them

@@ -52,7 +52,9 @@ func (n *Node) regossipLearnt(batch []store.Stored) {
 	start := false
 	r.mu.Lock()
 	for _, s := range batch {
-		if s.Origin != store.OriginCatchup || int64(s.Msg.Body.SentAtMS) < cutoff {
+		// A picture's chunk came by fetch, not catch-up, and is never
+		// gossiped: every peer would reject it and score this node down.
+		if s.Origin != store.OriginCatchup || isChunk(s.Msg.Body.Kind) || int64(s.Msg.Body.SentAtMS) < cutoff {
 			continue
 		}
 		if len(r.queue) >= regossipQueue {

@@ -1,7 +1,6 @@
 package pictures
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -399,9 +398,7 @@ func (svc *Service) takeChunk(ctx context.Context, from peer.ID, man *message.Me
 	if i < 0 {
 		return fmt.Errorf("chunk %s is not listed by manifest %s", m.ID.Short(), man.ID.Short())
 	}
-	b, mb := &m.Body, &man.Body
-	if b.Kind != message.KindImageChunk || b.Group != mb.Group || !bytes.Equal(b.Author, mb.Author) ||
-		b.SentAtMS != mb.SentAtMS || b.Epoch != mb.Epoch || b.ExpiresMS != mb.ExpiresMS {
+	if !group.ChunkOfManifest(man, m) {
 		svc.markBroken(man.ID, im)
 		return fmt.Errorf("%w: chunk %d is not its manifest's (kind, author, group, time, epoch or expiry)", media.ErrBroken, i+1)
 	}

@@ -22,6 +22,7 @@ func main() {
 	api := js.Global().Get("Object").New()
 	api.Set("version", apiVersion)
 	api.Set("catchupProtocol", engine.CatchupProtocol)
+	api.Set("fetchProtocol", engine.FetchProtocol)
 	for name, f := range functions(e) {
 		api.Set(name, fn(f))
 	}
@@ -215,25 +216,70 @@ func functions(e *engine.Engine) map[string]func(a args) (any, error) {
 			return e.SyncStart(id)
 		},
 		"syncFeed": func(a args) (any, error) {
-			session, err := a.int(0, "session")
-			if err != nil {
-				return nil, err
-			}
-			data, err := a.bytes(1, "bytes")
+			session, data, err := a.sessionBytes()
 			if err != nil {
 				return nil, err
 			}
 			return e.SyncFeed(session, data), nil
 		},
-		"syncClose": func(a args) (any, error) {
-			session, err := a.int(0, "session")
+		"fetchStart": func(a args) (any, error) {
+			id, err := a.str(0, "manifestId")
 			if err != nil {
 				return nil, err
 			}
-			e.SyncClose(session)
-			return struct{}{}, nil
+			return e.FetchStart(id)
 		},
+		"fetchFeed": func(a args) (any, error) {
+			session, data, err := a.sessionBytes()
+			if err != nil {
+				return nil, err
+			}
+			return e.FetchFeed(session, data), nil
+		},
+		"fetchClose": closer(e.FetchClose),
+		"takeChunks": func(a args) (any, error) {
+			id, err := a.str(0, "manifestId")
+			if err != nil {
+				return nil, err
+			}
+			var raws [][]byte
+			if err := valueFromJS(a.get(1), reflectOf(&raws), "raws"); err != nil {
+				return nil, &engine.Error{Code: engine.CodeBadArgument, Err: err}
+			}
+			return e.TakeChunks(id, raws)
+		},
+		"picture": func(a args) (any, error) {
+			id, err := a.str(0, "manifestId")
+			if err != nil {
+				return nil, err
+			}
+			return e.PictureOf(id)
+		},
+		"syncClose": closer(e.SyncClose),
 	}
+}
+
+// closer is a call that forgets a session.
+func closer(close func(int)) func(a args) (any, error) {
+	return func(a args) (any, error) {
+		session, err := a.int(0, "session")
+		if err != nil {
+			return nil, err
+		}
+		close(session)
+		return struct{}{}, nil
+	}
+}
+
+// sessionBytes reads a feed's arguments: a session and the bytes its
+// stream delivered.
+func (a args) sessionBytes() (int, []byte, error) {
+	session, err := a.int(0, "session")
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err := a.bytes(1, "bytes")
+	return session, data, err
 }
 
 type meResult struct {

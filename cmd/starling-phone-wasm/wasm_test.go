@@ -134,6 +134,9 @@ func TestWasmUnderNode(t *testing.T) {
 		"garbageCode":      "protocol",
 		"notJoinedCode":    "not-joined",
 		"hasPost":          true,
+		"fetchProtocol":    "/starling/fetch/1.0.0",
+		"fetchTextCode":    "not-picture",
+		"takeChunksCode":   "bad-argument",
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -190,6 +193,9 @@ const hex = (h) => Uint8Array.from(Buffer.from(h, "hex"));
   r.syncOutIsBytes = st.out instanceof Uint8Array && st.out.length > 0;
   r.garbageCode = s.syncFeed(st.session, Uint8Array.from([5, 1, 2, 3, 4, 5])).code;
   r.notJoinedCode = s.groupInfo("00".repeat(32)).code;
+  r.fetchProtocol = s.fetchProtocol;
+  r.fetchTextCode = s.fetchStart(p.stored[0].record.id).code;
+  r.takeChunksCode = s.takeChunks(p.stored[0].record.id, [5]).code;
   process.stdout.write(JSON.stringify(r));
   process.exit(0);
 })().catch((e) => { console.error(e); process.exit(1); });

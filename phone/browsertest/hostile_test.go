@@ -62,6 +62,36 @@ func (h *hostile) addr() string {
 	return h.host.Addrs()[0].String() + "/p2p/" + h.host.ID().String()
 }
 
+// hostileLobby: a relay daemon in the open channel "lobby" serves the page
+// to a phone that joins the channel and adds a hostile Go peer as a relay,
+// through the page; setup, if not nil, prepares the peer before the phone
+// dials it. It returns once each is on the other's topic.
+func hostileLobby(t *testing.T, setup func(*hostile)) (*phone, message.GroupID, *hostile) {
+	t.Helper()
+	requireEngine(t)
+	browser := newBrowser(t)
+	relayNode := startDaemon(t, "relay", asRelay, withJoin("lobby"))
+	gid, _, err := group.OpenChannelID("lobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := group.Topic(gid)
+	evil := startHostile(t, topic)
+	if setup != nil {
+		setup(evil)
+	}
+	p := newPhone(t, browser, "phone")
+	p.start(relayNode.pageURL(), "carol")
+	mustEval[any](p, `__phone.joinChannel("lobby").then(() => null)`)
+	p.do(chromedp.Click(chromedp.CSS("#open-drawer")), chromedp.Click(chromedp.CSS("#open-relay")),
+		chromedp.SendKeys(chromedp.CSS("#relay-input"), evil.addr()), chromedp.Click(chromedp.CSS("#relay-submit")))
+	p.waitJS("the relay dialog closes", `!document.getElementById('relay-dialog').open`)
+	p.waitJS("the phone connects to the hostile peer", `__phone.net.peers().includes(`+jsString(evil.host.ID().String())+`)`)
+	p.waitJS("the hostile peer is on the phone's topic", `__phone.net.topicPeers(`+jsString(topic)+`).includes(`+jsString(evil.host.ID().String())+`)`)
+	waitFor(t, "the phone is on the hostile peer's topic", func() bool { return len(evil.topic.ListPeers()) > 0 })
+	return p, gid, evil
+}
+
 // text signs a text by key in gid.
 func signText(t *testing.T, key ed25519.PrivateKey, gid message.GroupID, text string) *message.Message {
 	t.Helper()
@@ -83,30 +113,12 @@ func signText(t *testing.T, key ed25519.PrivateKey, gid message.GroupID, text st
 // GossipSub validator answers reject, as the daemon's does) and shows only
 // the genuine one.
 func TestPhoneRejectsForgedEnvelope(t *testing.T) {
-	requireEngine(t)
-	browser := newBrowser(t)
-	relayNode := startDaemon(t, "relay", asRelay, withJoin("lobby"))
-	gid, _, err := group.OpenChannelID("lobby")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, gid, evil := hostileLobby(t, nil)
 	topic := group.Topic(gid)
-	evil := startHostile(t, topic)
-
-	p := newPhone(t, browser, "phone")
-	p.start(relayNode.pageURL(), "carol")
-	mustEval[any](p, `__phone.joinChannel("lobby").then(() => null)`)
-	// The person adds the hostile peer as a relay, through the page.
-	p.do(chromedp.Click(chromedp.CSS("#open-drawer")), chromedp.Click(chromedp.CSS("#open-relay")),
-		chromedp.SendKeys(chromedp.CSS("#relay-input"), evil.addr()), chromedp.Click(chromedp.CSS("#relay-submit")))
-	p.waitJS("the relay dialog closes", `!document.getElementById('relay-dialog').open`)
 	p.do(chromedp.Click(chromedp.CSS("#open-drawer")))
 	p.screenshot("phone-drawer")
 	p.do(chromedp.Click(chromedp.CSS("#close-drawer")))
 	p.waitJS("the drawer closes", `!document.getElementById('app').classList.contains('drawer-open')`)
-	p.waitJS("the phone connects to the hostile peer", `__phone.net.peers().includes(`+jsString(evil.host.ID().String())+`)`)
-	p.waitJS("the hostile peer is on the phone's topic", `__phone.net.topicPeers(`+jsString(topic)+`).includes(`+jsString(evil.host.ID().String())+`)`)
-	waitFor(t, "the phone is on the hostile peer's topic", func() bool { return len(evil.topic.ListPeers()) > 0 })
 
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

@@ -93,6 +93,15 @@ func TestPhones(t *testing.T) {
 	}
 	ann.waitText("a picture from the laptop")
 	ann.waitJS("the picture's preview is drawn", `[...document.querySelectorAll('figure.picture img.preview')].some(i => i.complete && i.naturalWidth > 0)`)
+	// Then the picture itself: its chunks fetched by ID from the relay or
+	// the laptop, checked by the engine against the manifest, drawn at the
+	// size the laptop sent.
+	fullPicture := `[...document.querySelectorAll('figure.picture img.full')].some(i => i.complete && i.naturalWidth === 160 && i.naturalHeight === 120)`
+	ann.waitJS("the full picture is drawn at its natural size", fullPicture)
+	if n := mustEval[float64](ann, `(async () => (await globalThis.__phone.store.db.getAll('chunks')).length)()`); n < 1 {
+		t.Errorf("the picture's chunks are not stored: %v records", n)
+	}
+	ann.screenshot("phone-picture")
 
 	// A reload keeps the identity and the history.
 	ann.do(reload())
@@ -101,6 +110,12 @@ func TestPhones(t *testing.T) {
 	ann.waitGroup("party")
 	ann.waitText("hello from ann's phone")
 	ann.waitText("bob here, hello ann")
+	ann.waitJS("the full picture is drawn again after the reload", fullPicture)
+	// Nothing honest nodes sent was rejected (a relay once regossiped the
+	// chunks it fetched).
+	if n := mustEval[float64](bob, `__phone.stats.rejected`); n != 0 {
+		t.Errorf("bob's phone rejected %v messages from honest nodes", n)
+	}
 	ann.screenshot("phone-ann-reloaded")
 }
 

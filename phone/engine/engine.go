@@ -53,6 +53,10 @@ type Engine struct {
 	groups   map[message.GroupID]*joined
 	sessions map[int]*Session
 	nextSess int
+	fetches  map[int]*pictureSession
+	pics     map[message.ID]*picture
+	picSeq   int
+	broken   map[message.ID]bool
 
 	// heldMu guards held apart from mu: group.Config's callbacks read it
 	// while the engine holds mu.
@@ -65,7 +69,8 @@ func New(clock func() time.Time) *Engine {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Engine{clock: clock, groups: map[message.GroupID]*joined{}, sessions: map[int]*Session{}, held: map[message.ID]held{}}
+	return &Engine{clock: clock, groups: map[message.GroupID]*joined{}, sessions: map[int]*Session{}, held: map[message.ID]held{},
+		fetches: map[int]*pictureSession{}, pics: map[message.ID]*picture{}, broken: map[message.ID]bool{}}
 }
 
 func (e *Engine) groupConfig() group.Config {
@@ -160,6 +165,9 @@ func (e *Engine) setIdentityLocked(u *identity.User) {
 	e.me = u
 	e.groups = map[message.GroupID]*joined{}
 	e.sessions = map[int]*Session{}
+	e.fetches = map[int]*pictureSession{}
+	e.pics = map[message.ID]*picture{}
+	e.broken = map[message.ID]bool{}
 	e.heldMu.Lock()
 	e.held = map[message.ID]held{}
 	e.heldMu.Unlock()

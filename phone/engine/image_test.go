@@ -1,15 +1,10 @@
 package engine
 
 import (
-	"bytes"
-	"image"
-	"image/color"
-	"image/png"
 	"testing"
 	"time"
 
 	"starling/group"
-	"starling/media"
 )
 
 // TestImageManifest: a picture's manifest is accepted and viewed with its
@@ -17,19 +12,7 @@ import (
 // rejected.
 func TestImageManifest(t *testing.T) {
 	owner := newOwner(t, "olga", group.KindOpen)
-	img := image.NewRGBA(image.Rect(0, 0, 300, 200))
-	for i := range img.Pix {
-		img.Pix[i] = byte(i * 7)
-	}
-	img.Set(0, 0, color.RGBA{255, 0, 0, 255})
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	im, err := media.Prepare(buf.Bytes(), media.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	im := testImage(t, 300, 200)
 	chunks, manifest, err := owner.st.ComposeImage(owner.u, im, "the map", [32]byte{}, time.Now())
 	if err != nil {
 		t.Fatal(err)

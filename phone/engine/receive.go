@@ -48,7 +48,7 @@ type View struct {
 
 // ImageView is what a picture's manifest says: the phone shows the
 // preview (a small JPEG the manifest carries); the picture itself travels
-// in chunks fetched by ID, which the phone does not fetch.
+// in chunks fetched by ID (FetchStart, pictures.go).
 type ImageView struct {
 	Format  string `json:"format"`
 	Width   int    `json:"width"`

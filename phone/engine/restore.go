@@ -56,7 +56,7 @@ func (e *Engine) Restore(s Snapshot) (Restored, error) {
 		if err == nil {
 			err = m.VerifySignature()
 		}
-		if err != nil || e.groups[m.Body.Group] == nil || rec.ID != m.ID.String() {
+		if err != nil || e.groups[m.Body.Group] == nil || rec.ID != m.ID.String() || m.Body.Kind == message.KindImageChunk {
 			r.Skipped++
 			continue
 		}

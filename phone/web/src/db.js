@@ -1,21 +1,31 @@
 // IndexedDB: the identity, the groups' records, the messages' records (as
-// the engine gives them, phone/API.md), the outbox and the relays the
+// the engine gives them, phone/API.md), pictures' chunks (kept apart from
+// the messages, as the engine wants), the outbox and the relays the
 // person added. The engine is given them back on every load.
 import { openDB } from 'idb'
 
 const name = 'starling-phone'
-const version = 1
+const version = 2
 
 export async function openStore () {
   const db = await openDB(name, version, {
-    upgrade (db) {
-      db.createObjectStore('meta') // 'identity' -> IdentityRecord
-      db.createObjectStore('groups', { keyPath: 'id' })
-      const m = db.createObjectStore('messages', { keyPath: 'id' })
-      m.createIndex('group-sent', ['group', 'sentAt'])
-      db.createObjectStore('outbox', { keyPath: 'id' }) // {id, group, topic, raw, at}
-      db.createObjectStore('delivery', { keyPath: 'id' }) // {id, state, peers}
-      db.createObjectStore('relays', { keyPath: 'addr' }) // {addr, added}
+    upgrade (db, oldVersion) {
+      if (oldVersion < 1) {
+        db.createObjectStore('meta') // 'identity' -> IdentityRecord
+        db.createObjectStore('groups', { keyPath: 'id' })
+        const m = db.createObjectStore('messages', { keyPath: 'id' })
+        m.createIndex('group-sent', ['group', 'sentAt'])
+        db.createObjectStore('outbox', { keyPath: 'id' }) // {id, group, topic, raw, at}
+        db.createObjectStore('delivery', { keyPath: 'id' }) // {id, state, peers}
+        db.createObjectStore('relays', { keyPath: 'addr' }) // {addr, added}
+      }
+      if (oldVersion < 2) {
+        // {id, manifest, group, raw}: a chunk's MessageRecord fields with
+        // the manifest that lists it.
+        const c = db.createObjectStore('chunks', { keyPath: 'id' })
+        c.createIndex('manifest', 'manifest')
+        c.createIndex('group', 'group')
+      }
     }
   })
   return new Store(db)
@@ -32,7 +42,7 @@ export class Store {
   groups () { return this.db.getAll('groups') }
   putGroup (rec) { return this.db.put('groups', rec) }
   async deleteGroup (id) {
-    const tx = this.db.transaction(['groups', 'messages', 'outbox'], 'readwrite')
+    const tx = this.db.transaction(['groups', 'messages', 'outbox', 'chunks'], 'readwrite')
     await tx.objectStore('groups').delete(id)
     const idx = tx.objectStore('messages').index('group-sent')
     for (let c = await idx.openCursor(IDBKeyRange.bound([id, -Infinity], [id, Infinity])); c; c = await c.continue()) {
@@ -41,6 +51,31 @@ export class Store {
     for (let c = await tx.objectStore('outbox').openCursor(); c; c = await c.continue()) {
       if (c.value.group === id) await c.delete()
     }
+    for (let c = await tx.objectStore('chunks').index('group').openCursor(id); c; c = await c.continue()) {
+      await c.delete()
+    }
+    await tx.done
+  }
+
+  // chunks returns the stored chunk records of a picture.
+  chunks (manifest) { return this.db.getAllFromIndex('chunks', 'manifest', manifest) }
+  async putChunks (manifest, group, recs) {
+    const tx = this.db.transaction('chunks', 'readwrite')
+    for (const r of recs) tx.store.put({ id: r.id, manifest, group, raw: r.raw })
+    await tx.done
+  }
+
+  async deletePictureChunks (manifest) {
+    const tx = this.db.transaction('chunks', 'readwrite')
+    for (let c = await tx.store.index('manifest').openCursor(manifest); c; c = await c.continue()) {
+      await c.delete()
+    }
+    await tx.done
+  }
+
+  async deleteChunks (ids) {
+    const tx = this.db.transaction('chunks', 'readwrite')
+    for (const id of ids) tx.store.delete(id)
     await tx.done
   }
 

@@ -6,6 +6,7 @@
 import { Net, peerOf } from './net.js'
 import { loadEngine, check } from './engine.js'
 import { catchUp } from './catchup.js'
+import { loadPicture } from './pictures.js'
 import { openStore } from './db.js'
 import { UI } from './ui.js'
 import { toHex } from './hex.js'
@@ -24,6 +25,8 @@ const expiryCheck = 60000
 // or writeDelay ms, whichever comes first.
 const writeBatch = 200
 const writeDelay = 50
+// pictureLoads bounds the pictures fetched at once.
+const pictureLoads = 2
 
 class App {
   constructor () {
@@ -47,6 +50,9 @@ class App {
     this.writeTimer = null
     this.writing = Promise.resolve()
     this.acked = new Set() // alerts acknowledged in this page's life
+    this.pictures = new Map() // manifest id -> the promise of its picture
+    this.pictureLoads = 0 // pictures loading now
+    this.pictureWaiters = [] // loads waiting for a slot
   }
 
   log (line) {
@@ -279,7 +285,11 @@ class App {
       this.ui.add(s.view)
       if (s.view.kind === 'alert' && !s.view.own) this.ackAlert(s.view)
     }
-    for (const id of r.deleted ?? []) this.ui.remove(id)
+    for (const id of r.deleted ?? []) {
+      this.ui.remove(id)
+      // A deleted picture's chunks go with it (no-op for other messages).
+      this.store.deletePictureChunks(id).catch(() => {})
+    }
     if ((r.changed ?? []).length > 0) {
       this.ui.groups()
       if (r.changed.some(id => this.groups.get(id)?.expired)) this.dropExpired()
@@ -412,9 +422,7 @@ class App {
       this.log(`ack alert ${v.id.slice(0, 8)}: ${r.error}`)
       return
     }
-    const g = this.groups.get(v.group)
-    const first = new Set([this.server?.peerId, ...(g?.relays ?? []).map(peerOf)].filter(Boolean))
-    const peers = this.net.topicPeers(g?.topic ?? '').sort((a, b) => (first.has(b) ? 1 : 0) - (first.has(a) ? 1 : 0)).slice(0, 4)
+    const peers = this.peersFirst(this.groups.get(v.group)).slice(0, 4)
     for (const p of peers) {
       try {
         const stream = await this.net.stream(p, r.protocol)
@@ -432,6 +440,44 @@ class App {
       } catch (err) {
         this.log(`ack alert ${v.id.slice(0, 8)} to ${p.slice(-8)}: ${err.message}`)
       }
+    }
+  }
+
+  // peersFirst orders the group's connected peers: the node that served
+  // the page and the group's relays first.
+  peersFirst (g) {
+    const first = new Set([this.server?.peerId, ...(g?.relays ?? []).map(peerOf)].filter(Boolean))
+    return this.net.topicPeers(g?.topic ?? '').sort((a, b) => (first.has(b) ? 1 : 0) - (first.has(a) ? 1 : 0))
+  }
+
+  // picture returns the full picture of an image message ({data, mime,
+  // width, height}): its stored chunks, then what the group's peers hold
+  // (relays first). One load per picture at a time; a failed one may be
+  // tried again.
+  picture (v) {
+    let p = this.pictures.get(v.id)
+    if (p == null) {
+      p = this.pictureSlot(() => loadPicture({
+        engine: this.engine, net: this.net, store: this.store, manifest: v.id, group: v.group,
+        peers: this.peersFirst(this.groups.get(v.group)), log: (line) => this.log(line)
+      }))
+      this.pictures.set(v.id, p)
+      p.catch(() => this.pictures.delete(v.id))
+      // Do not keep pictures' bytes for the page's life.
+      p.then(() => setTimeout(() => this.pictures.delete(v.id), 1000), () => {})
+    }
+    return p
+  }
+
+  // pictureSlot runs f once fewer than pictureLoads pictures are loading.
+  async pictureSlot (f) {
+    while (this.pictureLoads >= pictureLoads) await new Promise((resolve) => this.pictureWaiters.push(resolve))
+    this.pictureLoads++
+    try {
+      return await f()
+    } finally {
+      this.pictureLoads--
+      this.pictureWaiters.shift()?.()
     }
   }
 

@@ -371,21 +371,70 @@ export class UI {
     return m
   }
 
-  // picture shows a picture's preview (a small JPEG the message carries)
-  // at the picture's aspect ratio; the full picture's chunks are fetched
-  // by nodes, not yet by this page.
+  // picture shows a picture as the web UI does: its preview (a small JPEG
+  // the message carries, blurred, at the picture's aspect ratio), then the
+  // full picture once its chunks are fetched from the group's peers and
+  // checked by the engine; tap it to open it full size. When no peer holds
+  // it, the caption says so and a tap on the preview tries again.
   picture (v) {
     const f = el('figure', 'picture')
     const img = v.image
-    if (img?.width > 0 && img?.height > 0) f.style.aspectRatio = `${img.width} / ${img.height}`
+    if (img?.width > 0 && img?.height > 0) {
+      f.style.aspectRatio = `${img.width} / ${img.height}`
+      f.style.maxWidth = `min(100%, ${img.width}px)`
+    }
     if (img?.preview?.length > 0) {
       const p = el('img', 'preview')
       p.alt = 'A preview of the picture'
       p.src = URL.createObjectURL(new Blob([img.preview], { type: 'image/jpeg' }))
       f.append(p)
     }
-    const size = img?.size ? ` (${Math.ceil(img.size / 1024)} KB)` : ''
-    f.append(el('figcaption', '', `A picture${size}: its preview; this page does not fetch the full picture yet`))
+    const label = `${img?.width}×${img?.height} ${(img?.format ?? '').toUpperCase()}, ${Math.ceil((img?.size ?? 0) / 1024)} KB`
+    const caption = el('figcaption', '', `${label} · fetching the picture…`)
+    f.append(caption)
+    const load = async () => {
+      if (f.dataset.state === 'loading' || f.dataset.state === 'shown') return
+      f.dataset.state = 'loading'
+      caption.textContent = `${label} · fetching the picture…`
+      try {
+        const pic = await this.app.picture(v)
+        const url = URL.createObjectURL(new Blob([pic.data], { type: pic.mime }))
+        const full = el('img', 'full')
+        full.alt = v.text || 'A picture'
+        full.src = url
+        const open = el('a')
+        open.href = url
+        open.target = '_blank'
+        open.rel = 'noopener'
+        open.title = 'Open full size'
+        open.append(full)
+        // Hidden, not removed: it stays the figure's placeholder.
+        full.onload = () => f.querySelector('img.preview')?.setAttribute('hidden', '')
+        f.prepend(open)
+        const save = el('a', '', 'Save')
+        save.href = url
+        save.download = `starling-${v.id.slice(0, 8)}.${pic.format === 'png' ? 'png' : 'jpg'}`
+        caption.replaceChildren(`${label} · `, save)
+        f.dataset.state = 'shown'
+      } catch (err) {
+        f.dataset.state = err.code === 'broken' ? 'broken' : 'missing'
+        caption.textContent = err.code === 'broken'
+          ? 'This picture is damaged (its sender\u2019s app is faulty).'
+          : `${err.message} Tap the preview to try again.`
+      }
+    }
+    f.onclick = (ev) => {
+      if (f.dataset.state === 'missing') {
+        ev.preventDefault()
+        load()
+      }
+    }
+    // When the message shows: at once, and again if no peer had it yet
+    // (the relay may be fetching it itself, or not be connected yet).
+    queueMicrotask(load)
+    for (const after of [2000, 5000, 10000, 20000, 40000, 80000]) {
+      setTimeout(() => { if (f.isConnected && f.dataset.state === 'missing') load() }, after)
+    }
     return f
   }
 
