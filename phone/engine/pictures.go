@@ -51,7 +51,6 @@ type pictureSession struct {
 	want     []message.ID
 	answered int
 	in       []byte
-	got      int
 }
 
 // PictureStatus is what the engine holds of a picture.
