@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"starling/internal/headless"
 	"starling/internal/testwait"
 )
 
@@ -16,8 +17,8 @@ import (
 // browser allows, acknowledged (the organiser's reach counts the page's
 // device), dismissed with its button, and still dismissed after a reload.
 func TestBrowserAlert(t *testing.T) {
-	chromium := ensureChromium(t)
-	shots := artifactDir(t)
+	chromium := headless.Chromium(t)
+	shots := headless.ArtifactDir(t, "browser")
 	alice, bob := initHome(t, "alice"), initHome(t, "bob")
 	_, aliceID, aliceOut := alice.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0", "--web", "127.0.0.1:0")
 	_, bobID, _ := bob.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0", "--peer", aliceID.addr(t, "/ip4/127.0.0.1/tcp/"))

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"starling/internal/headless"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -14,8 +15,8 @@ import (
 // with the token), and bob's page fetched it from his node, which fetched
 // the chunks from alice's.
 func TestBrowserImage(t *testing.T) {
-	chromium := ensureChromium(t)
-	shots := artifactDir(t)
+	chromium := headless.Chromium(t)
+	shots := headless.ArtifactDir(t, "browser")
 	alice, bob := initHome(t, "alice"), initHome(t, "bob")
 	_, aliceID, aliceOut := alice.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0", "--web", "127.0.0.1:0")
 	_, bobID, bobOut := bob.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0", "--web", "127.0.0.1:0",

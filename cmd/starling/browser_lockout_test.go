@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"starling/internal/headless"
 	"starling/webui"
 )
 
@@ -23,7 +24,7 @@ const lockoutImages = 150
 // page. Afterwards the web UI's page, with the token, still gets through;
 // without it, it is refused, its budget spent by the images.
 func TestBrowserLockoutAttempt(t *testing.T) {
-	chromium := ensureChromium(t)
+	chromium := headless.Chromium(t)
 	// Buckets all but never refill during the test: what the images spend
 	// stays spent.
 	srv, web := serveWebUI(t, webui.Config{API: noAPI{}, APIToken: "unused", RequestRate: 1e-6})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"starling/internal/headless"
 	"starling/webui"
 )
 
@@ -76,7 +77,7 @@ func terminalColour(key string) string {
 // (now at the line's far end), and a deleted message the page never held
 // dropped silently (now a placeholder, as the terminal chat shows).
 func TestBrowserConversationLook(t *testing.T) {
-	chromium := ensureChromium(t)
+	chromium := headless.Chromium(t)
 	_, addr := serveWebUI(t, webui.Config{API: noAPI{}, APIToken: "unused"})
 	page := newTab(t, newBrowser(t, chromium), "page")
 	page.do(chromedp.Navigate("http://" + addr + "/"))
@@ -100,7 +101,7 @@ func TestBrowserConversationLook(t *testing.T) {
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("%v: %s", err, raw)
 	}
-	page.screenshot(artifactDir(t), "conversation-look.png")
+	page.screenshot(headless.ArtifactDir(t, "browser"), "conversation-look.png")
 	if want := []string{terminalColour(keyA), terminalColour(keyB), terminalColour(keyA)}; strings.Join(got.Colours, "|") != strings.Join(want, "|") {
 		t.Errorf("authors' colours %q, want the terminal chat's %q", got.Colours, want)
 	}

@@ -10,15 +10,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -27,69 +24,15 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"starling/api"
+	"starling/internal/headless"
 	"starling/internal/testwait"
 	"starling/webui"
 )
 
 const (
-	chromiumPath = "/usr/bin/chromium"
-	// installTimeout bounds installing Chromium with apt-get.
-	installTimeout = 10 * time.Minute
 	// browserTimeout bounds the whole browser session.
 	browserTimeout = 3 * time.Minute
 )
-
-// ensureChromium returns Debian's Chromium, installing it with apt-get when
-// missing and running as root; it skips the test, saying why, when it can
-// do neither.
-func ensureChromium(t *testing.T) string {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("the browser test drives Debian's Chromium; this is not Linux")
-	}
-	if _, err := os.Stat(chromiumPath); err == nil {
-		return chromiumPath
-	}
-	if os.Geteuid() != 0 {
-		t.Skipf("%s is missing and this test is not root, so it cannot install it; run `apt-get install -y chromium`", chromiumPath)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
-	defer cancel()
-	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "chromium"}} {
-		cmd := exec.CommandContext(ctx, "apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("%s is missing and `apt-get %v` failed (%v), so the browser test cannot run:\n%s", chromiumPath, args, err, out)
-		}
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("apt-get installed chromium, but %s is still missing: %v", chromiumPath, err)
-	}
-	return chromiumPath
-}
-
-// artifactDir is where the screenshots go: $STARLING_ARTIFACTS if set, the
-// test's artifact directory under -outputdir with `go test -artifacts`, or
-// else out/browser at the top of the repository (ignored by git).
-func artifactDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("STARLING_ARTIFACTS")
-	switch {
-	case dir != "":
-	case flag.Lookup("test.artifacts") != nil && flag.Lookup("test.artifacts").Value.String() == "true":
-		return t.ArtifactDir()
-	default:
-		dir = filepath.Join("..", "..", "out", "browser")
-	}
-	abs, err := filepath.Abs(dir)
-	if err == nil {
-		err = os.MkdirAll(abs, 0o755)
-	}
-	if err != nil {
-		t.Fatalf("screenshot directory %s: %v", dir, err)
-	}
-	return abs
-}
 
 // newBrowser starts a headless Chromium with a fresh profile, kept off the
 // network: no background requests, no QUIC, no updates, no sync.
@@ -200,8 +143,8 @@ func jsString(s string) string { return fmt.Sprintf("%q", s) }
 var sentToRE = regexp.MustCompile(`^sent to [1-9]\d* peers?`)
 
 func TestBrowserTwoNodes(t *testing.T) {
-	chromium := ensureChromium(t)
-	shots := artifactDir(t)
+	chromium := headless.Chromium(t)
+	shots := headless.ArtifactDir(t, "browser")
 
 	alice, bob := initHome(t, "alice"), initHome(t, "bob")
 	_, aliceID, aliceOut := alice.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0", "--web", "127.0.0.1:0")
@@ -420,7 +363,7 @@ func serveWebUI(t *testing.T, cfg webui.Config) (srv *webui.Server, addr string)
 // The conversation module, run in Chromium: no daemon, just the embedded
 // page served by webui over an API that knows nothing.
 func TestBrowserConversation(t *testing.T) {
-	chromium := ensureChromium(t)
+	chromium := headless.Chromium(t)
 	_, addr := serveWebUI(t, webui.Config{API: noAPI{}, APIToken: "unused"})
 	page := newTab(t, newBrowser(t, chromium), "page")
 	page.do(chromedp.Navigate("http://" + addr + "/"))

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"starling/internal/headless"
 	"starling/internal/testwait"
 	"starling/webui"
 )
@@ -45,8 +46,8 @@ func (b *tab) waitChips(text string, want ...string) {
 // answer as a reply; typing "@b" lists bob, Tab completes him, and "@z"
 // says nobody is called that.
 func TestBrowserRepliesAndReactions(t *testing.T) {
-	chromium := ensureChromium(t)
-	shots := artifactDir(t)
+	chromium := headless.Chromium(t)
+	shots := headless.ArtifactDir(t, "browser")
 	alice, bob := initHome(t, "alice"), initHome(t, "bob")
 	_, aliceID, aliceOut := alice.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0", "--web", "127.0.0.1:0")
 	_, bobID, _ := bob.startDaemon("up", "--listen", "/ip4/127.0.0.1/tcp/0", "--peer", aliceID.addr(t, "/ip4/127.0.0.1/tcp/"))
@@ -125,7 +126,7 @@ const mentionJS = `(async () => {
 // api/mention_test.go): unique prefixes without case, the exact name
 // first, ambiguity named.
 func TestBrowserMentionRules(t *testing.T) {
-	chromium := ensureChromium(t)
+	chromium := headless.Chromium(t)
 	_, addr := serveWebUI(t, webui.Config{API: noAPI{}, APIToken: "unused"})
 	page := newTab(t, newBrowser(t, chromium), "page")
 	page.do(chromedp.Navigate("http://" + addr + "/"))

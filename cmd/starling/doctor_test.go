@@ -12,6 +12,7 @@ import (
 
 	"starling/api"
 	"starling/doctor"
+	"starling/internal/headless"
 	"starling/internal/testwait"
 )
 
@@ -98,7 +99,7 @@ func TestDoctorOnLoopback(t *testing.T) {
 	}
 
 	// The web UI's line.
-	chromium := ensureChromium(t)
+	chromium := headless.Chromium(t)
 	tb := newTab(t, newBrowser(t, chromium), "alice")
 	tb.do(chromedp.Navigate(webLink(t, aliceOut)))
 	want := "No peer found: " + got.Findings[0].Summary

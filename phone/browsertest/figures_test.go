@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"starling/group"
+	"starling/internal/headless"
 	"starling/internal/testwait"
 )
 
@@ -175,7 +176,7 @@ func TestPhoneFigures(t *testing.T) {
 	f.WasmMemBytes = mustEval[float64](p, `__go.mem.buffer.byteLength`)
 
 	out, _ := json.MarshalIndent(f, "", "  ")
-	path := filepath.Join(artifactDir(t), "phone-figures.json")
+	path := filepath.Join(headless.ArtifactDir(t, "phone"), "phone-figures.json")
 	if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}

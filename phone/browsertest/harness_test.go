@@ -5,11 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -26,31 +24,19 @@ import (
 	"starling/daemon"
 	"starling/home"
 	"starling/identity"
+	"starling/internal/headless"
 	"starling/internal/testwait"
 	"starling/node"
 	"starling/relay"
 )
 
 const (
-	chromiumPath = "/usr/bin/chromium"
 	// waitTimeout bounds each wait for something the page, the network or a
 	// daemon does: generous, since a 2-core machine under -race is slow.
 	waitTimeout = 90 * time.Second
 	// browserTimeout bounds a whole browser session.
 	browserTimeout = 8 * time.Minute
 )
-
-// chromium returns Debian's Chromium or skips the test, saying why.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("the phone page's tests drive Debian's Chromium; this is not Linux")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("%s is missing (apt-get install chromium; .ci/run installs it): %v", chromiumPath, err)
-	}
-	return chromiumPath
-}
 
 // requireEngine skips a test that needs the Go engine when
 // phone/assets has no starling.wasm (scripts/build-phone-wasm makes it);
@@ -79,29 +65,6 @@ func assetsDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// artifactDir is where screenshots and figures go: $STARLING_ARTIFACTS if
-// set, the test's artifact directory with `go test -artifacts`, else
-// out/phone at the top of the repository (ignored by git).
-func artifactDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("STARLING_ARTIFACTS")
-	switch {
-	case dir != "":
-	case flag.Lookup("test.artifacts") != nil && flag.Lookup("test.artifacts").Value.String() == "true":
-		return t.ArtifactDir()
-	default:
-		dir = filepath.Join("..", "..", "out", "phone")
-	}
-	abs, err := filepath.Abs(dir)
-	if err == nil {
-		err = os.MkdirAll(abs, 0o755)
-	}
-	if err != nil {
-		t.Fatalf("artifact directory %s: %v", dir, err)
-	}
-	return abs
 }
 
 // daemonNode is one Starling daemon in this process: its node, its API
@@ -290,7 +253,7 @@ func (d *daemonNode) pageURL() string {
 func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(chromium(t)),
+		chromedp.ExecPath(headless.Chromium(t)),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()),
@@ -406,7 +369,7 @@ func (p *phone) screenshot(name string) {
 	if err != nil {
 		p.t.Fatalf("%s: screenshot: %v", p.name, err)
 	}
-	path := filepath.Join(artifactDir(p.t), name+".png")
+	path := filepath.Join(headless.ArtifactDir(p.t, "phone"), name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
