@@ -4,7 +4,7 @@
 // of ordinary traffic and tell its sender how far it got:
 //
 //   - Re-offers. A node that holds an alert offers it, over a stream of its
-//     own (AlertProtocol, not the gossip queues), to the group's peers it
+//     own (Protocol, not the gossip queues), to the group's peers it
 //     does not know to hold it, a few rounds apart (alertOfferRounds) and
 //     for a bounded time (alertLive). A peer that has it says so in one
 //     byte; one that lacks it takes it through the same rules and admission
