@@ -34,11 +34,7 @@ func (s *Server) alertRoutes() {
 }
 
 func (s *Server) alerting(w http.ResponseWriter) (Alerts, bool) {
-	a := s.cfg.Alerts
-	if a == nil {
-		writeError(w, http.StatusNotImplemented, errNoAlerts)
-	}
-	return a, a != nil
+	return provided(w, s.cfg.Alerts, errNoAlerts)
 }
 
 func (s *Server) handleSendAlert(w http.ResponseWriter, r *http.Request) {

@@ -44,11 +44,7 @@ func (s *Server) conversationRoutes() {
 }
 
 func (s *Server) conversation(w http.ResponseWriter) (Conversation, bool) {
-	c := s.cfg.Conversation
-	if c == nil {
-		writeError(w, http.StatusNotImplemented, errNoConversation)
-	}
-	return c, c != nil
+	return provided(w, s.cfg.Conversation, errNoConversation)
 }
 
 // handleReply is POST /v1/groups/{group}/messages with a Reply.

@@ -40,12 +40,11 @@ func (s *Server) imageRoutes() {
 }
 
 func (s *Server) images(w http.ResponseWriter) (Pictures, bool) {
-	ib := s.cfg.Pictures
-	if ib == nil {
-		writeError(w, http.StatusNotImplemented, errors.New("this node does not handle pictures"))
-	}
-	return ib, ib != nil
+	return provided(w, s.cfg.Pictures, errNoPictures)
 }
+
+// errNoPictures: the server was given no Pictures.
+var errNoPictures = errors.New("this node does not handle pictures")
 
 // imageStatus maps picture errors to statuses, with sentences a person
 // can act on; anything else goes to the API's usual mapping.

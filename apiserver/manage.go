@@ -314,8 +314,8 @@ func updateOf(req api.UpdateRequest, st *group.State, whois func(identity.Finger
 
 func (s *Server) handleWhois(w http.ResponseWriter, r *http.Request) {
 	b := s.cfg.Backend
-	if s.cfg.People == nil {
-		writeError(w, http.StatusNotImplemented, errNoPeople)
+	people, ok := provided(w, s.cfg.People, errNoPeople)
+	if !ok {
 		return
 	}
 	fp, err := s.person("fingerprint", r.PathValue("fingerprint"))
@@ -323,7 +323,7 @@ func (s *Server) handleWhois(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	key, nicks, err := s.cfg.People.Whois(fp)
+	key, nicks, err := people.Whois(fp)
 	if err != nil {
 		writeError(w, http.StatusNotFound, err)
 		return
@@ -369,9 +369,18 @@ func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 
 // moderation returns the server's Moderation, or answers 501.
 func (s *Server) moderation(w http.ResponseWriter) (Moderation, bool) {
-	m := s.cfg.Moderation
-	if m == nil {
-		writeError(w, http.StatusNotImplemented, errors.New("this node does not manage groups"))
+	return provided(w, s.cfg.Moderation, errNoModeration)
+}
+
+// errNoModeration: the server was given no Moderation.
+var errNoModeration = errors.New("this node does not manage groups")
+
+// provided returns svc, one of the services a Server may be given, or
+// answers 501 with err when it was not given it.
+func provided[T any](w http.ResponseWriter, svc T, err error) (T, bool) {
+	if any(svc) == nil {
+		writeError(w, http.StatusNotImplemented, err)
+		return svc, false
 	}
-	return m, m != nil
+	return svc, true
 }
