@@ -31,6 +31,9 @@ func (sc *Scenario) fill() {
 	if l.RelayBandwidth == 0 {
 		l.RelayBandwidth = 1e9
 	}
+	if l.Transport == "" {
+		l.Transport = TransportStreams
+	}
 	for i := range sc.Groups {
 		g := &sc.Groups[i]
 		if g.Kind == "" {

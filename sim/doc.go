@@ -1,8 +1,12 @@
 // Package sim is Starling's simulator: it runs a scenario with real node
 // code (gossip, an in-memory store, catch-up, groups, relays and relay
 // circuits) for every simulated attendee, many nodes in one process, on an
-// in-memory network (go-libp2p's x/simlibp2p approach: QUIC over
-// marcopolo/simnet), and measures what happens.
+// in-memory network, and measures what happens. The network's connections
+// are in-memory streams with each link's latency, bandwidth, loss and
+// cuts (package sim/streamnet, the default, light enough for 10,000
+// nodes), or, with link.transport quic, QUIC over marcopolo/simnet's
+// packets (go-libp2p's x/simlibp2p approach: every handshake and
+// retransmission real, at several times the CPU and memory).
 //
 // A Scenario, read strictly from YAML (ReadFile, Parse, Builtin; see
 // sim/scenarios), sets the nodes (attendees, relays, attackers), the
@@ -23,9 +27,10 @@
 // bare go-libp2p-pubsub set up like Starling's gossip (see bareFleet), so
 // that Starling's overhead shows as ratios.
 //
-// Faults are injected where a real network has them: packets are dropped
-// as they leave and as they arrive (offline nodes, partitions, client
-// isolation, random loss), so connections time out, nodes redial and
+// Faults are injected where a real network has them: packets (or, on the
+// streams, frames) are held or dropped as they leave and as they arrive
+// (offline nodes, partitions, client isolation, random loss), so
+// connections time out, nodes redial and
 // catch-up recovers exactly as they would at an event. Churn takes a node
 // offline without stopping it (Wi-Fi off, phone asleep): it keeps its
 // store.

@@ -15,6 +15,7 @@ import (
 	"github.com/marcopolo/simnet"
 
 	"starling/sim/memnet"
+	"starling/sim/streamnet"
 )
 
 // world is the simulated network of one run: simnet's links and router,
@@ -24,14 +25,18 @@ import (
 // already on the wire too. That is the whole fault model: connections then
 // time out, redial and recover exactly as they would on a real network.
 type world struct {
-	p      *plan
-	nw     *simnet.Simnet
-	byAddr map[netip.AddrPort]int
-	online []atomic.Bool
+	p *plan
+	// One of the two is set (link.transport): streams, or QUIC over
+	// simnet's packets.
+	streams *streamnet.Network
+	nw      *simnet.Simnet
+	byAddr  map[netip.AddrPort]int
+	online  []atomic.Bool
 	// part is the active partition's index plus one; 0 for none.
 	part  atomic.Int32
 	conns []atomic.Pointer[conn]
-	// jitter is drawn on simnet's router goroutine only.
+	// jitter is drawn on simnet's router goroutine or under the
+	// streams' lock, one draw at a time.
 	jitter *rand.Rand
 }
 
@@ -48,13 +53,21 @@ func newWorld(p *plan) *world {
 		w.online[n.Index].Store(p.online(n.Index, 0))
 	}
 	base, jitter := p.sc.Link.Latency.D(), p.sc.Link.Jitter.D()
+	latency := func() time.Duration {
+		if jitter <= 0 {
+			return base
+		}
+		return base + time.Duration(w.jitter.Int64N(int64(jitter)+1))
+	}
+	if p.sc.Link.Transport != TransportQUIC {
+		w.streams = streamnet.New(streamnet.Config{
+			Pass: w.pass, Latency: latency, BaseLatency: base,
+			Loss: p.sc.Link.Loss, Seed: uint64(rngFor(p.seed, "loss").Int64()),
+		})
+		return w
+	}
 	w.nw = &simnet.Simnet{
-		LatencyFunc: func(*simnet.Packet) time.Duration {
-			if jitter <= 0 {
-				return base
-			}
-			return base + time.Duration(w.jitter.Int64N(int64(jitter)+1))
-		},
+		LatencyFunc: func(*simnet.Packet) time.Duration { return latency() },
 		// simnet logs every packet it cannot route at Error; ours are
 		// dropped on purpose by the filters below.
 		Logger: slog.New(slog.DiscardHandler),
@@ -64,7 +77,30 @@ func newWorld(p *plan) *world {
 }
 
 // close stops simnet's goroutines.
-func (w *world) close() { w.nw.Close() }
+func (w *world) close() {
+	if w.nw != nil {
+		w.nw.Close()
+	}
+}
+
+// setOnline and setPartition change who reaches whom.
+func (w *world) setOnline(i int, on bool) {
+	w.online[i].Store(on)
+	w.changed()
+}
+
+func (w *world) setPartition(k int) {
+	w.part.Store(int32(k))
+	w.changed()
+}
+
+// changed tells the streams that pass answers differently (packets are
+// filtered one by one; they need no telling).
+func (w *world) changed() {
+	if w.streams != nil {
+		w.streams.Changed()
+	}
+}
 
 // pass reports whether a packet from a to b gets through now.
 func (w *world) pass(a, b int) bool {
@@ -89,8 +125,12 @@ func (w *world) index(addr net.Addr) (int, bool) {
 	return i, ok
 }
 
-// traffic returns the UDP bytes node i received and sent.
+// traffic returns the bytes node i received and sent: UDP packets', or
+// the streams' frames with streamnet.FrameOverhead each.
 func (w *world) traffic(i int) (in, out int64) {
+	if w.streams != nil {
+		return w.streams.Traffic(i)
+	}
 	if c := w.conns[i].Load(); c != nil {
 		return c.in.Load(), c.out.Load()
 	}
@@ -98,21 +138,29 @@ func (w *world) traffic(i int) (in, out int64) {
 }
 
 func (w *world) linkSettings(i int) simnet.NodeBiDiLinkSettings {
-	bw := int(w.p.sc.Link.Bandwidth)
-	if w.p.isRelay(i) {
-		bw = int(w.p.sc.Link.RelayBandwidth)
-	}
+	bw := w.bandwidth(i)
 	return simnet.NodeBiDiLinkSettings{
 		Downlink: simnet.LinkSettings{BitsPerSecond: bw},
 		Uplink:   simnet.LinkSettings{BitsPerSecond: bw},
 	}
 }
 
-// transports are the libp2p options that put node i on this world: QUIC
-// only, on its simulated endpoint (see memnet.Options, which also explains
-// why yamux runs without its keepalive here).
+// bandwidth is node i's link rate each way.
+func (w *world) bandwidth(i int) int {
+	if w.p.isRelay(i) {
+		return int(w.p.sc.Link.RelayBandwidth)
+	}
+	return int(w.p.sc.Link.Bandwidth)
+}
+
+// transports are the libp2p options that put node i on this world: the
+// streams, or QUIC only on its simulated endpoint (see memnet.Options,
+// which also explains why yamux runs without its keepalive here).
 func (w *world) transports(i int) []libp2p.Option {
 	own := w.p.nodes[i].Addr
+	if w.streams != nil {
+		return append(memnet.Common(), w.streams.Transport(i, own, w.bandwidth(i)))
+	}
 	return memnet.Options(func(addr *net.UDPAddr) (net.PacketConn, error) {
 		ap := addr.AddrPort()
 		if netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) != own {

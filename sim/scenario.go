@@ -88,7 +88,20 @@ type Link struct {
 	RelayBandwidth Bandwidth `yaml:"relay_bandwidth"`
 	// Loss is the share of packets lost, 0 to 0.5.
 	Loss float64 `yaml:"loss"`
+	// Transport is how connections are simulated: streams (default:
+	// in-memory streams that keep each link's latency, bandwidth, loss as
+	// retransmission delay, cuts and idle timeouts, package
+	// sim/streamnet; light enough for 10,000 nodes) or quic (QUIC over
+	// simulated packets, package sim/memnet: every packet, handshake and
+	// retransmission real, at several times the CPU and memory).
+	Transport string `yaml:"transport"`
 }
+
+// Link transports.
+const (
+	TransportStreams = "streams"
+	TransportQUIC    = "quic"
+)
 
 // Group kinds.
 const (

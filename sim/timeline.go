@@ -39,15 +39,15 @@ func newTimeline(p *plan, w *world, f fleet, atk *attackers) *timeline {
 	end := p.sc.Duration.D()
 	for i, ws := range p.offline {
 		for _, win := range ws {
-			add(win.From, func() { w.online[i].Store(false) })
+			add(win.From, func() { w.setOnline(i, false) })
 			if win.To < end {
-				add(win.To, func() { w.online[i].Store(true) })
+				add(win.To, func() { w.setOnline(i, true) })
 			}
 		}
 	}
 	for k, pt := range p.parts {
-		add(pt.At, func() { w.part.Store(int32(k + 1)) })
-		add(pt.Heal, func() { w.part.Store(0) })
+		add(pt.At, func() { w.setPartition(k + 1) })
+		add(pt.Heal, func() { w.setPartition(0) })
 	}
 	for k, pa := range p.attacks {
 		add(pa.Start.D(), func() { atk.begin(k) })

@@ -130,6 +130,9 @@ func (sc *Scenario) validateLink(p *problems) {
 	if !(l.Loss >= 0 && l.Loss <= 0.5) {
 		p.add("link.loss", "%v: use a share from 0 to 0.5", l.Loss)
 	}
+	if t := l.Transport; t != "" && t != TransportStreams && t != TransportQUIC {
+		p.add("link.transport", "%q: use %s or %s", t, TransportStreams, TransportQUIC)
+	}
 }
 
 func (sc *Scenario) validateGroups(p *problems) {

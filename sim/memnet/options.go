@@ -42,9 +42,14 @@ type Listen func(addr *net.UDPAddr) (net.PacketConn, error)
 //
 // Add libp2p.ListenAddrs with a /udp/PORT/quic-v1 address of the host's.
 func Options(listen Listen) []libp2p.Option {
+	return append(Common(), libp2p.Transport(quic.NewTransport), reuse(listen))
+}
+
+// Common are the options of Options other than QUIC, for a host on
+// another simulated transport (such as package sim/streamnet's): yamux
+// for relayed connections, no identify address discovery, no metrics.
+func Common() []libp2p.Option {
 	return []libp2p.Option{
-		libp2p.Transport(quic.NewTransport),
-		reuse(listen),
 		muxer,
 		libp2p.DisableIdentifyAddressDiscovery(),
 		libp2p.DisableMetrics(),

@@ -1,0 +1,290 @@
+package streamnet
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+)
+
+var (
+	errReadClosed  = errors.New("streamnet: read on a stream closed for reading")
+	errWriteClosed = errors.New("streamnet: write on a stream closed for writing")
+)
+
+// stream is one end of a stream: what arrived and waits to be read, and
+// the state of both directions.
+type stream struct {
+	c  *conn
+	id uint64
+
+	// wake tells a waiting reader that something changed: data, the end,
+	// a reset or a new deadline.
+	wake chan struct{}
+
+	mu          sync.Mutex
+	chunks      [][]byte // arrived, unread
+	off         int      // read from chunks[0]
+	finRecv     bool     // the other end will write no more
+	stopRecv    uint32   // the other end will read no more: its code plus one
+	err         error    // reset by either end, or the connection failed
+	readClosed  bool
+	writeClosed bool
+	rdl, wdl    time.Time
+	forgotten   bool
+}
+
+var _ network.MuxedStream = (*stream)(nil)
+
+func newStream(c *conn, id uint64) *stream {
+	return &stream{c: c, id: id, wake: make(chan struct{}, 1)}
+}
+
+func (s *stream) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *stream) Read(b []byte) (int, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		s.mu.Lock()
+		switch {
+		case s.err != nil:
+			s.mu.Unlock()
+			return 0, s.err
+		case s.readClosed:
+			s.mu.Unlock()
+			return 0, errReadClosed
+		case len(s.chunks) > 0:
+			n := s.take(b)
+			s.mu.Unlock()
+			return n, nil
+		case s.finRecv:
+			s.forgetIfDone()
+			s.mu.Unlock()
+			return 0, io.EOF
+		}
+		dl := s.rdl
+		s.mu.Unlock()
+		var expired <-chan time.Time
+		if !dl.IsZero() {
+			d := time.Until(dl)
+			if d <= 0 {
+				return 0, os.ErrDeadlineExceeded
+			}
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			expired = timer.C
+		}
+		select {
+		case <-s.wake:
+		case <-expired:
+		}
+	}
+}
+
+// take copies unread bytes into b. Call with mu.
+func (s *stream) take(b []byte) int {
+	n := 0
+	for n < len(b) && len(s.chunks) > 0 {
+		k := copy(b[n:], s.chunks[0][s.off:])
+		n += k
+		s.off += k
+		if s.off == len(s.chunks[0]) {
+			s.chunks[0] = nil
+			s.chunks = s.chunks[1:]
+			s.off = 0
+		}
+	}
+	if len(s.chunks) == 0 {
+		s.chunks = nil
+	}
+	return n
+}
+
+func (s *stream) Write(b []byte) (int, error) {
+	if err := s.writable(); err != nil {
+		return 0, err
+	}
+	data := make([]byte, len(b))
+	copy(data, b)
+	left := s.c.out.send(frame{kind: frameData, stream: s.id, data: data})
+	// The bytes are on their way; the write returns when no more than a
+	// send buffer's worth of the uplink's time is queued before them (or
+	// at the write deadline, or when the connection fails).
+	wait := left.Sub(time.Now()) - SendBuffer
+	if wait <= 0 {
+		return len(b), nil
+	}
+	s.mu.Lock()
+	dl := s.wdl
+	s.mu.Unlock()
+	if !dl.IsZero() {
+		wait = min(wait, time.Until(dl))
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.c.closed:
+		}
+	}
+	return len(b), nil
+}
+
+func (s *stream) writable() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.err != nil:
+		return s.err
+	case s.writeClosed:
+		return errWriteClosed
+	case s.stopRecv > 0:
+		return &network.StreamError{ErrorCode: network.StreamErrorCode(s.stopRecv - 1), Remote: true}
+	}
+	return nil
+}
+
+func (s *stream) Close() error {
+	err := s.CloseWrite()
+	if rerr := s.CloseRead(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+func (s *stream) CloseWrite() error {
+	s.mu.Lock()
+	if s.err != nil || s.writeClosed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.writeClosed = true
+	s.forgetIfDone()
+	s.mu.Unlock()
+	s.c.out.send(frame{kind: frameFin, stream: s.id})
+	return nil
+}
+
+func (s *stream) CloseRead() error {
+	s.mu.Lock()
+	if s.err != nil || s.readClosed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.readClosed = true
+	s.chunks, s.off = nil, 0
+	tell := !s.finRecv
+	s.forgetIfDone()
+	s.mu.Unlock()
+	s.signal()
+	if tell {
+		s.c.out.send(frame{kind: frameStop, stream: s.id})
+	}
+	return nil
+}
+
+func (s *stream) Reset() error { return s.ResetWithError(0) }
+
+func (s *stream) ResetWithError(code network.StreamErrorCode) error {
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	s.err = &network.StreamError{ErrorCode: code}
+	s.chunks, s.off = nil, 0
+	s.forgetIfDone()
+	s.mu.Unlock()
+	s.signal()
+	s.c.out.send(frame{kind: frameReset, stream: s.id, code: uint32(code)})
+	return nil
+}
+
+func (s *stream) SetDeadline(t time.Time) error {
+	s.mu.Lock()
+	s.rdl, s.wdl = t, t
+	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+func (s *stream) SetReadDeadline(t time.Time) error {
+	s.mu.Lock()
+	s.rdl = t
+	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+func (s *stream) SetWriteDeadline(t time.Time) error {
+	s.mu.Lock()
+	s.wdl = t
+	s.mu.Unlock()
+	return nil
+}
+
+// receive takes a frame of this stream from the other end.
+func (s *stream) receive(f frame) {
+	s.mu.Lock()
+	switch f.kind {
+	case frameData:
+		if s.err == nil && !s.readClosed && len(f.data) > 0 {
+			s.chunks = append(s.chunks, f.data)
+		}
+	case frameFin:
+		s.finRecv = true
+	case frameStop:
+		s.stopRecv = f.code + 1
+	case frameReset:
+		if s.err == nil {
+			s.err = &network.StreamError{ErrorCode: network.StreamErrorCode(f.code), Remote: true}
+			s.chunks, s.off = nil, 0
+		}
+	}
+	s.forgetIfDone()
+	s.mu.Unlock()
+	s.signal()
+}
+
+// fail ends the stream with its connection.
+func (s *stream) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = &network.StreamError{ErrorCode: 0, Remote: true, TransportError: err}
+		s.chunks, s.off = nil, 0
+	}
+	s.forgotten = true // the connection has dropped all its streams
+	s.mu.Unlock()
+	s.signal()
+}
+
+// forgetIfDone drops the stream from its connection once both directions
+// are over. Call with mu.
+func (s *stream) forgetIfDone() {
+	if s.forgotten {
+		return
+	}
+	sent := s.err != nil || s.writeClosed || s.stopRecv > 0
+	got := s.err != nil || s.readClosed || (s.finRecv && len(s.chunks) == 0)
+	if sent && got {
+		s.forgotten = true
+		s.c.forget(s.id) // lock order: a stream's mu, then its conn's
+	}
+}
