@@ -105,6 +105,10 @@ type Config struct {
 	// SeenTTL is how long pubsub remembers a message ID, refreshed each time
 	// the message is seen again. Zero: DefaultSeenTTL.
 	SeenTTL time.Duration
+	// Verified, if set, is shared with the other nodes of this process,
+	// which then check each message's signature once among them (see
+	// Verified): the simulator's. Nil: this node checks every one.
+	Verified *Verified
 
 	// AppScore is the application part of a peer's score (P5), e.g. positive
 	// for the organiser's relay. Nil: 0 for everyone. It must be cheap, safe
@@ -222,6 +226,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		now:   cfg.Clock,
 		in:    cfg.Inbound,
 		group: g.groupOf,
+		sigs:  cfg.Verified,
 		stats: &g.stats,
 		log:   g.log,
 	}

@@ -59,6 +59,7 @@ type validator struct {
 	now   func() time.Time
 	in    Inbound
 	group func(topic string) (message.GroupID, bool)
+	sigs  *Verified
 	stats *counters
 	log   *slog.Logger
 }
@@ -124,7 +125,7 @@ func (v *validator) checkGroup(from peer.ID, gid message.GroupID, data []byte, a
 	if err := m.CheckBody(); err != nil {
 		return nil, classify(err)
 	}
-	if err := m.VerifySignature(); err != nil {
+	if err := v.sigs.verify(m); err != nil {
 		return nil, classify(err)
 	}
 	switch r := v.in.Judge(from, m); r {

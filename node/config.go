@@ -13,6 +13,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"starling/admission"
+	"starling/gossip"
 	"starling/identity"
 	"starling/peering"
 	"starling/pictures"
@@ -104,6 +105,11 @@ type Config struct {
 	// person saw it (the simulator's and headless nodes'; a client
 	// acknowledges what it displayed with AckAlert).
 	AckAlerts bool
+	// Verified, if set, is shared by the nodes of one process (the
+	// simulator's), which then check each message's signature once among
+	// them instead of once each (see gossip.Verified). Nil for a real
+	// node.
+	Verified *gossip.Verified
 
 	// Limits bound what other nodes may store here (package admission):
 	// rates by sent_at per author, storage per group and per author, and

@@ -189,6 +189,7 @@ func (n *Node) build() error {
 		ColocationWhitelist: n.peers.RelayIPs(),
 		PeerExchange:        cfg.RelayService != nil,
 		HubDegree:           n.peers.HubDegree(),
+		Verified:            cfg.Verified,
 	})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"starling/gossip"
 	"starling/group"
 	"starling/message"
 	"starling/node"
@@ -43,6 +44,11 @@ type starlingFleet struct {
 	origin time.Time
 	reach  map[int][]reachSample
 
+	// verified is the signatures the nodes have checked, shared with
+	// node.shared_signatures: a message's signature is checked once in the
+	// process, not once per node (see gossip.Verified).
+	verified *gossip.Verified
+
 	dir    string // the nodes' stores with node.store: disk
 	cancel context.CancelFunc
 	runCtx context.Context
@@ -52,7 +58,11 @@ type starlingFleet struct {
 }
 
 func newStarling(p *plan, w *world, log *slog.Logger) *starlingFleet {
-	return &starlingFleet{p: p, w: w, log: log, ids: map[int]message.ID{}, reach: map[int][]reachSample{}}
+	f := &starlingFleet{p: p, w: w, log: log, ids: map[int]message.ID{}, reach: map[int][]reachSample{}}
+	if p.sc.Node.SharedSignatures {
+		f.verified = gossip.NewVerified(1 << 16)
+	}
+	return f
 }
 
 func (f *starlingFleet) name() string { return "starling" }
@@ -114,6 +124,7 @@ func (f *starlingFleet) config(i int) node.Config {
 		// Nobody reads a simulated screen: an attendee's node acknowledges
 		// an alert as it arrives, as if its person saw it.
 		AckAlerts: sn.Role == RoleAttendee,
+		Verified:  f.verified,
 	}
 	switch {
 	case f.dir != "":
