@@ -355,7 +355,9 @@ func (s *Store) known(txn kvTxn, m *message.Message, expiresAt uint64) (bool, er
 func (s *Store) setMessage(txn kvTxn, r *writeReq, expiresAt uint64) error {
 	m := r.st.Msg
 	u := unit{
-		{key: messageKey(m.ID), value: encodeRecord(r.st), expiresAt: expiresAt},
+		// The envelope is the same bytes in every store that holds the
+		// message: shared, for an engine that keeps such bytes once.
+		{key: messageKey(m.ID), value: recordHeader(r.st, 0), shared: m.Raw, expiresAt: expiresAt},
 		{key: indexKey(m.Body.Group, m.Body.SentAtMS, m.ID), expiresAt: expiresAt},
 	}
 	if k := kindKeyOf(m); k != nil {
