@@ -116,7 +116,7 @@ func New(cfg Config) (*Admission, error) {
 		window: max(1, uint64(float64(l.Burst)/l.Rate*1000)),
 		peers:  bucket.NewSet(float64(l.PeerBurst), float64(l.PeerRate), l.MaxTracked, cfg.Clock),
 		addrs:  bucket.NewSet(float64(l.AddrBurst), float64(l.AddrRate), l.MaxTracked, cfg.Clock),
-		recent: newRecentIDs(1 << 14),
+		recent: newRecentIDs(1<<13, cfg.Clock),
 		groups: make(map[message.GroupID]*groupAccount),
 	}, nil
 }

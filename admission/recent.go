@@ -2,47 +2,66 @@ package admission
 
 import (
 	"sync"
+	"time"
 
 	"starling/message"
 )
 
-// recentIDs remembers the last messages admitted, so that one that comes
-// twice at once (by gossip and by catch-up) is charged once. A ring that
-// grows on use up to its size, then overwrites the oldest; safe for
-// concurrent use.
+// recentFor is how long recentIDs keeps an ID at least (and at most twice
+// that): far longer than a message waits in the store's writer queue.
+const recentFor = time.Minute
+
+// recentIDs remembers the messages admitted lately, so that one that comes
+// twice at once (by gossip and by catch-up, before the store holds it) is
+// charged once. Once stored, a message is known to the store, which gossip
+// (Inbound.Seen) and catch-up ask first, so an ID need only outlive its
+// wait in the store's writer queue. IDs are kept in two generations, each
+// begun every recentFor or once the current one holds max IDs; the older
+// one is dropped whole, so memory follows the recent rate of messages, not
+// the most ever admitted (a Go map never shrinks). Safe for concurrent use.
 type recentIDs struct {
-	mu   sync.Mutex
-	set  map[message.ID]struct{}
-	ring []message.ID // grows on use up to max, then wraps
-	next int
-	max  int
+	mu        sync.Mutex
+	cur, prev map[message.ID]struct{}
+	since     time.Time // when cur began
+	max       int       // IDs in cur at most
+	now       func() time.Time
 }
 
-func newRecentIDs(n int) *recentIDs {
+func newRecentIDs(max int, now func() time.Time) *recentIDs {
 	// Nothing is allocated ahead: an idle node (the simulator runs
-	// thousands) holds only what it has seen.
-	return &recentIDs{set: make(map[message.ID]struct{}), max: n}
+	// thousands) holds only what it has seen lately.
+	return &recentIDs{max: max, now: now, since: now()}
+}
+
+// rotateLocked begins a new generation when the current one is due.
+func (r *recentIDs) rotateLocked() {
+	now := r.now()
+	switch d := now.Sub(r.since); {
+	case d < 0 || d >= 2*recentFor:
+		r.cur, r.prev, r.since = nil, nil, now
+	case d >= recentFor || len(r.cur) >= r.max:
+		r.cur, r.prev, r.since = nil, r.cur, now
+	}
 }
 
 func (r *recentIDs) has(id message.ID) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, ok := r.set[id]
-	return ok
+	r.rotateLocked()
+	_, inCur := r.cur[id]
+	_, inPrev := r.prev[id]
+	return inCur || inPrev
 }
 
 func (r *recentIDs) add(id message.ID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.set[id]; ok {
+	r.rotateLocked()
+	if _, ok := r.prev[id]; ok {
 		return
 	}
-	if len(r.ring) < r.max {
-		r.ring = append(r.ring, id)
-	} else {
-		delete(r.set, r.ring[r.next])
-		r.ring[r.next] = id
-		r.next = (r.next + 1) % r.max
+	if r.cur == nil {
+		r.cur = make(map[message.ID]struct{})
 	}
-	r.set[id] = struct{}{}
+	r.cur[id] = struct{}{}
 }

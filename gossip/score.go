@@ -51,6 +51,18 @@ const (
 	// wash it.
 	retainScore = 30 * time.Minute
 
+	// deliveryRecordTTL is how long scoring keeps a message's delivery
+	// record: its validation state and every peer that sent a copy. Copies
+	// come within seconds (mesh and flood forwarding, IWANT answers to
+	// gossip of the last few heartbeats), and with mesh-delivery scoring
+	// (P3) off, a record only matters to a copy of a message found invalid
+	// (P4 for its sender); a later copy is still dropped unvalidated by the
+	// seen cache. So scoring keeps records for pubsub's default two
+	// minutes, not the seen cache's long TTL: a record with its copies is
+	// about 500 bytes, and at four messages a second ten minutes of them
+	// is over 1 MB a node.
+	deliveryRecordTTL = 2 * time.Minute
+
 	// scoreSnapshotInterval is how often Scores is refreshed: it scores
 	// every peer, so on a relay with thousands it is not free, and only
 	// the simulator's attack report and tests read it.
@@ -84,7 +96,7 @@ func scoreParams(cfg Config) *pubsub.PeerScoreParams {
 		DecayInterval: pubsub.DefaultDecayInterval,
 		DecayToZero:   pubsub.DefaultDecayToZero,
 		RetainScore:   retainScore,
-		SeenMsgTTL:    cfg.SeenTTL,
+		SeenMsgTTL:    min(cfg.SeenTTL, deliveryRecordTTL),
 	}
 }
 

@@ -19,7 +19,8 @@ const UserAgent = "starling/0.1"
 
 // newHost builds the libp2p host: TCP, QUIC and WebSocket (for browsers,
 // see WebSocket), the transport key as
-// identity, and a connection manager sized for an event hall. An organiser
+// identity, a connection manager sized for an event hall and a light
+// peerstore (memPeerstore). An organiser
 // relay also runs the relay service; an attendee advertises the circuit
 // addresses circuits returns and upgrades relayed connections to direct
 // ones by hole punching where a NAT allows (see punchingHost).
@@ -71,6 +72,9 @@ func newHost(cfg Config, circuits func() []ma.Multiaddr) (host.Host, error) {
 		opts = append(opts, libp2p.ConnectionGater(cfg.ConnectionGater))
 	}
 	started := time.Now()
+	// Last, so that nothing above can fail with it open; libp2p closes it
+	// with the host, or if the host does not start, as it would its own.
+	opts = append(opts, libp2p.Peerstore(newPeerstore()))
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		if rm != nil {

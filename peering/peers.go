@@ -32,20 +32,25 @@ func (sv *Service) Connect(ctx context.Context, info peer.AddrInfo) error {
 }
 
 // keepConnected keeps a static peer connected (see Redial), protected from
-// the connection manager. Each time it finds an organiser relay connected,
-// it hands it this node's tickets (presentTickets) before holdReservation
-// asks for a slot.
-func (sv *Service) keepConnected(ctx context.Context, info peer.AddrInfo) {
+// the connection manager, with the node's one Keeper. Each time it finds an
+// organiser relay connected, it hands it this node's tickets
+// (presentTickets) before holdReservation asks for a slot.
+func (sv *Service) keepConnected(info peer.AddrInfo) {
 	sv.host.ConnManager().Protect(info.ID, staticTag)
-	Redial{
+	sv.keeper.Add(info)
+}
+
+// newKeeper is the Keeper of the static peers and relays.
+func (sv *Service) newKeeper() *Keeper {
+	return Redial{
 		Min: sv.cfg.RedialMin, Max: sv.cfg.RedialMax, Seed: sv.rand.Seed(),
 		Dial: sv.Connect, Log: sv.log,
-		Connected: func(ctx context.Context) {
-			if sv.relays.has(info.ID) && sv.cfg.RelayService == nil {
-				sv.presentTickets(ctx, info.ID)
+		Connected: func(ctx context.Context, p peer.ID) {
+			if sv.relays.has(p) && sv.cfg.RelayService == nil {
+				sv.presentTickets(ctx, p)
 			}
 		},
-	}.Keep(ctx, sv.host, info)
+	}.Keeper(sv.host)
 }
 
 // watchConnections remembers every peer that completes identify, so that a

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -13,17 +14,17 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 )
 
-// Redial keeps one peer connected, as a node keeps its static peers and
-// relays: it dials, and after each failure or disconnect waits a jittered
-// backoff that doubles from Min to Max. The simulator keeps its bare pubsub
-// hosts and its attackers connected with it too, so that they redial on the
-// node's schedule.
+// Redial keeps peers connected, as a node keeps its static peers and
+// relays: it dials each, and after each failure or disconnect waits a
+// jittered backoff that doubles from Min to Max. The simulator keeps its
+// bare pubsub hosts and its attackers connected with it too, so that they
+// redial on the node's schedule.
 //
-// Keep learns of disconnects from a network notifiee, not the event bus:
-// the bus blocks every emitter while one subscriber's buffer is full, and
-// the loop does not read while it dials or backs off. And it clears
-// libp2p's own dial backoff for the peer before each dial (5 s after a
-// failure, growing to 5 min), so that Min and Max are what bound the wait.
+// A Keeper learns of disconnects from a network notifiee, not the event
+// bus: the bus blocks every emitter while one subscriber's buffer is full.
+// And it clears libp2p's own dial backoff for a peer before each dial (5 s
+// after a failure, growing to 5 min), so that Min and Max are what bound
+// the wait.
 type Redial struct {
 	// Min and Max bound the backoff; defaults 1 s and 30 s.
 	Min, Max time.Duration
@@ -32,60 +33,157 @@ type Redial struct {
 	Seed uint64
 	// Dial dials once; default: the host's Connect within 10 s.
 	Dial func(ctx context.Context, info peer.AddrInfo) error
-	// Connected, if set, runs each time the loop finds the peer connected
-	// after a dial or at its start, before it waits for a disconnect.
-	Connected func(ctx context.Context)
+	// Connected, if set, runs each time a peer is found connected after a
+	// dial, at the start or after a disconnect, on a goroutine of its own
+	// that the Keeper's Run waits for.
+	Connected func(ctx context.Context, p peer.ID)
 	// Log, if set, hears of connections, disconnects and failed dials.
 	Log *slog.Logger
 }
 
-// Keep runs the loop until ctx ends.
+// Keep keeps one peer connected until ctx ends.
 func (r Redial) Keep(ctx context.Context, h host.Host, info peer.AddrInfo) {
-	r = r.withDefaults(h)
-	rng := redialRand(r.Seed, info.ID)
-	h.Peerstore().AddAddrs(info.ID, info.Addrs, time.Hour)
-	gone := make(chan struct{}, 1) // full means: check again
-	notifiee := &network.NotifyBundle{DisconnectedF: func(_ network.Network, c network.Conn) {
-		if c.RemotePeer() == info.ID {
-			select {
-			case gone <- struct{}{}:
-			default:
-			}
+	k := r.Keeper(h)
+	k.Add(info)
+	k.Run(ctx)
+}
+
+// Keeper keeps a set of peers connected on one goroutine (Run) however
+// many they are; each dial, and each Connected call, runs on a goroutine
+// of its own while it lasts. A node keeps every static peer and relay
+// with one Keeper.
+type Keeper struct {
+	r        Redial
+	h        host.Host
+	kick     chan struct{} // 1-buffered: look again
+	notifiee *network.NotifyBundle
+
+	mu    sync.Mutex
+	peers []*kept // in the order added
+	index map[peer.ID]*kept
+}
+
+// kept is one peer's state; Keeper.mu guards it.
+type kept struct {
+	info    peer.AddrInfo
+	rng     *rand.Rand
+	backoff time.Duration
+	due     time.Time // no dial before this
+	dialing bool
+	// connected: the peer was found connected, and Connected ran, since
+	// it was last found disconnected.
+	connected bool
+}
+
+// Keeper returns a Keeper of no peers yet on h.
+func (r Redial) Keeper(h host.Host) *Keeper {
+	k := &Keeper{r: r.withDefaults(h), h: h, kick: make(chan struct{}, 1), index: map[peer.ID]*kept{}}
+	k.notifiee = &network.NotifyBundle{DisconnectedF: func(_ network.Network, c network.Conn) {
+		k.mu.Lock()
+		_, ok := k.index[c.RemotePeer()]
+		k.mu.Unlock()
+		if ok {
+			wake(k.kick)
 		}
 	}}
-	h.Network().Notify(notifiee)
-	defer h.Network().StopNotify(notifiee)
+	return k
+}
 
-	backoff := r.Min
-	for ctx.Err() == nil {
-		if h.Network().Connectedness(info.ID) != network.Connected {
-			clearDialBackoff(h, info.ID)
-			if err := r.Dial(ctx, info); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				r.Log.Debug("static peer unreachable", "peer", Short(info.ID), "retry_in", backoff, "err", err)
-				if !sleep(ctx, spread(backoff, rng.Float64())) {
-					return
-				}
-				backoff = min(backoff*2, r.Max)
-				continue
-			}
-			r.Log.Info("connected to static peer", "peer", Short(info.ID))
-			backoff = r.Min
-		}
-		if r.Connected != nil {
-			r.Connected(ctx)
-		}
-		for h.Network().Connectedness(info.ID) == network.Connected {
-			select {
-			case <-ctx.Done():
-				return
-			case <-gone:
-			}
-		}
-		r.Log.Info("static peer disconnected", "peer", Short(info.ID))
+// Add keeps info's peer connected from now on (once Run runs); a peer kept
+// already is left as it is.
+func (k *Keeper) Add(info peer.AddrInfo) {
+	k.h.Peerstore().AddAddrs(info.ID, info.Addrs, time.Hour)
+	k.mu.Lock()
+	if _, ok := k.index[info.ID]; !ok {
+		p := &kept{info: info, rng: redialRand(k.r.Seed, info.ID), backoff: k.r.Min}
+		k.peers = append(k.peers, p)
+		k.index[info.ID] = p
 	}
+	k.mu.Unlock()
+	wake(k.kick)
+}
+
+// Run keeps the peers connected until ctx ends, then returns once its
+// dials and Connected calls have.
+func (k *Keeper) Run(ctx context.Context) {
+	k.h.Network().Notify(k.notifiee)
+	defer k.h.Network().StopNotify(k.notifiee)
+	var work sync.WaitGroup
+	defer work.Wait()
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		if wait, ok := k.look(ctx, &work); ok {
+			t.Reset(wait)
+		} else {
+			t.Stop()
+		}
+		select {
+		case <-ctx.Done():
+		case <-k.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// look starts a dial to every disconnected peer whose backoff has passed
+// and Connected for every peer newly found connected. It returns how long
+// until the next backoff ends, and false if none is pending.
+func (k *Keeper) look(ctx context.Context, work *sync.WaitGroup) (time.Duration, bool) {
+	now := time.Now()
+	var next time.Duration
+	pending := false
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, p := range k.peers {
+		if p.dialing {
+			continue
+		}
+		if k.h.Network().Connectedness(p.info.ID) == network.Connected {
+			if !p.connected {
+				p.connected = true
+				if k.r.Connected != nil {
+					id := p.info.ID
+					work.Go(func() { k.r.Connected(ctx, id) })
+				}
+			}
+			continue
+		}
+		if p.connected {
+			p.connected = false
+			k.r.Log.Info("static peer disconnected", "peer", Short(p.info.ID))
+		}
+		if wait := p.due.Sub(now); wait > 0 {
+			if !pending || wait < next {
+				next, pending = wait, true
+			}
+			continue
+		}
+		p.dialing = true
+		work.Go(func() { k.dial(ctx, p) })
+	}
+	return next, pending
+}
+
+// dial dials p once; a failure sets when to try again.
+func (k *Keeper) dial(ctx context.Context, p *kept) {
+	clearDialBackoff(k.h, p.info.ID)
+	err := k.r.Dial(ctx, p.info)
+	k.mu.Lock()
+	p.dialing = false
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		k.r.Log.Debug("static peer unreachable", "peer", Short(p.info.ID), "retry_in", p.backoff, "err", err)
+		p.due = time.Now().Add(spread(p.backoff, p.rng.Float64()))
+		p.backoff = min(p.backoff*2, k.r.Max)
+	default:
+		k.r.Log.Info("connected to static peer", "peer", Short(p.info.ID))
+		p.backoff = k.r.Min
+		p.connected = false // Connected runs again
+	}
+	k.mu.Unlock()
+	wake(k.kick)
 }
 
 func (r Redial) withDefaults(h host.Host) Redial {

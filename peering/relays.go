@@ -42,7 +42,7 @@ type relaySet struct {
 type relayEntry struct {
 	info  peer.AddrInfo
 	ready bool
-	kept  bool // keepConnected and holdReservation loops run for it
+	kept  bool // kept connected, and its holdReservation loop runs
 	// reservedUntil is when this node's reservation on the relay ends;
 	// zero when it holds none.
 	reservedUntil time.Time
@@ -224,7 +224,7 @@ func (sv *Service) addRelay(info peer.AddrInfo) bool {
 // keepRelay keeps a relay connected and a reservation on it, once.
 func (sv *Service) keepRelay(info peer.AddrInfo) {
 	if sv.relays.keep(info.ID) {
-		sv.goFunc(func(ctx context.Context) { sv.keepConnected(ctx, info) })
+		sv.goFunc(func(context.Context) { sv.keepConnected(info) }) // nothing before Run, as holdReservation
 		sv.goFunc(func(ctx context.Context) { sv.holdReservation(ctx, info) })
 	}
 }

@@ -138,7 +138,8 @@ type Service struct {
 	host   host.Host
 	relays *relaySet
 	rand   *Random
-	watch  *watch // network facts for `starling doctor` (watch.go)
+	watch  *watch  // network facts for `starling doctor` (watch.go)
+	keeper *Keeper // keeps the static peers and relays connected
 
 	// goMu orders goFunc's wg.Add before Run's wg.Wait; ctx is Run's,
 	// nil before Run and after it returned.
@@ -163,6 +164,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	sv.host = h
 	sv.log = cfg.Logger.With("self", Short(h.ID()))
+	sv.keeper = sv.newKeeper()
 	if cfg.RelayService != nil {
 		h.SetStreamHandler(TicketProtocol, sv.serveTickets)
 	}
@@ -183,9 +185,10 @@ func (sv *Service) Run(ctx context.Context) error {
 	sv.ctx = ctx
 	sv.goMu.Unlock()
 	sv.goFunc(sv.watchConnections)
+	sv.goFunc(sv.keeper.Run)
 	sv.startRelays()
 	for _, p := range sv.cfg.Peers {
-		sv.goFunc(func(ctx context.Context) { sv.keepConnected(ctx, p) })
+		sv.keepConnected(p)
 	}
 	if sv.cfg.DialKnown {
 		sv.goFunc(sv.dialKnownPeers)

@@ -50,6 +50,10 @@ type kvTxn interface {
 	Set(key, value []byte) error
 	// SetEntry sets key to value until expiresAt (Unix seconds; 0: never).
 	SetEntry(key, value []byte, expiresAt uint64) error
+	// SetShared is SetEntry of the value head followed by shared: bytes
+	// that other stores in the process may hold too (a message's signed
+	// envelope), which an engine may keep once for all of them.
+	SetShared(key, head, shared []byte, expiresAt uint64) error
 	Delete(key []byte) error
 	Commit() error
 	Discard()
@@ -147,6 +151,10 @@ func (t badgerTxn) Set(key, value []byte) error { return badgerErr(t.t.Set(key, 
 
 func (t badgerTxn) SetEntry(key, value []byte, expiresAt uint64) error {
 	return badgerErr(t.t.SetEntry(&badger.Entry{Key: key, Value: value, ExpiresAt: expiresAt}))
+}
+
+func (t badgerTxn) SetShared(key, head, shared []byte, expiresAt uint64) error {
+	return t.SetEntry(key, append(head[:len(head):len(head)], shared...), expiresAt)
 }
 
 func (t badgerTxn) Delete(key []byte) error { return badgerErr(t.t.Delete(key)) }

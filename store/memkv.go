@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/tidwall/btree"
 )
@@ -32,15 +33,36 @@ type memEngine struct {
 	closed atomic.Bool
 }
 
-// memEntry is a key and its value in one allocation: buf[:klen] is the key.
+// memEntry is a key and its value in one allocation: buf[:klen] is the key
+// and the value is buf[klen:] followed by shared.
 type memEntry struct {
 	buf       []byte
 	klen      uint32
 	expiresAt uint64
+	// shared is the value's shared part (SetShared), kept once in the
+	// process for every engine that holds it (package unique): the
+	// simulator's stores each hold every message of their groups.
+	shared unique.Handle[string]
 }
 
-func (e memEntry) key() []byte   { return e.buf[:e.klen:e.klen] }
-func (e memEntry) value() []byte { return e.buf[e.klen:] }
+func (e memEntry) key() []byte { return e.buf[:e.klen:e.klen] }
+
+// value is the entry's value: a slice of the entry's own bytes, or, for a
+// value with a shared part, a new copy.
+func (e memEntry) value() []byte {
+	if e.shared == (unique.Handle[string]{}) {
+		return e.buf[e.klen:]
+	}
+	return append(e.buf[e.klen:len(e.buf):len(e.buf)], e.shared.Value()...)
+}
+
+func (e memEntry) valueSize() int {
+	n := len(e.buf) - int(e.klen)
+	if e.shared != (unique.Handle[string]{}) {
+		n += len(e.shared.Value())
+	}
+	return n
+}
 
 // live reports whether e has not expired at now (Unix seconds), as Badger
 // decides: an entry expires at the second its expiresAt names.
@@ -159,11 +181,30 @@ func (t *memTxn) SetEntry(key, value []byte, expiresAt uint64) error {
 	if len(key) == 0 {
 		return errors.New("empty key")
 	}
+	t.tree.Set(newMemEntry(key, value, expiresAt))
+	return nil
+}
+
+func (t *memTxn) SetShared(key, head, shared []byte, expiresAt uint64) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if len(key) == 0 {
+		return errors.New("empty key")
+	}
+	e := newMemEntry(key, head, expiresAt)
+	if len(shared) > 0 {
+		e.shared = unique.Make(string(shared))
+	}
+	t.tree.Set(e)
+	return nil
+}
+
+func newMemEntry(key, value []byte, expiresAt uint64) memEntry {
 	buf := make([]byte, len(key)+len(value))
 	copy(buf, key)
 	copy(buf[len(key):], value)
-	t.tree.Set(memEntry{buf: buf, klen: uint32(len(key)), expiresAt: expiresAt})
-	return nil
+	return memEntry{buf: buf, klen: uint32(len(key)), expiresAt: expiresAt}
 }
 
 func (t *memTxn) Delete(key []byte) error {
@@ -204,7 +245,7 @@ type memItem struct{ e memEntry }
 func (i *memItem) Key() []byte                         { return i.e.key() }
 func (i *memItem) KeyCopy(dst []byte) []byte           { return append(dst[:0], i.e.key()...) }
 func (i *memItem) Value(fn func(v []byte) error) error { return fn(i.e.value()) }
-func (i *memItem) ValueSize() int64                    { return int64(len(i.e.buf)) - int64(i.e.klen) }
+func (i *memItem) ValueSize() int64                    { return int64(i.e.valueSize()) }
 func (i *memItem) ExpiresAt() uint64                   { return i.e.expiresAt }
 
 func (i *memItem) ValueCopy(dst []byte) ([]byte, error) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -16,8 +17,9 @@ import (
 )
 
 // TestMemEngineMatchesBadger drives an in-memory Badger and the memory
-// engine through the same random writes (sets, sets with a TTL in the past
-// or future, deletes, in transactions that commit or are discarded), and
+// engine through the same random writes (sets, sets of values with a
+// shared part, sets with a TTL in the past or future, deletes, in
+// transactions that commit or are discarded), and
 // checks after each transaction that Get and every kind of iteration the
 // store uses (forward and reverse, with and without a prefix, from Rewind
 // and from Seek) see the same keys, values and TTLs in both.
@@ -45,11 +47,15 @@ func TestMemEngineMatchesBadger(t *testing.T) {
 		type op struct {
 			del       bool
 			k, v      []byte
+			split     int // > 0: SetShared of v[:split-1] and v[split-1:]
 			expiresAt uint64
 		}
 		var ops []op
 		for range 1 + rng.IntN(6) {
 			o := op{k: key(), v: fmt.Appendf(nil, "v%d", rng.IntN(1000))}
+			if rng.IntN(3) == 0 {
+				o.split = 1 + rng.IntN(len(o.v)+1)
+			}
 			switch rng.IntN(6) {
 			case 0, 1:
 				o.del = true
@@ -65,9 +71,12 @@ func TestMemEngineMatchesBadger(t *testing.T) {
 			txn := e.NewTransaction(true)
 			for _, o := range ops {
 				var err error
-				if o.del {
+				switch {
+				case o.del:
 					err = txn.Delete(o.k)
-				} else {
+				case o.split > 0:
+					err = txn.SetShared(o.k, o.v[:o.split-1], o.v[o.split-1:], o.expiresAt)
+				default:
 					err = txn.SetEntry(o.k, o.v, o.expiresAt)
 				}
 				if err != nil {
@@ -355,4 +364,55 @@ func getInt(txn kvTxn, i int) (int, error) {
 	var v int
 	err = item.Value(func(b []byte) error { _, err := fmt.Sscan(string(b), &v); return err })
 	return v, err
+}
+
+// TestMemEngineSharesBytes checks that two memory engines given the same
+// shared bytes (SetShared: a message's envelope, which every store of the
+// simulator holds) keep them once, and still read back each its own value.
+func TestMemEngineSharesBytes(t *testing.T) {
+	shared := bytes.Repeat([]byte("envelope "), 30)
+	engines := []*memEngine{newMemEngine(), newMemEngine()}
+	for i, e := range engines {
+		defer e.Close()
+		if err := e.Update(func(txn kvTxn) error {
+			return txn.SetShared([]byte("m"), fmt.Appendf(nil, "head%d", i), bytes.Clone(shared), 0)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var data [2]*byte
+	for i, e := range engines {
+		want := append(fmt.Appendf(nil, "head%d", i), shared...)
+		if err := e.View(func(txn kvTxn) error {
+			item, err := txn.Get([]byte("m"))
+			if err != nil {
+				return err
+			}
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(v, want) || item.ValueSize() != int64(len(want)) {
+				t.Errorf("engine %d: value %q (size %d), want %q", i, v, item.ValueSize(), want)
+			}
+			it := txn.NewIterator(iterOptions{})
+			defer it.Close()
+			it.Rewind()
+			if err := it.Item().Value(func(v []byte) error {
+				if !bytes.Equal(v, want) {
+					t.Errorf("engine %d: iterated value %q, want %q", i, v, want)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			data[i] = unsafe.StringData(item.(*memItem).e.shared.Value())
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if data[0] != data[1] {
+		t.Error("the two engines hold two copies of the shared bytes")
+	}
 }

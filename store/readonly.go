@@ -75,11 +75,7 @@ func fileExists(path string) bool {
 // for writing, or read-only). It does not wait; when the queue is full the
 // monitor asks again at its next measure.
 func (s *Store) requestTask(task func() error) {
-	select {
-	case s.queue <- &writeReq{task: task, internal: true}:
-	case <-s.closing:
-	default:
-	}
+	s.queue.tryPush(&writeReq{task: task, internal: true}) // full or closed: dropped
 }
 
 // reopenReadOnly runs on the writer goroutine once the disk is below the

@@ -45,10 +45,14 @@ type Stored struct {
 const recordHeaderLen = 9
 
 func encodeRecord(st Stored) []byte {
-	rec := make([]byte, 0, recordHeaderLen+len(st.Msg.Raw))
+	return append(recordHeader(st, len(st.Msg.Raw)), st.Msg.Raw...)
+}
+
+// recordHeader is a record's header, with room for extra bytes after it.
+func recordHeader(st Stored, extra int) []byte {
+	rec := make([]byte, 0, recordHeaderLen+extra)
 	rec = binary.BigEndian.AppendUint64(rec, uint64(timeNS(st.ReceivedAt)))
-	rec = append(rec, byte(st.Origin))
-	return append(rec, st.Msg.Raw...)
+	return append(rec, byte(st.Origin))
 }
 
 // decodeRecord parses the record stored under id. rec must be the caller's

@@ -177,7 +177,7 @@ type Store struct {
 	where string // for error messages
 	disk  *diskGuard
 
-	queue   chan *writeReq
+	queue   *writeQueue
 	closing chan struct{} // closed when Close starts
 
 	mu     sync.RWMutex // guards closed and orders ops.Add before ops.Wait
@@ -250,7 +250,7 @@ func Open(dir string, cfg Config) (*Store, error) {
 		log:        cfg.Logger,
 		where:      where,
 		disk:       guard,
-		queue:      make(chan *writeReq, cfg.QueueSize),
+		queue:      newWriteQueue(cfg.QueueSize),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
@@ -341,7 +341,7 @@ func (s *Store) Close() error {
 		// No call can start now; the ones in flight finish (senders see
 		// closing, waiters are answered by the still-running writer).
 		s.ops.Wait()
-		close(s.queue)
+		s.queue.close()
 		<-s.writerDone
 		if s.maintDone != nil {
 			<-s.maintDone

@@ -8,8 +8,11 @@ import (
 // 0: never).
 type write struct {
 	key, value []byte
-	expiresAt  uint64
-	del        bool
+	// shared, if set, follows value: bytes other stores may hold too
+	// (kvTxn.SetShared).
+	shared    []byte
+	expiresAt uint64
+	del       bool
 }
 
 // A unit is the writes that must land in one transaction: every key of one
@@ -21,9 +24,12 @@ type unit []write
 func (u unit) apply(txn kvTxn) error {
 	for _, w := range u {
 		var err error
-		if w.del {
+		switch {
+		case w.del:
 			err = txn.Delete(w.key)
-		} else {
+		case w.shared != nil:
+			err = txn.SetShared(w.key, w.value, w.shared, w.expiresAt)
+		default:
 			err = txn.SetEntry(w.key, w.value, w.expiresAt)
 		}
 		if err != nil {

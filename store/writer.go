@@ -148,14 +148,7 @@ func (s *Store) newReq(m *message.Message, origin Origin, durable bool) (*writeR
 // send queues r. The queue is bounded; a full queue makes the caller wait
 // until there is room, ctx is done or the store closes.
 func (s *Store) send(ctx context.Context, r *writeReq) error {
-	select {
-	case s.queue <- r:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.closing:
-		return ErrClosed
-	}
+	return s.queue.push(ctx, s.closing, r)
 }
 
 // do runs task on the writer goroutine, after every write queued before it,
@@ -184,20 +177,11 @@ func (s *Store) do(ctx context.Context, task func() error) error {
 // runs until Close closes the queue, so requests already queued are written.
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
-	batch := make([]*writeReq, 0, s.cfg.MaxBatch)
-	for r := range s.queue {
-		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < s.cfg.MaxBatch {
-			select {
-			case r, ok := <-s.queue:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
+	var batch []*writeReq
+	for {
+		var ok bool
+		if batch, ok = s.queue.take(batch[:0], s.cfg.MaxBatch); !ok {
+			return
 		}
 		s.process(batch)
 		clear(batch) // let the messages go
@@ -371,7 +355,9 @@ func (s *Store) known(txn kvTxn, m *message.Message, expiresAt uint64) (bool, er
 func (s *Store) setMessage(txn kvTxn, r *writeReq, expiresAt uint64) error {
 	m := r.st.Msg
 	u := unit{
-		{key: messageKey(m.ID), value: encodeRecord(r.st), expiresAt: expiresAt},
+		// The envelope is the same bytes in every store that holds the
+		// message: shared, for an engine that keeps such bytes once.
+		{key: messageKey(m.ID), value: recordHeader(r.st, 0), shared: m.Raw, expiresAt: expiresAt},
 		{key: indexKey(m.Body.Group, m.Body.SentAtMS, m.ID), expiresAt: expiresAt},
 	}
 	if k := kindKeyOf(m); k != nil {
