@@ -44,6 +44,10 @@ type delivery struct {
 	catchup bool          // arrived by catch-up, not gossip
 }
 
+func newDelivery(node int, at time.Duration, catchup bool) delivery {
+	return delivery{node: node, at: at, catchup: catchup}
+}
+
 // nodeCounters are one honest node's counters at the end of a run.
 type nodeCounters struct {
 	bytesIn, bytesOut int64 // UDP payload bytes, QUIC headers included

@@ -109,7 +109,7 @@ func TestParseErrors(t *testing.T) {
 		{"attacker mode", minimal + "attackers: [{kind: spammer, mode: blackhole}]\n", "attackers[0].mode"},
 		{"attacker private group", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a, kind: private}]\nattackers: [{kind: sybil}]\n", "attackers[0].group"},
 		{"attacker ips", minimal + "attackers: [{kind: sybil, count: 3, ips: 5}]\n", "attackers[0].ips"},
-		{"too many nodes", minimal + "attackers: [{kind: sybil, count: 6000}]\n", "over the limit of 5000"},
+		{"too many nodes", minimal + "attackers: [{kind: sybil, count: 20000}]\n", "20010 nodes with the attackers, over the limit of 20000"},
 		{"alert in a channel", minimal + "alerts: [{group: lobby, at: 10s}]\n", "alerts[0].group: \"lobby\" is an open channel"},
 		{"alert unknown group", minimal + "alerts: [{group: nope, at: 10s}]\n", "alerts[0].group: \"nope\" is not a group"},
 		{"alert after the end", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a, kind: private}]\nalerts: [{group: a, at: 3m}]\n", "alerts[0].at"},
