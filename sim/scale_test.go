@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"starling/sim/report"
 )
 
 // The simulator's own work at 10,000 nodes, without running a node: the
@@ -71,6 +73,13 @@ func syntheticOutcome(p *plan) *outcome {
 	return o
 }
 
+type countWriter int
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	*c += countWriter(len(b))
+	return len(b), nil
+}
+
 // hall10kPlan is hall10k's plan with about 500 messages in the hall.
 func hall10kPlan(tb testing.TB) *plan {
 	sc := hall10k(tb)
@@ -90,16 +99,28 @@ func BenchmarkOutcome10k(b *testing.B) {
 	for _, ds := range o.got {
 		records += len(ds)
 	}
+	var r report.Run
 	for b.Loop() {
-		r := o.run("starling")
+		r = o.run("starling")
 		if r.Delivered != records {
 			b.Fatalf("delivered %d of %d", r.Delivered, records)
 		}
 	}
 	runtime.KeepAlive(o)
+	r.Derive()
+	rep := &report.Report{Scenario: p.sc.Name, Seed: 1, Nodes: len(p.nodes), SimDuration: p.sc.Duration.D(), Runs: []report.Run{r}}
+	var html, js countWriter
+	if err := report.WriteHTML(&html, rep); err != nil {
+		b.Fatal(err)
+	}
+	if err := report.WriteJSON(&js, rep); err != nil {
+		b.Fatal(err)
+	}
 	// After the loop, which drops metrics reported before it.
 	b.ReportMetric(float64(held)/float64(records), "B/record")
 	b.ReportMetric(float64(records), "records")
+	b.ReportMetric(float64(html), "html-bytes")
+	b.ReportMetric(float64(js), "json-bytes")
 }
 
 // TestHall10kPlan checks the 10,000-attendee hall's plan: its nodes,
@@ -139,5 +160,14 @@ func TestHall10kPlan(t *testing.T) {
 	}
 	if first < 4500 || first > 5500 {
 		t.Errorf("%d of 10,008 nodes on the partition's first side, want about half", first)
+	}
+}
+
+func BenchmarkKeys10k(b *testing.B) {
+	p := newPlan(hall10k(b), 1)
+	for b.Loop() {
+		if _, err := allKeys(p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -97,7 +97,7 @@ func TestParseErrors(t *testing.T) {
 		{"over the author rate", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{rate: 30}]\n", "per-author limit"},
 		{"load window", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{rate: 1, start: 1m, stop: 30s}]\n", "load[0]: need 0 <= start < stop"},
 		{"big text", "duration: 2m\nnodes: {attendees: 3}\ngroups: [{name: a}]\nload: [{rate: 1, size: 100000}]\n", "load[0].size"},
-		{"relay mesh degree", minimal + "node: {relay_mesh_degree: 3}\n", "node.relay_mesh_degree"},
+		{"relay mesh degree", minimal + "node: {relay_mesh_degree: 3}\n", "node.relay_mesh_degree: 3 is under 6, GossipSub's own degree; omit it for the default (4096)"},
 		{"node store", minimal + "node: {store: tape}\n", "node.store"},
 		{"churn share", minimal + "churn: {share: 0}\n", "churn.share"},
 		{"churn means", minimal + "churn: {share: 0.5, mean_offline: 10ms}\n", "at least 1s"},
