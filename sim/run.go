@@ -157,8 +157,10 @@ func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options)
 	end := p.sc.Duration.D()
 	extra := append(atk.report(), f.health(end)...)
 	extra = append(extra, event{At: end, Kind: EventClock, Detail: clock})
+	rss := peakRSS()
 	extra = append(extra, event{At: end, Kind: EventResources, Detail: fmt.Sprintf(
-		"heap per node after start-up %s, goroutines per node %.1f; process peak RSS so far %s", mib(mem), goroutines, mib(peakRSS()))})
+		"heap per node after start-up %s, goroutines per node %.1f; process peak RSS so far %s (%s per honest node)",
+		mib(mem), goroutines, mib(rss), mib(rss/int64(p.honest)))})
 	r.Events = append(r.Events, toReport(extra)...)
 	slices.SortStableFunc(r.Events, func(a, b report.Event) int { return cmp.Compare(a.At, b.At) })
 	r.Derive()

@@ -184,6 +184,9 @@ func TestIsolated(t *testing.T) {
 	if n := findEvent(t, run, EventHealth, `(\d+) of their (\d+) connections run through relay circuits`); n[0] == 0 {
 		t.Errorf("no attendee connection runs through a relay circuit (%d connections)", n[1])
 	}
+	if rss := findEvent(t, run, EventResources, `peak RSS so far (\d+)\.\d MiB \((\d+)\.\d MiB per honest node\)`); rss[0] < rss[1] || (runtime.GOOS == "linux" && rss[0] == 0) {
+		t.Errorf("peak RSS %d MiB, %d MiB per node", rss[0], rss[1])
+	}
 }
 
 // TestAttack runs a forging spammer and black-hole sybils against a small
