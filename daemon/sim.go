@@ -20,7 +20,7 @@ import (
 // meterNode counts the node's libp2p bytes for a simulation's event log:
 // the default transports, reporting to the meter.
 func meterNode(cfg *node.Config) *simhost.Meter {
-	m := simhost.NewMeter(catchup.ProtocolID)
+	m := simhost.NewMeter(catchup.ProtocolID, catchup.ProtocolID2)
 	cfg.Transports = []libp2p.Option{
 		libp2p.Transport(tcp.NewTCPTransport), libp2p.Transport(quic.NewTransport),
 		libp2p.BandwidthReporter(m),

@@ -47,14 +47,18 @@ type bareFleet struct {
 	count atomic.Int64
 	mu    []sync.Mutex
 	got   [][]arrival // per node, appended by its readers
+	// base is when the fleet was made: arrivals count from it.
+	base time.Time
 }
 
+// arrival is one planned message at one node: 16 bytes, for the millions
+// of a large hall.
 type arrival struct {
-	msg int
-	at  time.Time
+	msg int32
+	at  time.Duration // since base
 }
 
-func newBare(p *plan, w *world) *bareFleet { return &bareFleet{p: p, w: w} }
+func newBare(p *plan, w *world) *bareFleet { return &bareFleet{p: p, w: w, base: time.Now()} }
 
 func (f *bareFleet) name() string { return "bare" }
 
@@ -144,7 +148,7 @@ func (f *bareFleet) read(i int, sub *pubsub.Subscription) {
 		}
 		f.count.Add(1)
 		f.mu[i].Lock()
-		f.got[i] = append(f.got[i], arrival{int(idx), time.Now()})
+		f.got[i] = append(f.got[i], arrival{int32(idx), time.Since(f.base)})
 		f.mu[i].Unlock()
 	}
 }
@@ -166,9 +170,10 @@ func (f *bareFleet) deliveries(start time.Time) [][]delivery {
 		for _, a := range f.got[i] {
 			m := f.p.msgs[a.msg]
 			if i != m.Sender && f.p.groups[m.Group].in[i] {
-				out[a.msg] = append(out[a.msg], delivery{node: i, at: a.at.Sub(start)})
+				out[a.msg] = append(out[a.msg], newDelivery(i, a.at-start.Sub(f.base), false))
 			}
 		}
+		f.got[i] = nil // copied; called once
 		f.mu[i].Unlock()
 	}
 	return out

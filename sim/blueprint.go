@@ -144,7 +144,7 @@ func (b *Blueprint) Report(name string, o Observed) (*report.Report, error) {
 		if d.Msg < 0 || d.Msg >= len(p.msgs) || d.Host < 0 || d.Host >= p.honest {
 			return nil, fmt.Errorf("a delivery of message %d to host %d is outside the plan", d.Msg, d.Host)
 		}
-		out.got[d.Msg] = append(out.got[d.Msg], delivery{node: d.Host, at: d.At, catchup: d.Catchup})
+		out.got[d.Msg] = append(out.got[d.Msg], newDelivery(d.Host, d.At, d.Catchup))
 	}
 	for _, c := range o.Counters {
 		out.counters = append(out.counters, nodeCounters{

@@ -42,21 +42,17 @@ func (o *outcome) completeLatencies() []time.Duration {
 		if !o.sent[m.Index] {
 			continue
 		}
-		want, got := o.expected(m), o.arrivals(m)
-		if len(want) == 0 {
-			continue
-		}
 		var last time.Duration
-		complete := true
-		for _, v := range want {
-			d, ok := got[v]
-			if !ok {
+		members, complete := 0, true
+		o.eachExpected(m, func(_ int, d delivery, got bool) {
+			members++
+			if !got {
 				complete = false
-				break
+				return
 			}
 			last = max(last, d.at-o.sentAt[m.Index])
-		}
-		if complete {
+		})
+		if members > 0 && complete {
 			out[m.Index] = max(last, 0)
 		}
 	}

@@ -13,7 +13,8 @@ import (
 )
 
 // meter is a node's libp2p bandwidth reporter, counting the stream bytes of
-// catch-up sessions. libp2p's own BandwidthCounter is not used: its meters
+// catch-up sessions (either protocol: Negentropy's, and the Rateless IBLTs'
+// that peers negotiate first). libp2p's own BandwidthCounter is not used: its meters
 // share a package-level goroutine that would outlive a synctest bubble.
 // The swarm calls it from every stream, so it only adds.
 type meter struct {
@@ -25,7 +26,7 @@ var _ metrics.Reporter = (*meter)(nil)
 
 func (m *meter) LogSentMessageStream(n int64, p protocol.ID, _ peer.ID) {
 	switch p {
-	case catchup.ProtocolID:
+	case catchup.ProtocolID, catchup.ProtocolID2:
 		m.catchupOut.Add(n)
 	case alerts.Protocol:
 		m.alertOut.Add(n)
@@ -34,7 +35,7 @@ func (m *meter) LogSentMessageStream(n int64, p protocol.ID, _ peer.ID) {
 
 func (m *meter) LogRecvMessageStream(n int64, p protocol.ID, _ peer.ID) {
 	switch p {
-	case catchup.ProtocolID:
+	case catchup.ProtocolID, catchup.ProtocolID2:
 		m.catchupIn.Add(n)
 	case alerts.Protocol:
 		m.alertIn.Add(n)

@@ -194,14 +194,13 @@ func (p *plan) addPeers() {
 	rng := rngFor(p.seed, "peers")
 	switch p.sc.Topology.Kind {
 	case TopologyLAN, TopologyRooms:
-		for _, a := range p.attendees() {
-			var cands []int
-			for _, b := range p.attendees() {
-				if b != a && p.reach.linked(a, b) {
-					cands = append(cands, b)
-				}
+		attendees := p.attendees()
+		for _, a := range attendees {
+			cands := attendees
+			if p.sc.Topology.Kind == TopologyRooms {
+				cands = p.reach.roommates(a)
 			}
-			p.nodes[a].Peers = sample(rng, cands, min(p.sc.Topology.Peers, len(cands)))
+			p.nodes[a].Peers = sampleExcept(rng, cands, a, p.sc.Topology.Peers)
 		}
 	case TopologyRandom:
 		for _, a := range p.attendees() {
@@ -220,6 +219,48 @@ func sample(rng *rand.Rand, from []int, n int) []int {
 	c := slices.Clone(from)
 	rng.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
 	return c[:min(n, len(c))]
+}
+
+// sampleExcept returns n distinct elements of from (ascending), other than
+// self, in random order: all of them if there are no more. It takes time
+// and space in proportion to n however long from is, so that thousands of
+// nodes each choosing a few of thousands cost thousands of draws, not
+// millions.
+func sampleExcept(rng *rand.Rand, from []int, self, n int) []int {
+	skip, found := slices.BinarySearch(from, self)
+	size := len(from)
+	if found {
+		size--
+	}
+	out := pick(rng, size, n)
+	for k, i := range out {
+		if found && i >= skip {
+			i++
+		}
+		out[k] = from[i]
+	}
+	return out
+}
+
+// pick returns min(k, n) distinct numbers of [0, n) in random order: the
+// first k steps of a Fisher-Yates shuffle of 0..n-1, keeping only the
+// positions it swapped.
+func pick(rng *rand.Rand, n, k int) []int {
+	k = max(min(k, n), 0)
+	moved := make(map[int]int, k)
+	at := func(i int) int {
+		if v, ok := moved[i]; ok {
+			return v
+		}
+		return i
+	}
+	out := make([]int, k)
+	for i := range out {
+		j := i + rng.IntN(n-i)
+		out[i] = at(j)
+		moved[j] = at(i)
+	}
+	return out
 }
 
 // expMean draws an exponential time with the given mean.

@@ -276,3 +276,70 @@ func TestTopologies(t *testing.T) {
 		}
 	})
 }
+
+// TestSampleExcept checks the peers' draw: distinct elements of the list
+// other than self, all of them when there are too few, and each as likely.
+func TestSampleExcept(t *testing.T) {
+	rng := rngFor(1, "test")
+	from := []int{3, 5, 8, 13, 21, 34}
+	for range 200 {
+		got := sampleExcept(rng, from, 13, 3)
+		if len(got) != 3 || slices.Contains(got, 13) {
+			t.Fatalf("sampleExcept(.., 13, 3) = %v", got)
+		}
+		for _, x := range got {
+			if !slices.Contains(from, x) {
+				t.Fatalf("%d is not in the list", x)
+			}
+		}
+		if s := slices.Sorted(slices.Values(got)); len(slices.Compact(s)) != 3 {
+			t.Fatalf("%v repeats", got)
+		}
+	}
+	all := sampleExcept(rng, from, 8, 10)
+	slices.Sort(all)
+	if !slices.Equal(all, []int{3, 5, 13, 21, 34}) {
+		t.Errorf("asking for more than there are gave %v", all)
+	}
+	if got := sampleExcept(rng, from, 4, 6); len(got) != 6 {
+		t.Errorf("self not in the list: %v, want all six", got)
+	}
+	if got := sampleExcept(rng, nil, 1, 3); len(got) != 0 {
+		t.Errorf("from nothing: %v", got)
+	}
+	count := map[int]int{}
+	for range 6000 {
+		for _, x := range sampleExcept(rng, from, 34, 2) {
+			count[x]++
+		}
+	}
+	for _, x := range from[:5] {
+		if c := count[x]; c < 2100 || c > 2700 { // 2,400 expected
+			t.Errorf("%d drawn %d times of 12,000 draws, want about 2,400", x, c)
+		}
+	}
+}
+
+// TestAttackerTargets checks that attackers dial honest nodes they can
+// reach, in each topology.
+func TestAttackerTargets(t *testing.T) {
+	base := "duration: 2m\nnodes: {attendees: 40, relays: 2}\ngroups: [{name: a}]\nattackers: [{kind: sybil, count: 6, targets: 5}]\n"
+	for _, kind := range []string{"lan", "isolated", "rooms", "random"} {
+		p := newPlan(mustParse(t, base+"topology: {kind: "+kind+", rooms: 4}\n"), 1)
+		for _, i := range p.attacks[0].Nodes {
+			want := 5
+			if kind == "isolated" {
+				want = 2
+			}
+			peers := p.nodes[i].Peers
+			if len(peers) != want {
+				t.Errorf("%s: %s dials %v, want %d honest nodes", kind, p.nodes[i].Name, peers, want)
+			}
+			for _, h := range peers {
+				if h >= p.honest || !p.reach.linked(i, h) {
+					t.Errorf("%s: %s dials %s, which it cannot reach", kind, p.nodes[i].Name, p.nodes[h].Name)
+				}
+			}
+		}
+	}
+}

@@ -11,8 +11,9 @@ import (
 type reachability struct {
 	kind   string
 	relays int // nodes 0..relays-1 are relays, which reach everyone
-	// rooms lists each node's rooms (rooms topology).
-	rooms [][]int
+	// rooms lists each node's rooms, and members each room's attendees in
+	// ascending order (rooms topology).
+	rooms, members [][]int
 	// adj is the neighbour bitset of each node (random topology, and every
 	// attacker's targets).
 	adj [][]uint64
@@ -43,23 +44,36 @@ func (r *reachability) placeInRooms(p *plan, rng *rand.Rand) {
 	rooms := p.sc.Topology.Rooms
 	r.rooms = make([][]int, len(p.nodes))
 	order := sample(rng, p.attendees(), p.sc.Nodes.Attendees)
+	in := make([][]int, rooms) // each room's attendees, in order
 	for k, a := range order {
 		r.rooms[a] = []int{k % rooms}
-	}
-	if rooms < 2 {
-		return
+		in[k%rooms] = append(in[k%rooms], a)
 	}
 	for room := range rooms - 1 {
-		var in []int
-		for _, a := range order {
-			if len(r.rooms[a]) == 1 && r.rooms[a][0] == room {
-				in = append(in, a)
-			}
-		}
-		for _, a := range sample(rng, in, *p.sc.Topology.Bridges) {
+		for _, a := range sample(rng, in[room], *p.sc.Topology.Bridges) {
 			r.rooms[a] = append(r.rooms[a], room+1)
 		}
 	}
+	r.members = make([][]int, rooms)
+	for _, a := range p.attendees() {
+		for _, x := range r.rooms[a] {
+			r.members[x] = append(r.members[x], a)
+		}
+	}
+}
+
+// roommates lists, in ascending order, the attendees that share a room
+// with attendee a, a among them (rooms topology).
+func (r *reachability) roommates(a int) []int {
+	if len(r.rooms[a]) == 1 {
+		return r.members[r.rooms[a][0]]
+	}
+	var out []int
+	for _, x := range r.rooms[a] {
+		out = append(out, r.members[x]...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // randomGraph gives each attendee about Degree neighbours: each picks half
@@ -68,13 +82,7 @@ func (r *reachability) randomGraph(p *plan, rng *rand.Rand) {
 	attendees := p.attendees()
 	picks := (p.sc.Topology.Degree + 1) / 2
 	for _, a := range attendees {
-		var others []int
-		for _, b := range attendees {
-			if b != a {
-				others = append(others, b)
-			}
-		}
-		for _, b := range sample(rng, others, picks) {
+		for _, b := range sampleExcept(rng, attendees, a, picks) {
 			r.link(a, b)
 			r.picked[a] = append(r.picked[a], b)
 		}
@@ -82,21 +90,33 @@ func (r *reachability) randomGraph(p *plan, rng *rand.Rand) {
 }
 
 // placeAttackers gives each attacker its targets: honest nodes it can
-// reach. Behind isolated Wi-Fi those are the relays; in rooms, the nodes of
-// a random room; in a random graph the targets become its neighbours.
+// reach. Behind isolated Wi-Fi those are the relays; in rooms, the relays
+// and the attendees of a random room; in a random graph the targets become
+// its neighbours.
 func (r *reachability) placeAttackers(p *plan, rng *rand.Rand) {
+	honest := make([]int, p.honest)
+	for h := range honest {
+		honest[h] = h
+	}
+	var inRoom [][]int // relays and each room's attendees, ascending
 	for _, pa := range p.attacks {
 		for _, i := range pa.Nodes {
-			if r.kind == TopologyRooms {
-				r.rooms[i] = []int{rng.IntN(p.sc.Topology.Rooms)}
-			}
-			var cands []int
-			for h := range p.honest {
-				if r.kind == TopologyRandom || r.linked(i, h) {
-					cands = append(cands, h)
+			cands := honest
+			switch r.kind {
+			case TopologyIsolated:
+				cands = honest[:r.relays]
+			case TopologyRooms:
+				if inRoom == nil {
+					inRoom = make([][]int, p.sc.Topology.Rooms)
+					for x, m := range r.members {
+						inRoom[x] = append(slices.Clone(honest[:r.relays]), m...)
+					}
 				}
+				room := rng.IntN(p.sc.Topology.Rooms)
+				r.rooms[i] = []int{room}
+				cands = inRoom[room]
 			}
-			for _, h := range sample(rng, cands, pa.Targets) {
+			for _, h := range sampleExcept(rng, cands, -1, pa.Targets) {
 				r.link(i, h)
 				r.picked[i] = append(r.picked[i], h)
 			}

@@ -15,3 +15,7 @@ func peakRSS() int64 { return 0 }
 // wallNow is the time package's clock here, virtual inside a synctest
 // bubble.
 func wallNow() time.Duration { return time.Since(processStart) }
+
+// onVirtualTime cannot tell here: the machine's clock is read through the
+// time package only.
+func onVirtualTime() (virtual, known bool) { return false, false }

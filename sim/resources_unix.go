@@ -40,3 +40,14 @@ func wallNow() time.Duration {
 	}
 	return time.Duration(ts.Nano())
 }
+
+// onVirtualTime reports whether the time package's clock is a synctest
+// bubble's, which starts at midnight UTC on 1 January 2000, far from the
+// machine's clock; known is false if the machine's clock cannot be read.
+func onVirtualTime() (virtual, known bool) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_REALTIME, &ts); err != nil {
+		return false, false
+	}
+	return time.Since(time.Unix(ts.Unix())).Abs() > 24*time.Hour, true
+}

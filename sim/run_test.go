@@ -184,6 +184,9 @@ func TestIsolated(t *testing.T) {
 	if n := findEvent(t, run, EventHealth, `(\d+) of their (\d+) connections run through relay circuits`); n[0] == 0 {
 		t.Errorf("no attendee connection runs through a relay circuit (%d connections)", n[1])
 	}
+	if rss := findEvent(t, run, EventResources, `peak RSS so far (\d+)\.\d MiB \((\d+)\.\d MiB per honest node\)`); rss[0] < rss[1] || (runtime.GOOS == "linux" && rss[0] == 0) {
+		t.Errorf("peak RSS %d MiB, %d MiB per node", rss[0], rss[1])
+	}
 }
 
 // TestAttack runs a forging spammer and black-hole sybils against a small
@@ -238,4 +241,37 @@ alerts: [{group: hall, at: 10s}]
 			findEvent(t, r.Runs[0], EventAlert, `counted their acknowledgements, 50 % after [0-9.]+m?s, 90 % after [0-9.]+m?s, 99 % after [0-9.]+m?s`)
 		})
 	}
+}
+
+// TestClockNote checks that a run on virtual time says so even when it
+// kept pace with the wall clock, and that a real-time run says whether it
+// was CPU-bound.
+func TestClockNote(t *testing.T) {
+	m := time.Minute
+	for _, tc := range []struct {
+		name           string
+		sim, wall, cpu time.Duration
+		virtual, known bool
+		want           string
+	}{
+		{"virtual at the wall clock's pace", 5 * m, 5*m + 17*time.Second, 5 * m, true, true, "virtual time"},
+		{"real, CPU-bound", 5 * m, 5 * m, 5 * m, false, true, "CPU-bound"},
+		{"real, idle", 5 * m, 5 * m, m, false, true, "real time: the process used 20%"},
+		{"unknown, far ahead", 5 * m, m, m, false, false, "virtual time"},
+		{"unknown, at pace", 5 * m, 5 * m, m, true, false, "real time"},
+	} {
+		// cpu is per CPU: the note divides by GOMAXPROCS.
+		got := clockNote(tc.sim, tc.wall, tc.cpu*time.Duration(runtime.GOMAXPROCS(0)), tc.virtual, tc.known)
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q does not say %q", tc.name, got, tc.want)
+		}
+	}
+	if virtual, known := onVirtualTime(); known && virtual {
+		t.Error("onVirtualTime outside a bubble says virtual")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		if virtual, known := onVirtualTime(); known && !virtual {
+			t.Error("onVirtualTime inside a bubble says real")
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -249,7 +250,9 @@ func (f *starlingFleet) deliveries(start time.Time) [][]delivery {
 		if !ok {
 			continue
 		}
-		for _, v := range f.p.groups[m.Group].Members {
+		members := f.p.groups[m.Group].Members
+		ds := make([]delivery, 0, len(members))
+		for _, v := range members {
 			if v == m.Sender {
 				continue
 			}
@@ -257,8 +260,12 @@ func (f *starlingFleet) deliveries(start time.Time) [][]delivery {
 			if err != nil {
 				continue
 			}
-			out[m.Index] = append(out[m.Index], delivery{node: v, at: st.ReceivedAt.Sub(start), catchup: st.Origin == store.OriginCatchup})
+			ds = append(ds, newDelivery(v, st.ReceivedAt.Sub(start), st.Origin == store.OriginCatchup))
 		}
+		if 2*len(ds) < cap(ds) {
+			ds = slices.Clone(ds) // most members never got it: hold only what is there
+		}
+		out[m.Index] = ds
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"starling/admission"
 	"starling/group"
 	"starling/message"
+	"starling/peering"
 )
 
 // problems collects what is wrong with a scenario, each naming its field.
@@ -50,7 +51,7 @@ func (sc *Scenario) validate() error {
 		p.add("node.sync_interval", "%s is under a second; omit it for the node's default", si)
 	}
 	if d := sc.Node.RelayMeshDegree; d != 0 && d < 6 {
-		p.add("node.relay_mesh_degree", "%d is under 6, GossipSub's own degree; omit it for the default (128)", d)
+		p.add("node.relay_mesh_degree", "%d is under 6, GossipSub's own degree; omit it for the default (%d)", d, peering.DefaultMeshDegree)
 	}
 	switch sc.Node.Store {
 	case "", StoreMemory, StoreBadgerMemory, StoreDisk:

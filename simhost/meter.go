@@ -1,6 +1,7 @@
 package simhost
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -10,36 +11,36 @@ import (
 )
 
 // Meter is a libp2p bandwidth reporter (libp2p.BandwidthReporter) that
-// counts every stream's bytes and, apart, those of one protocol (catch-up).
+// counts every stream's bytes and, apart, those of some protocols (catch-up's).
 // libp2p's own BandwidthCounter keeps rates per peer and protocol that
 // nobody here reads. The swarm calls it from every stream, so it only adds.
 type Meter struct {
-	protocol        protocol.ID
+	protocols       []protocol.ID
 	in, out         atomic.Int64
 	protoIn, protoO atomic.Int64
 }
 
 var _ metrics.Reporter = (*Meter)(nil)
 
-// NewMeter returns a Meter that counts p's bytes apart.
-func NewMeter(p protocol.ID) *Meter { return &Meter{protocol: p} }
+// NewMeter returns a Meter that counts the bytes of protocols apart.
+func NewMeter(protocols ...protocol.ID) *Meter { return &Meter{protocols: protocols} }
 
 // Totals returns the bytes of every stream received and sent, and those of
-// the Meter's protocol both ways.
+// the Meter's protocols both ways.
 func (m *Meter) Totals() (in, out, proto int64) {
 	return m.in.Load(), m.out.Load(), m.protoIn.Load() + m.protoO.Load()
 }
 
 func (m *Meter) LogSentMessageStream(n int64, p protocol.ID, _ peer.ID) {
 	m.out.Add(n)
-	if p == m.protocol {
+	if slices.Contains(m.protocols, p) {
 		m.protoO.Add(n)
 	}
 }
 
 func (m *Meter) LogRecvMessageStream(n int64, p protocol.ID, _ peer.ID) {
 	m.in.Add(n)
-	if p == m.protocol {
+	if slices.Contains(m.protocols, p) {
 		m.protoIn.Add(n)
 	}
 }
