@@ -1,7 +1,6 @@
 package streamnet
 
 import (
-	"slices"
 	"sync"
 	"time"
 )
@@ -41,8 +40,8 @@ type path struct {
 	delivering sync.Mutex
 
 	mu       sync.Mutex
-	queue    []frame              // on the way, by arrival time
-	down     []frame              // arrived, going through the receiver's downlink (at: when through), in order
+	queue    frames               // on the way, by arrival time
+	down     frames               // arrived, going through the receiver's downlink (at: when through), in order
 	last     time.Time            // the last arrival
 	lastOpen time.Time            // the last stream opening's arrival
 	streams  map[uint64]time.Time // each stream's last arrival, for its order
@@ -90,14 +89,7 @@ func (p *path) send(f frame) (left time.Time) {
 	}
 	p.last = later(p.last, at)
 	f.at = at
-	i, _ := slices.BinarySearchFunc(p.queue, at, func(q frame, t time.Time) int {
-		if q.at.After(t) {
-			return 1
-		}
-		return -1 // equal times keep their sending order
-	})
-	p.queue = slices.Insert(p.queue, i, f)
-	if i == 0 && p.cutAt.IsZero() {
+	if p.queue.insert(f) && p.cutAt.IsZero() {
 		p.arm(now)
 	}
 	return left
@@ -117,10 +109,10 @@ func (p *path) arm(now time.Time) {
 	switch {
 	case !p.cutAt.IsZero():
 		at = p.cutAt.Add(IdleTimeout)
-	case len(p.down) > 0 && (len(p.queue) == 0 || p.down[0].at.Before(p.queue[0].at)):
-		at = p.down[0].at
-	case len(p.queue) > 0:
-		at = p.queue[0].at
+	case p.down.len() > 0 && (p.queue.len() == 0 || p.down.first().at.Before(p.queue.first().at)):
+		at = p.down.first().at
+	case p.queue.len() > 0:
+		at = p.queue.first().at
 	default:
 		return
 	}
@@ -164,26 +156,22 @@ func (p *path) fire() {
 	// Arrived frames take their turn on the receiver's downlink, which
 	// the frames of every path into the host share in the order they
 	// arrive.
-	for len(p.queue) > 0 && !p.queue[0].at.After(now) {
-		f := p.queue[0]
-		p.queue[0] = frame{}
-		p.queue = p.queue[1:]
+	for p.queue.len() > 0 && !p.queue.first().at.After(now) {
+		f := p.queue.pop()
 		f.at = p.to.down.reserve(now, len(f.data)+FrameOverhead)
-		p.down = append(p.down, f)
+		p.down.push(f)
 	}
 	p.mu.Unlock()
 	for {
 		p.mu.Lock()
-		if p.dead || len(p.down) == 0 || p.down[0].at.After(now) {
+		if p.dead || p.down.len() == 0 || p.down.first().at.After(now) {
 			if !p.dead {
 				p.arm(now)
 			}
 			p.mu.Unlock()
 			return
 		}
-		f := p.down[0]
-		p.down[0] = frame{}
-		p.down = p.down[1:]
+		f := p.down.pop()
 		p.mu.Unlock()
 
 		p.to.in.Add(int64(len(f.data) + FrameOverhead))
@@ -212,12 +200,13 @@ func (p *path) recheck() {
 	}
 	// Open again: what waited arrives now, as retransmissions would.
 	p.cutAt = time.Time{}
-	for i := range p.queue {
-		if p.queue[i].at.Before(now) {
-			p.queue[i].at = now
+	q := p.queue.all()
+	for i := range q {
+		if q[i].at.Before(now) {
+			q[i].at = now
 		}
 	}
-	if len(p.queue) > 0 || len(p.down) > 0 {
+	if p.queue.len() > 0 || p.down.len() > 0 {
 		p.arm(now)
 	} else if p.timer != nil {
 		p.timer.Stop()
@@ -228,7 +217,8 @@ func (p *path) recheck() {
 func (p *path) stop() {
 	p.mu.Lock()
 	p.dead = true
-	p.queue, p.down = nil, nil
+	p.queue.reset()
+	p.down.reset()
 	if p.timer != nil {
 		p.timer.Stop()
 	}
