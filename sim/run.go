@@ -158,9 +158,12 @@ func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options)
 	extra := append(atk.report(), f.health(end)...)
 	extra = append(extra, event{At: end, Kind: EventClock, Detail: clock})
 	rss := peakRSS()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms) // the nodes still run: their heap and stacks at the end
 	extra = append(extra, event{At: end, Kind: EventResources, Detail: fmt.Sprintf(
-		"heap per node after start-up %s, goroutines per node %.1f; process peak RSS so far %s (%s per honest node)",
-		mib(mem), goroutines, mib(rss), mib(rss/int64(p.honest)))})
+		"heap per node after start-up %s, goroutines per node %.1f; at the end, per node, heap in use %s and goroutine stacks %s; process peak RSS so far %s (%s per honest node)",
+		mib(mem), goroutines, mib(int64(ms.HeapInuse)/int64(p.honest)), mib(int64(ms.StackInuse)/int64(p.honest)),
+		mib(rss), mib(rss/int64(p.honest)))})
 	r.Events = append(r.Events, toReport(extra)...)
 	slices.SortStableFunc(r.Events, func(a, b report.Event) int { return cmp.Compare(a.At, b.At) })
 	r.Derive()

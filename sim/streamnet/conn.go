@@ -35,15 +35,17 @@ type conn struct {
 		other *conn
 	}
 
-	accept chan *stream
-	closed chan struct{}
-	slots  chan struct{} // one for each stream this end has open
+	// accepted tells AcceptStream that pending has a stream.
+	accepted chan struct{}
+	closed   chan struct{}
+	slots    chan struct{} // one for each stream this end has open
 
 	mu       sync.Mutex
 	streams  map[uint64]*stream
-	next     uint64 // the next stream this end opens
-	seen     uint64 // the highest stream number the other end opened, plus one
-	err      error  // why the connection closed
+	pending  []*stream // opened by the other end, not accepted yet
+	next     uint64    // the next stream this end opens
+	seen     uint64    // the highest stream number the other end opened, plus one
+	err      error     // why the connection closed
 	doneOnce sync.Once
 }
 
@@ -52,10 +54,10 @@ var _ tpt.CapableConn = (*conn)(nil)
 func newConn(t *transport, scope network.ConnManagementScope, odd bool) *conn {
 	c := &conn{
 		t: t, scope: scope, odd: odd,
-		accept:  make(chan *stream, maxStreams),
-		closed:  make(chan struct{}),
-		slots:   make(chan struct{}, maxStreams),
-		streams: map[uint64]*stream{},
+		accepted: make(chan struct{}, 1),
+		closed:   make(chan struct{}),
+		slots:    make(chan struct{}, maxStreams),
+		streams:  map[uint64]*stream{},
 	}
 	if odd {
 		c.next = 1
@@ -100,11 +102,33 @@ func (c *conn) OpenStream(ctx context.Context) (network.MuxedStream, error) {
 }
 
 func (c *conn) AcceptStream() (network.MuxedStream, error) {
-	select {
-	case s := <-c.accept:
-		return s, nil
-	case <-c.closed:
-		return nil, c.closeErr()
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			err := c.err
+			c.mu.Unlock()
+			return nil, err
+		}
+		if len(c.pending) > 0 {
+			s := c.pending[0]
+			c.pending[0] = nil
+			c.pending = c.pending[1:]
+			if len(c.pending) == 0 {
+				c.pending = nil
+			} else {
+				select { // for another AcceptStream waiting
+				case c.accepted <- struct{}{}:
+				default:
+				}
+			}
+			c.mu.Unlock()
+			return s, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.accepted:
+		case <-c.closed:
+		}
 	}
 }
 
@@ -133,14 +157,17 @@ func (c *conn) receive(f frame) {
 			return // a stream this end has forgotten, or nonsense
 		}
 		c.seen = f.stream + 1
-		s = newStream(c, f.stream)
-		select {
-		case c.accept <- s:
-			c.streams[s.id] = s
-		default:
+		if len(c.pending) >= maxStreams {
 			c.mu.Unlock()
 			c.out.send(frame{kind: frameReset, stream: f.stream, code: uint32(network.StreamResourceLimitExceeded)})
 			return
+		}
+		s = newStream(c, f.stream)
+		c.streams[s.id] = s
+		c.pending = append(c.pending, s)
+		select {
+		case c.accepted <- struct{}{}:
+		default:
 		}
 	}
 	c.mu.Unlock()
