@@ -82,7 +82,7 @@ func (f *bareFleet) start(ctx context.Context) error {
 	for i := range n {
 		peers := f.p.nodes[i].Peers
 		if f.p.nodes[i].Role != RoleRelay {
-			peers = append(append([]int(nil), peers...), f.p.relays...)
+			peers = append(append([]int(nil), peers...), f.p.nodes[i].Relays...)
 		}
 		for _, j := range peers {
 			info := addrInfo(f.p, f.keys, j)

@@ -74,7 +74,7 @@ func NewBlueprint(sc *Scenario, seed int64) (*Blueprint, error) {
 		n := p.nodes[i]
 		h := Host{Name: n.Name, Role: n.Role, Addr: n.Addr.Addr(), Peers: n.Peers}
 		if n.Role == RoleAttendee {
-			h.Relays = p.relays
+			h.Relays = n.Relays
 		}
 		for gi, g := range p.groups {
 			if g.in[i] || n.Role == RoleRelay {

@@ -44,6 +44,8 @@ type simNode struct {
 	Addr  netip.AddrPort
 	// Peers are the nodes this one dials at start and keeps connected.
 	Peers []int
+	// Relays are the relays an attendee uses (node.Config.Relays).
+	Relays []int
 }
 
 type planGroup struct {
@@ -102,6 +104,7 @@ func newPlan(sc *Scenario, seed int64) *plan {
 	p.reach = newReachability(p)
 	p.addGroups()
 	p.addPeers()
+	p.addRelays()
 	p.schedule()
 	return p
 }
@@ -175,6 +178,32 @@ func (p *plan) addGroups() {
 			in[m] = true
 		}
 		p.groups = append(p.groups, planGroup{Name: g.Name, Kind: g.Kind, Members: members, Owner: owner, in: in})
+	}
+}
+
+// addRelays gives each attendee the relays it uses: all of them, or
+// nodes.relays_each of them, the k-th attendee relays k·e to k·e+e-1
+// (modulo their number), so that each relay serves the same share.
+func (p *plan) addRelays() {
+	each := p.sc.Nodes.RelaysEach
+	if each <= 0 || each >= len(p.relays) {
+		each = len(p.relays)
+	}
+	k := 0
+	for i := range p.nodes {
+		if p.nodes[i].Role != RoleAttendee {
+			continue
+		}
+		if each == len(p.relays) {
+			p.nodes[i].Relays = p.relays
+			continue
+		}
+		rs := make([]int, each)
+		for j := range rs {
+			rs[j] = p.relays[(k*each+j)%len(p.relays)]
+		}
+		p.nodes[i].Relays = rs
+		k++
 	}
 }
 

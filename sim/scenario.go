@@ -41,6 +41,12 @@ type Scenario struct {
 type Nodes struct {
 	Attendees int `yaml:"attendees"`
 	Relays    int `yaml:"relays"`
+	// RelaysEach is how many of the relays each attendee uses (the ones
+	// its invite link or the poster it scanned names), spread evenly so
+	// that every relay serves the same share; 0 (default): all of them.
+	// A relay keeps up to 4,096 connections, so a hall of 10,000 on eight
+	// relays gives each attendee three.
+	RelaysEach int `yaml:"relays_each"`
 }
 
 // Topologies.

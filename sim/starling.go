@@ -140,7 +140,7 @@ func (f *starlingFleet) config(i int) node.Config {
 	if sn.Role == RoleRelay {
 		cfg.RelayService = &peering.RelayService{MeshDegree: p.sc.Node.RelayMeshDegree}
 	} else {
-		for _, r := range p.relays {
+		for _, r := range sn.Relays {
 			cfg.Relays = append(cfg.Relays, addrInfo(p, f.keys, r))
 		}
 	}

@@ -66,6 +66,9 @@ func (sc *Scenario) validateNodes(p *problems) {
 	if n.Attendees < 1 {
 		p.add("nodes.attendees", "need at least 1, got %d", n.Attendees)
 	}
+	if n.RelaysEach < 0 || (n.RelaysEach > n.Relays && n.Relays >= 0) {
+		p.add("nodes.relays_each", "%d: use 0 (every relay) to nodes.relays (%d)", n.RelaysEach, n.Relays)
+	}
 	if n.Relays < 0 {
 		p.add("nodes.relays", "must not be negative, got %d", n.Relays)
 	}
