@@ -184,3 +184,27 @@ func BenchmarkKeys10k(b *testing.B) {
 		}
 	}
 }
+
+// TestHall10kSmall runs the 10,000-attendee hall at 20 attendees (its
+// eight relays, five groups and partition as they are): everything is
+// delivered, the network converges after the heal, and catch-up's bytes
+// are counted.
+func TestHall10kSmall(t *testing.T) {
+	sc, err := hall10k(t).Scaled(0.002)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := runVirtual(t, sc, Options{}).Runs[0]
+	if run.Sent == 0 || run.DeliveryRatio < report.TargetDeliveryRatio {
+		t.Errorf("sent %d, delivered %d of %d", run.Sent, run.Delivered, run.Expected)
+	}
+	if c := run.Convergence; len(c) != 1 || !c[0].Converged {
+		t.Errorf("convergence after the heal: %+v", c)
+	}
+	if run.Catchup.Sessions > 0 && run.Catchup.Bytes == 0 {
+		t.Errorf("%d catch-up sessions and 0 bytes of catch-up", run.Catchup.Sessions)
+	}
+	if len(run.Nodes) != 28 {
+		t.Errorf("%d nodes in the report, want 28", len(run.Nodes))
+	}
+}
