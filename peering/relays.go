@@ -288,24 +288,7 @@ func (rv *reservations) run(ctx context.Context) {
 			sv.relays.wakeUp(p)
 		}
 	}}
-	sv.host.Network().Notify(notifiee)
-	defer sv.host.Network().StopNotify(notifiee)
-	var work sync.WaitGroup
-	defer work.Wait()
-	t := time.NewTimer(time.Hour)
-	defer t.Stop()
-	for ctx.Err() == nil {
-		if wait, ok := rv.look(ctx, &work); ok {
-			t.Reset(wait)
-		} else {
-			t.Stop()
-		}
-		select {
-		case <-ctx.Done():
-		case <-sv.relays.kick:
-		case <-t.C:
-		}
-	}
+	lookLoop(ctx, sv.host, notifiee, sv.relays.kick, rv.look)
 }
 
 // look does what is due for each relay that is not busy and returns how
