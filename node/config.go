@@ -59,7 +59,7 @@ type Config struct {
 	Peers []peer.AddrInfo
 	// Relays are organiser relays (full multiaddrs with /p2p/): kept
 	// connected like static peers, trusted for peer exchange, and this node
-	// holds a reservation on them (holdReservation) and announces its
+	// holds a reservation on them (peering's reservations) and announces its
 	// circuit addresses through them, so that peers that cannot reach it
 	// directly reach it through them. Relays named by
 	// invites join this list and are remembered across restarts.

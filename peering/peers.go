@@ -34,7 +34,7 @@ func (sv *Service) Connect(ctx context.Context, info peer.AddrInfo) error {
 // keepConnected keeps a static peer connected (see Redial), protected from
 // the connection manager, with the node's one Keeper. Each time it finds an
 // organiser relay connected, it hands it this node's tickets
-// (presentTickets) before holdReservation asks for a slot.
+// (presentTickets) before its reservation is asked for.
 func (sv *Service) keepConnected(info peer.AddrInfo) {
 	sv.host.ConnManager().Protect(info.ID, staticTag)
 	sv.keeper.Add(info)

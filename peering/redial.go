@@ -106,21 +106,30 @@ func (k *Keeper) Add(info peer.AddrInfo) {
 // Run keeps the peers connected until ctx ends, then returns once its
 // dials and Connected calls have.
 func (k *Keeper) Run(ctx context.Context) {
-	k.h.Network().Notify(k.notifiee)
-	defer k.h.Network().StopNotify(k.notifiee)
+	lookLoop(ctx, k.h, k.notifiee, k.kick, k.look)
+}
+
+// lookLoop is the loop of a Keeper and of the reservations: with notifiee
+// registered on h, it calls look, then waits until ctx ends, kick wakes it
+// or the wait look returned passes (none if look returned false), and
+// again. It returns once ctx has ended and the work look started is done.
+func lookLoop(ctx context.Context, h host.Host, notifiee network.Notifiee, kick <-chan struct{},
+	look func(ctx context.Context, work *sync.WaitGroup) (time.Duration, bool)) {
+	h.Network().Notify(notifiee)
+	defer h.Network().StopNotify(notifiee)
 	var work sync.WaitGroup
 	defer work.Wait()
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for ctx.Err() == nil {
-		if wait, ok := k.look(ctx, &work); ok {
+		if wait, ok := look(ctx, &work); ok {
 			t.Reset(wait)
 		} else {
 			t.Stop()
 		}
 		select {
 		case <-ctx.Done():
-		case <-k.kick:
+		case <-kick:
 		case <-t.C:
 		}
 	}

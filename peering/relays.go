@@ -19,7 +19,7 @@ import (
 )
 
 const (
-	// relayBackoff is how long holdReservation waits before trying a relay
+	// relayBackoff is how long the reservation loop waits before trying a relay
 	// again after a failed reservation (libp2p AutoRelay's default is an
 	// hour); a relay that reconnects is tried at once.
 	relayBackoff = 30 * time.Second
@@ -37,21 +37,25 @@ type relaySet struct {
 	// end) or until add or setReserved changes what it is made of.
 	circuits      []ma.Multiaddr
 	circuitsUntil time.Time
+	// kick wakes the reservation loop (reservations.run); kicked says for
+	// which relays.
+	kick chan struct{}
 }
 
 type relayEntry struct {
 	info  peer.AddrInfo
 	ready bool
-	kept  bool // kept connected, and its holdReservation loop runs
+	kept  bool // kept connected, and reserved on
 	// reservedUntil is when this node's reservation on the relay ends;
 	// zero when it holds none.
 	reservedUntil time.Time
-	// kick wakes holdReservation: the relay became ready or disconnected.
-	kick chan struct{}
+	// kicked: the relay became ready or disconnected since the
+	// reservation loop last looked at it.
+	kicked bool
 }
 
 func newRelaySet() *relaySet {
-	return &relaySet{relays: map[peer.ID]*relayEntry{}}
+	return &relaySet{relays: map[peer.ID]*relayEntry{}, kick: make(chan struct{}, 1)}
 }
 
 // add records a relay; it reports whether the relay is new.
@@ -65,7 +69,7 @@ func (rs *relaySet) add(info peer.AddrInfo) bool {
 		e.info.Addrs = slices.CompactFunc(e.info.Addrs, ma.Multiaddr.Equal)
 		return false
 	}
-	rs.relays[info.ID] = &relayEntry{info: info, kick: make(chan struct{}, 1)}
+	rs.relays[info.ID] = &relayEntry{info: info}
 	return true
 }
 
@@ -106,17 +110,31 @@ func (rs *relaySet) setReady(p peer.ID, ready bool) {
 	defer rs.mu.Unlock()
 	if e, ok := rs.relays[p]; ok {
 		e.ready = ready
-		wake(e.kick)
+		e.kicked = true
+		wake(rs.kick)
 	}
 }
 
-// wakeUp wakes a relay's holdReservation loop.
+// wakeUp has the reservation loop look at a relay again at once.
 func (rs *relaySet) wakeUp(p peer.ID) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if e, ok := rs.relays[p]; ok {
-		wake(e.kick)
+		e.kicked = true
+		wake(rs.kick)
 	}
+}
+
+// takeKicked reports whether p was kicked since the last call.
+func (rs *relaySet) takeKicked(p peer.ID) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	e, ok := rs.relays[p]
+	if !ok || !e.kicked {
+		return false
+	}
+	e.kicked = false
+	return true
 }
 
 func wake(c chan struct{}) {
@@ -224,77 +242,134 @@ func (sv *Service) addRelay(info peer.AddrInfo) bool {
 // keepRelay keeps a relay connected and a reservation on it, once.
 func (sv *Service) keepRelay(info peer.AddrInfo) {
 	if sv.relays.keep(info.ID) {
-		sv.goFunc(func(context.Context) { sv.keepConnected(info) }) // nothing before Run, as holdReservation
-		sv.goFunc(func(ctx context.Context) { sv.holdReservation(ctx, info) })
+		sv.goFunc(func(context.Context) { // nothing before Run: Run starts what the set holds
+			sv.keepConnected(info)
+			sv.reservations.add(info)
+		})
 	}
 }
 
-// holdReservation keeps a reservation on a relay: it reserves once the
-// relay is connected and ready, refreshes at half the reservation's life,
-// and after a refusal or failure tries again after relayBackoff, or as soon
-// as the relay reconnects (a restarted relay has forgotten every slot). A
-// relay that refused this node's tickets is handed them again every
-// relayBackoff while it stays connected.
-func (sv *Service) holdReservation(ctx context.Context, info peer.AddrInfo) {
-	e, ok := sv.relays.entry(info.ID)
-	if !ok {
-		return
-	}
+// reservations keeps a reservation on every relay kept, on one goroutine
+// (run) however many relays there are: for each relay it reserves once
+// the relay is connected and ready, refreshes at half the reservation's
+// life, and after a refusal or failure tries again after relayBackoff, or
+// as soon as the relay reconnects (a restarted relay has forgotten every
+// slot). A relay that refused this node's tickets is handed them again
+// every relayBackoff while it stays connected. Reservations and ticket
+// presentations run on goroutines of their own while they last.
+type reservations struct {
+	sv   *Service
+	mu   sync.Mutex
+	held []*reservation
+}
+
+// reservation is one relay's state; reservations.mu guards it.
+type reservation struct {
+	info  peer.AddrInfo
+	due   time.Time // look again then
+	retry bool      // hand the relay this node's tickets again
+	busy  bool      // reserving or presenting tickets
+}
+
+func (rv *reservations) add(info peer.AddrInfo) {
+	rv.mu.Lock()
+	rv.held = append(rv.held, &reservation{info: info})
+	rv.mu.Unlock()
+	wake(rv.sv.relays.kick)
+}
+
+// run holds the reservations until ctx ends, then returns once the
+// reservations and presentations it started have.
+func (rv *reservations) run(ctx context.Context) {
+	sv := rv.sv
 	notifiee := &network.NotifyBundle{DisconnectedF: func(_ network.Network, c network.Conn) {
-		if c.RemotePeer() == info.ID {
-			sv.relays.setReserved(info.ID, time.Time{})
-			sv.relays.wakeUp(info.ID)
+		if p := c.RemotePeer(); sv.relays.has(p) {
+			sv.relays.setReserved(p, time.Time{})
+			sv.relays.wakeUp(p)
 		}
 	}}
-	sv.host.Network().Notify(notifiee)
-	defer sv.host.Network().StopNotify(notifiee)
-	retry := false // hand the relay this node's tickets again
-	for {
-		var wait time.Duration
-		cur, _ := sv.relays.entry(info.ID)
-		connected := sv.host.Network().Connectedness(info.ID) == network.Connected
+	lookLoop(ctx, sv.host, notifiee, sv.relays.kick, rv.look)
+}
+
+// look does what is due for each relay that is not busy and returns how
+// long until the next relay is due (false: none is).
+func (rv *reservations) look(ctx context.Context, work *sync.WaitGroup) (time.Duration, bool) {
+	sv := rv.sv
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	var next time.Duration
+	pending := false
+	for _, r := range rv.held {
+		if r.busy {
+			continue
+		}
+		now := time.Now()
+		if sv.relays.takeKicked(r.info.ID) {
+			r.retry = false // something changed: look again at once
+			r.due = now
+		}
+		if wait := r.due.Sub(now); wait > 0 {
+			if !pending || wait < next {
+				next, pending = wait, true
+			}
+			continue
+		}
+		cur, ok := sv.relays.entry(r.info.ID)
+		if !ok {
+			continue
+		}
+		connected := sv.host.Network().Connectedness(r.info.ID) == network.Connected
 		switch {
-		case retry && connected && !cur.ready && sv.cfg.RelayService == nil:
+		case r.retry && connected && !cur.ready && sv.cfg.RelayService == nil:
 			// It refused this node a while ago: it may carry one of its
 			// groups by now (an organiser makes the relay's link before
 			// the relay joins with it).
-			retry = false
-			sv.presentTickets(ctx, info.ID)
-			continue
+			r.retry, r.busy = false, true
+			work.Go(func() {
+				sv.presentTickets(ctx, r.info.ID)
+				rv.done(r, 0) // and look again at once
+			})
 		case !cur.ready || !connected:
-			wait = sv.rand.Jitter(relayBackoff) // or until kicked
-			retry = connected
+			r.due, r.retry = now.Add(sv.rand.Jitter(relayBackoff)), connected // or until kicked
 		default:
-			rctx, cancel := context.WithTimeout(ctx, dialTimeout)
-			rsvp, err := client.Reserve(rctx, sv.host, info)
-			cancel()
-			sv.watch.dials.Reserved(info.ID.String(), err, sv.cfg.Clock())
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				sv.relays.setReserved(info.ID, time.Time{})
-				sv.log.Info("relay reservation failed", "relay", Short(info.ID), "retry_in", relayBackoff, "err", err)
-				wait = sv.rand.Jitter(relayBackoff)
-				break
-			}
-			if !cur.reservedUntil.After(sv.cfg.Clock()) {
-				sv.log.Info("reserved a slot on relay", "relay", Short(info.ID), "until", rsvp.Expiration)
-			}
-			sv.relays.setReserved(info.ID, rsvp.Expiration)
-			wait = max(time.Until(rsvp.Expiration)/2, time.Second)
+			r.busy = true
+			work.Go(func() { rv.done(r, rv.reserve(ctx, r.info, cur)) })
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-e.kick:
-			retry = false // something changed: look again at once
-		case <-t.C:
+		if !r.busy && (!pending || r.due.Sub(now) < next) {
+			next, pending = r.due.Sub(now), true
 		}
-		t.Stop()
 	}
+	return next, pending
+}
+
+// done ends r's busy spell: it is due again after wait.
+func (rv *reservations) done(r *reservation, wait time.Duration) {
+	rv.mu.Lock()
+	r.busy, r.due = false, time.Now().Add(wait)
+	rv.mu.Unlock()
+	wake(rv.sv.relays.kick)
+}
+
+// reserve asks a relay for a slot and returns when to look again.
+func (rv *reservations) reserve(ctx context.Context, info peer.AddrInfo, cur relayEntry) time.Duration {
+	sv := rv.sv
+	rctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	rsvp, err := client.Reserve(rctx, sv.host, info)
+	cancel()
+	sv.watch.dials.Reserved(info.ID.String(), err, sv.cfg.Clock())
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0
+		}
+		sv.relays.setReserved(info.ID, time.Time{})
+		sv.log.Info("relay reservation failed", "relay", Short(info.ID), "retry_in", relayBackoff, "err", err)
+		return sv.rand.Jitter(relayBackoff)
+	}
+	if !cur.reservedUntil.After(sv.cfg.Clock()) {
+		sv.log.Info("reserved a slot on relay", "relay", Short(info.ID), "until", rsvp.Expiration)
+	}
+	sv.relays.setReserved(info.ID, rsvp.Expiration)
+	return max(time.Until(rsvp.Expiration)/2, time.Second)
 }
 
 // loadRelays seeds the relay set from the config and the store.

@@ -140,6 +140,8 @@ type Service struct {
 	rand   *Random
 	watch  *watch  // network facts for `starling doctor` (watch.go)
 	keeper *Keeper // keeps the static peers and relays connected
+	// reservations holds this node's reservations on its relays.
+	reservations *reservations
 
 	// goMu orders goFunc's wg.Add before Run's wg.Wait; ctx is Run's,
 	// nil before Run and after it returned.
@@ -165,6 +167,7 @@ func New(cfg Config) (*Service, error) {
 	sv.host = h
 	sv.log = cfg.Logger.With("self", Short(h.ID()))
 	sv.keeper = sv.newKeeper()
+	sv.reservations = &reservations{sv: sv}
 	if cfg.RelayService != nil {
 		h.SetStreamHandler(TicketProtocol, sv.serveTickets)
 	}
@@ -186,6 +189,7 @@ func (sv *Service) Run(ctx context.Context) error {
 	sv.goMu.Unlock()
 	sv.goFunc(sv.watchConnections)
 	sv.goFunc(sv.keeper.Run)
+	sv.goFunc(sv.reservations.run)
 	sv.startRelays()
 	for _, p := range sv.cfg.Peers {
 		sv.keepConnected(p)

@@ -19,7 +19,7 @@ import (
 
 // The service's side of `starling doctor`: what it sees of its network
 // that its connections do not say (package netwatch), reported by Network.
-// Connect reports each dial's outcome (dialed), holdReservation each
+// Connect reports each dial's outcome (dialed), the reservation loop each
 // reservation's, and Run starts the mDNS listener beside mDNS discovery.
 //
 // Nothing here sends a packet on its own: the direct probes (ProbeDirect)
