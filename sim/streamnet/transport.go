@@ -148,7 +148,10 @@ func (t *transport) dial(ctx context.Context, ap netip.AddrPort, raddr ma.Multia
 	}
 	pair(t.n, a, b)
 	if !l.offer(b) {
-		a.die()
+		// a was never handed out: Dial releases its scope.
+		b.shut(ErrConnClosed)
+		a.out.stop()
+		b.out.stop()
 		return nil, fmt.Errorf("%w: its accept queue is full", ErrRefused)
 	}
 	return a, nil

@@ -1,0 +1,61 @@
+package streamnet
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// countingRcmgr counts the Done calls of the connection scopes it opens.
+type countingRcmgr struct {
+	network.NullResourceManager
+	opened, done atomic.Int64
+}
+
+type countingScope struct {
+	*network.NullScope
+	m    *countingRcmgr
+	once atomic.Bool
+}
+
+func (s *countingScope) Done() {
+	s.m.done.Add(1)
+	s.once.Store(true)
+}
+
+func (m *countingRcmgr) OpenConnection(network.Direction, bool, ma.Multiaddr) (network.ConnManagementScope, error) {
+	m.opened.Add(1)
+	return &countingScope{NullScope: &network.NullScope{}, m: m}, nil
+}
+
+func TestRefusedDialReleasesScopeOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+		rm := &countingRcmgr{}
+		p.a.rcmgr, p.b.rcmgr = rm, rm
+		l, err := p.b.Listen(Multiaddr(p.adB)) // never accepts
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		var refused int
+		for range maxStreams + 2 {
+			if _, err := p.a.Dial(context.Background(), Multiaddr(p.adB), p.b.id); err != nil {
+				refused++
+			}
+		}
+		if refused != 2 {
+			t.Fatalf("%d dials refused, want the 2 beyond the accept queue", refused)
+		}
+		// Each refused dial opened two scopes (both ends); each must be
+		// done exactly once.
+		if o, d := rm.opened.Load(), rm.done.Load(); d != 4 {
+			t.Errorf("after 2 refused dials (%d scopes opened), Done was called %d times, want 4", o, d)
+		}
+	})
+}
