@@ -81,11 +81,12 @@ func (p *path) send(f frame) (left time.Time) {
 		p.streams[f.stream] = at
 	default:
 		at = later(at, p.streams[f.stream])
-		if f.kind == frameData {
+		switch f.kind {
+		case frameData:
 			p.streams[f.stream] = at
-		} else {
+		case frameFin, frameReset:
 			delete(p.streams, f.stream) // what follows needs no order
-		}
+		} // a stop: data may follow it, in order
 	}
 	p.last = later(p.last, at)
 	f.at = at
