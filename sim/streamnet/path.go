@@ -214,6 +214,13 @@ func (p *path) recheck() {
 	}
 }
 
+// forgetStream drops a stream's order: this end sends no more on it.
+func (p *path) forgetStream(id uint64) {
+	p.mu.Lock()
+	delete(p.streams, id)
+	p.mu.Unlock()
+}
+
 // stop ends the path: nothing more is delivered.
 func (p *path) stop() {
 	p.mu.Lock()

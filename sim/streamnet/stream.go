@@ -242,6 +242,7 @@ func (s *stream) SetWriteDeadline(t time.Time) error {
 
 // receive takes a frame of this stream from the other end.
 func (s *stream) receive(f frame) {
+	reset := false
 	s.mu.Lock()
 	switch f.kind {
 	case frameData:
@@ -256,11 +257,15 @@ func (s *stream) receive(f frame) {
 		if s.err == nil {
 			s.err = &network.StreamError{ErrorCode: network.StreamErrorCode(f.code), Remote: true}
 			s.chunks, s.off = nil, 0
+			reset = true
 		}
 	}
 	s.forgetIfDone()
 	s.mu.Unlock()
 	s.signal()
+	if reset {
+		s.c.out.forgetStream(s.id) // this end sends no more on it
+	}
 }
 
 // fail ends the stream with its connection.

@@ -47,3 +47,36 @@ func TestDataAfterCloseReadKeepsOrder(t *testing.T) {
 		}
 	})
 }
+
+func TestRemoteResetForgetsStreamOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+		ab, ba := p.ab.(*conn), p.ba.(*conn)
+		for range 10 {
+			s, _ := p.ab.OpenStream(context.Background())
+			s.Write([]byte("x"))
+			r, err := p.ba.AcceptStream()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Write([]byte("y"))
+			synctest.Wait()
+			time.Sleep(time.Second)
+			r.Reset() // b resets; a learns it and sends no more on it
+			time.Sleep(time.Second)
+			s.Reset()
+			time.Sleep(time.Second)
+		}
+		for _, c := range []*conn{ab, ba} {
+			c.out.mu.Lock()
+			n := len(c.out.streams)
+			c.out.mu.Unlock()
+			c.mu.Lock()
+			open := len(c.streams)
+			c.mu.Unlock()
+			if n != 0 || open != 0 {
+				t.Errorf("after 10 reset streams, a path keeps %d streams' order, its conn %d streams", n, open)
+			}
+		}
+	})
+}
