@@ -36,7 +36,8 @@ type path struct {
 	seq      uint64
 
 	// delivering is held while fire takes due frames and hands them
-	// over, so two fires never overtake each other.
+	// over, so two fires never overtake each other, and while recheck
+	// looks at the path.
 	delivering sync.Mutex
 
 	mu       sync.Mutex
@@ -187,6 +188,10 @@ func (p *path) fire() {
 // recheck looks at the path again after the network's reachability
 // changed.
 func (p *path) recheck() {
+	// Not while fire delivers: it may have asked Pass before the change
+	// and would undo what this notes.
+	p.delivering.Lock()
+	defer p.delivering.Unlock()
 	cut := !p.n.pass(p.from.handle, p.to.handle)
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -3,6 +3,8 @@ package streamnet
 import (
 	"context"
 	"io"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -77,6 +79,50 @@ func TestRemoteResetForgetsStreamOrder(t *testing.T) {
 			if n != 0 || open != 0 {
 				t.Errorf("after 10 reset streams, a path keeps %d streams' order, its conn %d streams", n, open)
 			}
+		}
+	})
+}
+
+// TestCutDuringDeliveryStartsIdleTimeout cuts a path (and calls Changed)
+// while the path's timer is delivering a frame, as a simulation's
+// partition may at the instant a frame arrives: the connection dies
+// IdleTimeout after the cut all the same.
+func TestCutDuringDeliveryStartsIdleTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var p *pairOf
+		var trap, cut atomic.Bool
+		cfg := Config{BaseLatency: 5 * time.Millisecond}
+		p = newPair(t, cfg, 0)
+		p.n.cfg.Pass = func(from, to int) bool {
+			if from != 1 {
+				return true // only a→b is cut
+			}
+			if trap.CompareAndSwap(true, false) {
+				// The delivery asked before the cut; the cut and its
+				// Changed happen before it goes on.
+				cut.Store(true)
+				var done atomic.Bool
+				go func() { p.n.Changed(); done.Store(true) }()
+				for i := 0; i < 10_000 && !done.Load(); i++ {
+					runtime.Gosched()
+				}
+				return true
+			}
+			return !cut.Load()
+		}
+		s, _ := p.ab.OpenStream(context.Background())
+		trap.Store(true)
+		s.Write([]byte("x"))
+		r, err := p.ba.AcceptStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cutAt := time.Now()
+		if _, err := io.ReadAll(r); err == nil {
+			t.Fatal("the stream ended without an error across a cut path")
+		}
+		if d := time.Since(cutAt); d != IdleTimeout {
+			t.Errorf("the connection died %s after the cut, want the idle timeout, %s", d, IdleTimeout)
 		}
 	})
 }
