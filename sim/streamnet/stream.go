@@ -157,6 +157,8 @@ func (s *stream) writable() error {
 		return errWriteClosed
 	case s.stopRecv > 0:
 		return &network.StreamError{ErrorCode: network.StreamErrorCode(s.stopRecv - 1), Remote: true}
+	case !s.wdl.IsZero() && !time.Now().Before(s.wdl):
+		return os.ErrDeadlineExceeded
 	}
 	return nil
 }

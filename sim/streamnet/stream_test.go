@@ -2,7 +2,9 @@ package streamnet
 
 import (
 	"context"
+	"errors"
 	"io"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -123,6 +125,26 @@ func TestCutDuringDeliveryStartsIdleTimeout(t *testing.T) {
 		}
 		if d := time.Since(cutAt); d != IdleTimeout {
 			t.Errorf("the connection died %s after the cut, want the idle timeout, %s", d, IdleTimeout)
+		}
+	})
+}
+
+func TestWriteAfterDeadlineFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+		s, _ := p.ab.OpenStream(context.Background())
+		s.SetWriteDeadline(time.Now().Add(time.Second))
+		time.Sleep(time.Second)
+		if n, err := s.Write([]byte("late")); !errors.Is(err, os.ErrDeadlineExceeded) || n != 0 {
+			t.Fatalf("write after its deadline: %d, %v; want 0 and the deadline exceeded", n, err)
+		}
+		_, out := p.n.Traffic(1)
+		s.SetDeadline(time.Time{})
+		if _, err := s.Write([]byte("x")); err != nil {
+			t.Fatalf("write with no deadline: %v", err)
+		}
+		if _, out2 := p.n.Traffic(1); out2 != out+1+FrameOverhead {
+			t.Errorf("a sent %d bytes for a 1-byte write, want %d", out2-out, 1+FrameOverhead)
 		}
 	})
 }
