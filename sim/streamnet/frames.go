@@ -18,6 +18,9 @@ func (q *frames) len() int { return len(q.buf) - q.head }
 // first is the frame at the front; the queue must not be empty.
 func (q *frames) first() *frame { return &q.buf[q.head] }
 
+// keptFrames is the most frames an empty queue's array keeps room for.
+const keptFrames = 64
+
 // pop takes the frame at the front; the queue must not be empty.
 func (q *frames) pop() frame {
 	f := q.buf[q.head]
@@ -25,6 +28,9 @@ func (q *frames) pop() frame {
 	q.head++
 	if q.head == len(q.buf) {
 		q.buf, q.head = q.buf[:0], 0
+		if cap(q.buf) > keptFrames {
+			q.buf = nil // a burst's array, which an idle path would keep
+		}
 	}
 	return f
 }

@@ -36,3 +36,19 @@ func TestFramesKeepTimeOrder(t *testing.T) {
 		t.Errorf("the array grew to %d for a queue of at most 6", cap(q.buf))
 	}
 }
+
+func TestFramesLetGoOfABurstsArray(t *testing.T) {
+	var q frames
+	t0 := time.Unix(0, 0)
+	for i := range 1000 {
+		q.push(frame{at: t0.Add(time.Duration(i))})
+	}
+	for q.len() > 0 {
+		q.pop()
+	}
+	// An idle connection's paths should not keep their busiest moment's
+	// array (80 kB here) for the rest of the run.
+	if cap(q.buf) > 64 {
+		t.Errorf("an empty queue keeps an array of %d frames", cap(q.buf))
+	}
+}
