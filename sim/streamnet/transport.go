@@ -113,13 +113,13 @@ func (t *transport) Dial(ctx context.Context, raddr ma.Multiaddr, p peer.ID) (tp
 func (t *transport) dial(ctx context.Context, ap netip.AddrPort, raddr ma.Multiaddr, p peer.ID, scope network.ConnManagementScope) (*conn, error) {
 	started := time.Now()
 	l := t.n.listenerAt(ap)
-	if l == nil || !t.n.pass(t.ep.handle, l.ep.handle) || !t.n.pass(l.ep.handle, t.ep.handle) {
+	if l == nil || !t.reaches(l) {
 		return nil, wait(ctx, HandshakeTimeout, ErrNoAnswer)
 	}
 	if err := wait(ctx, t.n.delay(t.ep)+t.n.delay(l.ep), nil); err != nil {
 		return nil, err
 	}
-	if l.isClosed() {
+	if l.isClosed() || !t.reaches(l) { // closed or cut off during the round trip
 		return nil, wait(ctx, HandshakeTimeout-time.Since(started), ErrNoAnswer)
 	}
 	if p != "" && l.t.id != p {
@@ -155,6 +155,11 @@ func (t *transport) dial(ctx context.Context, ap netip.AddrPort, raddr ma.Multia
 		return nil, fmt.Errorf("%w: its accept queue is full", ErrRefused)
 	}
 	return a, nil
+}
+
+// reaches reports whether the path to l and back is open.
+func (t *transport) reaches(l *listener) bool {
+	return t.n.pass(t.ep.handle, l.ep.handle) && t.n.pass(l.ep.handle, t.ep.handle)
 }
 
 // wait waits d or until ctx ends, then returns err (ctx's if it ended).

@@ -2,6 +2,7 @@ package streamnet
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -56,6 +57,50 @@ func TestRefusedDialReleasesScopeOnce(t *testing.T) {
 		// done exactly once.
 		if o, d := rm.opened.Load(), rm.done.Load(); d != 4 {
 			t.Errorf("after 2 refused dials (%d scopes opened), Done was called %d times, want 4", o, d)
+		}
+	})
+}
+
+func TestDialCutDuringRoundTripTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 10 * time.Millisecond}, 0)
+		start := time.Now()
+		go func() {
+			time.Sleep(5 * time.Millisecond) // the answer is on its way
+			p.open.Store(false)
+			p.n.Changed()
+		}()
+		c, err := p.a.Dial(context.Background(), Multiaddr(p.adB), p.b.id)
+		if err == nil {
+			c.Close()
+			t.Fatal("a dial cut off during its round trip succeeded")
+		}
+		if !errors.Is(err, ErrNoAnswer) || time.Since(start) != HandshakeTimeout {
+			t.Fatalf("dial cut off during its round trip: %v after %s, want no answer after %s", err, time.Since(start), HandshakeTimeout)
+		}
+	})
+}
+
+func TestDialListenerClosedDuringRoundTrip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 10 * time.Millisecond}, 0)
+		rm := &countingRcmgr{}
+		p.a.rcmgr, p.b.rcmgr = rm, rm
+		l, err := p.b.Listen(Multiaddr(p.adB))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		go func() {
+			time.Sleep(5 * time.Millisecond)
+			l.Close()
+		}()
+		_, err = p.a.Dial(context.Background(), Multiaddr(p.adB), p.b.id)
+		if !errors.Is(err, ErrNoAnswer) || time.Since(start) != HandshakeTimeout {
+			t.Fatalf("dial to a listener closed during the round trip: %v after %s, want no answer after %s", err, time.Since(start), HandshakeTimeout)
+		}
+		if o, d := rm.opened.Load(), rm.done.Load(); o != d {
+			t.Errorf("%d scopes opened, %d done", o, d)
 		}
 	})
 }
