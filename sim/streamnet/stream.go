@@ -35,6 +35,10 @@ type stream struct {
 	writeClosed bool
 	rdl, wdl    time.Time
 	forgotten   bool
+	// writing, while a write waits for the uplink, is closed when the
+	// stream can be written no more (reset, or the other end stopped
+	// reading).
+	writing chan struct{}
 }
 
 var _ network.MuxedStream = (*stream)(nil)
@@ -132,6 +136,10 @@ func (s *stream) Write(b []byte) (int, error) {
 	}
 	s.mu.Lock()
 	dl := s.wdl
+	if s.writing == nil {
+		s.writing = make(chan struct{})
+	}
+	writing := s.writing
 	s.mu.Unlock()
 	if !dl.IsZero() {
 		wait = min(wait, time.Until(dl))
@@ -142,9 +150,19 @@ func (s *stream) Write(b []byte) (int, error) {
 		select {
 		case <-t.C:
 		case <-s.c.closed:
+		case <-writing:
 		}
 	}
-	return len(b), nil
+	return len(b), s.writable()
+}
+
+// unblock ends the writes that wait: the stream can be written no more.
+// Call with mu.
+func (s *stream) unblock() {
+	if s.writing != nil {
+		close(s.writing)
+		s.writing = nil
+	}
 }
 
 func (s *stream) writable() error {
@@ -212,6 +230,7 @@ func (s *stream) ResetWithError(code network.StreamErrorCode) error {
 	}
 	s.err = &network.StreamError{ErrorCode: code}
 	s.chunks, s.off = nil, 0
+	s.unblock()
 	s.forgetIfDone()
 	s.mu.Unlock()
 	s.signal()
@@ -255,10 +274,12 @@ func (s *stream) receive(f frame) {
 		s.finRecv = true
 	case frameStop:
 		s.stopRecv = f.code + 1
+		s.unblock()
 	case frameReset:
 		if s.err == nil {
 			s.err = &network.StreamError{ErrorCode: network.StreamErrorCode(f.code), Remote: true}
 			s.chunks, s.off = nil, 0
+			s.unblock()
 			reset = true
 		}
 	}

@@ -3,6 +3,7 @@ package streamnet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
 )
 
 // jittery returns latencies that make later frames overtake earlier ones
@@ -147,4 +150,36 @@ func TestWriteAfterDeadlineFails(t *testing.T) {
 			t.Errorf("a sent %d bytes for a 1-byte write, want %d", out2-out, 1+FrameOverhead)
 		}
 	})
+}
+
+func TestResetEndsABlockedWrite(t *testing.T) {
+	for _, remote := range []bool{false, true} {
+		t.Run(fmt.Sprint("remote=", remote), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 1_000_000) // 1 MB: 8 s through the uplink
+				s, _ := p.ab.OpenStream(context.Background())
+				s.Write([]byte("x"))
+				r, err := p.ba.AcceptStream()
+				if err != nil {
+					t.Fatal(err)
+				}
+				go func() {
+					time.Sleep(time.Second)
+					if remote {
+						r.Reset()
+					} else {
+						s.Reset()
+					}
+				}()
+				start := time.Now()
+				_, err = s.Write(make([]byte, 1_000_000))
+				if !errors.Is(err, network.ErrReset) {
+					t.Errorf("reset (remote %v) during a write: the write returned %v, want a reset", remote, err)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("reset (remote %v) after 1s: the write returned after %s", remote, d)
+				}
+			})
+		})
+	}
 }
