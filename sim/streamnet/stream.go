@@ -72,6 +72,7 @@ func (s *stream) Read(b []byte) (int, error) {
 			return 0, errReadClosed
 		case len(s.chunks) > 0:
 			n := s.take(b)
+			s.forgetIfDone() // read up to the end
 			s.mu.Unlock()
 			return n, nil
 		case s.finRecv:

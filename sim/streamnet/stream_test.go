@@ -183,3 +183,36 @@ func TestResetEndsABlockedWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestReadToTheEndFreesTheStream: a stream both ends have finished, whose
+// last bytes were read (without a read returning EOF), no longer counts
+// against the opener's streams, as a QUIC stream is complete once its fin
+// has been read up to.
+func TestReadToTheEndFreesTheStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+		go func() {
+			for {
+				r, err := p.ba.AcceptStream()
+				if err != nil {
+					return
+				}
+				r.Write([]byte("pong"))
+				r.Close()
+			}
+		}()
+		for i := range maxStreams + 1 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			s, err := p.ab.OpenStream(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("stream %d: %v", i, err)
+			}
+			s.CloseWrite()
+			time.Sleep(time.Second) // the pong and its end have arrived
+			if _, err := io.ReadFull(s, make([]byte, 4)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
