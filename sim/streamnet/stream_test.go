@@ -216,3 +216,45 @@ func TestReadToTheEndFreesTheStream(t *testing.T) {
 		}
 	})
 }
+
+func TestHealKeepsStreamOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond, Latency: jittery(), Loss: 0.3}, 8_000_000)
+		s, _ := p.ab.OpenStream(context.Background())
+		got := make(chan []byte, 1)
+		go func() {
+			r, err := p.ba.AcceptStream()
+			if err != nil {
+				got <- nil
+				return
+			}
+			b, _ := io.ReadAll(r)
+			got <- b
+		}()
+		for i := range 300 {
+			switch i {
+			case 100: // cut with frames on the way
+				p.open.Store(false)
+				p.n.Changed()
+			case 200:
+				time.Sleep(3 * time.Second)
+				p.open.Store(true)
+				p.n.Changed()
+			}
+			if i%7 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			s.Write([]byte{byte(i)})
+		}
+		s.CloseWrite()
+		b := <-got
+		if len(b) != 300 {
+			t.Fatalf("got %d bytes, want 300", len(b))
+		}
+		for i := range b {
+			if b[i] != byte(i) {
+				t.Fatalf("byte %d is %d: the heal delivered out of order", i, b[i])
+			}
+		}
+	})
+}
