@@ -70,6 +70,9 @@ func (s *stream) Read(b []byte) (int, error) {
 		case s.readClosed:
 			s.mu.Unlock()
 			return 0, errReadClosed
+		case !s.rdl.IsZero() && !time.Now().Before(s.rdl): // as QUIC's, with bytes waiting too
+			s.mu.Unlock()
+			return 0, os.ErrDeadlineExceeded
 		case len(s.chunks) > 0:
 			n := s.take(b)
 			s.forgetIfDone() // read up to the end
@@ -84,10 +87,7 @@ func (s *stream) Read(b []byte) (int, error) {
 		s.mu.Unlock()
 		var expired <-chan time.Time
 		if !dl.IsZero() {
-			d := time.Until(dl)
-			if d <= 0 {
-				return 0, os.ErrDeadlineExceeded
-			}
+			d := time.Until(dl) // > 0, seen above
 			if timer == nil {
 				timer = time.NewTimer(d)
 			} else {

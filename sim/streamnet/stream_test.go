@@ -258,3 +258,24 @@ func TestHealKeepsStreamOrder(t *testing.T) {
 		}
 	})
 }
+
+func TestReadAfterDeadlineFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+		s, _ := p.ab.OpenStream(context.Background())
+		s.Write([]byte("x"))
+		r, err := p.ba.AcceptStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.SetReadDeadline(time.Now().Add(time.Second))
+		time.Sleep(time.Second) // the byte waits, the deadline has passed
+		if n, err := r.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read after its deadline: %d, %v; want the deadline exceeded", n, err)
+		}
+		r.SetReadDeadline(time.Time{})
+		if n, err := r.Read(make([]byte, 1)); n != 1 || err != nil {
+			t.Fatalf("read with no deadline: %d, %v", n, err)
+		}
+	})
+}
