@@ -141,11 +141,12 @@ func (s *stream) Write(b []byte) (int, error) {
 		s.writing = make(chan struct{})
 	}
 	writing := s.writing
+	failed := s.err != nil || s.stopRecv > 0 // since writable: unblock has been
 	s.mu.Unlock()
 	if !dl.IsZero() {
 		wait = min(wait, time.Until(dl))
 	}
-	if wait > 0 {
+	if wait > 0 && !failed {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
