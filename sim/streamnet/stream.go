@@ -11,7 +11,9 @@ import (
 )
 
 var (
-	errReadClosed  = errors.New("streamnet: read on a stream closed for reading")
+	// errReadClosed is a local reset of the reading direction, as
+	// libp2p's QUIC streams' CloseRead (CancelRead) leaves it.
+	errReadClosed  = &network.StreamError{ErrorCode: 0, TransportError: errors.New("streamnet: read on a stream closed for reading")}
 	errWriteClosed = errors.New("streamnet: write on a stream closed for writing")
 )
 

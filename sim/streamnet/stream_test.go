@@ -279,3 +279,16 @@ func TestReadAfterDeadlineFails(t *testing.T) {
 		}
 	})
 }
+
+// TestReadAfterCloseReadIsAReset: libp2p's QUIC streams close for reading
+// with a STOP_SENDING (CancelRead), and a read after it fails as a reset.
+func TestReadAfterCloseReadIsAReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+		s, _ := p.ab.OpenStream(context.Background())
+		s.CloseRead()
+		if _, err := s.Read(make([]byte, 1)); !errors.Is(err, network.ErrReset) {
+			t.Fatalf("read after CloseRead: %v, want a reset", err)
+		}
+	})
+}
