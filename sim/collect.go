@@ -100,12 +100,20 @@ func (o *outcome) run(name string) report.Run {
 			first = append(first, fst)
 		}
 	}
-	for _, l := range o.completeLatencies() {
-		if l >= 0 {
-			all = append(all, l)
+	var whole []time.Duration
+	for i, l := range o.completeLatencies() {
+		if l < 0 {
+			continue
+		}
+		all = append(all, l)
+		if len(p.parts) > 0 && p.whole(o.sentAt[i]) {
+			whole = append(whole, l)
 		}
 	}
 	r.FirstLatency, r.AllLatency = report.Latencies(first), report.Latencies(all)
+	if len(whole) > 0 {
+		r.WholeLatency = report.Latencies(whole)
+	}
 	r.LatencyCDF = report.LatencyCDF(lat)
 	r.DeliveredOverTime = report.Cumulative(times, p.sc.Duration.D())
 	for i := range p.honest {

@@ -156,6 +156,21 @@ func (p *plan) attendees() []int {
 
 func (p *plan) isRelay(i int) bool { return i < len(p.relays) }
 
+// WholeMargin is how long before a partition a message must have been sent
+// to count as sent while the network was whole (report.Run.WholeLatency).
+const WholeMargin = 10 * time.Second
+
+// whole reports whether a message sent at t was sent while the network
+// was whole: no partition standing, none beginning within WholeMargin.
+func (p *plan) whole(t time.Duration) bool {
+	for _, pt := range p.parts {
+		if t >= pt.At-WholeMargin && t < pt.Heal {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *plan) groupIndex(name string) int {
 	for i, g := range p.sc.Groups {
 		if g.Name == name {

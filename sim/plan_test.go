@@ -343,3 +343,18 @@ func TestAttackerTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestWhole(t *testing.T) {
+	p := &plan{parts: []planPartition{{At: time.Minute, Heal: 100 * time.Second}}}
+	for _, c := range []struct {
+		sent  time.Duration
+		whole bool
+	}{
+		{0, true}, {49 * time.Second, true}, {50 * time.Second, false}, {time.Minute, false},
+		{99 * time.Second, false}, {100 * time.Second, true}, {3 * time.Minute, true},
+	} {
+		if got := p.whole(c.sent); got != c.whole {
+			t.Errorf("sent at %s: whole %v, want %v", c.sent, got, c.whole)
+		}
+	}
+}

@@ -201,6 +201,11 @@ func TestHall10kSmall(t *testing.T) {
 	if c := run.Convergence; len(c) != 1 || !c[0].Converged {
 		t.Errorf("convergence after the heal: %+v", c)
 	}
+	// The messages sent while the network was whole reach every member
+	// in moments, those of the partition only after the heal.
+	if w := run.WholeLatency; w.Count == 0 || w.P99 > 10*time.Second || w.Count >= run.AllLatency.Count {
+		t.Errorf("every-member latency with the network whole: %+v (all: %+v)", w, run.AllLatency)
+	}
 	if run.Catchup.Sessions > 0 && run.Catchup.Bytes == 0 {
 		t.Errorf("%d catch-up sessions and 0 bytes of catch-up", run.Catchup.Sessions)
 	}

@@ -30,8 +30,13 @@ type Run struct {
 	DeliveryRatio float64 `json:"delivery_ratio"`
 	// FirstLatency is the time from publish to the first member's delivery,
 	// AllLatency to the delivery at every member, one sample per message.
-	FirstLatency      Latency     `json:"first_latency"`
-	AllLatency        Latency     `json:"all_latency"`
+	FirstLatency Latency `json:"first_latency"`
+	AllLatency   Latency `json:"all_latency"`
+	// WholeLatency is AllLatency of the messages sent while the network
+	// was whole: no partition standing, none beginning within
+	// 10 s after the send (sim.WholeMargin). Empty when the scenario has no
+	// partition (AllLatency is that figure then).
+	WholeLatency      Latency     `json:"whole_latency,omitzero"`
 	LatencyCDF        []Point     `json:"latency_cdf"`         // X = latency ms, Y = share of deliveries 0..1
 	DeliveredOverTime []Point     `json:"delivered_over_time"` // X = sim seconds, Y = cumulative deliveries
 	Nodes             []NodeStats `json:"nodes"`

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,8 +26,12 @@ type row struct {
 type metric struct {
 	section, label string
 	read           func(r *Run) (text string, v float64, ok bool)
-	check          int // index into Checks, or -1
+	check          int // index into Checks, -1, or optionalRow
 }
+
+// optionalRow is a metric's check when it has none and its row is left
+// out of the table if no run has a value.
+const optionalRow = -2
 
 // Indexes into the result of Checks.
 const (
@@ -55,8 +60,10 @@ func latencyMetric(section, label string, get func(r *Run) Latency, pick func(La
 	}, check}
 }
 
-func firstMember(r *Run) Latency   { return r.FirstLatency }
+func firstMember(r *Run) Latency { return r.FirstLatency }
+
 func everyMember(r *Run) Latency   { return r.AllLatency }
+func wholeNetwork(r *Run) Latency  { return r.WholeLatency }
 func p50(l Latency) time.Duration  { return l.P50 }
 func p95(l Latency) time.Duration  { return l.P95 }
 func p99(l Latency) time.Duration  { return l.P99 }
@@ -95,6 +102,8 @@ var metrics = []metric{
 	latencyMetric("", "p95", everyMember, p95, -1),
 	latencyMetric("", "p99", everyMember, p99, checkLatency),
 	latencyMetric("", "max", everyMember, pMax, -1),
+	latencyMetric("Every member, network whole", "p50", wholeNetwork, p50, optionalRow),
+	latencyMetric("", "p99", wholeNetwork, p99, optionalRow),
 
 	floatMetric("Per node", "bytes in + out, mean", func(r *Run) float64 { return r.BytesPerNode.Mean }, byteSize),
 	floatMetric("", "bytes in + out, p95", func(r *Run) float64 { return r.BytesPerNode.P95 }, byteSize),
@@ -138,6 +147,9 @@ func rows(r *Report) []row {
 			text, v, ok := m.read(&r.Runs[i])
 			rw.Values[i] = text
 			vs, oks = append(vs, v), append(oks, ok)
+		}
+		if m.check == optionalRow && !slices.Contains(oks, true) {
+			continue
 		}
 		if compare {
 			rw.Ratio = "—"
