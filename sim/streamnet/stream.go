@@ -133,7 +133,7 @@ func (s *stream) Write(b []byte) (int, error) {
 	// The bytes are on their way; the write returns when no more than a
 	// send buffer's worth of the uplink's time is queued before them (or
 	// at the write deadline, or when the connection fails).
-	wait := left.Sub(time.Now()) - SendBuffer
+	wait := time.Until(left) - SendBuffer
 	if wait <= 0 {
 		return len(b), nil
 	}
