@@ -48,6 +48,22 @@ func newPair(t *testing.T, cfg Config, bps int) *pairOf {
 	return p
 }
 
+// readNext returns what the next stream b accepts carries, read to its
+// end (nil if none is accepted).
+func (p *pairOf) readNext() <-chan []byte {
+	got := make(chan []byte, 1)
+	go func() {
+		r, err := p.ba.AcceptStream()
+		if err != nil {
+			got <- nil
+			return
+		}
+		b, _ := io.ReadAll(r)
+		got <- b
+	}()
+	return got
+}
+
 // send writes msg on a new stream from a and returns when b read it all.
 func (p *pairOf) send(t *testing.T, msg []byte) time.Duration {
 	t.Helper()
@@ -150,16 +166,7 @@ func TestCutPathWaitsThenDelivers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
 		s, _ := p.ab.OpenStream(context.Background())
-		r := make(chan []byte, 1)
-		go func() {
-			st, err := p.ba.AcceptStream()
-			if err != nil {
-				r <- nil
-				return
-			}
-			b, _ := io.ReadAll(st)
-			r <- b
-		}()
+		r := p.readNext()
 		p.open.Store(false)
 		p.n.Changed()
 		s.Write([]byte("hello"))

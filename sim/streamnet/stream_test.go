@@ -221,16 +221,7 @@ func TestHealKeepsStreamOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond, Latency: jittery(), Loss: 0.3}, 8_000_000)
 		s, _ := p.ab.OpenStream(context.Background())
-		got := make(chan []byte, 1)
-		go func() {
-			r, err := p.ba.AcceptStream()
-			if err != nil {
-				got <- nil
-				return
-			}
-			b, _ := io.ReadAll(r)
-			got <- b
-		}()
+		got := p.readNext()
 		for i := range 300 {
 			switch i {
 			case 100: // cut with frames on the way
