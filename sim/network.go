@@ -18,12 +18,13 @@ import (
 	"starling/sim/streamnet"
 )
 
-// world is the simulated network of one run: simnet's links and router,
-// and the state the timeline changes (who is online, which partition
-// stands). Packets are filtered as they leave and as they arrive, so a
-// node that goes offline or behind a partition stops hearing packets
-// already on the wire too. That is the whole fault model: connections then
-// time out, redial and recover exactly as they would on a real network.
+// world is the simulated network of one run: the streams (or simnet's
+// links and router, for QUIC), and the state the timeline changes (who is
+// online, which partition stands). What cannot pass is held on the streams
+// (or, as packets, dropped as they leave and as they arrive), so a node
+// that goes offline or behind a partition stops hearing what is already on
+// the wire too. That is the whole fault model: connections then time out,
+// redial and recover as they would on a real network.
 type world struct {
 	p *plan
 	// One of the two is set (link.transport): streams, or QUIC over
