@@ -383,13 +383,7 @@ func (svc *Service) fetchPeers(man *message.Message) []peer.ID {
 // the author's, and the picture is broken), the group's rules and
 // admission's budgets.
 func (svc *Service) takeChunk(ctx context.Context, from peer.ID, man *message.Message, st *group.State, im group.Image, raw []byte) error {
-	m, err := message.Decode(raw)
-	if err == nil {
-		err = m.CheckBody()
-	}
-	if err == nil {
-		err = m.VerifySignature()
-	}
+	m, err := message.VerifyTimeless(raw)
 	if err != nil {
 		svc.cfg.Node.Penalize(from, man.Body.Group, "a fetched chunk breaks the message rules: "+err.Error())
 		return err
