@@ -48,6 +48,23 @@ func newPair(t *testing.T, cfg Config, bps int) *pairOf {
 	return p
 }
 
+// opened opens a stream from a, writes first on it, and returns it with
+// b's end of it.
+func (p *pairOf) opened(t *testing.T, first []byte) (s, r network.MuxedStream) {
+	t.Helper()
+	s, err := p.ab.OpenStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write(first); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = p.ba.AcceptStream(); err != nil {
+		t.Fatal(err)
+	}
+	return s, r
+}
+
 // readNext returns what the next stream b accepts carries, read to its
 // end (nil if none is accepted).
 func (p *pairOf) readNext() <-chan []byte {
@@ -233,15 +250,10 @@ func TestDialWrongPeerFails(t *testing.T) {
 func TestCloseReachesOtherEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
-		s, _ := p.ab.OpenStream(context.Background())
-		s.Write([]byte("x"))
-		r, err := p.ba.AcceptStream()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, r := p.opened(t, []byte("x"))
 		start := time.Now()
 		p.ab.Close()
-		_, err = io.ReadAll(r)
+		_, err := io.ReadAll(r)
 		if !errors.Is(err, network.ErrReset) {
 			t.Fatalf("read after the other end closed: %v, want a reset", err)
 		}
@@ -274,9 +286,7 @@ func TestLossDelays(t *testing.T) {
 func TestResetReachesOtherEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
-		s, _ := p.ab.OpenStream(context.Background())
-		s.Write([]byte("x"))
-		r, _ := p.ba.AcceptStream()
+		s, r := p.opened(t, []byte("x"))
 		s.ResetWithError(42)
 		var se *network.StreamError
 		if _, err := io.ReadAll(r); !errors.As(err, &se) || se.ErrorCode != 42 || !se.Remote {

@@ -60,12 +60,7 @@ func TestRemoteResetForgetsStreamOrder(t *testing.T) {
 		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
 		ab, ba := p.ab.(*conn), p.ba.(*conn)
 		for range 10 {
-			s, _ := p.ab.OpenStream(context.Background())
-			s.Write([]byte("x"))
-			r, err := p.ba.AcceptStream()
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, r := p.opened(t, []byte("x"))
 			r.Write([]byte("y"))
 			synctest.Wait()
 			time.Sleep(time.Second)
@@ -157,12 +152,7 @@ func TestResetEndsABlockedWrite(t *testing.T) {
 		t.Run(fmt.Sprint("remote=", remote), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 1_000_000) // 1 MB: 8 s through the uplink
-				s, _ := p.ab.OpenStream(context.Background())
-				s.Write([]byte("x"))
-				r, err := p.ba.AcceptStream()
-				if err != nil {
-					t.Fatal(err)
-				}
+				s, r := p.opened(t, []byte("x"))
 				go func() {
 					time.Sleep(time.Second)
 					if remote {
@@ -172,7 +162,7 @@ func TestResetEndsABlockedWrite(t *testing.T) {
 					}
 				}()
 				start := time.Now()
-				_, err = s.Write(make([]byte, 1_000_000))
+				_, err := s.Write(make([]byte, 1_000_000))
 				if !errors.Is(err, network.ErrReset) {
 					t.Errorf("reset (remote %v) during a write: the write returned %v, want a reset", remote, err)
 				}
@@ -253,12 +243,7 @@ func TestHealKeepsStreamOrder(t *testing.T) {
 func TestReadAfterDeadlineFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
-		s, _ := p.ab.OpenStream(context.Background())
-		s.Write([]byte("x"))
-		r, err := p.ba.AcceptStream()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, r := p.opened(t, []byte("x"))
 		r.SetReadDeadline(time.Now().Add(time.Second))
 		time.Sleep(time.Second) // the byte waits, the deadline has passed
 		if n, err := r.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
