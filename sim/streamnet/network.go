@@ -20,7 +20,9 @@
 //   - while a path is cut (Config.Pass says no: a node offline, a
 //     partition) what is sent on it waits, and a connection cut for
 //     IdleTimeout dies at both ends, as a QUIC connection's idle timeout
-//     kills it; a dial across a cut fails after HandshakeTimeout;
+//     kills it; a dial across a cut gets through at the first of QUIC's
+//     handshake probes (200 ms apart, doubling) after the cut heals, and
+//     fails after HandshakeTimeout if none does;
 //   - closing a connection or resetting a stream reaches the other end one
 //     latency later, if the path is open.
 //

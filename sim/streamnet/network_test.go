@@ -20,6 +20,7 @@ type pairOf struct {
 	n          *Network
 	a, b       *transport
 	ab, ba     tpt.CapableConn
+	lb         tpt.Listener // b's
 	open       atomic.Bool
 	addrA, adB netip.AddrPort
 }
@@ -37,6 +38,7 @@ func newPair(t *testing.T, cfg Config, bps int) *pairOf {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.lb = l
 	t.Cleanup(func() { l.Close() })
 	if p.ab, err = p.a.Dial(context.Background(), Multiaddr(p.adB), p.b.id); err != nil {
 		t.Fatal(err)
@@ -235,6 +237,47 @@ func TestDialAcrossCutTimesOut(t *testing.T) {
 			t.Fatalf("dial across a cut: %v after %s, want no answer after %s", err, time.Since(start), HandshakeTimeout)
 		}
 	})
+}
+
+// A dial that starts during a cut gets through at QUIC's first handshake
+// probe after the heal (probes at 0, 0.2, 0.6, 1.4 and 3 s), and fails if
+// the cut outlasts the last.
+func TestDialAcrossCutThatHeals(t *testing.T) {
+	for _, c := range []struct {
+		heal, want time.Duration // want 0: no answer
+	}{
+		{heal: 100 * time.Millisecond, want: 200*time.Millisecond + 10*time.Millisecond},
+		{heal: time.Second, want: 1400*time.Millisecond + 10*time.Millisecond},
+		{heal: 2999 * time.Millisecond, want: 3*time.Second + 10*time.Millisecond},
+		{heal: 3001 * time.Millisecond},
+	} {
+		t.Run(c.heal.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+				p.open.Store(false)
+				start := time.Now()
+				time.AfterFunc(c.heal, func() {
+					p.open.Store(true)
+					p.n.Changed()
+				})
+				conn, err := p.a.Dial(context.Background(), Multiaddr(p.adB), p.b.id)
+				took := time.Since(start)
+				if c.want == 0 {
+					if !errors.Is(err, ErrNoAnswer) || took != HandshakeTimeout {
+						t.Fatalf("cut healed after the last probe: %v after %s, want no answer after %s", err, took, HandshakeTimeout)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("cut healed after %s: %v", c.heal, err)
+				}
+				conn.Close()
+				if took != c.want {
+					t.Errorf("cut healed after %s: connected after %s, want %s", c.heal, took, c.want)
+				}
+			})
+		})
+	}
 }
 
 func TestDialWrongPeerFails(t *testing.T) {

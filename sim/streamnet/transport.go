@@ -108,19 +108,20 @@ func (t *transport) Dial(ctx context.Context, raddr ma.Multiaddr, p peer.ID) (tp
 	return c, nil
 }
 
+// handshakeProbes are when, from a dial's start, QUIC sends its first
+// packet and sends it again while no answer comes: quic-go's probe timeout
+// before any round trip is measured is 200 ms, doubling each time. The
+// next (6.2 s) comes after the HandshakeTimeout.
+var handshakeProbes = [...]time.Duration{0, 200 * time.Millisecond, 600 * time.Millisecond, 1400 * time.Millisecond, 3 * time.Second}
+
 // dial makes the connection: a round trip to a listener that answers, as
-// QUIC's handshake takes; nothing and a timeout when none does.
+// QUIC's handshake takes; nothing and a timeout when none does. A dial
+// across a cut gets through at its first probe after the cut heals.
 func (t *transport) dial(ctx context.Context, ap netip.AddrPort, raddr ma.Multiaddr, p peer.ID, scope network.ConnManagementScope) (*conn, error) {
 	started := time.Now()
-	l := t.n.listenerAt(ap)
-	if l == nil || !t.reaches(l) {
-		return nil, wait(ctx, HandshakeTimeout, ErrNoAnswer)
-	}
-	if err := wait(ctx, t.n.delay(t.ep)+t.n.delay(l.ep), nil); err != nil {
+	l, err := t.answered(ctx, ap, started)
+	if l == nil {
 		return nil, err
-	}
-	if l.isClosed() || !t.reaches(l) { // closed or cut off during the round trip
-		return nil, wait(ctx, HandshakeTimeout-time.Since(started), ErrNoAnswer)
 	}
 	if p != "" && l.t.id != p {
 		return nil, fmt.Errorf("%w: dialled %s, found %s", ErrPeerMismatch, p, l.t.id)
@@ -155,6 +156,28 @@ func (t *transport) dial(ctx context.Context, ap netip.AddrPort, raddr ma.Multia
 		return nil, fmt.Errorf("%w: its accept queue is full", ErrRefused)
 	}
 	return a, nil
+}
+
+// answered sends the handshake's probes to the listener at ap until one
+// gets there and its answer back: it returns that listener, or nil and
+// ErrNoAnswer at the HandshakeTimeout (or ctx's error).
+func (t *transport) answered(ctx context.Context, ap netip.AddrPort, started time.Time) (*listener, error) {
+	for _, at := range handshakeProbes {
+		if err := wait(ctx, at-time.Since(started), nil); err != nil {
+			return nil, err
+		}
+		l := t.n.listenerAt(ap)
+		if l == nil || !t.reaches(l) {
+			continue
+		}
+		if err := wait(ctx, t.n.delay(t.ep)+t.n.delay(l.ep), nil); err != nil {
+			return nil, err
+		}
+		if !l.isClosed() && t.reaches(l) { // not closed or cut off during the round trip
+			return l, nil
+		}
+	}
+	return nil, wait(ctx, HandshakeTimeout-time.Since(started), ErrNoAnswer)
 }
 
 // reaches reports whether the path to l and back is open.
