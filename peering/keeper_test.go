@@ -95,19 +95,72 @@ func TestKeeper(t *testing.T) {
 		<-done
 
 		// The unreachable peer: tried at once, then after each backoff.
-		rng := redialRand(seed, gone)
-		backoff := r.Min
 		mu.Lock()
 		defer mu.Unlock()
-		if len(tries) < 6 {
-			t.Fatalf("the unreachable peer was tried %d times in 45 s, want at least 6", len(tries))
-		}
-		for i := 1; i < len(tries); i++ {
-			want := spread(backoff, rng.Float64())
-			if got := tries[i].Sub(tries[i-1]); got != want {
-				t.Errorf("try %d came %s after the one before, want %s", i, got, want)
-			}
-			backoff = min(backoff*2, r.Max)
-		}
+		checkBackoff(t, r, gone, tries, 0, 6)
 	})
+}
+
+// TestKeeperBackoffFromDialStart: the backoff counts from a failed dial's
+// start, so a dial that takes its whole timeout to fail is followed at once
+// by the next while the backoff is shorter than the timeout, and a backoff
+// longer than it waits only what is left.
+func TestKeeperBackoffFromDialStart(t *testing.T) {
+	memtest.Run(t, func(t *testing.T) {
+		n := memtest.Net(t)
+		a, err := libp2p.New(append(n.Host(""), libp2p.DisableRelay())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		const timeout = 5 * time.Second
+		var mu sync.Mutex
+		var starts []time.Time
+		const seed = 3
+		r := Redial{
+			Min: time.Second, Max: 16 * time.Second, Seed: seed,
+			Dial: func(ctx context.Context, _ peer.AddrInfo) error {
+				mu.Lock()
+				starts = append(starts, time.Now())
+				mu.Unlock()
+				time.Sleep(timeout) // no answer
+				return errors.New("no answer")
+			},
+		}
+		gone := peer.ID("an unreachable peer")
+		k := r.Keeper(a)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			k.Run(ctx)
+			close(done)
+		}()
+		k.Add(peer.AddrInfo{ID: gone})
+		time.Sleep(80 * time.Second)
+		cancel()
+		<-done
+
+		mu.Lock()
+		defer mu.Unlock()
+		checkBackoff(t, r, gone, starts, timeout, 8)
+	})
+}
+
+// checkBackoff checks that at least n dials of p began, each the jittered
+// backoff (r's, for p) after the one before, or took after it if longer:
+// how long a failed dial lasted.
+func checkBackoff(t *testing.T, r Redial, p peer.ID, starts []time.Time, took time.Duration, n int) {
+	t.Helper()
+	if len(starts) < n {
+		t.Fatalf("the unreachable peer was tried %d times, want at least %d", len(starts), n)
+	}
+	rng := redialRand(r.Seed, p)
+	backoff := r.Min
+	for i := 1; i < len(starts); i++ {
+		want := max(spread(backoff, rng.Float64()), took)
+		if got := starts[i].Sub(starts[i-1]); got != want {
+			t.Errorf("dial %d began %s after the one before, want %s", i, got, want)
+		}
+		backoff = min(backoff*2, r.Max)
+	}
 }

@@ -15,8 +15,9 @@ import (
 )
 
 // Redial keeps peers connected, as a node keeps its static peers and
-// relays: it dials each, and after each failure or disconnect waits a
-// jittered backoff that doubles from Min to Max. The simulator keeps its
+// relays: it dials each at once and again at once after a disconnect, and
+// after each failed dial dials again a jittered backoff after the failed
+// one began, the backoff doubling from Min to Max. The simulator keeps its
 // bare pubsub hosts and its attackers connected with it too, so that they
 // redial on the node's schedule.
 //
@@ -174,9 +175,13 @@ func (k *Keeper) look(ctx context.Context, work *sync.WaitGroup) (time.Duration,
 	return next, pending
 }
 
-// dial dials p once; a failure sets when to try again.
+// dial dials p once; a failure sets when to try again: the backoff counts
+// from this dial's start, as gRPC's connection backoff does, so a dial
+// that waited out its handshake timeout has waited too, and a long outage
+// is probed as often as the backoff says, not every backoff plus timeout.
 func (k *Keeper) dial(ctx context.Context, p *kept) {
 	clearDialBackoff(k.h, p.info.ID)
+	started := time.Now()
 	err := k.r.Dial(ctx, p.info)
 	k.mu.Lock()
 	p.dialing = false
@@ -184,7 +189,7 @@ func (k *Keeper) dial(ctx context.Context, p *kept) {
 	case ctx.Err() != nil:
 	case err != nil:
 		k.r.Log.Debug("static peer unreachable", "peer", Short(p.info.ID), "retry_in", p.backoff, "err", err)
-		p.due = time.Now().Add(spread(p.backoff, p.rng.Float64()))
+		p.due = started.Add(spread(p.backoff, p.rng.Float64()))
 		p.backoff = min(p.backoff*2, k.r.Max)
 	default:
 		k.r.Log.Info("connected to static peer", "peer", Short(p.info.ID))
