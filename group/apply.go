@@ -14,11 +14,11 @@ type Effects struct {
 	// Deleted are messages to hide and stop serving (a valid tombstone's
 	// target). The node removes a target only if it belongs to this group.
 	Deleted []message.ID
-	// Recheck are authors whose standing changed: some of their stored
-	// messages in the group may no longer be valid (a revocation, or an
-	// admin's Op voided by the owner's), so the node checks them again and
-	// drops what Check no longer accepts. What became valid again comes
-	// back by catch-up.
+	// Recheck are authors whose standing changed otherwise than by a gain
+	// (a role or membership): some of their stored messages in the group
+	// may no longer be valid (a revocation, or an admin's Op voided by the
+	// owner's), so the node checks them again and drops what Check no
+	// longer accepts. What became valid again comes back by catch-up.
 	Recheck []ed25519.PublicKey
 	// DescriptorChanged: the group's settings or roles changed.
 	DescriptorChanged bool
@@ -159,7 +159,9 @@ func (s *State) applyProfileLocked(m *message.Message, p Profile) Effects {
 	})
 	s.profiles[k] = ps[:min(len(ps), maxProfiles)]
 	if s.memberIn(v, k) != wasMember {
-		eff.Recheck = append(eff.Recheck, ed25519.PublicKey(slices.Clone(k[:])))
+		if wasMember { // a member no more: what they posted may go
+			eff.Recheck = append(eff.Recheck, ed25519.PublicKey(slices.Clone(k[:])))
+		}
 		eff.SelfChanged = bytes.Equal(s.self, k[:])
 	}
 	return eff
@@ -256,7 +258,9 @@ func (s *State) peopleLocked(v *view) []key32 {
 }
 
 // standingKeyLocked summarises what decides which of k's messages are
-// valid, so that a change shows as a different string.
+// valid, so that a change shows as a different string: six flags ('0' or
+// '1': admin, poster, banned, removed, revoked, member), then the length
+// of the revocation's cut and the restoring Op's time (see gainOnly).
 func (s *State) standingKeyLocked(v *view, k key32) string {
 	var b []byte
 	flag := func(on bool) {
@@ -279,14 +283,42 @@ func (s *State) standingKeyLocked(v *view, k key32) string {
 	return string(b)
 }
 
+// noStanding is the standing key of someone the state did not name: no
+// flag, no cut, no restoring Op.
+var noStanding = "000000" + string(make([]byte, 10))
+
+// gainOnly reports whether a standing key changed from before to after
+// only by gaining the admin or poster role or membership: nothing of what
+// its author posted can become invalid by that, so the node need not
+// check it again (a group's joins would otherwise each read its whole
+// history). Any other change, a revocation above all, needs the check.
+func gainOnly(before, after string) bool {
+	if len(before) != len(after) || len(after) < 6 || before[6:] != after[6:] {
+		return false
+	}
+	for i, gain := range [6]bool{true, true, false, false, false, true} {
+		if before[i] != after[i] && !(gain && before[i] == '0' && after[i] == '1') {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *State) diffLocked(before snapshot, eff *Effects) {
 	after := s.snapshotLocked()
 	for k, a := range after.standing {
-		if before.standing[k] != a {
+		b, named := before.standing[k]
+		if b == a {
+			continue
+		}
+		if bytes.Equal(s.self, k[:]) {
+			eff.SelfChanged = true
+		}
+		if !named {
+			b = noStanding
+		}
+		if !gainOnly(b, a) {
 			eff.Recheck = append(eff.Recheck, ed25519.PublicKey(slices.Clone(k[:])))
-			if bytes.Equal(s.self, k[:]) {
-				eff.SelfChanged = true
-			}
 		}
 	}
 	slices.SortFunc(eff.Recheck, func(a, b ed25519.PublicKey) int { return bytes.Compare(a, b) })

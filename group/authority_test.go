@@ -3,6 +3,7 @@ package group_test
 import (
 	"crypto/ed25519"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -519,4 +520,39 @@ func view(p *peer) string {
 	}
 	s += "|" + time.Duration(d.SlowModeSeconds).String()
 	return s + "|" + string(rune('0'+p.s.Epoch()))
+}
+
+// A join reads nothing again: a new member's profile, and an admin's Add
+// of one a stale link left out, change standing only by a gain, so their
+// effects name nobody to recheck (a node would read the group's whole
+// history for each). The member's own node hears that its standing
+// changed; a removal still names the removed to recheck.
+func TestGainsRecheckNobody(t *testing.T) {
+	alice, history := create(t, "alice", group.KindPrivate, time.Time{})
+	bob := join(t, alice, "bob", at(1), history...)
+	pm := bob.profile(t, at(1))
+	if _, v, fx, err := alice.receive(t, pm, at(1)); v != message.Accept || len(fx.Recheck) != 0 || fx.SelfChanged {
+		t.Fatalf("alice receives bob's joining profile: %s %v, effects %+v", v, err, fx)
+	}
+	if _, v, fx, err := bob.receive(t, pm, at(1)); v != message.Accept || len(fx.Recheck) != 0 || !fx.SelfChanged {
+		t.Fatalf("bob receives his own joining profile: %s %v, effects %+v", v, err, fx)
+	}
+	admin := alice.own(t)(alice.s.SetRole(alice.u, bob.u.PublicKey(), group.RoleAdmin, at(2)))
+	for _, m := range admin {
+		if _, v, fx, err := bob.receive(t, m, at(2)); v != message.Accept || len(fx.Recheck) != 0 || !fx.SelfChanged {
+			t.Fatalf("bob made an admin: %s %v, effects %+v", v, err, fx)
+		}
+	}
+	removal := alice.own(t)(alice.s.RemoveMember(alice.u, bob.u.PublicKey(), at(3)))
+	var rechecked bool
+	for _, m := range removal {
+		_, v, fx, err := bob.receive(t, m, at(3))
+		if v != message.Accept {
+			t.Fatalf("bob receives his removal: %s %v", v, err)
+		}
+		rechecked = rechecked || slices.ContainsFunc(fx.Recheck, func(k ed25519.PublicKey) bool { return k.Equal(bob.u.PublicKey()) })
+	}
+	if !rechecked {
+		t.Error("bob's removal named nobody to recheck")
+	}
 }
