@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -132,15 +133,24 @@ func decodeCanonical(b []byte, m proto.Message) error {
 	if len(m.ProtoReflect().GetUnknown()) > 0 {
 		return fmt.Errorf("%w: unknown fields", ErrNonCanonical)
 	}
-	again, err := marshalOpts.Marshal(m)
+	buf := canonicalBufs.Get().(*[]byte)
+	defer canonicalBufs.Put(buf)
+	again, err := marshalOpts.MarshalAppend((*buf)[:0], m)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	*buf = again[:0] // keeps what it grew to
 	if !bytes.Equal(again, b) {
 		return fmt.Errorf("%w", ErrNonCanonical)
 	}
 	return nil
 }
+
+// canonicalBufs are the buffers decodeCanonical re-encodes into: the
+// re-encoding is only compared, never kept, and every message each node
+// receives is decoded at least twice (its validator's and its store's
+// copy), so a new one each time was a third of a decode's allocation.
+var canonicalBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // DecodeCanonical is the strict decoder of this package for other protobuf
 // payloads (package group's): it accepts b only if the deterministic
