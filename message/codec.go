@@ -133,8 +133,8 @@ func decodeCanonical(b []byte, m proto.Message) error {
 	if len(m.ProtoReflect().GetUnknown()) > 0 {
 		return fmt.Errorf("%w: unknown fields", ErrNonCanonical)
 	}
-	buf := canonicalBufs.Get().(*[]byte)
-	defer canonicalBufs.Put(buf)
+	buf := scratchBufs.Get().(*[]byte)
+	defer scratchBufs.Put(buf)
 	again, err := marshalOpts.MarshalAppend((*buf)[:0], m)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -146,11 +146,12 @@ func decodeCanonical(b []byte, m proto.Message) error {
 	return nil
 }
 
-// canonicalBufs are the buffers decodeCanonical re-encodes into: the
-// re-encoding is only compared, never kept, and every message each node
-// receives is decoded at least twice (its validator's and its store's
-// copy), so a new one each time was a third of a decode's allocation.
-var canonicalBufs = sync.Pool{New: func() any { return new([]byte) }}
+// scratchBufs are buffers for bytes only looked at, never kept: the
+// re-encoding decodeCanonical compares (every message each node receives
+// is decoded at least twice, its validator's and its store's copy, and a
+// new buffer each time was a third of a decode's allocation) and the
+// signed bytes VerifySignature checks.
+var scratchBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // DecodeCanonical is the strict decoder of this package for other protobuf
 // payloads (package group's): it accepts b only if the deterministic
@@ -159,7 +160,11 @@ func DecodeCanonical(b []byte, m proto.Message) error { return decodeCanonical(b
 
 // VerifySignature checks the author's signature over the body bytes.
 func (m *Message) VerifySignature() error {
-	if !ed25519.Verify(m.Body.Author, signedBytes(m.BodyBytes), m.Signature) {
+	buf := scratchBufs.Get().(*[]byte)
+	defer scratchBufs.Put(buf)
+	signed := append(append((*buf)[:0], signaturePrefix...), m.BodyBytes...)
+	*buf = signed[:0]
+	if !ed25519.Verify(m.Body.Author, signed, m.Signature) {
 		return ErrBadSignature
 	}
 	return nil
