@@ -72,13 +72,20 @@ func (e *memEntry) valueSize() int {
 // decides: an entry expires at the second its expiresAt names.
 func (e *memEntry) live(now uint64) bool { return e.expiresAt == 0 || e.expiresAt > now }
 
+// memTreeOptions: every write transaction copies the nodes on the path to
+// each key it writes, so smaller nodes than the default degree (32: up to
+// 63 entries) copy fewer bytes: with 16, storing a message allocates
+// 3.2 KB instead of 3.7 KB (BenchmarkMemPut), for a tree about one level
+// deeper.
+var memTreeOptions = btree.Options{NoLocks: true, Degree: 16}
+
 func memLess(a, b *memEntry) bool { return bytes.Compare(a.key(), b.key()) < 0 }
 
 // errEngineClosed: the engine was used after Close.
 var errEngineClosed = errors.New("the in-memory engine is closed")
 
 func newMemEngine() *memEngine {
-	e := &memEngine{w: btree.NewBTreeGOptions(memLess, btree.Options{NoLocks: true})}
+	e := &memEngine{w: btree.NewBTreeGOptions(memLess, memTreeOptions)}
 	e.snap.Store(e.w.Copy())
 	return e
 }
@@ -122,7 +129,7 @@ func (e *memEngine) Close() error {
 	if e.closed.Swap(true) {
 		return nil
 	}
-	e.w = btree.NewBTreeGOptions(memLess, btree.Options{NoLocks: true})
+	e.w = btree.NewBTreeGOptions(memLess, memTreeOptions)
 	e.snap.Store(e.w.Copy())
 	return nil
 }
