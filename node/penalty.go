@@ -3,6 +3,7 @@ package node
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -17,11 +18,14 @@ const (
 )
 
 // penalties is the decaying misbehaviour score per peer. Safe for
-// concurrent use: gossip reads it from its scoring loop.
+// concurrent use: gossip reads it from its scoring loop, for every peer at
+// every heartbeat and on every RPC, so while no peer has a penalty (almost
+// always) score answers without the lock.
 type penalties struct {
 	clock func() time.Time
 	mu    sync.Mutex
 	m     map[peer.ID]penalty
+	held  atomic.Int64 // len(m), written under mu
 }
 
 type penalty struct {
@@ -39,15 +43,20 @@ func (p *penalties) add(id peer.ID) {
 	defer p.mu.Unlock()
 	now := p.clock()
 	p.m[id] = penalty{value: p.decayedLocked(id, now) + offencePenalty, at: now}
+	p.held.Store(int64(len(p.m)))
 }
 
 // score is the peer's application score: minus its decayed penalty.
 func (p *penalties) score(id peer.ID) float64 {
+	if p.held.Load() == 0 {
+		return 0
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	v := p.decayedLocked(id, p.clock())
 	if v < 1 {
 		delete(p.m, id)
+		p.held.Store(int64(len(p.m)))
 		return 0
 	}
 	return -v

@@ -2,10 +2,12 @@ package peering
 
 import (
 	"context"
+	"maps"
 	"net"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -32,6 +34,12 @@ const (
 type relaySet struct {
 	mu     sync.Mutex
 	relays map[peer.ID]*relayEntry
+	// ids is the relays' IDs, replaced (never written) as add adds one:
+	// has reads it without the lock, for gossip's score of every peer at
+	// every heartbeat and on every RPC. A node knows a few relays, so a
+	// slice, whose comparisons stop at the first differing byte, beats
+	// hashing a 38-byte peer ID for a map.
+	ids atomic.Pointer[[]peer.ID]
 	// circuits caches circuitAddrs, which libp2p asks for many times a
 	// second, until circuitsUntil (the first of their reservations to
 	// end) or until add or setReserved changes what it is made of.
@@ -70,6 +78,8 @@ func (rs *relaySet) add(info peer.AddrInfo) bool {
 		return false
 	}
 	rs.relays[info.ID] = &relayEntry{info: info}
+	ids := slices.Collect(maps.Keys(rs.relays))
+	rs.ids.Store(&ids)
 	return true
 }
 
@@ -98,10 +108,8 @@ func (rs *relaySet) all() []peer.AddrInfo {
 }
 
 func (rs *relaySet) has(p peer.ID) bool {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	_, ok := rs.relays[p]
-	return ok
+	ids := rs.ids.Load()
+	return ids != nil && slices.Contains(*ids, p)
 }
 
 // setReady marks a relay ready (or not, after it refused this node).

@@ -183,10 +183,10 @@ func relayResourceManager(r RelayService) (network.ResourceManager, error) {
 			GracePeriod:      time.Minute,
 		},
 	}
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaled),
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaled), append([]rcmgr.Option{
 		rcmgr.WithLimitPerSubnet(perIP, perIP6),
 		rcmgr.WithNetworkPrefixLimit([]rcmgr.NetworkPrefixLimit{}, []rcmgr.NetworkPrefixLimit{}),
-		rcmgr.WithConnRateLimiters(limiter))
+		rcmgr.WithConnRateLimiters(limiter)}, rcmgrMetrics(r.Registerer)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("relay resource manager: %w", err)
 	}

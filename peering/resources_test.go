@@ -7,7 +7,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestIdentifyOnEveryConnection opens identify streams to as many peers at
@@ -83,4 +85,61 @@ func TestRelayStreamsForEveryAttendee(t *testing.T) {
 			s.Done()
 		}
 	}
+}
+
+// TestResourceManagerStatistics: the resource manager keeps its Prometheus
+// statistics only where a Registerer exports them (a relay given one); an
+// attendee's, and a relay's without one, count nothing.
+func TestResourceManagerStatistics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	rcmgr.MustRegisterWith(reg) // the statistics are package-wide collectors
+	attendee, err := attendeeResourceManager(400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet, err := relayResourceManager(RelayService{}.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported, err := relayResourceManager(RelayService{Registerer: prometheus.NewRegistry()}.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		rm    network.ResourceManager
+		count bool
+	}{{"attendee", attendee, false}, {"relay", quiet, false}, {"relay with a Registerer", exported, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer tc.rm.Close()
+			before := streamsCounted(t, reg)
+			s, err := tc.rm.OpenStream(peer.ID("peer"), network.DirInbound)
+			if err != nil {
+				t.Fatal(err)
+			}
+			during := streamsCounted(t, reg)
+			s.Done()
+			if counted := during != before; counted != tc.count {
+				t.Errorf("an open stream counted: %v (streams %v, then %v), want %v", counted, before, during, tc.count)
+			}
+		})
+	}
+}
+
+// streamsCounted sums the resource managers' libp2p_rcmgr_streams gauges.
+func streamsCounted(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() == "libp2p_rcmgr_streams" {
+			for _, m := range f.GetMetric() {
+				sum += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
 }

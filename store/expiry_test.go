@@ -124,7 +124,7 @@ func wantGone(t *testing.T, s *Store, keys [][]byte) {
 	}
 	if mem, ok := s.db.(*memEngine); ok {
 		// Hidden entries are still in the tree; deleted ones are not.
-		mem.snap.Load().Scan(func(e memEntry) bool {
+		mem.snap.Load().Scan(func(e *memEntry) bool {
 			gone(e.key(), e.expiresAt)
 			return true
 		})

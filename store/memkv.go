@@ -27,14 +27,18 @@ type memEngine struct {
 	// writeMu is held by the write transaction in progress. w is the
 	// committed tree; only the holder of writeMu touches it.
 	writeMu sync.Mutex
-	w       *btree.BTreeG[memEntry]
+	w       *btree.BTreeG[*memEntry]
 	// snap is a copy of w that nobody writes: what transactions start from.
-	snap   atomic.Pointer[btree.BTreeG[memEntry]]
+	snap   atomic.Pointer[btree.BTreeG[*memEntry]]
 	closed atomic.Bool
 }
 
-// memEntry is a key and its value in one allocation: buf[:klen] is the key
-// and the value is buf[klen:] followed by shared.
+// memEntry is a key and its value: buf[:klen] is the key and the value is
+// buf[klen:] followed by shared. The tree holds pointers to entries, never
+// written once set: every write transaction copies the nodes it changes
+// (the published snapshot shares them), and a node of 8-byte pointers
+// copies in a sixth of the bytes of one of 48-byte entries. Storing a
+// message copied about 6.5 KB of nodes; now 1.5 KB (BenchmarkMemPut).
 type memEntry struct {
 	buf       []byte
 	klen      uint32
@@ -45,18 +49,18 @@ type memEntry struct {
 	shared unique.Handle[string]
 }
 
-func (e memEntry) key() []byte { return e.buf[:e.klen:e.klen] }
+func (e *memEntry) key() []byte { return e.buf[:e.klen:e.klen] }
 
 // value is the entry's value: a slice of the entry's own bytes, or, for a
 // value with a shared part, a new copy.
-func (e memEntry) value() []byte {
+func (e *memEntry) value() []byte {
 	if e.shared == (unique.Handle[string]{}) {
 		return e.buf[e.klen:]
 	}
 	return append(e.buf[e.klen:len(e.buf):len(e.buf)], e.shared.Value()...)
 }
 
-func (e memEntry) valueSize() int {
+func (e *memEntry) valueSize() int {
 	n := len(e.buf) - int(e.klen)
 	if e.shared != (unique.Handle[string]{}) {
 		n += len(e.shared.Value())
@@ -66,15 +70,22 @@ func (e memEntry) valueSize() int {
 
 // live reports whether e has not expired at now (Unix seconds), as Badger
 // decides: an entry expires at the second its expiresAt names.
-func (e memEntry) live(now uint64) bool { return e.expiresAt == 0 || e.expiresAt > now }
+func (e *memEntry) live(now uint64) bool { return e.expiresAt == 0 || e.expiresAt > now }
 
-func memLess(a, b memEntry) bool { return bytes.Compare(a.key(), b.key()) < 0 }
+// memTreeOptions: every write transaction copies the nodes on the path to
+// each key it writes, so smaller nodes than the default degree (32: up to
+// 63 entries) copy fewer bytes: with 16, storing a message allocates
+// 3.2 KB instead of 3.7 KB (BenchmarkMemPut), for a tree about one level
+// deeper.
+var memTreeOptions = btree.Options{NoLocks: true, Degree: 16}
+
+func memLess(a, b *memEntry) bool { return bytes.Compare(a.key(), b.key()) < 0 }
 
 // errEngineClosed: the engine was used after Close.
 var errEngineClosed = errors.New("the in-memory engine is closed")
 
 func newMemEngine() *memEngine {
-	e := &memEngine{w: btree.NewBTreeGOptions(memLess, btree.Options{NoLocks: true})}
+	e := &memEngine{w: btree.NewBTreeGOptions(memLess, memTreeOptions)}
 	e.snap.Store(e.w.Copy())
 	return e
 }
@@ -118,7 +129,7 @@ func (e *memEngine) Close() error {
 	if e.closed.Swap(true) {
 		return nil
 	}
-	e.w = btree.NewBTreeGOptions(memLess, btree.Options{NoLocks: true})
+	e.w = btree.NewBTreeGOptions(memLess, memTreeOptions)
 	e.snap.Store(e.w.Copy())
 	return nil
 }
@@ -126,7 +137,7 @@ func (e *memEngine) Close() error {
 // memTxn is a transaction on a memEngine.
 type memTxn struct {
 	e      *memEngine
-	tree   *btree.BTreeG[memEntry] // the snapshot, or the write's own copy
+	tree   *btree.BTreeG[*memEntry] // the snapshot, or the write's own copy
 	update bool
 	done   bool   // committed or discarded (or the engine was closed)
 	now    uint64 // Unix seconds when it started, for expiry
@@ -148,7 +159,7 @@ func (t *memTxn) Get(key []byte) (kvItem, error) {
 	if err := t.check(false); err != nil {
 		return nil, err
 	}
-	e, ok := t.tree.Get(memEntry{buf: key, klen: uint32(len(key))})
+	e, ok := t.tree.Get(&memEntry{buf: key, klen: uint32(len(key))})
 	if !ok || !e.live(t.now) {
 		return nil, errKeyNotFound
 	}
@@ -200,18 +211,18 @@ func (t *memTxn) SetShared(key, head, shared []byte, expiresAt uint64) error {
 	return nil
 }
 
-func newMemEntry(key, value []byte, expiresAt uint64) memEntry {
+func newMemEntry(key, value []byte, expiresAt uint64) *memEntry {
 	buf := make([]byte, len(key)+len(value))
 	copy(buf, key)
 	copy(buf[len(key):], value)
-	return memEntry{buf: buf, klen: uint32(len(key)), expiresAt: expiresAt}
+	return &memEntry{buf: buf, klen: uint32(len(key)), expiresAt: expiresAt}
 }
 
 func (t *memTxn) Delete(key []byte) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	t.tree.Delete(memEntry{buf: key, klen: uint32(len(key))})
+	t.tree.Delete(&memEntry{buf: key, klen: uint32(len(key))})
 	return nil
 }
 
@@ -240,7 +251,7 @@ func (t *memTxn) Discard() {
 
 // memItem is an entry. Its bytes are never written again, but an
 // iterator's item is overwritten when the iterator moves, as Badger's is.
-type memItem struct{ e memEntry }
+type memItem struct{ e *memEntry }
 
 func (i *memItem) Key() []byte                         { return i.e.key() }
 func (i *memItem) KeyCopy(dst []byte) []byte           { return append(dst[:0], i.e.key()...) }
@@ -254,7 +265,7 @@ func (i *memItem) ValueCopy(dst []byte) ([]byte, error) {
 
 // memIter is an iterator over a tree that nobody writes.
 type memIter struct {
-	it    btree.IterG[memEntry]
+	it    btree.IterG[*memEntry]
 	opt   iterOptions
 	now   uint64
 	open  bool // it holds a tree and needs Release
@@ -271,7 +282,7 @@ func (i *memIter) Seek(key []byte) {
 	if len(key) == 0 {
 		key = i.opt.Prefix
 	}
-	pivot := memEntry{buf: key, klen: uint32(len(key))}
+	pivot := &memEntry{buf: key, klen: uint32(len(key))}
 	switch {
 	case !i.opt.Reverse && len(key) == 0:
 		i.valid = i.it.First()
