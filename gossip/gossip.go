@@ -267,10 +267,11 @@ func (g *Gossip) options() ([]pubsub.Option, error) {
 // Settings are the pubsub options that set how Starling's GossipSub
 // behaves on the wire and what it costs: no libp2p signing, content-hash
 // message IDs, flood publishing, queue sizes, the seen-message cache, the
-// topic filter, peer scoring, peer exchange and hub degree, with validate as the
-// default validator. Each topic also takes TopicScoreParams. New uses them; the
-// simulator's bare baseline runs plain pubsub with exactly these, so that
-// the comparison measures what Starling adds on top of GossipSub.
+// topic filter, peer scoring, peer exchange, the GossipSub parameters
+// (Params, or HubParams for a hub), with validate as the default validator.
+// Each topic also takes TopicScoreParams. New uses them; the simulator's
+// bare baseline runs plain pubsub with exactly these, so that the
+// comparison measures what Starling adds on top of GossipSub.
 func Settings(cfg Config, validate pubsub.ValidatorEx) ([]pubsub.Option, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -301,19 +302,37 @@ func Settings(cfg Config, validate pubsub.ValidatorEx) ([]pubsub.Option, error) 
 	if cfg.PeerExchange {
 		opts = append(opts, pubsub.WithPeerExchange(true))
 	}
+	params := Params()
 	if cfg.HubDegree > 0 {
-		opts = append(opts, pubsub.WithGossipSubParams(HubParams(cfg.HubDegree)))
+		params = HubParams(cfg.HubDegree)
 	}
+	opts = append(opts, pubsub.WithGossipSubParams(params))
 	return opts, nil
+}
+
+// pxConnectors is how many goroutines dial the peers that prunes suggest
+// (peer exchange) at once; GossipSub's default is 8. Each one waits for
+// work for the node's whole life, and an attendee learns a handful of
+// peers per prune from a relay, so two suffice. In the simulator's hall
+// of 1,000 that is six idle goroutines, about 30 KB of stack and their
+// share of the GC's target, less per node.
+const pxConnectors = 2
+
+// Params are GossipSub's parameters for a node that is not a hub: its
+// defaults but for pxConnectors.
+func Params() pubsub.GossipSubParams {
+	p := pubsub.DefaultGossipSubParams()
+	p.Connectors = pxConnectors
+	return p
 }
 
 // HubParams are GossipSub's parameters for a hub of mesh degree d (at
 // least 6): it grafts topic peers until d are in its mesh (Dlo = D = d)
 // and prunes only above 2d, keeping the two thirds that score best. Other
-// parameters are GossipSub's defaults.
+// parameters are Params'.
 func HubParams(d int) pubsub.GossipSubParams {
 	d = max(d, 6)
-	p := pubsub.DefaultGossipSubParams()
+	p := Params()
 	p.D, p.Dlo, p.Dhi = d, d, 2*d
 	p.Dscore = 2 * d / 3
 	p.Dout = 2
