@@ -2,6 +2,7 @@ package peering
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -32,12 +33,27 @@ func raiseIdentifyLimits(limits *rcmgr.ScalingLimitConfig, conns int) {
 // attendeeResourceManager is libp2p's default resource manager with room
 // for identify on every connection the connection manager keeps (high).
 func attendeeResourceManager(high int) (network.ResourceManager, error) {
-	limits := rcmgr.DefaultLimits
-	libp2p.SetDefaultServiceLimits(&limits)
-	raiseIdentifyLimits(&limits, high)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()))
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(attendeeLimits(high)))
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
 	}
 	return rm, nil
 }
+
+// attendeeLimits are attendeeResourceManager's limits for high
+// connections, scaled to this machine once per process and shared: a
+// fixed limiter only reads them, and their maps of service and protocol
+// limits cost about 4 KB a host, for the simulator's thousand hosts each.
+func attendeeLimits(high int) rcmgr.ConcreteLimitConfig {
+	if c, ok := sharedLimits.Load(high); ok {
+		return c.(rcmgr.ConcreteLimitConfig)
+	}
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	raiseIdentifyLimits(&limits, high)
+	c, _ := sharedLimits.LoadOrStore(high, limits.AutoScale())
+	return c.(rcmgr.ConcreteLimitConfig)
+}
+
+// sharedLimits holds attendeeLimits' configurations by connection count.
+var sharedLimits sync.Map
