@@ -184,7 +184,10 @@ type Gossip struct {
 	scores atomic.Pointer[map[peer.ID]float64]
 	mesh   meshTracer
 	guard  *sendGuard
-	bg     sync.WaitGroup // guardSends
+	bg     sync.WaitGroup // guardSends, while it runs (startGuard)
+	// bgMu guards bgClosed, set as Close begins waiting for bg.
+	bgMu     sync.Mutex
+	bgClosed bool
 
 	// opMu serialises Join, Leave and Close, which call into pubsub and wait
 	// for goroutines. It is never taken by Publish, Peers or the validator.
@@ -221,6 +224,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		names:  make(map[string]message.GroupID),
 		guard:  newSendGuard(cfg.Clock),
 	}
+	g.guard.start = g.startGuard
 	g.val = &validator{
 		self:  h.ID(),
 		now:   cfg.Clock,
@@ -241,7 +245,6 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		return nil, fmt.Errorf("gossip: start gossipsub: %w", err)
 	}
 	g.ps = ps
-	g.bg.Go(func() { g.guardSends(ctx) })
 	g.log.Info("gossipsub started", "peer", h.ID(), "queue", cfg.QueueSize, "seen_ttl", cfg.SeenTTL)
 	return g, nil
 }
@@ -268,7 +271,8 @@ func (g *Gossip) options() ([]pubsub.Option, error) {
 // behaves on the wire and what it costs: no libp2p signing, content-hash
 // message IDs, flood publishing, queue sizes, the seen-message cache, the
 // topic filter, peer scoring, peer exchange, the GossipSub parameters
-// (Params, or HubParams for a hub), with validate as the default validator.
+// (Params, or HubParams for a hub), the validation workers (one but on a
+// hub), with validate as the default validator.
 // Each topic also takes TopicScoreParams. New uses them; the simulator's
 // bare baseline runs plain pubsub with exactly these, so that the
 // comparison measures what Starling adds on top of GossipSub.
@@ -305,6 +309,13 @@ func Settings(cfg Config, validate pubsub.ValidatorEx) ([]pubsub.Option, error) 
 	params := Params()
 	if cfg.HubDegree > 0 {
 		params = HubParams(cfg.HubDegree)
+	} else {
+		// One validation worker, not one per CPU: validation runs inline
+		// (a signature check, tens of microseconds), and a node that is
+		// not a hub receives each message once or a few times, so one
+		// worker keeps up with thousands a second. Each worker is a
+		// goroutine for the node's whole life; a hub keeps one per CPU.
+		opts = append(opts, pubsub.WithValidateWorkers(1))
 	}
 	opts = append(opts, pubsub.WithGossipSubParams(params))
 	return opts, nil
@@ -364,6 +375,9 @@ func (g *Gossip) Close() error {
 		}
 	}
 	g.cancel()
+	g.bgMu.Lock()
+	g.bgClosed = true
+	g.bgMu.Unlock()
 	g.bg.Wait()
 	for _, p := range pubsub.GossipSubDefaultProtocols {
 		g.host.RemoveStreamHandler(p)
