@@ -31,8 +31,11 @@ var (
 // Defaults for zero Config fields.
 const (
 	DefaultQueueSize = 1024
-	DefaultMaxTopics = 512
-	DefaultSeenTTL   = 10 * time.Minute
+	// DefaultInboundQueue bounds the default InboundQueueSize of a node
+	// that is not a hub.
+	DefaultInboundQueue = 256
+	DefaultMaxTopics    = 512
+	DefaultSeenTTL      = 10 * time.Minute
 )
 
 // Received is an accepted message from another peer.
@@ -63,9 +66,9 @@ type Inbound interface {
 	// budgets and rates.
 	AdmitLive(from peer.ID, m *message.Message) message.Verdict
 	// Deliver receives each accepted message from another peer. It may
-	// block briefly: while it does, pubsub buffers up to QueueSize messages
-	// for the group and then drops (counted in Stats.DroppedSubscription);
-	// catch-up recovers them.
+	// block briefly: while it does, pubsub buffers up to InboundQueueSize
+	// messages for the group and then drops (counted in
+	// Stats.DroppedSubscription); catch-up recovers them.
 	Deliver(Received)
 }
 
@@ -94,10 +97,18 @@ type Config struct {
 	// it runs on the group's event goroutine and must not block.
 	OnPeerJoin func(message.GroupID, peer.ID)
 
-	// QueueSize sizes the validation queue, each peer's outbound queue and
-	// each group's subscription buffer (pubsub's default is 32 for each).
-	// Zero: DefaultQueueSize.
+	// QueueSize sizes each peer's outbound queue (pubsub's default is 32),
+	// and the inbound queues unless InboundQueueSize does. Zero:
+	// DefaultQueueSize.
 	QueueSize int
+	// InboundQueueSize sizes the validation queue and each group's
+	// subscription buffer (pubsub's default is 32 for each); pubsub
+	// allocates both whole, 8 bytes a message, for the node's life. Zero:
+	// QueueSize on a hub (HubDegree), which takes every attendee's
+	// messages; else the smaller of QueueSize and DefaultInboundQueue: a
+	// node that is not a hub gets each message once or a few times, and
+	// history comes by catch-up, not through these queues.
+	InboundQueueSize int
 	// MaxTopics caps the groups this host joins and the subscriptions a peer
 	// may announce in one RPC (pubsub drops a whole RPC over the limit, so a
 	// host must not join more than its peers accept). Zero: DefaultMaxTopics.
@@ -140,6 +151,8 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.QueueSize < 0:
 		return c, fmt.Errorf("queue size %d is negative", c.QueueSize)
+	case c.InboundQueueSize < 0:
+		return c, fmt.Errorf("inbound queue size %d is negative", c.InboundQueueSize)
 	case c.MaxTopics < 0:
 		return c, fmt.Errorf("max topics %d is negative", c.MaxTopics)
 	case c.SeenTTL < 0:
@@ -155,6 +168,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	switch {
+	case c.InboundQueueSize > 0:
+	case c.HubDegree > 0:
+		c.InboundQueueSize = c.QueueSize
+	default:
+		c.InboundQueueSize = min(c.QueueSize, DefaultInboundQueue)
 	}
 	if c.MaxTopics == 0 {
 		c.MaxTopics = DefaultMaxTopics
@@ -245,7 +265,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		return nil, fmt.Errorf("gossip: start gossipsub: %w", err)
 	}
 	g.ps = ps
-	g.log.Info("gossipsub started", "peer", h.ID(), "queue", cfg.QueueSize, "seen_ttl", cfg.SeenTTL)
+	g.log.Info("gossipsub started", "peer", h.ID(), "queue", cfg.QueueSize, "inbound_queue", cfg.InboundQueueSize, "seen_ttl", cfg.SeenTTL)
 	return g, nil
 }
 
@@ -290,7 +310,7 @@ func Settings(cfg Config, validate pubsub.ValidatorEx) ([]pubsub.Option, error) 
 		// Off by default in v0.19.0; right for small chat messages, and it
 		// reaches topic peers before the mesh has formed.
 		pubsub.WithFloodPublish(true),
-		pubsub.WithValidateQueueSize(cfg.QueueSize),
+		pubsub.WithValidateQueueSize(cfg.InboundQueueSize),
 		pubsub.WithPeerOutboundQueueSize(cfg.QueueSize),
 		pubsub.WithSeenMessagesStrategy(timecache.Strategy_LastSeen),
 		pubsub.WithSeenMessagesTTL(cfg.SeenTTL),
