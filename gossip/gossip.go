@@ -31,8 +31,11 @@ var (
 // Defaults for zero Config fields.
 const (
 	DefaultQueueSize = 1024
-	DefaultMaxTopics = 512
-	DefaultSeenTTL   = 10 * time.Minute
+	// DefaultInboundQueue bounds the default InboundQueueSize of a node
+	// that is not a hub.
+	DefaultInboundQueue = 256
+	DefaultMaxTopics    = 512
+	DefaultSeenTTL      = 10 * time.Minute
 )
 
 // Received is an accepted message from another peer.
@@ -63,9 +66,9 @@ type Inbound interface {
 	// budgets and rates.
 	AdmitLive(from peer.ID, m *message.Message) message.Verdict
 	// Deliver receives each accepted message from another peer. It may
-	// block briefly: while it does, pubsub buffers up to QueueSize messages
-	// for the group and then drops (counted in Stats.DroppedSubscription);
-	// catch-up recovers them.
+	// block briefly: while it does, pubsub buffers up to InboundQueueSize
+	// messages for the group and then drops (counted in
+	// Stats.DroppedSubscription); catch-up recovers them.
 	Deliver(Received)
 }
 
@@ -94,10 +97,18 @@ type Config struct {
 	// it runs on the group's event goroutine and must not block.
 	OnPeerJoin func(message.GroupID, peer.ID)
 
-	// QueueSize sizes the validation queue, each peer's outbound queue and
-	// each group's subscription buffer (pubsub's default is 32 for each).
-	// Zero: DefaultQueueSize.
+	// QueueSize sizes each peer's outbound queue (pubsub's default is 32),
+	// and the inbound queues unless InboundQueueSize does. Zero:
+	// DefaultQueueSize.
 	QueueSize int
+	// InboundQueueSize sizes the validation queue and each group's
+	// subscription buffer (pubsub's default is 32 for each); pubsub
+	// allocates both whole, 8 bytes a message, for the node's life. Zero:
+	// QueueSize on a hub (HubDegree), which takes every attendee's
+	// messages; else the smaller of QueueSize and DefaultInboundQueue: a
+	// node that is not a hub gets each message once or a few times, and
+	// history comes by catch-up, not through these queues.
+	InboundQueueSize int
 	// MaxTopics caps the groups this host joins and the subscriptions a peer
 	// may announce in one RPC (pubsub drops a whole RPC over the limit, so a
 	// host must not join more than its peers accept). Zero: DefaultMaxTopics.
@@ -140,6 +151,8 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.QueueSize < 0:
 		return c, fmt.Errorf("queue size %d is negative", c.QueueSize)
+	case c.InboundQueueSize < 0:
+		return c, fmt.Errorf("inbound queue size %d is negative", c.InboundQueueSize)
 	case c.MaxTopics < 0:
 		return c, fmt.Errorf("max topics %d is negative", c.MaxTopics)
 	case c.SeenTTL < 0:
@@ -155,6 +168,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	switch {
+	case c.InboundQueueSize > 0:
+	case c.HubDegree > 0:
+		c.InboundQueueSize = c.QueueSize
+	default:
+		c.InboundQueueSize = min(c.QueueSize, DefaultInboundQueue)
 	}
 	if c.MaxTopics == 0 {
 		c.MaxTopics = DefaultMaxTopics
@@ -184,7 +204,10 @@ type Gossip struct {
 	scores atomic.Pointer[map[peer.ID]float64]
 	mesh   meshTracer
 	guard  *sendGuard
-	bg     sync.WaitGroup // guardSends
+	bg     sync.WaitGroup // guardSends, while it runs (startGuard)
+	// bgMu guards bgClosed, set as Close begins waiting for bg.
+	bgMu     sync.Mutex
+	bgClosed bool
 
 	// opMu serialises Join, Leave and Close, which call into pubsub and wait
 	// for goroutines. It is never taken by Publish, Peers or the validator.
@@ -221,6 +244,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		names:  make(map[string]message.GroupID),
 		guard:  newSendGuard(cfg.Clock),
 	}
+	g.guard.start = g.startGuard
 	g.val = &validator{
 		self:  h.ID(),
 		now:   cfg.Clock,
@@ -241,8 +265,7 @@ func New(h host.Host, cfg Config) (*Gossip, error) {
 		return nil, fmt.Errorf("gossip: start gossipsub: %w", err)
 	}
 	g.ps = ps
-	g.bg.Go(func() { g.guardSends(ctx) })
-	g.log.Info("gossipsub started", "peer", h.ID(), "queue", cfg.QueueSize, "seen_ttl", cfg.SeenTTL)
+	g.log.Info("gossipsub started", "peer", h.ID(), "queue", cfg.QueueSize, "inbound_queue", cfg.InboundQueueSize, "seen_ttl", cfg.SeenTTL)
 	return g, nil
 }
 
@@ -267,10 +290,12 @@ func (g *Gossip) options() ([]pubsub.Option, error) {
 // Settings are the pubsub options that set how Starling's GossipSub
 // behaves on the wire and what it costs: no libp2p signing, content-hash
 // message IDs, flood publishing, queue sizes, the seen-message cache, the
-// topic filter, peer scoring, peer exchange and hub degree, with validate as the
-// default validator. Each topic also takes TopicScoreParams. New uses them; the
-// simulator's bare baseline runs plain pubsub with exactly these, so that
-// the comparison measures what Starling adds on top of GossipSub.
+// topic filter, peer scoring, peer exchange, the GossipSub parameters
+// (Params, or HubParams for a hub), the validation workers (one but on a
+// hub), with validate as the default validator.
+// Each topic also takes TopicScoreParams. New uses them; the simulator's
+// bare baseline runs plain pubsub with exactly these, so that the
+// comparison measures what Starling adds on top of GossipSub.
 func Settings(cfg Config, validate pubsub.ValidatorEx) ([]pubsub.Option, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -285,7 +310,7 @@ func Settings(cfg Config, validate pubsub.ValidatorEx) ([]pubsub.Option, error) 
 		// Off by default in v0.19.0; right for small chat messages, and it
 		// reaches topic peers before the mesh has formed.
 		pubsub.WithFloodPublish(true),
-		pubsub.WithValidateQueueSize(cfg.QueueSize),
+		pubsub.WithValidateQueueSize(cfg.InboundQueueSize),
 		pubsub.WithPeerOutboundQueueSize(cfg.QueueSize),
 		pubsub.WithSeenMessagesStrategy(timecache.Strategy_LastSeen),
 		pubsub.WithSeenMessagesTTL(cfg.SeenTTL),
@@ -301,19 +326,44 @@ func Settings(cfg Config, validate pubsub.ValidatorEx) ([]pubsub.Option, error) 
 	if cfg.PeerExchange {
 		opts = append(opts, pubsub.WithPeerExchange(true))
 	}
+	params := Params()
 	if cfg.HubDegree > 0 {
-		opts = append(opts, pubsub.WithGossipSubParams(HubParams(cfg.HubDegree)))
+		params = HubParams(cfg.HubDegree)
+	} else {
+		// One validation worker, not one per CPU: validation runs inline
+		// (a signature check, tens of microseconds), and a node that is
+		// not a hub receives each message once or a few times, so one
+		// worker keeps up with thousands a second. Each worker is a
+		// goroutine for the node's whole life; a hub keeps one per CPU.
+		opts = append(opts, pubsub.WithValidateWorkers(1))
 	}
+	opts = append(opts, pubsub.WithGossipSubParams(params))
 	return opts, nil
+}
+
+// pxConnectors is how many goroutines dial the peers that prunes suggest
+// (peer exchange) at once; GossipSub's default is 8. Each one waits for
+// work for the node's whole life, and an attendee learns a handful of
+// peers per prune from a relay, so two suffice. In the simulator's hall
+// of 1,000 that is six idle goroutines, about 30 KB of stack and their
+// share of the GC's target, less per node.
+const pxConnectors = 2
+
+// Params are GossipSub's parameters for a node that is not a hub: its
+// defaults but for pxConnectors.
+func Params() pubsub.GossipSubParams {
+	p := pubsub.DefaultGossipSubParams()
+	p.Connectors = pxConnectors
+	return p
 }
 
 // HubParams are GossipSub's parameters for a hub of mesh degree d (at
 // least 6): it grafts topic peers until d are in its mesh (Dlo = D = d)
 // and prunes only above 2d, keeping the two thirds that score best. Other
-// parameters are GossipSub's defaults.
+// parameters are Params'.
 func HubParams(d int) pubsub.GossipSubParams {
 	d = max(d, 6)
-	p := pubsub.DefaultGossipSubParams()
+	p := Params()
 	p.D, p.Dlo, p.Dhi = d, d, 2*d
 	p.Dscore = 2 * d / 3
 	p.Dout = 2
@@ -345,6 +395,9 @@ func (g *Gossip) Close() error {
 		}
 	}
 	g.cancel()
+	g.bgMu.Lock()
+	g.bgClosed = true
+	g.bgMu.Unlock()
 	g.bg.Wait()
 	for _, p := range pubsub.GossipSubDefaultProtocols {
 		g.host.RemoveStreamHandler(p)

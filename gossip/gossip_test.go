@@ -145,6 +145,33 @@ func TestJoinBookkeeping(t *testing.T) {
 	if _, err := New(n.h, Config{QueueSize: -1}); err == nil {
 		t.Error("New accepted a negative queue size")
 	}
+	if _, err := New(n.h, Config{InboundQueueSize: -1}); err == nil {
+		t.Error("New accepted a negative inbound queue size")
+	}
+}
+
+// TestInboundQueueDefaults: a hub's inbound queues are as long as its
+// outbound ones; another node's at most DefaultInboundQueue; a size given
+// is kept.
+func TestInboundQueueDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want int
+	}{
+		{"node", Config{}, DefaultInboundQueue},
+		{"node, short queues", Config{QueueSize: 8}, 8},
+		{"hub", Config{HubDegree: 100}, DefaultQueueSize},
+		{"given", Config{InboundQueueSize: 4096}, 4096},
+	} {
+		cfg, err := tc.cfg.withDefaults()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if cfg.InboundQueueSize != tc.want {
+			t.Errorf("%s: inbound queue %d, want %d", tc.name, cfg.InboundQueueSize, tc.want)
+		}
+	}
 }
 
 // Seen stops stored messages; it is not asked about the host's own publishes.

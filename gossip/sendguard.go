@@ -49,9 +49,11 @@ type sendGuard struct {
 	streams map[peer.ID]bool      // peers pubsub has an outbound stream to
 	stuck   map[peer.ID]time.Time // first drop for a peer without a stream
 	last    map[peer.ID]time.Time // when the guard last reset each peer
-	// armed wakes guardSends when a peer becomes stuck: while none is,
-	// the guard runs no timer.
-	armed chan struct{}
+	// start starts guardSends when a peer becomes stuck and it is not
+	// running (running); it ends once no peer is, so that an idle node's
+	// guard holds neither a timer nor a goroutine. Nil: nothing starts.
+	start   func()
+	running bool
 }
 
 func newSendGuard(now func() time.Time) *sendGuard {
@@ -60,7 +62,6 @@ func newSendGuard(now func() time.Time) *sendGuard {
 		streams: map[peer.ID]bool{},
 		stuck:   map[peer.ID]time.Time{},
 		last:    map[peer.ID]time.Time{},
-		armed:   make(chan struct{}, 1),
 	}
 }
 
@@ -77,26 +78,44 @@ func (s *sendGuard) OnClosedOutboundStream(p peer.ID) {
 	delete(s.streams, p)
 }
 
-// DropRPC is called from pubsub's loop, so it only notes the peer.
+// DropRPC is called from pubsub's loop, so it only notes the peer (and
+// starts guardSends if it is not running).
 func (s *sendGuard) DropRPC(_ *pubsub.RPC, p peer.ID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.stuck[p]; ok || s.streams[p] {
-		return
-	}
-	s.stuck[p] = s.now()
-	select {
-	case s.armed <- struct{}{}:
-	default:
+	if s.stick(p) && s.start != nil {
+		s.start()
 	}
 }
 
-// watching reports whether any peer is stuck, so that guardSends keeps
-// its ticker.
+// stick notes p as stuck unless it has a stream; it reports whether
+// guardSends must start.
+func (s *sendGuard) stick(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.stuck[p]; ok || s.streams[p] {
+		return false
+	}
+	s.stuck[p] = s.now()
+	if s.running {
+		return false
+	}
+	s.running = true
+	return true
+}
+
+// watching reports whether any peer is stuck.
 func (s *sendGuard) watching() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.stuck) > 0
+}
+
+// keepRunning reports whether guardSends must go on: whether any peer is
+// stuck. When none is, guardSends ends, and the next stuck peer starts it.
+func (s *sendGuard) keepRunning() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running = len(s.stuck) > 0
+	return s.running
 }
 
 // due takes the peers stuck for stuckAfter that the guard has not reset
@@ -127,34 +146,19 @@ func (s *sendGuard) hasStream(p peer.ID) bool {
 	return s.streams[p]
 }
 
-// guardSends resets the connections to stuck peers until ctx ends. It
-// ticks only while a peer is stuck: an idle node's guard sleeps.
+// guardSends resets the connections to stuck peers until none is stuck
+// or ctx ends. The first stuck peer starts it (startGuard).
 func (g *Gossip) guardSends(ctx context.Context) {
-	var tick *time.Ticker
-	defer func() {
-		if tick != nil {
-			tick.Stop()
-		}
-	}()
+	tick := time.NewTicker(stuckAfter / 2)
+	defer tick.Stop()
 	for {
-		var tickC <-chan time.Time
-		if tick != nil {
-			tickC = tick.C
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-g.guard.armed:
-			if tick == nil {
-				tick = time.NewTicker(stuckAfter / 2)
-			}
-			continue
-		case <-tickC:
+		case <-tick.C:
 		}
-		if !g.guard.watching() {
-			tick.Stop()
-			tick = nil
-			continue
+		if !g.guard.keepRunning() {
+			return
 		}
 		for _, p := range g.guard.due(g.cfg.Clock()) {
 			if g.guard.hasStream(p) || g.host.Network().Connectedness(p) != network.Connected {
@@ -167,4 +171,15 @@ func (g *Gossip) guardSends(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// startGuard runs guardSends on a goroutine that Close waits for; once
+// Close has begun it starts nothing.
+func (g *Gossip) startGuard() {
+	g.bgMu.Lock()
+	defer g.bgMu.Unlock()
+	if g.bgClosed {
+		return
+	}
+	g.bg.Go(func() { g.guardSends(g.ctx) })
 }

@@ -67,34 +67,39 @@ func testSendGuardResetsConnection(t *testing.T) {
 	}
 }
 
-// TestSendGuardArmsOnlyWhenStuck: the guard's loop is woken, and keeps its
-// ticker, only while a peer without a stream is stuck; drops for peers
-// with a stream arm nothing.
+// TestSendGuardArmsOnlyWhenStuck: the guard's loop is started, and keeps
+// running, only while a peer without a stream is stuck; drops for peers
+// with a stream start nothing, and the next stuck peer starts it again.
 func TestSendGuardArmsOnlyWhenStuck(t *testing.T) {
 	s := newSendGuard(time.Now)
-	a, b := peer.ID("a"), peer.ID("b")
+	starts := 0
+	s.start = func() { starts++ }
+	a, b, c := peer.ID("a"), peer.ID("b"), peer.ID("c")
 	s.OnNewOutboundStream(a, "")
 	s.DropRPC(nil, a)
-	select {
-	case <-s.armed:
-		t.Fatal("a drop for a peer with a stream armed the guard")
-	default:
+	if starts != 0 {
+		t.Fatal("a drop for a peer with a stream started the guard")
 	}
 	if s.watching() {
 		t.Fatal("watching with no stuck peer")
 	}
 	s.DropRPC(nil, b)
 	s.DropRPC(nil, b)
-	select {
-	case <-s.armed:
-	default:
-		t.Fatal("a drop for a peer without a stream did not arm the guard")
+	s.DropRPC(nil, c)
+	if starts != 1 {
+		t.Fatalf("drops for two peers without a stream started the guard %d times, want once", starts)
 	}
-	if !s.watching() {
-		t.Fatal("not watching a stuck peer")
+	if !s.keepRunning() {
+		t.Fatal("not running with stuck peers")
 	}
 	s.OnNewOutboundStream(b, "")
-	if s.watching() {
-		t.Fatal("still watching once the peer has a stream")
+	s.OnNewOutboundStream(c, "")
+	if s.watching() || s.keepRunning() {
+		t.Fatal("still running once the peers have streams")
+	}
+	s.OnClosedOutboundStream(b)
+	s.DropRPC(nil, b)
+	if starts != 2 {
+		t.Fatalf("a peer stuck after the guard ended: %d starts, want 2", starts)
 	}
 }

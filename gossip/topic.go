@@ -80,7 +80,7 @@ func (g *Gossip) startTopic(gid message.GroupID, name string) (*topic, error) {
 	if err := handle.SetScoreParams(TopicScoreParams()); err != nil {
 		return nil, errors.Join(fmt.Errorf("set score parameters: %w", err), handle.Close())
 	}
-	sub, err := handle.Subscribe(pubsub.WithBufferSize(g.cfg.QueueSize))
+	sub, err := handle.Subscribe(pubsub.WithBufferSize(g.cfg.InboundQueueSize))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("subscribe: %w", err), handle.Close())
 	}

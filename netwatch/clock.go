@@ -56,9 +56,16 @@ func (c *Clock) Observe(author string, sentAt, arrived time.Time) {
 	if arrived.After(a.last) {
 		a.last = arrived
 	}
-	a.samples = append(a.samples, clockSample{at: arrived, offset: arrived.Sub(sentAt)})
-	if len(a.samples) > clockSamples {
-		a.samples = slices.Delete(a.samples, 0, len(a.samples)-clockSamples)
+	s := clockSample{at: arrived, offset: arrived.Sub(sentAt)}
+	switch {
+	case a.samples == nil:
+		// Exactly clockSamples, never more: append would double it.
+		a.samples = append(make([]clockSample, 0, clockSamples), s)
+	case len(a.samples) < clockSamples:
+		a.samples = append(a.samples, s)
+	default:
+		copy(a.samples, a.samples[1:])
+		a.samples[len(a.samples)-1] = s
 	}
 }
 

@@ -63,7 +63,14 @@ func TestClockBounds(t *testing.T) {
 	for range clockSamples * 3 {
 		c.Observe("x", t0, t0.Add(time.Hour))
 	}
-	if n := len(c.authors["x"].samples); n != clockSamples {
-		t.Fatalf("%d samples kept, want %d", n, clockSamples)
+	if n, m := len(c.authors["x"].samples), cap(c.authors["x"].samples); n != clockSamples || m != clockSamples {
+		t.Fatalf("%d samples kept in room for %d, want %d in %d", n, m, clockSamples, clockSamples)
+	}
+	for i := range clockSamples {
+		c.Observe("y", t0, t0.Add(time.Duration(i)*time.Second))
+	}
+	c.Observe("y", t0, t0.Add(time.Hour))
+	if s := c.authors["y"].samples; s[0].offset != time.Second || s[clockSamples-1].offset != time.Hour {
+		t.Errorf("samples kept %v, want the newest %d", s, clockSamples)
 	}
 }

@@ -53,14 +53,10 @@ func (sv *Service) newKeeper() *Keeper {
 	}.Keeper(sv.host)
 }
 
-// watchConnections remembers every peer that completes identify, so that a
-// restart can find them again.
-func (sv *Service) watchConnections(ctx context.Context) {
-	sub, err := sv.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
-	if err != nil {
-		sv.log.Error("cannot watch identify", "err", err)
-		return
-	}
+// watchConnections remembers every peer that completes identify (sub's
+// events), so that a restart can find them again, until ctx ends; then it
+// closes sub.
+func (sv *Service) watchConnections(ctx context.Context, sub event.Subscription) {
 	defer sub.Close()
 	for {
 		select {

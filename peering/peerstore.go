@@ -1,9 +1,11 @@
 package peering
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -50,7 +52,7 @@ func newPeerstore() *memPeerstore {
 		KeyBook:      pstoremem.NewKeyBook(),
 		PeerMetadata: pstoremem.NewPeerMetadata(),
 		addrBook:     pstoremem.NewAddrBook(),
-		protoBook:    &protoBook{protos: make(map[peer.ID]map[protocol.ID]struct{})},
+		protoBook:    newProtoBook(),
 	}
 }
 
@@ -101,38 +103,107 @@ func (ps *memPeerstore) RemovePeer(p peer.ID) {
 	ps.Metrics.RemovePeer(p)
 }
 
-// protoBook is the protocols each peer supports, under one lock.
+// protoBook is the protocols each peer supports, under one lock. Peers
+// running the same software announce the same protocols, so each distinct
+// set is kept once, shared by the peers that announce it (protoSet): a
+// relay's hundreds of attendees hold one between them, not a map each with
+// its own copies of the strings identify read.
 type protoBook struct {
 	mu     sync.RWMutex
-	protos map[peer.ID]map[protocol.ID]struct{}
+	protos map[peer.ID]*protoSet
+	sets   map[string]*protoSet // by key
+}
+
+// protoSet is one set of protocols, never changed once made: a peer whose
+// protocols change moves to another set. refs counts the peers holding it;
+// at 0 it is forgotten, so the sets are bounded by the peers.
+type protoSet struct {
+	key  string
+	has  map[protocol.ID]struct{}
+	refs int
+}
+
+func newProtoBook() *protoBook {
+	return &protoBook{protos: make(map[peer.ID]*protoSet), sets: make(map[string]*protoSet)}
 }
 
 var _ peerstore.ProtoBook = (*protoBook)(nil)
 
+// setLocked makes protos p's set, replacing the one it held.
+func (pb *protoBook) setLocked(p peer.ID, protos []protocol.ID) {
+	protos = slices.Clone(protos)
+	slices.Sort(protos)
+	protos = slices.Compact(protos)
+	var key []byte
+	for _, proto := range protos {
+		key = binary.AppendUvarint(key, uint64(len(proto)))
+		key = append(key, proto...)
+	}
+	set := pb.sets[string(key)]
+	if set == nil {
+		set = &protoSet{key: string(key), has: make(map[protocol.ID]struct{}, len(protos))}
+		for _, proto := range protos {
+			set.has[proto] = struct{}{}
+		}
+		pb.sets[set.key] = set
+	}
+	set.refs++
+	pb.releaseLocked(p)
+	pb.protos[p] = set
+}
+
+// releaseLocked forgets p's set, and the set itself if no peer holds it now.
+func (pb *protoBook) releaseLocked(p peer.ID) {
+	set := pb.protos[p]
+	if set == nil {
+		return
+	}
+	delete(pb.protos, p)
+	if set.refs--; set.refs == 0 {
+		delete(pb.sets, set.key)
+	}
+}
+
+// listLocked is p's protocols.
+func (pb *protoBook) listLocked(p peer.ID) []protocol.ID {
+	set := pb.protos[p]
+	if set == nil {
+		return nil
+	}
+	out := make([]protocol.ID, 0, len(set.has))
+	for proto := range set.has {
+		out = append(out, proto)
+	}
+	return out
+}
+
+// hasLocked reports whether p supports proto.
+func (pb *protoBook) hasLocked(p peer.ID, proto protocol.ID) bool {
+	set := pb.protos[p]
+	if set == nil {
+		return false
+	}
+	_, ok := set.has[proto]
+	return ok
+}
+
 func (pb *protoBook) GetProtocols(p peer.ID) ([]protocol.ID, error) {
 	pb.mu.RLock()
 	defer pb.mu.RUnlock()
-	out := make([]protocol.ID, 0, len(pb.protos[p]))
-	for proto := range pb.protos[p] {
-		out = append(out, proto)
+	if out := pb.listLocked(p); out != nil {
+		return out, nil
 	}
-	return out, nil
+	return []protocol.ID{}, nil
 }
 
 func (pb *protoBook) AddProtocols(p peer.ID, protos ...protocol.ID) error {
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
-	set := pb.protos[p]
-	if len(set)+len(protos) > maxProtocols {
+	have := pb.listLocked(p)
+	if len(have)+len(protos) > maxProtocols {
 		return errTooManyProtocols
 	}
-	if set == nil {
-		set = make(map[protocol.ID]struct{}, len(protos))
-		pb.protos[p] = set
-	}
-	for _, proto := range protos {
-		set[proto] = struct{}{}
-	}
+	pb.setLocked(p, append(have, protos...))
 	return nil
 }
 
@@ -140,29 +211,24 @@ func (pb *protoBook) SetProtocols(p peer.ID, protos ...protocol.ID) error {
 	if len(protos) > maxProtocols {
 		return errTooManyProtocols
 	}
-	set := make(map[protocol.ID]struct{}, len(protos))
-	for _, proto := range protos {
-		set[proto] = struct{}{}
-	}
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
-	pb.protos[p] = set
+	pb.setLocked(p, protos)
 	return nil
 }
 
 func (pb *protoBook) RemoveProtocols(p peer.ID, protos ...protocol.ID) error {
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
-	set, ok := pb.protos[p]
-	if !ok {
+	if pb.protos[p] == nil {
 		return nil
 	}
-	for _, proto := range protos {
-		delete(set, proto)
+	left := slices.DeleteFunc(pb.listLocked(p), func(proto protocol.ID) bool { return slices.Contains(protos, proto) })
+	if len(left) == 0 {
+		pb.releaseLocked(p)
+		return nil
 	}
-	if len(set) == 0 {
-		delete(pb.protos, p)
-	}
+	pb.setLocked(p, left)
 	return nil
 }
 
@@ -171,7 +237,7 @@ func (pb *protoBook) SupportsProtocols(p peer.ID, protos ...protocol.ID) ([]prot
 	defer pb.mu.RUnlock()
 	out := make([]protocol.ID, 0, len(protos))
 	for _, proto := range protos {
-		if _, ok := pb.protos[p][proto]; ok {
+		if pb.hasLocked(p, proto) {
 			out = append(out, proto)
 		}
 	}
@@ -182,7 +248,7 @@ func (pb *protoBook) FirstSupportedProtocol(p peer.ID, protos ...protocol.ID) (p
 	pb.mu.RLock()
 	defer pb.mu.RUnlock()
 	for _, proto := range protos {
-		if _, ok := pb.protos[p][proto]; ok {
+		if pb.hasLocked(p, proto) {
 			return proto, nil
 		}
 	}
@@ -192,5 +258,5 @@ func (pb *protoBook) FirstSupportedProtocol(p peer.ID, protos ...protocol.ID) (p
 func (pb *protoBook) RemovePeer(p peer.ID) {
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
-	delete(pb.protos, p)
+	pb.releaseLocked(p)
 }

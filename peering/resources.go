@@ -2,6 +2,7 @@ package peering
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -35,10 +36,7 @@ func raiseIdentifyLimits(limits *rcmgr.ScalingLimitConfig, conns int) {
 // and without its Prometheus statistics (rcmgrMetrics): an attendee's host
 // runs with libp2p.DisableMetrics, so nothing would ever read them.
 func attendeeResourceManager(high int) (network.ResourceManager, error) {
-	limits := rcmgr.DefaultLimits
-	libp2p.SetDefaultServiceLimits(&limits)
-	raiseIdentifyLimits(&limits, high)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()), rcmgrMetrics(nil)...)
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(attendeeLimits(high)), rcmgrMetrics(nil)...)
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
 	}
@@ -59,3 +57,21 @@ func rcmgrMetrics(reg prometheus.Registerer) []rcmgr.Option {
 	}
 	return []rcmgr.Option{rcmgr.WithMetricsDisabled()}
 }
+
+// attendeeLimits are attendeeResourceManager's limits for high
+// connections, scaled to this machine once per process and shared: a
+// fixed limiter only reads them, and their maps of service and protocol
+// limits cost about 4 KB a host, for the simulator's thousand hosts each.
+func attendeeLimits(high int) rcmgr.ConcreteLimitConfig {
+	if c, ok := sharedLimits.Load(high); ok {
+		return c.(rcmgr.ConcreteLimitConfig)
+	}
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	raiseIdentifyLimits(&limits, high)
+	c, _ := sharedLimits.LoadOrStore(high, limits.AutoScale())
+	return c.(rcmgr.ConcreteLimitConfig)
+}
+
+// sharedLimits holds attendeeLimits' configurations by connection count.
+var sharedLimits sync.Map

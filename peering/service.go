@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -187,7 +188,13 @@ func (sv *Service) Run(ctx context.Context) error {
 	}
 	sv.ctx = ctx
 	sv.goMu.Unlock()
-	sv.goFunc(sv.watchConnections)
+	// Run's own goroutine watches identify once the rest has started
+	// (one goroutine fewer a node); it subscribes first, so that it
+	// misses none of the peers the starts below connect.
+	ids, err := sv.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		sv.log.Error("cannot watch identify", "err", err)
+	}
 	sv.goFunc(sv.keeper.Run)
 	sv.goFunc(sv.reservations.run)
 	sv.startRelays()
@@ -200,6 +207,9 @@ func (sv *Service) Run(ctx context.Context) error {
 	if sv.cfg.MDNS {
 		sv.goFunc(sv.runMDNS)
 		sv.goFunc(sv.watch.mdns.Run)
+	}
+	if ids != nil {
+		sv.watchConnections(ctx, ids)
 	}
 	<-ctx.Done()
 	sv.goMu.Lock()

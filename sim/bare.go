@@ -111,6 +111,12 @@ func (f *bareFleet) startHost(i int) error {
 	if err != nil {
 		return err
 	}
+	// The subscription buffers of Starling's nodes (gossip's
+	// InboundQueueSize defaults).
+	buffer := gossip.DefaultInboundQueue
+	if degree > 0 {
+		buffer = gossip.DefaultQueueSize
+	}
 	f.topics[i] = make([]*pubsub.Topic, len(f.p.groups))
 	for gi, g := range f.p.groups {
 		if f.p.nodes[i].Role != RoleRelay && !g.in[i] {
@@ -123,7 +129,7 @@ func (f *bareFleet) startHost(i int) error {
 		if err := t.SetScoreParams(gossip.TopicScoreParams()); err != nil {
 			return err
 		}
-		sub, err := t.Subscribe(pubsub.WithBufferSize(1024))
+		sub, err := t.Subscribe(pubsub.WithBufferSize(buffer))
 		if err != nil {
 			return err
 		}

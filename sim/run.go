@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"time"
@@ -39,6 +41,15 @@ type Options struct {
 	// again at the run's end, before the nodes stop (with the name and
 	// "-end"), to write what holds that memory. See ProfileHeap.
 	HeapProfile func(stack string) error
+	// MemoryPerNode, if positive, is a soft limit on the Go runtime's
+	// memory for each run, in bytes per honest node
+	// (debug.SetMemoryLimit of it times the nodes; the limit in force
+	// before, such as GOMEMLIMIT's, comes back after the run). The
+	// garbage collector then runs more often as the heap nears it, which
+	// costs CPU time. Zero leaves the process's limit alone. It is the
+	// simulator process's setting, not the nodes': the report's resources
+	// event says which limit was in force.
+	MemoryPerNode int64
 }
 
 // Run runs a scenario from Parse, ReadFile or Builtin and returns its report:
@@ -91,6 +102,10 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*report.Report, error
 
 // runStack runs one stack through the plan on a fresh network.
 func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options) (_ report.Run, _ *outcome, err error) {
+	if opts.MemoryPerNode > 0 {
+		prev := debug.SetMemoryLimit(opts.MemoryPerNode * int64(p.honest))
+		defer debug.SetMemoryLimit(prev)
+	}
 	w := newWorld(p)
 	defer w.close()
 	heap0, g0 := heapInUse(), runtime.NumGoroutine()
@@ -161,9 +176,11 @@ func runStack(ctx context.Context, p *plan, mk func(*world) fleet, opts Options)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms) // the nodes still run: their heap and stacks at the end
 	extra = append(extra, event{At: end, Kind: EventResources, Detail: fmt.Sprintf(
-		"heap per node after start-up %s, goroutines per node %.1f; at the end, per node, heap in use %s and goroutine stacks %s; process peak RSS so far %s (%s per honest node)",
-		mib(mem), goroutines, mib(int64(ms.HeapInuse)/int64(p.honest)), mib(int64(ms.StackInuse)/int64(p.honest)),
-		mib(rss), mib(rss/int64(p.honest)))})
+		"heap per node after start-up %s, goroutines per node %.1f; at the end, per node, heap in use %s (live at the last collection %s) and goroutine stacks %s; "+
+			"live heap and stacks at their peak %s per node (at %s); process peak RSS so far %s (%s per honest node); %s",
+		mib(mem), goroutines, mib(int64(ms.HeapInuse)/int64(p.honest)), mib(liveHeap()/int64(p.honest)),
+		mib(int64(ms.StackInuse)/int64(p.honest)), mib(tl.peak/int64(p.honest)), tl.peakAt.Round(time.Second),
+		mib(rss), mib(rss/int64(p.honest)), gcSetting(p.honest))})
 	r.Events = append(r.Events, toReport(extra)...)
 	slices.SortStableFunc(r.Events, func(a, b report.Event) int { return cmp.Compare(a.At, b.At) })
 	r.Derive()
@@ -226,7 +243,38 @@ func heapInUse() int64 {
 	return int64(ms.HeapInuse)
 }
 
-func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+// liveHeap is the heap the last garbage collection found reachable.
+func liveHeap() int64 { return int64(runtimeMetric("/gc/heap/live:bytes")) }
+
+// stacksInUse is the memory goroutine stacks hold.
+func stacksInUse() int64 { return int64(runtimeMetric("/memory/classes/heap/stacks:bytes")) }
+
+// gcSetting says how the garbage collector is tuned: GOGC and the memory
+// limit (per honest node of nodes), if any.
+func gcSetting(nodes int) string {
+	gc := "GOGC off"
+	if pct := runtimeMetric("/gc/gogc:percent"); pct <= math.MaxInt32 {
+		gc = fmt.Sprintf("GOGC %d", pct)
+	}
+	limit := runtimeMetric("/gc/gomemlimit:bytes")
+	if limit >= math.MaxInt64 {
+		return gc + ", no memory limit"
+	}
+	return fmt.Sprintf("%s, memory limit %s (%s per honest node)", gc, mib(int64(limit)), mib(int64(limit)/int64(nodes)))
+}
+
+// runtimeMetric reads one of runtime/metrics' uint64 metrics, 0 if there
+// is no such.
+func runtimeMetric(name string) uint64 {
+	s := []metrics.Sample{{Name: name}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.2f MiB", float64(b)/(1<<20)) }
 
 func toReport(es []event) []report.Event {
 	out := make([]report.Event, len(es))

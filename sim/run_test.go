@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -172,9 +173,21 @@ func TestDeterminism(t *testing.T) {
 }
 
 // TestIsolated runs client-isolated Wi-Fi with a relay outage: attendees
-// reach each other through relay circuits and everything arrives.
+// reach each other through relay circuits and everything arrives. It runs
+// under a memory limit (generous, so as not to slow it), which the report
+// names and which the process has no more after the run.
 func TestIsolated(t *testing.T) {
-	run := runIn(t, "testdata/isolated.yaml", Options{}).Runs[0]
+	before := debug.SetMemoryLimit(-1)
+	run := runIn(t, "testdata/isolated.yaml", Options{MemoryPerNode: 64 << 20}).Runs[0]
+	if after := debug.SetMemoryLimit(-1); after != before {
+		t.Errorf("memory limit %d after the run, %d before", after, before)
+	}
+	if lim := findEvent(t, run, EventResources, `memory limit \d+\.\d+ MiB \((\d+)\.(\d+) MiB per honest node\)`); lim[0] != 64 || lim[1] != 0 {
+		t.Errorf("memory limit %d.%02d MiB per node in the report, want 64", lim[0], lim[1])
+	}
+	if peak := findEvent(t, run, EventResources, `at their peak (\d+)\.(\d+) MiB per node`); peak[0] == 0 && peak[1] == 0 {
+		t.Error("no live heap and stacks at their peak")
+	}
 	if run.Delivered != run.Expected {
 		t.Errorf("delivered %d of %d", run.Delivered, run.Expected)
 	}
@@ -184,7 +197,7 @@ func TestIsolated(t *testing.T) {
 	if n := findEvent(t, run, EventHealth, `(\d+) of their (\d+) connections run through relay circuits`); n[0] == 0 {
 		t.Errorf("no attendee connection runs through a relay circuit (%d connections)", n[1])
 	}
-	if rss := findEvent(t, run, EventResources, `peak RSS so far (\d+)\.\d MiB \((\d+)\.\d MiB per honest node\)`); rss[0] < rss[1] || (runtime.GOOS == "linux" && rss[0] == 0) {
+	if rss := findEvent(t, run, EventResources, `peak RSS so far (\d+)\.\d+ MiB \((\d+)\.\d+ MiB per honest node\)`); rss[0] < rss[1] || (runtime.GOOS == "linux" && rss[0] == 0) {
 		t.Errorf("peak RSS %d MiB, %d MiB per node", rss[0], rss[1])
 	}
 }

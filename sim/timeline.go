@@ -23,6 +23,11 @@ type timeline struct {
 	// read after they have all ended.
 	sentAt []time.Duration
 	sent   []bool
+	// peak is the largest live heap plus goroutine stacks seen once a
+	// simulated second, and peakAt when; written by sampleMemory only,
+	// read after run returns.
+	peak   int64
+	peakAt time.Duration
 }
 
 // action is a change of state, run on the timeline's goroutine, or (do
@@ -70,6 +75,7 @@ func (tl *timeline) run(ctx context.Context, origin time.Time, progress io.Write
 		cancel()
 		wg.Wait()
 	}()
+	wg.Go(func() { tl.sampleMemory(sendCtx, origin) })
 	if progress != nil {
 		prog := report.NewProgressClock(progress, tl.p.sc.Duration.D(), wallClock)
 		wg.Go(func() { tl.progress(sendCtx, origin, prog) })
@@ -105,6 +111,24 @@ func (tl *timeline) progress(ctx context.Context, origin time.Time, prog *report
 			return
 		case <-t.C:
 			prog.Update(time.Since(origin), tl.f.delivered())
+		}
+	}
+}
+
+// sampleMemory keeps the peak of the live heap (as of the last garbage
+// collection) plus goroutine stacks, read once a simulated second: the
+// floor that no garbage collector setting gets the process's memory under.
+func (tl *timeline) sampleMemory(ctx context.Context, origin time.Time) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if m := liveHeap() + stacksInUse(); m > tl.peak {
+			tl.peak, tl.peakAt = m, time.Since(origin)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

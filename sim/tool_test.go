@@ -28,6 +28,7 @@ var (
 	scaleFlag    = flag.Float64("sim.scale", 1, "multiply attendees and attackers (TestScenario)")
 	logFlag      = flag.String("sim.log", "", "write the nodes' logs at this level (debug, info, warn, error) to stderr (TestScenario)")
 	profileFlag  = flag.String("sim.cpuprofile", "", "CPU-profile each run's timeline to PREFIX-starling.pprof and PREFIX-bare.pprof (TestScenario)")
+	memFlag      = flag.Float64("sim.memlimit", 0, "hold the Go runtime to a soft memory limit of this many MiB per honest node while each run lasts (Options.MemoryPerNode; TestScenario)")
 	heapFlag     = flag.String("sim.heapprofile", "", "write the heap each run holds once its nodes have started to PREFIX-starling.heap.pprof and PREFIX-bare.heap.pprof, and its goroutines to PREFIX-STACK.goroutine.pprof; at the run's end, to PREFIX-STACK-end.* (TestScenario)")
 )
 
@@ -50,7 +51,7 @@ func TestScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	opts := Options{Seed: *seedFlag, CompareBare: *bareFlag, Progress: os.Stderr}
+	opts := Options{Seed: *seedFlag, CompareBare: *bareFlag, Progress: os.Stderr, MemoryPerNode: int64(*memFlag * (1 << 20))}
 	if *profileFlag != "" {
 		opts.CPUProfile = outsideBubble(t, ProfileCPU(*profileFlag))
 	}

@@ -110,6 +110,7 @@ func TestSimErrors(t *testing.T) {
 		{"missing file", []string{filepath.Join(t.TempDir(), "none.yaml")}, "no scenario file"},
 		{"unknown built-in", []string{"ballroom"}, "the built-in ones are"},
 		{"bad scale", []string{"lan-small", "--scale", "0"}, "--scale"},
+		{"negative memory limit", []string{"lan-small", "--memory-limit", "-1"}, "--memory-limit -1"},
 		{"no scenario", nil, "starling-sim takes a scenario file"},
 		{"bad flag", []string{"lan-small", "--seeds", "3"}, "unknown flag: --seeds"},
 		{"bad log level", []string{"lan-small", "--log-level", "loud"}, `--log-level "loud"`},

@@ -21,6 +21,7 @@ func newRun(o *options) *cobra.Command {
 		asJSON      bool
 		compareBare bool
 		scale       float64
+		memLimit    float64
 	)
 	cmd := &cobra.Command{
 		Use:   "starling-sim SCENARIO",
@@ -54,6 +55,9 @@ Add -cpu 1 there when comparing CPU figures: on several CPUs they vary by
 runs real starling processes over a simulated network (see its --help).`,
 		Args: exactArgs(1, "a scenario file or a built-in scenario's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if memLimit < 0 {
+				return usageError{fmt.Errorf("--memory-limit %g: a limit is not negative", memLimit)}
+			}
 			sc, err := loadScenario(args[0])
 			if err != nil {
 				return err
@@ -66,7 +70,8 @@ runs real starling processes over a simulated network (see its --help).`,
 			if out == "" {
 				out = "sim-" + sc.Name
 			}
-			opts := sim.Options{Seed: seed, CompareBare: compareBare, Progress: cmd.ErrOrStderr(), Logger: o.logger}
+			opts := sim.Options{Seed: seed, CompareBare: compareBare, Progress: cmd.ErrOrStderr(), Logger: o.logger,
+				MemoryPerNode: int64(memLimit * (1 << 20))}
 			if opts.Logger == nil {
 				opts.Logger = slog.New(slog.DiscardHandler)
 			}
@@ -92,6 +97,7 @@ runs real starling processes over a simulated network (see its --help).`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON instead of the summary table")
 	f.BoolVar(&compareBare, "compare-bare", false, "also run bare go-libp2p-pubsub and report the ratios")
 	f.Float64Var(&scale, "scale", 1, "multiply the attendees and attackers by this factor")
+	f.Float64Var(&memLimit, "memory-limit", 0, "hold the Go runtime to a soft memory limit of this many MiB per node while each run lasts (0: GOMEMLIMIT's, if any); the garbage collector then costs more CPU")
 	return cmd
 }
 

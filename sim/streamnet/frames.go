@@ -18,8 +18,11 @@ func (q *frames) len() int { return len(q.buf) - q.head }
 // first is the frame at the front; the queue must not be empty.
 func (q *frames) first() *frame { return &q.buf[q.head] }
 
-// keptFrames is the most frames an empty queue's array keeps room for.
-const keptFrames = 64
+// keptFrames is the most frames an empty queue's array keeps room for:
+// a chat message and its control frames. Every connection has four queues
+// (two a direction), and a relay hundreds of connections: at 64 the 1k
+// hall's idle queues held 19 MB of arrays at the end of its run.
+const keptFrames = 16
 
 // pop takes the frame at the front; the queue must not be empty.
 func (q *frames) pop() frame {

@@ -32,7 +32,7 @@ func TestFramesKeepTimeOrder(t *testing.T) {
 		}
 		want = want[1:]
 	}
-	if cap(q.buf) > 64 {
+	if cap(q.buf) > keptFrames {
 		t.Errorf("the array grew to %d for a queue of at most 6", cap(q.buf))
 	}
 }
@@ -48,7 +48,7 @@ func TestFramesLetGoOfABurstsArray(t *testing.T) {
 	}
 	// An idle connection's paths should not keep their busiest moment's
 	// array (80 kB here) for the rest of the run.
-	if cap(q.buf) > 64 {
+	if cap(q.buf) > keptFrames {
 		t.Errorf("an empty queue keeps an array of %d frames", cap(q.buf))
 	}
 }

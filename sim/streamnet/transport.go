@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	tpt "github.com/libp2p/go-libp2p/core/transport"
+	"github.com/libp2p/go-libp2p/p2p/transport/quicreuse"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -24,15 +25,22 @@ import (
 // of bitsPerSecond each way (0: unlimited). Its multiaddrs are QUIC's
 // (/ip4/A/udp/P/quic-v1), so that a simulation's addresses, dial ranking
 // and reports read as they do over QUIC.
+//
+// The host opens no UDP socket, so its QUIC connection manager (which
+// libp2p builds for every host) shares none: without reuse it starts no
+// garbage collector goroutines, two a host otherwise.
 func (n *Network) Transport(handle int, addr netip.AddrPort, bitsPerSecond int) libp2p.Option {
 	ep := n.endpoint(handle, addr, bitsPerSecond)
-	return libp2p.Transport(func(key ic.PrivKey, gater connmgr.ConnectionGater, rcmgr network.ResourceManager) (tpt.Transport, error) {
-		id, err := peer.IDFromPrivateKey(key)
-		if err != nil {
-			return nil, err
-		}
-		return &transport{n: n, ep: ep, id: id, key: key.GetPublic(), addr: Multiaddr(addr), gater: gater, rcmgr: rcmgr}, nil
-	})
+	return libp2p.ChainOptions(
+		libp2p.Transport(func(key ic.PrivKey, gater connmgr.ConnectionGater, rcmgr network.ResourceManager) (tpt.Transport, error) {
+			id, err := peer.IDFromPrivateKey(key)
+			if err != nil {
+				return nil, err
+			}
+			return &transport{n: n, ep: ep, id: id, key: key.GetPublic(), addr: Multiaddr(addr), gater: gater, rcmgr: rcmgr}, nil
+		}),
+		libp2p.QUICReuse(quicreuse.NewConnManager, quicreuse.DisableReuseport()),
+	)
 }
 
 // Multiaddr is a host's address as the transport writes it.
