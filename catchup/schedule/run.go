@@ -34,7 +34,7 @@ func (s *Scheduler) PeerJoined(g message.GroupID, p peer.ID) {
 	// started holds its own messages back (confirmed): it starts a session
 	// itself rather than wait for the peer to.
 	if s.cfg.Node.Self() < p || !s.cfg.Node.Confirmed(g) {
-		s.after(joinSyncDelay, func(context.Context) { s.request(syncRequest{syncKey{g, p}, true}) })
+		s.after(s.spread(joinSyncDelay), func(context.Context) { s.request(syncRequest{syncKey{g, p}, true}) })
 	}
 }
 
@@ -184,14 +184,14 @@ func worthRetrying(res catchup.Result, err error) bool {
 	return true
 }
 
-// followUp catches up with k's peer again after followUpDelay, if it is
-// still a peer of the group then; one follow-up per peer and group is
-// pending at a time.
+// followUp catches up with k's peer again about followUpDelay later (see
+// spread), if it is still a peer of the group then; one follow-up per peer
+// and group is pending at a time.
 func (s *Scheduler) followUp(k syncKey) {
 	if !s.schedule(k) {
 		return
 	}
-	s.after(followUpDelay, func(ctx context.Context) {
+	s.after(s.spread(followUpDelay), func(ctx context.Context) {
 		s.unschedule(k)
 		if ctx.Err() == nil && slices.Contains(s.syncPeers(k.group), k.peer) {
 			s.request(syncRequest{k, true})

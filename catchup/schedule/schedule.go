@@ -30,7 +30,7 @@ const (
 	// request is dropped, and the periodic round makes up for it.
 	syncQueue = 256
 	// joinSyncDelay lets the outbox and the GossipSub mesh go first when a
-	// peer joins a group.
+	// peer joins a group (on average; see spread).
 	joinSyncDelay = 2 * time.Second
 	// maxOnDemandPeers bounds the peers `starling sync` asks per group.
 	maxOnDemandPeers = 8
@@ -120,6 +120,16 @@ func New(cfg Config) (*Scheduler, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Scheduler{cfg: cfg, log: cfg.Logger, book: newBook()}, nil
+}
+
+// spread draws a delay from half of d to one and a half times it. Sessions
+// that many nodes start at one moment (all of a venue's attendees joining
+// their groups when the doors open, and again when the relay they all
+// asked answered them busy) then reach a busy relay spread over d, not at
+// once: at once, only as many as its session limit (64) get in per wave,
+// and the rest, retrying together, meet the same limit again.
+func (s *Scheduler) spread(d time.Duration) time.Duration {
+	return d/2 + time.Duration(s.cfg.Random.IntN(int(d)))
 }
 
 // after runs f after d on a goroutine the node joins, unless it shuts
