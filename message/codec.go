@@ -69,8 +69,12 @@ func Sign(key ed25519.PrivateKey, b Body) (*Message, error) {
 }
 
 func signedBytes(body []byte) []byte {
-	out := make([]byte, 0, len(signaturePrefix)+len(body))
-	return append(append(out, signaturePrefix...), body...)
+	return appendSigned(make([]byte, 0, len(signaturePrefix)+len(body)), body)
+}
+
+// appendSigned appends the bytes a signature covers to dst.
+func appendSigned(dst, body []byte) []byte {
+	return append(append(dst, signaturePrefix...), body...)
 }
 
 // Decode parses an envelope strictly: size cap, exactly one encoding, field
@@ -162,7 +166,7 @@ func DecodeCanonical(b []byte, m proto.Message) error { return decodeCanonical(b
 func (m *Message) VerifySignature() error {
 	buf := scratchBufs.Get().(*[]byte)
 	defer scratchBufs.Put(buf)
-	signed := append(append((*buf)[:0], signaturePrefix...), m.BodyBytes...)
+	signed := appendSigned((*buf)[:0], m.BodyBytes)
 	*buf = signed[:0]
 	if !ed25519.Verify(m.Body.Author, signed, m.Signature) {
 		return ErrBadSignature
