@@ -82,6 +82,7 @@ type Network struct {
 
 	mu        sync.Mutex
 	listeners map[netip.AddrPort][]*listener // the last one answers
+	ephemeral uint16                         // the last port given to a listen on port 0
 	paths     map[*path]struct{}
 	made      uint64 // paths made so far, to number them
 
@@ -207,20 +208,39 @@ func (n *Network) removePath(p *path) {
 	n.mu.Unlock()
 }
 
+// listen makes l answer dials to its address; a listener on port 0 gets
+// a port no listener has, as a socket bound to port 0 does.
 func (n *Network) listen(l *listener) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.listeners[l.ep.addr] = append(n.listeners[l.ep.addr], l) // a restarted host takes its address over
+	if l.addr.Port() == 0 {
+		for {
+			n.ephemeral++
+			if n.ephemeral < firstEphemeral {
+				n.ephemeral = firstEphemeral
+			}
+			a := netip.AddrPortFrom(l.addr.Addr(), n.ephemeral)
+			if len(n.listeners[a]) == 0 {
+				l.addr = a
+				break
+			}
+		}
+	}
+	n.listeners[l.addr] = append(n.listeners[l.addr], l) // a restarted host takes its address over
 }
+
+// firstEphemeral is the first port a listen on port 0 gets (IANA's
+// dynamic range).
+const firstEphemeral = 49152
 
 func (n *Network) unlisten(l *listener) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	ls := slices.DeleteFunc(n.listeners[l.ep.addr], func(x *listener) bool { return x == l })
+	ls := slices.DeleteFunc(n.listeners[l.addr], func(x *listener) bool { return x == l })
 	if len(ls) == 0 {
-		delete(n.listeners, l.ep.addr)
+		delete(n.listeners, l.addr)
 	} else {
-		n.listeners[l.ep.addr] = ls
+		n.listeners[l.addr] = ls
 	}
 }
 

@@ -209,10 +209,10 @@ func wait(ctx context.Context, d time.Duration, err error) error {
 
 func (t *transport) Listen(laddr ma.Multiaddr) (tpt.Listener, error) {
 	ap, ok := parse(laddr)
-	if !ok || ap != t.ep.addr {
-		return nil, fmt.Errorf("streamnet: listen on %s: this host's only address is %s", laddr, t.addr)
+	if !ok || ap.Addr() != t.ep.addr.Addr() || (ap.Port() != 0 && ap.Port() != t.ep.addr.Port()) {
+		return nil, fmt.Errorf("streamnet: listen on %s: this host's only address is %s (or port 0 of its IP)", laddr, t.addr)
 	}
-	l := &listener{t: t, ep: t.ep, conns: make(chan *conn, maxStreams), closed: make(chan struct{})}
+	l := &listener{t: t, ep: t.ep, addr: ap, conns: make(chan *conn, maxStreams), closed: make(chan struct{})}
 	t.n.listen(l)
 	return l, nil
 }
@@ -220,6 +220,7 @@ func (t *transport) Listen(laddr ma.Multiaddr) (tpt.Listener, error) {
 type listener struct {
 	t      *transport
 	ep     *endpoint
+	addr   netip.AddrPort // the host's, or the port a listen on port 0 got
 	conns  chan *conn
 	closed chan struct{}
 
@@ -278,7 +279,7 @@ func (l *listener) Close() error {
 }
 
 func (l *listener) Addr() net.Addr {
-	return net.UDPAddrFromAddrPort(l.ep.addr)
+	return net.UDPAddrFromAddrPort(l.addr)
 }
 
-func (l *listener) Multiaddr() ma.Multiaddr { return l.t.addr }
+func (l *listener) Multiaddr() ma.Multiaddr { return Multiaddr(l.addr) }

@@ -3,12 +3,14 @@ package streamnet
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	tpt "github.com/libp2p/go-libp2p/core/transport"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -115,6 +117,45 @@ func TestDialListenerClosedDuringRoundTrip(t *testing.T) {
 		in.Close()
 		if o, d := rm.opened.Load(), rm.done.Load(); o != d {
 			t.Errorf("%d scopes opened, %d done", o, d)
+		}
+	})
+}
+
+// TestListenOnPortZero: each listen on port 0 gets a port of its own, a
+// dial to it reaches that listener and no other, and a listen on a port
+// that is not the host's fails.
+func TestListenOnPortZero(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+		port0 := Multiaddr(netip.AddrPortFrom(p.adB.Addr(), 0))
+		l1, err := p.b.Listen(port0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l1.Close()
+		l2, err := p.b.Listen(port0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l2.Close()
+		if l1.Multiaddr().Equal(l2.Multiaddr()) || l1.Multiaddr().Equal(Multiaddr(p.adB)) {
+			t.Fatalf("listens on port 0 got %s and %s (host's %s), want two ports of their own", l1.Multiaddr(), l2.Multiaddr(), Multiaddr(p.adB))
+		}
+		for _, l := range []interface {
+			Multiaddr() ma.Multiaddr
+			Accept() (tpt.CapableConn, error)
+		}{l1, l2} {
+			c, err := p.a.Dial(context.Background(), l.Multiaddr(), p.b.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := l.Accept(); err != nil {
+				t.Fatalf("dial to %s: %v", l.Multiaddr(), err)
+			}
+		}
+		if _, err := p.b.Listen(Multiaddr(netip.AddrPortFrom(p.adB.Addr(), 9999))); err == nil {
+			t.Error("listen on a port that is not the host's: no error")
 		}
 	})
 }
