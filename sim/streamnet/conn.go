@@ -141,7 +141,7 @@ func (c *conn) closeErr() error {
 // receive takes one frame from the other end.
 func (c *conn) receive(f frame) {
 	if f.kind == frameClose {
-		c.shut(ErrConnClosed)
+		c.shut(&network.ConnError{Remote: true, ErrorCode: network.ConnErrorCode(f.code), TransportError: ErrConnClosed})
 		c.out.stop()
 		return
 	}
@@ -184,8 +184,10 @@ func (c *conn) forget(id uint64) {
 	}
 }
 
-// shut closes this end for err: its streams fail and its scope is
-// released. Its path goes on until the caller stops it.
+// shut closes this end for err: its streams fail with it, as QUIC's fail
+// with the connection's error (libp2p makes a close a network.ConnError;
+// an idle timeout stays the timeout), and its scope is released. Its path
+// goes on until the caller stops it.
 func (c *conn) shut(err error) {
 	c.mu.Lock()
 	if c.err != nil {
@@ -220,10 +222,10 @@ func (c *conn) Close() error { return c.CloseWithError(0) }
 // CloseWithError closes this end at once; the other end learns it when
 // the close frame arrives, after what was sent before it (the path stops
 // once it has delivered the frame, or dies cut).
-func (c *conn) CloseWithError(network.ConnErrorCode) error {
+func (c *conn) CloseWithError(code network.ConnErrorCode) error {
 	if c.closeErr() == nil {
-		c.out.send(frame{kind: frameClose})
-		c.shut(ErrConnClosed)
+		c.out.send(frame{kind: frameClose, code: uint32(code)})
+		c.shut(&network.ConnError{ErrorCode: code, TransportError: ErrConnClosed})
 	}
 	return nil
 }

@@ -24,7 +24,10 @@
 //     handshake probes (200 ms apart, doubling) after the cut heals, and
 //     fails after HandshakeTimeout if none does;
 //   - closing a connection or resetting a stream reaches the other end one
-//     latency later, if the path is open.
+//     latency later, if the path is open; a closed connection's streams
+//     fail with libp2p's network.ConnError (its code, local or remote), as
+//     over QUIC;
+//   - a write deadline set while a write waits ends it, as QUIC's does.
 //
 // Every frame (data, or a stream's opening, end or reset) counts its bytes
 // plus FrameOverhead, roughly what IP, UDP and QUIC add to a packet.

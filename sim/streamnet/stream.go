@@ -38,8 +38,8 @@ type stream struct {
 	rdl, wdl    time.Time
 	forgotten   bool
 	// writing, while a write waits for the uplink, is closed when the
-	// stream can be written no more (reset, or the other end stopped
-	// reading).
+	// stream can be written no more (reset, the other end stopped reading,
+	// the connection failed) or its write deadline moves.
 	writing chan struct{}
 }
 
@@ -132,36 +132,48 @@ func (s *stream) Write(b []byte) (int, error) {
 	left := s.c.out.send(frame{kind: frameData, stream: s.id, data: data})
 	// The bytes are on their way; the write returns when no more than a
 	// send buffer's worth of the uplink's time is queued before them (or
-	// at the write deadline, or when the connection fails).
-	wait := time.Until(left) - SendBuffer
-	if wait <= 0 {
+	// at the write deadline, or when the stream or connection fails).
+	if time.Until(left) <= SendBuffer {
 		return len(b), nil
 	}
-	s.mu.Lock()
-	dl := s.wdl
-	if s.writing == nil {
-		s.writing = make(chan struct{})
-	}
-	writing := s.writing
-	failed := s.err != nil || s.stopRecv > 0 // since writable: unblock has been
-	s.mu.Unlock()
-	if !dl.IsZero() {
-		wait = min(wait, time.Until(dl))
-	}
-	if wait > 0 && !failed {
-		t := time.NewTimer(wait)
-		defer t.Stop()
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		wait := time.Until(left) - SendBuffer
+		s.mu.Lock()
+		dl := s.wdl
+		if s.writing == nil {
+			s.writing = make(chan struct{})
+		}
+		writing := s.writing
+		failed := s.err != nil || s.stopRecv > 0 // since writable: unblock has been
+		s.mu.Unlock()
+		if !dl.IsZero() {
+			wait = min(wait, time.Until(dl))
+		}
+		if wait <= 0 || failed {
+			break
+		}
+		if t == nil {
+			t = time.NewTimer(wait)
+		} else {
+			t.Reset(wait)
+		}
 		select {
 		case <-t.C:
 		case <-s.c.closed:
-		case <-writing:
+		case <-writing: // failed, or a new deadline: look again
 		}
 	}
 	return len(b), s.writable()
 }
 
-// unblock ends the writes that wait: the stream can be written no more.
-// Call with mu.
+// unblock wakes the writes that wait: the stream can be written no more,
+// or its write deadline moved. Call with mu.
 func (s *stream) unblock() {
 	if s.writing != nil {
 		close(s.writing)
@@ -245,6 +257,7 @@ func (s *stream) ResetWithError(code network.StreamErrorCode) error {
 func (s *stream) SetDeadline(t time.Time) error {
 	s.mu.Lock()
 	s.rdl, s.wdl = t, t
+	s.unblock()
 	s.mu.Unlock()
 	s.signal()
 	return nil
@@ -261,6 +274,7 @@ func (s *stream) SetReadDeadline(t time.Time) error {
 func (s *stream) SetWriteDeadline(t time.Time) error {
 	s.mu.Lock()
 	s.wdl = t
+	s.unblock()
 	s.mu.Unlock()
 	return nil
 }
@@ -295,12 +309,13 @@ func (s *stream) receive(f frame) {
 	}
 }
 
-// fail ends the stream with its connection.
+// fail ends the stream with its connection's err.
 func (s *stream) fail(err error) {
 	s.mu.Lock()
 	if s.err == nil {
-		s.err = &network.StreamError{ErrorCode: 0, Remote: true, TransportError: err}
+		s.err = err
 		s.chunks, s.off = nil, 0
+		s.unblock()
 	}
 	s.forgotten = true // the connection has dropped all its streams
 	s.mu.Unlock()

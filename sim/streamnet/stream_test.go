@@ -174,6 +174,51 @@ func TestResetEndsABlockedWrite(t *testing.T) {
 	}
 }
 
+// TestDeadlineBroughtForwardEndsABlockedWrite: a write waiting for the
+// uplink returns at a write deadline set while it waits, as a QUIC
+// stream's does, and one moved later lets it wait on.
+func TestDeadlineBroughtForwardEndsABlockedWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 1_000_000) // 1 MB: 8 s through the uplink
+		s, _ := p.opened(t, []byte("x"))
+		go func() {
+			time.Sleep(time.Second)
+			s.SetWriteDeadline(time.Now().Add(time.Hour)) // later than the write's end: no change
+			time.Sleep(time.Second)
+			s.SetWriteDeadline(time.Now().Add(time.Second))
+		}()
+		start := time.Now()
+		_, err := s.Write(make([]byte, 1_000_000))
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("a write past a deadline set while it waited returned %v, want the deadline exceeded", err)
+		}
+		if d := time.Since(start); d != 3*time.Second {
+			t.Errorf("the write returned after %s, want 3s (the deadline set at 2s, 1s ahead)", d)
+		}
+	})
+}
+
+// TestClosedConnectionFailsStreamsAsConnError: a stream of a closed
+// connection fails with libp2p's ConnError, local at the end that closed
+// and remote with the closer's code at the other, as over QUIC.
+func TestClosedConnectionFailsStreamsAsConnError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
+		s, r := p.opened(t, []byte("x"))
+		p.ab.CloseWithError(network.ConnGarbageCollected)
+		for _, c := range []struct {
+			s      network.MuxedStream
+			remote bool
+		}{{s, false}, {r, true}} {
+			_, err := io.ReadAll(c.s)
+			var ce *network.ConnError
+			if !errors.As(err, &ce) || ce.Remote != c.remote || ce.ErrorCode != network.ConnGarbageCollected || !errors.Is(err, network.ErrReset) {
+				t.Errorf("read on a closed connection (remote %v): %v, want a ConnError with the close's code", c.remote, err)
+			}
+		}
+	})
+}
+
 // TestReadToTheEndFreesTheStream: a stream both ends have finished, whose
 // last bytes were read (without a read returning EOF), no longer counts
 // against the opener's streams, as a QUIC stream is complete once its fin
