@@ -160,7 +160,7 @@ func New(cfg Config) (*Service, error) {
 	if err := sv.loadRelays(); err != nil {
 		return nil, err
 	}
-	circuits := func() []ma.Multiaddr { return sv.relays.circuitAddrs(sv.cfg.Clock()) }
+	circuits := sv.relays.circuitAddrs
 	h, err := newHost(cfg, circuits)
 	if err != nil {
 		return nil, err

@@ -115,3 +115,28 @@ func (h *recordingHandler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (h *recordingHandler) WithGroup(string) slog.Handler { return h }
+
+// TestEnqueueKeepsMessage: Enqueue stores and reports the message it was
+// handed, not a second decoding of its envelope, while Put decodes its own
+// copy.
+func TestEnqueueKeepsMessage(t *testing.T) {
+	got := make(chan *message.Message, 2)
+	s, _ := backends[1].open(t, "", Config{OnStored: func(sts []Stored) {
+		for _, st := range sts {
+			got <- st.Msg
+		}
+	}})
+	g := groupID("keep")
+	queued, put := sign(t, testKey, g, 1, "queued"), sign(t, testKey, g, 2, "put")
+	ctx := context.Background()
+	if err := s.Enqueue(ctx, queued, OriginGossip); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-got; m != queued {
+		t.Errorf("OnStored had another copy of the queued message (%p, not %p)", m, queued)
+	}
+	mustPut(t, s, []*message.Message{put}, OriginCatchup)
+	if m := <-got; m == put || m.ID != put.ID {
+		t.Errorf("OnStored had %p (%s) for Put's %p (%s), want its own decoding", m, m.ID.Short(), put, put.ID.Short())
+	}
+}
