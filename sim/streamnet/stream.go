@@ -166,6 +166,13 @@ func (s *stream) Write(b []byte) (int, error) {
 		select {
 		case <-t.C:
 		case <-s.c.closed:
+			// The connection's error, also for a stream it no longer
+			// holds (both directions closed during the write), which
+			// fail never reaches.
+			if err := s.writable(); err != nil {
+				return len(b), err
+			}
+			return len(b), s.c.closeErr()
 		case <-writing: // failed, or a new deadline: look again
 		}
 	}

@@ -313,3 +313,30 @@ func TestReadAfterCloseReadIsAReset(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseEndsAWriteOnAClosedStream: a write waiting for the uplink on a
+// stream whose both directions were closed meanwhile (so its connection no
+// longer holds it) returns when the connection closes, with an error. It
+// runs on real time because the bug it guards against, a write spinning
+// on the closed connection, would stop a synctest bubble's clock: 60 s of
+// uplink, so a spinning write overruns the 10 s allowed.
+func TestCloseEndsAWriteOnAClosedStream(t *testing.T) {
+	p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 1_000_000) // 1 Mb/s
+	s, _ := p.opened(t, []byte("x"))
+	closed := make(chan time.Time, 1)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		s.CloseRead()
+		s.CloseWrite()
+		p.ab.Close()
+		closed <- time.Now()
+	}()
+	_, err := s.Write(make([]byte, 7_500_000)) // 60 s through the uplink
+	returned := time.Now()
+	if err == nil {
+		t.Error("a write on a closed connection returned no error")
+	}
+	if d := returned.Sub(<-closed); d > 10*time.Second {
+		t.Errorf("the write returned %s after its connection closed, want at once", d)
+	}
+}
