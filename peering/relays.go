@@ -41,8 +41,10 @@ type relaySet struct {
 	// hashing a 38-byte peer ID for a map.
 	ids atomic.Pointer[[]peer.ID]
 	// circuits caches circuitAddrs, which libp2p asks for many times a
-	// second, until add changes what it is made of (nil: not made yet).
-	circuits []ma.Multiaddr
+	// second, until circuitsUntil (the first of their reservations to
+	// end) or until add or setReserved changes what it is made of.
+	circuits      []ma.Multiaddr
+	circuitsUntil time.Time
 	// kick wakes the reservation loop (reservations.run); kicked says for
 	// which relays.
 	kick chan struct{}
@@ -68,7 +70,7 @@ func newRelaySet() *relaySet {
 func (rs *relaySet) add(info peer.AddrInfo) bool {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	rs.circuits = nil
+	rs.circuitsUntil = time.Time{}
 	if e, ok := rs.relays[info.ID]; ok {
 		e.info.Addrs = append(e.info.Addrs, info.Addrs...)
 		slices.SortFunc(e.info.Addrs, func(a, b ma.Multiaddr) int { return a.Compare(b) })
@@ -166,33 +168,29 @@ func (rs *relaySet) setReserved(p peer.ID, until time.Time) {
 	defer rs.mu.Unlock()
 	if e, ok := rs.relays[p]; ok {
 		e.reservedUntil = until
+		rs.circuitsUntil = time.Time{}
 	}
 }
 
-// circuitAddrs are this node's addresses through its relays: each relay
-// address with /p2p/RELAY/p2p-circuit. libp2p's AutoRelay advertises only
-// relays' public addresses, which a venue LAN does not have; these include
-// private ones.
-//
-// They go through every relay of the set, reserved on yet or not: the node
-// keeps each connected and holds a reservation there whenever the relay
-// lets it (see reservations). Listing a circuit only once its reservation
-// was made changed the node's addresses a few seconds after start and at
-// every lapse and renewal, and each change is an identify push to every
-// connected peer, which checks the signed peer record it carries: in the
-// random scenario without its load (60 attendees, -cpu 1), close to half
-// of what Starling spent over bare pubsub (CPU 1.77x bare, 1.38x after).
-// A peer that dials a circuit before the reservation is made, or after it
-// lapsed, is refused by the relay at once and dials the node's other
-// addresses, as it would a stale one.
-func (rs *relaySet) circuitAddrs() []ma.Multiaddr {
+// circuitAddrs are this node's addresses through the relays it holds
+// reservations on: each relay address with /p2p/RELAY/p2p-circuit.
+// libp2p's AutoRelay advertises only relays' public addresses, which a
+// venue LAN does not have; these include private ones.
+func (rs *relaySet) circuitAddrs(now time.Time) []ma.Multiaddr {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	if rs.circuits != nil {
+	if now.Before(rs.circuitsUntil) {
 		return slices.Clip(rs.circuits)
 	}
-	out := []ma.Multiaddr{}
+	var out []ma.Multiaddr
+	until := now.Add(time.Hour)
 	for id, e := range rs.relays {
+		if !now.Before(e.reservedUntil) {
+			continue
+		}
+		if e.reservedUntil.Before(until) {
+			until = e.reservedUntil
+		}
 		circuit := ma.StringCast("/p2p/" + id.String() + "/p2p-circuit")
 		for _, a := range e.info.Addrs {
 			if _, err := a.ValueForProtocol(ma.P_CIRCUIT); err == nil {
@@ -201,8 +199,7 @@ func (rs *relaySet) circuitAddrs() []ma.Multiaddr {
 			out = append(out, a.Encapsulate(circuit))
 		}
 	}
-	slices.SortFunc(out, func(a, b ma.Multiaddr) int { return a.Compare(b) })
-	rs.circuits = out
+	rs.circuits, rs.circuitsUntil = out, until
 	return slices.Clip(out)
 }
 

@@ -160,7 +160,7 @@ func New(cfg Config) (*Service, error) {
 	if err := sv.loadRelays(); err != nil {
 		return nil, err
 	}
-	circuits := sv.relays.circuitAddrs
+	circuits := func() []ma.Multiaddr { return sv.relays.circuitAddrs(sv.cfg.Clock()) }
 	h, err := newHost(cfg, circuits)
 	if err != nil {
 		return nil, err
