@@ -201,10 +201,7 @@ func (a *Service) Stored(batch []store.Stored) {
 	}
 	b.mu.Unlock()
 	if len(fresh) > 0 {
-		select {
-		case b.kick <- struct{}{}:
-		default:
-		}
+		a.wake()
 		if a.cfg.AckAll {
 			for _, h := range fresh {
 				gid, id := h.group, h.id

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -74,6 +75,9 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 	book
+
+	runMu   sync.Mutex
+	running bool // Run's rounds run or are started (see wake)
 }
 
 // New builds a Service; the node calls Stored with every committed batch,

@@ -335,19 +335,62 @@ func (a *Service) pull(ctx context.Context, p peer.ID, id message.ID, cursor uin
 	return next, int(min(devices, alertMaxAcks)), nil
 }
 
-// Run re-offers live alerts and pulls their acks on an organiser's node.
-// With no live alert it sleeps until one is stored: an idle node does no
-// work for alerts.
+// Run re-offers live alerts and pulls their acks on an organiser's node,
+// once a second while one is live (and at once when one is stored). With
+// none live it returns, and Stored starts it again (Config.Go) when one is
+// stored: an idle node does no work for alerts and keeps no goroutine for
+// them. Run and the runs Stored starts never overlap.
 func (a *Service) Run(ctx context.Context) {
+	a.runMu.Lock()
+	if a.running {
+		a.runMu.Unlock()
+		return
+	}
+	a.running = true
+	a.runMu.Unlock()
+	a.rounds(ctx)
+}
+
+// rounds is Run once a.running is set.
+func (a *Service) rounds(ctx context.Context) {
 	for {
-		wait := time.Duration(0) // until kicked
-		if a.alertRound(ctx, a.cfg.Clock()) {
-			wait = time.Second
+		if !a.alertRound(ctx, a.cfg.Clock()) && a.stop() {
+			return
 		}
-		if !sleepOrKick(ctx, wait, a.kick) {
+		if !sleepOrKick(ctx, time.Second, a.kick) {
 			return
 		}
 	}
+}
+
+// stop ends the rounds, unless an alert was stored since the last one:
+// it reports whether they end.
+func (a *Service) stop() bool {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	select {
+	case <-a.kick:
+		return false
+	default:
+		a.running = false
+		return true
+	}
+}
+
+// wake has the rounds run now: it kicks them if they run, else starts
+// them.
+func (a *Service) wake() {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	if a.running {
+		select {
+		case a.kick <- struct{}{}:
+		default:
+		}
+		return
+	}
+	a.running = true
+	a.cfg.Go(a.rounds)
 }
 
 // PeerJoined notes p, just seen on g's topic, as a device seen in g.
@@ -475,19 +518,15 @@ func (a *Service) alertRound(ctx context.Context, now time.Time) bool {
 	return live
 }
 
-// sleepOrKick waits d (0: for ever) or until kick; false when ctx ended.
+// sleepOrKick waits d or until kick; false when ctx ended.
 func sleepOrKick(ctx context.Context, d time.Duration, kick <-chan struct{}) bool {
-	var timeout <-chan time.Time
-	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return false
 	case <-kick:
-	case <-timeout:
+	case <-t.C:
 	}
 	return true
 }
