@@ -80,7 +80,11 @@ type Node struct {
 	wg      sync.WaitGroup
 
 	outboxKick chan struct{}
-	diskKick   chan struct{} // the store's disk state changed (disk.go)
+	// outboxMu guards outboxOn: drainOutbox runs, or the node has not
+	// started it yet (kicks before then wait in outboxKick).
+	outboxMu sync.Mutex
+	outboxOn bool
+	diskKick chan struct{} // the store's disk state changed (disk.go)
 
 	runOnce   sync.Once
 	closeOnce sync.Once
@@ -96,6 +100,7 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg:        cfg,
 		outboxKick: make(chan struct{}, 1),
+		outboxOn:   true,
 		diskKick:   make(chan struct{}, 1),
 		started:    cfg.Clock(),
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),
