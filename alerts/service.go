@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -14,6 +13,7 @@ import (
 
 	"starling/group"
 	"starling/identity"
+	"starling/internal/ondemand"
 	"starling/message"
 	"starling/store"
 )
@@ -75,9 +75,7 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 	book
-
-	runMu   sync.Mutex
-	running bool // Run's rounds run or are started (see wake)
+	runs *ondemand.Worker // Run's rounds
 }
 
 // New builds a Service; the node calls Stored with every committed batch,
@@ -92,5 +90,5 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, book: newBook()}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, book: newBook(), runs: ondemand.New(false)}, nil
 }

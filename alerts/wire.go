@@ -341,56 +341,21 @@ func (a *Service) pull(ctx context.Context, p peer.ID, id message.ID, cursor uin
 // stored: an idle node does no work for alerts and keeps no goroutine for
 // them. Run and the runs Stored starts never overlap.
 func (a *Service) Run(ctx context.Context) {
-	a.runMu.Lock()
-	if a.running {
-		a.runMu.Unlock()
-		return
+	if a.runs.Claim() {
+		a.rounds(ctx)
 	}
-	a.running = true
-	a.runMu.Unlock()
-	a.rounds(ctx)
 }
 
-// rounds is Run once a.running is set.
+// rounds is Run once claimed.
 func (a *Service) rounds(ctx context.Context) {
 	for {
-		if !a.alertRound(ctx, a.cfg.Clock()) && a.stop() {
+		if !a.alertRound(ctx, a.cfg.Clock()) && a.runs.Idle() {
 			return
 		}
-		if !sleepOrKick(ctx, time.Second, a.kick) {
+		if !sleepOrKick(ctx, time.Second, a.runs.Kicks()) {
 			return
 		}
 	}
-}
-
-// stop ends the rounds, unless an alert was stored since the last one:
-// it reports whether they end.
-func (a *Service) stop() bool {
-	a.runMu.Lock()
-	defer a.runMu.Unlock()
-	select {
-	case <-a.kick:
-		return false
-	default:
-		a.running = false
-		return true
-	}
-}
-
-// wake has the rounds run now: it kicks them if they run, else starts
-// them.
-func (a *Service) wake() {
-	a.runMu.Lock()
-	defer a.runMu.Unlock()
-	if a.running {
-		select {
-		case a.kick <- struct{}{}:
-		default:
-		}
-		return
-	}
-	a.running = true
-	a.cfg.Go(a.rounds)
 }
 
 // PeerJoined notes p, just seen on g's topic, as a device seen in g.

@@ -17,8 +17,4 @@ func (n *Node) Regossiped() (sent, dropped uint64) {
 }
 
 // Draining reports whether drainOutbox runs (or is about to start).
-func (n *Node) Draining() bool {
-	n.outboxMu.Lock()
-	defer n.outboxMu.Unlock()
-	return n.outboxOn
-}
+func (n *Node) Draining() bool { return n.outboxLoop.Running() }

@@ -90,17 +90,9 @@ func (n *Node) publish(ctx context.Context, m *message.Message) (int, error) {
 // kickOutbox has the outbox tried now and kickRetries times after: it
 // kicks drainOutbox if it runs, else starts it.
 func (n *Node) kickOutbox() {
-	n.outboxMu.Lock()
-	defer n.outboxMu.Unlock()
-	if n.outboxOn {
-		select {
-		case n.outboxKick <- struct{}{}:
-		default:
-		}
-		return
-	}
-	n.outboxOn = true
-	n.goFunc(func(ctx context.Context) { n.drainOutboxFrom(ctx, kickRetryDelay, kickRetries) })
+	n.outboxLoop.Wake(func() {
+		n.goFunc(func(ctx context.Context) { n.drainOutboxFrom(ctx, kickRetryDelay, kickRetries) })
+	})
 }
 
 // Pubsub reports a peer joining a topic (OnPeerJoin, which kicks the
@@ -127,8 +119,7 @@ func (n *Node) drainOutboxFrom(ctx context.Context, delay time.Duration, retries
 	for {
 		left := n.flushOutbox(ctx)
 		if left == 0 {
-			retries = 0
-			if n.outboxIdle() {
+			if n.outboxLoop.Idle() {
 				return
 			}
 			delay, retries = kickRetryDelay, kickRetries // kicked since
@@ -143,25 +134,11 @@ func (n *Node) drainOutboxFrom(ctx context.Context, delay time.Duration, retries
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.outboxKick:
+		case <-n.outboxLoop.Kicks():
 			delay, retries = kickRetryDelay, kickRetries
 		case <-retry:
 		case <-time.After(n.cfg.OutboxInterval):
 		}
-	}
-}
-
-// outboxIdle ends drainOutbox, unless a kick came since its last flush:
-// it reports whether it ends.
-func (n *Node) outboxIdle() bool {
-	n.outboxMu.Lock()
-	defer n.outboxMu.Unlock()
-	select {
-	case <-n.outboxKick:
-		return false
-	default:
-		n.outboxOn = false
-		return true
 	}
 }
 
