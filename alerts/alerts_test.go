@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"reflect"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -165,26 +167,49 @@ func TestAckSybils(t *testing.T) {
 	}
 }
 
-// Idle costs nothing: with no alert held, Run sleeps until one is stored,
-// asking nothing of the node for an hour (virtual time). Devices seen come
-// from joins as they happen and from the topic when a reach is asked.
+// Idle costs nothing: with no alert live, Run returns at once, keeps no
+// goroutine and asks nothing of the node for an hour (virtual time). An
+// alert stored starts the rounds again (Config.Go), once, and they end
+// when it is no longer live. Devices seen come from joins as they happen
+// and from the topic when a reach is asked.
 func TestIdleRunDoesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		owner := newUser(t, "olga")
 		svc, f := newService(t, owner, owner)
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); svc.Run(ctx) }()
+		var wg sync.WaitGroup
+		var rounds, running atomic.Int64 // runs of Run's rounds started, and running
+		svc.cfg.Go = func(fn func(context.Context)) {
+			isRounds := reflect.ValueOf(fn).Pointer() == reflect.ValueOf(svc.rounds).Pointer()
+			if isRounds {
+				rounds.Add(1)
+			}
+			wg.Go(func() {
+				if isRounds {
+					running.Add(1)
+					defer running.Add(-1)
+				}
+				fn(ctx)
+			})
+		}
+		svc.Run(ctx) // returns: nothing is live
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		if n := f.asked.Load(); n != 0 {
 			t.Fatalf("an idle hour asked the node for topic peers %d times", n)
+		}
+		if n := rounds.Load(); n != 0 {
+			t.Fatalf("an idle hour started the rounds %d times", n)
 		}
 		svc.PeerJoined(f.st.ID(), "early")
 		f.peers = []peer.ID{"now-1", "now-2"}
 		a, _, err := svc.Send(ctx, "stage", "Doors open")
 		if err != nil {
 			t.Fatal(err)
+		}
+		synctest.Wait()
+		if n, m := rounds.Load(), running.Load(); n != 1 || m != 1 {
+			t.Fatalf("a stored alert started the rounds %d times, %d running; want 1, 1", n, m)
 		}
 		r, err := svc.Reach(f.st.ID(), a.ID)
 		if err != nil {
@@ -193,7 +218,12 @@ func TestIdleRunDoesNothing(t *testing.T) {
 		if r.Devices != 3 {
 			t.Fatalf("devices seen %d, want 3 (one join, two on the topic now)", r.Devices)
 		}
+		time.Sleep(alertLive + 2*time.Second)
+		synctest.Wait()
+		if n, m := rounds.Load(), running.Load(); n != 1 || m != 0 {
+			t.Fatalf("with the alert no longer live: rounds started %d times, %d running; want 1, 0", n, m)
+		}
 		cancel()
-		<-done
+		wg.Wait()
 	})
 }

@@ -94,7 +94,6 @@ type book struct {
 	alerts map[message.ID]*heldAlert
 	next   int
 	seen   map[message.GroupID]*seenSet
-	kick   chan struct{}
 	sem    chan struct{}
 
 	acksIn, acksRejected, offersSent, taken, pullsServed atomic.Uint64
@@ -104,7 +103,6 @@ func newBook() book {
 	return book{
 		alerts: map[message.ID]*heldAlert{},
 		seen:   map[message.GroupID]*seenSet{},
-		kick:   make(chan struct{}, 1),
 		sem:    make(chan struct{}, alertParallel),
 	}
 }
@@ -201,10 +199,7 @@ func (a *Service) Stored(batch []store.Stored) {
 	}
 	b.mu.Unlock()
 	if len(fresh) > 0 {
-		select {
-		case b.kick <- struct{}{}:
-		default:
-		}
+		a.runs.Wake(func() { a.cfg.Go(a.rounds) })
 		if a.cfg.AckAll {
 			for _, h := range fresh {
 				gid, id := h.group, h.id

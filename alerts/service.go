@@ -13,6 +13,7 @@ import (
 
 	"starling/group"
 	"starling/identity"
+	"starling/internal/ondemand"
 	"starling/message"
 	"starling/store"
 )
@@ -74,6 +75,7 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 	book
+	runs *ondemand.Worker // Run's rounds
 }
 
 // New builds a Service; the node calls Stored with every committed batch,
@@ -88,5 +90,5 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, book: newBook()}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, book: newBook(), runs: ondemand.New(false)}, nil
 }

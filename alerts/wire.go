@@ -335,16 +335,24 @@ func (a *Service) pull(ctx context.Context, p peer.ID, id message.ID, cursor uin
 	return next, int(min(devices, alertMaxAcks)), nil
 }
 
-// Run re-offers live alerts and pulls their acks on an organiser's node.
-// With no live alert it sleeps until one is stored: an idle node does no
-// work for alerts.
+// Run re-offers live alerts and pulls their acks on an organiser's node,
+// once a second while one is live (and at once when one is stored). With
+// none live it returns, and Stored starts it again (Config.Go) when one is
+// stored: an idle node does no work for alerts and keeps no goroutine for
+// them. Run and the runs Stored starts never overlap.
 func (a *Service) Run(ctx context.Context) {
+	if a.runs.Claim() {
+		a.rounds(ctx)
+	}
+}
+
+// rounds is Run once claimed.
+func (a *Service) rounds(ctx context.Context) {
 	for {
-		wait := time.Duration(0) // until kicked
-		if a.alertRound(ctx, a.cfg.Clock()) {
-			wait = time.Second
+		if !a.alertRound(ctx, a.cfg.Clock()) && a.runs.Idle() {
+			return
 		}
-		if !sleepOrKick(ctx, wait, a.kick) {
+		if !sleepOrKick(ctx, time.Second, a.runs.Kicks()) {
 			return
 		}
 	}
@@ -475,19 +483,15 @@ func (a *Service) alertRound(ctx context.Context, now time.Time) bool {
 	return live
 }
 
-// sleepOrKick waits d (0: for ever) or until kick; false when ctx ended.
+// sleepOrKick waits d or until kick; false when ctx ended.
 func sleepOrKick(ctx context.Context, d time.Duration, kick <-chan struct{}) bool {
-	var timeout <-chan time.Time
-	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return false
 	case <-kick:
-	case <-timeout:
+	case <-t.C:
 	}
 	return true
 }

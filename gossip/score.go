@@ -53,15 +53,17 @@ const (
 
 	// deliveryRecordTTL is how long scoring keeps a message's delivery
 	// record: its validation state and every peer that sent a copy. Copies
-	// come within seconds (mesh and flood forwarding, IWANT answers to
-	// gossip of the last few heartbeats), and with mesh-delivery scoring
-	// (P3) off, a record only matters to a copy of a message found invalid
-	// (P4 for its sender); a later copy is still dropped unvalidated by the
-	// seen cache. So scoring keeps records for pubsub's default two
-	// minutes, not the seen cache's long TTL: a record with its copies is
-	// about 500 bytes, and at four messages a second ten minutes of them
-	// is over 1 MB a node.
-	deliveryRecordTTL = 2 * time.Minute
+	// come within seconds (flood and mesh forwarding at once; IWANT answers
+	// only while the message cache holds it, HistoryLength heartbeats, 5 s
+	// by default), and with mesh-delivery scoring (P3) off, a record only
+	// matters to a copy of a message found invalid (P4 for its sender); a
+	// later copy is still dropped unvalidated by the seen cache. So scoring
+	// keeps records for 30 s, six times the message cache, not the seen
+	// cache's long TTL nor pubsub's default two minutes: a record with its
+	// copies is about 500 bytes, and in the simulator's hall of 1,000
+	// (about a message a second) two minutes of them were 46 KB a node of
+	// its 0.86 MiB floor.
+	deliveryRecordTTL = 30 * time.Second
 
 	// scoreSnapshotInterval is how often Scores is refreshed: it scores
 	// every peer, so on a relay with thousands it is not free, and only

@@ -27,13 +27,20 @@ type Clock struct {
 	authors map[string]*authorClock
 }
 
+// authorClock is one author's samples, oldest first, in one allocation of
+// 80 bytes: times as Unix nanoseconds, not time.Time (24 bytes with a
+// pointer), and the samples inline, not in a slice of their own. A node
+// keeps up to clockAuthors of these, and the simulator thousands of nodes:
+// in its hall of 1,000 (end-of-run heap profile) the clock held 13.5 to
+// 16.5 KB a node as time.Time in a slice, 9 KB so.
 type authorClock struct {
-	last    time.Time // arrival of the newest sample
-	samples []clockSample
+	last    int64 // arrival of the newest sample, Unix ns by this node's clock
+	n       int   // samples held
+	samples [clockSamples]clockSample
 }
 
 type clockSample struct {
-	at     time.Time // arrival, by this node's clock
+	at     int64 // arrival, Unix ns by this node's clock
 	offset time.Duration
 }
 
@@ -53,27 +60,23 @@ func (c *Clock) Observe(author string, sentAt, arrived time.Time) {
 		a = &authorClock{}
 		c.authors[author] = a
 	}
-	if arrived.After(a.last) {
-		a.last = arrived
+	at := arrived.UnixNano()
+	a.last = max(a.last, at)
+	s := clockSample{at: at, offset: arrived.Sub(sentAt)}
+	if a.n < clockSamples {
+		a.samples[a.n] = s
+		a.n++
+		return
 	}
-	s := clockSample{at: arrived, offset: arrived.Sub(sentAt)}
-	switch {
-	case a.samples == nil:
-		// Exactly clockSamples, never more: append would double it.
-		a.samples = append(make([]clockSample, 0, clockSamples), s)
-	case len(a.samples) < clockSamples:
-		a.samples = append(a.samples, s)
-	default:
-		copy(a.samples, a.samples[1:])
-		a.samples[len(a.samples)-1] = s
-	}
+	copy(a.samples[:], a.samples[1:])
+	a.samples[clockSamples-1] = s
 }
 
 func (c *Clock) forgetOldestLocked() {
 	var oldest string
-	var at time.Time
+	var at int64
 	for k, a := range c.authors {
-		if oldest == "" || a.last.Before(at) {
+		if oldest == "" || a.last < at {
 			oldest, at = k, a.last
 		}
 	}
@@ -85,17 +88,17 @@ func (c *Clock) forgetOldestLocked() {
 func (c *Clock) Report(now time.Time) ClockReport {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	from := now.Add(-clockWindow)
+	from := now.Add(-clockWindow).UnixNano()
 	var offsets []time.Duration
 	samples := 0
 	for k, a := range c.authors {
-		if a.last.Before(from) {
+		if a.last < from {
 			delete(c.authors, k)
 			continue
 		}
 		best, n := time.Duration(0), 0
-		for _, s := range a.samples {
-			if s.at.Before(from) {
+		for _, s := range a.samples[:a.n] {
+			if s.at < from {
 				continue
 			}
 			if n == 0 || s.offset < best {

@@ -15,3 +15,6 @@ func (n *Node) DroppedGossip() uint64 { return n.in.dropped.Load() }
 func (n *Node) Regossiped() (sent, dropped uint64) {
 	return n.regossip.sent.Load(), n.regossip.dropped.Load()
 }
+
+// Draining reports whether drainOutbox runs (or is about to start).
+func (n *Node) Draining() bool { return n.outboxLoop.Running() }

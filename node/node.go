@@ -21,6 +21,7 @@ import (
 	"starling/gossip"
 	"starling/group"
 	"starling/identity"
+	"starling/internal/ondemand"
 	"starling/message"
 	"starling/moderation"
 	"starling/netwatch"
@@ -79,7 +80,9 @@ type Node struct {
 	closing bool
 	wg      sync.WaitGroup
 
-	outboxKick chan struct{}
+	// outboxLoop is drainOutbox, which the node starts itself (kicks
+	// before then wait).
+	outboxLoop *ondemand.Worker
 	diskKick   chan struct{} // the store's disk state changed (disk.go)
 
 	runOnce   sync.Once
@@ -95,7 +98,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg:        cfg,
-		outboxKick: make(chan struct{}, 1),
+		outboxLoop: ondemand.New(true),
 		diskKick:   make(chan struct{}, 1),
 		started:    cfg.Clock(),
 		hub:        newHub[store.Stored](cfg.SubscriberBuffer),

@@ -17,7 +17,8 @@ import (
 func noPeriodicRetry(c *node.Config) { c.OutboxInterval = time.Hour }
 
 // A message sent with no peer in the group waits in the outbox and goes
-// out as soon as a peer joins the group's topic.
+// out as soon as a peer joins the group's topic. The outbox's goroutine
+// runs only while something waits in it, or a kick is being retried.
 func TestOutboxDrainsWhenPeerArrives(t *testing.T) {
 	t.Parallel()
 	virtual(t, testOutboxDrainsWhenPeerArrives)
@@ -26,6 +27,7 @@ func TestOutboxDrainsWhenPeerArrives(t *testing.T) {
 func testOutboxDrainsWhenPeerArrives(t *testing.T) {
 	alice := startNode(t, "alice", noPeriodicRetry)
 	alice.join(t, "lobby")
+	waitUntil(t, "alice's empty outbox to keep no goroutine", func() bool { return !alice.Draining() })
 	m, peers, err := alice.Send(context.Background(), "lobby", "anyone here?")
 	if err != nil {
 		t.Fatal(err)
@@ -36,8 +38,12 @@ func testOutboxDrainsWhenPeerArrives(t *testing.T) {
 	if n, err := alice.OutboxLen(); err != nil || n != 1 {
 		t.Fatalf("OutboxLen = %d, %v; want 1", n, err)
 	}
+	if !alice.Draining() {
+		t.Fatal("a message waits in the outbox, and nothing drains it")
+	}
 
 	requireDelivered(t, alice, m)
+	waitUntil(t, "alice's outbox, empty again, to keep no goroutine", func() bool { return !alice.Draining() })
 }
 
 // A message queued with node.Local while no daemon runs goes out when a

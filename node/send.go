@@ -87,11 +87,12 @@ func (n *Node) publish(ctx context.Context, m *message.Message) (int, error) {
 	return peers, nil
 }
 
+// kickOutbox has the outbox tried now and kickRetries times after: it
+// kicks drainOutbox if it runs, else starts it.
 func (n *Node) kickOutbox() {
-	select {
-	case n.outboxKick <- struct{}{}:
-	default:
-	}
+	n.outboxLoop.Wake(func() {
+		n.goFunc(func(ctx context.Context) { n.drainOutboxFrom(ctx, kickRetryDelay, kickRetries) })
+	})
 }
 
 // Pubsub reports a peer joining a topic (OnPeerJoin, which kicks the
@@ -106,32 +107,37 @@ const (
 
 // drainOutbox publishes queued messages whenever a peer may have arrived
 // (a kick, and the retries after it) and, while any stay queued, every
-// OutboxInterval. With the outbox empty it runs no timer: every message
-// queued while the node runs comes with a kick (sendOwn), and what an
-// earlier run left is tried at start.
-func (n *Node) drainOutbox(ctx context.Context) {
-	delay, retries := time.Duration(0), 0
+// OutboxInterval. With the outbox empty it returns, and the next kick
+// starts it again (kickOutbox): every message queued while the node runs
+// comes with a kick (sendOwn), and what an earlier run left is tried at
+// start. So an idle node keeps no goroutine for its outbox.
+func (n *Node) drainOutbox(ctx context.Context) { n.drainOutboxFrom(ctx, 0, 0) }
+
+// drainOutboxFrom is drainOutbox with retries left, delay apart, as after
+// a kick.
+func (n *Node) drainOutboxFrom(ctx context.Context, delay time.Duration, retries int) {
 	for {
 		left := n.flushOutbox(ctx)
 		if left == 0 {
-			retries = 0
+			if n.outboxLoop.Idle() {
+				return
+			}
+			delay, retries = kickRetryDelay, kickRetries // kicked since
+			continue
 		}
-		var retry, poll <-chan time.Time
+		var retry <-chan time.Time
 		if retries > 0 {
 			retry = time.After(delay)
 			delay *= 2
 			retries--
 		}
-		if left > 0 {
-			poll = time.After(n.cfg.OutboxInterval)
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.outboxKick:
+		case <-n.outboxLoop.Kicks():
 			delay, retries = kickRetryDelay, kickRetries
 		case <-retry:
-		case <-poll:
+		case <-time.After(n.cfg.OutboxInterval):
 		}
 	}
 }
