@@ -3,6 +3,7 @@ package streamnet
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 
 	ic "github.com/libp2p/go-libp2p/core/crypto"
@@ -15,8 +16,19 @@ import (
 // Errors of a connection that is no more.
 var (
 	ErrConnClosed = errors.New("streamnet: connection closed")
-	errTimedOut   = errors.New("streamnet: connection timed out (the path was cut for the idle timeout)")
+	errTimedOut   = &timeoutError{"streamnet: connection timed out (the path was cut for the idle timeout)"}
 )
+
+// timeoutError is a connection's timeout as quic-go gives it (its
+// IdleTimeoutError and HandshakeTimeoutError): a net.Error whose Timeout
+// is true, wrapping net.ErrClosed. Starling tells a slow peer from a gone
+// one by it (catch-up's scheduler, netwatch's dial records).
+type timeoutError struct{ msg string }
+
+func (e *timeoutError) Error() string   { return e.msg }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return false }
+func (e *timeoutError) Unwrap() error   { return net.ErrClosed }
 
 // maxStreams is how many streams one end may have open on a connection
 // at once (libp2p's QUIC limit); OpenStream waits for a free one.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -218,6 +219,7 @@ func TestCutPathKillsAfterIdleTimeout(t *testing.T) {
 		if err == nil || !errors.Is(err, errTimedOut) {
 			t.Fatalf("AcceptStream: %v, want the idle timeout", err)
 		}
+		requireTimeout(t, err)
 		if d := time.Since(start); d != IdleTimeout {
 			t.Errorf("died after %s, want %s", d, IdleTimeout)
 		}
@@ -236,7 +238,19 @@ func TestDialAcrossCutTimesOut(t *testing.T) {
 		if !errors.Is(err, ErrNoAnswer) || time.Since(start) != HandshakeTimeout {
 			t.Fatalf("dial across a cut: %v after %s, want no answer after %s", err, time.Since(start), HandshakeTimeout)
 		}
+		requireTimeout(t, err)
 	})
+}
+
+// requireTimeout fails unless err is a timeout as quic-go's idle and
+// handshake timeouts are: a net.Error whose Timeout is true, and
+// net.ErrClosed.
+func requireTimeout(t *testing.T, err error) {
+	t.Helper()
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, net.ErrClosed) {
+		t.Errorf("%v: not a net.Error timeout wrapping net.ErrClosed, as QUIC's timeouts are", err)
+	}
 }
 
 // A dial that starts during a cut gets through at QUIC's first handshake

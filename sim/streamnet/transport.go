@@ -90,9 +90,9 @@ func (t *transport) String() string              { return "streamnet" }
 
 // Errors a dial may end with.
 var (
-	ErrNoAnswer     = errors.New("streamnet: no answer (handshake timeout)")
-	ErrPeerMismatch = errors.New("streamnet: the host at the address is another peer")
-	ErrRefused      = errors.New("streamnet: refused by the dialled host")
+	ErrNoAnswer     error = &timeoutError{"streamnet: no answer (handshake timeout)"}
+	ErrPeerMismatch       = errors.New("streamnet: the host at the address is another peer")
+	ErrRefused            = errors.New("streamnet: refused by the dialled host")
 )
 
 func (t *transport) Dial(ctx context.Context, raddr ma.Multiaddr, p peer.ID) (tpt.CapableConn, error) {
