@@ -40,6 +40,7 @@ type conn struct {
 	scope  network.ConnManagementScope
 	out    *path // frames to the other end
 	odd    bool  // this end opens odd-numbered streams (the listener's)
+	local  ma.Multiaddr
 	remote struct {
 		id    peer.ID
 		key   ic.PubKey
@@ -65,7 +66,7 @@ var _ tpt.CapableConn = (*conn)(nil)
 
 func newConn(t *transport, scope network.ConnManagementScope, odd bool) *conn {
 	c := &conn{
-		t: t, scope: scope, odd: odd,
+		t: t, scope: scope, odd: odd, local: t.addr,
 		accepted: make(chan struct{}, 1),
 		closed:   make(chan struct{}),
 		slots:    make(chan struct{}, maxStreams),
@@ -255,7 +256,7 @@ func (c *conn) As(any) bool                   { return false }
 func (c *conn) LocalPeer() peer.ID            { return c.t.id }
 func (c *conn) RemotePeer() peer.ID           { return c.remote.id }
 func (c *conn) RemotePublicKey() ic.PubKey    { return c.remote.key }
-func (c *conn) LocalMultiaddr() ma.Multiaddr  { return c.t.addr }
+func (c *conn) LocalMultiaddr() ma.Multiaddr  { return c.local }
 func (c *conn) RemoteMultiaddr() ma.Multiaddr { return c.remote.addr }
 func (c *conn) Scope() network.ConnScope      { return c.scope }
 func (c *conn) Transport() tpt.Transport      { return c.t }

@@ -145,8 +145,9 @@ func (t *transport) dial(ctx context.Context, ap netip.AddrPort, raddr ma.Multia
 		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
 	a, b := newConn(t, scope, false), newConn(l.t, rscope, true)
-	a.remote.id, a.remote.key, a.remote.addr = l.t.id, l.t.key, l.t.addr
+	a.remote.id, a.remote.key, a.remote.addr = l.t.id, l.t.key, l.Multiaddr()
 	b.remote.id, b.remote.key, b.remote.addr = t.id, t.key, t.addr
+	b.local = l.Multiaddr() // its port, for a listen on port 0
 	if g := l.t.gater; g != nil && !(g.InterceptAccept(b) && g.InterceptSecured(network.DirInbound, t.id, b)) {
 		rscope.Done()
 		return nil, fmt.Errorf("%w: gated", ErrRefused)

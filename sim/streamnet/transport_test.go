@@ -122,8 +122,9 @@ func TestDialListenerClosedDuringRoundTrip(t *testing.T) {
 }
 
 // TestListenOnPortZero: each listen on port 0 gets a port of its own, a
-// dial to it reaches that listener and no other, and a listen on a port
-// that is not the host's fails.
+// dial to it reaches that listener and no other, with that port as the
+// connection's address at both ends, and a listen on a port that is not
+// the host's fails.
 func TestListenOnPortZero(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPair(t, Config{BaseLatency: 5 * time.Millisecond}, 0)
@@ -150,8 +151,12 @@ func TestListenOnPortZero(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if _, err := l.Accept(); err != nil {
+			acc, err := l.Accept()
+			if err != nil {
 				t.Fatalf("dial to %s: %v", l.Multiaddr(), err)
+			}
+			if !c.RemoteMultiaddr().Equal(l.Multiaddr()) || !acc.LocalMultiaddr().Equal(l.Multiaddr()) {
+				t.Errorf("a connection to %s has %s at the dialler and %s at the listener", l.Multiaddr(), c.RemoteMultiaddr(), acc.LocalMultiaddr())
 			}
 		}
 		if _, err := p.b.Listen(Multiaddr(netip.AddrPortFrom(p.adB.Addr(), 9999))); err == nil {
