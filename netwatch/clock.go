@@ -23,29 +23,36 @@ const (
 // Clock estimates this node's clock against its peers' from the messages
 // that arrive live (see ClockReport). Safe for concurrent use.
 type Clock struct {
+	// base is when the clock was made: arrival times are kept as the time
+	// since it, which Go measures on the monotonic clock when both times
+	// carry its reading (time.Now's do), as comparing the times did. So a
+	// wall clock set back or forward, which is what a user does once the
+	// estimate shows a skew, does not keep old samples alive longer or
+	// drop them early.
+	base    time.Time
 	mu      sync.Mutex
 	authors map[string]*authorClock
 }
 
 // authorClock is one author's samples, oldest first, in one allocation of
-// 80 bytes: times as Unix nanoseconds, not time.Time (24 bytes with a
-// pointer), and the samples inline, not in a slice of their own. A node
+// 80 bytes: times as nanoseconds since the clock's base, not time.Time
+// (24 bytes with a pointer), and the samples inline, not in a slice of their own. A node
 // keeps up to clockAuthors of these, and the simulator thousands of nodes:
 // in its hall of 1,000 (end-of-run heap profile) the clock held 13.5 to
 // 16.5 KB a node as time.Time in a slice, 9 KB so.
 type authorClock struct {
-	last    int64 // arrival of the newest sample, Unix ns by this node's clock
+	last    int64 // arrival of the newest sample, ns since base
 	n       int   // samples held
 	samples [clockSamples]clockSample
 }
 
 type clockSample struct {
-	at     int64 // arrival, Unix ns by this node's clock
+	at     int64 // arrival, ns since the clock's base
 	offset time.Duration
 }
 
 // NewClock returns an empty estimate.
-func NewClock() *Clock { return &Clock{authors: map[string]*authorClock{}} }
+func NewClock() *Clock { return &Clock{base: time.Now(), authors: map[string]*authorClock{}} }
 
 // Observe takes one message that arrived live: its author (any stable key),
 // its sent_at by the author's clock and its arrival by this node's.
@@ -60,7 +67,7 @@ func (c *Clock) Observe(author string, sentAt, arrived time.Time) {
 		a = &authorClock{}
 		c.authors[author] = a
 	}
-	at := arrived.UnixNano()
+	at := int64(arrived.Sub(c.base))
 	a.last = max(a.last, at)
 	s := clockSample{at: at, offset: arrived.Sub(sentAt)}
 	if a.n < clockSamples {
@@ -88,7 +95,7 @@ func (c *Clock) forgetOldestLocked() {
 func (c *Clock) Report(now time.Time) ClockReport {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	from := now.Add(-clockWindow).UnixNano()
+	from := int64(now.Add(-clockWindow).Sub(c.base))
 	var offsets []time.Duration
 	samples := 0
 	for k, a := range c.authors {
