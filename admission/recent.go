@@ -8,12 +8,8 @@ import (
 )
 
 // recentFor is how long recentIDs keeps an ID at least (and at most twice
-// that): far longer than a message waits in the store's writer queue
-// (milliseconds: a synced batch takes 0.3 to 1 ms). Not a minute: every
-// node keeps an ID of every message it admits, and in the simulator's hall
-// of 1,000 a minute of them was 2.5 to 6.5 KB a node (end-of-run heap
-// profiles), 15 s too little to show.
-const recentFor = 15 * time.Second
+// that): far longer than a message waits in the store's writer queue.
+const recentFor = time.Minute
 
 // recentIDs remembers the messages admitted lately, so that one that comes
 // twice at once (by gossip and by catch-up, before the store holds it) is
