@@ -49,3 +49,36 @@ func TestRecentIDs(t *testing.T) {
 	r.add(id(17))
 	want("after the clock went back", 17, true)
 }
+
+// TestSlowWriteChargesOnce: a message admitted by gossip that still waits
+// in the store's writer queue when catch-up brings it again is charged
+// once, for as long as such a wait can plausibly last (nothing bounds it:
+// a full queue, a purge running in line, Badger's level-0 stall). Charged
+// twice, it fills the author's rate window and their next message is
+// refused as final, so catch-up never fetches it either. With IDs kept
+// 15 s, the 31 s case failed.
+func TestSlowWriteChargesOnce(t *testing.T) {
+	for _, wait := range []time.Duration{5 * time.Second, 31 * time.Second} {
+		t.Run(wait.String(), func(t *testing.T) {
+			f := newFixture(t, Limits{Burst: 2, Rate: 2.0 / 60}, nil) // 2 per 60 s of sent_at
+			g := newGroup("dup")
+			ann := newAuthor("ann")
+			base := time.UnixMilli(int64(message.TimeMS(f.now)) / 60000 * 60000)
+			m1 := ann.text(t, g.id, base, 200, "one")
+			m2 := ann.text(t, g.id, base.Add(time.Second), 200, "two")
+			gossipSrc := Source{Way: Gossip, Peer: "gossiper", Addr: "192.0.2.7"}
+			// Gossip admits m1; it is queued for the writer, not yet stored.
+			if v, err := f.adm.Admit(gossipSrc, g, m1); v != message.Accept {
+				t.Fatal(v, err)
+			}
+			f.advance(wait)
+			// Catch-up brings m1 again: store.Has is still false.
+			if v, err := f.adm.Admit(fromPeer, g, m1); v != message.Accept {
+				t.Fatal(v, err)
+			}
+			if v, err := f.adm.Admit(fromPeer, g, m2); v != message.Accept {
+				t.Errorf("after the writer held m1 %s: the author's second message was refused: %v (%v)", wait, v, err)
+			}
+		})
+	}
+}
