@@ -349,8 +349,11 @@ func (a *Service) Run(ctx context.Context) {
 // rounds is Run once claimed.
 func (a *Service) rounds(ctx context.Context) {
 	for {
-		if !a.alertRound(ctx, a.cfg.Clock()) && a.runs.Idle() {
-			return
+		if !a.alertRound(ctx, a.cfg.Clock()) {
+			if a.runs.Idle() {
+				return
+			}
+			continue // an alert was stored since the round looked: at once
 		}
 		if !sleepOrKick(ctx, time.Second, a.runs.Kicks()) {
 			return

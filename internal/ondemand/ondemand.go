@@ -8,6 +8,11 @@ package ondemand
 import "sync"
 
 // Worker is one loop's state. The zero value is not ready; use New.
+//
+// A loop must end through Idle. One that ends otherwise (its context
+// done), or a Wake whose start runs nothing (its owner closing), leaves
+// the Worker marked running for good: fine for a loop on its owner's
+// lifetime context, as the node's and the alert service's are.
 type Worker struct {
 	mu   sync.Mutex
 	on   bool // the loop runs, or is about to
