@@ -62,7 +62,13 @@ const (
 	// cache's long TTL nor pubsub's default two minutes: a record with its
 	// copies is about 500 bytes, and in the simulator's hall of 1,000
 	// (about a message a second) two minutes of them were 46 KB a node of
-	// its 0.86 MiB floor.
+	// its 0.86 MiB floor. What it gives up (review): pubsub drops records
+	// at its minute's sweep, so a copy of an invalid message that comes
+	// 30 to 90 s after it was judged finds none and costs its sender no
+	// P4, where two minutes gave 2 to 3; such a copy is still dropped
+	// unvalidated by the seen cache, and a fresh invalid message is still
+	// penalised. Node regossip (RegossipWindow) sends late copies of valid
+	// messages, whose records come back as "unknown" and cost nothing.
 	deliveryRecordTTL = 30 * time.Second
 
 	// scoreSnapshotInterval is how often Scores is refreshed: it scores
