@@ -229,6 +229,7 @@ func (n *Network) listen(l *listener) {
 			}
 		}
 	}
+	l.maddr = Multiaddr(l.addr)                          // before any dial can find l
 	n.listeners[l.addr] = append(n.listeners[l.addr], l) // a restarted host takes its address over
 }
 

@@ -222,6 +222,7 @@ type listener struct {
 	t      *transport
 	ep     *endpoint
 	addr   netip.AddrPort // the host's, or the port a listen on port 0 got
+	maddr  ma.Multiaddr   // addr's, made once in Network.listen
 	conns  chan *conn
 	closed chan struct{}
 
@@ -283,4 +284,4 @@ func (l *listener) Addr() net.Addr {
 	return net.UDPAddrFromAddrPort(l.addr)
 }
 
-func (l *listener) Multiaddr() ma.Multiaddr { return Multiaddr(l.addr) }
+func (l *listener) Multiaddr() ma.Multiaddr { return l.maddr }
