@@ -35,11 +35,11 @@ type Clock struct {
 }
 
 // authorClock is one author's samples, oldest first, in one allocation of
-// 80 bytes: times as nanoseconds since the clock's base, not time.Time
-// (24 bytes with a pointer), and the samples inline, not in a slice of their own. A node
-// keeps up to clockAuthors of these, and the simulator thousands of nodes:
-// in its hall of 1,000 (end-of-run heap profile) the clock held 13.5 to
-// 16.5 KB a node as time.Time in a slice, 9 KB so.
+// 80 bytes: times as nanoseconds since the clock's base, not time.Time (24
+// bytes with a pointer), and the samples inline, not in a slice of their
+// own. A node keeps up to clockAuthors of these, and the simulator
+// thousands of nodes: in its hall of 1,000 (end-of-run heap profile) the
+// clock held 13.5 to 16.5 KB a node as time.Time in a slice, 9 KB so.
 type authorClock struct {
 	last    int64 // arrival of the newest sample, ns since base
 	n       int   // samples held
